@@ -1,0 +1,16 @@
+//! # analyzer-core
+//!
+//! StemCheck's analysis library: reading stem deliveries (streamed, bounded memory), delivery
+//! checks, metering after ITU-R BS.1770-4 / EBU R128, alignment of stems against the mix,
+//! stem-sum reconciliation and diagnosis of what the stems are missing.
+//!
+//! No plugin, GUI or ring-buffer dependencies: the plugin and the CLI both build on this.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod profile;
+pub mod report;
+
+pub use error::{Error, Result};
+pub use profile::Profile;
+pub use report::{FileReport, Finding, FindingCode, Report, Severity};

@@ -1,0 +1,398 @@
+//! The report: what every reader of StemCheck's results relies on.
+//!
+//! Field names, finding codes and their JSON spelling follow `shared/spec/report-contract.md`
+//! (schema version 1). Fields may be added; none listed in the contract may be renamed.
+//! Loudness and level values that are minus infinity are written as JSON `null`, which is why
+//! they are `Option<f64>` here (`None` = silence / -inf).
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON layout; bump only on a breaking change to the contract.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Every finding code of the contract, plus our extensions (listed after the contract's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FindingCode {
+    UnreadableFile,
+    SampleRateMismatch,
+    BitDepthMismatch,
+    LowBitDepth,
+    LengthMismatch,
+    StartOffset,
+    MultitracksNotStems,
+    Naming,
+    SilentStem,
+    DuplicateStem,
+    Clipping,
+    TruePeakOver,
+    LowHeadroom,
+    DcOffset,
+    NonFiniteSamples,
+    SumMatchesMix,
+    PolarityInverted,
+    GainMismatch,
+    MissingFxReturn,
+    MissingBusProcessing,
+    BusEq,
+    MissingElement,
+    UnexplainedResidual,
+    // ---- extensions beyond the contract's list ----
+    /// Stems do not share one channel layout (e.g. a mono stem in a stereo delivery).
+    ChannelLayout,
+    /// No mix was found, so the stems were checked without reconciliation.
+    NoMix,
+    /// A plugin capture did not complete (host crashed or bounce aborted) or lost frames.
+    IncompleteCapture,
+    /// The delivery's sample rate is not what the profile asks for.
+    SampleRateProfile,
+}
+
+impl FindingCode {
+    /// The code as written in JSON and in the human report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnreadableFile => "unreadable_file",
+            Self::SampleRateMismatch => "sample_rate_mismatch",
+            Self::BitDepthMismatch => "bit_depth_mismatch",
+            Self::LowBitDepth => "low_bit_depth",
+            Self::LengthMismatch => "length_mismatch",
+            Self::StartOffset => "start_offset",
+            Self::MultitracksNotStems => "multitracks_not_stems",
+            Self::Naming => "naming",
+            Self::SilentStem => "silent_stem",
+            Self::DuplicateStem => "duplicate_stem",
+            Self::Clipping => "clipping",
+            Self::TruePeakOver => "true_peak_over",
+            Self::LowHeadroom => "low_headroom",
+            Self::DcOffset => "dc_offset",
+            Self::NonFiniteSamples => "non_finite_samples",
+            Self::SumMatchesMix => "sum_matches_mix",
+            Self::PolarityInverted => "polarity_inverted",
+            Self::GainMismatch => "gain_mismatch",
+            Self::MissingFxReturn => "missing_fx_return",
+            Self::MissingBusProcessing => "missing_bus_processing",
+            Self::BusEq => "bus_eq",
+            Self::MissingElement => "missing_element",
+            Self::UnexplainedResidual => "unexplained_residual",
+            Self::ChannelLayout => "channel_layout",
+            Self::NoMix => "no_mix",
+            Self::IncompleteCapture => "incomplete_capture",
+            Self::SampleRateProfile => "sample_rate_profile",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How bad a finding is. Ordered so that `Error > Warning > Info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// One thing the analyzer found, with the numbers behind it and what to do about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub severity: Severity,
+    /// Files it concerns (as given in `FileReport::path`); empty for the set as a whole.
+    pub files: Vec<String>,
+    /// One sentence a person understands.
+    pub message: String,
+    /// One actionable sentence.
+    pub fix: String,
+    /// The numbers behind the finding.
+    pub measured: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Finding {
+    /// A finding with no measured values yet; add them with [`Finding::with`].
+    pub fn new(
+        code: FindingCode,
+        severity: Severity,
+        files: Vec<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            severity,
+            files,
+            message: message.into(),
+            fix: fix.into(),
+            measured: serde_json::Map::new(),
+        }
+    }
+
+    /// Adds one measured value. Non-finite floats are stored as `null`, as the contract says.
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        let value = value.into();
+        let value = match value.as_f64() {
+            Some(x) if !x.is_finite() => serde_json::Value::Null,
+            _ => value,
+        };
+        self.measured.insert(key.to_owned(), value);
+        self
+    }
+}
+
+/// Whether a file is a stem or the mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Stem,
+    Mix,
+}
+
+/// Integer or floating-point PCM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleFormat {
+    Int,
+    Float,
+}
+
+/// How a stem enters the mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Polarity {
+    Normal,
+    Inverted,
+}
+
+/// Per-file results. Every numeric field is optional: an unreadable file still has an entry
+/// (with `error` set) so that nothing silently disappears from the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FileReport {
+    pub path: String,
+    pub role: Option<Role>,
+    pub sample_rate: Option<u32>,
+    pub bits_per_sample: Option<u16>,
+    pub sample_format: Option<SampleFormat>,
+    pub channels: Option<u16>,
+    pub frames: Option<u64>,
+    pub duration_s: Option<f64>,
+    pub sample_peak_dbfs: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+    pub integrated_lufs: Option<f64>,
+    pub loudness_range_lu: Option<f64>,
+    /// Start offset against the mix: positive = the stem's content comes later than in the mix.
+    pub offset_samples: Option<i64>,
+    /// Gain to apply to this stem so that it matches its part of the mix.
+    pub gain_db: Option<f64>,
+    pub polarity: Option<Polarity>,
+    // ---- extensions ----
+    pub max_short_term_lufs: Option<f64>,
+    pub max_momentary_lufs: Option<f64>,
+    /// Largest absolute DC offset over the channels, in dBFS.
+    pub dc_offset_dbfs: Option<f64>,
+    /// Number of runs of consecutive samples at or over full scale that look like clipping.
+    pub clipped_runs: Option<u64>,
+    pub non_finite_samples: Option<u64>,
+    /// Why the file could not be read, when it could not.
+    pub error: Option<String>,
+}
+
+/// Stem sum against the mix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Reconciliation {
+    /// Lag of the stem sum against the mix, in samples (positive = the sum comes later).
+    pub lag_samples: i64,
+    /// Residual RMS relative to mix RMS, after alignment only (no gain fit), in dB.
+    pub null_depth_db: Option<f64>,
+    /// Loudness of the residual (mix minus aligned stem sum).
+    pub residual_lufs: Option<f64>,
+    // ---- extensions ----
+    /// Null depth after the per-stem gain and polarity fit.
+    pub fitted_null_depth_db: Option<f64>,
+    /// Span the null was judged over (where every shifted stem has audio), in frames of the mix.
+    pub judged_span_frames: Option<[u64; 2]>,
+    /// Name of the mix file.
+    pub mix: Option<String>,
+}
+
+/// Name and version of the tool that wrote the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        Self {
+            name: "stemcheck".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// Overall outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+        }
+    }
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    pub verdict: Verdict,
+    pub health_score: u32,
+    pub files: Vec<FileReport>,
+    pub reconciliation: Option<Reconciliation>,
+    pub findings: Vec<Finding>,
+    // ---- extensions ----
+    /// Name of the profile the thresholds came from.
+    pub profile: String,
+}
+
+/// Points a finding costs in the health score, by severity. Documented in the README.
+pub const ERROR_COST_POINTS: u32 = 25;
+/// See [`ERROR_COST_POINTS`].
+pub const WARNING_COST_POINTS: u32 = 8;
+
+impl Report {
+    /// Builds a report, sorting findings (worst first, stable within a severity) and computing
+    /// the verdict and health score from them.
+    ///
+    /// Health score: 100, minus 25 per error-level finding and 8 per warning, never below 0;
+    /// info findings cost nothing. The verdict is `fail` with any error, `warn` with any
+    /// warning, otherwise `pass`.
+    pub fn new(
+        profile: &str,
+        files: Vec<FileReport>,
+        reconciliation: Option<Reconciliation>,
+        mut findings: Vec<Finding>,
+    ) -> Self {
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count() as u32;
+        let warnings = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count() as u32;
+        let cost = errors * ERROR_COST_POINTS + warnings * WARNING_COST_POINTS;
+        let verdict = if errors > 0 {
+            Verdict::Fail
+        } else if warnings > 0 {
+            Verdict::Warn
+        } else {
+            Verdict::Pass
+        };
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tool: ToolInfo::default(),
+            verdict,
+            health_score: 100u32.saturating_sub(cost),
+            files,
+            reconciliation,
+            findings,
+            profile: profile.to_owned(),
+        }
+    }
+
+    /// Whether any finding is at or above `level`.
+    pub fn fails_at(&self, level: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity >= level)
+    }
+
+    /// Findings with the given code.
+    pub fn findings_with(&self, code: FindingCode) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.code == code)
+    }
+
+    /// JSON as the contract specifies.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serialises")
+    }
+}
+
+/// dBFS of a linear amplitude; `None` for zero (minus infinity).
+pub fn amp_to_db(amp: f64) -> Option<f64> {
+    (amp > 0.0 && amp.is_finite()).then(|| 20.0 * amp.log10())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialise_as_the_contract_spells_them() {
+        let json = serde_json::to_string(&FindingCode::MissingFxReturn).unwrap();
+        assert_eq!(json, "\"missing_fx_return\"");
+        for code in [
+            FindingCode::UnreadableFile,
+            FindingCode::MultitracksNotStems,
+            FindingCode::NonFiniteSamples,
+            FindingCode::UnexplainedResidual,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn score_and_verdict_follow_the_documented_formula() {
+        let f = |s| Finding::new(FindingCode::Naming, s, vec![], "m", "f");
+        let r = Report::new("mastering", vec![], None, vec![]);
+        assert_eq!((r.verdict, r.health_score), (Verdict::Pass, 100));
+        let r = Report::new("mastering", vec![], None, vec![f(Severity::Info), f(Severity::Warning)]);
+        assert_eq!((r.verdict, r.health_score), (Verdict::Warn, 92));
+        let r = Report::new(
+            "mastering",
+            vec![],
+            None,
+            vec![f(Severity::Warning), f(Severity::Error)],
+        );
+        assert_eq!((r.verdict, r.health_score), (Verdict::Fail, 67));
+        assert_eq!(r.findings[0].severity, Severity::Error, "worst first");
+        let many = (0..10).map(|_| f(Severity::Error)).collect();
+        assert_eq!(Report::new("m", vec![], None, many).health_score, 0);
+    }
+
+    #[test]
+    fn minus_infinity_is_null() {
+        let f = Finding::new(FindingCode::SilentStem, Severity::Error, vec![], "m", "f")
+            .with("peak_dbfs", f64::NEG_INFINITY);
+        assert_eq!(f.measured["peak_dbfs"], serde_json::Value::Null);
+        let file = FileReport::default();
+        let json = serde_json::to_value(&file).unwrap();
+        assert!(json["integrated_lufs"].is_null());
+    }
+}
