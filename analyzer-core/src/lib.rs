@@ -11,6 +11,7 @@ pub mod checks;
 pub mod error;
 pub mod profile;
 pub mod report;
+pub mod synth;
 
 pub use error::{Error, Result};
 pub use profile::Profile;
