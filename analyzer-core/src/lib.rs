@@ -10,6 +10,7 @@
 pub mod error;
 pub mod profile;
 pub mod report;
+pub mod wav;
 
 pub use error::{Error, Result};
 pub use profile::Profile;
