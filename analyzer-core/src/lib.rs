@@ -12,6 +12,7 @@ pub mod error;
 pub mod profile;
 pub mod report;
 pub mod synth;
+pub mod wav;
 
 pub use error::{Error, Result};
 pub use profile::Profile;
