@@ -3,12 +3,12 @@
 //! (or `cargo xtask bundle stemcheck-plugin --release && cargo build --release -p stemcheck-cli`
 //! then `cargo test -p host-tests --release -- --ignored`).
 
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use clack_extensions::render::RenderMode;
-use host_tests::captures::{Bounce, bounces, wait_finished};
+use host_tests::captures::{Bounce, wait_finished};
 use host_tests::clap_host::Bundle;
 use host_tests::render::{BlockSizes, RenderPlan};
 use host_tests::report::{check, summary};
@@ -27,27 +27,19 @@ const MASTER: &str = "Master";
 /// How long the writer threads may take to finish a capture after the host stops.
 const FINISH_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// In-process tests share this process's environment (STEMCHECK_CAPTURE_DIR) and run one at a
-/// time; each finds its bounces as the folders that appeared during its run.
+/// In-process tests share this process's environment: the plugin reads STEMCHECK_CAPTURE_DIR
+/// when it is activated, so each test sets it to its own folder and holds this lock meanwhile.
 static SERIAL: Mutex<()> = Mutex::new(());
-static CAPTURE_ROOT: OnceLock<PathBuf> = OnceLock::new();
 
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn capture_root() -> &'static Path {
-    CAPTURE_ROOT.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("stemcheck-clap-")
-            .tempdir()
-            .expect("temp dir")
-            .keep();
-        // SAFETY: set once, before any plugin instance exists in this process; the plugin's
-        // threads only read it after this point.
-        unsafe { std::env::set_var("STEMCHECK_CAPTURE_DIR", &dir) };
-        dir
-    })
+/// A fresh capture folder, set as STEMCHECK_CAPTURE_DIR for instances activated while the
+/// returned guard lives.
+fn capture_dir() -> (MutexGuard<'static, ()>, tempfile::TempDir) {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::Builder::new().prefix("stemcheck-clap-").tempdir().expect("temp dir");
+    // SAFETY: every test that touches the environment holds SERIAL; the plugin reads the variable
+    // in activate(), which these tests call on their own thread while holding it.
+    unsafe { std::env::set_var("STEMCHECK_CAPTURE_DIR", dir.path()) };
+    (guard, dir)
 }
 
 fn bundle() -> Bundle {
@@ -83,30 +75,16 @@ fn clean_tracks() -> Vec<Track> {
     tracks(|_, a| a.clone(), |m| m)
 }
 
-fn folders(root: &Path) -> Vec<PathBuf> {
-    bounces(root)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|b| b.path)
-        .collect()
-}
-
-/// The bounces that appeared under the capture root since `before`.
-fn new_bounces(before: &[PathBuf], expect: usize) -> Vec<Bounce> {
-    let all = wait_finished(capture_root(), FINISH_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
-    let new: Vec<Bounce> = all
-        .into_iter()
-        .filter(|b| !before.contains(&b.path))
-        .collect();
+/// The finished bounces in `root`; exactly `expect` of them.
+fn finished_bounces(root: &Path, expect: usize) -> Vec<Bounce> {
+    let all = wait_finished(root, FINISH_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        new.len(),
+        all.len(),
         expect,
-        "expected {expect} new bounce folder(s), found {:?}",
-        new.iter()
-            .map(|b| (&b.path, b.labels()))
-            .collect::<Vec<_>>()
+        "expected {expect} bounce folder(s), found {:?}",
+        all.iter().map(|b| (&b.path, b.labels())).collect::<Vec<_>>()
     );
-    new
+    all
 }
 
 fn assert_no_problems(what: &str, problems: &[String]) {
@@ -117,22 +95,22 @@ fn offline_plan(i: usize, b: usize) -> RenderPlan {
     RenderPlan::bounce(RATE, 1 + i as u64 * 7 + b as u64 * 1000)
 }
 
-/// Runs one offline bounce of `tracks` in this process and returns its folder.
-fn bounce_offline(tracks: &[Track]) -> Bounce {
-    let _guard = serial();
-    let before = folders(capture_root());
+/// Runs one offline bounce of `tracks` in this process and returns its folder (and the capture
+/// root, deleted when dropped).
+fn bounce_offline(tracks: &[Track]) -> (tempfile::TempDir, Bounce) {
+    let (_guard, root) = capture_dir();
     let out = run_in_process(&bundle(), tracks, RenderMode::Offline, 1, &offline_plan)
         .unwrap_or_else(|e| panic!("{e}"));
     let outs: Vec<&Planar> = out[0].iter().map(|r| &r.output).collect();
     assert_no_problems("pass-through", &verify_passthrough(tracks, &outs));
-    new_bounces(&before, 1).remove(0)
+    let bounce = finished_bounces(root.path(), 1).remove(0);
+    (root, bounce)
 }
 
 #[test]
 #[ignore = "needs the built bundle: tests/run-host-tests.sh"]
 fn role_parameter_keeps_its_stable_id_and_values() {
-    let _guard = serial();
-    capture_root();
+    let (_guard, _root) = capture_dir();
     let b = bundle();
     let mut inst =
         host_tests::clap_host::Instance::new(&b, "Drums").unwrap_or_else(|e| panic!("{e}"));
@@ -152,7 +130,7 @@ fn role_parameter_keeps_its_stable_id_and_values() {
 #[ignore = "needs the built bundle: tests/run-host-tests.sh"]
 fn offline_stems_and_mix_on_parallel_threads_capture_bit_exactly_and_pass() {
     let tracks = clean_tracks();
-    let bounce = bounce_offline(&tracks);
+    let (_root, bounce) = bounce_offline(&tracks);
     assert_no_problems("bounce", &verify_bounce(&bounce, &tracks, 0, "clap"));
     assert!(
         bounce.captures.iter().all(|c| c.process_mode == "offline"),
@@ -168,12 +146,11 @@ fn offline_stems_and_mix_on_parallel_threads_capture_bit_exactly_and_pass() {
 #[ignore = "needs the built bundle: tests/run-host-tests.sh"]
 fn second_bounce_right_after_the_first_gets_its_own_complete_folder() {
     let tracks = clean_tracks();
-    let _guard = serial();
-    let before = folders(capture_root());
+    let (_guard, root) = capture_dir();
     let out = run_in_process(&bundle(), &tracks, RenderMode::Offline, 2, &offline_plan)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.len(), 2);
-    let new = new_bounces(&before, 2);
+    let new = finished_bounces(root.path(), 2);
     let ids: Vec<&str> = new
         .iter()
         .map(|b| b.captures[0].bounce_id.as_str())
@@ -199,8 +176,7 @@ fn second_bounce_right_after_the_first_gets_its_own_complete_folder() {
 #[ignore = "needs the built bundle: tests/run-host-tests.sh"]
 fn realtime_mode_running_faster_than_real_time_loses_nothing() {
     let tracks = clean_tracks();
-    let _guard = serial();
-    let before = folders(capture_root());
+    let (_guard, root) = capture_dir();
     // A host that plays the bounce in real-time mode but faster than real time (Ardour's
     // bounce, an export pass a host does not flag offline): fixed callbacks, 8x speed.
     let plan = |i: usize, _b: usize| RenderPlan {
@@ -215,7 +191,7 @@ fn realtime_mode_running_faster_than_real_time_loses_nothing() {
         wall < Duration::from_secs_f32(SECONDS),
         "the pass took {wall:?}, not faster than real time"
     );
-    let bounce = new_bounces(&before, 1).remove(0);
+    let bounce = finished_bounces(root.path(), 1).remove(0);
     assert_no_problems("bounce", &verify_bounce(&bounce, &tracks, 0, "clap"));
     assert!(
         bounce.captures.iter().all(|c| c.process_mode == "realtime"),
@@ -284,7 +260,7 @@ fn a_stem_offset_is_named_start_offset() {
         },
         |m| m,
     );
-    let bounce = bounce_offline(&tracks);
+    let (_root, bounce) = bounce_offline(&tracks);
     assert_no_problems("bounce", &verify_bounce(&bounce, &tracks, 0, "clap"));
     let report = check(&bounce.path).unwrap_or_else(|e| panic!("{e}"));
     assert!(report.has("start_offset"), "{}", summary(&report));
@@ -298,7 +274,7 @@ fn a_compressor_on_the_mix_path_is_named_missing_bus_processing() {
         |_, a| a.clone(),
         |m| compress(&m, RATE, Compressor::default()),
     );
-    let bounce = bounce_offline(&tracks);
+    let (_root, bounce) = bounce_offline(&tracks);
     assert_no_problems("bounce", &verify_bounce(&bounce, &tracks, 0, "clap"));
     let report = check(&bounce.path).unwrap_or_else(|e| panic!("{e}"));
     assert!(report.has("missing_bus_processing"), "{}", summary(&report));
