@@ -7,6 +7,7 @@
 //! No plugin, GUI or ring-buffer dependencies: the plugin and the CLI both build on this.
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod error;
 pub mod profile;
 pub mod report;
