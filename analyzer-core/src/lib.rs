@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod meter;
 pub mod profile;
 pub mod report;
 pub mod wav;
