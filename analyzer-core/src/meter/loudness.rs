@@ -251,6 +251,8 @@ pub struct Loudness {
     take_short_term_energy: f64,
     gating: Histogram,
     lra: Histogram,
+    /// Sub-blocks between short-term values entering the LRA statistics.
+    lra_hop_blocks: u64,
 }
 
 impl Loudness {
@@ -291,6 +293,7 @@ impl Loudness {
             take_short_term_energy: 0.0,
             gating: Histogram::new(),
             lra: Histogram::new(),
+            lra_hop_blocks: 1,
         }
     }
 
@@ -386,7 +389,9 @@ impl Loudness {
         if self.blocks_done >= MOMENTARY_BLOCKS as u64 {
             self.gating.add(self.momentary_energy);
         }
-        if self.blocks_done >= SHORT_TERM_BLOCKS as u64 {
+        if self.blocks_done >= SHORT_TERM_BLOCKS as u64
+            && (self.blocks_done - SHORT_TERM_BLOCKS as u64).is_multiple_of(self.lra_hop_blocks)
+        {
             self.lra.add(self.short_term_energy);
         }
     }
@@ -407,6 +412,14 @@ impl Loudness {
         self.take_short_term_energy = 0.0;
         self.gating.reset();
         self.lra.reset();
+    }
+
+    /// How often a short-term value enters the loudness-range statistics, rounded to a multiple
+    /// of 100 ms (at least 100 ms, the default, as EBU Tech 3342 (2016) asks: "at least 10 Hz").
+    /// `libebur128` uses 1000 ms; set that to reproduce its LRA exactly. Takes effect for the
+    /// values that follow; call before processing.
+    pub fn set_lra_interval_ms(&mut self, ms: u32) {
+        self.lra_hop_blocks = u64::from(ms.div_ceil(100).max(1));
     }
 
     /// Complete 100 ms sub-blocks seen since `reset`.
