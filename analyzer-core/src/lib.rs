@@ -9,8 +9,10 @@
 
 pub mod capture;
 pub mod error;
+pub mod meter;
 pub mod profile;
 pub mod report;
+pub mod wav;
 
 pub use error::{Error, Result};
 pub use profile::Profile;
