@@ -9,6 +9,7 @@
 
 pub mod checks;
 pub mod error;
+pub mod meter;
 pub mod profile;
 pub mod report;
 pub mod synth;
