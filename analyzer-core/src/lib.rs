@@ -7,8 +7,10 @@
 //! No plugin, GUI or ring-buffer dependencies: the plugin and the CLI both build on this.
 #![forbid(unsafe_code)]
 
+pub mod align;
 pub mod error;
 pub mod profile;
+pub mod reconcile;
 pub mod report;
 
 pub use error::{Error, Result};
