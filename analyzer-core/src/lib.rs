@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod align;
+pub mod analyze;
 pub mod capture;
 pub mod checks;
 pub mod error;
