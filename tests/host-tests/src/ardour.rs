@@ -34,7 +34,12 @@ pub fn scripts_dir() -> PathBuf {
 
 /// Whether `ardour7-lua` is on the PATH.
 pub fn available() -> bool {
-    Command::new(LUA_TOOL).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+    Command::new(LUA_TOOL)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
 }
 
 /// What a finished Ardour run printed.
@@ -48,7 +53,10 @@ pub struct Run {
 impl Run {
     /// The lines that start with `tag` (the scripts print `SC_...` markers), without the tag.
     pub fn tagged(&self, tag: &str) -> Vec<String> {
-        self.stdout.lines().filter_map(|l| l.strip_prefix(tag).map(|r| r.trim().to_owned())).collect()
+        self.stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(tag).map(|r| r.trim().to_owned()))
+            .collect()
     }
 }
 
@@ -59,10 +67,18 @@ fn tail(s: &str) -> String {
 
 /// Runs `program` with `args` and `envs`, kills it after [`RUN_TIMEOUT`], and fails unless it
 /// exits 0 and (when `ok_marker` is given) prints that marker.
-fn run(program: &Path, args: &[&Path], envs: &[(&str, String)], ok_marker: Option<&str>) -> Result<Run> {
+fn run(
+    program: &Path,
+    args: &[&Path],
+    envs: &[(&str, String)],
+    ok_marker: Option<&str>,
+) -> Result<Run> {
     let started = Instant::now();
     let mut cmd = Command::new(program);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -97,16 +113,31 @@ fn run(program: &Path, args: &[&Path], envs: &[(&str, String)], ok_marker: Optio
     };
     let stdout = out_t.join().unwrap_or_default();
     let stderr = err_t.join().unwrap_or_default();
-    let what = format!("{} {}", program.display(), args.iter().map(|a| a.display().to_string()).collect::<Vec<_>>().join(" "));
-    let ok = status.is_some_and(|s| s.success()) && ok_marker.is_none_or(|m| stdout.lines().any(|l| l.trim() == m));
+    let what = format!(
+        "{} {}",
+        program.display(),
+        args.iter()
+            .map(|a| a.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let ok = status.is_some_and(|s| s.success())
+        && ok_marker.is_none_or(|m| stdout.lines().any(|l| l.trim() == m));
     if !ok {
         return Err(Error::Command {
             program: what,
-            status: status.map_or_else(|| format!("killed after {RUN_TIMEOUT:?}"), |s| s.to_string()),
+            status: status.map_or_else(
+                || format!("killed after {RUN_TIMEOUT:?}"),
+                |s| s.to_string(),
+            ),
             stderr_tail: format!("stdout:\n{}\nstderr:\n{}", tail(&stdout), tail(&stderr)),
         });
     }
-    Ok(Run { stdout, stderr, wall_time: started.elapsed() })
+    Ok(Run {
+        stdout,
+        stderr,
+        wall_time: started.elapsed(),
+    })
 }
 
 /// Makes Ardour's VST3 cache know `bundle`: sets the plugin binary's and the bundle's mtime back
@@ -119,12 +150,19 @@ fn run(program: &Path, args: &[&Path], envs: &[(&str, String)], ok_marker: Optio
 /// When the bundle is not laid out as Ardour needs or the scanner fails.
 pub fn scan_vst3(bundle: &Path, junk_capture_dir: &Path) -> Result<Run> {
     let bundle = std::path::absolute(bundle).map_err(|e| Error::io(bundle, e))?;
-    let name = bundle.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let so = bundle.join("Contents").join("x86_64-linux").join(format!("{name}.so"));
+    let name = bundle
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let so = bundle
+        .join("Contents")
+        .join("x86_64-linux")
+        .join(format!("{name}.so"));
     if !so.is_file() {
         return Err(Error::Capture {
             path: so,
-            problem: "Ardour needs the plugin binary at Contents/x86_64-linux/<bundle name>.so".into(),
+            problem: "Ardour needs the plugin binary at Contents/x86_64-linux/<bundle name>.so"
+                .into(),
         });
     }
     let past = SystemTime::now() - Duration::from_secs(24 * 3600);
@@ -138,7 +176,10 @@ pub fn scan_vst3(bundle: &Path, junk_capture_dir: &Path) -> Result<Run> {
         &[Path::new("-f"), &bundle],
         &[
             ("LD_LIBRARY_PATH", ARDOUR_LIB_DIR.to_string()),
-            ("STEMCHECK_CAPTURE_DIR", junk_capture_dir.display().to_string()),
+            (
+                "STEMCHECK_CAPTURE_DIR",
+                junk_capture_dir.display().to_string(),
+            ),
         ],
         None,
     )?;
@@ -177,11 +218,21 @@ pub struct Session {
 ///
 /// # Errors
 /// When Ardour fails or its output cannot be read.
-pub fn build_session(work: &Path, stems: &[StemSpec], sends: &[&str], frames: usize, sample_rate: u32) -> Result<Session> {
+pub fn build_session(
+    work: &Path,
+    stems: &[StemSpec],
+    sends: &[&str],
+    frames: usize,
+    sample_rate: u32,
+) -> Result<Session> {
     let name = "stemcheck_host_test".to_string();
     let dir = work.join(&name);
     let sources_file = work.join("sources.tsv");
-    let stems_arg = stems.iter().map(|s| format!("{}:{}", s.name, s.channels)).collect::<Vec<_>>().join(",");
+    let stems_arg = stems
+        .iter()
+        .map(|s| format!("{}:{}", s.name, s.channels))
+        .collect::<Vec<_>>()
+        .join(",");
     let build = run(
         Path::new(LUA_TOOL),
         &[&scripts_dir().join("build_session.lua")],
@@ -201,15 +252,28 @@ pub fn build_session(work: &Path, stems: &[StemSpec], sends: &[&str], frames: us
     for line in text.lines() {
         let mut parts = line.splitn(3, '\t');
         let (Some(stem), Some(ch), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(Error::Capture { path: sources_file.clone(), problem: format!("bad line {line:?}") });
+            return Err(Error::Capture {
+                path: sources_file.clone(),
+                problem: format!("bad line {line:?}"),
+            });
         };
         let list = sources.entry(stem.to_owned()).or_default();
         if ch.parse::<usize>().ok() != Some(list.len()) {
-            return Err(Error::Capture { path: sources_file.clone(), problem: format!("channels out of order: {line:?}") });
+            return Err(Error::Capture {
+                path: sources_file.clone(),
+                problem: format!("channels out of order: {line:?}"),
+            });
         }
         list.push(PathBuf::from(path));
     }
-    Ok(Session { dir, name, sample_rate, frames, sources, build })
+    Ok(Session {
+        dir,
+        name,
+        sample_rate,
+        frames,
+        sources,
+        build,
+    })
 }
 
 impl Session {
@@ -221,16 +285,29 @@ impl Session {
     pub fn fill(&self, name: &str, audio: &Planar) -> Result<()> {
         let files = self.sources.get(name).ok_or_else(|| Error::Capture {
             path: self.dir.clone(),
-            problem: format!("no stem {name} in the session ({:?})", self.sources.keys().collect::<Vec<_>>()),
+            problem: format!(
+                "no stem {name} in the session ({:?})",
+                self.sources.keys().collect::<Vec<_>>()
+            ),
         })?;
         if files.len() != audio.len() || audio.iter().any(|c| c.len() != self.frames) {
             return Err(Error::Capture {
                 path: self.dir.clone(),
-                problem: format!("stem {name} needs {} channels of {} frames", files.len(), self.frames),
+                problem: format!(
+                    "stem {name} needs {} channels of {} frames",
+                    files.len(),
+                    self.frames
+                ),
             });
         }
         for (file, ch) in files.iter().zip(audio) {
-            analyzer_core::synth::write_wav(file, 1, self.sample_rate, analyzer_core::synth::WavFormat::Float32, ch)?;
+            analyzer_core::synth::write_wav(
+                file,
+                1,
+                self.sample_rate,
+                analyzer_core::synth::WavFormat::Float32,
+                ch,
+            )?;
         }
         Ok(())
     }
@@ -282,9 +359,15 @@ pub fn export(
             ("SC_PRESET_ID", EXPORT_PRESET_ID.to_string()),
             ("SC_PLUGIN", opts.plugin.clone().unwrap_or_default()),
             ("SC_STEM_BUSES", opts.stem_buses.join(",")),
-            ("SC_MASTER_COMP", if opts.master_compressor { "1" } else { "0" }.to_string()),
+            (
+                "SC_MASTER_COMP",
+                if opts.master_compressor { "1" } else { "0" }.to_string(),
+            ),
             ("SC_REVERB_WET", opts.reverb_wet.to_string()),
-            ("ARDOUR_EXPORT_FORMATS_PATH", scripts_dir().join("export-formats").display().to_string()),
+            (
+                "ARDOUR_EXPORT_FORMATS_PATH",
+                scripts_dir().join("export-formats").display().to_string(),
+            ),
             ("VST3_PATH", vst3_dir.display().to_string()),
             ("STEMCHECK_CAPTURE_DIR", capture_dir.display().to_string()),
         ],
@@ -297,7 +380,13 @@ pub fn export(
         .filter(|p| p.extension().is_some_and(|e| e == "wav"))
         .collect();
     match wavs.as_slice() {
-        [one] => Ok(Export { wav: one.clone(), run }),
-        _ => Err(Error::Capture { path: export_dir.to_owned(), problem: format!("expected one exported WAV, found {wavs:?}") }),
+        [one] => Ok(Export {
+            wav: one.clone(),
+            run,
+        }),
+        _ => Err(Error::Capture {
+            path: export_dir.to_owned(),
+            problem: format!("expected one exported WAV, found {wavs:?}"),
+        }),
     }
 }

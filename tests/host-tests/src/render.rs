@@ -50,7 +50,7 @@ impl BlockSizes {
                     state ^= state >> 7;
                     state ^= state << 17;
                     let pick = (state >> 33) as u32;
-                    if pick % 3 == 0 {
+                    if pick.is_multiple_of(3) {
                         ODD[(pick / 3) as usize % ODD.len()].min(max)
                     } else {
                         1 + pick % max

@@ -35,7 +35,10 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// returned guard lives.
 fn capture_dir() -> (MutexGuard<'static, ()>, tempfile::TempDir) {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::Builder::new().prefix("stemcheck-clap-").tempdir().expect("temp dir");
+    let dir = tempfile::Builder::new()
+        .prefix("stemcheck-clap-")
+        .tempdir()
+        .expect("temp dir");
     // SAFETY: every test that touches the environment holds SERIAL; the plugin reads the variable
     // in activate(), which these tests call on their own thread while holding it.
     unsafe { std::env::set_var("STEMCHECK_CAPTURE_DIR", dir.path()) };
@@ -82,7 +85,9 @@ fn finished_bounces(root: &Path, expect: usize) -> Vec<Bounce> {
         all.len(),
         expect,
         "expected {expect} bounce folder(s), found {:?}",
-        all.iter().map(|b| (&b.path, b.labels())).collect::<Vec<_>>()
+        all.iter()
+            .map(|b| (&b.path, b.labels()))
+            .collect::<Vec<_>>()
     );
     all
 }
