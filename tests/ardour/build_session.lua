@@ -31,6 +31,12 @@ local sends = {}
 for name in string.gmatch(os.getenv("SC_SENDS") or "", "[^,]+") do sends[name] = true end
 
 assert(AudioEngine:set_backend("None (Dummy)", "", "") ~= nil, "no dummy backend")
+-- Ardour connects new routes on a background thread (track inputs to the backend's capture
+-- ports, outputs to the master), possibly after this script rewired them. The dummy backend's
+-- capture ports carry a signal, and a track output left on the master doubles the stem. Off:
+-- every connection below is explicit.
+ARDOUR.config():set_input_auto_connect(0)
+ARDOUR.config():set_output_auto_connect(0)
 local s = create_session(session_dir, session_name, rate)
 assert(s, "create_session failed for " .. session_dir)
 
@@ -60,6 +66,7 @@ local reverb = ARDOUR.LuaAPI.new_plugin(Session, "ACE Reverb", ARDOUR.PluginType
 assert(not reverb:isnil(), "ACE Reverb not found")
 assert(reverb_bus:add_processor_by_index(reverb, 0, nil, true) == 0, "cannot add ACE Reverb")
 route_to(reverb_bus, Session:master_out())
+reverb_bus:input():disconnect_all(nil)
 
 local out = assert(io.open(sources_out, "w"))
 for spec in string.gmatch(env("SC_STEMS"), "[^,]+") do
@@ -72,11 +79,17 @@ for spec in string.gmatch(env("SC_STEMS"), "[^,]+") do
 		ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true):front()
 	assert(track:name() == track_name, "track got the name " .. track:name())
 	route_to(track, bus)
+	-- Playback only: nothing but the regions may reach the tracks.
+	track:input():disconnect_all(nil)
 	if sends[name] then
-		-- Post-fader aux send at unity; ARDOUR.LuaAPI.new_send would also work.
+		-- A post-fader aux send. Lua-created aux sends start at -inf dB: set unity.
 		local rl = ARDOUR.RouteListPtr()
 		rl:push_back(track)
 		Session:add_internal_sends(reverb_bus, ARDOUR.Placement.PostFader, rl)
+		local level = track:send_level_controllable(0)
+		assert(not level:isnil(), "no send on " .. name)
+		level:set_value(1.0, PBD.GroupControlDisposition.NoGroup)
+		assert(level:get_value() == 1.0, "send level reads " .. level:get_value())
 	end
 	-- A silent region of exactly `frames` samples at position 0: the bounce of the empty track.
 	local region = track:bounce_range(0, frames, ARDOUR.InterThreadInfo(), ARDOUR.LuaAPI.nil_proc(), false, name)
