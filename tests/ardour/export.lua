@@ -14,6 +14,7 @@
 --   SC_STEM_BUSES                    "Name,..." buses that get a StemCheck with role stem
 --   SC_MASTER_COMP                   "1": an ACE Compressor on the master, before StemCheck
 --   SC_REVERB_WET                    ACE Reverb blend on the Reverb bus (0..1), default 1 (all wet)
+--   SC_COMP_THRESHOLD                the compressor threshold in dB, default -20
 -- Output: the export, StemCheck's captures (in STEMCHECK_CAPTURE_DIR), and "SC_OK" on stdout.
 
 local function env(name, default)
@@ -75,10 +76,11 @@ if env("SC_MASTER_COMP", "0") == "1" then
 	local comp = ARDOUR.LuaAPI.new_plugin(Session, "ACE Compressor (stereo)", ARDOUR.PluginType.LV2, "")
 	assert(not comp:isnil(), "ACE Compressor (stereo) not found")
 	assert(Session:master_out():add_processor_by_index(comp, 0, nil, true) == 0, "cannot add compressor")
-	set_param(comp, "Attack", 1)
-	set_param(comp, "Release", 60)
-	set_param(comp, "Ratio", 8)
-	set_param(comp, "Threshold", -30)
+	-- A firm mix-bus glue setting, no make-up gain.
+	set_param(comp, "Attack", 5)
+	set_param(comp, "Release", 80)
+	set_param(comp, "Ratio", 4)
+	set_param(comp, "Threshold", tonumber(env("SC_COMP_THRESHOLD", "-20")))
 	print("SC_COMPRESSOR_ADDED")
 end
 
