@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod align;
+pub mod analyze;
 pub mod checks;
 pub mod error;
 pub mod meter;
