@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use analyzer_core::analyze::{self, Options, Progress};
+use analyzer_core::capture;
 use analyzer_core::{Profile, Report, Severity};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -43,13 +44,22 @@ enum Command {
     },
     /// List the delivery profiles and their thresholds.
     Profiles,
+    /// List the plugin's bounce folders, newest first (STEMCHECK_CAPTURE_DIR or the default).
+    Bounces {
+        /// Capture root to list instead of STEMCHECK_CAPTURE_DIR / the platform default.
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
 struct CheckArgs {
     /// WAV files and folders of WAVs.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "latest")]
     paths: Vec<PathBuf>,
+    /// Check the newest complete bounce captured by the plugin (see `stemcheck bounces`).
+    #[arg(long, conflicts_with = "paths")]
+    latest: bool,
     /// The mix to reconcile the stems against (else plugin metadata, else a name with mix/master).
     #[arg(long)]
     mix: Option<PathBuf>,
@@ -96,6 +106,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Demo { keep, json } => demo::run(keep, json),
+        Command::Bounces { root } => bounces(root),
         Command::Profiles => {
             for p in analyzer_core::profile::ALL {
                 println!("{:<10} {}", p.name, p.description);
@@ -156,7 +167,68 @@ impl DelayedBar {
     }
 }
 
-fn check(args: CheckArgs) -> Result<ExitCode> {
+fn capture_root(root: Option<PathBuf>) -> Result<PathBuf> {
+    root.or_else(capture::default_capture_root)
+        .ok_or_else(|| anyhow!("no capture folder: set STEMCHECK_CAPTURE_DIR"))
+}
+
+fn bounces(root: Option<PathBuf>) -> Result<ExitCode> {
+    let root = capture_root(root)?;
+    let list = capture::list_bounces(&root);
+    if list.is_empty() {
+        println!("No bounces under {}.", root.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = capture::now_unix_ms();
+    println!("Bounces under {} (newest first):", root.display());
+    for b in &list {
+        let state = if b.is_complete(now) {
+            "complete"
+        } else if b.is_finished(now) {
+            "incomplete"
+        } else {
+            "recording"
+        };
+        let mix = b
+            .mix()
+            .map_or("no mix".to_owned(), |m| format!("mix: {}", m.sidecar.label));
+        let age_s = now.saturating_sub(b.created_unix_ms) / 1000;
+        println!(
+            "  {:<40} {:<10} {:>2} capture(s), {}, {} ago",
+            b.bounce_id,
+            state,
+            b.captures.len(),
+            mix,
+            human_age(age_s)
+        );
+        for e in &b.unreadable {
+            println!("      unreadable sidecar: {e}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn human_age(s: u64) -> String {
+    match s {
+        0..120 => format!("{s} s"),
+        120..7200 => format!("{} min", s / 60),
+        7200..172_800 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86_400),
+    }
+}
+
+fn check(mut args: CheckArgs) -> Result<ExitCode> {
+    if args.latest {
+        let root = capture_root(None)?;
+        let bounce = capture::latest_complete_bounce(&root)
+            .ok_or_else(|| anyhow!("no complete bounce under {}", root.display()))?;
+        eprintln!(
+            "Checking bounce {} ({})",
+            bounce.bounce_id,
+            bounce.path.display()
+        );
+        args.paths = vec![bounce.path];
+    }
     let bar = DelayedBar::new();
     let progress = |p: Progress| bar.update(p);
     let opts = Options {
