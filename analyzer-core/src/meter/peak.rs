@@ -596,6 +596,67 @@ mod tests {
         }
     }
 
+    /// Straightforward polyphase interpolation over the whole signal, no skipping.
+    fn brute_force(x: &[f32], rate: u32, which: TruePeakFilter) -> f32 {
+        let phases: Vec<Vec<f32>> = match (Oversampling::for_rate(rate), which) {
+            (Oversampling::None, _) => vec![],
+            (Oversampling::X2, _) => hann_sinc::<2, 24>().iter().map(|p| p.to_vec()).collect(),
+            (Oversampling::X4, TruePeakFilter::HannSinc) => {
+                hann_sinc::<4, 12>().iter().map(|p| p.to_vec()).collect()
+            }
+            (Oversampling::X4, TruePeakFilter::Bs1770Annex2) => {
+                annex2_filter().iter().map(|p| p.to_vec()).collect()
+            }
+        };
+        let mut peak = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for h in &phases {
+            let taps = h.len();
+            let mut padded = vec![0f32; taps - 1];
+            padded.extend_from_slice(x);
+            for k in 0..x.len() {
+                let y: f32 = (0..taps).map(|t| h[t] * padded[k + t]).sum();
+                peak = peak.max(y.abs());
+            }
+        }
+        peak
+    }
+
+    #[test]
+    fn skipping_is_exact() {
+        // Bursts over a quiet bed, so that some windows are skipped and some are not.
+        let mut state = 12345u64;
+        let x: Vec<f32> = (0..20_000)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let n = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                let burst = if (i / 700) % 5 == 0 { 1.5 } else { 0.05 };
+                n * burst * (1.0 + (i as f32 * 0.0007).sin())
+            })
+            .collect();
+        for rate in [44_100, 96_000, 192_000] {
+            for which in [TruePeakFilter::HannSinc, TruePeakFilter::Bs1770Annex2] {
+                let expected = brute_force(&x, rate, which);
+                for block in [1, 5, 64, 333, 20_000] {
+                    let mut tp = TruePeak::with_filter(1, rate, which);
+                    let mut took = 0f32;
+                    for c in x.chunks(block) {
+                        tp.process(c);
+                        took = took.max(tp.take_max_peak());
+                    }
+                    let rel = (tp.max_peak() - expected).abs() / expected;
+                    assert!(
+                        rel < 1e-5,
+                        "{rate} {which:?} block {block}: {} vs {expected}",
+                        tp.max_peak()
+                    );
+                    assert_eq!(took, tp.max_peak());
+                }
+            }
+        }
+    }
+
     #[test]
     fn take_reads_and_forgets() {
         let mut sp = SamplePeak::new(2, 48_000);
