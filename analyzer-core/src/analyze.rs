@@ -12,7 +12,7 @@ use crate::checks::{FileFacts, delivery_checks};
 use crate::error::{Error, Result};
 use crate::meter::{FileMeter, Metrics};
 use crate::profile::Profile;
-use crate::report::{FileReport, Finding, FindingCode, Report, Role, Severity};
+use crate::report::{FileReport, Finding, FindingCode, LevelTimeline, Report, Role, Severity};
 use crate::wav::{WavInfo, WavReader};
 
 /// Frames read per block while metering; large enough to amortise I/O, small enough that
@@ -510,6 +510,7 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                                 }
                             }
                             let mut rec = result.reconciliation;
+                            rec.timeline = Some(level_timeline(&result.blocks, result.sample_rate, result.mix_channels));
                             rec.mix = Some(inputs[mi].name.clone());
                             reconciliation = Some(rec);
                             // Reconciliation speaks of paths; the report speaks of names.
@@ -539,6 +540,25 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
         },
     }
     Report::new(profile.name, files, reconciliation, findings)
+}
+
+/// Mix and residual level per second from the reconciliation's ~10 ms block energies.
+fn level_timeline(
+    blocks: &crate::reconcile::BlockStats,
+    sample_rate: u32,
+    channels: usize,
+) -> LevelTimeline {
+    let per_second = (sample_rate as usize / blocks.block_frames.max(1)).max(1);
+    let s = blocks.aggregate(per_second);
+    let level = |energy: f32| {
+        let n = (s.block_frames * channels.max(1)) as f64;
+        (energy > 0.0).then(|| 10.0 * (energy as f64 / n).log10())
+    };
+    LevelTimeline {
+        step_s: s.block_frames as f64 / f64::from(sample_rate.max(1)),
+        mix_db: s.mix.iter().map(|&e| level(e)).collect(),
+        residual_db: s.residual.iter().map(|&e| level(e)).collect(),
+    }
 }
 
 /// Findings about plugin captures that did not complete cleanly.

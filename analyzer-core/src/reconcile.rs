@@ -384,6 +384,7 @@ pub fn reconcile_sources(
         fitted_null_depth_db: ratio_db(e_fit),
         judged_span_frames: Some([span.start, span.end]),
         mix: Some(mix.name().to_owned()),
+        ..Default::default()
     };
     let names: Vec<String> = stems.iter().map(|s| s.name().to_owned()).collect();
     let mut edges = Vec::with_capacity(k);
