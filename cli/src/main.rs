@@ -3,6 +3,7 @@
 //! could not run).
 
 mod demo;
+mod html;
 mod render;
 
 use std::io::IsTerminal;
@@ -66,6 +67,9 @@ struct CheckArgs {
     /// Write the JSON report to FILE, or '-' for standard output (then nothing else is printed there).
     #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
+    /// Write a self-contained HTML report (charts as inline SVG) to FILE.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
     /// Delivery profile: thresholds for headroom, true peak, bit depth, sample rate.
     #[arg(long, default_value = "mastering", value_parser = parse_profile)]
     profile: &'static Profile,
@@ -242,6 +246,13 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
     let report = analyze::check_paths(&args.paths, &opts).map_err(|e| anyhow!(e))?;
     bar.finish();
     emit(&report, args.json.as_deref())?;
+    if let Some(path) = &args.report {
+        std::fs::write(path, html::render(&report))
+            .with_context(|| format!("cannot write HTML report to {}", path.display()))?;
+        if args.json.as_deref() != Some("-") {
+            eprintln!("HTML report written to {}", path.display());
+        }
+    }
     if report.files.iter().all(|f| f.error.is_some()) {
         bail!("no readable input: every file failed to read (see the findings above)");
     }
