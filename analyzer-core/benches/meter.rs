@@ -4,7 +4,8 @@
 //! `true_peak_worst` takes the peak after every 512-frame block (as a GUI-polled plugin does),
 //! which defeats the filter-skipping bound and shows the cost of the full 4x polyphase FIR.
 
-use analyzer_core::meter::{FileMeter, Loudness, SamplePeak, TruePeak};
+use analyzer_core::meter::{FileMeter, Loudness, SamplePeak, TruePeak, meter_file};
+use analyzer_core::wav::WavReader;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// One second of a music-like programme: partials with a moving level plus a noise bed.
@@ -84,5 +85,43 @@ fn stages(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, stages);
+/// Reading and metering a 24-bit stereo WAV file from disk (30 s at 48 kHz), the CLI's per-file
+/// cost: `wav_read` is decoding alone, `meter_file` decoding plus every meter.
+fn files(c: &mut Criterion) {
+    let rate = 48_000u32;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("stem.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: rate,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let one_second = programme(rate, 2);
+    let mut w = hound::WavWriter::create(&path, spec).expect("create");
+    for _ in 0..30 {
+        for &s in &one_second {
+            w.write_sample((s * 8_388_607.0) as i32).expect("write");
+        }
+    }
+    w.finalize().expect("finalize");
+    let frames = 30 * u64::from(rate);
+
+    let mut g = c.benchmark_group("file");
+    g.throughput(Throughput::Elements(frames));
+    g.sample_size(10);
+    g.bench_function(BenchmarkId::new("wav_read", "48000Hz/2ch/24bit"), |b| {
+        let mut buf = vec![0f32; BLOCK_FRAMES * 2];
+        b.iter(|| {
+            let mut r = WavReader::open(&path).expect("open");
+            while r.read_frames(&mut buf).expect("read") > 0 {}
+        })
+    });
+    g.bench_function(BenchmarkId::new("meter_file", "48000Hz/2ch/24bit"), |b| {
+        b.iter(|| meter_file(&path).expect("meter"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages, files);
 criterion_main!(benches);

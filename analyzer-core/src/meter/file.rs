@@ -218,7 +218,11 @@ impl FileMeter {
             f64::NEG_INFINITY
         };
         let sp = f64::from(self.sample_peak.max_peak());
-        let tp = f64::from(self.true_peak.max_peak()).max(sp);
+        // Float files can hold absurd values whose interpolation overflows f32; report the
+        // largest finite level rather than letting +inf turn into "no reading".
+        let tp = f64::from(self.true_peak.max_peak())
+            .max(sp)
+            .min(f64::from(f32::MAX));
         let mut content = FNV_OFFSET;
         for v in self.hash.iter().chain(&[ch as u64, self.frames]) {
             content = (content ^ v).wrapping_mul(FNV_PRIME);
@@ -307,6 +311,16 @@ mod tests {
         let mut c = FileMeter::new(2, 48_000);
         c.process(&y);
         assert_ne!(a.finish().content_hash, c.finish().content_hash);
+    }
+
+    #[test]
+    fn absurd_float_values_still_read_as_loud() {
+        let mut m = FileMeter::new(1, 48_000);
+        m.process(&[3e38, -3e38, 3e38, -3e38, 0.0, 0.0]);
+        let r = m.finish();
+        assert!(r.true_peak_dbtp.unwrap() > 700.0);
+        assert!(r.sample_peak_dbfs.unwrap() > 700.0);
+        assert_eq!(r.non_finite_samples, 0);
     }
 
     #[test]
