@@ -324,7 +324,7 @@ impl Report {
         reconciliation: Option<Reconciliation>,
         mut findings: Vec<Finding>,
     ) -> Self {
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let errors = findings
             .iter()
             .filter(|f| f.severity == Severity::Error)
