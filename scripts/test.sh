@@ -18,3 +18,4 @@ fi
 
 echo "== cargo test (workspace)"
 cargo test --workspace --release --locked
+./tests/run-host-tests.sh
