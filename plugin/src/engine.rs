@@ -133,6 +133,11 @@ impl Engine {
         self.capture.process(channels, frames, info);
     }
 
+    /// The state shared with the writer, reconciler and editor.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     pub fn is_capturing(&self) -> bool {
         self.capture.is_capturing()
     }
