@@ -125,10 +125,10 @@ impl Engine {
         if let Some(m) = self.meters.as_mut() {
             m.process(channels, frames, &self.shared.meters);
         }
-        if self.editor_state.is_open() {
-            if let Some(s) = self.spectrum.as_mut() {
-                s.push(channels, frames);
-            }
+        if self.editor_state.is_open()
+            && let Some(s) = self.spectrum.as_mut()
+        {
+            s.push(channels, frames);
         }
         self.capture.process(channels, frames, info);
     }

@@ -339,10 +339,10 @@ impl CaptureEngine {
             length_frames: open.pending_drop_frames,
             action: DiscontinuityAction::DroppedFrames,
         };
-        if self.push_event(event) {
-            if let Some(open) = self.open.as_mut() {
-                open.pending_drop_frames = 0;
-            }
+        if self.push_event(event)
+            && let Some(open) = self.open.as_mut()
+        {
+            open.pending_drop_frames = 0;
         }
     }
 
@@ -399,22 +399,21 @@ impl CaptureEngine {
         }
         let can_push = has_room && self.open.is_some_and(|o| o.pending_drop_frames == 0);
         let mut pushed = false;
-        if can_push {
-            if let Some(rings) = self.rings.as_mut() {
-                if let Ok(chunk) = rings.samples.write_chunk_uninit(needed) {
-                    let interleaved = (offset..offset + frames).flat_map(|f| {
-                        (0..channel_count).map(move |c| {
-                            channels
-                                .get(c)
-                                .and_then(|ch| ch.as_ref().get(f))
-                                .copied()
-                                .unwrap_or(0.0)
-                        })
-                    });
-                    chunk.fill_from_iter(interleaved);
-                    pushed = true;
-                }
-            }
+        if can_push
+            && let Some(rings) = self.rings.as_mut()
+            && let Ok(chunk) = rings.samples.write_chunk_uninit(needed)
+        {
+            let interleaved = (offset..offset + frames).flat_map(|f| {
+                (0..channel_count).map(move |c| {
+                    channels
+                        .get(c)
+                        .and_then(|ch| ch.as_ref().get(f))
+                        .copied()
+                        .unwrap_or(0.0)
+                })
+            });
+            chunk.fill_from_iter(interleaved);
+            pushed = true;
         }
         if pushed {
             self.frames_pushed += frames as u64;
