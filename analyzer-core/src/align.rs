@@ -391,6 +391,35 @@ pub fn choose_windows(
             .iter()
             .any(|&u| t < u + window_frames && u < t + window_frames)
     };
+    // First a window around each stem's strongest onset: sustained tonal parts (a pad chord)
+    // correlate almost equally at many lags, their attack pins the lag down.
+    let wprobes = (window_frames / hop).max(1) as usize;
+    for &i in &order {
+        let Some(a) = levels[i] else { continue };
+        let ms = &a.mean_square;
+        let max = a.max();
+        let onset = (1..ms.len())
+            .filter(|&p| ms[p] >= 0.01 * max && ms[p] > floor_ms)
+            .max_by(|&p, &q| {
+                let rp = ms[p] / (ms[p - 1] + floor_ms);
+                let rq = ms[q] / (ms[q - 1] + floor_ms);
+                rp.total_cmp(&rq)
+            });
+        let Some(p) = onset else { continue };
+        if ms[p] < 4.0 * ms[p - 1] {
+            continue; // no real onset
+        }
+        let onset_frame = p as u64 * hop;
+        let inside =
+            |t: u64| t + window_frames / 8 <= onset_frame && onset_frame < t + window_frames / 2;
+        if chosen.iter().any(|&t| inside(t)) {
+            continue;
+        }
+        let t = (p.saturating_sub(wprobes / 4) as u64 * hop).min(last / hop * hop);
+        if !overlaps(&chosen, t) {
+            chosen.push(t);
+        }
+    }
     for &i in &order {
         let covered = |chosen: &[u64]| {
             chosen
@@ -428,16 +457,19 @@ pub fn fft_size(n: usize) -> usize {
     loop {
         let mut r = m;
         for p in [2, 3, 5] {
-            while r % p == 0 {
+            while r.is_multiple_of(p) {
                 r /= p;
             }
         }
-        if r == 1 && m % 2 == 0 {
+        if r == 1 && m.is_multiple_of(2) {
             return m;
         }
         m += 1;
     }
 }
+
+/// Exponent of the phase transform's whitening (1 = full PHAT, 0 = plain correlation).
+pub const PHAT_BETA: f32 = 0.7;
 
 /// One lag estimate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -449,6 +481,8 @@ pub struct LagEstimate {
     /// Peak over the RMS of the correlation away from the peak. Unrelated signals give about 5
     /// over a +/-2 s search at 48 kHz; a stem inside the mix gives tens to thousands.
     pub peak_to_sidelobe: f64,
+    /// The same correlation at lag 0 (how much the peak improves on no shift).
+    pub at_zero: f64,
 }
 
 /// Cross-spectrum accumulator for a correlation of a window of `window` frames against a
@@ -528,12 +562,49 @@ impl Correlator {
         }
     }
 
+    /// Adds one window pair's energies for [`Correlator::peak_normalized`]: the energy of
+    /// the reference under the window at every lag, and the window's own energy.
+    pub fn add_energies(&self, reference: &[f32], window: &[f32], e: &mut Energies) {
+        let w = self.window.min(window.len());
+        let lags = 2 * self.range + 1;
+        e.reference.resize(lags, 0.0);
+        e.window += window
+            .iter()
+            .map(|&x| f64::from(x) * f64::from(x))
+            .sum::<f64>();
+        let mut prefix = Vec::with_capacity(reference.len() + 1);
+        prefix.push(0.0f64);
+        let mut acc = 0.0;
+        for &x in reference {
+            acc += f64::from(x) * f64::from(x);
+            prefix.push(acc);
+        }
+        for (l, r) in e.reference.iter_mut().enumerate() {
+            let hi = (l + w).min(reference.len());
+            let lo = l.min(hi);
+            *r += prefix[hi] - prefix[lo];
+        }
+    }
+
     /// Finds the peak of the accumulated cross spectrum.
     ///
-    /// With `phat`, the spectrum is whitened by `1 / (|C| + floor)` where the floor is 5 % of
-    /// the mean magnitude: bins the stem shares with the reference count equally (a sharp peak
-    /// even for bass), bins where the stem has nothing are scaled down instead of amplified.
+    /// With `phat`, the spectrum is partially whitened, `C / (|C| + floor)^PHAT_BETA` with a
+    /// floor of 5 % of the mean magnitude: the peak narrows to a few samples even for bass,
+    /// while bins where the stem has nothing stay small instead of being amplified into noise.
     pub fn peak(&mut self, acc: &Spectrum, phat: bool) -> Option<LagEstimate> {
+        self.pick(acc, phat, None)
+    }
+
+    /// The lag of the largest *normalised* correlation `<x, ref_l> / (|x| |ref_l|)` (no
+    /// whitening). This is the robust choice against a leave-one-out target that holds little
+    /// but the stem itself: its maximum is at the true lag even for sustained tonal parts whose
+    /// plain correlation peaks wherever the target is loudest. `peak` is then the correlation
+    /// coefficient (signed).
+    pub fn peak_normalized(&mut self, acc: &Spectrum, e: &Energies) -> Option<LagEstimate> {
+        self.pick(acc, false, Some(e))
+    }
+
+    fn pick(&mut self, acc: &Spectrum, phat: bool, norm: Option<&Energies>) -> Option<LagEstimate> {
         let mut spec = acc.clone();
         if phat {
             let mean = spec.iter().map(|c| c.norm()).sum::<f32>() / spec.len() as f32;
@@ -542,7 +613,7 @@ impl Correlator {
             }
             let floor = 0.05 * mean;
             for c in &mut spec {
-                *c /= c.norm() + floor;
+                *c /= (c.norm() + floor).powf(PHAT_BETA);
             }
         }
         spec[0].im = 0.0;
@@ -552,7 +623,26 @@ impl Correlator {
             .process_with_scratch(&mut spec, &mut self.time, &mut self.scratch)
             .expect("buffer sizes match the plan");
         // r[l] = sum_j w[j] ref[j + l]; lag = range - l.
-        let r = &self.time[..=2 * self.range];
+        let scale = 1.0 / self.n as f64;
+        let r: Vec<f64> = match norm {
+            None => self.time[..=2 * self.range]
+                .iter()
+                .map(|&v| f64::from(v) * scale)
+                .collect(),
+            Some(e) => self.time[..=2 * self.range]
+                .iter()
+                .zip(&e.reference)
+                .map(|(&v, &er)| {
+                    let d = (er * e.window).sqrt();
+                    // Lags where the reference is (nearly) silent cannot match.
+                    if d > 1e-9 * e.window {
+                        f64::from(v) * scale / d
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        };
         let (l, &p) = r
             .iter()
             .enumerate()
@@ -561,29 +651,37 @@ impl Correlator {
             return None;
         }
         let guard = (self.range / 50).clamp(4, 480);
-        let (mut e, mut cnt) = (0.0f64, 0usize);
+        let (mut e2, mut cnt) = (0.0f64, 0usize);
         for (j, &v) in r.iter().enumerate() {
             if j.abs_diff(l) > guard {
-                e += f64::from(v) * f64::from(v);
+                e2 += v * v;
                 cnt += 1;
             }
         }
         let side = if cnt > 0 {
-            (e / cnt as f64).sqrt()
+            (e2 / cnt as f64).sqrt()
         } else {
             0.0
         };
         let psr = if side > 0.0 {
-            f64::from(p.abs()) / side
+            p.abs() / side
         } else {
             f64::INFINITY
         };
         Some(LagEstimate {
             lag_samples: self.range as i64 - l as i64,
-            peak: f64::from(p) / self.n as f64,
+            peak: p,
             peak_to_sidelobe: psr,
+            at_zero: r[self.range],
         })
     }
+}
+
+/// Energies behind a normalised correlation (see [`Correlator::add_energies`]).
+#[derive(Debug, Clone, Default)]
+pub struct Energies {
+    pub reference: Vec<f64>,
+    pub window: f64,
 }
 
 /// Lag of `stem` against `reference` (both mono, in memory), searched over `-range..=range`

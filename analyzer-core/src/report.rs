@@ -372,7 +372,12 @@ mod tests {
         let f = |s| Finding::new(FindingCode::Naming, s, vec![], "m", "f");
         let r = Report::new("mastering", vec![], None, vec![]);
         assert_eq!((r.verdict, r.health_score), (Verdict::Pass, 100));
-        let r = Report::new("mastering", vec![], None, vec![f(Severity::Info), f(Severity::Warning)]);
+        let r = Report::new(
+            "mastering",
+            vec![],
+            None,
+            vec![f(Severity::Info), f(Severity::Warning)],
+        );
         assert_eq!((r.verdict, r.health_score), (Verdict::Warn, 92));
         let r = Report::new(
             "mastering",
