@@ -8,10 +8,16 @@
 #![forbid(unsafe_code)]
 
 pub mod align;
+pub mod analyze;
+pub mod capture;
+pub mod checks;
 pub mod error;
+pub mod meter;
 pub mod profile;
 pub mod reconcile;
 pub mod report;
+pub mod synth;
+pub mod wav;
 
 pub use error::{Error, Result};
 pub use profile::Profile;

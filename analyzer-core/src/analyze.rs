@@ -1,0 +1,540 @@
+//! The whole check of one delivery: find the files and the mix, meter every file (streamed, in
+//! parallel), run the delivery checks, reconcile the stems against the mix, and build the
+//! [`Report`]. The CLI and the plugin's reconciliation panel both call [`check_paths`], so they
+//! always agree.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::checks::{FileFacts, delivery_checks};
+use crate::error::{Error, Result};
+use crate::meter::{FileMeter, Metrics};
+use crate::profile::Profile;
+use crate::report::{FileReport, Finding, FindingCode, Report, Role, Severity};
+use crate::wav::{WavInfo, WavReader};
+
+/// Frames read per block while metering; large enough to amortise I/O, small enough that
+/// memory stays bounded by the number of files rather than their length.
+pub const METER_BLOCK_FRAMES: usize = 16_384;
+
+/// What a check run reports about its progress, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The total amount of work, in frames (all files, all passes).
+    Total(u64),
+    /// This many more frames are done.
+    Advance(u64),
+}
+
+/// How to run a check.
+pub struct Options<'a> {
+    pub profile: &'static Profile,
+    /// The mix, when the user named it (`--mix`).
+    pub mix: Option<PathBuf>,
+    /// Worker threads for metering (at least 1).
+    pub threads: usize,
+    /// Called from worker threads as work completes.
+    pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self {
+            profile: &crate::profile::MASTERING,
+            mix: None,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Options<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("profile", &self.profile.name)
+            .field("mix", &self.mix)
+            .field("threads", &self.threads)
+            .finish()
+    }
+}
+
+/// One file of the delivery, before it is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub path: PathBuf,
+    /// Name shown in the report.
+    pub name: String,
+    pub role: Role,
+}
+
+/// Is this a WAV file name (by extension)?
+fn is_wav_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"))
+}
+
+/// Does the file name say it is the mix (mix, mixdown, master, 2mix; case-insensitive)?
+pub fn name_says_mix(name: &str) -> bool {
+    let base = name.rsplit_once('.').map_or(name, |(b, _)| b);
+    base.split(|c: char| !c.is_ascii_alphanumeric())
+        .map(str::to_ascii_lowercase)
+        .any(|w| {
+            matches!(
+                w.as_str(),
+                "mix" | "mixdown" | "master" | "2mix" | "fullmix" | "stereomix"
+            )
+        })
+}
+
+/// Expands files and folders into the list of files to check and decides which one is the mix.
+///
+/// A folder contributes its `.wav` files (not recursively). A file named explicitly is always
+/// included, whatever its extension, so a mislabelled file is reported rather than skipped.
+///
+/// # Errors
+/// A path that does not exist or cannot be listed, or no file at all to check.
+pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input>> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|source| Error::Io {
+            path: p.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|source| Error::Io {
+                    path: p.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| is_wav_name(f) && !f.is_dir())
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if let Some(m) = mix {
+        if !m.exists() {
+            return Err(Error::Io {
+                path: m.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "mix file not found"),
+            });
+        }
+    }
+    // The same file named twice (or the mix also inside a folder) is checked once.
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let mix_canon = mix.map(canon);
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(canon(f)) && Some(canon(f)) != mix_canon);
+    if let Some(m) = mix {
+        files.insert(0, m.to_owned());
+    }
+    if files.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "no WAV files found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let mut inputs: Vec<Input> = files
+        .into_iter()
+        .map(|path| Input {
+            name: file_name(&path),
+            path,
+            role: Role::Stem,
+        })
+        .collect();
+    disambiguate_names(&mut inputs);
+    if mix.is_some() {
+        inputs[0].role = Role::Mix;
+    } else if let Some(i) = sidecar_mix_index(&inputs) {
+        inputs[i].role = Role::Mix;
+    } else {
+        let candidates: Vec<usize> = (0..inputs.len())
+            .filter(|&i| name_says_mix(&inputs[i].name))
+            .collect();
+        if candidates.len() == 1 {
+            inputs[candidates[0]].role = Role::Mix;
+        } else if candidates.len() > 1 {
+            // Several names say mix: prefer the one that says "mix" over "master", then the
+            // shortest name (the plainest "Song_Mix" over "Song_Mix_Instrumental").
+            let rank = |i: usize| {
+                let n = inputs[i].name.to_ascii_lowercase();
+                (if n.contains("mix") { 0 } else { 1 }, n.len())
+            };
+            let best = candidates
+                .into_iter()
+                .min_by_key(|&i| rank(i))
+                .expect("non-empty");
+            inputs[best].role = Role::Mix;
+        }
+    }
+    Ok(inputs)
+}
+
+/// Candidate sidecar paths of a capture WAV written by the plugin.
+fn sidecar_candidates(wav: &Path) -> [PathBuf; 3] {
+    let mut long = wav.as_os_str().to_owned();
+    long.push(".json");
+    [
+        wav.with_extension("stemcheck.json"),
+        wav.with_extension("json"),
+        PathBuf::from(long),
+    ]
+}
+
+/// The role a plugin sidecar gives a capture, if there is a sidecar that says one.
+pub fn sidecar_role(wav: &Path) -> Option<Role> {
+    sidecar_candidates(wav).iter().find_map(|p| {
+        let text = std::fs::read_to_string(p).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        match v.get("role")? {
+            serde_json::Value::String(s) if s.eq_ignore_ascii_case("mix") => Some(Role::Mix),
+            serde_json::Value::String(s) if s.eq_ignore_ascii_case("stem") => Some(Role::Stem),
+            serde_json::Value::Number(n) => match n.as_u64()? {
+                0 => Some(Role::Stem),
+                1 => Some(Role::Mix),
+                _ => None,
+            },
+            _ => None,
+        }
+    })
+}
+
+/// Index of the one input whose plugin sidecar says it is the mix.
+fn sidecar_mix_index(inputs: &[Input]) -> Option<usize> {
+    let mixes: Vec<usize> = (0..inputs.len())
+        .filter(|&i| sidecar_role(&inputs[i].path) == Some(Role::Mix))
+        .collect();
+    (mixes.len() == 1).then(|| mixes[0])
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Files of the same name from different folders are shown with their path.
+fn disambiguate_names(inputs: &mut [Input]) {
+    for i in 0..inputs.len() {
+        if inputs.iter().filter(|o| o.name == inputs[i].name).count() > 1 {
+            for j in 0..inputs.len() {
+                if inputs[j].name == inputs[i].name && j != i {
+                    inputs[j].name = inputs[j].path.display().to_string();
+                }
+            }
+            inputs[i].name = inputs[i].path.display().to_string();
+        }
+    }
+}
+
+/// What metering one file produced.
+struct Metered {
+    info: WavInfo,
+    metrics: Metrics,
+}
+
+/// Meters one file in blocks. Memory: one block.
+fn meter_one(path: &Path, progress: &dyn Fn(u64)) -> Result<Metered> {
+    let mut reader = WavReader::open(path)?;
+    let info = reader.info().clone();
+    let channels = info.channels as usize;
+    let mut meter = FileMeter::new(channels, info.sample_rate);
+    let mut buf = vec![0.0f32; METER_BLOCK_FRAMES * channels];
+    loop {
+        let n = reader.read_frames(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        meter.process(&buf[..n * channels]);
+        progress(n as u64);
+    }
+    Ok(Metered {
+        info,
+        metrics: meter.finish(),
+    })
+}
+
+/// Checks the files and folders in `paths` (see [`collect_inputs`]) and returns the report.
+///
+/// # Errors
+/// Only when there is nothing to check at all (see [`collect_inputs`]). Unreadable files are
+/// `unreadable_file` findings in the report.
+pub fn check_paths(paths: &[PathBuf], opts: &Options<'_>) -> Result<Report> {
+    let inputs = collect_inputs(paths, opts.mix.as_deref())?;
+    Ok(check_inputs(&inputs, opts))
+}
+
+/// Checks an already collected list of files.
+pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
+    let profile = opts.profile;
+    let progress = |p: Progress| {
+        if let Some(cb) = opts.progress {
+            cb(p);
+        }
+    };
+    // Work estimate: every file is read once for metering, stems and mix once more for
+    // reconciliation. Headers are cheap to read up front.
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|i| WavReader::open(&i.path).ok().map(|r| r.info().frames))
+        .sum();
+    progress(Progress::Total(total * 2));
+
+    // Meter every file on a small pool of threads; results keep the input order.
+    let results: Vec<Mutex<Option<Result<Metered>>>> =
+        inputs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let threads = opts.threads.clamp(1, inputs.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= inputs.len() {
+                        break;
+                    }
+                    let r = meter_one(&inputs[i].path, &|n| progress(Progress::Advance(n)));
+                    *results[i].lock().expect("no panics while holding") = Some(r);
+                }
+            });
+        }
+    });
+    let results: Vec<Result<Metered>> = results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .expect("not poisoned")
+                .expect("every file metered")
+        })
+        .collect();
+
+    let mut findings = Vec::new();
+    let mut files = Vec::with_capacity(inputs.len());
+    let mut facts = Vec::new();
+    for (input, result) in inputs.iter().zip(&results) {
+        let mut file = FileReport {
+            path: input.name.clone(),
+            role: Some(input.role),
+            ..Default::default()
+        };
+        match result {
+            Ok(m) => {
+                fill_file_report(&mut file, m);
+                facts.push(file_facts(input, m));
+                if m.info.truncated {
+                    findings.push(
+                        Finding::new(
+                            FindingCode::UnreadableFile,
+                            Severity::Warning,
+                            vec![input.name.clone()],
+                            format!(
+                                "{} is truncated: its header promises {} frames, the file holds {}; the rest was checked.",
+                                input.name, m.info.declared_frames, m.info.frames
+                            ),
+                            "Re-export or re-copy the file; it was cut short (interrupted export or transfer).",
+                        )
+                        .with("declared_frames", m.info.declared_frames)
+                        .with("frames", m.info.frames),
+                    );
+                }
+            }
+            Err(e) => {
+                file.error = Some(e.to_string());
+                findings.push(
+                    Finding::new(
+                        FindingCode::UnreadableFile,
+                        Severity::Error,
+                        vec![input.name.clone()],
+                        format!("{} cannot be read: {}", input.name, reason_of(e)),
+                        "Re-export the file as PCM WAV (24-bit integer or 32-bit float) and send it again.",
+                    )
+                    .with("reason", reason_of(e)),
+                );
+            }
+        }
+        files.push(file);
+    }
+    findings.extend(delivery_checks(&facts, profile));
+
+    let readable = |i: usize| results[i].as_ref().ok();
+    let mix_index = inputs.iter().position(|i| i.role == Role::Mix);
+    let mut reconciliation = None;
+    match mix_index {
+        None => findings.push(Finding::new(
+            FindingCode::NoMix,
+            Severity::Info,
+            vec![],
+            "No mix was found, so the stems were checked without reconciliation.",
+            "Add the mix with --mix FILE (or name it ...Mix.wav) to check that the stems sum to it.",
+        )),
+        Some(mi) => match readable(mi) {
+            None => findings.push(Finding::new(
+                FindingCode::NoMix,
+                Severity::Warning,
+                vec![inputs[mi].name.clone()],
+                "The mix cannot be read, so the stems were not reconciled against it.",
+                "Re-export the mix as PCM WAV.",
+            )),
+            Some(mix) => {
+                let rate = mix.info.sample_rate;
+                let stems: Vec<usize> = (0..inputs.len())
+                    .filter(|&i| i != mi && readable(i).is_some_and(|m| m.info.sample_rate == rate))
+                    .collect();
+                let skipped: Vec<String> = (0..inputs.len())
+                    .filter(|&i| i != mi && readable(i).is_some_and(|m| m.info.sample_rate != rate))
+                    .map(|i| inputs[i].name.clone())
+                    .collect();
+                if !skipped.is_empty() {
+                    findings.push(Finding::new(
+                        FindingCode::UnexplainedResidual,
+                        Severity::Info,
+                        skipped.clone(),
+                        format!("{} left out of reconciliation: not at the mix's {rate} Hz.", skipped.join(", ")),
+                        "Re-export those stems at the mix's sample rate.",
+                    ));
+                }
+                if stems.is_empty() {
+                    findings.push(Finding::new(
+                        FindingCode::NoMix,
+                        Severity::Info,
+                        vec![],
+                        "No readable stem shares the mix's sample rate; nothing to reconcile.",
+                        "Deliver the stems with the mix at one sample rate.",
+                    ));
+                } else {
+                    let stem_paths: Vec<&Path> = stems.iter().map(|&i| inputs[i].path.as_path()).collect();
+                    let cb = |n: u64| progress(Progress::Advance(n));
+                    match crate::reconcile::reconcile(&inputs[mi].path, &stem_paths, profile, &cb) {
+                        Ok(result) => {
+                            let name_of_path = |p: &str| {
+                                inputs
+                                    .iter()
+                                    .find(|i| i.path.display().to_string() == p || i.name == p)
+                                    .map_or_else(|| p.to_owned(), |i| i.name.clone())
+                            };
+                            for (k, fit) in result.stems.iter().enumerate() {
+                                if let Some(fit) = fit {
+                                    let file = &mut files[stems[k]];
+                                    file.offset_samples = Some(fit.offset_samples);
+                                    file.gain_db = Some(fit.gain_db);
+                                    file.polarity = Some(fit.polarity);
+                                }
+                            }
+                            let mut rec = result.reconciliation;
+                            rec.mix = Some(inputs[mi].name.clone());
+                            reconciliation = Some(rec);
+                            // Reconciliation speaks of paths; the report speaks of names.
+                            findings.extend(result.findings.into_iter().map(|mut f| {
+                                f.files = f.files.iter().map(|p| name_of_path(p)).collect();
+                                for &i in stems.iter().chain([&mi]) {
+                                    let path = inputs[i].path.display().to_string();
+                                    f.message = f.message.replace(&path, &inputs[i].name);
+                                    f.fix = f.fix.replace(&path, &inputs[i].name);
+                                }
+                                f
+                            }));
+                        }
+                        Err(e) => findings.push(
+                            Finding::new(
+                                FindingCode::UnexplainedResidual,
+                                Severity::Warning,
+                                vec![],
+                                format!("Reconciliation could not run: {e}"),
+                                "Check that the mix and stems are readable and cover the same song.",
+                            )
+                            .with("reason", e.to_string()),
+                        ),
+                    }
+                }
+            }
+        },
+    }
+    Report::new(profile.name, files, reconciliation, findings)
+}
+
+/// The reason part of an error, without the path (the report names the file separately).
+fn reason_of(e: &Error) -> String {
+    match e {
+        Error::Io { source, .. } => source.to_string(),
+        Error::Format { reason, .. }
+        | Error::Unsupported { reason, .. }
+        | Error::Sidecar { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn fill_file_report(file: &mut FileReport, m: &Metered) {
+    let (info, x) = (&m.info, &m.metrics);
+    file.sample_rate = Some(info.sample_rate);
+    file.bits_per_sample = Some(info.bits_per_sample);
+    file.sample_format = Some(info.sample_format);
+    file.channels = Some(info.channels);
+    file.frames = Some(info.frames);
+    file.duration_s = Some(info.frames as f64 / f64::from(info.sample_rate.max(1)));
+    file.sample_peak_dbfs = x.sample_peak_dbfs;
+    file.true_peak_dbtp = x.true_peak_dbtp;
+    file.integrated_lufs = x.integrated_lufs;
+    file.loudness_range_lu = x.loudness_range_lu;
+    file.max_momentary_lufs = x.max_momentary_lufs;
+    file.max_short_term_lufs = x.max_short_term_lufs;
+    file.dc_offset_dbfs = x.dc_offset_dbfs;
+    file.clipped_runs = Some(x.clipped_runs);
+    file.non_finite_samples = Some(x.non_finite_samples);
+}
+
+fn file_facts(input: &Input, m: &Metered) -> FileFacts {
+    let (info, x) = (&m.info, &m.metrics);
+    FileFacts {
+        name: input.name.clone(),
+        role: Some(input.role),
+        sample_rate: info.sample_rate,
+        channels: info.channels,
+        bits_per_sample: info.bits_per_sample,
+        sample_format: Some(info.sample_format),
+        frames: info.frames,
+        sample_peak_dbfs: x.sample_peak_dbfs,
+        true_peak_dbtp: x.true_peak_dbtp,
+        dc_offset_dbfs: x.dc_offset_dbfs,
+        clipped_runs: x.clipped_runs,
+        longest_clip_run_samples: x.longest_clip_run_samples,
+        non_finite_samples: x.non_finite_samples,
+        content_hash: x.content_hash,
+        envelope_db: x.envelope_db.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mix_names() {
+        for n in [
+            "Song_Mix.wav",
+            "MIXDOWN.wav",
+            "song-master.wav",
+            "2mix.wav",
+            "Final Mix v2.wav",
+        ] {
+            assert!(name_says_mix(n), "{n}");
+        }
+        for n in [
+            "Song_Drums.wav",
+            "Premixed_Bass.wav",
+            "Remix_Vox.wav",
+            "Mixer.wav",
+        ] {
+            assert!(!name_says_mix(n), "{n}");
+        }
+    }
+}
