@@ -27,6 +27,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
+use crate::wav::WavReader;
 use crate::{Error, Result};
 
 /// Interleaved audio that can be read at any position, including before its start and after
@@ -152,56 +153,33 @@ fn copy_window(src: &[f32], channels: usize, start: i64, out: &mut [f32]) {
     out[head + len..].fill(0.0);
 }
 
-/// A WAV file as a [`FrameSource`].
-///
-/// TODO(meter): stand-in built on `hound` until `crate::wav::WavReader` (branch `meter`) is
-/// merged; then this wraps `WavReader` and keeps the same API.
+/// A WAV file as a [`FrameSource`], read through [`WavReader`] (streamed, bounded memory).
 pub struct WavSource {
     name: String,
-    path: std::path::PathBuf,
-    reader: hound::WavReader<std::io::BufReader<std::fs::File>>,
-    channels: usize,
-    sample_rate: u32,
-    frames: u64,
-    scale: Option<f32>,
+    reader: WavReader,
 }
 
 impl std::fmt::Debug for WavSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WavSource")
-            .field("path", &self.path)
+            .field("path", &self.reader.path())
             .finish()
     }
 }
 
 impl WavSource {
     /// # Errors
-    /// [`Error::Format`] naming the file when it is not a readable WAV file.
+    /// As [`WavReader::open`]: the error names the file.
     pub fn open(path: &std::path::Path) -> Result<Self> {
-        let reader = hound::WavReader::open(path).map_err(|e| Error::Format {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
-        let spec = reader.spec();
-        if spec.channels == 0 {
-            return Err(Error::Format {
-                path: path.to_owned(),
-                reason: "no channels".into(),
-            });
-        }
-        let scale = match spec.sample_format {
-            hound::SampleFormat::Float => None,
-            hound::SampleFormat::Int => Some(1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32),
-        };
-        Ok(Self {
-            name: path.display().to_string(),
-            path: path.to_owned(),
-            frames: u64::from(reader.duration()),
+        Ok(Self::new(WavReader::open(path)?))
+    }
+
+    /// Wraps an open reader; findings name it by its path.
+    pub fn new(reader: WavReader) -> Self {
+        Self {
+            name: reader.path().display().to_string(),
             reader,
-            channels: usize::from(spec.channels),
-            sample_rate: spec.sample_rate,
-            scale,
-        })
+        }
     }
 }
 
@@ -210,47 +188,19 @@ impl FrameSource for WavSource {
         &self.name
     }
     fn channels(&self) -> usize {
-        self.channels
+        usize::from(self.reader.info().channels)
     }
     fn sample_rate(&self) -> u32 {
-        self.sample_rate
+        self.reader.info().sample_rate
     }
     fn frames(&self) -> u64 {
-        self.frames
+        self.reader.info().frames
     }
     fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()> {
-        let ch = self.channels;
-        let n = (out.len() / ch) as i64;
-        out.fill(0.0);
-        let lo = start_frame.max(0);
-        let hi = (start_frame + n).min(self.frames as i64);
-        if hi <= lo {
-            return Ok(());
-        }
-        let err = |e: String| Error::Format {
-            path: self.path.clone(),
-            reason: e,
-        };
-        self.reader
-            .seek(lo as u32)
-            .map_err(|e| err(e.to_string()))?;
-        let dst = &mut out[((lo - start_frame) as usize) * ch..((hi - start_frame) as usize) * ch];
-        match self.scale {
-            None => {
-                for (d, s) in dst.iter_mut().zip(self.reader.samples::<f32>()) {
-                    *d = s.map_err(|e| err(e.to_string()))?;
-                }
-            }
-            Some(scale) => {
-                for (d, s) in dst.iter_mut().zip(self.reader.samples::<i32>()) {
-                    *d = s.map_err(|e| err(e.to_string()))? as f32 * scale;
-                }
-            }
-        }
-        Ok(())
+        self.reader.read_window(start_frame, out)
     }
     fn reopen(&self) -> Result<Box<dyn FrameSource>> {
-        Ok(Box::new(Self::open(&self.path)?))
+        Ok(Box::new(Self::open(self.reader.path())?))
     }
 }
 

@@ -415,6 +415,12 @@ pub fn reconcile_sources(
         }
     }
     let stat_frames = ((per_sec * 0.01).round() as usize).max(1);
+    // Stream blocks hold whole 10 ms statistics blocks and whole 100 ms loudness sub-blocks,
+    // so that chunks split between threads start on both grids.
+    let sub_block = ((sr as usize + 5) / 10).max(1);
+    let block_frames = lcm(stat_frames, sub_block).max(4096);
+    let block_frames =
+        block_frames.div_ceil(lcm(stat_frames, sub_block)) * lcm(stat_frames, sub_block);
     let threads = if options.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -434,7 +440,7 @@ pub fn reconcile_sources(
         fitted: &wcoefs_used,
         span: span.clone(),
         frames: mix_frames,
-        block_frames: stat_frames * 16,
+        block_frames,
         stat_frames,
     };
     let out = stream::run(&plan, mix.as_mut(), &mut stems, threads, visitor, progress)?;
@@ -467,12 +473,8 @@ pub fn reconcile_sources(
             })
         })
         .collect();
-    let span_len = span.end - span.start;
-    // TODO(meter): BS.1770 loudness of the residual once `crate::meter` is merged; until then
-    // an unweighted, ungated stand-in: -0.691 + 10 log10 of the residual's mean square
-    // (summed over channels).
-    let residual_lufs = (span_len > 0 && out.e_unity > 0.0)
-        .then(|| -0.691 + 10.0 * (out.e_unity / span_len as f64).log10());
+    // BS.1770-4 integrated loudness of the residual (mix minus the aligned plain sum).
+    let residual_lufs = stream::gated_loudness_lufs(&out.gating_blocks);
     let lag_samples = findings::common_offset(&fits, &out.gram, &model);
     let reconciliation = Reconciliation {
         lag_samples,
@@ -514,6 +516,14 @@ pub fn reconcile_sources(
         windows,
         window_frames: window,
     })
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+fn lcm(a: usize, b: usize) -> usize {
+    a / gcd(a, b).max(1) * b
 }
 
 /// Reads analysis windows of the mix and of every stem (shifted by its offset) as planar f64.

@@ -374,3 +374,37 @@ fn mix_shorter_than_a_window_and_empty_inputs_do_not_panic() {
     .unwrap();
     assert!(r.stems[0].is_none());
 }
+
+#[test]
+fn residual_loudness_is_bs1770_of_the_missing_part() {
+    // Leave the drums out of a delivery of stereo stems: the residual of the plain sum is
+    // exactly the drums.
+    let mut song = Song::new(SR, 12.0, 5, 14);
+    song.stems.retain(|s| s.channels == 2);
+    let mix = song.mix();
+    let drums = &song.stems[1];
+    assert_eq!(drums.channels, 2);
+    let mut meter = analyzer_core::meter::Loudness::new(2, SR);
+    meter.process(&drums.samples);
+    let want = meter.integrated_lufs();
+    for threads in [1, 2] {
+        let (m, mut stems) = song.sources(&mix).unwrap();
+        stems.remove(1);
+        let opts = ReconcileOptions {
+            threads,
+            ..ReconcileOptions::default()
+        };
+        let r = reconcile_sources(m, stems, &MASTERING, &opts, None, &|_| {}).unwrap();
+        let got = r.reconciliation.residual_lufs.unwrap();
+        assert!(
+            (got - want).abs() < 0.05,
+            "{threads} threads: {got} vs {want}"
+        );
+        assert!(r.reconciliation.null_depth_db.unwrap() > -30.0);
+        assert!(
+            !r.findings
+                .iter()
+                .any(|f| f.code == FindingCode::SumMatchesMix)
+        );
+    }
+}
