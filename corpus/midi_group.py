@@ -55,9 +55,10 @@ def main() -> None:
     track = mido.MidiTrack()
     tempo, now_s, carry = 500000, 0.0, 0
     for msg in merged:
-        now_s += mido.tick2second(msg.time, song.ticks_per_beat, tempo)
-        if now_s > seconds:
+        step_s = mido.tick2second(msg.time, song.ticks_per_beat, tempo)
+        if now_s + step_s > seconds:
             break
+        now_s += step_s
         if msg.type == "set_tempo":
             tempo = msg.tempo
         if msg.type == "end_of_track":
@@ -68,7 +69,9 @@ def main() -> None:
             continue
         track.append(msg.copy(time=msg.time + carry))
         carry = 0
-    end_ticks = max(0, int(mido.second2tick(seconds - min(now_s, seconds), song.ticks_per_beat, tempo)))
+    # The end lands at SECONDS in every group: the ticks of skipped events since the last kept
+    # one (carry) plus the time from the last event read to SECONDS.
+    end_ticks = carry + max(0, int(round(mido.second2tick(seconds - now_s, song.ticks_per_beat, tempo))))
     for ch in range(16):
         track.append(mido.Message("control_change", channel=ch, control=123, value=0, time=end_ticks))
         end_ticks = 0

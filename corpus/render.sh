@@ -162,8 +162,8 @@ for song in $SONGS; do
   d=$(newcase alimiter_mix)
   limit=$(awk -v p="$peak" 'BEGIN { l = p * 0.4; if (l < 0.0625) l = 0.0625; printf "%.4f", l }')
   ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" \
-    -af "alimiter=limit=$limit:attack=2:release=30:level=disabled" -c:a pcm_f32le "$d/$mix"
-  write_case "$d" "ffmpeg alimiter, ceiling 8 dB under the mix peak, on the mix only" missing_bus_processing ""
+    -af "alimiter=limit=$limit:attack=2:release=30:level=disabled:latency=1" -c:a pcm_f32le "$d/$mix"
+  write_case "$d" "ffmpeg alimiter (latency compensated, as a DAW does), ceiling 8 dB under the mix peak, on the mix only" missing_bus_processing ""
 
   d=$(newcase eq_mix)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" bass +4 150 equalizer 2500 1q -5
