@@ -80,7 +80,12 @@ pub fn name_says_mix(name: &str) -> bool {
     let base = name.rsplit_once('.').map_or(name, |(b, _)| b);
     base.split(|c: char| !c.is_ascii_alphanumeric())
         .map(str::to_ascii_lowercase)
-        .any(|w| matches!(w.as_str(), "mix" | "mixdown" | "master" | "2mix" | "fullmix" | "stereomix"))
+        .any(|w| {
+            matches!(
+                w.as_str(),
+                "mix" | "mixdown" | "master" | "2mix" | "fullmix" | "stereomix"
+            )
+        })
 }
 
 /// Expands files and folders into the list of files to check and decides which one is the mix.
@@ -93,10 +98,16 @@ pub fn name_says_mix(name: &str) -> bool {
 pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input>> {
     let mut files: Vec<PathBuf> = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|source| Error::Io { path: p.clone(), source })?;
+        let meta = std::fs::metadata(p).map_err(|source| Error::Io {
+            path: p.clone(),
+            source,
+        })?;
         if meta.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|source| Error::Io { path: p.clone(), source })?
+                .map_err(|source| Error::Io {
+                    path: p.clone(),
+                    source,
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| is_wav_name(f) && !f.is_dir())
                 .collect();
@@ -125,12 +136,20 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
     if files.is_empty() {
         return Err(Error::InvalidInput(format!(
             "no WAV files found in {}",
-            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let mut inputs: Vec<Input> = files
         .into_iter()
-        .map(|path| Input { name: file_name(&path), path, role: Role::Stem })
+        .map(|path| Input {
+            name: file_name(&path),
+            path,
+            role: Role::Stem,
+        })
         .collect();
     disambiguate_names(&mut inputs);
     if mix.is_some() {
@@ -138,7 +157,9 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
     } else if let Some(i) = sidecar_mix_index(&inputs) {
         inputs[i].role = Role::Mix;
     } else {
-        let candidates: Vec<usize> = (0..inputs.len()).filter(|&i| name_says_mix(&inputs[i].name)).collect();
+        let candidates: Vec<usize> = (0..inputs.len())
+            .filter(|&i| name_says_mix(&inputs[i].name))
+            .collect();
         if candidates.len() == 1 {
             inputs[candidates[0]].role = Role::Mix;
         } else if candidates.len() > 1 {
@@ -148,7 +169,10 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
                 let n = inputs[i].name.to_ascii_lowercase();
                 (if n.contains("mix") { 0 } else { 1 }, n.len())
             };
-            let best = candidates.into_iter().min_by_key(|&i| rank(i)).expect("non-empty");
+            let best = candidates
+                .into_iter()
+                .min_by_key(|&i| rank(i))
+                .expect("non-empty");
             inputs[best].role = Role::Mix;
         }
     }
@@ -159,7 +183,11 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
 fn sidecar_candidates(wav: &Path) -> [PathBuf; 3] {
     let mut long = wav.as_os_str().to_owned();
     long.push(".json");
-    [wav.with_extension("stemcheck.json"), wav.with_extension("json"), PathBuf::from(long)]
+    [
+        wav.with_extension("stemcheck.json"),
+        wav.with_extension("json"),
+        PathBuf::from(long),
+    ]
 }
 
 /// The role a plugin sidecar gives a capture, if there is a sidecar that says one.
@@ -182,12 +210,17 @@ pub fn sidecar_role(wav: &Path) -> Option<Role> {
 
 /// Index of the one input whose plugin sidecar says it is the mix.
 fn sidecar_mix_index(inputs: &[Input]) -> Option<usize> {
-    let mixes: Vec<usize> = (0..inputs.len()).filter(|&i| sidecar_role(&inputs[i].path) == Some(Role::Mix)).collect();
+    let mixes: Vec<usize> = (0..inputs.len())
+        .filter(|&i| sidecar_role(&inputs[i].path) == Some(Role::Mix))
+        .collect();
     (mixes.len() == 1).then(|| mixes[0])
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Files of the same name from different folders are shown with their path.
@@ -225,7 +258,10 @@ fn meter_one(path: &Path, progress: &dyn Fn(u64)) -> Result<Metered> {
         meter.process(&buf[..n * channels]);
         progress(n as u64);
     }
-    Ok(Metered { info, metrics: meter.finish() })
+    Ok(Metered {
+        info,
+        metrics: meter.finish(),
+    })
 }
 
 /// Checks the files and folders in `paths` (see [`collect_inputs`]) and returns the report.
@@ -255,7 +291,8 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     progress(Progress::Total(total * 2));
 
     // Meter every file on a small pool of threads; results keep the input order.
-    let results: Vec<Mutex<Option<Result<Metered>>>> = inputs.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Result<Metered>>>> =
+        inputs.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, inputs.len().max(1));
     std::thread::scope(|s| {
@@ -274,14 +311,22 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     });
     let results: Vec<Result<Metered>> = results
         .into_iter()
-        .map(|m| m.into_inner().expect("not poisoned").expect("every file metered"))
+        .map(|m| {
+            m.into_inner()
+                .expect("not poisoned")
+                .expect("every file metered")
+        })
         .collect();
 
     let mut findings = Vec::new();
     let mut files = Vec::with_capacity(inputs.len());
     let mut facts = Vec::new();
     for (input, result) in inputs.iter().zip(&results) {
-        let mut file = FileReport { path: input.name.clone(), role: Some(input.role), ..Default::default() };
+        let mut file = FileReport {
+            path: input.name.clone(),
+            role: Some(input.role),
+            ..Default::default()
+        };
         match result {
             Ok(m) => {
                 fill_file_report(&mut file, m);
@@ -388,8 +433,14 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                             let mut rec = result.reconciliation;
                             rec.mix = Some(inputs[mi].name.clone());
                             reconciliation = Some(rec);
+                            // Reconciliation speaks of paths; the report speaks of names.
                             findings.extend(result.findings.into_iter().map(|mut f| {
                                 f.files = f.files.iter().map(|p| name_of_path(p)).collect();
+                                for &i in stems.iter().chain([&mi]) {
+                                    let path = inputs[i].path.display().to_string();
+                                    f.message = f.message.replace(&path, &inputs[i].name);
+                                    f.fix = f.fix.replace(&path, &inputs[i].name);
+                                }
                                 f
                             }));
                         }
@@ -415,9 +466,9 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
 fn reason_of(e: &Error) -> String {
     match e {
         Error::Io { source, .. } => source.to_string(),
-        Error::Format { reason, .. } | Error::Unsupported { reason, .. } | Error::Sidecar { reason, .. } => {
-            reason.clone()
-        }
+        Error::Format { reason, .. }
+        | Error::Unsupported { reason, .. }
+        | Error::Sidecar { reason, .. } => reason.clone(),
         other => other.to_string(),
     }
 }
@@ -468,10 +519,21 @@ mod tests {
 
     #[test]
     fn mix_names() {
-        for n in ["Song_Mix.wav", "MIXDOWN.wav", "song-master.wav", "2mix.wav", "Final Mix v2.wav"] {
+        for n in [
+            "Song_Mix.wav",
+            "MIXDOWN.wav",
+            "song-master.wav",
+            "2mix.wav",
+            "Final Mix v2.wav",
+        ] {
             assert!(name_says_mix(n), "{n}");
         }
-        for n in ["Song_Drums.wav", "Premixed_Bass.wav", "Remix_Vox.wav", "Mixer.wav"] {
+        for n in [
+            "Song_Drums.wav",
+            "Premixed_Bass.wav",
+            "Remix_Vox.wav",
+            "Mixer.wav",
+        ] {
             assert!(!name_says_mix(n), "{n}");
         }
     }

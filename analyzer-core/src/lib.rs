@@ -7,9 +7,13 @@
 //! No plugin, GUI or ring-buffer dependencies: the plugin and the CLI both build on this.
 #![forbid(unsafe_code)]
 
+pub mod align;
+pub mod analyze;
 pub mod checks;
 pub mod error;
+pub mod meter;
 pub mod profile;
+pub mod reconcile;
 pub mod report;
 pub mod synth;
 pub mod wav;

@@ -18,7 +18,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Parser, Debug)]
-#[command(name = "stemcheck", version, about = "Check that a stem delivery is usable and sums back to the mix")]
+#[command(
+    name = "stemcheck",
+    version,
+    about = "Check that a stem delivery is usable and sums back to the mix"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -100,7 +104,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     p.stem_peak_max_dbfs,
                     p.true_peak_max_dbtp,
                     p.min_int_bits,
-                    p.required_sample_rate.map_or("any".to_owned(), |r| format!("{r} Hz")),
+                    p.required_sample_rate
+                        .map_or("any".to_owned(), |r| format!("{r} Hz")),
                     p.gain_tolerance_db,
                     p.null_pass_db
                 );
@@ -125,7 +130,11 @@ impl DelayedBar {
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        Self { bar, start: Instant::now(), shown: AtomicBool::new(false) }
+        Self {
+            bar,
+            start: Instant::now(),
+            shown: AtomicBool::new(false),
+        }
     }
 
     fn update(&self, p: Progress) {
@@ -153,7 +162,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let opts = Options {
         profile: args.profile,
         mix: args.mix.clone(),
-        threads: args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         progress: Some(&progress),
     };
     let report = analyze::check_paths(&args.paths, &opts).map_err(|e| anyhow!(e))?;
@@ -170,7 +181,8 @@ pub(crate) fn emit(report: &Report, json: Option<&str>) -> Result<()> {
     match json {
         Some("-") => println!("{}", report.to_json()),
         Some(path) => {
-            std::fs::write(path, report.to_json() + "\n").with_context(|| format!("cannot write JSON report to {path}"))?;
+            std::fs::write(path, report.to_json() + "\n")
+                .with_context(|| format!("cannot write JSON report to {path}"))?;
             print!("{}", render::human(report, std::io::stdout().is_terminal()));
         }
         None => print!("{}", render::human(report, std::io::stdout().is_terminal())),
@@ -184,5 +196,9 @@ fn exit_status(report: &Report, fail_on: FailOn) -> ExitCode {
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Never => None,
     };
-    if level.is_some_and(|l| report.fails_at(l)) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if level.is_some_and(|l| report.fails_at(l)) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

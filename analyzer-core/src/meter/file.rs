@@ -1,0 +1,329 @@
+//! All meters over one file: [`FileMeter`] and the [`Metrics`] it yields, plus [`meter_file`]
+//! for a WAV file on disk (streamed in blocks, memory independent of file length apart from the
+//! 10-per-second activity envelope).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ClipDetector, DcOffset, Loudness, NonFiniteCounter, SamplePeak, TruePeak, amplitude_to_db,
+    finite, sanitize,
+};
+use crate::error::Result;
+use crate::report::SampleFormat;
+use crate::wav::{WavInfo, WavReader};
+
+/// Envelope value for a silent 100 ms block (the envelope holds no -inf so it serialises).
+pub const ENVELOPE_FLOOR_DB: f32 = -200.0;
+/// Frames per read in [`meter_file`].
+const READ_FRAMES: usize = 8192;
+/// Independent accumulation lanes, chosen by global frame/sample index, so that sums run in
+/// parallel and still add up in the same order whatever the block sizes.
+const LANES: usize = 4;
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// Everything measured over one file. `None` stands for -inf (silence) or "not measurable".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Highest |sample| over all channels.
+    pub sample_peak_dbfs: Option<f64>,
+    /// BS.1770-4 true peak over all channels (never below the sample peak).
+    pub true_peak_dbtp: Option<f64>,
+    /// BS.1770-4 gated integrated loudness.
+    pub integrated_lufs: Option<f64>,
+    /// EBU Tech 3342 loudness range; `None` for programmes under 3 s or silent ones.
+    pub loudness_range_lu: Option<f64>,
+    pub max_momentary_lufs: Option<f64>,
+    pub max_short_term_lufs: Option<f64>,
+    /// Largest |mean| over the channels.
+    pub dc_offset_dbfs: Option<f64>,
+    /// Mean per channel (linear).
+    pub dc_offset: Vec<f64>,
+    /// Runs of >= 3 consecutive full-scale samples, over all channels.
+    pub clipped_runs: u64,
+    pub longest_clip_run_samples: u64,
+    /// NaN or infinite samples (treated as 0 by every other measurement).
+    pub non_finite_samples: u64,
+    /// RMS over all samples of all channels, dBFS (a full-scale sine reads -3.01).
+    pub rms_dbfs: Option<f64>,
+    /// RMS in dB (same scale as `rms_dbfs`) per 100 ms block, the last block possibly partial;
+    /// silent blocks read [`ENVELOPE_FLOOR_DB`].
+    pub envelope_db: Vec<f32>,
+    /// FNV-1a-style hash of the f32 bit patterns of the samples (plus channel and frame
+    /// counts): equal for identical audio, so duplicate stems are found without comparing files.
+    pub content_hash: u64,
+    /// Frames metered.
+    pub frames: u64,
+}
+
+/// All meters of analyzer-core over one stream, for whole-file analysis.
+#[derive(Debug, Clone)]
+pub struct FileMeter {
+    channels: usize,
+    sample_peak: SamplePeak,
+    true_peak: TruePeak,
+    loudness: Loudness,
+    dc: DcOffset,
+    clip: ClipDetector,
+    non_finite: NonFiniteCounter,
+    env_block_frames: usize,
+    env_pos: usize,
+    env_lanes: [f64; LANES],
+    envelope: Vec<f32>,
+    /// Sum of squares of all completed envelope blocks.
+    total_sq: f64,
+    frames: u64,
+    hash: [u64; LANES],
+    samples: u64,
+}
+
+impl FileMeter {
+    /// Meters for `channels` interleaved channels at `sample_rate`.
+    pub fn new(channels: usize, sample_rate: u32) -> Self {
+        Self::with_expected_frames(channels, sample_rate, 0)
+    }
+
+    /// Like [`new`](Self::new), reserving the envelope for `frames` frames up front so that
+    /// `process` does not allocate while metering that many.
+    pub fn with_expected_frames(channels: usize, sample_rate: u32, frames: u64) -> Self {
+        let channels = channels.max(1);
+        let env_block_frames = (sample_rate as usize)
+            .saturating_add(5)
+            .div_euclid(10)
+            .max(1);
+        // Bounded reservation: a header can lie about its length.
+        let blocks = (frames / env_block_frames as u64 + 1).min(10 * 3600 * 24) as usize;
+        FileMeter {
+            channels,
+            sample_peak: SamplePeak::new(channels, sample_rate),
+            true_peak: TruePeak::new(channels, sample_rate),
+            loudness: Loudness::new(channels, sample_rate),
+            dc: DcOffset::new(channels, sample_rate),
+            clip: ClipDetector::new(channels, sample_rate),
+            non_finite: NonFiniteCounter::new(channels, sample_rate),
+            env_block_frames,
+            env_pos: 0,
+            env_lanes: [0.0; LANES],
+            envelope: Vec::with_capacity(blocks),
+            total_sq: 0.0,
+            frames: 0,
+            hash: [FNV_OFFSET; LANES],
+            samples: 0,
+        }
+    }
+
+    /// Replaces the clip detector's full scale (e.g. 127/128 for 8-bit files).
+    pub fn set_clip_threshold(&mut self, threshold: f32) {
+        self.clip = ClipDetector::with_threshold(self.channels, threshold);
+    }
+
+    /// Number of channels the meter expects.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// The loudness meter, for live readouts.
+    pub fn loudness(&self) -> &Loudness {
+        &self.loudness
+    }
+
+    /// Feeds interleaved samples; a trailing partial frame is ignored. Allocates only when the
+    /// envelope outgrows its reservation (see [`with_expected_frames`](Self::with_expected_frames)).
+    pub fn process(&mut self, interleaved: &[f32]) {
+        let ch = self.channels;
+        let x = &interleaved[..interleaved.len() / ch * ch];
+        self.sample_peak.process(x);
+        self.true_peak.process(x);
+        self.loudness.process(x);
+        self.dc.process(x);
+        self.clip.process(x);
+        self.non_finite.process(x);
+        self.hash_samples(x);
+
+        let mut rest = x;
+        while !rest.is_empty() {
+            let n = (self.env_block_frames - self.env_pos).min(rest.len() / ch);
+            let (run, tail) = rest.split_at(n * ch);
+            for (i, frame) in run.chunks_exact(ch).enumerate() {
+                let lane = (self.frames + i as u64) as usize % LANES;
+                let mut s = 0f64;
+                for &v in frame {
+                    let v = f64::from(sanitize(v));
+                    s += v * v;
+                }
+                self.env_lanes[lane] += s;
+            }
+            self.frames += n as u64;
+            self.env_pos += n;
+            if self.env_pos == self.env_block_frames {
+                let sum: f64 = self.env_lanes.iter().sum();
+                self.envelope
+                    .push(envelope_db(sum, self.env_block_frames * ch));
+                self.total_sq += sum;
+                self.env_lanes = [0.0; LANES];
+                self.env_pos = 0;
+            }
+            rest = tail;
+        }
+    }
+
+    fn hash_samples(&mut self, x: &[f32]) {
+        let mut i = 0;
+        // Align to a lane boundary so the main loop can use fixed lanes.
+        while i < x.len() && !(self.samples + i as u64).is_multiple_of(LANES as u64) {
+            let l = (self.samples + i as u64) as usize % LANES;
+            self.hash[l] = (self.hash[l] ^ u64::from(x[i].to_bits())).wrapping_mul(FNV_PRIME);
+            i += 1;
+        }
+        let mut h = self.hash;
+        let mut chunks = x[i..].chunks_exact(LANES);
+        for c in &mut chunks {
+            for l in 0..LANES {
+                h[l] = (h[l] ^ u64::from(c[l].to_bits())).wrapping_mul(FNV_PRIME);
+            }
+        }
+        for (l, v) in chunks.remainder().iter().enumerate() {
+            h[l] = (h[l] ^ u64::from(v.to_bits())).wrapping_mul(FNV_PRIME);
+        }
+        self.hash = h;
+        self.samples += x.len() as u64;
+    }
+
+    /// Forgets everything (keeps the envelope's reservation).
+    pub fn reset(&mut self) {
+        self.sample_peak.reset();
+        self.true_peak.reset();
+        self.loudness.reset();
+        self.dc.reset();
+        self.clip.reset();
+        self.non_finite.reset();
+        self.env_pos = 0;
+        self.env_lanes = [0.0; LANES];
+        self.envelope.clear();
+        self.total_sq = 0.0;
+        self.frames = 0;
+        self.hash = [FNV_OFFSET; LANES];
+        self.samples = 0;
+    }
+
+    /// The measurements so far. Does not change the meter, so it can be called mid-stream.
+    pub fn finish(&self) -> Metrics {
+        let ch = self.channels;
+        let partial: f64 = self.env_lanes.iter().sum();
+        let mut envelope_db_vec = self.envelope.clone();
+        if self.env_pos > 0 {
+            envelope_db_vec.push(envelope_db(partial, self.env_pos * ch));
+        }
+        let total = self.total_sq + partial;
+        let rms = if self.frames > 0 {
+            10.0 * (total / (self.frames as f64 * ch as f64)).log10()
+        } else {
+            f64::NEG_INFINITY
+        };
+        let sp = f64::from(self.sample_peak.max_peak());
+        let tp = f64::from(self.true_peak.max_peak()).max(sp);
+        let mut content = FNV_OFFSET;
+        for v in self.hash.iter().chain(&[ch as u64, self.frames]) {
+            content = (content ^ v).wrapping_mul(FNV_PRIME);
+        }
+        Metrics {
+            sample_peak_dbfs: finite(amplitude_to_db(sp)),
+            true_peak_dbtp: finite(amplitude_to_db(tp)),
+            integrated_lufs: finite(self.loudness.integrated_lufs()),
+            loudness_range_lu: self.loudness.loudness_range_lu(),
+            max_momentary_lufs: finite(self.loudness.max_momentary_lufs()),
+            max_short_term_lufs: finite(self.loudness.max_short_term_lufs()),
+            dc_offset_dbfs: finite(self.dc.max_abs_dbfs()),
+            dc_offset: self.dc.means(),
+            clipped_runs: self.clip.total_runs(),
+            longest_clip_run_samples: self.clip.longest_run_samples(),
+            non_finite_samples: self.non_finite.count(),
+            rms_dbfs: finite(rms),
+            envelope_db: envelope_db_vec,
+            content_hash: content,
+            frames: self.frames,
+        }
+    }
+}
+
+fn envelope_db(sum_sq: f64, samples: usize) -> f32 {
+    if sum_sq > 0.0 && samples > 0 {
+        ((10.0 * (sum_sq / samples as f64).log10()) as f32).max(ENVELOPE_FLOOR_DB)
+    } else {
+        ENVELOPE_FLOOR_DB
+    }
+}
+
+/// Meters a whole WAV file, streamed in blocks of 8192 frames.
+///
+/// # Errors
+/// Whatever [`WavReader::open`] and [`WavReader::read_frames`] report, naming the file.
+pub fn meter_file(path: &Path) -> Result<(WavInfo, Metrics)> {
+    let mut reader = WavReader::open(path)?;
+    let info = reader.info().clone();
+    let ch = usize::from(info.channels);
+    let mut meter = FileMeter::with_expected_frames(ch, info.sample_rate, info.frames);
+    if info.sample_format == SampleFormat::Int && info.bits_per_sample <= 8 {
+        meter.set_clip_threshold(127.0 / 128.0);
+    }
+    let mut buf = vec![0f32; READ_FRAMES * ch];
+    loop {
+        let n = reader.read_frames(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        meter.process(&buf[..n * ch]);
+    }
+    Ok((info, meter.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_scale_sine_rms_and_envelope() {
+        let rate = 48_000;
+        let x: Vec<f32> = (0..rate)
+            .map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / rate as f32).sin())
+            .collect();
+        let mut m = FileMeter::new(1, rate as u32);
+        m.process(&x);
+        let r = m.finish();
+        assert!((r.rms_dbfs.unwrap() + 3.0103).abs() < 0.01);
+        assert_eq!(r.envelope_db.len(), 10);
+        assert!(r.envelope_db.iter().all(|&e| (e + 3.0103).abs() < 0.01));
+        assert_eq!(r.frames, 48_000);
+    }
+
+    #[test]
+    fn hash_tells_identical_from_different() {
+        let x: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.01).sin()).collect();
+        let mut a = FileMeter::new(2, 48_000);
+        a.process(&x);
+        let mut b = FileMeter::new(2, 48_000);
+        b.process(&x[..334]);
+        b.process(&x[334..]);
+        assert_eq!(a.finish().content_hash, b.finish().content_hash);
+        let mut y = x.clone();
+        y[500] += 1e-6;
+        let mut c = FileMeter::new(2, 48_000);
+        c.process(&y);
+        assert_ne!(a.finish().content_hash, c.finish().content_hash);
+    }
+
+    #[test]
+    fn silence_is_none() {
+        let mut m = FileMeter::new(2, 44_100);
+        m.process(&vec![0.0; 2 * 44_100]);
+        let r = m.finish();
+        assert_eq!(r.sample_peak_dbfs, None);
+        assert_eq!(r.true_peak_dbtp, None);
+        assert_eq!(r.integrated_lufs, None);
+        assert_eq!(r.rms_dbfs, None);
+        assert_eq!(r.dc_offset_dbfs, None);
+        assert!(r.envelope_db.iter().all(|&e| e == ENVELOPE_FLOOR_DB));
+    }
+}

@@ -1,0 +1,524 @@
+//! Loudness after ITU-R BS.1770-4 / EBU R128: momentary (400 ms), short-term (3 s), integrated
+//! (gated) loudness and loudness range (EBU Tech 3342).
+//!
+//! - K-weighting: the two BS.1770 biquads (shelf and RLB high-pass), with coefficients derived
+//!   for any sample rate from the analogue prototype parameters (the derivation `libebur128`
+//!   uses), run in f64.
+//! - The K-weighted energy is summed per channel in 100 ms sub-blocks (`(rate + 5) / 10` frames).
+//!   Momentary and short-term loudness are the means over the last 4 and 30 sub-blocks and are
+//!   updated every 100 ms (EBU Tech 3341, "at least 10 Hz"); before a window has filled, its
+//!   missing part counts as silence.
+//! - Integrated loudness (BS.1770-4 section 2.8): 400 ms gating blocks every 100 ms (75 %
+//!   overlap), absolute gate -70 LUFS, relative gate -10 LU below the absolute-gated mean.
+//! - Loudness range (EBU Tech 3342): short-term values every 100 ms (the 2016 revision's "at
+//!   least 10 Hz"), absolute gate -70 LUFS, relative gate -20 LU, LRA = L95 - L10.
+//!
+//! Integrated loudness and LRA need the whole programme's block loudness distribution. It is
+//! kept as a fine histogram (0.01 LU bins from -70 to +30 LUFS, with the exact energy sum per bin),
+//! so memory is bounded and `process` never allocates, however long the programme. The mean
+//! energies are exact; only the gate position and the percentiles are quantised to 0.01 LU.
+//!
+//! Channel weights follow BS.1770-4 Table 3: L, R, C 1.0, surrounds 1.41, LFE excluded.
+
+use super::sanitize;
+
+/// Absolute gate of BS.1770-4 / Tech 3342.
+pub const ABSOLUTE_GATE_LUFS: f64 = -70.0;
+/// Relative gate for integrated loudness (BS.1770-4).
+pub const RELATIVE_GATE_LU: f64 = -10.0;
+/// Relative gate for loudness range (Tech 3342).
+pub const LRA_RELATIVE_GATE_LU: f64 = -20.0;
+
+/// Sub-blocks in the momentary window (400 ms).
+const MOMENTARY_BLOCKS: usize = 4;
+/// Sub-blocks in the short-term window (3 s).
+const SHORT_TERM_BLOCKS: usize = 30;
+
+/// Loudness in LUFS of a mean weighted square (BS.1770-4 eq. 2); -inf for 0.
+pub fn energy_to_lufs(energy: f64) -> f64 {
+    if energy > 0.0 {
+        -0.691 + 10.0 * energy.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// Mean weighted square giving `lufs`.
+pub fn lufs_to_energy(lufs: f64) -> f64 {
+    10f64.powf((lufs + 0.691) / 10.0)
+}
+
+/// BS.1770-4 channel weights for a channel count: mono..3 channels all 1.0; 4 = L R Ls Rs;
+/// 5 = L R C Ls Rs; 6 = L R C LFE Ls Rs; 8 = L R C LFE Ls Rs Lb Rb. Other counts: the 6-channel
+/// map for the first six, 1.0 beyond.
+pub fn default_channel_weights(channels: usize) -> Vec<f64> {
+    const S: f64 = 1.41;
+    match channels {
+        0..=3 => vec![1.0; channels],
+        4 => vec![1.0, 1.0, S, S],
+        5 => vec![1.0, 1.0, 1.0, S, S],
+        8 => vec![1.0, 1.0, 1.0, 0.0, S, S, S, S],
+        _ => {
+            let mut w = vec![1.0; channels];
+            w[..6].copy_from_slice(&[1.0, 1.0, 1.0, 0.0, S, S]);
+            w
+        }
+    }
+}
+
+/// Biquad coefficients, a0 normalised to 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Coefs {
+    b0: f64,
+    b1: f64,
+    b2: f64,
+    a1: f64,
+    a2: f64,
+}
+
+/// The two K-weighting stages for `rate` (shelf, then RLB high-pass).
+fn k_weighting(rate: f64) -> [Coefs; 2] {
+    use std::f64::consts::PI;
+    // Shelving filter (BS.1770-4 stage 1), analogue prototype parameters.
+    let f0 = 1_681.974_450_955_533;
+    let g = 3.999_843_853_973_347;
+    let q = 0.707_175_236_955_419_6;
+    let k = (PI * f0 / rate).tan();
+    let vh = 10f64.powf(g / 20.0);
+    let vb = vh.powf(0.499_666_774_154_541_6);
+    let a0 = 1.0 + k / q + k * k;
+    let shelf = Coefs {
+        b0: (vh + vb * k / q + k * k) / a0,
+        b1: 2.0 * (k * k - vh) / a0,
+        b2: (vh - vb * k / q + k * k) / a0,
+        a1: 2.0 * (k * k - 1.0) / a0,
+        a2: (1.0 - k / q + k * k) / a0,
+    };
+    // RLB high-pass (stage 2); its numerator stays 1, -2, 1 as in the BS.1770 table.
+    let f0 = 38.135_470_876_024_44;
+    let q = 0.500_327_037_323_877_3;
+    let k = (PI * f0 / rate).tan();
+    let a0 = 1.0 + k / q + k * k;
+    let hp = Coefs {
+        b0: 1.0,
+        b1: -2.0,
+        b2: 1.0,
+        a1: 2.0 * (k * k - 1.0) / a0,
+        a2: (1.0 - k / q + k * k) / a0,
+    };
+    [shelf, hp]
+}
+
+/// State of the two cascaded biquads of one channel (transposed direct form II).
+#[derive(Debug, Clone, Copy, Default)]
+struct KState {
+    s: [f64; 4],
+}
+
+#[inline(always)]
+fn kfilter(k: &[Coefs; 2], st: &mut KState, x: f64) -> f64 {
+    let [f, g] = k;
+    let y = f.b0 * x + st.s[0];
+    st.s[0] = f.b1 * x - f.a1 * y + st.s[1];
+    st.s[1] = f.b2 * x - f.a2 * y;
+    let z = g.b0 * y + st.s[2];
+    st.s[2] = g.b1 * y - g.a1 * z + st.s[3];
+    st.s[3] = g.b2 * y - g.a2 * z;
+    z
+}
+
+/// Bins of the block-loudness histogram.
+const BINS: usize = 10_000;
+/// Lowest loudness of bin 0 (the absolute gate).
+const HIST_MIN_LUFS: f64 = ABSOLUTE_GATE_LUFS;
+/// Width of one bin.
+const BIN_LU: f64 = 0.01;
+
+/// Distribution of block energies above the absolute gate, bounded in memory.
+#[derive(Debug, Clone)]
+struct Histogram {
+    counts: Vec<u64>,
+    /// Exact sum of the energies that fell into each bin.
+    energy: Vec<f64>,
+    total_count: u64,
+    total_energy: f64,
+}
+
+impl Histogram {
+    fn new() -> Self {
+        Histogram {
+            counts: vec![0; BINS],
+            energy: vec![0.0; BINS],
+            total_count: 0,
+            total_energy: 0.0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.counts.fill(0);
+        self.energy.fill(0.0);
+        self.total_count = 0;
+        self.total_energy = 0.0;
+    }
+
+    fn bin_of(lufs: f64) -> usize {
+        let i = ((lufs - HIST_MIN_LUFS) / BIN_LU).floor();
+        if i <= 0.0 {
+            0
+        } else if i >= (BINS - 1) as f64 {
+            BINS - 1
+        } else {
+            i as usize
+        }
+    }
+
+    /// Adds a block of mean energy `e` if it passes the absolute gate.
+    fn add(&mut self, e: f64) {
+        let l = energy_to_lufs(e);
+        // Strictly above -70 LUFS passes (BS.1770-4: blocks "above" the gate); -inf and NaN
+        // do not.
+        if l.partial_cmp(&ABSOLUTE_GATE_LUFS) != Some(std::cmp::Ordering::Greater) {
+            return;
+        }
+        let b = Self::bin_of(l);
+        self.counts[b] += 1;
+        self.energy[b] += e;
+        self.total_count += 1;
+        self.total_energy += e;
+    }
+
+    /// First bin whose blocks pass a relative gate at `gate_energy`; in the bin holding the gate
+    /// (all within 0.01 LU of it) the bin's mean decides.
+    fn first_bin_above(&self, gate_energy: f64) -> usize {
+        let b = Self::bin_of(energy_to_lufs(gate_energy));
+        if self.counts[b] > 0 && self.energy[b] / (self.counts[b] as f64) < gate_energy {
+            b + 1
+        } else {
+            b
+        }
+    }
+
+    /// Mean energy of the blocks above the relative gate `rel_lu`, with their count.
+    fn gated_mean(&self, rel_lu: f64) -> Option<(f64, u64, usize)> {
+        if self.total_count == 0 {
+            return None;
+        }
+        let gate = self.total_energy / self.total_count as f64 * 10f64.powf(rel_lu / 10.0);
+        let start = self.first_bin_above(gate);
+        let mut n = 0u64;
+        let mut e = 0.0;
+        for b in start..BINS {
+            n += self.counts[b];
+            e += self.energy[b];
+        }
+        (n > 0).then(|| (e / n as f64, n, start))
+    }
+
+    /// Loudness of the block of rank `rank` (0-based) counting from bin `start` upwards.
+    fn loudness_at_rank(&self, start: usize, rank: u64) -> f64 {
+        let mut seen = 0u64;
+        for b in start..BINS {
+            let c = self.counts[b];
+            if c > 0 && seen + c > rank {
+                return energy_to_lufs(self.energy[b] / c as f64);
+            }
+            seen += c;
+        }
+        f64::NEG_INFINITY
+    }
+}
+
+/// Streaming loudness meter (momentary, short-term, integrated, LRA, maxima).
+#[derive(Debug, Clone)]
+pub struct Loudness {
+    channels: usize,
+    weights: Vec<f64>,
+    coefs: [Coefs; 2],
+    state: Vec<KState>,
+    /// K-weighted sum of squares of the current sub-block, per channel.
+    acc: Vec<f64>,
+    block_frames: usize,
+    pos_in_block: usize,
+    /// Weighted energy sums (not yet divided by length) of the last 30 sub-blocks, a ring.
+    ring: [f64; SHORT_TERM_BLOCKS],
+    ring_head: usize,
+    blocks_done: u64,
+    momentary_energy: f64,
+    short_term_energy: f64,
+    max_momentary_energy: f64,
+    max_short_term_energy: f64,
+    take_momentary_energy: f64,
+    take_short_term_energy: f64,
+    gating: Histogram,
+    lra: Histogram,
+    /// Sub-blocks between short-term values entering the LRA statistics.
+    lra_hop_blocks: u64,
+}
+
+impl Loudness {
+    /// A meter for `channels` interleaved channels at `sample_rate` with the BS.1770 default
+    /// channel weights ([`default_channel_weights`]).
+    pub fn new(channels: usize, sample_rate: u32) -> Self {
+        Self::with_weights(&default_channel_weights(channels.max(1)), sample_rate)
+    }
+
+    /// A meter whose channel count and weights are given by `weights` (0 excludes a channel).
+    pub fn with_weights(weights: &[f64], sample_rate: u32) -> Self {
+        let weights: Vec<f64> = if weights.is_empty() {
+            vec![1.0]
+        } else {
+            weights.to_vec()
+        };
+        let channels = weights.len();
+        let sample_rate = sample_rate.max(1);
+        Loudness {
+            channels,
+            weights,
+            coefs: k_weighting(f64::from(sample_rate)),
+            state: vec![KState::default(); channels],
+            acc: vec![0.0; channels],
+            block_frames: (sample_rate as usize)
+                .saturating_add(5)
+                .div_euclid(10)
+                .max(1),
+            pos_in_block: 0,
+            ring: [0.0; SHORT_TERM_BLOCKS],
+            ring_head: 0,
+            blocks_done: 0,
+            momentary_energy: 0.0,
+            short_term_energy: 0.0,
+            max_momentary_energy: 0.0,
+            max_short_term_energy: 0.0,
+            take_momentary_energy: 0.0,
+            take_short_term_energy: 0.0,
+            gating: Histogram::new(),
+            lra: Histogram::new(),
+            lra_hop_blocks: 1,
+        }
+    }
+
+    /// Number of channels the meter expects.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Frames per 100 ms sub-block.
+    pub fn block_frames(&self) -> usize {
+        self.block_frames
+    }
+
+    /// Feeds interleaved samples; a trailing partial frame is ignored. Never allocates.
+    pub fn process(&mut self, interleaved: &[f32]) {
+        let ch = self.channels;
+        let mut rest = &interleaved[..interleaved.len() / ch * ch];
+        while !rest.is_empty() {
+            let n = (self.block_frames - self.pos_in_block).min(rest.len() / ch);
+            let (run, tail) = rest.split_at(n * ch);
+            match ch {
+                1 => self.filter_run::<1>(run),
+                2 => self.filter_run::<2>(run),
+                _ => self.filter_run_generic(run),
+            }
+            self.pos_in_block += n;
+            if self.pos_in_block == self.block_frames {
+                self.end_block();
+            }
+            rest = tail;
+        }
+    }
+
+    fn filter_run<const C: usize>(&mut self, run: &[f32]) {
+        let k = self.coefs;
+        let mut st: [KState; C] = std::array::from_fn(|c| self.state[c]);
+        // Carry the running sums so the summation order does not depend on block sizes.
+        let mut acc: [f64; C] = std::array::from_fn(|c| self.acc[c]);
+        for frame in run.chunks_exact(C) {
+            for c in 0..C {
+                let y = kfilter(&k, &mut st[c], f64::from(sanitize(frame[c])));
+                acc[c] += y * y;
+            }
+        }
+        self.state[..C].copy_from_slice(&st);
+        self.acc[..C].copy_from_slice(&acc);
+    }
+
+    fn filter_run_generic(&mut self, run: &[f32]) {
+        let ch = self.channels;
+        let k = self.coefs;
+        for c in 0..ch {
+            let mut st = self.state[c];
+            let mut acc = self.acc[c];
+            for frame in run.chunks_exact(ch) {
+                let y = kfilter(&k, &mut st, f64::from(sanitize(frame[c])));
+                acc += y * y;
+            }
+            self.state[c] = st;
+            self.acc[c] = acc;
+        }
+    }
+
+    fn end_block(&mut self) {
+        let mut e = 0.0;
+        for (a, w) in self.acc.iter_mut().zip(&self.weights) {
+            e += *a * w;
+            *a = 0.0;
+        }
+        // A filter state that blew up (it cannot with finite input, but be safe) must not
+        // poison the programme's statistics.
+        if !e.is_finite() {
+            e = 0.0;
+            self.state.fill(KState::default());
+        }
+        self.pos_in_block = 0;
+        self.ring[self.ring_head] = e;
+        self.ring_head = (self.ring_head + 1) % SHORT_TERM_BLOCKS;
+        self.blocks_done += 1;
+
+        let bf = self.block_frames as f64;
+        let mut m = 0.0;
+        for i in 0..MOMENTARY_BLOCKS {
+            m += self.ring[(self.ring_head + SHORT_TERM_BLOCKS - 1 - i) % SHORT_TERM_BLOCKS];
+        }
+        let s: f64 = self.ring.iter().sum();
+        self.momentary_energy = m / (bf * MOMENTARY_BLOCKS as f64);
+        self.short_term_energy = s / (bf * SHORT_TERM_BLOCKS as f64);
+        self.max_momentary_energy = self.max_momentary_energy.max(self.momentary_energy);
+        self.max_short_term_energy = self.max_short_term_energy.max(self.short_term_energy);
+        self.take_momentary_energy = self.take_momentary_energy.max(self.momentary_energy);
+        self.take_short_term_energy = self.take_short_term_energy.max(self.short_term_energy);
+        if self.blocks_done >= MOMENTARY_BLOCKS as u64 {
+            self.gating.add(self.momentary_energy);
+        }
+        if self.blocks_done >= SHORT_TERM_BLOCKS as u64
+            && (self.blocks_done - SHORT_TERM_BLOCKS as u64).is_multiple_of(self.lra_hop_blocks)
+        {
+            self.lra.add(self.short_term_energy);
+        }
+    }
+
+    /// Forgets everything: filter state, windows, maxima and the programme statistics.
+    pub fn reset(&mut self) {
+        self.state.fill(KState::default());
+        self.acc.fill(0.0);
+        self.pos_in_block = 0;
+        self.ring = [0.0; SHORT_TERM_BLOCKS];
+        self.ring_head = 0;
+        self.blocks_done = 0;
+        self.momentary_energy = 0.0;
+        self.short_term_energy = 0.0;
+        self.max_momentary_energy = 0.0;
+        self.max_short_term_energy = 0.0;
+        self.take_momentary_energy = 0.0;
+        self.take_short_term_energy = 0.0;
+        self.gating.reset();
+        self.lra.reset();
+    }
+
+    /// How often a short-term value enters the loudness-range statistics, rounded to a multiple
+    /// of 100 ms (at least 100 ms, the default, as EBU Tech 3342 (2016) asks: "at least 10 Hz").
+    /// `libebur128` uses 1000 ms; set that to reproduce its LRA exactly. Takes effect for the
+    /// values that follow; call before processing.
+    pub fn set_lra_interval_ms(&mut self, ms: u32) {
+        self.lra_hop_blocks = u64::from(ms.div_ceil(100).max(1));
+    }
+
+    /// Complete 100 ms sub-blocks seen since `reset`.
+    pub fn blocks_done(&self) -> u64 {
+        self.blocks_done
+    }
+
+    /// Momentary loudness (last 400 ms, as of the last 100 ms boundary), -inf for silence.
+    pub fn momentary_lufs(&self) -> f64 {
+        energy_to_lufs(self.momentary_energy)
+    }
+
+    /// Short-term loudness (last 3 s, as of the last 100 ms boundary), -inf for silence.
+    pub fn short_term_lufs(&self) -> f64 {
+        energy_to_lufs(self.short_term_energy)
+    }
+
+    /// Highest momentary loudness since `reset`.
+    pub fn max_momentary_lufs(&self) -> f64 {
+        energy_to_lufs(self.max_momentary_energy)
+    }
+
+    /// Highest short-term loudness since `reset`.
+    pub fn max_short_term_lufs(&self) -> f64 {
+        energy_to_lufs(self.max_short_term_energy)
+    }
+
+    /// Highest momentary loudness since the last call, then forgotten.
+    pub fn take_max_momentary_lufs(&mut self) -> f64 {
+        energy_to_lufs(std::mem::take(&mut self.take_momentary_energy))
+    }
+
+    /// Highest short-term loudness since the last call, then forgotten.
+    pub fn take_max_short_term_lufs(&mut self) -> f64 {
+        energy_to_lufs(std::mem::take(&mut self.take_short_term_energy))
+    }
+
+    /// Gated integrated loudness since `reset`; -inf when no block passed the gates. Costs a
+    /// pass over the histogram (10 000 bins), not a per-sample cost.
+    pub fn integrated_lufs(&self) -> f64 {
+        match self.gating.gated_mean(RELATIVE_GATE_LU) {
+            Some((e, _, _)) => energy_to_lufs(e),
+            None => f64::NEG_INFINITY,
+        }
+    }
+
+    /// Loudness range (EBU Tech 3342) since `reset`; `None` until a short-term value (3 s of
+    /// programme) has passed the gates.
+    pub fn loudness_range_lu(&self) -> Option<f64> {
+        let (_, n, start) = self.lra.gated_mean(LRA_RELATIVE_GATE_LU)?;
+        // Nearest-rank percentiles, as libebur128.
+        let rank = |p: f64| ((n - 1) as f64 * p + 0.5) as u64;
+        let lo = self.lra.loudness_at_rank(start, rank(0.10));
+        let hi = self.lra.loudness_at_rank(start, rank(0.95));
+        Some((hi - lo).max(0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn k_weighting_at_48k_matches_bs1770_table() {
+        // BS.1770-4 Tables 1 and 2 (48 kHz).
+        let [s, h] = k_weighting(48_000.0);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(s.b0, 1.535_124_859_586_97));
+        assert!(close(s.b1, -2.691_696_189_406_38));
+        assert!(close(s.b2, 1.198_392_810_852_85));
+        assert!(close(s.a1, -1.690_659_293_182_41));
+        assert!(close(s.a2, 0.732_480_774_215_85));
+        assert!(close(h.a1, -1.990_047_454_833_98));
+        assert!(close(h.a2, 0.990_072_250_366_21));
+    }
+
+    #[test]
+    fn histogram_bins_are_monotonic_and_clamped() {
+        assert_eq!(Histogram::bin_of(-200.0), 0);
+        assert_eq!(Histogram::bin_of(-69.995), 0);
+        assert_eq!(Histogram::bin_of(-69.985), 1);
+        assert_eq!(Histogram::bin_of(500.0), BINS - 1);
+        let mut h = Histogram::new();
+        h.add(0.0);
+        h.add(lufs_to_energy(-75.0));
+        assert_eq!(h.total_count, 0);
+        h.add(lufs_to_energy(-23.0));
+        assert_eq!(h.total_count, 1);
+        let (e, n, _) = h.gated_mean(-10.0).unwrap();
+        assert_eq!(n, 1);
+        assert!((energy_to_lufs(e) + 23.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn silence_reads_minus_infinity() {
+        let mut l = Loudness::new(2, 48_000);
+        l.process(&vec![0.0; 2 * 48_000 * 4]);
+        assert_eq!(l.momentary_lufs(), f64::NEG_INFINITY);
+        assert_eq!(l.integrated_lufs(), f64::NEG_INFINITY);
+        assert_eq!(l.loudness_range_lu(), None);
+    }
+}

@@ -1,0 +1,277 @@
+//! The streaming pass: every stem read shifted by its offset, block by block, over the whole
+//! mix. It accumulates the [`Gram`] statistics over the judged span, measures the residual of
+//! the plain sum and of the window-fitted sum exactly, keeps 10 ms residual statistics for the
+//! whole mix, and hands each aligned block to an optional [`BlockVisitor`] (the diagnosis).
+//!
+//! Memory: one block per file, whatever the file length. Time: one read of every file; the
+//! work is split over threads by contiguous time ranges (each thread reopens its sources).
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::gram::{Gram, Model};
+use crate::Result;
+use crate::align::FrameSource;
+
+/// Sees every aligned block of the mix, in order, during the streaming pass.
+///
+/// All buffers are interleaved with the mix's channel count and have the same length.
+pub trait BlockVisitor {
+    /// `frame`: position of the block's first frame in the mix. `sum`: the aligned stem sum
+    /// with unity gains (a mono stem at constant power in the centre). `fitted`: the aligned
+    /// sum with the per-stem gains and polarities fitted on the analysis windows (the
+    /// full-length fit is only known after the pass; the two differ by far less than any
+    /// residual worth diagnosing).
+    fn block(&mut self, frame: u64, mix: &[f32], sum: &[f32], fitted: &[f32]);
+}
+
+/// Energies (sums of squares over all channels) per short block of the mix.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlockStats {
+    /// Frames per block (about 10 ms).
+    pub block_frames: usize,
+    pub mix: Vec<f32>,
+    /// Aligned stem sum, unity gains.
+    pub sum: Vec<f32>,
+    /// Mix minus the aligned stem sum.
+    pub residual: Vec<f32>,
+    /// Mix minus the aligned, window-fitted stem sum.
+    pub fitted_residual: Vec<f32>,
+}
+
+impl BlockStats {
+    fn with_len(block_frames: usize, n: usize) -> Self {
+        Self {
+            block_frames,
+            mix: vec![0.0; n],
+            sum: vec![0.0; n],
+            residual: vec![0.0; n],
+            fitted_residual: vec![0.0; n],
+        }
+    }
+
+    /// The same statistics over blocks `factor` times longer (e.g. 100 for about 1 s).
+    pub fn aggregate(&self, factor: usize) -> BlockStats {
+        let f = factor.max(1);
+        let agg = |v: &[f32]| v.chunks(f).map(|c| c.iter().sum()).collect();
+        BlockStats {
+            block_frames: self.block_frames * f,
+            mix: agg(&self.mix),
+            sum: agg(&self.sum),
+            residual: agg(&self.residual),
+            fitted_residual: agg(&self.fitted_residual),
+        }
+    }
+}
+
+/// What the pass needs to know.
+pub(crate) struct StreamPlan<'a> {
+    pub model: &'a Model,
+    /// Read offset per stem (0 for stems that are not aligned).
+    pub offsets: &'a [i64],
+    pub unity: &'a [f64],
+    pub fitted: &'a [f64],
+    /// Judged span in mix frames (may be empty).
+    pub span: Range<u64>,
+    pub frames: u64,
+    pub block_frames: usize,
+    pub stat_frames: usize,
+}
+
+/// What one chunk of the pass measured.
+pub(crate) struct StreamOut {
+    pub gram: Gram,
+    /// Residual energy of the unity sum over the span.
+    pub e_unity: f64,
+    /// Residual energy of the window-fitted sum over the span.
+    pub e_fitted: f64,
+    pub stats: BlockStats,
+}
+
+/// Runs the pass over `[0, plan.frames)` with up to `threads` threads. With a visitor the pass
+/// runs on the calling thread only, so that blocks arrive in order.
+pub(crate) fn run(
+    plan: &StreamPlan<'_>,
+    mix: &mut dyn FrameSource,
+    stems: &mut [Box<dyn FrameSource>],
+    threads: usize,
+    visitor: Option<&mut dyn BlockVisitor>,
+    progress: &dyn Fn(u64),
+) -> Result<StreamOut> {
+    let nblocks = plan.frames.div_ceil(plan.block_frames as u64);
+    let threads = if visitor.is_some() {
+        1
+    } else {
+        threads.clamp(1, nblocks.max(1) as usize)
+    };
+    let done = AtomicU64::new(0);
+    let bounds: Vec<u64> = (0..=threads as u64)
+        .map(|t| t * nblocks / threads as u64)
+        .collect();
+    let mut outs = Vec::with_capacity(threads);
+    std::thread::scope(|scope| -> Result<()> {
+        let mut handles = Vec::new();
+        for t in 1..threads {
+            let range = bounds[t]..bounds[t + 1];
+            let mut mix2 = mix.reopen()?;
+            let mut stems2 = stems
+                .iter()
+                .map(|s| s.reopen())
+                .collect::<Result<Vec<_>>>()?;
+            let done = &done;
+            handles.push(scope.spawn(move || {
+                chunk(plan, mix2.as_mut(), &mut stems2, range, None, done, &|_| {})
+            }));
+        }
+        let first = chunk(
+            plan,
+            mix,
+            stems,
+            bounds[0]..bounds[1],
+            visitor,
+            &done,
+            progress,
+        );
+        outs.push(first?);
+        for h in handles {
+            outs.push(h.join().expect("stream thread does not panic")?);
+        }
+        Ok(())
+    })?;
+    progress(plan.frames);
+    let mut it = outs.into_iter();
+    let mut total = it.next().expect("at least one chunk");
+    for o in it {
+        total.gram.merge(&o.gram);
+        total.e_unity += o.e_unity;
+        total.e_fitted += o.e_fitted;
+        total.stats.mix.extend(o.stats.mix);
+        total.stats.sum.extend(o.stats.sum);
+        total.stats.residual.extend(o.stats.residual);
+        total.stats.fitted_residual.extend(o.stats.fitted_residual);
+    }
+    Ok(total)
+}
+
+/// Deinterleaves into planar `f64`.
+pub(crate) fn to_planar(interleaved: &[f32], channels: usize, out: &mut [Vec<f64>]) {
+    let n = interleaved.len() / channels;
+    for (c, o) in out.iter_mut().enumerate().take(channels) {
+        o.resize(n, 0.0);
+        for (dst, frame) in o.iter_mut().zip(interleaved.chunks_exact(channels)) {
+            *dst = f64::from(frame[c]);
+        }
+    }
+}
+
+fn chunk(
+    plan: &StreamPlan<'_>,
+    mix: &mut dyn FrameSource,
+    stems: &mut [Box<dyn FrameSource>],
+    blocks: Range<u64>,
+    mut visitor: Option<&mut dyn BlockVisitor>,
+    done: &AtomicU64,
+    progress: &dyn Fn(u64),
+) -> Result<StreamOut> {
+    let model = plan.model;
+    let (k, cm) = (model.stems(), model.mix_channels);
+    let bf = plan.block_frames;
+    let sf = plan.stat_frames;
+    let first_frame = blocks.start * bf as u64;
+    let last_frame = (blocks.end * bf as u64).min(plan.frames);
+    let nstats = (last_frame.saturating_sub(first_frame)).div_ceil(sf as u64) as usize;
+    let mut out = StreamOut {
+        gram: Gram::new(model),
+        e_unity: 0.0,
+        e_fitted: 0.0,
+        stats: BlockStats::with_len(sf, nstats),
+    };
+    let mut ibuf =
+        vec![0.0f32; bf * cm.max(model.stem_channels.iter().copied().max().unwrap_or(1))];
+    let mut mixp: Vec<Vec<f64>> = vec![Vec::with_capacity(bf); cm];
+    let mut stemp: Vec<Vec<Vec<f64>>> = model
+        .stem_channels
+        .iter()
+        .map(|&ch| vec![Vec::with_capacity(bf); ch])
+        .collect();
+    let mut sum = vec![vec![0.0f64; bf]; cm];
+    let mut fit = vec![vec![0.0f64; bf]; cm];
+    let mut vis = visitor.as_ref().map(|_| {
+        (
+            vec![0.0f32; bf * cm],
+            vec![0.0f32; bf * cm],
+            vec![0.0f32; bf * cm],
+        )
+    });
+    for b in blocks {
+        let f0 = b * bf as u64;
+        let n = ((plan.frames - f0) as usize).min(bf);
+        mix.read_window(f0 as i64, &mut ibuf[..n * cm])?;
+        to_planar(&ibuf[..n * cm], cm, &mut mixp);
+        for i in 0..k {
+            let ch = model.stem_channels[i];
+            stems[i].read_window(f0 as i64 + plan.offsets[i], &mut ibuf[..n * ch])?;
+            to_planar(&ibuf[..n * ch], ch, &mut stemp[i]);
+        }
+        for c in 0..cm {
+            let (s, f) = (&mut sum[c][..n], &mut fit[c][..n]);
+            s.fill(0.0);
+            f.fill(0.0);
+            for i in 0..k {
+                let (u, g) = (plan.unity[i * cm + c], plan.fitted[i * cm + c]);
+                let x = &stemp[i][model.route(i, c)][..n];
+                for ((sv, fv), &xv) in s.iter_mut().zip(f.iter_mut()).zip(x) {
+                    *sv += u * xv;
+                    *fv += g * xv;
+                }
+            }
+        }
+        // Judged span inside this block.
+        let lo = plan.span.start.clamp(f0, f0 + n as u64) - f0;
+        let hi = plan.span.end.clamp(f0, f0 + n as u64) - f0;
+        if hi > lo {
+            let r = lo as usize..hi as usize;
+            out.gram.add(model, &mixp, &stemp, r.clone());
+            for c in 0..cm {
+                for t in r.clone() {
+                    let m = mixp[c][t];
+                    out.e_unity += (m - sum[c][t]) * (m - sum[c][t]);
+                    out.e_fitted += (m - fit[c][t]) * (m - fit[c][t]);
+                }
+            }
+        }
+        // 10 ms statistics; blocks are whole multiples of the stat length.
+        let base = ((f0 - first_frame) / sf as u64) as usize;
+        for (j, s0) in (0..n).step_by(sf).enumerate() {
+            let s1 = (s0 + sf).min(n);
+            let (mut em, mut es, mut er, mut ef) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+            for c in 0..cm {
+                for t in s0..s1 {
+                    let m = mixp[c][t];
+                    em += m * m;
+                    es += sum[c][t] * sum[c][t];
+                    er += (m - sum[c][t]) * (m - sum[c][t]);
+                    ef += (m - fit[c][t]) * (m - fit[c][t]);
+                }
+            }
+            let st = &mut out.stats;
+            st.mix[base + j] = em as f32;
+            st.sum[base + j] = es as f32;
+            st.residual[base + j] = er as f32;
+            st.fitted_residual[base + j] = ef as f32;
+        }
+        if let (Some(v), Some((vm, vs, vf))) = (visitor.as_deref_mut(), vis.as_mut()) {
+            for t in 0..n {
+                for c in 0..cm {
+                    vm[t * cm + c] = mixp[c][t] as f32;
+                    vs[t * cm + c] = sum[c][t] as f32;
+                    vf[t * cm + c] = fit[c][t] as f32;
+                }
+            }
+            v.block(f0, &vm[..n * cm], &vs[..n * cm], &vf[..n * cm]);
+        }
+        let total = done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        progress(total);
+    }
+    Ok(out)
+}
