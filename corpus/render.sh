@@ -51,7 +51,7 @@ F32=(-e floating-point -b 32)
 render() { # render MIDI OUT.wav dry|wet
   local fx=(-R 0 -C 0)
   [ "$3" = wet ] && fx=(-R 1 -C 1)
-  fluidsynth -ni -q "${fx[@]}" -g 0.5 -r $RATE -O float -T wav -F "$2" "$SF2" "$1" </dev/null >/dev/null 2>&1
+  fluidsynth -ni -q "${fx[@]}" -g 0.25 -r $RATE -O float -T wav -F "$2" "$SF2" "$1" </dev/null >/dev/null 2>&1
 }
 
 fit_len() { # fit_len IN OUT FRAMES: pad with silence or cut to exactly FRAMES
@@ -99,10 +99,15 @@ for song in $SONGS; do
   frames=$(( (SECONDS_PER_SONG + 2) * RATE ))
   fit_len "$work/all_dry_raw.wav" "$work/mix_dry.wav" $frames
   fit_len "$work/all_wet_raw.wav" "$work/mix_wet.wav" $frames
+  playing=()
   for g in "${groups[@]}"; do
+    # A group that stays silent in the excerpt is not a stem of this song.
+    if [ "$(peak_of "$work/${g}_dry_raw.wav")" = "0.000000" ]; then continue; fi
+    playing+=("$g")
     fit_len "$work/${g}_dry_raw.wav" "$work/dry/${Song}_$g.wav" $frames
     fit_len "$work/${g}_wet_raw.wav" "$work/wet/${Song}_$g.wav" $frames
   done
+  groups=("${playing[@]}")
   rm -f "$work"/*_raw.wav "$work"/*.mid
   mix="${Song}_Mix.wav"
   n_groups=${#groups[@]}

@@ -1118,7 +1118,11 @@ fn explain(
         let derived = r.spectral_follow >= FOLLOW_DERIVED;
         let own_spectrum = r.spectral_follow < FOLLOW_OWN;
         let fx_signs = usize::from(decorrelated == Some(true)) + usize::from(trails);
-        let kind = if own_spectrum {
+        let kind = if fx_signs == 2 {
+            // Decorrelated *and* trailing: a return, even when its spectrum follows only the
+            // stems that feed the send rather than the whole sum.
+            Some((true, r.spectral_follow >= FOLLOW_OWN - 0.1))
+        } else if own_spectrum {
             let strong = r.spectral_follow < FOLLOW_OWN - 0.1 || own_onsets || decorrelated == Some(false);
             Some((false, strong))
         } else if fx_signs > 0 {
@@ -1180,10 +1184,19 @@ fn explain(
                     FindingCode::MissingFxReturn,
                     severity,
                     vec![],
-                    format!(
-                        "The mix holds effect returns no stem carries: a decorrelated residual at {:.1} dB under the mix that trails the stems with a tail of about {:.1} s (RT60).{weak_note}",
-                        -added_db, rt60
-                    ),
+                    if trails {
+                        format!(
+                            "The mix holds effect returns no stem carries: a residual at {:.1} dB under the mix that trails the stems with a tail of about {:.1} s (RT60){}.{weak_note}",
+                            -added_db,
+                            rt60,
+                            if decorrelated == Some(true) { ", decorrelated between the channels" } else { "" }
+                        )
+                    } else {
+                        format!(
+                            "The mix holds effect returns no stem carries: a residual at {:.1} dB under the mix that plays the stems' notes, decorrelated between the channels (chorus, widener or short reverb).{weak_note}",
+                            -added_db
+                        )
+                    },
                     "Print the reverb/delay returns as their own stem(s), or export the stems with their sends.",
                 )
                 .with("tail_rt60_s", round2(rt60)),
