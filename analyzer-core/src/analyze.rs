@@ -486,7 +486,7 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                 } else {
                     let stem_paths: Vec<&Path> = stems.iter().map(|&i| inputs[i].path.as_path()).collect();
                     let cb = |n: u64| progress(Progress::Advance(n));
-                    match crate::reconcile::reconcile(&inputs[mi].path, &stem_paths, profile, &cb) {
+                    match crate::diagnose::reconcile_and_diagnose(&inputs[mi].path, &stem_paths, profile, &cb) {
                         Ok(result) => {
                             let name_of_path = |p: &str| {
                                 inputs
