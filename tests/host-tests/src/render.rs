@@ -83,16 +83,29 @@ pub struct RenderPlan {
 }
 
 impl RenderPlan {
-    /// An offline-style bounce from the project start with varying blocks.
+    /// An offline render as REAPER runs one: from the project start, the transport playing from
+    /// the first call to the last, block sizes varying every call.
     pub fn bounce(sample_rate: u32, seed: u64) -> Self {
         Self {
             sample_rate,
             start_samples: 0,
             blocks: BlockSizes::Varying { seed, max: 8192 },
             speed: None,
-            stopped_blocks_before: 2,
-            stopped_blocks_after: 4,
+            stopped_blocks_before: 0,
+            stopped_blocks_after: 0,
             tempo_bpm: 120.0,
+        }
+    }
+
+    /// Playback in real-time mode at `speed` times real time with fixed callbacks, and the
+    /// silent stopped-transport calls a real-time host makes before and after (Ardour does).
+    pub fn realtime(sample_rate: u32, speed: f64) -> Self {
+        Self {
+            blocks: BlockSizes::Fixed(512),
+            speed: Some(speed),
+            stopped_blocks_before: 4,
+            stopped_blocks_after: 8,
+            ..Self::bounce(sample_rate, 0)
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clack_extensions::render::RenderMode;
 use host_tests::captures::{Bounce, wait_finished};
 use host_tests::clap_host::Bundle;
-use host_tests::render::{BlockSizes, RenderPlan};
+use host_tests::render::RenderPlan;
 use host_tests::report::{check, summary};
 use host_tests::scenario::{
     Role, Track, instance_for, plugin_name, role_param, run_in_process, run_in_processes,
@@ -184,11 +184,7 @@ fn realtime_mode_running_faster_than_real_time_loses_nothing() {
     let (_guard, root) = capture_dir();
     // A host that plays the bounce in real-time mode but faster than real time (Ardour's
     // bounce, an export pass a host does not flag offline): fixed callbacks, 8x speed.
-    let plan = |i: usize, _b: usize| RenderPlan {
-        blocks: BlockSizes::Fixed(512),
-        speed: Some(8.0),
-        ..RenderPlan::bounce(RATE, i as u64)
-    };
+    let plan = |_i: usize, _b: usize| RenderPlan::realtime(RATE, 8.0);
     let out = run_in_process(&bundle(), &tracks, RenderMode::Realtime, 1, &plan)
         .unwrap_or_else(|e| panic!("{e}"));
     let wall = out[0].iter().map(|r| r.wall_time).max().unwrap_or_default();

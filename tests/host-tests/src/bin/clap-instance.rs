@@ -26,11 +26,12 @@ fn main() -> anyhow::Result<()> {
         RenderMode::Realtime
     };
     let mut inst = instance_for(&bundle, &a.track, a.role, mode)?;
-    let mut plan = RenderPlan::bounce(rate, a.seed);
-    if !a.offline {
+    let plan = if a.offline {
+        RenderPlan::bounce(rate, a.seed)
+    } else {
         // A real-time pass of a host that renders faster than real time.
-        plan.speed = Some(REALTIME_SPEED);
-    }
+        RenderPlan::realtime(rate, REALTIME_SPEED)
+    };
     let processor = inst.activate(f64::from(rate), plan.blocks.max())?;
     let (processor, out) = render(processor, &input, &plan)?;
     inst.pump_main_thread();
