@@ -125,12 +125,17 @@ impl Engine {
         if let Some(m) = self.meters.as_mut() {
             m.process(channels, frames, &self.shared.meters);
         }
-        if self.editor_state.is_open() {
-            if let Some(s) = self.spectrum.as_mut() {
-                s.push(channels, frames);
-            }
+        if self.editor_state.is_open()
+            && let Some(s) = self.spectrum.as_mut()
+        {
+            s.push(channels, frames);
         }
         self.capture.process(channels, frames, info);
+    }
+
+    /// The state shared with the writer, reconciler and editor.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     pub fn is_capturing(&self) -> bool {

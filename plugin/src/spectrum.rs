@@ -110,18 +110,18 @@ impl SpectrumAnalyzer {
     /// hold for `dt_s` seconds of GUI time.
     pub fn update(&mut self, dt_s: f32) {
         let available = self.consumer.slots();
-        if available > 0 {
-            if let Ok(chunk) = self.consumer.read_chunk(available) {
-                let (a, b) = chunk.as_slices();
-                // Slide the window by the new samples, keeping only the latest FFT_SIZE.
-                let n = (a.len() + b.len()).min(FFT_SIZE);
-                self.history.copy_within(n.., 0);
-                let newest = a.iter().chain(b.iter()).skip(a.len() + b.len() - n);
-                for (dst, &x) in self.history[FFT_SIZE - n..].iter_mut().zip(newest) {
-                    *dst = x;
-                }
-                chunk.commit_all();
+        if available > 0
+            && let Ok(chunk) = self.consumer.read_chunk(available)
+        {
+            let (a, b) = chunk.as_slices();
+            // Slide the window by the new samples, keeping only the latest FFT_SIZE.
+            let n = (a.len() + b.len()).min(FFT_SIZE);
+            self.history.copy_within(n.., 0);
+            let newest = a.iter().chain(b.iter()).skip(a.len() + b.len() - n);
+            for (dst, &x) in self.history[FFT_SIZE - n..].iter_mut().zip(newest) {
+                *dst = x;
             }
+            chunk.commit_all();
         }
         for ((w, h), win) in self
             .windowed

@@ -20,8 +20,8 @@ use analyzer_core::capture::{CaptureRole, DiscontinuityAction, ProcessMode};
 use rtrb::{Consumer, Producer, RingBuffer};
 
 use super::{
-    BOUNCE_IDLE_END_MS, CaptureEvent, EVENT_RING_CAPACITY, EndReason, FREEWHEEL_RATIO,
-    MAX_PAD_SECONDS, StreamFormat, ring_capacity_samples,
+    BOUNCE_IDLE_END_MS, CaptureEvent, EVENT_RING_CAPACITY, EndReason, FREEWHEEL_MIN_AUDIO_S,
+    FREEWHEEL_RATIO, MAX_PAD_SECONDS, StreamFormat, ring_capacity_samples,
 };
 use crate::shared::CaptureStatus;
 use std::sync::Arc;
@@ -112,8 +112,21 @@ impl CaptureEngine {
         max_block_frames: usize,
         process_mode: ProcessMode,
     ) -> WriterEnds {
+        let frames =
+            ring_capacity_samples(format, max_block_frames) / format.channels.max(1) as usize;
+        self.activate_with_capacity(format, frames, process_mode)
+    }
+
+    /// [`CaptureEngine::activate`] with an explicit sample ring size in frames (tests use a
+    /// tiny ring to exercise overflow and the offline wait).
+    pub fn activate_with_capacity(
+        &mut self,
+        format: StreamFormat,
+        ring_frames: usize,
+        process_mode: ProcessMode,
+    ) -> WriterEnds {
         self.deactivate();
-        let (sp, sc) = RingBuffer::new(ring_capacity_samples(format, max_block_frames));
+        let (sp, sc) = RingBuffer::new(ring_frames.max(1) * format.channels.max(1) as usize);
         let (ep, ec) = RingBuffer::new(EVENT_RING_CAPACITY);
         self.rings = Some(Rings {
             samples: sp,
@@ -158,7 +171,7 @@ impl CaptureEngine {
         };
         let audio_s = open.frames_seen as f64 / self.format.sample_rate.max(1) as f64;
         let wall_s = open.started.elapsed().as_secs_f64();
-        audio_s > 0.25 && audio_s > wall_s * FREEWHEEL_RATIO
+        audio_s > FREEWHEEL_MIN_AUDIO_S && audio_s > wall_s * FREEWHEEL_RATIO
     }
 
     /// Feeds one block. `channels` are the plugin's input channels (planar), each at least
@@ -326,10 +339,10 @@ impl CaptureEngine {
             length_frames: open.pending_drop_frames,
             action: DiscontinuityAction::DroppedFrames,
         };
-        if self.push_event(event) {
-            if let Some(open) = self.open.as_mut() {
-                open.pending_drop_frames = 0;
-            }
+        if self.push_event(event)
+            && let Some(open) = self.open.as_mut()
+        {
+            open.pending_drop_frames = 0;
         }
     }
 
@@ -386,22 +399,21 @@ impl CaptureEngine {
         }
         let can_push = has_room && self.open.is_some_and(|o| o.pending_drop_frames == 0);
         let mut pushed = false;
-        if can_push {
-            if let Some(rings) = self.rings.as_mut() {
-                if let Ok(chunk) = rings.samples.write_chunk_uninit(needed) {
-                    let interleaved = (offset..offset + frames).flat_map(|f| {
-                        (0..channel_count).map(move |c| {
-                            channels
-                                .get(c)
-                                .and_then(|ch| ch.as_ref().get(f))
-                                .copied()
-                                .unwrap_or(0.0)
-                        })
-                    });
-                    chunk.fill_from_iter(interleaved);
-                    pushed = true;
-                }
-            }
+        if can_push
+            && let Some(rings) = self.rings.as_mut()
+            && let Ok(chunk) = rings.samples.write_chunk_uninit(needed)
+        {
+            let interleaved = (offset..offset + frames).flat_map(|f| {
+                (0..channel_count).map(move |c| {
+                    channels
+                        .get(c)
+                        .and_then(|ch| ch.as_ref().get(f))
+                        .copied()
+                        .unwrap_or(0.0)
+                })
+            });
+            chunk.fill_from_iter(interleaved);
+            pushed = true;
         }
         if pushed {
             self.frames_pushed += frames as u64;

@@ -32,6 +32,9 @@ pub const WRITER_IDLE_FINALIZE_MS: u64 = 750;
 /// if it says "real-time" (Ardour's export and `bounce_range`), so waiting for the writer is
 /// allowed as in offline mode.
 pub const FREEWHEEL_RATIO: f64 = 1.5;
+/// ... once at least this much audio went through, so a host that processes a little ahead
+/// while playing in real time (REAPER's anticipative FX) is not mistaken for a render.
+pub const FREEWHEEL_MIN_AUDIO_S: f64 = 2.0;
 
 /// Why a capture ended, as the audio thread saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -232,10 +232,10 @@ impl Writer {
                 if action == DiscontinuityAction::DroppedFrames {
                     active.sidecar.dropped_frames += length_frames;
                 }
-                if let Some(wav) = active.wav.as_mut() {
-                    if let Err(e) = wav.write_silence(length_frames) {
-                        self.abort(e.to_string());
-                    }
+                if let Some(wav) = active.wav.as_mut()
+                    && let Err(e) = wav.write_silence(length_frames)
+                {
+                    self.abort(e.to_string());
                 }
             }
             CaptureEvent::End { reason, .. } => {
@@ -389,11 +389,11 @@ impl Writer {
         }
         if active.last_sync.elapsed() >= SYNC_INTERVAL {
             active.last_sync = Instant::now();
-            if let Some(wav) = active.wav.as_mut() {
-                if let Err(e) = wav.sync() {
-                    self.abort(e.to_string());
-                    return;
-                }
+            if let Some(wav) = active.wav.as_mut()
+                && let Err(e) = wav.sync()
+            {
+                self.abort(e.to_string());
+                return;
             }
         }
         let due = self
@@ -433,11 +433,11 @@ impl Writer {
                 action: DiscontinuityAction::EndedCapture,
             });
         }
-        if let Some(wav) = active.wav.as_mut() {
-            if let Err(e) = wav.finish() {
-                self.abort(e.to_string());
-                return;
-            }
+        if let Some(wav) = active.wav.as_mut()
+            && let Err(e) = wav.finish()
+        {
+            self.abort(e.to_string());
+            return;
         }
         if active.sidecar.state == CaptureState::Recording {
             active.sidecar.state = CaptureState::Complete;
@@ -447,14 +447,14 @@ impl Writer {
         let Some(active) = self.active.as_ref() else {
             return;
         };
-        if active.sidecar.role == CaptureRole::Mix && active.sidecar.state == CaptureState::Complete
+        if active.sidecar.role == CaptureRole::Mix
+            && active.sidecar.state == CaptureState::Complete
+            && let (Some(tx), Some(claim)) = (&self.config.on_mix_complete, &active.claim)
         {
-            if let (Some(tx), Some(claim)) = (&self.config.on_mix_complete, &active.claim) {
-                let _ = tx.send(CompletedMix {
-                    bounce_id: claim.bounce_id.clone(),
-                    folder: claim.folder.clone(),
-                });
-            }
+            let _ = tx.send(CompletedMix {
+                bounce_id: claim.bounce_id.clone(),
+                folder: claim.folder.clone(),
+            });
         }
     }
 
