@@ -22,5 +22,5 @@ echo "== host tests (clack-host CLAP harness, Ardour 7 headless)"
 start=$(date +%s)
 # One test at a time: the in-process CLAP tests share one process environment, the Ardour ones
 # share Ardour's config and plugin cache; the instances inside a test still run in parallel.
-cargo test --release --locked -p host-tests -- --ignored --test-threads=1
+cargo test --release --locked --no-fail-fast -p host-tests -- --ignored --test-threads=1
 echo "== host tests took $(( $(date +%s) - start )) s"

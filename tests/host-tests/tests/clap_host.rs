@@ -20,9 +20,11 @@ use host_tests::signals::{Compressor, Planar, compress, delayed, demo_stems, sum
 use host_tests::{paths, scenario};
 
 const RATE: u32 = 48_000;
-/// Every demo part plays (the lead enters after 4.5 s). At 6 s and 16 s the analyzer misaligns
-/// the FX Return stem of a clean exact-sum set (reported); 10 s reconciles.
-const SECONDS: f32 = 10.0;
+/// Every demo part plays (the lead enters after 4.5 s). The analyzer (main at 21f08c8) does not
+/// reconcile the clean, exact-sum demo set at every length: at 6, 10, 16 and 20 s it misaligns
+/// the looped Keys or the FX Return (the control test below shows it on the raw files). 8 s
+/// reconciles; see the host-tests report.
+const SECONDS: f32 = 8.0;
 /// Name of the master track (the mix instance's label).
 const MASTER: &str = "Master";
 /// How long the writer threads may take to finish a capture after the host stops.
