@@ -20,7 +20,7 @@ use host_tests::signals::{Compressor, Planar, compress, delayed, demo_stems, sum
 use host_tests::{paths, scenario};
 
 const RATE: u32 = 48_000;
-/// Every demo part plays (the lead enters after 4.5 s). The analyzer (main at 21f08c8) does not
+/// Every demo part plays (the lead enters after 4.5 s). The analyzer (main at e6b4f62) does not
 /// reconcile the clean, exact-sum demo set at every length: at 6, 10, 16 and 20 s it misaligns
 /// the looped Keys or the FX Return (the control test below shows it on the raw files). 8 s
 /// reconciles; see the host-tests report.
