@@ -20,18 +20,30 @@ pub fn run(keep: Option<PathBuf>, json: Option<String>) -> Result<ExitCode> {
     let temp;
     let dir = match keep {
         Some(dir) => {
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
             dir
         }
         None => {
-            temp = tempfile::Builder::new().prefix("stemcheck-demo-").tempdir()?;
+            temp = tempfile::Builder::new()
+                .prefix("stemcheck-demo-")
+                .tempdir()?;
             temp.path().to_owned()
         }
     };
-    eprintln!("Rendering a {DEMO_SECONDS} s demo song as 5 stems + mix (24-bit, {DEMO_SAMPLE_RATE} Hz) into {}", dir.display());
+    eprintln!(
+        "Rendering a {DEMO_SECONDS} s demo song as 5 stems + mix (24-bit, {DEMO_SAMPLE_RATE} Hz) into {}",
+        dir.display()
+    );
     let stems = synth::demo_song(DEMO_SAMPLE_RATE, DEMO_SECONDS);
     let mix = synth::mix_down(&stems, 2);
-    synth::write_wav(&dir.join("Demo_Mix.wav"), 2, DEMO_SAMPLE_RATE, WavFormat::Int24, &mix)?;
+    synth::write_wav(
+        &dir.join("Demo_Mix.wav"),
+        2,
+        DEMO_SAMPLE_RATE,
+        WavFormat::Int24,
+        &mix,
+    )?;
     for stem in &stems {
         let mut samples = stem.samples.clone();
         if stem.name == "Keys" {
@@ -42,11 +54,18 @@ pub fn run(keep: Option<PathBuf>, json: Option<String>) -> Result<ExitCode> {
             samples[..shift].fill(0.0);
         }
         let path = dir.join(format!("Demo_{}.wav", stem.name));
-        synth::write_wav(&path, stem.channels, DEMO_SAMPLE_RATE, WavFormat::Int24, &samples)?;
+        synth::write_wav(
+            &path,
+            stem.channels,
+            DEMO_SAMPLE_RATE,
+            WavFormat::Int24,
+            &samples,
+        )?;
     }
     eprintln!("Injected fault: Demo_Keys.wav starts {KEYS_LATE_SAMPLES} samples (10 ms) late.\n");
     eprintln!("$ stemcheck check {}\n", dir.display());
-    let report = analyze::check_paths(&[dir.clone()], &Options::default()).map_err(|e| anyhow!(e))?;
+    let report =
+        analyze::check_paths(&[dir.clone()], &Options::default()).map_err(|e| anyhow!(e))?;
     crate::emit(&report, json.as_deref())?;
     let found = report
         .findings_with(FindingCode::StartOffset)

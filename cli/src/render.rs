@@ -10,7 +10,11 @@ struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.on { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
     fn severity(&self, s: Severity) -> String {
         match s {
@@ -33,7 +37,12 @@ fn db(v: Option<f64>) -> String {
 }
 
 fn format_of(f: &FileReport) -> String {
-    match (f.sample_rate, f.bits_per_sample, f.sample_format, f.channels) {
+    match (
+        f.sample_rate,
+        f.bits_per_sample,
+        f.sample_format,
+        f.channels,
+    ) {
         (Some(sr), Some(bits), Some(fmt), Some(ch)) => format!(
             "{}k/{}{} {}",
             sr as f64 / 1000.0,
@@ -52,14 +61,24 @@ fn format_of(f: &FileReport) -> String {
 /// Truncates a name to `width` characters, keeping the end (where the part name usually is).
 fn fit(name: &str, width: usize) -> String {
     let n = name.chars().count();
-    if n <= width { name.to_owned() } else { format!("…{}", name.chars().skip(n - width + 1).collect::<String>()) }
+    if n <= width {
+        name.to_owned()
+    } else {
+        format!("…{}", name.chars().skip(n - width + 1).collect::<String>())
+    }
 }
 
 /// Renders the whole report as text; `colour` adds ANSI colours (stdout is a terminal).
 pub fn human(report: &Report, colour: bool) -> String {
     let st = Style { on: colour };
     let mut out = String::new();
-    let name_w = report.files.iter().map(|f| f.path.chars().count()).max().unwrap_or(4).clamp(4, 36);
+    let name_w = report
+        .files
+        .iter()
+        .map(|f| f.path.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 36);
     let _ = writeln!(
         out,
         "{:<name_w$}  {:<4}  {:<14} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6} {:>4}",
@@ -76,9 +95,21 @@ pub fn human(report: &Report, colour: bool) -> String {
             },
             format_of(f),
             f.duration_s.map_or("-".to_owned(), |d| format!("{d:.2}s")),
-            if f.error.is_some() { "-".to_owned() } else { db(f.sample_peak_dbfs) },
-            if f.error.is_some() { "-".to_owned() } else { db(f.true_peak_dbtp) },
-            if f.error.is_some() { "-".to_owned() } else { db(f.integrated_lufs) },
+            if f.error.is_some() {
+                "-".to_owned()
+            } else {
+                db(f.sample_peak_dbfs)
+            },
+            if f.error.is_some() {
+                "-".to_owned()
+            } else {
+                db(f.true_peak_dbtp)
+            },
+            if f.error.is_some() {
+                "-".to_owned()
+            } else {
+                db(f.integrated_lufs)
+            },
             f.offset_samples.map_or("-".to_owned(), |o| o.to_string()),
             f.gain_db.map_or("-".to_owned(), |g| format!("{g:+.1}")),
             match f.polarity {
@@ -88,7 +119,10 @@ pub fn human(report: &Report, colour: bool) -> String {
             },
         );
     }
-    let _ = writeln!(out, "(PEAK dBFS, TP dBTP, LUFS integrated; OFFSET in samples against the mix, + = late; GAIN to apply to match the mix)");
+    let _ = writeln!(
+        out,
+        "(PEAK dBFS, TP dBTP, LUFS integrated; OFFSET in samples against the mix, + = late; GAIN to apply to match the mix)"
+    );
     out.push('\n');
     match &report.reconciliation {
         Some(r) => {
@@ -111,14 +145,30 @@ pub fn human(report: &Report, colour: bool) -> String {
         let _ = writeln!(out, "No findings.");
     }
     for f in &report.findings {
-        let _ = writeln!(out, "{} {:<22} {}", st.severity(f.severity), f.code.as_str(), f.message);
-        if !f.fix.is_empty() && f.severity != Severity::Info || f.code == analyzer_core::FindingCode::NoMix {
+        let _ = writeln!(
+            out,
+            "{} {:<22} {}",
+            st.severity(f.severity),
+            f.code.as_str(),
+            f.message
+        );
+        if !f.fix.is_empty() && f.severity != Severity::Info
+            || f.code == analyzer_core::FindingCode::NoMix
+        {
             let _ = writeln!(out, "      {:<22} fix: {}", "", f.fix);
         }
     }
     out.push('\n');
-    let errors = report.findings.iter().filter(|f| f.severity == Severity::Error).count();
-    let warnings = report.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+    let errors = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
     let _ = writeln!(
         out,
         "Verdict: {}  health {}/100  ({} error(s), {} warning(s); profile {})",

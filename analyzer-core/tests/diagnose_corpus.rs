@@ -1,0 +1,100 @@
+//! A small version of the diagnosis corpus (corpus/render.sh): one MIDI song, 12 s, rendered per
+//! instrument group by fluidsynth, faults applied by sox and ffmpeg, then checked by the full
+//! pipeline. Runs when the tools are installed (scripts/test.sh installs them); otherwise it
+//! says so and passes, unless STEMCHECK_REQUIRE_CORPUS=1 demands it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use analyzer_core::analyze::{Options, check_paths};
+use analyzer_core::{FindingCode, Report, Severity};
+
+fn tools_present() -> bool {
+    let have = |cmd: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {cmd}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    have("fluidsynth")
+        && have("sox")
+        && have("ffmpeg")
+        && Path::new("/usr/share/planetblupi/music/music005.mid").is_file()
+        && Path::new("/usr/share/sounds/sf2/FluidR3_GM.sf2").is_file()
+        && Command::new("/usr/bin/python3")
+            .args(["-c", "import mido"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+/// The worst reconciliation/diagnosis finding at warning level or above.
+fn primary(report: &Report) -> Option<FindingCode> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .find(|f| {
+            matches!(
+                f.code,
+                FindingCode::StartOffset
+                    | FindingCode::PolarityInverted
+                    | FindingCode::GainMismatch
+                    | FindingCode::MissingFxReturn
+                    | FindingCode::MissingBusProcessing
+                    | FindingCode::BusEq
+                    | FindingCode::MissingElement
+                    | FindingCode::UnexplainedResidual
+            )
+        })
+        .map(|f| f.code)
+}
+
+#[test]
+fn rendered_corpus_cases_get_the_right_primary_finding() {
+    if !tools_present() {
+        assert!(
+            std::env::var("STEMCHECK_REQUIRE_CORPUS").as_deref() != Ok("1"),
+            "corpus tools missing (fluidsynth, fluid-soundfont-gm, planetblupi-music-midi, python3-mido, sox, ffmpeg)"
+        );
+        eprintln!("skipping the rendered corpus: fluidsynth/sox/ffmpeg/MIDI files not installed");
+        return;
+    }
+    let out = tempfile::tempdir().expect("temp dir");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/render.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg(out.path())
+        .env("CORPUS_SONGS", "music005")
+        .env("CORPUS_SECONDS", "12")
+        .status()
+        .expect("render.sh runs");
+    assert!(status.success(), "corpus/render.sh failed");
+    let song = out.path().join("music005");
+    let cases: [(&str, Option<FindingCode>); 9] = [
+        ("clean_dry", None),
+        ("clean_16bit", None),
+        ("clean_24bit_dither", None),
+        ("fx_return_synth", Some(FindingCode::MissingFxReturn)),
+        ("reverb_mix", Some(FindingCode::MissingFxReturn)),
+        ("compand_mix", Some(FindingCode::MissingBusProcessing)),
+        ("eq_mix", Some(FindingCode::BusEq)),
+        ("drop_stem", Some(FindingCode::MissingElement)),
+        ("offset_37", Some(FindingCode::StartOffset)),
+    ];
+    let mut failures = Vec::new();
+    for (case, expect) in cases {
+        let report = check_paths(&[song.join(case)], &Options::default()).expect("check runs");
+        let got = primary(&report);
+        let false_errors: Vec<FindingCode> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && Some(f.code) != expect)
+            .map(|f| f.code)
+            .collect();
+        if expect.is_some() && got != expect || !false_errors.is_empty() {
+            failures.push(format!("{case}: expected {expect:?}, primary {got:?}, false errors {false_errors:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

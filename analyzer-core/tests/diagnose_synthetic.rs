@@ -1,0 +1,182 @@
+//! Diagnosis on synthetic deliveries whose answer is known: the demo song's stems (drums,
+//! bass, keys, lead and a reverb return) with one fault applied by a small, independent
+//! implementation of the process (compressor, shelving EQ), fed to the [`Diagnoser`] as
+//! aligned blocks, exactly as the reconciliation's streaming pass does.
+
+use analyzer_core::diagnose::{Diagnoser, Diagnosis};
+use analyzer_core::synth::{SynthStem, demo_song, mix_down};
+use analyzer_core::{FindingCode, Severity};
+
+const SR: u32 = 48_000;
+const SECONDS: f32 = 16.0;
+
+fn song() -> Vec<SynthStem> {
+    demo_song(SR, SECONDS)
+}
+
+fn sum_of(stems: &[SynthStem], keep: &[&str]) -> Vec<f32> {
+    let chosen: Vec<SynthStem> = stems.iter().filter(|s| keep.contains(&s.name.as_str())).cloned().collect();
+    assert_eq!(chosen.len(), keep.len(), "demo stems: {:?}", stems.iter().map(|s| &s.name).collect::<Vec<_>>());
+    mix_down(&chosen, 2)
+}
+
+/// Feeds the diagnoser in blocks of 160 ms, as the reconciliation does.
+fn run(mix: &[f32], sum: &[f32], fitted: &[f32]) -> Diagnosis {
+    let mut d = Diagnoser::new(2, SR);
+    let block = 7680 * 2;
+    let n = mix.len().min(sum.len());
+    let mut i = 0;
+    while i < n {
+        let j = (i + block).min(n);
+        d.push(&mix[i..j], &sum[i..j], &fitted[i..j]);
+        i = j;
+    }
+    d.finish(None)
+}
+
+fn codes(d: &Diagnosis) -> Vec<(FindingCode, Severity)> {
+    d.findings.iter().map(|f| (f.code, f.severity)).collect()
+}
+
+const ALL: [&str; 5] = ["Drums", "Bass", "Keys", "Lead", "FX_Return"];
+const DRY: [&str; 4] = ["Drums", "Bass", "Keys", "Lead"];
+
+#[test]
+fn stems_that_sum_to_the_mix_need_no_explanation() {
+    let stems = song();
+    let mix = sum_of(&stems, &ALL);
+    let d = run(&mix, &mix, &mix);
+    assert!(d.findings.is_empty(), "{:?}", codes(&d));
+}
+
+#[test]
+fn quantisation_noise_is_not_a_missing_element() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    // The mix exported at 16 bits with TPDF dither: a residual around -80 dB.
+    let mut rng = analyzer_core::synth::Rng::new(3);
+    let q = 1.0 / 32768.0;
+    let mix: Vec<f32> = sum
+        .iter()
+        .map(|&x| ((x + q * 0.5 * (rng.next_f32() + rng.next_f32())) / q).round() * q)
+        .collect();
+    let d = run(&mix, &sum, &sum);
+    assert!(d.findings.iter().all(|f| f.severity < Severity::Warning), "{:?}", codes(&d));
+}
+
+#[test]
+fn a_reverb_return_no_stem_carries_is_an_fx_return() {
+    let stems = song();
+    let mix = sum_of(&stems, &ALL);
+    let sum = sum_of(&stems, &DRY);
+    let d = run(&mix, &sum, &sum);
+    let first = d.findings.first().expect("a finding");
+    assert_eq!(first.code, FindingCode::MissingFxReturn, "{:?} {:?}", codes(&d), d.residual);
+    let r = d.residual.expect("features");
+    assert!(r.interchannel_correlation.is_some_and(|c| c < 0.5), "{r:?}");
+    assert!(first.measured["tail_rt60_s"].as_f64().is_some_and(|t| t > 0.2), "{:?}", first.measured);
+    assert!(first.measured["residual_db"].as_f64().is_some_and(|l| l < -3.0 && l > -40.0));
+}
+
+#[test]
+fn a_stem_left_out_is_a_missing_element_with_its_spectrum_region() {
+    let stems = song();
+    let mix = sum_of(&stems, &ALL);
+    let sum = sum_of(&stems, &["Bass", "Keys", "Lead", "FX_Return"]);
+    let d = run(&mix, &sum, &sum);
+    let first = d.findings.first().expect("a finding");
+    assert_eq!(first.code, FindingCode::MissingElement, "{:?}", codes(&d));
+    assert_eq!(first.severity, Severity::Error);
+    let lo = first.measured["spectrum_low_hz"].as_f64().unwrap();
+    let hi = first.measured["spectrum_high_hz"].as_f64().unwrap();
+    assert!(lo < hi, "{lo} {hi}");
+}
+
+/// A feed-forward compressor: peak detector with 5 ms attack and 150 ms release, 4:1 above
+/// -24 dBFS, on the linked channels.
+fn compress(x: &[f32]) -> Vec<f32> {
+    let a_att = (-1.0 / (0.005 * SR as f32)).exp();
+    let a_rel = (-1.0 / (0.150 * SR as f32)).exp();
+    let mut env = 0.0f32;
+    let mut out = vec![0.0; x.len()];
+    for (i, fr) in x.chunks_exact(2).enumerate() {
+        let p = fr[0].abs().max(fr[1].abs());
+        let a = if p > env { a_att } else { a_rel };
+        env = a * env + (1.0 - a) * p;
+        let level_db = 20.0 * env.max(1e-9).log10();
+        let over = (level_db + 24.0).max(0.0);
+        let g = 10f32.powf(-over * 0.75 / 20.0);
+        out[i * 2] = fr[0] * g;
+        out[i * 2 + 1] = fr[1] * g;
+    }
+    out
+}
+
+#[test]
+fn bus_compression_is_missing_bus_processing_with_gain_reduction() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let mix = compress(&sum);
+    let d = run(&mix, &sum, &sum);
+    let first = d.findings.first().expect("a finding");
+    assert_eq!(first.code, FindingCode::MissingBusProcessing, "{:?}", codes(&d));
+    let gr = first.measured["gain_reduction_typical_db"].as_f64().unwrap();
+    assert!(gr > 1.0, "{:?}", first.measured);
+    let s = d.scores.unwrap();
+    assert!(s.dynamics_gain_db > s.filter_gain_db, "{s:?}");
+}
+
+/// RBJ low shelf, +6 dB at 200 Hz, applied per channel.
+fn low_shelf(x: &[f32]) -> Vec<f32> {
+    let (f0, gain_db, s) = (200.0f64, 6.0f64, 1.0f64);
+    let a = 10f64.powf(gain_db / 40.0);
+    let w0 = 2.0 * std::f64::consts::PI * f0 / f64::from(SR);
+    let alpha = w0.sin() / 2.0 * ((a + 1.0 / a) * (1.0 / s - 1.0) + 2.0).sqrt();
+    let c = w0.cos();
+    let sa = 2.0 * a.sqrt() * alpha;
+    let b0 = a * ((a + 1.0) - (a - 1.0) * c + sa);
+    let b1 = 2.0 * a * ((a - 1.0) - (a + 1.0) * c);
+    let b2 = a * ((a + 1.0) - (a - 1.0) * c - sa);
+    let a0 = (a + 1.0) + (a - 1.0) * c + sa;
+    let a1 = -2.0 * ((a - 1.0) + (a + 1.0) * c);
+    let a2 = (a + 1.0) + (a - 1.0) * c - sa;
+    let mut out = vec![0.0f32; x.len()];
+    for ch in 0..2 {
+        let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
+        for i in 0..x.len() / 2 {
+            let xi = f64::from(x[i * 2 + ch]);
+            let y = (b0 * xi + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2) / a0;
+            x2 = x1;
+            x1 = xi;
+            y2 = y1;
+            y1 = y;
+            out[i * 2 + ch] = y as f32;
+        }
+    }
+    out
+}
+
+#[test]
+fn a_bus_eq_is_reported_with_its_octave_curve() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let mix = low_shelf(&sum);
+    let d = run(&mix, &sum, &sum);
+    let first = d.findings.first().expect("a finding");
+    assert_eq!(first.code, FindingCode::BusEq, "{:?}", codes(&d));
+    let hz: Vec<f64> = first.measured["octave_band_hz"].as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
+    let db: Vec<f64> = first.measured["octave_band_gain_db"].as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
+    let at = |f: f64| db[hz.iter().position(|&h| h == f).unwrap()];
+    assert!((at(63.0) - 6.0).abs() < 1.5, "63 Hz: {hz:?} {db:?}");
+    assert!(at(4000.0).abs() < 1.0, "4 kHz: {hz:?} {db:?}");
+}
+
+#[test]
+fn a_pure_gain_is_left_to_the_reconciliation() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let mix: Vec<f32> = sum.iter().map(|x| x * 0.7).collect();
+    let fitted = mix.clone(); // the per-stem fit absorbs a gain
+    let d = run(&mix, &sum, &fitted);
+    assert!(d.findings.is_empty(), "{:?}", codes(&d));
+}

@@ -1,0 +1,315 @@
+//! The diagnosis confusion table: runs `stemcheck check` (the library's `check_paths`, exactly
+//! what the CLI runs) on every case of the corpus rendered by `corpus/render.sh`, and compares
+//! the injected fault with the reported findings.
+//!
+//!     cargo run --release -p stemcheck-cli --example confusion -- [CORPUS_DIR] [--markdown FILE]
+//!
+//! (`corpus/confusion.sh` renders the corpus first and writes BENCHMARKS.md.)
+//!
+//! Targets (issue 3): the correct primary finding for every injected fault with no false
+//! error-level finding; zero error-level findings on clean sets (16-bit and dithered 24-bit
+//! included). The primary finding is the worst reconciliation or diagnosis finding of the
+//! report (reports list findings worst first). An error-level finding is false when its code is
+//! not the injected fault's. The exit status is 1 when any case misses a target.
+//!
+//! Timing: for each case the metering pass (every file through the BS.1770 `FileMeter`), the
+//! plain reconciliation and the reconciliation with the diagnosis are timed separately on one
+//! thread, so that the diagnosis's cost can be compared with the metering pass.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use analyzer_core::analyze::{Options, check_paths};
+use analyzer_core::meter::FileMeter;
+use analyzer_core::wav::WavReader;
+use analyzer_core::{FindingCode, Report, Severity};
+use anyhow::{Context, Result, bail};
+
+/// Codes the reconciliation and the diagnosis report; the primary finding is one of them.
+const RECONCILIATION_CODES: [FindingCode; 9] = [
+    FindingCode::StartOffset,
+    FindingCode::PolarityInverted,
+    FindingCode::GainMismatch,
+    FindingCode::MissingFxReturn,
+    FindingCode::MissingBusProcessing,
+    FindingCode::BusEq,
+    FindingCode::MissingElement,
+    FindingCode::UnexplainedResidual,
+    FindingCode::SumMatchesMix,
+];
+
+struct Case {
+    song: String,
+    name: String,
+    fault: String,
+    expect: String,
+    dir: PathBuf,
+}
+
+struct Outcome {
+    primary: String,
+    findings: String,
+    false_errors: Vec<String>,
+    pass: bool,
+    meter_s: f64,
+    reconcile_s: f64,
+    diagnose_s: f64,
+    null_db: Option<f64>,
+}
+
+fn read_cases(root: &Path) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    let mut songs: Vec<PathBuf> = std::fs::read_dir(root)
+        .with_context(|| format!("{}: no corpus here (run corpus/render.sh)", root.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    songs.sort();
+    for song in songs {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&song)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("case.json").is_file())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            let text = std::fs::read_to_string(dir.join("case.json"))?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: bad case.json", dir.display()))?;
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
+            cases.push(Case {
+                song: s("song"),
+                name: s("case"),
+                fault: s("fault"),
+                expect: s("expect"),
+                dir,
+            });
+        }
+    }
+    if cases.is_empty() {
+        bail!("{}: no cases (run corpus/render.sh)", root.display());
+    }
+    Ok(cases)
+}
+
+fn wavs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// One metering pass over every file, as `check` does (one thread).
+fn meter_pass(files: &[PathBuf]) -> Result<f64> {
+    let t = Instant::now();
+    for f in files {
+        let mut r = WavReader::open(f)?;
+        let ch = r.info().channels as usize;
+        let mut m = FileMeter::new(ch, r.info().sample_rate);
+        let mut buf = vec![0.0f32; 16_384 * ch];
+        loop {
+            let n = r.read_frames(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            m.process(&buf[..n * ch]);
+        }
+        std::hint::black_box(m.finish());
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+fn short(sev: Severity) -> &'static str {
+    match sev {
+        Severity::Error => "E",
+        Severity::Warning => "W",
+        Severity::Info => "I",
+    }
+}
+
+fn run_case(case: &Case) -> Result<Outcome> {
+    let files = wavs(&case.dir)?;
+    let mix = files
+        .iter()
+        .find(|p| p.to_string_lossy().contains("_Mix"))
+        .context("case without a mix")?
+        .clone();
+    let stems: Vec<&Path> = files.iter().filter(|p| **p != mix).map(|p| p.as_path()).collect();
+    let meter_s = meter_pass(&files)?;
+    let profile = &analyzer_core::profile::MASTERING;
+    let t = Instant::now();
+    analyzer_core::reconcile::reconcile(&mix, &stems, profile, &|_| {})?;
+    let reconcile_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    analyzer_core::diagnose::reconcile_and_diagnose(&mix, &stems, profile, &|_| {})?;
+    let diagnose_s = t.elapsed().as_secs_f64();
+
+    let opts = Options::default();
+    let report: Report = check_paths(std::slice::from_ref(&case.dir), &opts)?;
+    let primary = report
+        .findings
+        .iter()
+        .find(|f| RECONCILIATION_CODES.contains(&f.code) && f.severity >= Severity::Warning)
+        .map_or_else(|| "none".to_owned(), |f| f.code.as_str().to_owned());
+    let findings = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| format!("{}:{}", short(f.severity), f.code))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let false_errors: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && f.code.as_str() != case.expect)
+        .map(|f| f.code.as_str().to_owned())
+        .collect();
+    let pass = false_errors.is_empty() && primary == case.expect;
+    Ok(Outcome {
+        primary,
+        findings,
+        false_errors,
+        pass,
+        meter_s,
+        reconcile_s,
+        diagnose_s,
+        null_db: report.reconciliation.as_ref().and_then(|r| r.null_depth_db),
+    })
+}
+
+fn markdown(cases: &[Case], outcomes: &[Outcome]) -> String {
+    let mut md = String::new();
+    let passed = outcomes.iter().filter(|o| o.pass).count();
+    let clean: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].expect == "none").collect();
+    let clean_errors: usize = clean.iter().map(|&i| outcomes[i].false_errors.len()).sum();
+    let faults = cases.len() - clean.len();
+    let right_primary = (0..cases.len())
+        .filter(|&i| cases[i].expect != "none" && outcomes[i].primary == cases[i].expect)
+        .count();
+    let false_errors: usize = outcomes.iter().map(|o| o.false_errors.len()).sum();
+    let (meter, rec, diag): (f64, f64, f64) = outcomes.iter().fold((0.0, 0.0, 0.0), |a, o| {
+        (a.0 + o.meter_s, a.1 + o.reconcile_s, a.2 + o.diagnose_s)
+    });
+    md.push_str("## Diagnosis confusion table\n\n");
+    md.push_str(
+        "Produced by `corpus/confusion.sh` (renders the corpus with `corpus/render.sh`, then runs \
+         `cargo run --release -p stemcheck-cli --example confusion -- target/corpus --markdown BENCHMARKS.md`). \
+         Songs: MIDI files of Debian's planetblupi-music-midi rendered per instrument group by fluidsynth \
+         (FluidR3 GM soundfont); faults applied by sox and ffmpeg. Primary = the worst reconciliation/diagnosis \
+         finding (warning or error) of the `check` report; a false error is an error-level finding whose code \
+         is not the injected fault's.\n\n",
+    );
+    md.push_str(&format!(
+        "- cases passing: **{passed}/{}**\n- correct primary finding: **{right_primary}/{faults}** injected faults\n\
+         - false error-level findings: **{false_errors}** (clean sets: **{clean_errors}** over {} sets)\n\
+         - time, summed over the cases (one thread each): metering pass {meter:.1} s, reconciliation {rec:.1} s, \
+         reconciliation + diagnosis {diag:.1} s; the diagnosis adds {:.1} s = **{:.2}x the metering pass**\n\n",
+        cases.len(),
+        clean.len(),
+        diag - rec,
+        (diag - rec) / meter.max(1e-9),
+    ));
+    // Confusion matrix: expected code (rows) against primary finding (columns).
+    let mut matrix: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    let mut columns: Vec<&str> = Vec::new();
+    for (c, o) in cases.iter().zip(outcomes) {
+        *matrix.entry(&c.expect).or_default().entry(&o.primary).or_default() += 1;
+        if !columns.contains(&o.primary.as_str()) {
+            columns.push(&o.primary);
+        }
+    }
+    columns.sort_unstable();
+    md.push_str("Injected (rows) against primary finding (columns):\n\n| injected \\ reported |");
+    for c in &columns {
+        md.push_str(&format!(" {c} |"));
+    }
+    md.push_str("\n|---|");
+    for _ in &columns {
+        md.push_str("---|");
+    }
+    md.push('\n');
+    for (expect, row) in &matrix {
+        md.push_str(&format!("| {expect} |"));
+        for c in &columns {
+            match row.get(c) {
+                Some(n) => md.push_str(&format!(" {n} |")),
+                None => md.push_str(" |"),
+            }
+        }
+        md.push('\n');
+    }
+    md.push_str(
+        "\nEvery case (E = error, W = warning; info findings left out):\n\n\
+         | song | case | injected fault | expected | primary | null dB | findings | pass |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for (c, o) in cases.iter().zip(outcomes) {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            c.song,
+            c.name,
+            c.fault,
+            c.expect,
+            o.primary,
+            o.null_db.map_or_else(|| "-".to_owned(), |n| format!("{n:.1}")),
+            o.findings,
+            if o.pass { "pass" } else { "**FAIL**" }
+        ));
+    }
+    md
+}
+
+/// Replaces the section in `file` (from its heading to the next `## ` heading) or appends it.
+fn write_section(file: &Path, section: &str) -> Result<()> {
+    let old = std::fs::read_to_string(file).unwrap_or_else(|_| "# Benchmarks\n\n".to_owned());
+    let heading = "## Diagnosis confusion table";
+    let new = match old.find(heading) {
+        Some(start) => {
+            let rest = &old[start + heading.len()..];
+            let end = rest.find("\n## ").map_or(old.len(), |i| start + heading.len() + i + 1);
+            format!("{}{}{}", &old[..start], section, &old[end..])
+        }
+        None => format!("{}\n{}", old.trim_end_matches('\n').to_owned() + "\n", section),
+    };
+    std::fs::write(file, new).with_context(|| format!("{}: cannot write", file.display()))
+}
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut root = PathBuf::from("target/corpus");
+    let mut markdown_file = None;
+    while let Some(a) = args.next() {
+        if a == "--markdown" {
+            markdown_file = Some(PathBuf::from(args.next().context("--markdown FILE")?));
+        } else {
+            root = PathBuf::from(a);
+        }
+    }
+    let cases = read_cases(&root)?;
+    let mut outcomes = Vec::with_capacity(cases.len());
+    for c in &cases {
+        let o = run_case(c).with_context(|| format!("{}: check failed", c.dir.display()))?;
+        println!(
+            "{:<9} {:<24} expect {:<22} primary {:<22} {:<4} {}",
+            c.song,
+            c.name,
+            c.expect,
+            o.primary,
+            if o.pass { "ok" } else { "FAIL" },
+            o.findings
+        );
+        outcomes.push(o);
+    }
+    let md = markdown(&cases, &outcomes);
+    println!("\n{md}");
+    if let Some(f) = markdown_file {
+        write_section(&f, &md)?;
+    }
+    if outcomes.iter().all(|o| o.pass) {
+        Ok(())
+    } else {
+        bail!("some cases miss the targets")
+    }
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Renders StemCheck's diagnosis corpus: real music rendered by third-party tools, with faults
+# applied by third-party tools, so the diagnosis is never judged on our own DSP.
+#
+#   corpus/render.sh [OUT_DIR]        (default: target/corpus; large audio never goes into git)
+#
+# Songs: MIDI files of the Debian package planetblupi-music-midi, cut to CORPUS_SECONDS (default
+# 30) and split by General MIDI program family into instrument groups (corpus/midi_group.py).
+# fluidsynth renders every group dry (reverb and chorus off) with the FluidR3 General MIDI
+# soundfont, the full song dry (the mix the stems sum to), the full song with the synth's reverb
+# and chorus (a mix whose FX returns no stem carries), and every group wet (stems that carry
+# their FX). sox and ffmpeg then apply one fault per case to copies.
+#
+# Every case is a folder OUT_DIR/<song>/<case>/ with <Song>_Mix.wav, the stems, and case.json:
+#   {"song": .., "case": .., "fault": "<what was done>", "expect": "<finding code or none>",
+#    "stem": "<the stem the fault concerns, or empty>"}
+# corpus/confusion.sh (cargo run -p stemcheck-cli --example confusion) checks every case.
+#
+# Runs non-interactively as root (CI=true, no stdin): installs fluidsynth, fluid-soundfont-gm,
+# planetblupi-music-midi, python3-mido, sox and ffmpeg with apt-get when they are missing.
+# Environment: CORPUS_SECONDS (song length), CORPUS_SONGS (space-separated MIDI base names).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-target/corpus}
+SECONDS_PER_SONG=${CORPUS_SECONDS:-30}
+SONGS=${CORPUS_SONGS:-"music001 music005 music007"}
+MIDI_DIR=/usr/share/planetblupi/music
+SF2=/usr/share/sounds/sf2/FluidR3_GM.sf2
+RATE=48000
+PY=/usr/bin/python3 # Debian's python, where python3-mido installs
+
+need=()
+command -v fluidsynth >/dev/null 2>&1 || need+=(fluidsynth)
+[ -f "$SF2" ] || need+=(fluid-soundfont-gm)
+[ -d "$MIDI_DIR" ] || need+=(planetblupi-music-midi)
+command -v sox >/dev/null 2>&1 || need+=(sox)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+{ [ -x "$PY" ] && "$PY" -c 'import mido' >/dev/null 2>&1; } || need+=(python3 python3-mido)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "== corpus: installing ${need[*]}" >&2
+  $SUDO apt-get update -qq </dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null >/dev/null
+fi
+
+SOX="sox -V1"
+# Float output keeps faults (boosts, reverb tails) from clipping; the files are what a DAW
+# exporting 32-bit float would deliver.
+F32=(-e floating-point -b 32)
+
+render() { # render MIDI OUT.wav dry|wet
+  local fx=(-R 0 -C 0)
+  [ "$3" = wet ] && fx=(-R 1 -C 1)
+  fluidsynth -ni -q "${fx[@]}" -g 0.25 -r $RATE -O float -T wav -F "$2" "$SF2" "$1" </dev/null >/dev/null 2>&1
+}
+
+fit_len() { # fit_len IN OUT FRAMES: pad with silence or cut to exactly FRAMES
+  local n; n=$(soxi -s "$1" 2>/dev/null)
+  if [ "$n" -lt "$3" ]; then $SOX "$1" "${F32[@]}" "$2" pad 0 "$(($3 - n))s"
+  else $SOX "$1" "${F32[@]}" "$2" trim 0 "$3s"; fi
+}
+
+peak_of() { $SOX "$1" -n stat 2>&1 | awk '/Maximum amplitude/ {print $3}'; }
+
+write_case() { # write_case DIR FAULT EXPECT STEM
+  printf '{"song": "%s", "case": "%s", "fault": "%s", "expect": "%s", "stem": "%s"}\n' \
+    "$(basename "$(dirname "$1")")" "$(basename "$1")" "$2" "$3" "$4" >"$1/case.json"
+}
+
+link_stems() { # link_stems FROM_DIR TO_DIR [EXCEPT_NAME]
+  for f in "$1"/*.wav; do
+    [ "$(basename "$f")" = "${3:-}" ] && continue
+    ln -f "$f" "$2/"
+  done
+}
+
+song_index=0
+for song in $SONGS; do
+  midi="$MIDI_DIR/$song.mid"
+  Song="Song${song#music}"
+  base="$OUT/$song"
+  work="$base/.render"
+  rm -rf "$base"
+  mkdir -p "$work/dry" "$work/wet"
+  echo "== corpus: $song ($SECONDS_PER_SONG s)" >&2
+
+  "$PY" corpus/midi_group.py "$midi" "$work/all.mid" "$SECONDS_PER_SONG" all
+  render "$work/all.mid" "$work/all_dry_raw.wav" dry
+  render "$work/all.mid" "$work/all_wet_raw.wav" wet
+  groups=()
+  while read -r name chans; do
+    groups+=("$name")
+    "$PY" corpus/midi_group.py "$midi" "$work/$name.mid" "$SECONDS_PER_SONG" "$chans"
+    render "$work/$name.mid" "$work/${name}_dry_raw.wav" dry
+    render "$work/$name.mid" "$work/${name}_wet_raw.wav" wet
+  done < <("$PY" corpus/midi_group.py --groups "$midi")
+
+  # One length for every file: the song plus a short release tail.
+  frames=$(( (SECONDS_PER_SONG + 2) * RATE ))
+  fit_len "$work/all_dry_raw.wav" "$work/mix_dry.wav" $frames
+  fit_len "$work/all_wet_raw.wav" "$work/mix_wet.wav" $frames
+  playing=()
+  for g in "${groups[@]}"; do
+    # A group that stays silent in the excerpt is not a stem of this song.
+    if [ "$(peak_of "$work/${g}_dry_raw.wav")" = "0.000000" ]; then continue; fi
+    playing+=("$g")
+    fit_len "$work/${g}_dry_raw.wav" "$work/dry/${Song}_$g.wav" $frames
+    fit_len "$work/${g}_wet_raw.wav" "$work/wet/${Song}_$g.wav" $frames
+  done
+  groups=("${playing[@]}")
+  rm -f "$work"/*_raw.wav "$work"/*.mid
+  mix="${Song}_Mix.wav"
+  n_groups=${#groups[@]}
+  # The stem each stem-level fault is applied to rotates with the song.
+  target=${groups[$((song_index % n_groups))]}
+  dropped=${groups[$(((song_index + 2) % n_groups))]}
+  song_index=$((song_index + 1))
+  peak=$(peak_of "$work/mix_dry.wav")
+
+  newcase() { # newcase NAME: fresh case folder with the dry stems linked
+    local d="$base/$1"; mkdir -p "$d"; link_stems "$work/dry" "$d"; echo "$d"
+  }
+
+  d=$(newcase clean_dry); ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "none: dry stems, dry mix (float)" none ""
+
+  d="$base/clean_wet"; mkdir -p "$d"; link_stems "$work/wet" "$d"; ln -f "$work/mix_wet.wav" "$d/$mix"
+  write_case "$d" "none: stems and mix both with the synth's reverb and chorus" none ""
+
+  d="$base/clean_16bit"; mkdir -p "$d"
+  for f in "$work"/dry/*.wav "$work/mix_dry.wav"; do
+    o="$d/$(basename "$f")"; [ "$f" = "$work/mix_dry.wav" ] && o="$d/$mix"
+    $SOX "$f" -b 16 -e signed-integer "$o"   # sox dithers (TPDF) when reducing bit depth
+  done
+  write_case "$d" "none: every file exported as 16-bit (sox, TPDF dither)" none ""
+
+  d="$base/clean_16bit_undithered"; mkdir -p "$d"
+  for f in "$work"/dry/*.wav "$work/mix_dry.wav"; do
+    o="$d/$(basename "$f")"; [ "$f" = "$work/mix_dry.wav" ] && o="$d/$mix"
+    $SOX -D "$f" -b 16 -e signed-integer "$o"
+  done
+  write_case "$d" "none: every file exported as 16-bit, rounded without dither" none ""
+
+  d="$base/clean_24bit_dither"; mkdir -p "$d"
+  for f in "$work"/dry/*.wav "$work/mix_dry.wav"; do
+    o="$d/$(basename "$f")"; [ "$f" = "$work/mix_dry.wav" ] && o="$d/$mix"
+    $SOX "$f" -b 24 -e signed-integer "$o" dither -s
+  done
+  write_case "$d" "none: every file exported as 24-bit with noise-shaped dither" none ""
+
+  d=$(newcase fx_return_synth); ln -f "$work/mix_wet.wav" "$d/$mix"
+  write_case "$d" "mix rendered with fluidsynth reverb and chorus, stems dry" missing_fx_return ""
+
+  d=$(newcase reverb_mix)
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" reverb 40 50 80 trim 0 "${frames}s"
+  write_case "$d" "sox reverb 40 50 80 on the mix only" missing_fx_return ""
+
+  d=$(newcase compand_mix)
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" compand 0.005,0.15 6:-60,-60,-36,-36,0,-18 0 -90 0
+  write_case "$d" "sox compand (2:1 above -36 dBFS, 5 ms attack) on the mix only" missing_bus_processing ""
+
+  d=$(newcase acompressor_mix)
+  ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" \
+    -af "acompressor=threshold=0.03:ratio=4:attack=5:release=100:makeup=1" -c:a pcm_f32le "$d/$mix"
+  write_case "$d" "ffmpeg acompressor (4:1 above -30 dBFS) on the mix only" missing_bus_processing ""
+
+  d=$(newcase alimiter_mix)
+  limit=$(awk -v p="$peak" 'BEGIN { l = p * 0.4; if (l < 0.0625) l = 0.0625; printf "%.4f", l }')
+  ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" \
+    -af "alimiter=limit=$limit:attack=2:release=30:level=disabled:latency=1" -c:a pcm_f32le "$d/$mix"
+  write_case "$d" "ffmpeg alimiter (latency compensated, as a DAW does), ceiling 8 dB under the mix peak, on the mix only" missing_bus_processing ""
+
+  d=$(newcase eq_mix)
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" bass +4 150 equalizer 2500 1q -5
+  write_case "$d" "sox bass +4 dB shelf at 150 Hz and -5 dB bell at 2.5 kHz on the mix only" bus_eq ""
+
+  d="$base/drop_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$dropped.wav"
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$dropped.wav left out of the delivery" missing_element "${Song}_$dropped.wav"
+
+  d="$base/hot_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" vol 3dB
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav delivered 3 dB hot" gain_mismatch "${Song}_$target.wav"
+
+  d="$base/inverted_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" vol -1
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav polarity inverted" polarity_inverted "${Song}_$target.wav"
+
+  for off in 1 37 480; do
+    d="$base/offset_$off"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+    $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" pad "${off}s" trim 0 "${frames}s"
+    ln -f "$work/mix_dry.wav" "$d/$mix"
+    write_case "$d" "stem ${Song}_$target.wav starts $off samples late" start_offset "${Song}_$target.wav"
+  done
+
+  d=$(newcase master_gain)
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" vol -2dB
+  write_case "$d" "mix 2 dB lower than the stems' sum (master fader)" gain_mismatch ""
+done
+echo "== corpus: written to $OUT" >&2
