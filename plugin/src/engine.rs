@@ -83,8 +83,13 @@ impl Engine {
         let (spectrum, consumer) = SpectrumInput::new();
         self.spectrum = Some(spectrum);
         *self.shared.spectrum.lock() = Some((consumer, format.sample_rate as f32));
+        let mut reconcile_error = None;
         if self.reconciler.is_none() {
-            self.reconciler = Some(Reconciler::spawn(self.shared.clone(), self.analyze)?);
+            match Reconciler::spawn(self.shared.clone(), self.analyze) {
+                Ok(r) => self.reconciler = Some(r),
+                // Captures still work without the panel.
+                Err(e) => reconcile_error = Some(e),
+            }
         }
         let ends = self
             .capture
@@ -98,11 +103,14 @@ impl Engine {
                 plugin_version: env!("CARGO_PKG_VERSION").to_string(),
                 label: config.label,
                 status: self.shared.capture.clone(),
-                on_mix_complete: self.reconciler.as_ref().map(Reconciler::sender),
+                on_mix_complete: self.reconciler.as_ref().and_then(Reconciler::sender),
             },
         );
         self.writer = Some(writer.spawn()?);
-        Ok(())
+        match reconcile_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Ends the capture and waits for the writer to put everything on disk. Not real-time.

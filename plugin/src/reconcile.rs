@@ -25,8 +25,8 @@ pub type AnalyzeFn = fn(&Path) -> Result<Report, String>;
 /// How long the other captures get to finish after the mix did. Stems of an offline render in
 /// another process can trail the mix by a few seconds; a crashed one must not hang the panel.
 pub const WAIT_FOR_STEMS: Duration = Duration::from_secs(60);
-/// Captures that start this late after the mix completed are not waited for, but the panel
-/// always waits this long so stems that were still being claimed are seen.
+/// The panel always waits at least this long after the mix completed, so stem captures that
+/// were still being claimed in other processes are seen before the bounce counts as finished.
 pub const SETTLE: Duration = Duration::from_millis(500);
 const POLL: Duration = Duration::from_millis(100);
 
@@ -40,11 +40,22 @@ pub fn analyze_folder(folder: &Path) -> Result<Report, String> {
     analyzer_core::analyze::check_paths(&[folder.to_path_buf()], &opts).map_err(|e| e.to_string())
 }
 
-/// Handle to the reconciliation thread; dropping the sender ends it.
+/// Handle to the reconciliation thread. Dropping it closes the channel and joins the thread
+/// (after a running analysis finishes), so no thread outlives the plugin: a host may unload
+/// the plugin's library right after destroying the instance.
 #[derive(Debug)]
 pub struct Reconciler {
-    tx: Sender<CompletedMix>,
-    _thread: JoinHandle<()>,
+    tx: Option<Sender<CompletedMix>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Reconciler {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Reconciler {
@@ -58,13 +69,13 @@ impl Reconciler {
             .name("stemcheck-reconcile".into())
             .spawn(move || run(rx, &shared, analyze))?;
         Ok(Self {
-            tx,
-            _thread: thread,
+            tx: Some(tx),
+            thread: Some(thread),
         })
     }
 
     /// Where the capture writer reports completed mix captures.
-    pub fn sender(&self) -> Sender<CompletedMix> {
+    pub fn sender(&self) -> Option<Sender<CompletedMix>> {
         self.tx.clone()
     }
 }

@@ -367,3 +367,42 @@ fn crash_mid_bounce_leaves_a_readable_wav_and_a_recording_sidecar() {
     assert_eq!(s.state, CaptureState::Recording);
     assert!(s.is_incomplete(s.updated_unix_ms + analyzer_core::capture::STALE_AFTER_MS + 1));
 }
+
+#[test]
+fn offline_render_that_stalls_then_continues_stays_one_capture() {
+    let root = tempfile::tempdir().unwrap();
+    let mut e = engine(root.path(), "Pad", 2, ProcessMode::Offline, 1024);
+    let a = signal(60, 2, 4_096);
+    let b = signal(61, 2, 4_096);
+    feed(&mut e, &a, &[1024], 0, stem_block(false, None));
+    // Longer than both the audio-side idle end and the writer's idle finalize.
+    std::thread::sleep(std::time::Duration::from_millis(
+        stemcheck_plugin::capture::BOUNCE_IDLE_END_MS + 300,
+    ));
+    feed(&mut e, &b, &[1024], 4_096, stem_block(false, None));
+    e.deactivate();
+    let bounces = bounces(root.path());
+    assert_eq!(bounces.len(), 1);
+    let mut want = interleave(&a);
+    want.extend(interleave(&b));
+    assert_eq!(bits(&read_wav(&only_wav(&bounces[0])).1), bits(&want));
+    assert_eq!(bounces[0].captures[0].sidecar.state, CaptureState::Complete);
+}
+
+#[test]
+fn realtime_pause_ends_the_bounce() {
+    let root = tempfile::tempdir().unwrap();
+    let mut e = engine(root.path(), "Pad", 1, ProcessMode::Realtime, 1024);
+    let a = signal(62, 1, 2_048);
+    let b = signal(63, 1, 2_048);
+    feed(&mut e, &a, &[1024], 0, stem_block(true, None));
+    std::thread::sleep(std::time::Duration::from_millis(
+        stemcheck_plugin::capture::BOUNCE_IDLE_END_MS + 300,
+    ));
+    feed(&mut e, &b, &[1024], 2_048, stem_block(true, None));
+    e.deactivate();
+    let bounces = bounces(root.path());
+    assert_eq!(bounces.len(), 2, "{bounces:#?}");
+    assert_eq!(bits(&read_wav(&only_wav(&bounces[0])).1), bits(&a[0]));
+    assert_eq!(bits(&read_wav(&only_wav(&bounces[1])).1), bits(&b[0]));
+}

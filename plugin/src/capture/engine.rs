@@ -189,7 +189,10 @@ impl CaptureEngine {
         if let Some(role) = info.role {
             self.role = role;
         }
-        if idle && self.open.is_some() {
+        // A pause in real-time processing ends the bounce. An offline render may stall longer
+        // than that (heavy plugins, slow disks) and then continue where it was: it goes on as
+        // the same capture when the position continues, and the jump rules apply otherwise.
+        if idle && self.open.is_some() && !self.is_offline_like() {
             self.end(EndReason::Idle);
         }
 

@@ -171,8 +171,14 @@ pub fn claim(
             .open(&sidecar_path)
         {
             Ok(_) => {
+                let wav_path = folder.join(capture::wav_file_name(&stem));
+                if fs::symlink_metadata(&wav_path).is_ok() {
+                    // Something foreign holds the WAV name: leave it alone, take another.
+                    let _ = fs::remove_file(&sidecar_path);
+                    continue;
+                }
                 return Ok(Claim {
-                    wav_path: folder.join(capture::wav_file_name(&stem)),
+                    wav_path,
                     bounce_id,
                     folder,
                     stem,
@@ -267,7 +273,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
     {
-        let mut f = fs::File::create(&tmp)?;
+        // A leftover (or planted symlink) at the temporary name is removed, never followed.
+        let _ = fs::remove_file(&tmp);
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_data()?;
     }
@@ -365,6 +373,29 @@ mod tests {
             assert_eq!(c.wav_path.parent(), Some(c.folder.as_path()));
             assert_eq!(c.folder.parent(), Some(root.path()));
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn planted_symlinks_are_never_followed() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("victim");
+        std::fs::write(&target, b"keep").unwrap();
+        let a = claim(root.path(), KEY, "a", "Drums", 1_764_000_000_000).unwrap();
+        write_sidecar_for(&a, "a");
+        std::os::unix::fs::symlink(&target, a.folder.join("Drums-2.wav")).unwrap();
+        let mut tmp = a.sidecar_path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        std::os::unix::fs::symlink(&target, &tmp).unwrap();
+        let b = claim(root.path(), KEY, "b", "Drums", 1_764_000_000_050).unwrap();
+        assert_eq!(b.folder, a.folder);
+        assert_eq!(b.stem, "Drums-3");
+        let w =
+            crate::capture::wav::FloatWavWriter::create(&a.folder.join("Drums-2.wav"), 1, 48_000);
+        assert!(w.is_err(), "an existing path is never opened for writing");
+        write_sidecar_for(&a, "a");
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
     }
 
     #[test]

@@ -34,12 +34,17 @@ pub enum WavError {
 }
 
 impl FloatWavWriter {
-    /// Creates (truncates) `path` and writes a header for zero frames.
+    /// Creates `path` (which must not exist: never follows a planted symlink or overwrites
+    /// anything) and writes a header for zero frames.
     ///
     /// # Errors
-    /// Any I/O error creating or writing the file.
+    /// Any I/O error creating or writing the file; `AlreadyExists` when `path` exists.
     pub fn create(path: &Path, channels: u16, sample_rate: u32) -> io::Result<Self> {
-        let file = File::create(path)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .read(true)
+            .create_new(true)
+            .open(path)?;
         let mut writer = Self {
             file: BufWriter::with_capacity(1 << 16, file),
             channels: channels.max(1),
