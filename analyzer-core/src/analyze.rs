@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::capture::{self, CaptureRole, CaptureSidecar, CaptureState};
 use crate::checks::{FileFacts, delivery_checks};
 use crate::error::{Error, Result};
 use crate::meter::{FileMeter, Metrics};
 use crate::profile::Profile;
-use crate::report::{FileReport, Finding, FindingCode, Report, Role, Severity};
+use crate::report::{FileReport, Finding, FindingCode, LevelTimeline, Report, Role, Severity};
 use crate::wav::{WavInfo, WavReader};
 
 /// Frames read per block while metering; large enough to amortise I/O, small enough that
@@ -66,6 +67,8 @@ pub struct Input {
     /// Name shown in the report.
     pub name: String,
     pub role: Role,
+    /// The plugin's sidecar, when the file is a capture from a bounce folder.
+    pub capture: Option<CaptureSidecar>,
 }
 
 /// Is this a WAV file name (by extension)?
@@ -97,12 +100,22 @@ pub fn name_says_mix(name: &str) -> bool {
 /// A path that does not exist or cannot be listed, or no file at all to check.
 pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input>> {
     let mut files: Vec<PathBuf> = Vec::new();
+    let mut captures: Vec<(PathBuf, CaptureSidecar)> = Vec::new();
+    let mut bad_sidecars: Vec<Error> = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|source| Error::Io {
             path: p.clone(),
             source,
         })?;
-        if meta.is_dir() {
+        if meta.is_dir() && is_bounce_folder(p) {
+            // A plugin bounce folder: the sidecars say which WAV is what.
+            let bounce = capture::read_bounce(p)?;
+            for c in bounce.captures {
+                files.push(c.wav_path.clone());
+                captures.push((c.wav_path, c.sidecar));
+            }
+            bad_sidecars.extend(bounce.unreadable);
+        } else if meta.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|source| Error::Io {
                     path: p.clone(),
@@ -145,16 +158,37 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
     }
     let mut inputs: Vec<Input> = files
         .into_iter()
-        .map(|path| Input {
-            name: file_name(&path),
-            path,
-            role: Role::Stem,
+        .map(|path| {
+            let capture = captures
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, c)| c.clone());
+            Input {
+                name: file_name(&path),
+                path,
+                role: Role::Stem,
+                capture,
+            }
         })
         .collect();
+    // A sidecar that cannot be read still names a capture the user expects to see.
+    for e in bad_sidecars {
+        if let Error::Sidecar { path, .. } | Error::Io { path, .. } = &e {
+            let wav = sidecar_wav_path(path);
+            if !inputs.iter().any(|i| i.path == wav) {
+                inputs.push(Input {
+                    name: file_name(&wav),
+                    path: wav,
+                    role: Role::Stem,
+                    capture: None,
+                });
+            }
+        }
+    }
     disambiguate_names(&mut inputs);
     if mix.is_some() {
         inputs[0].role = Role::Mix;
-    } else if let Some(i) = sidecar_mix_index(&inputs) {
+    } else if let Some(i) = capture_mix_index(&inputs).or_else(|| sidecar_mix_index(&inputs)) {
         inputs[i].role = Role::Mix;
     } else {
         let candidates: Vec<usize> = (0..inputs.len())
@@ -177,6 +211,30 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
         }
     }
     Ok(inputs)
+}
+
+/// A folder the plugin wrote: it has a bounce manifest or capture sidecars.
+pub fn is_bounce_folder(dir: &Path) -> bool {
+    dir.join(capture::BOUNCE_MANIFEST).is_file()
+        || std::fs::read_dir(dir).is_ok_and(|mut it| {
+            it.any(|e| {
+                e.is_ok_and(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .ends_with(capture::SIDECAR_SUFFIX)
+                })
+            })
+        })
+}
+
+/// The WAV a sidecar path belongs to (`X.stemcheck.json` -> `X.wav`).
+fn sidecar_wav_path(sidecar: &Path) -> PathBuf {
+    let name = sidecar
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(capture::SIDECAR_SUFFIX).unwrap_or(&name);
+    sidecar.with_file_name(format!("{stem}.wav"))
 }
 
 /// Candidate sidecar paths of a capture WAV written by the plugin.
@@ -206,6 +264,19 @@ pub fn sidecar_role(wav: &Path) -> Option<Role> {
             _ => None,
         }
     })
+}
+
+/// Index of the one capture whose sidecar says it is the mix.
+fn capture_mix_index(inputs: &[Input]) -> Option<usize> {
+    let mixes: Vec<usize> = (0..inputs.len())
+        .filter(|&i| {
+            inputs[i]
+                .capture
+                .as_ref()
+                .is_some_and(|c| c.role == CaptureRole::Mix)
+        })
+        .collect();
+    (mixes.len() == 1).then(|| mixes[0])
 }
 
 /// Index of the one input whose plugin sidecar says it is the mix.
@@ -365,6 +436,7 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
         files.push(file);
     }
     findings.extend(delivery_checks(&facts, profile));
+    findings.extend(capture_findings(inputs));
 
     let readable = |i: usize| results[i].as_ref().ok();
     let mix_index = inputs.iter().position(|i| i.role == Role::Mix);
@@ -425,12 +497,20 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                             for (k, fit) in result.stems.iter().enumerate() {
                                 if let Some(fit) = fit {
                                     let file = &mut files[stems[k]];
-                                    file.offset_samples = Some(fit.offset_samples);
+                                    // Captures are keyed by timeline position: a capture that
+                                    // began later on the timeline holds its audio earlier in
+                                    // its file, which is not an offset of the stem itself.
+                                    let timeline_shift = match (&inputs[stems[k]].capture, &inputs[mi].capture) {
+                                        (Some(s), Some(m)) => s.timeline_start_samples - m.timeline_start_samples,
+                                        _ => 0,
+                                    };
+                                    file.offset_samples = Some(fit.offset_samples + timeline_shift);
                                     file.gain_db = Some(fit.gain_db);
                                     file.polarity = Some(fit.polarity);
                                 }
                             }
                             let mut rec = result.reconciliation;
+                            rec.timeline = Some(level_timeline(&result.blocks, result.sample_rate, result.mix_channels));
                             rec.mix = Some(inputs[mi].name.clone());
                             reconciliation = Some(rec);
                             // Reconciliation speaks of paths; the report speaks of names.
@@ -460,6 +540,81 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
         },
     }
     Report::new(profile.name, files, reconciliation, findings)
+}
+
+/// Mix and residual level per second from the reconciliation's ~10 ms block energies.
+fn level_timeline(
+    blocks: &crate::reconcile::BlockStats,
+    sample_rate: u32,
+    channels: usize,
+) -> LevelTimeline {
+    let per_second = (sample_rate as usize / blocks.block_frames.max(1)).max(1);
+    let s = blocks.aggregate(per_second);
+    let level = |energy: f32| {
+        let n = (s.block_frames * channels.max(1)) as f64;
+        (energy > 0.0).then(|| 10.0 * (energy as f64 / n).log10())
+    };
+    LevelTimeline {
+        step_s: s.block_frames as f64 / f64::from(sample_rate.max(1)),
+        mix_db: s.mix.iter().map(|&e| level(e)).collect(),
+        residual_db: s.residual.iter().map(|&e| level(e)).collect(),
+    }
+}
+
+/// Findings about plugin captures that did not complete cleanly.
+fn capture_findings(inputs: &[Input]) -> Vec<Finding> {
+    let now = capture::now_unix_ms();
+    let mut out = Vec::new();
+    for input in inputs {
+        let Some(c) = &input.capture else { continue };
+        let (severity, message, fix) = match c.state {
+            CaptureState::Aborted => (
+                Severity::Error,
+                format!(
+                    "The capture of {} was aborted: {}.",
+                    c.label,
+                    c.error.as_deref().unwrap_or("no reason recorded")
+                ),
+                "Free disk space or fix the capture folder (STEMCHECK_CAPTURE_DIR), then bounce again.",
+            ),
+            CaptureState::Recording if c.is_incomplete(now) => (
+                Severity::Error,
+                format!(
+                    "The capture of {} stopped while recording (the host quit or crashed); it is readable up to its last flushed block ({} frames).",
+                    c.label, c.length_frames
+                ),
+                "Bounce again; the file holds only part of the export.",
+            ),
+            CaptureState::Recording => (
+                Severity::Warning,
+                format!("The capture of {} is still being written.", c.label),
+                "Wait for the bounce to finish, then check again.",
+            ),
+            CaptureState::Complete if c.dropped_frames > 0 => (
+                Severity::Error,
+                format!(
+                    "The capture of {} lost {} frames: the host rendered in real-time mode faster than the disk could take.",
+                    c.label, c.dropped_frames
+                ),
+                "Bounce offline (or in a slower real-time pass) so no frame is dropped.",
+            ),
+            CaptureState::Complete => continue,
+        };
+        out.push(
+            Finding::new(
+                FindingCode::IncompleteCapture,
+                severity,
+                vec![input.name.clone()],
+                message,
+                fix,
+            )
+            .with("state", format!("{:?}", c.state).to_ascii_lowercase())
+            .with("dropped_frames", c.dropped_frames)
+            .with("length_frames", c.length_frames)
+            .with("bounce_id", c.bounce_id.clone()),
+        );
+    }
+    out
 }
 
 /// The reason part of an error, without the path (the report names the file separately).

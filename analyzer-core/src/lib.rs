@@ -9,6 +9,7 @@
 
 pub mod align;
 pub mod analyze;
+pub mod capture;
 pub mod checks;
 pub mod diagnose;
 pub mod error;

@@ -12,10 +12,13 @@
 //!    +/-[`ReconcileOptions::max_offset_s`] (2.5 s by default), with the cross spectra of its
 //!    windows summed. A stem whose peak does not stand out from the correlation floor does not
 //!    correlate with the mix: `active = false`.
-//! 4. **Leave-one-out refinement**, twice: least-squares gains of all aligned stems on the
-//!    windows, then each stem's lag re-estimated by plain cross-correlation (+/-50 ms) against
-//!    the mix minus every *other* fitted stem. This removes the bias that correlated parts
-//!    (bass and keys on the same notes) put on the coarse peak.
+//! 4. **Leave-one-out refinement**: least-squares gains of all aligned stems on the windows,
+//!    then each stem's lag re-estimated by normalised cross-correlation (+/-50 ms) against the
+//!    mix minus every *other* fitted stem; the most convincing correction is applied and the
+//!    round repeats until nothing moves. This removes the bias that correlated parts (bass and
+//!    keys on the same notes) put on the coarse peak. Stems whose coarse peak is weak (a quiet
+//!    pad under louder parts sharing its notes) are first searched over the full range against
+//!    the mix minus the clearly found stems.
 //! 5. **Streaming pass** over the whole mix, every stem read shifted by its offset: Gram
 //!    statistics over the judged span (where every shifted active stem has audio), exact
 //!    residual energies, 10 ms residual statistics, and an optional [`BlockVisitor`] for the
@@ -34,7 +37,7 @@ use std::path::Path;
 
 use realfft::RealFftPlanner;
 
-use crate::align::{self, Activity, Correlator, FrameSource};
+use crate::align::{self, Activity, Correlator, FrameSource, LagEstimate};
 use crate::report::{Finding, Polarity, Reconciliation};
 use crate::{Error, Profile, Result};
 use gram::{Gram, Model};
@@ -91,13 +94,24 @@ pub struct ReconcileOptions {
     pub window_s: f64,
     /// Windows each sounding stem should be loud in.
     pub windows_per_stem: usize,
-    /// Leave-one-out refinement rounds.
+    /// Leave-one-out refinement rounds per stem (each round corrects the one stem whose
+    /// correction is most convincing; rounds stop when nothing moves).
     pub refine_rounds: usize,
     /// Threads for the streaming pass; 0 = all available.
     pub threads: usize,
     /// A coarse peak below this many times the correlation floor means "does not correlate".
     pub min_peak_to_sidelobe: f64,
+    /// An aligned stem whose correlation with its leave-one-out target stays below this is
+    /// not part of the mix.
+    pub min_correlation: f64,
 }
+
+/// A coarse peak this clear is trusted without a second, leave-one-out search.
+const STRONG_PEAK_TO_SIDELOBE: f64 = 40.0;
+
+/// A weak stem found against the leave-one-out target counts when its normalised correlation
+/// there reaches this.
+const LOO_MIN_CORRELATION: f64 = 0.3;
 
 impl Default for ReconcileOptions {
     fn default() -> Self {
@@ -108,6 +122,7 @@ impl Default for ReconcileOptions {
             refine_rounds: 2,
             threads: 0,
             min_peak_to_sidelobe: 8.0,
+            min_correlation: 0.05,
         }
     }
 }
@@ -221,7 +236,7 @@ pub fn reconcile_sources(
 
     // 3. Coarse lags.
     let mut planner = RealFftPlanner::<f32>::new();
-    let mut coarse = vec![None; k];
+    let mut coarse: Vec<Option<align::LagEstimate>> = vec![None; k];
     if mix_frames > 0 && !windows.is_empty() {
         let mut corr = Correlator::new(&mut planner, window as usize, range);
         let mut acc: Vec<Option<align::Spectrum>> = vec![None; k];
@@ -252,24 +267,65 @@ pub fn reconcile_sources(
             }
         }
     }
-    let active: Vec<bool> = coarse
+    let stem_channels: Vec<usize> = stems.iter().map(|s| s.channels().max(1)).collect();
+    let model = Model::new(cm, &stem_channels);
+    let mut win = WindowIo::new(cm, &stem_channels);
+    let strong: Vec<bool> = coarse
         .iter()
-        .map(|c| c.is_some_and(|c| c.peak_to_sidelobe >= options.min_peak_to_sidelobe))
+        .map(|c| c.is_some_and(|c| c.peak_to_sidelobe >= STRONG_PEAK_TO_SIDELOBE))
         .collect();
     let mut offsets: Vec<i64> = (0..k)
         .map(|i| match coarse[i] {
-            Some(c) if active[i] => c.lag_samples,
+            Some(c) if strong[i] => c.lag_samples,
             _ => 0,
         })
         .collect();
 
+    // 3b. Stems whose peak is weak against the mix (a quiet pad under louder parts that share
+    // its notes) are searched again, over the full range, against the mix minus the stems
+    // that were found clearly.
+    let weak: Vec<bool> = (0..k)
+        .map(|i| activity[i].is_some() && !strong[i] && present[i].iter().any(|&p| p))
+        .collect();
+    if weak.iter().any(|&w| w) && strong.iter().any(|&s| s) {
+        let gram = win.gram(
+            &model,
+            &mut mix,
+            &mut stems,
+            &windows,
+            window as usize,
+            &offsets,
+        )?;
+        let coefs = model.coefs(&gram.solve_masked(&model, &strong));
+        let mut corr = Correlator::new(&mut planner, window as usize, range);
+        let wide = win.loo_search(
+            &model, &mut mix, &mut stems, &windows, &present, &weak, &offsets, &coefs, &mut corr,
+        )?;
+        for i in (0..k).filter(|&i| weak[i]) {
+            // The normalised correlation with the target decides: a stem that explains a
+            // good part of what the clear stems leave over is in the mix at that lag.
+            if let Some(w) = wide[i]
+                && w.peak.abs() >= LOO_MIN_CORRELATION
+            {
+                coarse[i] = Some(LagEstimate {
+                    peak_to_sidelobe: w.peak_to_sidelobe.max(options.min_peak_to_sidelobe),
+                    ..w
+                });
+                offsets[i] = w.lag_samples;
+            }
+        }
+    }
+    let mut active: Vec<bool> = coarse
+        .iter()
+        .map(|c| c.is_some_and(|c| c.peak_to_sidelobe >= options.min_peak_to_sidelobe))
+        .collect();
+    for i in (0..k).filter(|&i| !active[i]) {
+        offsets[i] = 0;
+    }
     // 4. Leave-one-out refinement on the windows.
-    let stem_channels: Vec<usize> = stems.iter().map(|s| s.channels().max(1)).collect();
-    let model = Model::new(cm, &stem_channels);
-    let mut win = WindowIo::new(cm, &stem_channels);
     if !windows.is_empty() && active.iter().any(|&a| a) {
         let mut corr = Correlator::new(&mut planner, window as usize, refine_range);
-        for _ in 0..options.refine_rounds {
+        for _ in 0..options.refine_rounds.max(1) * (k + 1) {
             let gram = win.gram(
                 &model,
                 &mut mix,
@@ -279,23 +335,26 @@ pub fn reconcile_sources(
                 &offsets,
             )?;
             let coefs = model.coefs(&gram.solve(&model));
-            let deltas = win.refine(
+            let deltas = win.loo_search(
                 &model, &mut mix, &mut stems, &windows, &present, &active, &offsets, &coefs,
                 &mut corr,
             )?;
-            let mut moved = false;
-            for i in 0..k {
-                if let Some(d) = deltas[i] {
-                    offsets[i] += d;
-                    moved |= d != 0;
-                }
-            }
-            if !moved {
-                break;
+            // Apply only the most convincing correction per round: correcting two correlated
+            // stems at once makes them trade places (each was measured against the other's
+            // old position) and the rounds oscillate.
+            let best = (0..k)
+                .filter_map(|i| deltas[i].filter(|d| d.lag_samples != 0).map(|d| (i, d)))
+                .max_by(|a, b| {
+                    let gain = |d: &LagEstimate| d.peak.abs() - d.at_zero.abs();
+                    gain(&a.1).total_cmp(&gain(&b.1))
+                });
+            match best {
+                Some((i, d)) => offsets[i] += d.lag_samples,
+                None => break,
             }
         }
     }
-    let wgram = win.gram(
+    let mut wgram = win.gram(
         &model,
         &mut mix,
         &mut stems,
@@ -303,8 +362,29 @@ pub fn reconcile_sources(
         window as usize,
         &offsets,
     )?;
-    let wcoefs = model.coefs(&wgram.solve(&model));
-    let confidence: Vec<f64> = (0..k).map(|i| wgram.loo_correlation(&wcoefs, i)).collect();
+    let mut wcoefs = model.coefs(&wgram.solve(&model));
+    let mut confidence: Vec<f64> = (0..k).map(|i| wgram.loo_correlation(&wcoefs, i)).collect();
+    // A stem that explains almost nothing of its leave-one-out target is not in the mix (or
+    // lies far below everything else): no offset, no findings.
+    let dropped: Vec<usize> = (0..k)
+        .filter(|&i| active[i] && confidence[i] < options.min_correlation)
+        .collect();
+    if !dropped.is_empty() {
+        for &i in &dropped {
+            active[i] = false;
+            offsets[i] = 0;
+        }
+        wgram = win.gram(
+            &model,
+            &mut mix,
+            &mut stems,
+            &windows,
+            window as usize,
+            &offsets,
+        )?;
+        wcoefs = model.coefs(&wgram.solve(&model));
+        confidence = (0..k).map(|i| wgram.loo_correlation(&wcoefs, i)).collect();
+    }
 
     // 5. Streaming pass over the judged span.
     let mut span = 0..mix_frames;
@@ -316,8 +396,31 @@ pub fn reconcile_sources(
     if span.end < span.start {
         span = span.start..span.start;
     }
-    let unity = model.unity_coefs();
+    // The plain sum: unity gains, except that a mono stem keeps the pan position it was
+    // mixed at (a mono file carries no pan; that is not a fault), at constant power and
+    // without any polarity correction.
+    let mut unity = model.unity_coefs();
+    for i in (0..k).filter(|&i| stem_channels[i] == 1 && cm > 1) {
+        let g = &wcoefs[i * cm..(i + 1) * cm];
+        let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            let sign = if g.iter().sum::<f64>() < 0.0 {
+                -1.0
+            } else {
+                1.0
+            };
+            for c in 0..cm {
+                unity[i * cm + c] = sign * g[c] / norm;
+            }
+        }
+    }
     let stat_frames = ((per_sec * 0.01).round() as usize).max(1);
+    // Stream blocks hold whole 10 ms statistics blocks and whole 100 ms loudness sub-blocks,
+    // so that chunks split between threads start on both grids.
+    let sub_block = ((sr as usize + 5) / 10).max(1);
+    let block_frames = lcm(stat_frames, sub_block).max(4096);
+    let block_frames =
+        block_frames.div_ceil(lcm(stat_frames, sub_block)) * lcm(stat_frames, sub_block);
     let threads = if options.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -337,7 +440,7 @@ pub fn reconcile_sources(
         fitted: &wcoefs_used,
         span: span.clone(),
         frames: mix_frames,
-        block_frames: stat_frames * 16,
+        block_frames,
         stat_frames,
     };
     let out = stream::run(&plan, mix.as_mut(), &mut stems, threads, visitor, progress)?;
@@ -370,12 +473,8 @@ pub fn reconcile_sources(
             })
         })
         .collect();
-    let span_len = span.end - span.start;
-    // TODO(meter): BS.1770 loudness of the residual once `crate::meter` is merged; until then
-    // an unweighted, ungated stand-in: -0.691 + 10 log10 of the residual's mean square
-    // (summed over channels).
-    let residual_lufs = (span_len > 0 && out.e_unity > 0.0)
-        .then(|| -0.691 + 10.0 * (out.e_unity / span_len as f64).log10());
+    // BS.1770-4 integrated loudness of the residual (mix minus the aligned plain sum).
+    let residual_lufs = stream::gated_loudness_lufs(&out.gating_blocks);
     let lag_samples = findings::common_offset(&fits, &out.gram, &model);
     let reconciliation = Reconciliation {
         lag_samples,
@@ -384,6 +483,7 @@ pub fn reconcile_sources(
         fitted_null_depth_db: ratio_db(e_fit),
         judged_span_frames: Some([span.start, span.end]),
         mix: Some(mix.name().to_owned()),
+        ..Default::default()
     };
     let names: Vec<String> = stems.iter().map(|s| s.name().to_owned()).collect();
     let mut edges = Vec::with_capacity(k);
@@ -417,6 +517,14 @@ pub fn reconcile_sources(
         windows,
         window_frames: window,
     })
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+fn lcm(a: usize, b: usize) -> usize {
+    a / gcd(a, b).max(1) * b
 }
 
 /// Reads analysis windows of the mix and of every stem (shifted by its offset) as planar f64.
@@ -474,30 +582,32 @@ impl WindowIo {
         Ok(g)
     }
 
-    /// One leave-one-out round: the lag correction of every active stem.
+    /// Lag of every stem in `which` against its leave-one-out target (the mix minus every
+    /// other fitted stem), relative to its current offset, over `corr`'s range.
     #[allow(clippy::too_many_arguments)]
-    fn refine(
+    fn loo_search(
         &mut self,
         model: &Model,
         mix: &mut Box<dyn FrameSource>,
         stems: &mut [Box<dyn FrameSource>],
         windows: &[u64],
         present: &[Vec<bool>],
-        active: &[bool],
+        which: &[bool],
         offsets: &[i64],
         coefs: &[f64],
         corr: &mut Correlator,
-    ) -> Result<Vec<Option<i64>>> {
+    ) -> Result<Vec<Option<align::LagEstimate>>> {
         let k = stems.len();
         let cm = model.mix_channels;
         let (e, w) = (corr.range(), corr.window());
         let len = w + 2 * e;
         let mut acc: Vec<Option<align::Spectrum>> = vec![None; k];
+        let mut energies: Vec<align::Energies> = vec![align::Energies::default(); k];
         let mut resid = vec![0.0f64; len];
         let (mut target, mut x) = (vec![0.0f32; len], vec![0.0f32; w]);
         let (mut ts, mut xs) = (corr.new_spectrum(), corr.new_spectrum());
         for (wi, &t) in windows.iter().enumerate() {
-            if !(0..k).any(|i| active[i] && present[i][wi]) {
+            if !(0..k).any(|i| which[i] && present[i][wi]) {
                 continue;
             }
             self.load(mix, stems, t as i64 - e as i64, len, offsets)?;
@@ -516,7 +626,7 @@ impl WindowIo {
                     }
                 }
             }
-            for i in (0..k).filter(|&i| active[i] && present[i][wi]) {
+            for i in (0..k).filter(|&i| which[i] && present[i][wi]) {
                 // Target: residual plus this stem's own fitted contribution.
                 for (n, tv) in target.iter_mut().enumerate() {
                     let own: f64 = (0..cm)
@@ -531,15 +641,13 @@ impl WindowIo {
                 corr.forward(&x, &mut xs);
                 let a = acc[i].get_or_insert_with(|| corr.new_spectrum());
                 Correlator::accumulate(a, &ts, &xs);
+                corr.add_energies(&target, &x, &mut energies[i]);
             }
         }
         Ok(acc
             .iter()
-            .map(|a| {
-                a.as_ref()
-                    .and_then(|a| corr.peak(a, false))
-                    .map(|p| p.lag_samples)
-            })
+            .zip(&energies)
+            .map(|(a, e)| a.as_ref().and_then(|a| corr.peak_normalized(a, e)))
             .collect())
     }
 }

@@ -228,6 +228,32 @@ pub struct Reconciliation {
     pub judged_span_frames: Option<[u64; 2]>,
     /// Name of the mix file.
     pub mix: Option<String>,
+    /// Mix and residual level per second, for plots.
+    pub timeline: Option<LevelTimeline>,
+    /// Mix and residual spectrum in fractional-octave bands, for plots.
+    pub spectrum: Option<BandSpectrum>,
+}
+
+/// Levels over time, one value per step (`None` = silence).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LevelTimeline {
+    /// Length of one step in seconds.
+    pub step_s: f64,
+    /// Mix RMS level per step, dBFS.
+    pub mix_db: Vec<Option<f64>>,
+    /// Residual (mix minus aligned stem sum) RMS level per step, dBFS.
+    pub residual_db: Vec<Option<f64>>,
+}
+
+/// Power spectra in bands (`None` = no energy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BandSpectrum {
+    /// Centre frequency of each band, Hz.
+    pub band_hz: Vec<f64>,
+    /// Mix level per band, dB (relative to full scale).
+    pub mix_db: Vec<Option<f64>>,
+    /// Residual level per band, dB, on the same scale.
+    pub residual_db: Vec<Option<f64>>,
 }
 
 /// Name and version of the tool that wrote the report.
@@ -298,7 +324,7 @@ impl Report {
         reconciliation: Option<Reconciliation>,
         mut findings: Vec<Finding>,
     ) -> Self {
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let errors = findings
             .iter()
             .filter(|f| f.severity == Severity::Error)

@@ -280,6 +280,17 @@ impl WavReader {
                     && riff_size != u32::MAX
                     && u64::from(riff_size) + 8 > data_offset
                     && next_is_chunk(&mut file, data_offset, file_len)?));
+        // A plain RIFF file cannot describe more than 4 GiB of data; a recorder that kept going
+        // wraps the size field, and reading only the wrapped size would silently drop audio.
+        if !placeholder && available >= u64::from(data_size) + (1u64 << 32) {
+            return Err(Error::Unsupported {
+                path: path.to_owned(),
+                reason: format!(
+                    "data chunk of {available} bytes exceeds the 4 GiB a RIFF size field can \
+                     hold (its header says {data_size}); export as RF64/BW64 or split the file"
+                ),
+            });
+        }
         let (bytes, mut truncated) = if placeholder || u64::from(data_size) > available {
             (available, true)
         } else {
@@ -892,6 +903,22 @@ mod tests {
                 let _ = read_all(&mut r, 3);
             }
         }
+    }
+
+    #[test]
+    fn wrapped_4gib_size_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = craft(&pcm_fmt(1, 2, 48000, 16), &[], 1000, &[0; 1000]);
+        let p = put(dir.path(), "huge.wav", &b);
+        // Sparse: no 5 GiB are written.
+        let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.set_len(5 << 30).unwrap();
+        drop(f);
+        let e = WavReader::open(&p).unwrap_err();
+        assert!(
+            matches!(e, Error::Unsupported { .. }) && e.to_string().contains("4 GiB"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -58,14 +58,14 @@ fn music(rate: u32, channels: usize, secs: f64, seed: u64) -> Vec<f32> {
         let env = (-since * 6.0).exp();
         let section = [-10.0, -18.0, -6.0, -25.0, -14.0][(t / 4.0) as usize % 5];
         let level = db(section);
-        for c in 0..channels {
+        for (c, lp) in lp.iter_mut().enumerate() {
             let mut s = 0.0;
             for h in 1..=6 {
                 let hf = h as f64;
                 s += (2.0 * std::f64::consts::PI * note * hf * t + c as f64).sin() / hf;
             }
-            lp[c] = 0.95 * lp[c] + 0.05 * f64::from(g.next());
-            v.push((level * (0.5 * env * s + 0.8 * lp[c])) as f32);
+            *lp = 0.95 * *lp + 0.05 * f64::from(g.next());
+            v.push((level * (0.5 * env * s + 0.8 * *lp)) as f32);
         }
     }
     v

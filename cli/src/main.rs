@@ -3,6 +3,7 @@
 //! could not run).
 
 mod demo;
+mod html;
 mod render;
 
 use std::io::IsTerminal;
@@ -12,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use analyzer_core::analyze::{self, Options, Progress};
+use analyzer_core::capture;
 use analyzer_core::{Profile, Report, Severity};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -43,19 +45,31 @@ enum Command {
     },
     /// List the delivery profiles and their thresholds.
     Profiles,
+    /// List the plugin's bounce folders, newest first (STEMCHECK_CAPTURE_DIR or the default).
+    Bounces {
+        /// Capture root to list instead of STEMCHECK_CAPTURE_DIR / the platform default.
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
 struct CheckArgs {
     /// WAV files and folders of WAVs.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "latest")]
     paths: Vec<PathBuf>,
+    /// Check the newest complete bounce captured by the plugin (see `stemcheck bounces`).
+    #[arg(long, conflicts_with = "paths")]
+    latest: bool,
     /// The mix to reconcile the stems against (else plugin metadata, else a name with mix/master).
     #[arg(long)]
     mix: Option<PathBuf>,
     /// Write the JSON report to FILE, or '-' for standard output (then nothing else is printed there).
     #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
+    /// Write a self-contained HTML report (charts as inline SVG) to FILE.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
     /// Delivery profile: thresholds for headroom, true peak, bit depth, sample rate.
     #[arg(long, default_value = "mastering", value_parser = parse_profile)]
     profile: &'static Profile,
@@ -96,6 +110,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Demo { keep, json } => demo::run(keep, json),
+        Command::Bounces { root } => bounces(root),
         Command::Profiles => {
             for p in analyzer_core::profile::ALL {
                 println!("{:<10} {}", p.name, p.description);
@@ -156,7 +171,68 @@ impl DelayedBar {
     }
 }
 
-fn check(args: CheckArgs) -> Result<ExitCode> {
+fn capture_root(root: Option<PathBuf>) -> Result<PathBuf> {
+    root.or_else(capture::default_capture_root)
+        .ok_or_else(|| anyhow!("no capture folder: set STEMCHECK_CAPTURE_DIR"))
+}
+
+fn bounces(root: Option<PathBuf>) -> Result<ExitCode> {
+    let root = capture_root(root)?;
+    let list = capture::list_bounces(&root);
+    if list.is_empty() {
+        println!("No bounces under {}.", root.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = capture::now_unix_ms();
+    println!("Bounces under {} (newest first):", root.display());
+    for b in &list {
+        let state = if b.is_complete(now) {
+            "complete"
+        } else if b.is_finished(now) {
+            "incomplete"
+        } else {
+            "recording"
+        };
+        let mix = b
+            .mix()
+            .map_or("no mix".to_owned(), |m| format!("mix: {}", m.sidecar.label));
+        let age_s = now.saturating_sub(b.created_unix_ms) / 1000;
+        println!(
+            "  {:<40} {:<10} {:>2} capture(s), {}, {} ago",
+            b.bounce_id,
+            state,
+            b.captures.len(),
+            mix,
+            human_age(age_s)
+        );
+        for e in &b.unreadable {
+            println!("      unreadable sidecar: {e}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn human_age(s: u64) -> String {
+    match s {
+        0..120 => format!("{s} s"),
+        120..7200 => format!("{} min", s / 60),
+        7200..172_800 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86_400),
+    }
+}
+
+fn check(mut args: CheckArgs) -> Result<ExitCode> {
+    if args.latest {
+        let root = capture_root(None)?;
+        let bounce = capture::latest_complete_bounce(&root)
+            .ok_or_else(|| anyhow!("no complete bounce under {}", root.display()))?;
+        eprintln!(
+            "Checking bounce {} ({})",
+            bounce.bounce_id,
+            bounce.path.display()
+        );
+        args.paths = vec![bounce.path];
+    }
     let bar = DelayedBar::new();
     let progress = |p: Progress| bar.update(p);
     let opts = Options {
@@ -170,6 +246,13 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     let report = analyze::check_paths(&args.paths, &opts).map_err(|e| anyhow!(e))?;
     bar.finish();
     emit(&report, args.json.as_deref())?;
+    if let Some(path) = &args.report {
+        std::fs::write(path, html::render(&report))
+            .with_context(|| format!("cannot write HTML report to {}", path.display()))?;
+        if args.json.as_deref() != Some("-") {
+            eprintln!("HTML report written to {}", path.display());
+        }
+    }
     if report.files.iter().all(|f| f.error.is_some()) {
         bail!("no readable input: every file failed to read (see the findings above)");
     }

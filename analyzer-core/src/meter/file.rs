@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ClipDetector, DcOffset, Loudness, NonFiniteCounter, SamplePeak, TruePeak, amplitude_to_db,
-    finite, sanitize,
+    ClipDetector, DcOffset, LANES, Loudness, NonFiniteCounter, SamplePeak, TruePeak,
+    amplitude_to_db, finite, lane_accumulate, sanitize,
 };
 use crate::error::Result;
 use crate::report::SampleFormat;
@@ -18,9 +18,9 @@ use crate::wav::{WavInfo, WavReader};
 pub const ENVELOPE_FLOOR_DB: f32 = -200.0;
 /// Frames per read in [`meter_file`].
 const READ_FRAMES: usize = 8192;
-/// Independent accumulation lanes, chosen by global frame/sample index, so that sums run in
-/// parallel and still add up in the same order whatever the block sizes.
-const LANES: usize = 4;
+/// Independent hash lanes, chosen by global sample index, so the multiplications run in
+/// parallel and the result does not depend on block sizes.
+const HASH_LANES: usize = 4;
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
@@ -75,7 +75,7 @@ pub struct FileMeter {
     /// Sum of squares of all completed envelope blocks.
     total_sq: f64,
     frames: u64,
-    hash: [u64; LANES],
+    hash: [u64; HASH_LANES],
     samples: u64,
 }
 
@@ -109,7 +109,7 @@ impl FileMeter {
             envelope: Vec::with_capacity(blocks),
             total_sq: 0.0,
             frames: 0,
-            hash: [FNV_OFFSET; LANES],
+            hash: [FNV_OFFSET; HASH_LANES],
             samples: 0,
         }
     }
@@ -146,15 +146,10 @@ impl FileMeter {
         while !rest.is_empty() {
             let n = (self.env_block_frames - self.env_pos).min(rest.len() / ch);
             let (run, tail) = rest.split_at(n * ch);
-            for (i, frame) in run.chunks_exact(ch).enumerate() {
-                let lane = (self.frames + i as u64) as usize % LANES;
-                let mut s = 0f64;
-                for &v in frame {
-                    let v = f64::from(sanitize(v));
-                    s += v * v;
-                }
-                self.env_lanes[lane] += s;
-            }
+            lane_accumulate(&mut self.env_lanes, self.frames * ch as u64, run, |v| {
+                let v = f64::from(sanitize(v));
+                v * v
+            });
             self.frames += n as u64;
             self.env_pos += n;
             if self.env_pos == self.env_block_frames {
@@ -172,19 +167,19 @@ impl FileMeter {
     fn hash_samples(&mut self, x: &[f32]) {
         let mut i = 0;
         // Align to a lane boundary so the main loop can use fixed lanes.
-        while i < x.len() && !(self.samples + i as u64).is_multiple_of(LANES as u64) {
-            let l = (self.samples + i as u64) as usize % LANES;
+        while i < x.len() && !(self.samples + i as u64).is_multiple_of(HASH_LANES as u64) {
+            let l = (self.samples + i as u64) as usize % HASH_LANES;
             self.hash[l] = (self.hash[l] ^ u64::from(x[i].to_bits())).wrapping_mul(FNV_PRIME);
             i += 1;
         }
         let mut h = self.hash;
-        let mut chunks = x[i..].chunks_exact(LANES);
-        for c in &mut chunks {
-            for l in 0..LANES {
+        let (chunks, rest) = x[i..].as_chunks::<HASH_LANES>();
+        for c in chunks {
+            for l in 0..HASH_LANES {
                 h[l] = (h[l] ^ u64::from(c[l].to_bits())).wrapping_mul(FNV_PRIME);
             }
         }
-        for (l, v) in chunks.remainder().iter().enumerate() {
+        for (l, v) in rest.iter().enumerate() {
             h[l] = (h[l] ^ u64::from(v.to_bits())).wrapping_mul(FNV_PRIME);
         }
         self.hash = h;
@@ -204,7 +199,7 @@ impl FileMeter {
         self.envelope.clear();
         self.total_sq = 0.0;
         self.frames = 0;
-        self.hash = [FNV_OFFSET; LANES];
+        self.hash = [FNV_OFFSET; HASH_LANES];
         self.samples = 0;
     }
 
@@ -223,7 +218,11 @@ impl FileMeter {
             f64::NEG_INFINITY
         };
         let sp = f64::from(self.sample_peak.max_peak());
-        let tp = f64::from(self.true_peak.max_peak()).max(sp);
+        // Float files can hold absurd values whose interpolation overflows f32; report the
+        // largest finite level rather than letting +inf turn into "no reading".
+        let tp = f64::from(self.true_peak.max_peak())
+            .max(sp)
+            .min(f64::from(f32::MAX));
         let mut content = FNV_OFFSET;
         for v in self.hash.iter().chain(&[ch as u64, self.frames]) {
             content = (content ^ v).wrapping_mul(FNV_PRIME);
@@ -312,6 +311,16 @@ mod tests {
         let mut c = FileMeter::new(2, 48_000);
         c.process(&y);
         assert_ne!(a.finish().content_hash, c.finish().content_hash);
+    }
+
+    #[test]
+    fn absurd_float_values_still_read_as_loud() {
+        let mut m = FileMeter::new(1, 48_000);
+        m.process(&[3e38, -3e38, 3e38, -3e38, 0.0, 0.0]);
+        let r = m.finish();
+        assert!(r.true_peak_dbtp.unwrap() > 700.0);
+        assert!(r.sample_peak_dbfs.unwrap() > 700.0);
+        assert_eq!(r.non_finite_samples, 0);
     }
 
     #[test]

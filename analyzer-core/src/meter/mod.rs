@@ -33,6 +33,74 @@ pub(crate) fn sanitize(x: f32) -> f32 {
     if x.is_finite() { x } else { 0.0 }
 }
 
+/// Width of the lane arrays of the hot loops. Every channel count that divides it (1, 2, 3, 4,
+/// 6, 8, ...) maps lane `j` to channel `j % channels`, so one flat loop over interleaved samples
+/// serves every layout and auto-vectorises.
+pub(crate) const LANES: usize = 48;
+
+/// |x| with NaN and infinities as 0 (one compare: NaN fails it too).
+#[inline(always)]
+pub(crate) fn finite_abs(x: f32) -> f32 {
+    let a = x.abs();
+    if a < f32::INFINITY { a } else { 0.0 }
+}
+
+/// Folds the per-channel maximum of |x| (non-finite as 0) of whole interleaved frames into `out`.
+pub(crate) fn abs_max_per_channel(x: &[f32], channels: usize, out: &mut [f32]) {
+    if LANES.is_multiple_of(channels) {
+        let (chunks, rest) = x.as_chunks::<LANES>();
+        let mut m = [0f32; LANES];
+        for chunk in chunks {
+            for j in 0..LANES {
+                let a = finite_abs(chunk[j]);
+                m[j] = if a > m[j] { a } else { m[j] };
+            }
+        }
+        for (j, &v) in rest.iter().enumerate() {
+            let a = finite_abs(v);
+            m[j] = if a > m[j] { a } else { m[j] };
+        }
+        for (j, &v) in m.iter().enumerate() {
+            let o = &mut out[j % channels];
+            *o = if v > *o { v } else { *o };
+        }
+    } else {
+        for frame in x.chunks_exact(channels) {
+            for (o, &v) in out.iter_mut().zip(frame) {
+                let a = finite_abs(v);
+                *o = if a > *o { a } else { *o };
+            }
+        }
+    }
+}
+
+/// Adds `f(x)` of every sample of `x` into `lanes[(start + i) % LANES]`, where `start` is the
+/// global index of `x[0]`. Tying lanes to global positions keeps every lane's summation order,
+/// so results do not depend on how the stream was cut into blocks.
+#[inline(always)]
+pub(crate) fn lane_accumulate(
+    lanes: &mut [f64; LANES],
+    start: u64,
+    x: &[f32],
+    f: impl Fn(f32) -> f64,
+) {
+    let lead = ((LANES as u64 - start % LANES as u64) % LANES as u64) as usize;
+    let lead = lead.min(x.len());
+    let first = (start % LANES as u64) as usize;
+    for (i, &v) in x[..lead].iter().enumerate() {
+        lanes[first + i] += f(v);
+    }
+    let (chunks, rest) = x[lead..].as_chunks::<LANES>();
+    for chunk in chunks {
+        for j in 0..LANES {
+            lanes[j] += f(chunk[j]);
+        }
+    }
+    for (j, &v) in rest.iter().enumerate() {
+        lanes[j] += f(v);
+    }
+}
+
 /// 20·log10 of a linear amplitude; -inf for 0.
 pub fn amplitude_to_db(x: f64) -> f64 {
     if x > 0.0 {

@@ -5,7 +5,7 @@
 //! peak, a flat-topped run means the waveform was cut off. Runs are tracked across `process`
 //! calls, so the block size does not change the result.
 
-use super::sanitize;
+use super::{LANES, lane_accumulate, sanitize};
 
 /// Consecutive full-scale samples that make a clipped run.
 pub const MIN_CLIP_RUN_SAMPLES: u64 = 3;
@@ -13,16 +13,15 @@ pub const MIN_CLIP_RUN_SAMPLES: u64 = 3;
 /// positive full scale (32767/32768) counts, and so does any finer format.
 pub const CLIP_EPSILON: f32 = 1.0 / 32768.0;
 
-/// Independent accumulators per channel, chosen by the global frame index, so the sums run
-/// in parallel yet add up in the same order whatever the block sizes are.
-const DC_LANES: usize = 4;
-
 /// Mean (DC) value per channel.
 #[derive(Debug, Clone)]
 pub struct DcOffset {
     channels: usize,
-    /// `DC_LANES` rows of per-channel sums.
-    sums: Vec<f64>,
+    /// When `LANES` is a multiple of the channel count: lane `j` sums channel `j % channels`,
+    /// lanes tied to global sample positions. Otherwise lane `c` sums channel `c` serially.
+    lanes: [f64; LANES],
+    /// Per-channel sums for channel counts that do not divide `LANES` (and > `LANES`).
+    serial: Vec<f64>,
     frames: u64,
 }
 
@@ -32,7 +31,8 @@ impl DcOffset {
         let channels = channels.max(1);
         DcOffset {
             channels,
-            sums: vec![0.0; channels * DC_LANES],
+            lanes: [0.0; LANES],
+            serial: vec![0.0; channels],
             frames: 0,
         }
     }
@@ -41,11 +41,15 @@ impl DcOffset {
     pub fn process(&mut self, interleaved: &[f32]) {
         let ch = self.channels;
         let frames = interleaved.len() / ch;
-        for (i, frame) in interleaved[..frames * ch].chunks_exact(ch).enumerate() {
-            let lane = ((self.frames + i as u64) % DC_LANES as u64) as usize;
-            let sums = &mut self.sums[lane * ch..(lane + 1) * ch];
-            for (s, &x) in sums.iter_mut().zip(frame) {
-                *s += f64::from(sanitize(x));
+        let x = &interleaved[..frames * ch];
+        if LANES.is_multiple_of(ch) {
+            let start = self.frames * ch as u64;
+            lane_accumulate(&mut self.lanes, start, x, |v| f64::from(sanitize(v)));
+        } else {
+            for frame in x.chunks_exact(ch) {
+                for (s, &v) in self.serial.iter_mut().zip(frame) {
+                    *s += f64::from(sanitize(v));
+                }
             }
         }
         self.frames += frames as u64;
@@ -53,7 +57,8 @@ impl DcOffset {
 
     /// Forgets everything.
     pub fn reset(&mut self) {
-        self.sums.fill(0.0);
+        self.lanes = [0.0; LANES];
+        self.serial.fill(0.0);
         self.frames = 0;
     }
 
@@ -62,9 +67,11 @@ impl DcOffset {
         if c >= self.channels || self.frames == 0 {
             return 0.0;
         }
-        let s: f64 = (0..DC_LANES)
-            .map(|l| self.sums[l * self.channels + c])
-            .sum();
+        let s: f64 = if LANES.is_multiple_of(self.channels) {
+            self.lanes.iter().skip(c).step_by(self.channels).sum()
+        } else {
+            self.serial[c]
+        };
         s / self.frames as f64
     }
 
@@ -115,26 +122,75 @@ impl ClipDetector {
     pub fn process(&mut self, interleaved: &[f32]) {
         let ch = self.current.len();
         let frames = interleaved.len() / ch;
-        let th = self.threshold;
-        for c in 0..ch {
-            let mut cur = self.current[c];
-            let mut runs = self.runs[c];
-            let mut longest = self.longest[c];
-            for frame in interleaved[..frames * ch].chunks_exact(ch) {
-                if sanitize(frame[c]).abs() >= th {
-                    cur += 1;
-                } else {
-                    if cur >= MIN_CLIP_RUN_SAMPLES {
-                        runs += 1;
-                        longest = longest.max(cur);
-                    }
-                    cur = 0;
+        // Blocks of whole frames; a block with no sample at full scale only ends the runs in
+        // progress, which a vectorised max finds without the per-sample scan.
+        let block = if LANES.is_multiple_of(ch) {
+            LANES * 4
+        } else {
+            ch * 64
+        };
+        for chunk in interleaved[..frames * ch].chunks(block) {
+            let mut peak = [0f32; LANES];
+            for row in chunk.chunks(LANES) {
+                for (m, &x) in peak.iter_mut().zip(row) {
+                    let a = super::finite_abs(x);
+                    *m = if a > *m { a } else { *m };
                 }
             }
-            self.current[c] = cur;
-            self.runs[c] = runs;
-            self.longest[c] = longest;
+            if peak.iter().all(|&m| m < self.threshold) {
+                for c in 0..ch {
+                    self.end_run(c);
+                }
+                continue;
+            }
+            match ch {
+                1 => self.process_fixed::<1>(chunk),
+                2 => self.process_fixed::<2>(chunk),
+                _ => {
+                    for c in 0..ch {
+                        let samples = chunk.iter().skip(c).step_by(ch);
+                        self.scan(c, samples.copied());
+                    }
+                }
+            }
         }
+    }
+
+    fn end_run(&mut self, c: usize) {
+        let cur = std::mem::take(&mut self.current[c]);
+        if cur >= MIN_CLIP_RUN_SAMPLES {
+            self.runs[c] += 1;
+            self.longest[c] = self.longest[c].max(cur);
+        }
+    }
+
+    fn process_fixed<const C: usize>(&mut self, interleaved: &[f32]) {
+        let (frames, _) = interleaved.as_chunks::<C>();
+        for c in 0..C {
+            self.scan(c, frames.iter().map(|f| f[c]));
+        }
+    }
+
+    #[inline(always)]
+    fn scan(&mut self, c: usize, samples: impl Iterator<Item = f32>) {
+        let th = self.threshold;
+        let mut cur = self.current[c];
+        let mut runs = self.runs[c];
+        let mut longest = self.longest[c];
+        for x in samples {
+            if sanitize(x).abs() >= th {
+                cur += 1;
+            } else if cur > 0 {
+                if cur >= MIN_CLIP_RUN_SAMPLES {
+                    runs += 1;
+                    longest = longest.max(cur);
+                }
+                cur = 0;
+            }
+        }
+        self.current[c] = cur;
+        self.runs[c] = runs;
+        self.longest[c] = longest;
     }
 
     /// Forgets everything.
@@ -189,10 +245,7 @@ impl NonFiniteCounter {
 
     /// Feeds samples. Never allocates.
     pub fn process(&mut self, interleaved: &[f32]) {
-        self.count += interleaved
-            .iter()
-            .map(|x| u64::from(!x.is_finite()))
-            .sum::<u64>();
+        self.count += interleaved.iter().filter(|x| !x.is_finite()).count() as u64;
     }
 
     /// Forgets the count.

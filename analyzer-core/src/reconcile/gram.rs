@@ -83,7 +83,8 @@ impl Model {
     }
 
     /// Gains of the plain stem sum: 1 for stems that match the mix layout; a mono stem in a
-    /// multichannel mix sits in the centre at constant power (`1/sqrt(channels)` per channel).
+    /// multichannel mix sits in the centre at constant power (`1/sqrt(channels)` per channel)
+    /// unless the caller knows its pan position.
     pub fn unity_coefs(&self) -> Vec<f64> {
         let cm = self.mix_channels;
         let mut a = vec![1.0; self.stems() * cm];
@@ -248,9 +249,16 @@ impl Gram {
     /// Least-squares parameters (see [`Model`]). Parameters whose stem has no energy get 0; a
     /// tiny ridge keeps duplicate stems from making the system singular.
     pub fn solve(&self, model: &Model) -> Vec<f64> {
+        self.solve_masked(model, &vec![true; model.stems()])
+    }
+
+    /// [`Gram::solve`] with only the stems where `mask` is true; the others get 0.
+    pub fn solve_masked(&self, model: &Model, mask: &[bool]) -> Vec<f64> {
         let (g, b) = self.normal_equations(model);
         let p = b.len();
-        let live: Vec<usize> = (0..p).filter(|&x| g[x * p + x] > 0.0).collect();
+        let live: Vec<usize> = (0..p)
+            .filter(|&x| g[x * p + x] > 0.0 && mask[model.params[x].stem])
+            .collect();
         let n = live.len();
         let mut theta = vec![0.0; p];
         if n == 0 {

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::gram::{Gram, Model};
 use crate::Result;
 use crate::align::FrameSource;
+use crate::meter::{Loudness, energy_to_lufs, lufs_to_energy};
 
 /// Sees every aligned block of the mix, in order, during the streaming pass.
 ///
@@ -86,6 +87,24 @@ pub(crate) struct StreamOut {
     /// Residual energy of the window-fitted sum over the span.
     pub e_fitted: f64,
     pub stats: BlockStats,
+    /// BS.1770 gating-block energies (400 ms every 100 ms) of the residual over the span.
+    pub gating_blocks: Vec<f64>,
+}
+
+/// Integrated loudness (BS.1770-4 section 2.8) from gating-block energies: absolute gate
+/// -70 LUFS, relative gate -10 LU. `None` when no block passes (silence).
+pub fn gated_loudness_lufs(blocks: &[f64]) -> Option<f64> {
+    let abs = lufs_to_energy(-70.0);
+    let passed: Vec<f64> = blocks.iter().copied().filter(|&e| e > abs).collect();
+    if passed.is_empty() {
+        return None;
+    }
+    let gate = passed.iter().sum::<f64>() / passed.len() as f64 * 0.1;
+    let (sum, n) = passed
+        .iter()
+        .filter(|&&e| e > gate)
+        .fold((0.0, 0usize), |(s, n), &e| (s + e, n + 1));
+    (n > 0).then(|| energy_to_lufs(sum / n as f64))
 }
 
 /// Runs the pass over `[0, plan.frames)` with up to `threads` threads. With a visitor the pass
@@ -149,6 +168,7 @@ pub(crate) fn run(
         total.stats.sum.extend(o.stats.sum);
         total.stats.residual.extend(o.stats.residual);
         total.stats.fitted_residual.extend(o.stats.fitted_residual);
+        total.gating_blocks.extend(o.gating_blocks);
     }
     Ok(total)
 }
@@ -185,7 +205,14 @@ fn chunk(
         e_unity: 0.0,
         e_fitted: 0.0,
         stats: BlockStats::with_len(sf, nstats),
+        gating_blocks: Vec::new(),
     };
+    // Residual loudness: each chunk meters its own part of the span. A chunk after the first
+    // starts with a settled-from-zero K filter and an empty 400 ms window, so the three gating
+    // blocks that straddle a chunk boundary are left out (their share of a song is tiny).
+    let mut meter = Loudness::new(cm, mix.sample_rate());
+    let mut fed = 0usize;
+    let mut rbuf = vec![0.0f32; bf * cm];
     let mut ibuf =
         vec![0.0f32; bf * cm.max(model.stem_channels.iter().copied().max().unwrap_or(1))];
     let mut mixp: Vec<Vec<f64>> = vec![Vec::with_capacity(bf); cm];
@@ -237,7 +264,24 @@ fn chunk(
                     let m = mixp[c][t];
                     out.e_unity += (m - sum[c][t]) * (m - sum[c][t]);
                     out.e_fitted += (m - fit[c][t]) * (m - fit[c][t]);
+                    rbuf[(t - r.start) * cm + c] = (m - sum[c][t]) as f32;
                 }
+            }
+            // Feed whole 100 ms sub-blocks one at a time so that every gating block is seen.
+            let mut rest = &rbuf[..r.len() * cm];
+            while !rest.is_empty() {
+                let want = (meter.block_frames() - fed) * cm;
+                let (piece, tail) = rest.split_at(want.min(rest.len()));
+                meter.process(piece);
+                fed += piece.len() / cm;
+                if fed == meter.block_frames() {
+                    fed = 0;
+                    if meter.blocks_done() >= 4 {
+                        out.gating_blocks
+                            .push(lufs_to_energy(meter.momentary_lufs()));
+                    }
+                }
+                rest = tail;
             }
         }
         // 10 ms statistics; blocks are whole multiples of the stat length.

@@ -8,6 +8,9 @@
 use crate::Result;
 use crate::align::{FrameSource, MemorySource};
 
+/// A mix and its stems as boxed sources.
+pub type Sources = (Box<dyn FrameSource>, Vec<Box<dyn FrameSource>>);
+
 /// One stem: interleaved samples, and for a mono stem the gains that pan it into the stereo
 /// mix (constant power).
 #[derive(Debug, Clone)]
@@ -215,7 +218,7 @@ impl Song {
                     let phrase = 4 * beat;
                     let mut k = 3;
                     while k * beat < frames {
-                        if (k * beat / phrase) % 2 == 0 {
+                        if (k * beat / phrase).is_multiple_of(2) {
                             let f = 4.0 * notes[k % notes.len()];
                             tone(&mut x, 1, &[1.0], sr, k * beat, beat, f, 3, 0.4, 0.08);
                         }
@@ -228,8 +231,9 @@ impl Song {
                     for _ in 0..hits {
                         let t0 =
                             (beat + rng.below(frames.saturating_sub(2 * beat).max(1))).min(frames);
-                        for t in t0..(t0 + (0.05 * sr) as usize).min(frames) {
-                            x[t] += 0.15 * (-((t - t0) as f32 / sr) / 0.01).exp() * rng.uniform();
+                        let end = (t0 + (0.05 * sr) as usize).min(frames);
+                        for (j, v) in x[t0..end].iter_mut().enumerate() {
+                            *v += 0.15 * (-(j as f32 / sr) / 0.01).exp() * rng.uniform();
                         }
                     }
                 }
@@ -291,10 +295,7 @@ impl Song {
     ///
     /// # Errors
     /// Never for a song built by [`Song::new`].
-    pub fn sources(
-        &self,
-        mix: &[f32],
-    ) -> Result<(Box<dyn FrameSource>, Vec<Box<dyn FrameSource>>)> {
+    pub fn sources(&self, mix: &[f32]) -> Result<Sources> {
         let m = MemorySource::new("mix", 2, self.sample_rate, mix.to_vec())?;
         let stems = self
             .stems

@@ -1,0 +1,410 @@
+//! Reconciliation of synthetic deliveries whose answer is known: injected delays, gains,
+//! polarity flips, mono stems in a stereo mix, silent and unrelated stems.
+
+use analyzer_core::align::{FrameSource, MemorySource};
+use analyzer_core::profile::MASTERING;
+use analyzer_core::reconcile::synth::Song;
+use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};
+use analyzer_core::report::{FindingCode, Polarity, Severity};
+
+const SR: u32 = 48_000;
+
+fn run(song: &Song, mix: &[f32]) -> ReconcileResult {
+    let (m, stems) = song.sources(mix).unwrap();
+    reconcile_sources(
+        m,
+        stems,
+        &MASTERING,
+        &ReconcileOptions::default(),
+        None,
+        &|_| {},
+    )
+    .unwrap()
+}
+
+fn offsets(r: &ReconcileResult) -> Vec<i64> {
+    r.stems
+        .iter()
+        .map(|f| f.as_ref().unwrap().offset_samples)
+        .collect()
+}
+
+fn codes(r: &ReconcileResult) -> Vec<FindingCode> {
+    r.findings.iter().map(|f| f.code).collect()
+}
+
+#[test]
+fn clean_delivery_nulls_with_no_faults() {
+    let song = Song::new(SR, 12.0, 6, 1);
+    let mix = song.mix();
+    let r = run(&song, &mix);
+    assert_eq!(offsets(&r), vec![0; 6]);
+    for f in r.stems.iter().flatten() {
+        assert!(f.active);
+        assert!(f.gain_db.abs() < 1e-3, "{f:?}");
+        assert_eq!(f.polarity, Polarity::Normal);
+    }
+    let n = r.reconciliation.null_depth_db.unwrap();
+    assert!(n < -100.0, "float set nulls: {n}");
+    assert!(r.reconciliation.fitted_null_depth_db.unwrap() < -100.0);
+    assert_eq!(r.reconciliation.lag_samples, 0);
+    assert_eq!(codes(&r), vec![FindingCode::SumMatchesMix]);
+    assert_eq!(r.findings[0].severity, Severity::Info);
+}
+
+#[test]
+fn injected_delays_are_recovered_exactly() {
+    let range = 2 * SR as i64;
+    let delays = [1, 37, 480, -range + 1, range - 1, 0, -37];
+    let mut song = Song::new(SR, 14.0, delays.len(), 2);
+    let mix = song.mix();
+    for (s, &d) in song.stems.iter_mut().zip(&delays) {
+        s.shift(d);
+    }
+    let r = run(&song, &mix);
+    assert_eq!(offsets(&r), delays);
+    let starts: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::StartOffset)
+        .collect();
+    assert_eq!(starts.len(), 6, "one finding per distinct nonzero offset");
+    assert!(starts.iter().all(|f| f.severity == Severity::Error));
+    assert!(
+        r.reconciliation.fitted_null_depth_db.unwrap() < -100.0,
+        "{:?}",
+        r.reconciliation
+    );
+}
+
+#[test]
+fn a_few_wrong_stems_among_right_ones() {
+    let mut song = Song::new(SR, 12.0, 10, 3);
+    let mix = song.mix();
+    song.stems[1].shift(37); // keys: correlated with the bass
+    song.stems[6].shift(-480);
+    let r = run(&song, &mix);
+    let mut want = vec![0; 10];
+    want[1] = 37;
+    want[6] = -480;
+    assert_eq!(offsets(&r), want);
+    assert_eq!(
+        r.reconciliation.lag_samples, 0,
+        "the sum as a whole is aligned"
+    );
+    let f: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::StartOffset)
+        .collect();
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0].measured["offset_samples"], -480);
+    assert_eq!(f[0].files, vec![song.stems[6].name.clone()]);
+}
+
+#[test]
+fn correlated_lines_shifted_by_one_sample() {
+    // Bass and keys play the same notes an octave apart; shifting one by a single sample must
+    // not be absorbed by the other.
+    for (stem, d) in [(0usize, 1i64), (1, 1), (1, -1), (0, -2)] {
+        let mut song = Song::new(SR, 10.0, 3, 4);
+        let mix = song.mix();
+        song.stems[stem].shift(d);
+        let r = run(&song, &mix);
+        let mut want = vec![0; 3];
+        want[stem] = d;
+        assert_eq!(offsets(&r), want, "stem {stem} shifted by {d}");
+    }
+}
+
+#[test]
+fn gains_and_polarity_are_fitted() {
+    let mut song = Song::new(SR, 12.0, 6, 5);
+    let mix = song.mix();
+    // Delivered stem = mix part / g, so the gain to apply is +g dB.
+    song.stems[0].scale_db(-2.0);
+    song.stems[2].scale_db(6.0);
+    song.stems[3].invert();
+    song.stems[4].scale_db(-0.2); // inside the 0.5 dB tolerance
+    let r = run(&song, &mix);
+    let fit = |i: usize| r.stems[i].as_ref().unwrap();
+    assert!((fit(0).gain_db - 2.0).abs() < 1e-3, "{:?}", fit(0));
+    assert!((fit(2).gain_db + 6.0).abs() < 1e-3, "{:?}", fit(2));
+    assert!(fit(3).gain_db.abs() < 1e-3);
+    assert_eq!(fit(3).polarity, Polarity::Inverted);
+    assert!((fit(4).gain_db - 0.2).abs() < 1e-3);
+    let gm: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::GainMismatch)
+        .map(|f| (f.files[0].clone(), f.severity))
+        .collect();
+    assert_eq!(
+        gm,
+        vec![
+            (song.stems[0].name.clone(), Severity::Warning),
+            (song.stems[2].name.clone(), Severity::Error),
+        ]
+    );
+    let pol: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::PolarityInverted)
+        .collect();
+    assert_eq!(pol.len(), 1);
+    assert_eq!(pol[0].files, vec![song.stems[3].name.clone()]);
+    assert!(
+        r.reconciliation.null_depth_db.unwrap() > -20.0,
+        "as delivered it does not null"
+    );
+    assert!(r.reconciliation.fitted_null_depth_db.unwrap() < -100.0);
+}
+
+#[test]
+fn whole_set_gain_is_one_finding() {
+    let mut song = Song::new(SR, 10.0, 5, 6);
+    let mix = song.mix();
+    for s in &mut song.stems {
+        s.scale_db(6.0);
+    }
+    let r = run(&song, &mix);
+    let gm: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::GainMismatch)
+        .collect();
+    assert_eq!(gm.len(), 1);
+    assert!(gm[0].files.is_empty());
+    assert_eq!(gm[0].severity, Severity::Error);
+    assert!((gm[0].measured["gain_db"].as_f64().unwrap() + 6.0).abs() < 0.01);
+}
+
+#[test]
+fn mono_stems_panned_in_a_stereo_mix() {
+    let mut song = Song::new(SR, 10.0, 6, 7);
+    song.stems[0].pan = [1.0, 0.0]; // hard left
+    song.stems[4].pan = [0.6, 0.8];
+    let mix = song.mix();
+    song.stems[4].shift(480);
+    let r = run(&song, &mix);
+    assert_eq!(song.stems[0].channels, 1);
+    let bass = r.stems[0].as_ref().unwrap();
+    assert!(
+        bass.gain_db.abs() < 1e-3,
+        "constant-power gain reads 0 dB: {bass:?}"
+    );
+    assert!((bass.channel_gains[0] - 1.0).abs() < 1e-4 && bass.channel_gains[1].abs() < 1e-4);
+    let lead = r.stems[4].as_ref().unwrap();
+    assert_eq!(lead.offset_samples, 480);
+    assert!((lead.channel_gains[1] - 0.8).abs() < 1e-4, "{lead:?}");
+    assert!(r.reconciliation.fitted_null_depth_db.unwrap() < -100.0);
+}
+
+#[test]
+fn silent_and_unrelated_stems_are_inactive() {
+    let mut song = Song::new(SR, 10.0, 5, 8);
+    let mix = song.mix();
+    let frames = song.frames;
+    let (m, mut stems) = song.sources(&mix).unwrap();
+    stems.push(Box::new(
+        MemorySource::new("silent", 2, SR, vec![0.0; frames * 2]).unwrap(),
+    ));
+    // Another song's stem: plays, but not in this mix.
+    let other = Song::new(SR, 10.0, 3, 99);
+    song.stems.push(other.stems[2].clone());
+    let s = &other.stems[2];
+    stems.push(Box::new(
+        MemorySource::new("other", s.channels, SR, s.samples.clone()).unwrap(),
+    ));
+    let r = reconcile_sources(
+        m,
+        stems,
+        &MASTERING,
+        &ReconcileOptions::default(),
+        None,
+        &|_| {},
+    )
+    .unwrap();
+    let silent = r.stems[5].as_ref().unwrap();
+    let other = r.stems[6].as_ref().unwrap();
+    assert!(!silent.active && silent.offset_samples == 0);
+    assert!(!other.active && other.offset_samples == 0, "{other:?}");
+    assert!(r.stems[..5].iter().flatten().all(|f| f.active));
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| !f.files.iter().any(|n| n == "silent" || n == "other")),
+        "{:?}",
+        r.findings
+    );
+}
+
+#[test]
+fn whole_delivery_shifted_reports_the_sum_lag() {
+    let mut song = Song::new(SR, 10.0, 4, 9);
+    let mix = song.mix();
+    for s in &mut song.stems {
+        s.shift(-480);
+    }
+    let r = run(&song, &mix);
+    assert_eq!(r.reconciliation.lag_samples, -480);
+    let f: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::StartOffset)
+        .collect();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].files.len(), 4);
+    assert!(f[0].message.starts_with("All stems"), "{}", f[0].message);
+    // Content before the mix start was cut away from the stems: the head is missing only if
+    // the stems had audio at their start, which the song's silent intro prevents.
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.code == FindingCode::LengthMismatch)
+    );
+}
+
+#[test]
+fn content_cut_by_a_shift_is_a_length_mismatch() {
+    let mut song = Song::new(SR, 8.0, 4, 10);
+    // The pad plays to the very end; delayed, its tail falls off the end of the file.
+    let mix = song.mix();
+    song.stems[3].shift(4_800);
+    let r = run(&song, &mix);
+    assert_eq!(r.stems[3].as_ref().unwrap().offset_samples, 4_800);
+    let lm: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::LengthMismatch)
+        .collect();
+    assert_eq!(lm.len(), 1, "{:?}", r.findings);
+    assert_eq!(lm[0].measured["missing_frames"], 4_800);
+    let span = r.reconciliation.judged_span_frames.unwrap();
+    assert_eq!(span, [0, song.frames as u64 - 4_800]);
+}
+
+#[test]
+fn sixteen_bit_and_dithered_24_bit_sets_still_null() {
+    for bits in [16u32, 24] {
+        let mut song = Song::new(SR, 8.0, 5, 11);
+        let q = |x: &mut Vec<f32>, seed: u64| {
+            let step = 1.0 / (1u64 << (bits - 1)) as f64;
+            let mut s = seed | 1;
+            for v in x.iter_mut() {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                let u1 = (s >> 11) as f64 / (1u64 << 53) as f64;
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                let u2 = (s >> 11) as f64 / (1u64 << 53) as f64;
+                let d = if bits == 24 { (u1 - u2) * step } else { 0.0 };
+                *v = ((f64::from(*v) + d) / step).round() as f32 * step as f32;
+            }
+        };
+        let mut mix = song.mix();
+        q(&mut mix, 1);
+        for (i, s) in song.stems.iter_mut().enumerate() {
+            q(&mut s.samples, i as u64 + 2);
+        }
+        let r = run(&song, &mix);
+        assert_eq!(offsets(&r), vec![0; 5], "{bits} bit");
+        let n = r.reconciliation.null_depth_db.unwrap();
+        assert!(n < -60.0 && n > -160.0, "{bits} bit: {n}");
+        assert!(
+            codes(&r).contains(&FindingCode::SumMatchesMix),
+            "{bits} bit: {:?}",
+            r.findings
+        );
+        assert!(!codes(&r).contains(&FindingCode::GainMismatch));
+    }
+}
+
+#[test]
+fn block_stats_cover_the_mix_and_match_the_null() {
+    let mut song = Song::new(SR, 6.0, 4, 12);
+    let mix = song.mix();
+    song.stems[1].invert();
+    let r = run(&song, &mix);
+    let b = &r.blocks;
+    assert_eq!(b.block_frames, 480);
+    assert_eq!(b.mix.len(), song.frames.div_ceil(480));
+    let e_mix: f64 = b.mix.iter().map(|&x| f64::from(x)).sum();
+    let e_res: f64 = b.residual.iter().map(|&x| f64::from(x)).sum();
+    let null = 10.0 * (e_res / e_mix).log10();
+    assert!((null - r.reconciliation.null_depth_db.unwrap()).abs() < 0.01);
+    let one_s = b.aggregate(100);
+    assert_eq!(one_s.block_frames, 48_000);
+    assert_eq!(one_s.mix.len(), 6);
+}
+
+#[test]
+fn mix_shorter_than_a_window_and_empty_inputs_do_not_panic() {
+    let song = Song::new(SR, 0.3, 2, 13);
+    let mix = song.mix();
+    let r = run(&song, &mix);
+    assert_eq!(r.stems.len(), 2);
+    let empty: Box<dyn FrameSource> =
+        Box::new(MemorySource::new("mix", 2, SR, Vec::new()).unwrap());
+    let stem: Box<dyn FrameSource> =
+        Box::new(MemorySource::new("s", 2, SR, vec![0.1; 100]).unwrap());
+    let r = reconcile_sources(
+        empty,
+        vec![stem],
+        &MASTERING,
+        &ReconcileOptions::default(),
+        None,
+        &|_| {},
+    )
+    .unwrap();
+    assert!(r.reconciliation.null_depth_db.is_none());
+    let other_rate: Box<dyn FrameSource> =
+        Box::new(MemorySource::new("r", 2, 44_100, vec![0.1; 100]).unwrap());
+    let (m, _) = song.sources(&mix).unwrap();
+    let r = reconcile_sources(
+        m,
+        vec![other_rate],
+        &MASTERING,
+        &ReconcileOptions::default(),
+        None,
+        &|_| {},
+    )
+    .unwrap();
+    assert!(r.stems[0].is_none());
+}
+
+#[test]
+fn residual_loudness_is_bs1770_of_the_missing_part() {
+    // Leave the drums out of a delivery of stereo stems: the residual of the plain sum is
+    // exactly the drums.
+    let mut song = Song::new(SR, 12.0, 5, 14);
+    song.stems.retain(|s| s.channels == 2);
+    let mix = song.mix();
+    let drums = &song.stems[1];
+    assert_eq!(drums.channels, 2);
+    let mut meter = analyzer_core::meter::Loudness::new(2, SR);
+    meter.process(&drums.samples);
+    let want = meter.integrated_lufs();
+    for threads in [1, 2] {
+        let (m, mut stems) = song.sources(&mix).unwrap();
+        stems.remove(1);
+        let opts = ReconcileOptions {
+            threads,
+            ..ReconcileOptions::default()
+        };
+        let r = reconcile_sources(m, stems, &MASTERING, &opts, None, &|_| {}).unwrap();
+        let got = r.reconciliation.residual_lufs.unwrap();
+        assert!(
+            (got - want).abs() < 0.05,
+            "{threads} threads: {got} vs {want}"
+        );
+        assert!(r.reconciliation.null_depth_db.unwrap() > -30.0);
+        assert!(
+            !r.findings
+                .iter()
+                .any(|f| f.code == FindingCode::SumMatchesMix)
+        );
+    }
+}

@@ -1,0 +1,436 @@
+//! The audio-thread half of the capture: decides when a capture runs and where each block sits
+//! on the timeline, and hands samples to the writer through lock-free rings.
+//!
+//! Real-time rules: [`CaptureEngine::process`] never allocates, locks, logs or does I/O. In
+//! real-time mode a full ring drops the block (counted, reported as silence plus a
+//! discontinuity in the sidecar). In offline mode, and when audio arrives much faster than
+//! real time (a host rendering while claiming "real-time", e.g. Ardour), the audio thread waits
+//! for the writer by yielding: the host is not playing to an audio device then, so waiting
+//! costs render speed, never a dropout, and no frame may be lost.
+//!
+//! Arming: a capture runs while manually armed, or (with auto capture on) while the host
+//! renders offline or plays. Hosts call `process()` on silence while stopped; those blocks are
+//! not captured. Blocks are keyed by the host's timeline position: a short forward jump is
+//! padded with silence, a backward jump (loop) or long jump ends the capture and starts a new
+//! bounce, and a playing transport whose position stops advancing ends it.
+
+use std::time::Instant;
+
+use analyzer_core::capture::{CaptureRole, DiscontinuityAction, ProcessMode};
+use rtrb::{Consumer, Producer, RingBuffer};
+
+use super::{
+    BOUNCE_IDLE_END_MS, CaptureEvent, EVENT_RING_CAPACITY, EndReason, FREEWHEEL_MIN_AUDIO_S,
+    FREEWHEEL_RATIO, MAX_PAD_SECONDS, StreamFormat, ring_capacity_samples,
+};
+use crate::shared::CaptureStatus;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// What the host said about this block, in plain values (no nice-plug types, so tests and the
+/// plugin share one path).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BlockInfo {
+    pub playing: bool,
+    /// Timeline position of the block's first sample, if the host gives one.
+    pub position_samples: Option<i64>,
+    pub role: Option<CaptureRole>,
+    pub auto_arm: bool,
+    pub manual_arm: bool,
+}
+
+/// The ends of the rings the writer thread owns.
+#[derive(Debug)]
+pub struct WriterEnds {
+    pub samples: Consumer<f32>,
+    pub events: Consumer<CaptureEvent>,
+    pub format: StreamFormat,
+}
+
+#[derive(Debug)]
+struct Rings {
+    samples: Producer<f32>,
+    events: Producer<CaptureEvent>,
+}
+
+/// A capture in progress, as the audio thread tracks it.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    /// Timeline position the next block should have.
+    next_position_samples: i64,
+    /// Position reported for the previous block (to detect a stalled transport).
+    last_reported: Option<i64>,
+    /// Frames dropped and not yet reported to the writer as a gap.
+    pending_drop_frames: u64,
+    pending_drop_position: i64,
+    /// Wall clock and frames since the capture started, to detect faster-than-real-time.
+    started: Instant,
+    frames_seen: u64,
+}
+
+/// The audio-thread side of the capture. Built in `activate()`; all buffers preallocated.
+#[derive(Debug)]
+pub struct CaptureEngine {
+    rings: Option<Rings>,
+    format: StreamFormat,
+    process_mode: ProcessMode,
+    status: Arc<CaptureStatus>,
+    open: Option<Open>,
+    /// Frames pushed into the sample ring since activation (event `at_frame` clock).
+    frames_pushed: u64,
+    /// Position at which a real-time capture ended because the transport stalled; no new
+    /// capture starts until the position moves on.
+    stalled_at: Option<i64>,
+    last_call: Option<Instant>,
+    role: CaptureRole,
+}
+
+impl CaptureEngine {
+    /// An engine with no rings (before activation): every block passes uncaptured.
+    pub fn inactive(status: Arc<CaptureStatus>) -> Self {
+        Self {
+            rings: None,
+            format: StreamFormat {
+                sample_rate: 48_000,
+                channels: 2,
+            },
+            process_mode: ProcessMode::Realtime,
+            status,
+            open: None,
+            frames_pushed: 0,
+            stalled_at: None,
+            last_call: None,
+            role: CaptureRole::Stem,
+        }
+    }
+
+    /// Allocates the rings for one activation and returns the writer's ends. Any capture of a
+    /// previous activation is ended first (its writer sees its rings abandoned and finishes).
+    pub fn activate(
+        &mut self,
+        format: StreamFormat,
+        max_block_frames: usize,
+        process_mode: ProcessMode,
+    ) -> WriterEnds {
+        let frames =
+            ring_capacity_samples(format, max_block_frames) / format.channels.max(1) as usize;
+        self.activate_with_capacity(format, frames, process_mode)
+    }
+
+    /// [`CaptureEngine::activate`] with an explicit sample ring size in frames (tests use a
+    /// tiny ring to exercise overflow and the offline wait).
+    pub fn activate_with_capacity(
+        &mut self,
+        format: StreamFormat,
+        ring_frames: usize,
+        process_mode: ProcessMode,
+    ) -> WriterEnds {
+        self.deactivate();
+        let (sp, sc) = RingBuffer::new(ring_frames.max(1) * format.channels.max(1) as usize);
+        let (ep, ec) = RingBuffer::new(EVENT_RING_CAPACITY);
+        self.rings = Some(Rings {
+            samples: sp,
+            events: ep,
+        });
+        self.format = format;
+        self.process_mode = process_mode;
+        self.frames_pushed = 0;
+        self.open = None;
+        self.stalled_at = None;
+        self.last_call = None;
+        self.status
+            .sample_rate
+            .store(format.sample_rate, Ordering::Relaxed);
+        WriterEnds {
+            samples: sc,
+            events: ec,
+            format,
+        }
+    }
+
+    /// Ends any capture and drops the rings (the writer finishes on its own). Not real-time.
+    pub fn deactivate(&mut self) {
+        if self.open.is_some() {
+            self.end(EndReason::Deactivated);
+        }
+        self.rings = None;
+        self.status.armed.store(false, Ordering::Relaxed);
+    }
+
+    /// True while a capture is open.
+    pub fn is_capturing(&self) -> bool {
+        self.open.is_some()
+    }
+
+    fn is_offline_like(&self) -> bool {
+        if self.process_mode == ProcessMode::Offline {
+            return true;
+        }
+        let Some(open) = &self.open else {
+            return false;
+        };
+        let audio_s = open.frames_seen as f64 / self.format.sample_rate.max(1) as f64;
+        let wall_s = open.started.elapsed().as_secs_f64();
+        audio_s > FREEWHEEL_MIN_AUDIO_S && audio_s > wall_s * FREEWHEEL_RATIO
+    }
+
+    /// Feeds one block. `channels` are the plugin's input channels (planar), each at least
+    /// `frames` long. Never allocates, locks or blocks (except the offline wait, see module
+    /// docs).
+    pub fn process<S: AsRef<[f32]>>(&mut self, channels: &[S], frames: usize, info: BlockInfo) {
+        let now = Instant::now();
+        let idle = self
+            .last_call
+            .is_some_and(|t| now.duration_since(t).as_millis() as u64 > BOUNCE_IDLE_END_MS);
+        self.last_call = Some(now);
+        if self.rings.is_none() || frames == 0 {
+            return;
+        }
+        if let Some(role) = info.role {
+            self.role = role;
+        }
+        if idle && self.open.is_some() {
+            self.end(EndReason::Idle);
+        }
+
+        let offline = self.process_mode == ProcessMode::Offline;
+        let armed = info.manual_arm || (info.auto_arm && (offline || info.playing));
+        if !armed {
+            if self.open.is_some() {
+                self.end(EndReason::Stopped);
+            }
+            self.stalled_at = None;
+            self.status.armed.store(false, Ordering::Relaxed);
+            return;
+        }
+        let transport_moves = info.playing || offline;
+        let reported = if transport_moves {
+            info.position_samples
+        } else {
+            None
+        };
+        // Manual captures and offline renders keep going when the position does not move
+        // (some hosts do not advance the transport while rendering); real-time playback that
+        // stops advancing has stopped.
+        let tolerate_stall = info.manual_arm || offline;
+
+        let position = match (self.open, reported) {
+            (Some(open), None) => open.next_position_samples,
+            (Some(open), Some(p)) if p == open.next_position_samples => p,
+            (Some(open), Some(p)) if open.last_reported == Some(p) => {
+                if tolerate_stall {
+                    open.next_position_samples
+                } else {
+                    self.end(EndReason::PositionStalled);
+                    self.stalled_at = Some(p);
+                    self.status.armed.store(false, Ordering::Relaxed);
+                    return;
+                }
+            }
+            (Some(open), Some(p)) => {
+                let expected = open.next_position_samples;
+                let max_pad = (MAX_PAD_SECONDS * self.format.sample_rate as f64) as i64;
+                if p > expected && p - expected <= max_pad {
+                    self.gap(
+                        expected,
+                        p,
+                        (p - expected) as u64,
+                        DiscontinuityAction::PaddedWithSilence,
+                    );
+                    p
+                } else {
+                    self.end(EndReason::Jump {
+                        expected_position_samples: expected,
+                        position_samples: p,
+                    });
+                    p
+                }
+            }
+            (None, Some(p)) if self.stalled_at == Some(p) && !tolerate_stall => {
+                return;
+            }
+            (None, p) => p.unwrap_or(0),
+        };
+        self.stalled_at = None;
+        if self.open.is_none() && !self.start(position) {
+            return;
+        }
+        self.status.armed.store(true, Ordering::Relaxed);
+        self.push_block(channels, frames, position, reported);
+    }
+
+    fn start(&mut self, position: i64) -> bool {
+        let event = CaptureEvent::Start {
+            at_frame: self.frames_pushed,
+            position_samples: position,
+            role: self.role,
+            process_mode: self.process_mode,
+        };
+        if !self.push_event(event) {
+            return false;
+        }
+        self.status.dropped_frames.store(0, Ordering::Relaxed);
+        self.open = Some(Open {
+            next_position_samples: position,
+            last_reported: None,
+            pending_drop_frames: 0,
+            pending_drop_position: position,
+            started: Instant::now(),
+            frames_seen: 0,
+        });
+        true
+    }
+
+    fn end(&mut self, reason: EndReason) {
+        self.flush_pending_drop();
+        let event = CaptureEvent::End {
+            at_frame: self.frames_pushed,
+            reason,
+        };
+        // If even the end cannot be queued, the writer's idle finalize closes the capture.
+        let _ = self.push_event(event);
+        self.open = None;
+    }
+
+    fn gap(
+        &mut self,
+        expected: i64,
+        position: i64,
+        length_frames: u64,
+        action: DiscontinuityAction,
+    ) {
+        let event = CaptureEvent::Gap {
+            at_frame: self.frames_pushed,
+            expected_position_samples: expected,
+            position_samples: position,
+            length_frames,
+            action,
+        };
+        let _ = self.push_event(event);
+    }
+
+    /// Pushes an event; in offline-like mode waits for room, else gives up when full.
+    fn push_event(&mut self, event: CaptureEvent) -> bool {
+        let offline_like = self.is_offline_like();
+        let Some(rings) = self.rings.as_mut() else {
+            return false;
+        };
+        loop {
+            match rings.events.push(event) {
+                Ok(()) => return true,
+                Err(_) if offline_like && !rings.events.is_abandoned() => {
+                    self.status.writer_waits.fetch_add(1, Ordering::Relaxed);
+                    std::thread::yield_now();
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+
+    fn flush_pending_drop(&mut self) {
+        let Some(open) = self.open else { return };
+        if open.pending_drop_frames == 0 {
+            return;
+        }
+        let event = CaptureEvent::Gap {
+            at_frame: self.frames_pushed,
+            expected_position_samples: open.pending_drop_position,
+            position_samples: open.pending_drop_position,
+            length_frames: open.pending_drop_frames,
+            action: DiscontinuityAction::DroppedFrames,
+        };
+        if self.push_event(event)
+            && let Some(open) = self.open.as_mut()
+        {
+            open.pending_drop_frames = 0;
+        }
+    }
+
+    /// Pushes a block in pieces no larger than half the ring, so a host that sends more frames
+    /// than it announced can never make the offline wait spin forever.
+    fn push_block<S: AsRef<[f32]>>(
+        &mut self,
+        channels: &[S],
+        frames: usize,
+        position: i64,
+        reported: Option<i64>,
+    ) {
+        let channel_count = (self.format.channels as usize).max(1);
+        let Some(capacity) = self.rings.as_ref().map(|r| r.samples.buffer().capacity()) else {
+            return;
+        };
+        let piece = (capacity / channel_count / 2).max(1);
+        let mut offset = 0;
+        while offset < frames {
+            let n = piece.min(frames - offset);
+            self.push_piece(channels, offset, n, position + offset as i64);
+            offset += n;
+        }
+        if let Some(open) = self.open.as_mut() {
+            open.next_position_samples = position + frames as i64;
+            open.last_reported = reported;
+            open.frames_seen += frames as u64;
+        }
+    }
+
+    fn push_piece<S: AsRef<[f32]>>(
+        &mut self,
+        channels: &[S],
+        offset: usize,
+        frames: usize,
+        position: i64,
+    ) {
+        let offline_like = self.is_offline_like();
+        let channel_count = (self.format.channels as usize).max(1);
+        let needed = frames * channel_count;
+        if let Some(rings) = self.rings.as_mut() {
+            while rings.samples.slots() < needed && offline_like && !rings.samples.is_abandoned() {
+                self.status.writer_waits.fetch_add(1, Ordering::Relaxed);
+                std::thread::yield_now();
+            }
+        }
+        let has_room = self
+            .rings
+            .as_ref()
+            .is_some_and(|r| r.samples.slots() >= needed);
+        // Frames dropped earlier are reported (as silence) before the samples that follow.
+        if has_room {
+            self.flush_pending_drop();
+        }
+        let can_push = has_room && self.open.is_some_and(|o| o.pending_drop_frames == 0);
+        let mut pushed = false;
+        if can_push
+            && let Some(rings) = self.rings.as_mut()
+            && let Ok(chunk) = rings.samples.write_chunk_uninit(needed)
+        {
+            let interleaved = (offset..offset + frames).flat_map(|f| {
+                (0..channel_count).map(move |c| {
+                    channels
+                        .get(c)
+                        .and_then(|ch| ch.as_ref().get(f))
+                        .copied()
+                        .unwrap_or(0.0)
+                })
+            });
+            chunk.fill_from_iter(interleaved);
+            pushed = true;
+        }
+        if pushed {
+            self.frames_pushed += frames as u64;
+        } else if let Some(open) = self.open.as_mut() {
+            if open.pending_drop_frames == 0 {
+                open.pending_drop_position = position;
+            }
+            open.pending_drop_frames += frames as u64;
+            self.status
+                .dropped_frames
+                .fetch_add(frames as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for CaptureEngine {
+    fn drop(&mut self) {
+        self.deactivate();
+    }
+}

@@ -1,0 +1,473 @@
+//! The writer thread: drains the capture rings into WAV files and sidecars.
+//!
+//! It never blocks the audio thread: it only reads from the rings. I/O errors (capture folder
+//! missing or read-only, disk full, the 4 GiB WAV limit) abort the capture: the sidecar says
+//! `aborted` with the reason when it can still be written, the editor shows the error, and the
+//! rings keep being drained so the audio thread never waits on a failed disk.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::Sender;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use analyzer_core::capture::{
+    self, CAPTURE_SCHEMA_VERSION, CaptureRole, CaptureSidecar, CaptureState, Discontinuity,
+    DiscontinuityAction,
+};
+
+use super::engine::WriterEnds;
+use super::rendezvous::{self, BounceKey, Claim};
+use super::wav::FloatWavWriter;
+use super::{CaptureEvent, EndReason, WRITER_IDLE_FINALIZE_MS};
+use crate::shared::CaptureStatus;
+
+/// How often the WAV header is brought up to date (what survives a host crash).
+pub const SYNC_INTERVAL: Duration = Duration::from_millis(250);
+/// How often the sidecar of a recording capture is rewritten (well under
+/// [`capture::STALE_AFTER_MS`], so a live capture never looks stale).
+pub const SIDECAR_INTERVAL: Duration = Duration::from_millis(1_000);
+/// Sleep when the rings are empty.
+const POLL: Duration = Duration::from_millis(2);
+/// Frames moved per read from the ring.
+const CHUNK_FRAMES: usize = 8_192;
+
+/// A mix capture that completed: the reconciliation thread takes it from here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedMix {
+    pub bounce_id: String,
+    pub folder: PathBuf,
+}
+
+/// Everything the writer needs besides the rings.
+pub struct WriterConfig {
+    /// Where bounce folders go; `None` when no folder could be determined (then every capture
+    /// fails with a clear error).
+    pub capture_root: Option<PathBuf>,
+    pub instance_id: String,
+    /// Plugin API the host loaded (`clap`, `vst3`, `standalone`, `test`).
+    pub host: String,
+    pub plugin_version: String,
+    /// The label to name a capture by, read when it starts.
+    pub label: Box<dyn Fn() -> String + Send>,
+    pub status: Arc<CaptureStatus>,
+    /// Told when a mix capture completes.
+    pub on_mix_complete: Option<Sender<CompletedMix>>,
+}
+
+impl std::fmt::Debug for WriterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterConfig")
+            .field("capture_root", &self.capture_root)
+            .field("instance_id", &self.instance_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One capture being written.
+struct Active {
+    claim: Option<Claim>,
+    wav: Option<FloatWavWriter>,
+    sidecar: CaptureSidecar,
+    idle_finalized: bool,
+    last_sync: Instant,
+    last_sidecar: Instant,
+}
+
+/// The writer's state; [`Writer::run`] is the thread body, [`Writer::step`] one iteration.
+pub struct Writer {
+    ends: WriterEnds,
+    config: WriterConfig,
+    active: Option<Active>,
+    consumed_frames: u64,
+    scratch: Vec<f32>,
+    last_activity: Instant,
+}
+
+impl Writer {
+    pub fn new(ends: WriterEnds, config: WriterConfig) -> Self {
+        let channels = ends.format.channels.max(1) as usize;
+        Self {
+            ends,
+            config,
+            active: None,
+            consumed_frames: 0,
+            scratch: vec![0.0; CHUNK_FRAMES * channels],
+            last_activity: Instant::now(),
+        }
+    }
+
+    /// Starts the thread.
+    ///
+    /// # Errors
+    /// When the OS cannot create a thread.
+    pub fn spawn(self) -> std::io::Result<JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("stemcheck-capture-writer".into())
+            .spawn(move || self.run())
+    }
+
+    /// Runs until the audio side is gone and everything it sent is written.
+    pub fn run(mut self) {
+        while self.step() {}
+    }
+
+    /// Does one round of work; sleeps briefly when there is none. Returns `false` once the
+    /// engine dropped its ends and all data is written.
+    pub fn step(&mut self) -> bool {
+        let mut progressed = self.handle_due_events();
+        progressed |= self.move_samples();
+        self.periodic();
+        if progressed {
+            self.last_activity = Instant::now();
+            return true;
+        }
+        let abandoned = self.ends.events.is_abandoned() && self.ends.samples.is_abandoned();
+        if abandoned && self.ends.events.is_empty() && self.ends.samples.is_empty() {
+            self.finish_active(None);
+            return false;
+        }
+        if self.last_activity.elapsed() > Duration::from_millis(WRITER_IDLE_FINALIZE_MS) {
+            self.idle_finalize();
+        }
+        std::thread::sleep(POLL);
+        true
+    }
+
+    fn channels(&self) -> usize {
+        self.ends.format.channels.max(1) as usize
+    }
+
+    fn handle_due_events(&mut self) -> bool {
+        let mut any = false;
+        while let Ok(event) = self.ends.events.peek() {
+            if event.at_frame() > self.consumed_frames {
+                break;
+            }
+            let event = *event;
+            let _ = self.ends.events.pop();
+            self.handle(event);
+            any = true;
+        }
+        any
+    }
+
+    fn move_samples(&mut self) -> bool {
+        let channels = self.channels();
+        let mut limit_frames = self.ends.samples.slots() / channels;
+        if let Ok(next) = self.ends.events.peek() {
+            limit_frames = limit_frames.min((next.at_frame() - self.consumed_frames) as usize);
+        }
+        let frames = limit_frames.min(CHUNK_FRAMES);
+        if frames == 0 {
+            return false;
+        }
+        let n = frames * channels;
+        let Ok(chunk) = self.ends.samples.read_chunk(n) else {
+            return false;
+        };
+        let (a, b) = chunk.as_slices();
+        self.scratch[..a.len()].copy_from_slice(a);
+        self.scratch[a.len()..n].copy_from_slice(b);
+        chunk.commit_all();
+        self.consumed_frames += frames as u64;
+        self.write_scratch(n);
+        true
+    }
+
+    fn write_scratch(&mut self, n: usize) {
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
+        if active.idle_finalized {
+            // Contiguous audio after an idle finalize: the bounce went on after a host stall.
+            active.idle_finalized = false;
+            active.sidecar.state = CaptureState::Recording;
+            self.config.status.recording.store(true, Ordering::Relaxed);
+        }
+        let Some(wav) = active.wav.as_mut() else {
+            return;
+        };
+        match wav.write_samples(&self.scratch[..n]) {
+            Ok(()) => {
+                self.config
+                    .status
+                    .frames_written
+                    .store(wav.frames(), Ordering::Relaxed);
+            }
+            Err(e) => self.abort(e.to_string()),
+        }
+    }
+
+    fn handle(&mut self, event: CaptureEvent) {
+        match event {
+            CaptureEvent::Start {
+                position_samples,
+                role,
+                process_mode,
+                ..
+            } => {
+                self.finish_active(None);
+                self.start(position_samples, role, process_mode);
+            }
+            CaptureEvent::Gap {
+                expected_position_samples,
+                position_samples,
+                length_frames,
+                action,
+                ..
+            } => {
+                let Some(active) = self.active.as_mut() else {
+                    return;
+                };
+                let file_frame = active.wav.as_ref().map_or(0, |w| w.frames());
+                active.sidecar.discontinuities.push(Discontinuity {
+                    file_frame,
+                    expected_position_samples,
+                    position_samples,
+                    length_frames,
+                    action,
+                });
+                if action == DiscontinuityAction::DroppedFrames {
+                    active.sidecar.dropped_frames += length_frames;
+                }
+                if let Some(wav) = active.wav.as_mut()
+                    && let Err(e) = wav.write_silence(length_frames)
+                {
+                    self.abort(e.to_string());
+                }
+            }
+            CaptureEvent::End { reason, .. } => {
+                let jump = match reason {
+                    EndReason::Jump {
+                        expected_position_samples,
+                        position_samples,
+                    } => Some((expected_position_samples, position_samples)),
+                    _ => None,
+                };
+                self.finish_active(jump);
+            }
+        }
+    }
+
+    fn start(
+        &mut self,
+        position_samples: i64,
+        role: CaptureRole,
+        process_mode: analyzer_core::capture::ProcessMode,
+    ) {
+        let now = capture::now_unix_ms();
+        let format = self.ends.format;
+        let label = (self.config.label)();
+        let mut sidecar = CaptureSidecar {
+            schema_version: CAPTURE_SCHEMA_VERSION,
+            role,
+            label: label.clone(),
+            wav_file: String::new(),
+            host: self.config.host.clone(),
+            plugin_version: self.config.plugin_version.clone(),
+            instance_id: self.config.instance_id.clone(),
+            bounce_id: String::new(),
+            sample_rate: format.sample_rate,
+            channels: format.channels,
+            timeline_start_samples: position_samples,
+            length_frames: 0,
+            dropped_frames: 0,
+            discontinuities: Vec::new(),
+            process_mode,
+            state: CaptureState::Recording,
+            error: None,
+            started_unix_ms: now,
+            updated_unix_ms: now,
+        };
+        let key = BounceKey {
+            timeline_start_samples: position_samples,
+            sample_rate: format.sample_rate,
+        };
+        let claim = match &self.config.capture_root {
+            Some(root) => rendezvous::claim(root, key, &self.config.instance_id, &label, now)
+                .map_err(|e| format!("cannot create a capture in {}: {e}", root.display())),
+            None => Err("no capture folder: set STEMCHECK_CAPTURE_DIR".to_string()),
+        };
+        let mut active = Active {
+            claim: None,
+            wav: None,
+            sidecar: sidecar.clone(),
+            idle_finalized: false,
+            last_sync: Instant::now(),
+            last_sidecar: Instant::now(),
+        };
+        match claim {
+            Ok(claim) => {
+                sidecar.wav_file = capture::wav_file_name(&claim.stem);
+                sidecar.bounce_id = claim.bounce_id.clone();
+                active.sidecar = sidecar;
+                match FloatWavWriter::create(&claim.wav_path, format.channels, format.sample_rate) {
+                    Ok(wav) => active.wav = Some(wav),
+                    Err(e) => {
+                        active.sidecar.state = CaptureState::Aborted;
+                        active.sidecar.error =
+                            Some(format!("cannot create {}: {e}", claim.wav_path.display()));
+                    }
+                }
+                {
+                    let mut info = self.config.status.info.lock();
+                    info.bounce_id = Some(claim.bounce_id.clone());
+                    info.wav_path = Some(claim.wav_path.clone());
+                    info.last_error = active.sidecar.error.clone();
+                    info.capture_root = self.config.capture_root.clone();
+                }
+                active.claim = Some(claim);
+            }
+            Err(reason) => {
+                active.sidecar.state = CaptureState::Aborted;
+                active.sidecar.error = Some(reason.clone());
+                let mut info = self.config.status.info.lock();
+                info.last_error = Some(reason);
+                info.bounce_id = None;
+                info.wav_path = None;
+                info.capture_root = self.config.capture_root.clone();
+            }
+        }
+        self.config
+            .status
+            .recording
+            .store(active.wav.is_some(), Ordering::Relaxed);
+        self.config
+            .status
+            .frames_written
+            .store(0, Ordering::Relaxed);
+        self.active = Some(active);
+        self.write_sidecar();
+    }
+
+    /// Stops writing the current capture after an error; later samples are drained unwritten.
+    fn abort(&mut self, reason: String) {
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
+        if let Some(mut wav) = active.wav.take() {
+            // Keep what was written readable, if the disk still lets us.
+            let _ = wav.sync();
+            active.sidecar.length_frames = wav.frames();
+        }
+        active.sidecar.state = CaptureState::Aborted;
+        active.sidecar.error = Some(reason.clone());
+        self.config.status.recording.store(false, Ordering::Relaxed);
+        self.config.status.info.lock().last_error = Some(reason);
+        self.write_sidecar();
+    }
+
+    fn write_sidecar(&mut self) {
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
+        let Some(claim) = &active.claim else {
+            return;
+        };
+        if let Some(wav) = &active.wav {
+            active.sidecar.length_frames = wav.frames();
+        }
+        active.sidecar.updated_unix_ms = capture::now_unix_ms();
+        active.last_sidecar = Instant::now();
+        let result = serde_json::to_vec_pretty(&active.sidecar)
+            .map_err(std::io::Error::other)
+            .and_then(|json| rendezvous::write_atomically(&claim.sidecar_path, &json));
+        if let Err(e) = result {
+            let reason = format!("cannot write {}: {e}", claim.sidecar_path.display());
+            self.config.status.info.lock().last_error = Some(reason);
+        }
+    }
+
+    fn periodic(&mut self) {
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
+        if active.idle_finalized {
+            return;
+        }
+        if active.last_sync.elapsed() >= SYNC_INTERVAL {
+            active.last_sync = Instant::now();
+            if let Some(wav) = active.wav.as_mut()
+                && let Err(e) = wav.sync()
+            {
+                self.abort(e.to_string());
+                return;
+            }
+        }
+        let due = self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.last_sidecar.elapsed() >= SIDECAR_INTERVAL);
+        if due {
+            self.write_sidecar();
+        }
+    }
+
+    /// Marks the capture complete after a pause without audio, keeping it open in case
+    /// contiguous audio follows.
+    fn idle_finalize(&mut self) {
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
+        if active.idle_finalized {
+            return;
+        }
+        active.idle_finalized = true;
+        self.complete_current(None);
+    }
+
+    /// Syncs the WAV and writes the final sidecar; tells the reconciler about a mix.
+    fn complete_current(&mut self, jump: Option<(i64, i64)>) {
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
+        if let Some((expected, position)) = jump {
+            let file_frame = active.wav.as_ref().map_or(0, |w| w.frames());
+            active.sidecar.discontinuities.push(Discontinuity {
+                file_frame,
+                expected_position_samples: expected,
+                position_samples: position,
+                length_frames: 0,
+                action: DiscontinuityAction::EndedCapture,
+            });
+        }
+        if let Some(wav) = active.wav.as_mut()
+            && let Err(e) = wav.finish()
+        {
+            self.abort(e.to_string());
+            return;
+        }
+        if active.sidecar.state == CaptureState::Recording {
+            active.sidecar.state = CaptureState::Complete;
+        }
+        self.config.status.recording.store(false, Ordering::Relaxed);
+        self.write_sidecar();
+        let Some(active) = self.active.as_ref() else {
+            return;
+        };
+        if active.sidecar.role == CaptureRole::Mix
+            && active.sidecar.state == CaptureState::Complete
+            && let (Some(tx), Some(claim)) = (&self.config.on_mix_complete, &active.claim)
+        {
+            let _ = tx.send(CompletedMix {
+                bounce_id: claim.bounce_id.clone(),
+                folder: claim.folder.clone(),
+            });
+        }
+    }
+
+    fn finish_active(&mut self, jump: Option<(i64, i64)>) {
+        let Some(active) = self.active.as_ref() else {
+            return;
+        };
+        if !active.idle_finalized || jump.is_some() {
+            if let Some(active) = self.active.as_mut() {
+                active.idle_finalized = false;
+            }
+            self.complete_current(jump);
+        }
+        self.active = None;
+    }
+}

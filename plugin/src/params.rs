@@ -1,0 +1,97 @@
+//! The plugin's parameters and persisted fields.
+//!
+//! `role` is the one parameter host scripts rely on (report contract): its id never changes, and
+//! its plain values are 0 = stem, 1 = mix. As an [`EnumParam`] it is a stepped parameter, which
+//! VST3 hosts (Ardour's Lua, REAPER's ReaScript) see as the plain values 0..N-1.
+
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use nice_plug_egui::EguiEditorState;
+use parking_lot::RwLock;
+
+use analyzer_core::capture::CaptureRole;
+
+/// What this instance sits on. Append new variants only at the end: the index is the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Role {
+    #[id = "stem"]
+    #[name = "Stem"]
+    Stem,
+    #[id = "mix"]
+    #[name = "Mix"]
+    Mix,
+}
+
+impl From<Role> for CaptureRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Stem => CaptureRole::Stem,
+            Role::Mix => CaptureRole::Mix,
+        }
+    }
+}
+
+/// Default editor size in logical pixels.
+pub const EDITOR_WIDTH: u32 = 760;
+pub const EDITOR_HEIGHT: u32 = 560;
+
+#[derive(Params)]
+pub struct StemCheckParams {
+    /// Stem or mix; the stable id `role` is part of the report contract.
+    #[id = "role"]
+    pub role: EnumParam<Role>,
+
+    /// Capture automatically whenever the host renders or plays with an advancing timeline.
+    #[id = "auto_arm"]
+    pub auto_arm: BoolParam,
+
+    /// Capture whenever audio is processed, even without a transport (hosts that report none).
+    #[id = "arm"]
+    pub manual_arm: BoolParam,
+
+    /// The label the user typed; empty means "use the host's track name".
+    #[persist = "label"]
+    pub label: Arc<RwLock<String>>,
+
+    /// The track name the host last reported (CLAP track-info / VST3 channel context), kept with
+    /// the project so captures keep their name in hosts that report it only while the editor
+    /// exists.
+    #[persist = "host_track_name"]
+    pub host_track_name: Arc<RwLock<String>>,
+
+    /// Editor size and open state (not persisted: nice-plug-egui's state has no serde form).
+    pub editor_state: Arc<EguiEditorState>,
+}
+
+impl Default for StemCheckParams {
+    fn default() -> Self {
+        Self {
+            role: EnumParam::new("Role", Role::Stem),
+            auto_arm: BoolParam::new("Auto capture", true),
+            manual_arm: BoolParam::new("Capture armed", false),
+            label: Arc::new(RwLock::new(String::new())),
+            host_track_name: Arc::new(RwLock::new(String::new())),
+            editor_state: EguiEditorState::from_size(
+                nice_plug::editor::dpi::LogicalSize::new(EDITOR_WIDTH, EDITOR_HEIGHT),
+                1.0,
+            ),
+        }
+    }
+}
+
+impl StemCheckParams {
+    /// The label captures are named by: the user's label, else the host's track name, else
+    /// `fallback` (a unique instance name), as the report contract orders them.
+    pub fn effective_label(&self, fallback: &str) -> String {
+        let user = self.label.read().trim().to_string();
+        if !user.is_empty() {
+            return user;
+        }
+        let host = self.host_track_name.read().trim().to_string();
+        if !host.is_empty() {
+            return host;
+        }
+        fallback.to_string()
+    }
+}

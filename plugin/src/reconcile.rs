@@ -1,0 +1,138 @@
+//! The mix instance's reconciliation: when its capture of a bounce completes, wait (on a
+//! background thread, never the audio or GUI thread) for the other captures of the same bounce
+//! folder to finish, then run analyzer-core on the folder — the same check as
+//! `stemcheck check <bounce folder>` — and publish the report for the editor.
+//!
+//! Captures from other processes are seen through their sidecars only. A newer bounce replaces
+//! the one being waited for, so a second bounce never mixes with the first (each bounce has
+//! its own folder).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use analyzer_core::capture::{self, CaptureState};
+use analyzer_core::report::Report;
+
+use crate::capture::writer::CompletedMix;
+use crate::shared::{ReconcileState, Shared};
+
+/// The analysis run on a finished bounce folder.
+pub type AnalyzeFn = fn(&Path) -> Result<Report, String>;
+
+/// How long the other captures get to finish after the mix did. Stems of an offline render in
+/// another process can trail the mix by a few seconds; a crashed one must not hang the panel.
+pub const WAIT_FOR_STEMS: Duration = Duration::from_secs(60);
+/// Captures that start this late after the mix completed are not waited for, but the panel
+/// always waits this long so stems that were still being claimed are seen.
+pub const SETTLE: Duration = Duration::from_millis(500);
+const POLL: Duration = Duration::from_millis(100);
+
+/// analyzer-core's folder check with default options (mastering profile), two worker threads
+/// so the host keeps its cores.
+pub fn analyze_folder(folder: &Path) -> Result<Report, String> {
+    let opts = analyzer_core::analyze::Options {
+        threads: 2,
+        ..Default::default()
+    };
+    analyzer_core::analyze::check_paths(&[folder.to_path_buf()], &opts).map_err(|e| e.to_string())
+}
+
+/// Handle to the reconciliation thread; dropping the sender ends it.
+#[derive(Debug)]
+pub struct Reconciler {
+    tx: Sender<CompletedMix>,
+    _thread: JoinHandle<()>,
+}
+
+impl Reconciler {
+    /// Starts the thread.
+    ///
+    /// # Errors
+    /// When the OS cannot create a thread.
+    pub fn spawn(shared: Arc<Shared>, analyze: AnalyzeFn) -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("stemcheck-reconcile".into())
+            .spawn(move || run(rx, &shared, analyze))?;
+        Ok(Self {
+            tx,
+            _thread: thread,
+        })
+    }
+
+    /// Where the capture writer reports completed mix captures.
+    pub fn sender(&self) -> Sender<CompletedMix> {
+        self.tx.clone()
+    }
+}
+
+fn run(rx: Receiver<CompletedMix>, shared: &Shared, analyze: AnalyzeFn) {
+    let mut next = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match rx.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        next = reconcile_one(&rx, shared, analyze, job);
+    }
+}
+
+/// Waits for the bounce, analyses it, publishes the result. Returns a newer job if one
+/// arrived while waiting (it replaces this one).
+fn reconcile_one(
+    rx: &Receiver<CompletedMix>,
+    shared: &Shared,
+    analyze: AnalyzeFn,
+    job: CompletedMix,
+) -> Option<CompletedMix> {
+    let started = Instant::now();
+    loop {
+        let now = capture::now_unix_ms();
+        let bounce = capture::read_bounce(&job.folder);
+        let (finished, count) = match &bounce {
+            Ok(b) => (
+                b.is_finished(now)
+                    && b.captures
+                        .iter()
+                        .all(|c| c.sidecar.state != CaptureState::Recording),
+                b.captures.len(),
+            ),
+            Err(_) => (false, 0),
+        };
+        *shared.reconcile.lock() = ReconcileState::Waiting {
+            bounce_id: job.bounce_id.clone(),
+            captures: count,
+        };
+        if (finished && started.elapsed() >= SETTLE) || started.elapsed() >= WAIT_FOR_STEMS {
+            break;
+        }
+        match rx.recv_timeout(POLL) {
+            Ok(newer) if newer.bounce_id != job.bounce_id => return Some(newer),
+            // The same bounce again (capture reopened after a host stall): keep waiting.
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+    *shared.reconcile.lock() = ReconcileState::Analyzing {
+        bounce_id: job.bounce_id.clone(),
+    };
+    let state = match analyze(&job.folder) {
+        Ok(report) => ReconcileState::Done {
+            bounce_id: job.bounce_id,
+            folder: job.folder,
+            report: Box::new(report),
+        },
+        Err(reason) => ReconcileState::Failed {
+            bounce_id: job.bounce_id,
+            reason,
+        },
+    };
+    *shared.reconcile.lock() = state;
+    None
+}

@@ -1,0 +1,209 @@
+//! Spectrum analyser: the audio thread copies a mono downmix into a ring (only while the editor
+//! is open); the GUI thread runs the FFT (realfft), smoothing and peak hold, and draws.
+//!
+//! Follows nih-plug's diopser split: the audio side does nothing but copy fixed-size data.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+use rtrb::{Consumer, Producer, RingBuffer};
+
+/// FFT length: 4096 points give 11.7 Hz bins at 48 kHz, enough for a log axis from 20 Hz.
+pub const FFT_SIZE: usize = 4096;
+/// Samples the ring holds: several GUI frames' worth, at any common rate.
+pub const RING_SAMPLES: usize = FFT_SIZE * 8;
+/// Lowest and highest frequency shown.
+pub const MIN_HZ: f32 = 20.0;
+pub const MAX_HZ: f32 = 20_000.0;
+/// Magnitudes below this are drawn at the floor.
+pub const FLOOR_DB: f32 = -120.0;
+
+/// Audio-thread end: copies a mono downmix. Never allocates; a full ring drops samples (the
+/// display only needs the latest window).
+#[derive(Debug)]
+pub struct SpectrumInput {
+    producer: Producer<f32>,
+}
+
+impl SpectrumInput {
+    /// Builds both ends; call from `activate()`.
+    pub fn new() -> (Self, Consumer<f32>) {
+        let (producer, consumer) = RingBuffer::new(RING_SAMPLES);
+        (Self { producer }, consumer)
+    }
+
+    pub fn push<S: AsRef<[f32]>>(&mut self, channels: &[S], frames: usize) {
+        let n = frames.min(self.producer.slots());
+        if n == 0 || channels.is_empty() {
+            return;
+        }
+        let scale = 1.0 / channels.len() as f32;
+        // The newest samples matter most, but dropping the head keeps the code trivial and the
+        // ring is large enough that this only happens while the GUI stalls.
+        if let Ok(chunk) = self.producer.write_chunk_uninit(n) {
+            chunk.fill_from_iter((0..n).map(|f| {
+                let sum: f32 = channels
+                    .iter()
+                    .map(|c| c.as_ref().get(f).copied().unwrap_or(0.0))
+                    .filter(|x| x.is_finite())
+                    .sum();
+                sum * scale
+            }));
+        }
+    }
+}
+
+/// GUI-thread end: FFT, smoothing, peak hold, log-frequency resampling for drawing.
+pub struct SpectrumAnalyzer {
+    consumer: Consumer<f32>,
+    sample_rate: f32,
+    fft: Arc<dyn RealToComplex<f32>>,
+    history: Vec<f32>,
+    windowed: Vec<f32>,
+    window: Vec<f32>,
+    bins: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    /// Smoothed magnitude per FFT bin, dB.
+    pub smoothed_db: Vec<f32>,
+    /// Peak-hold magnitude per FFT bin, dB (decays slowly).
+    pub peak_db: Vec<f32>,
+}
+
+impl std::fmt::Debug for SpectrumAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpectrumAnalyzer")
+            .field("sample_rate", &self.sample_rate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpectrumAnalyzer {
+    pub fn new(consumer: Consumer<f32>, sample_rate: f32) -> Self {
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FFT_SIZE);
+        let bins = fft.make_output_vec();
+        let scratch = fft.make_scratch_vec();
+        // Hann window, normalised so a full-scale sine reads about 0 dB.
+        let window: Vec<f32> = (0..FFT_SIZE)
+            .map(|i| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / FFT_SIZE as f32).cos())
+            .collect();
+        let n_bins = bins.len();
+        Self {
+            consumer,
+            sample_rate,
+            fft,
+            history: vec![0.0; FFT_SIZE],
+            windowed: vec![0.0; FFT_SIZE],
+            window,
+            bins,
+            scratch,
+            smoothed_db: vec![FLOOR_DB; n_bins],
+            peak_db: vec![FLOOR_DB; n_bins],
+        }
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// Pulls new samples, runs one FFT over the latest window and updates smoothing and peak
+    /// hold for `dt_s` seconds of GUI time.
+    pub fn update(&mut self, dt_s: f32) {
+        let available = self.consumer.slots();
+        if available > 0
+            && let Ok(chunk) = self.consumer.read_chunk(available)
+        {
+            let (a, b) = chunk.as_slices();
+            // Slide the window by the new samples, keeping only the latest FFT_SIZE.
+            let n = (a.len() + b.len()).min(FFT_SIZE);
+            self.history.copy_within(n.., 0);
+            let newest = a.iter().chain(b.iter()).skip(a.len() + b.len() - n);
+            for (dst, &x) in self.history[FFT_SIZE - n..].iter_mut().zip(newest) {
+                *dst = x;
+            }
+            chunk.commit_all();
+        }
+        for ((w, h), win) in self
+            .windowed
+            .iter_mut()
+            .zip(&self.history)
+            .zip(&self.window)
+        {
+            *w = h * win;
+        }
+        if self
+            .fft
+            .process_with_scratch(&mut self.windowed, &mut self.bins, &mut self.scratch)
+            .is_err()
+        {
+            return;
+        }
+        // Amplitude of a sine of peak A in a Hann-windowed FFT of N points is A*N/4.
+        let norm = 4.0 / FFT_SIZE as f32;
+        // Exponential smoothing (~150 ms) and peak hold decaying 12 dB/s.
+        let alpha = 1.0 - (-dt_s / 0.15).exp();
+        let decay = 12.0 * dt_s;
+        for ((bin, s), p) in self
+            .bins
+            .iter()
+            .zip(self.smoothed_db.iter_mut())
+            .zip(self.peak_db.iter_mut())
+        {
+            let mag = bin.norm() * norm;
+            let db = if mag > 0.0 {
+                (20.0 * mag.log10()).max(FLOOR_DB)
+            } else {
+                FLOOR_DB
+            };
+            *s += (db - *s) * alpha;
+            *p = (*p - decay).max(db).max(FLOOR_DB);
+        }
+    }
+
+    /// The smoothed and peak curves at `points` log-spaced frequencies from [`MIN_HZ`] to
+    /// [`MAX_HZ`] (or Nyquist): `(hz, smoothed_db, peak_db)`.
+    pub fn log_curve(&self, points: usize) -> Vec<(f32, f32, f32)> {
+        let nyquist = self.sample_rate / 2.0;
+        let max_hz = MAX_HZ.min(nyquist);
+        let bin_hz = self.sample_rate / FFT_SIZE as f32;
+        (0..points)
+            .map(|i| {
+                let t = i as f32 / (points.max(2) - 1) as f32;
+                let hz = MIN_HZ * (max_hz / MIN_HZ).powf(t);
+                let pos = hz / bin_hz;
+                let i0 = (pos.floor() as usize).min(self.smoothed_db.len() - 1);
+                let i1 = (i0 + 1).min(self.smoothed_db.len() - 1);
+                let frac = pos - pos.floor();
+                let lerp = |v: &[f32]| v[i0] + (v[i1] - v[i0]) * frac;
+                (hz, lerp(&self.smoothed_db), lerp(&self.peak_db))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sine_peaks_at_its_frequency_near_its_level() {
+        let (mut input, consumer) = SpectrumInput::new();
+        let mut analyzer = SpectrumAnalyzer::new(consumer, 48_000.0);
+        let hz = 1_000.0f32;
+        let sine: Vec<f32> = (0..FFT_SIZE)
+            .map(|i| 0.5 * (2.0 * std::f32::consts::PI * hz * i as f32 / 48_000.0).sin())
+            .collect();
+        input.push(&[&sine[..], &sine[..]], FFT_SIZE);
+        analyzer.update(10.0);
+        let curve = analyzer.log_curve(400);
+        let (peak_hz, peak_db, _) = curve
+            .iter()
+            .copied()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        assert!((peak_hz - hz).abs() < 40.0, "{peak_hz}");
+        assert!((peak_db - (-6.02)).abs() < 1.5, "{peak_db}");
+        let far = curve.iter().find(|p| p.0 > 8_000.0).unwrap();
+        assert!(far.1 < peak_db - 60.0, "{far:?}");
+    }
+}

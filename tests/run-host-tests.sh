@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Host tests: the built StemCheck bundles in real hosts (a clack-host CLAP host and Ardour 7,
+# headless). Installs Ardour (Debian package, ~30 s) when missing, builds the bundles and the CLI,
+# scans the VST3 into Ardour's cache (the tests do that step), and runs the ignored tests of the
+# host-tests crate. Called by scripts/test.sh; runs without a display, stdin or network (besides
+# apt), as root in CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v ardour7-lua >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "== installing ardour (headless Lua host for the VST3 tests)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ardour >/dev/null
+fi
+
+echo "== building StemCheck.clap / StemCheck.vst3 and the stemcheck CLI"
+cargo xtask bundle stemcheck-plugin --release
+cargo build --release --locked -p stemcheck-cli
+
+echo "== host tests (clack-host CLAP harness, Ardour 7 headless)"
+start=$(date +%s)
+# One test at a time: the in-process CLAP tests share one process environment, the Ardour ones
+# share Ardour's config and plugin cache; the instances inside a test still run in parallel.
+cargo test --release --locked -p host-tests -- --ignored --test-threads=1
+echo "== host tests took $(( $(date +%s) - start )) s"
