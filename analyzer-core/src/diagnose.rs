@@ -1172,16 +1172,24 @@ fn explain(
         let derived = r.spectral_follow >= FOLLOW_DERIVED;
         let own_spectrum = r.spectral_follow < FOLLOW_OWN;
         let fx_signs = usize::from(decorrelated == Some(true)) + usize::from(trails);
-        let kind = if fx_signs == 2 {
+        let kind = if r.spectral_follow < FOLLOW_OWN - 0.1 {
+            // A spectrum clearly its own (other notes than the stems play) outweighs the
+            // envelope: a wide pad playing throughout is decorrelated and smooth too.
+            let strong = own_onsets || decorrelated == Some(false);
+            Some((false, strong))
+        } else if fx_signs == 2 {
             // Decorrelated *and* trailing: a return, even when its spectrum follows only the
             // stems that feed the send rather than the whole sum.
-            Some((true, r.spectral_follow >= FOLLOW_OWN - 0.1))
+            Some((true, true))
         } else if own_spectrum {
             let strong =
                 r.spectral_follow < FOLLOW_OWN - 0.1 || own_onsets || decorrelated == Some(false);
             Some((false, strong))
         } else if fx_signs > 0 {
-            let strong = derived && (fx_signs == 2 || r.spectral_follow >= 0.7);
+            // Channels in opposite phase (a chorus or widener) are an effect's signature: no
+            // panned part does that.
+            let anti_phase = r.interchannel_correlation.is_some_and(|c| c < -0.3);
+            let strong = derived && (fx_signs == 2 || r.spectral_follow >= 0.7 || anti_phase);
             Some((true, strong))
         } else if derived {
             // Plays the stems' notes without being decorrelated or trailing: processing of
@@ -1312,7 +1320,7 @@ fn finish_causes(mut causes: Vec<Cause>, residual_db: f64, s: &ModelScores) -> V
 
 /// Runs the diagnosis on a finished reconciliation and merges it into the result's findings.
 ///
-/// Explanations are appended strongest first. When a whole-mix process (dynamics or EQ)
+/// Explanations are put before the reconciliation's findings, strongest first. When a whole-mix process (dynamics or EQ)
 /// explains the residual, `gain_mismatch` findings within [`GAIN_ARTEFACT_DB`] are downgraded to
 /// info: per-stem gains absorb bus compression (every stem reads 1-2 dB cold), so they are not
 /// the stems' fault.
@@ -1336,7 +1344,10 @@ pub fn diagnose(
         &mut result.findings,
         result.sample_rate,
     );
-    result.findings.extend(diagnosis.findings.iter().cloned());
+    // The explanations go first: within one severity the report keeps this order, and a cause
+    // comes before the side effects (downgraded above) it has on the per-stem fits.
+    let rest = std::mem::take(&mut result.findings);
+    result.findings = diagnosis.findings.iter().cloned().chain(rest).collect();
     diagnosis
 }
 
@@ -1414,7 +1425,9 @@ fn absorb_artefacts(diagnosis: &[Finding], findings: &mut [Finding], sample_rate
                 };
                 let conf = measured_f64(f, "correlation").unwrap_or(1.0);
                 let whole_mix = dynamics.is_some() || eq.is_some();
-                let biased = added.is_some() && conf < 0.95 && off.abs() <= 2.0;
+                // An FX return in the mix (reverb, chorus) biases a lag by a few samples;
+                // a real shift still correlates almost perfectly once aligned.
+                let biased = added.is_some() && conf < 0.95;
                 if f.severity == Severity::Error && off.abs() <= short && (whole_mix || biased) {
                     f.severity = Severity::Warning;
                     f.message.push_str(&format!(
