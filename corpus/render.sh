@@ -51,7 +51,7 @@ F32=(-e floating-point -b 32)
 render() { # render MIDI OUT.wav dry|wet
   local fx=(-R 0 -C 0)
   [ "$3" = wet ] && fx=(-R 1 -C 1)
-  fluidsynth -ni -q "${fx[@]}" -g 0.25 -r $RATE -O float -T wav -F "$2" "$SF2" "$1" </dev/null >/dev/null 2>&1
+  fluidsynth -ni -q "${fx[@]}" -g 0.12 -r $RATE -O float -T wav -F "$2" "$SF2" "$1" </dev/null >/dev/null 2>&1
 }
 
 fit_len() { # fit_len IN OUT FRAMES: pad with silence or cut to exactly FRAMES

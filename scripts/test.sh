@@ -9,6 +9,11 @@ for cmd_pkg in sox:sox ffmpeg:ffmpeg chromium:chromium; do
   cmd=${cmd_pkg%%:*}; pkg=${cmd_pkg##*:}
   command -v "$cmd" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
+# The diagnosis corpus test (analyzer-core/tests/diagnose_corpus.rs, corpus/render.sh).
+command -v fluidsynth >/dev/null 2>&1 || need_pkgs+=(fluidsynth)
+[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_pkgs+=(fluid-soundfont-gm)
+[ -d /usr/share/planetblupi/music ] || need_pkgs+=(planetblupi-music-midi)
+/usr/bin/python3 -c 'import mido' >/dev/null 2>&1 || need_pkgs+=(python3 python3-mido)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "== installing system packages: ${need_pkgs[*]}"

@@ -79,12 +79,14 @@ const CLIP_LEVEL: f32 = 0.99;
 const SEGMENT_FFT_FRAMES: usize = 16;
 /// Third-octave band centres (Hz) used for the transfer-function fit.
 const THIRD_OCTAVE_HZ: [f64; 27] = [
-    40.0, 50.0, 63.0, 80.0, 100.0, 125.0, 160.0, 200.0, 250.0, 315.0, 400.0, 500.0, 630.0,
-    800.0, 1000.0, 1250.0, 1600.0, 2000.0, 2500.0, 3150.0, 4000.0, 5000.0, 6300.0, 8000.0,
-    10000.0, 12500.0, 16000.0,
+    40.0, 50.0, 63.0, 80.0, 100.0, 125.0, 160.0, 200.0, 250.0, 315.0, 400.0, 500.0, 630.0, 800.0,
+    1000.0, 1250.0, 1600.0, 2000.0, 2500.0, 3150.0, 4000.0, 5000.0, 6300.0, 8000.0, 10000.0,
+    12500.0, 16000.0,
 ];
 /// Octave band centres (Hz) used to report curves and spectra.
-const OCTAVE_HZ: [f64; 9] = [63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0];
+const OCTAVE_HZ: [f64; 9] = [
+    63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0,
+];
 /// Decay time constants (energy, seconds) tried for the FX-return envelope model.
 const TAUS_S: [f64; 11] = [
     0.01, 0.02, 0.04, 0.07, 0.1, 0.15, 0.22, 0.33, 0.5, 0.75, 1.0,
@@ -363,7 +365,11 @@ impl Diagnoser {
             self.segments.push(Segment::new(bands, self.ring_start));
         }
         let ring = [&self.ring_m, &self.ring_s, &self.ring_r];
-        let outs = [&mut self.fft_out_m, &mut self.fft_out_s, &mut self.fft_out_r];
+        let outs = [
+            &mut self.fft_out_m,
+            &mut self.fft_out_s,
+            &mut self.fft_out_r,
+        ];
         for (src, out) in ring.into_iter().zip(outs) {
             for ((d, &x), &w) in self.fft_in.iter_mut().zip(src.iter()).zip(&self.window) {
                 *d = x * w;
@@ -614,8 +620,16 @@ fn spectral_models(
     let mut h_all = Vec::with_capacity(bands);
     let mut coherence = Vec::with_capacity(bands);
     for b in 0..bands {
-        let (mm, ss, ms) = (smm[0][b] + smm[1][b], sss[0][b] + sss[1][b], sms[0][b] + sms[1][b]);
-        h_all.push(if ss > 0.0 { ms / ss } else { Complex::new(0.0, 0.0) });
+        let (mm, ss, ms) = (
+            smm[0][b] + smm[1][b],
+            sss[0][b] + sss[1][b],
+            sms[0][b] + sms[1][b],
+        );
+        h_all.push(if ss > 0.0 {
+            ms / ss
+        } else {
+            Complex::new(0.0, 0.0)
+        });
         coherence.push(if mm > 0.0 && ss > 0.0 {
             ms.norm_sqr() / (mm * ss)
         } else {
@@ -709,10 +723,11 @@ fn dynamics(frames: &[FrameStat]) -> Dynamics {
     } else {
         pinned as f64 / loud.len() as f64
     };
-    let (em, es): (f64, f64) = frames
-        .iter()
-        .fold((0.0, 0.0), |(a, b), f| (a + f64::from(f.em), b + f64::from(f.es)));
-    let crest = |peak: f32, e: f64| 20.0 * f64::from(peak.max(1e-30)).log10() - db(e / n.max(1) as f64);
+    let (em, es): (f64, f64) = frames.iter().fold((0.0, 0.0), |(a, b), f| {
+        (a + f64::from(f.em), b + f64::from(f.es))
+    });
+    let crest =
+        |peak: f32, e: f64| 20.0 * f64::from(peak.max(1e-30)).log10() - db(e / n.max(1) as f64);
     Dynamics {
         gr_typical_db: gr_typical,
         gr_max_db: gr_max,
@@ -784,7 +799,10 @@ fn spectral_follow(d: &Diagnoser, segments: &[&Segment]) -> f64 {
             }
         }
         for j in 0..n {
-            let seg_mean: f64 = (0..bands).map(|b| x[j * bands + b] - band_mean[b]).sum::<f64>() / bands as f64;
+            let seg_mean: f64 = (0..bands)
+                .map(|b| x[j * bands + b] - band_mean[b])
+                .sum::<f64>()
+                / bands as f64;
             for b in 0..bands {
                 x[j * bands + b] -= band_mean[b] + seg_mean;
             }
@@ -796,7 +814,11 @@ fn spectral_follow(d: &Diagnoser, segments: &[&Segment]) -> f64 {
     correlation(&r, &s)
 }
 
-fn residual_features(d: &Diagnoser, frames: &[FrameStat], segments: &[&Segment]) -> ResidualFeatures {
+fn residual_features(
+    d: &Diagnoser,
+    frames: &[FrameStat],
+    segments: &[&Segment],
+) -> ResidualFeatures {
     let em: f64 = frames.iter().map(|f| f64::from(f.em)).sum();
     let er: f64 = frames.iter().map(|f| f64::from(f.er)).sum();
     let corr_of = |a: [f64; 3]| (a[0] > 0.0 && a[1] > 0.0).then(|| a[2] / (a[0] * a[1]).sqrt());
@@ -815,7 +837,8 @@ fn residual_features(d: &Diagnoser, frames: &[FrameStat], segments: &[&Segment])
     let eps_r = (er / frames.len().max(1) as f64) * 1e-3 + 1e-20;
     let eps_s = (sum.iter().sum::<f64>() / frames.len().max(1) as f64) * 1e-3 + 1e-20;
     let log_res: Vec<f64> = active.iter().map(|&i| (res[i] + eps_r).ln()).collect();
-    let log_env = |env: &[f64]| -> Vec<f64> { active.iter().map(|&i| (env[i] + eps_s).ln()).collect() };
+    let log_env =
+        |env: &[f64]| -> Vec<f64> { active.iter().map(|&i| (env[i] + eps_s).ln()).collect() };
     let instant = correlation(&log_res, &log_env(&sum));
     let (mut best_tau, mut best, mut backwards) = (0.0, instant, instant);
     for &tau in &TAUS_S {
@@ -863,8 +886,8 @@ fn residual_spectrum(d: &Diagnoser, segments: &[&Segment]) -> (Vec<(f64, f64)>, 
     let bands = d.band_hz.len();
     let mut srr = vec![0.0f64; bands];
     for s in segments {
-        for b in 0..bands {
-            srr[b] += s.srr[b];
+        for (a, x) in srr.iter_mut().zip(&s.srr) {
+            *a += x;
         }
     }
     let total: f64 = srr.iter().sum();
@@ -885,16 +908,16 @@ fn residual_spectrum(d: &Diagnoser, segments: &[&Segment]) -> (Vec<(f64, f64)>, 
         .map(|(f, e)| (f, round1(db(e / max.max(1e-30)))))
         .collect();
     let (mut acc, mut f10, mut f90, mut centroid) = (0.0, 0.0, 0.0, 0.0);
-    for b in 0..bands {
+    for (&e, &hz) in srr.iter().zip(&d.band_hz) {
         let prev = acc;
-        acc += srr[b];
+        acc += e;
         if prev < 0.1 * total && acc >= 0.1 * total {
-            f10 = d.band_hz[b];
+            f10 = hz;
         }
         if prev < 0.9 * total && acc >= 0.9 * total {
-            f90 = d.band_hz[b];
+            f90 = hz;
         }
-        centroid += srr[b] * d.band_hz[b].ln();
+        centroid += e * hz.ln();
     }
     let centroid = if total > 0.0 {
         (centroid / total).exp()
@@ -905,12 +928,17 @@ fn residual_spectrum(d: &Diagnoser, segments: &[&Segment]) -> (Vec<(f64, f64)>, 
 }
 
 /// Band gains averaged into octave bands (dB), with the mean coherence of each.
-fn octave_curve(d: &Diagnoser, h: &[Complex<f64>], coh: &[f64], segments: &[&Segment]) -> Vec<(f64, f64, f64)> {
+fn octave_curve(
+    d: &Diagnoser,
+    h: &[Complex<f64>],
+    coh: &[f64],
+    segments: &[&Segment],
+) -> Vec<(f64, f64, f64)> {
     let bands = d.band_hz.len();
     let mut weight = vec![0.0f64; bands];
     for s in segments {
-        for b in 0..bands {
-            weight[b] += s.sss[b];
+        for (w, x) in weight.iter_mut().zip(&s.sss) {
+            *w += x;
         }
     }
     let mut out = Vec::new();
@@ -946,8 +974,16 @@ fn analyse(d: &Diagnoser, frames: &[FrameStat], segments: &[&Segment]) -> Diagno
         plain_db: db(e_plain / e_mix),
         gain_db: db(e_gain / e_mix),
         dynamics_db: db(e_dyn / e_mix),
-        gain_spectral_db: if have_spectra { db(s_gain / s_mix) } else { 0.0 },
-        filter_db: if have_spectra { db(s_filter / s_mix) } else { 0.0 },
+        gain_spectral_db: if have_spectra {
+            db(s_gain / s_mix)
+        } else {
+            0.0
+        },
+        filter_db: if have_spectra {
+            db(s_filter / s_mix)
+        } else {
+            0.0
+        },
         dynamics_gain_db: db(e_gain / e_dyn.max(1e-30)),
         filter_gain_db: if have_spectra {
             db(s_gain / s_filter.max(1e-30))
@@ -1069,10 +1105,15 @@ fn explain(
 
     if eq_wins {
         let curve = octave_curve(d, h, coh, segments);
-        let explained_db = db(10f64.powf(s.gain_spectral_db / 10.0) - 10f64.powf(s.filter_db / 10.0));
+        let explained_db =
+            db(10f64.powf(s.gain_spectral_db / 10.0) - 10f64.powf(s.filter_db / 10.0));
         left_db = left_db.min(s.gain_db - s.filter_gain_db);
         let coherent: Vec<&(f64, f64, f64)> = curve.iter().filter(|c| c.2 >= 0.8).collect();
-        let (lo, hi) = coherent.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| (a.min(c.1), b.max(c.1)));
+        let (lo, hi) = coherent
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| {
+                (a.min(c.1), b.max(c.1))
+            });
         let span = if coherent.is_empty() { 0.0 } else { hi - lo };
         let describe: Vec<String> = coherent
             .iter()
@@ -1088,13 +1129,26 @@ fn explain(
                 format!(
                     "The mix went through an EQ the stems did not (octave bands, dB: {}).{}",
                     describe.join(", "),
-                    if strong { "" } else { " The evidence is weak: the curve is nearly flat." }
+                    if strong {
+                        ""
+                    } else {
+                        " The evidence is weak: the curve is nearly flat."
+                    }
                 ),
                 "Bypass the mix-bus EQ for the stem export, or print the stems through it.",
             )
-            .with("octave_band_hz", curve.iter().map(|c| c.0).collect::<Vec<_>>())
-            .with("octave_band_gain_db", curve.iter().map(|c| c.1).collect::<Vec<_>>())
-            .with("octave_band_coherence", curve.iter().map(|c| c.2).collect::<Vec<_>>())
+            .with(
+                "octave_band_hz",
+                curve.iter().map(|c| c.0).collect::<Vec<_>>(),
+            )
+            .with(
+                "octave_band_gain_db",
+                curve.iter().map(|c| c.1).collect::<Vec<_>>(),
+            )
+            .with(
+                "octave_band_coherence",
+                curve.iter().map(|c| c.2).collect::<Vec<_>>(),
+            )
             .with("curve_span_db", round1(span))
             .with("residual_db", round1(s.gain_spectral_db))
             .with("residual_with_eq_db", round1(s.filter_db))
@@ -1118,15 +1172,24 @@ fn explain(
         let derived = r.spectral_follow >= FOLLOW_DERIVED;
         let own_spectrum = r.spectral_follow < FOLLOW_OWN;
         let fx_signs = usize::from(decorrelated == Some(true)) + usize::from(trails);
-        let kind = if fx_signs == 2 {
+        let kind = if r.spectral_follow < FOLLOW_OWN - 0.1 {
+            // A spectrum clearly its own (other notes than the stems play) outweighs the
+            // envelope: a wide pad playing throughout is decorrelated and smooth too.
+            let strong = own_onsets || decorrelated == Some(false);
+            Some((false, strong))
+        } else if fx_signs == 2 {
             // Decorrelated *and* trailing: a return, even when its spectrum follows only the
             // stems that feed the send rather than the whole sum.
-            Some((true, r.spectral_follow >= FOLLOW_OWN - 0.1))
+            Some((true, true))
         } else if own_spectrum {
-            let strong = r.spectral_follow < FOLLOW_OWN - 0.1 || own_onsets || decorrelated == Some(false);
+            let strong =
+                r.spectral_follow < FOLLOW_OWN - 0.1 || own_onsets || decorrelated == Some(false);
             Some((false, strong))
         } else if fx_signs > 0 {
-            let strong = derived && (fx_signs == 2 || r.spectral_follow >= 0.7);
+            // Channels in opposite phase (a chorus or widener) are an effect's signature: no
+            // panned part does that.
+            let anti_phase = r.interchannel_correlation.is_some_and(|c| c < -0.3);
+            let strong = derived && (fx_signs == 2 || r.spectral_follow >= 0.7 || anti_phase);
             Some((true, strong))
         } else if derived {
             // Plays the stems' notes without being decorrelated or trailing: processing of
@@ -1139,8 +1202,14 @@ fn explain(
         let rt60 = r.tau_s * (1e6f64).ln();
         let common = |f: Finding| {
             f.with("residual_db", round1(added_db))
-                .with("interchannel_correlation", r.interchannel_correlation.map(round2))
-                .with("sum_interchannel_correlation", r.sum_interchannel_correlation.map(round2))
+                .with(
+                    "interchannel_correlation",
+                    r.interchannel_correlation.map(round2),
+                )
+                .with(
+                    "sum_interchannel_correlation",
+                    r.sum_interchannel_correlation.map(round2),
+                )
                 .with("envelope_tau_ms", round1(r.tau_s * 1000.0))
                 .with("trail_correlation", round2(r.trail_correlation))
                 .with("instant_correlation", round2(r.instant_correlation))
@@ -1251,21 +1320,34 @@ fn finish_causes(mut causes: Vec<Cause>, residual_db: f64, s: &ModelScores) -> V
 
 /// Runs the diagnosis on a finished reconciliation and merges it into the result's findings.
 ///
-/// Explanations are appended strongest first. When a whole-mix process (dynamics or EQ)
+/// Explanations are put before the reconciliation's findings, strongest first. When a whole-mix process (dynamics or EQ)
 /// explains the residual, `gain_mismatch` findings within [`GAIN_ARTEFACT_DB`] are downgraded to
 /// info: per-stem gains absorb bus compression (every stem reads 1-2 dB cold), so they are not
 /// the stems' fault.
-pub fn diagnose(diagnoser: &Diagnoser, result: &mut ReconcileResult, profile: &Profile) -> Diagnosis {
+pub fn diagnose(
+    diagnoser: &Diagnoser,
+    result: &mut ReconcileResult,
+    profile: &Profile,
+) -> Diagnosis {
     let rec = &result.reconciliation;
     let fitted = rec.fitted_null_depth_db;
     let mut diagnosis = diagnoser.finish(rec.judged_span_frames);
     // A set that nulls per the profile needs no explanation.
-    if fitted.is_some_and(|f| f <= profile.null_pass_db) && rec.null_depth_db.is_some_and(|n| n <= profile.null_pass_db) {
+    if fitted.is_some_and(|f| f <= profile.null_pass_db)
+        && rec.null_depth_db.is_some_and(|n| n <= profile.null_pass_db)
+    {
         diagnosis.findings.clear();
         return diagnosis;
     }
-    absorb_artefacts(&diagnosis.findings, &mut result.findings, result.sample_rate);
-    result.findings.extend(diagnosis.findings.iter().cloned());
+    absorb_artefacts(
+        &diagnosis.findings,
+        &mut result.findings,
+        result.sample_rate,
+    );
+    // The explanations go first: within one severity the report keeps this order, and a cause
+    // comes before the side effects (downgraded above) it has on the per-stem fits.
+    let rest = std::mem::take(&mut result.findings);
+    result.findings = diagnosis.findings.iter().cloned().chain(rest).collect();
     diagnosis
 }
 
@@ -1292,13 +1374,19 @@ fn absorb_artefacts(diagnosis: &[Finding], findings: &mut [Finding], sample_rate
     let dynamics = strong(FindingCode::MissingBusProcessing);
     let eq = strong(FindingCode::BusEq);
     let added = diagnosis.iter().find(|f| {
-        matches!(f.code, FindingCode::MissingFxReturn | FindingCode::MissingElement)
-            && f.severity >= Severity::Warning
+        matches!(
+            f.code,
+            FindingCode::MissingFxReturn | FindingCode::MissingElement
+        ) && f.severity >= Severity::Warning
     });
     let mut gain_bound: Option<f64> = None;
     if let Some(f) = dynamics {
-        let gr = measured_f64(f, "gain_reduction_max_db").unwrap_or(0.0).abs()
-            + measured_f64(f, "quiet_passage_gain_db").unwrap_or(0.0).abs();
+        let gr = measured_f64(f, "gain_reduction_max_db")
+            .unwrap_or(0.0)
+            .abs()
+            + measured_f64(f, "quiet_passage_gain_db")
+                .unwrap_or(0.0)
+                .abs();
         gain_bound = Some(gain_bound.unwrap_or(0.0).max(gr + GAIN_ARTEFACT_DB));
     }
     if let Some(f) = eq {
@@ -1337,7 +1425,9 @@ fn absorb_artefacts(diagnosis: &[Finding], findings: &mut [Finding], sample_rate
                 };
                 let conf = measured_f64(f, "correlation").unwrap_or(1.0);
                 let whole_mix = dynamics.is_some() || eq.is_some();
-                let biased = added.is_some() && conf < 0.95 && off.abs() <= 2.0;
+                // An FX return in the mix (reverb, chorus) biases a lag by a few samples;
+                // a real shift still correlates almost perfectly once aligned.
+                let biased = added.is_some() && conf < 0.95;
                 if f.severity == Severity::Error && off.abs() <= short && (whole_mix || biased) {
                     f.severity = Severity::Warning;
                     f.message.push_str(&format!(
@@ -1401,4 +1491,80 @@ pub fn reconcile_and_diagnose_with(
     r.stems = fits;
     let d = diagnose(&diagnoser, &mut r, profile);
     Ok((r, d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaky_integration_decays_with_its_time_constant() {
+        let mut env = vec![0.0; 200];
+        env[0] = 1.0;
+        let y = leaky(&env, 0.1);
+        // Energy time constant 100 ms = 10 frames: down by e after 10 frames.
+        let ratio = y[10] / y[0];
+        assert!((ratio - (-1.0f64).exp()).abs() < 0.01, "{ratio}");
+        let back = leaky_backwards(&env, 0.1);
+        assert!(
+            back[1] == 0.0 && back[0] > 0.0,
+            "backwards integration looks ahead only"
+        );
+    }
+
+    #[test]
+    fn onsets_are_rises_of_more_than_6_db() {
+        let mut env = vec![1e-3; 100];
+        for t in 30..40 {
+            env[t] = 1.0;
+        }
+        for t in 60..70 {
+            env[t] = 1.5e-3; // a rise of 1.8 dB: not an onset
+        }
+        assert_eq!(onsets(&env), vec![30]);
+    }
+
+    #[test]
+    fn time_varying_gain_wins_only_when_the_gain_moves() {
+        let frame = |m: f32, s: f32| FrameStat {
+            em: m * m,
+            es: s * s,
+            ems: m * s,
+            ..Default::default()
+        };
+        // Constant gain 0.5: the time-varying model gains nothing.
+        let fixed: Vec<FrameStat> = (0..400)
+            .map(|i| frame(0.5 * (1.0 + (i % 7) as f32), 1.0 + (i % 7) as f32))
+            .collect();
+        let (em, _, gain, dynamic) = time_models(&fixed);
+        assert!(gain / em < 1e-9 && dynamic / em < 1e-9);
+        // A slowly moving gain: the neighbours predict it, the global gain cannot.
+        let moving: Vec<FrameStat> = (0..400)
+            .map(|i| {
+                let g = 0.5 + 0.4 * (i as f32 / 40.0).sin();
+                frame(g, 1.0)
+            })
+            .collect();
+        let (_, _, gain, dynamic) = time_models(&moving);
+        assert!(db(gain / dynamic) > DECISIVE_DB, "{gain} {dynamic}");
+    }
+
+    #[test]
+    fn bands_cover_the_spectrum_below_0_45_of_the_rate() {
+        for sr in [44_100, 48_000, 96_000] {
+            let d = Diagnoser::new(2, sr);
+            assert!(d.band_hz.len() >= 20, "{sr}: {:?}", d.band_hz);
+            assert!(*d.band_hz.last().unwrap() <= 0.45 * f64::from(sr));
+        }
+        let d = Diagnoser::new(1, 8_000);
+        assert!(!d.band_hz.is_empty());
+    }
+
+    #[test]
+    fn too_little_audio_gives_no_diagnosis() {
+        let mut d = Diagnoser::new(2, 48_000);
+        d.push(&[0.1; 200], &[0.0; 200], &[0.0; 200]);
+        let out = d.finish(None);
+        assert!(out.findings.is_empty() && out.scores.is_none());
+    }
 }

@@ -93,7 +93,9 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             .map(|f| f.code)
             .collect();
         if expect.is_some() && got != expect || !false_errors.is_empty() {
-            failures.push(format!("{case}: expected {expect:?}, primary {got:?}, false errors {false_errors:?}"));
+            failures.push(format!(
+                "{case}: expected {expect:?}, primary {got:?}, false errors {false_errors:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");

@@ -15,8 +15,17 @@ fn song() -> Vec<SynthStem> {
 }
 
 fn sum_of(stems: &[SynthStem], keep: &[&str]) -> Vec<f32> {
-    let chosen: Vec<SynthStem> = stems.iter().filter(|s| keep.contains(&s.name.as_str())).cloned().collect();
-    assert_eq!(chosen.len(), keep.len(), "demo stems: {:?}", stems.iter().map(|s| &s.name).collect::<Vec<_>>());
+    let chosen: Vec<SynthStem> = stems
+        .iter()
+        .filter(|s| keep.contains(&s.name.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(
+        chosen.len(),
+        keep.len(),
+        "demo stems: {:?}",
+        stems.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
     mix_down(&chosen, 2)
 }
 
@@ -61,7 +70,11 @@ fn quantisation_noise_is_not_a_missing_element() {
         .map(|&x| ((x + q * 0.5 * (rng.next_f32() + rng.next_f32())) / q).round() * q)
         .collect();
     let d = run(&mix, &sum, &sum);
-    assert!(d.findings.iter().all(|f| f.severity < Severity::Warning), "{:?}", codes(&d));
+    assert!(
+        d.findings.iter().all(|f| f.severity < Severity::Warning),
+        "{:?}",
+        codes(&d)
+    );
 }
 
 #[test]
@@ -71,11 +84,27 @@ fn a_reverb_return_no_stem_carries_is_an_fx_return() {
     let sum = sum_of(&stems, &DRY);
     let d = run(&mix, &sum, &sum);
     let first = d.findings.first().expect("a finding");
-    assert_eq!(first.code, FindingCode::MissingFxReturn, "{:?} {:?}", codes(&d), d.residual);
+    assert_eq!(
+        first.code,
+        FindingCode::MissingFxReturn,
+        "{:?} {:?}",
+        codes(&d),
+        d.residual
+    );
     let r = d.residual.expect("features");
     assert!(r.interchannel_correlation.is_some_and(|c| c < 0.5), "{r:?}");
-    assert!(first.measured["tail_rt60_s"].as_f64().is_some_and(|t| t > 0.2), "{:?}", first.measured);
-    assert!(first.measured["residual_db"].as_f64().is_some_and(|l| l < -3.0 && l > -40.0));
+    assert!(
+        first.measured["tail_rt60_s"]
+            .as_f64()
+            .is_some_and(|t| t > 0.2),
+        "{:?}",
+        first.measured
+    );
+    assert!(
+        first.measured["residual_db"]
+            .as_f64()
+            .is_some_and(|l| l < -3.0 && l > -40.0)
+    );
 }
 
 #[test]
@@ -119,8 +148,15 @@ fn bus_compression_is_missing_bus_processing_with_gain_reduction() {
     let mix = compress(&sum);
     let d = run(&mix, &sum, &sum);
     let first = d.findings.first().expect("a finding");
-    assert_eq!(first.code, FindingCode::MissingBusProcessing, "{:?}", codes(&d));
-    let gr = first.measured["gain_reduction_typical_db"].as_f64().unwrap();
+    assert_eq!(
+        first.code,
+        FindingCode::MissingBusProcessing,
+        "{:?}",
+        codes(&d)
+    );
+    let gr = first.measured["gain_reduction_typical_db"]
+        .as_f64()
+        .unwrap();
     assert!(gr > 1.0, "{:?}", first.measured);
     let s = d.scores.unwrap();
     assert!(s.dynamics_gain_db > s.filter_gain_db, "{s:?}");
@@ -164,8 +200,18 @@ fn a_bus_eq_is_reported_with_its_octave_curve() {
     let d = run(&mix, &sum, &sum);
     let first = d.findings.first().expect("a finding");
     assert_eq!(first.code, FindingCode::BusEq, "{:?}", codes(&d));
-    let hz: Vec<f64> = first.measured["octave_band_hz"].as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
-    let db: Vec<f64> = first.measured["octave_band_gain_db"].as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
+    let hz: Vec<f64> = first.measured["octave_band_hz"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    let db: Vec<f64> = first.measured["octave_band_gain_db"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
     let at = |f: f64| db[hz.iter().position(|&h| h == f).unwrap()];
     assert!((at(63.0) - 6.0).abs() < 1.5, "63 Hz: {hz:?} {db:?}");
     assert!(at(4000.0).abs() < 1.0, "4 kHz: {hz:?} {db:?}");

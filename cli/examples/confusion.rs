@@ -136,7 +136,11 @@ fn run_case(case: &Case) -> Result<Outcome> {
         .find(|p| p.to_string_lossy().contains("_Mix"))
         .context("case without a mix")?
         .clone();
-    let stems: Vec<&Path> = files.iter().filter(|p| **p != mix).map(|p| p.as_path()).collect();
+    let stems: Vec<&Path> = files
+        .iter()
+        .filter(|p| **p != mix)
+        .map(|p| p.as_path())
+        .collect();
     let meter_s = meter_pass(&files)?;
     let profile = &analyzer_core::profile::MASTERING;
     let t = Instant::now();
@@ -182,7 +186,9 @@ fn run_case(case: &Case) -> Result<Outcome> {
 fn markdown(cases: &[Case], outcomes: &[Outcome]) -> String {
     let mut md = String::new();
     let passed = outcomes.iter().filter(|o| o.pass).count();
-    let clean: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].expect == "none").collect();
+    let clean: Vec<usize> = (0..cases.len())
+        .filter(|&i| cases[i].expect == "none")
+        .collect();
     let clean_errors: usize = clean.iter().map(|&i| outcomes[i].false_errors.len()).sum();
     let faults = cases.len() - clean.len();
     let right_primary = (0..cases.len())
@@ -215,7 +221,11 @@ fn markdown(cases: &[Case], outcomes: &[Outcome]) -> String {
     let mut matrix: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
     let mut columns: Vec<&str> = Vec::new();
     for (c, o) in cases.iter().zip(outcomes) {
-        *matrix.entry(&c.expect).or_default().entry(&o.primary).or_default() += 1;
+        *matrix
+            .entry(&c.expect)
+            .or_default()
+            .entry(&o.primary)
+            .or_default() += 1;
         if !columns.contains(&o.primary.as_str()) {
             columns.push(&o.primary);
         }
@@ -253,7 +263,8 @@ fn markdown(cases: &[Case], outcomes: &[Outcome]) -> String {
             c.fault,
             c.expect,
             o.primary,
-            o.null_db.map_or_else(|| "-".to_owned(), |n| format!("{n:.1}")),
+            o.null_db
+                .map_or_else(|| "-".to_owned(), |n| format!("{n:.1}")),
             o.findings,
             if o.pass { "pass" } else { "**FAIL**" }
         ));
@@ -268,10 +279,16 @@ fn write_section(file: &Path, section: &str) -> Result<()> {
     let new = match old.find(heading) {
         Some(start) => {
             let rest = &old[start + heading.len()..];
-            let end = rest.find("\n## ").map_or(old.len(), |i| start + heading.len() + i + 1);
+            let end = rest
+                .find("\n## ")
+                .map_or(old.len(), |i| start + heading.len() + i + 1);
             format!("{}{}{}", &old[..start], section, &old[end..])
         }
-        None => format!("{}\n{}", old.trim_end_matches('\n').to_owned() + "\n", section),
+        None => format!(
+            "{}\n{}",
+            old.trim_end_matches('\n').to_owned() + "\n",
+            section
+        ),
     };
     std::fs::write(file, new).with_context(|| format!("{}: cannot write", file.display()))
 }
