@@ -280,6 +280,28 @@ impl Diagnoser {
     }
 
     /// Channels of the mix this diagnoser was built for.
+    /// Mix and residual (mix minus the aligned plain stem sum) power per third-octave band over
+    /// the whole streaming pass, in dB relative to the mix's total power: what the HTML report
+    /// and the plugin's panel plot as "residual spectrum against the mix spectrum".
+    pub fn band_spectrum(&self) -> crate::report::BandSpectrum {
+        let bands = self.band_hz.len();
+        let (mut mix, mut res) = (vec![0.0f64; bands], vec![0.0f64; bands]);
+        for seg in &self.segments {
+            for b in 0..bands {
+                mix[b] += seg.smm[b];
+                // |M - S|^2 = |M|^2 + |S|^2 - 2 Re(conj(S) M)
+                res[b] += (seg.smm[b] + seg.sss[b] - 2.0 * seg.sms[b].re).max(0.0);
+            }
+        }
+        let total: f64 = mix.iter().sum();
+        let rel = |e: f64| (total > 0.0 && e > 0.0).then(|| 10.0 * (e / total).log10());
+        crate::report::BandSpectrum {
+            band_hz: self.band_hz.clone(),
+            mix_db: mix.iter().map(|&e| rel(e)).collect(),
+            residual_db: res.iter().map(|&e| rel(e)).collect(),
+        }
+    }
+
     pub fn channels(&self) -> usize {
         self.channels
     }
@@ -1490,6 +1512,7 @@ pub fn reconcile_and_diagnose_with(
     }
     r.stems = fits;
     let d = diagnose(&diagnoser, &mut r, profile);
+    r.reconciliation.spectrum = Some(diagnoser.band_spectrum());
     Ok((r, d))
 }
 

@@ -250,9 +250,9 @@ pub struct LevelTimeline {
 pub struct BandSpectrum {
     /// Centre frequency of each band, Hz.
     pub band_hz: Vec<f64>,
-    /// Mix level per band, dB (relative to full scale).
+    /// Mix level per band, dB relative to the mix's total power.
     pub mix_db: Vec<Option<f64>>,
-    /// Residual level per band, dB, on the same scale.
+    /// Residual (mix minus aligned stem sum) level per band, dB, on the same scale.
     pub residual_db: Vec<Option<f64>>,
 }
 

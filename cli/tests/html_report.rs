@@ -147,7 +147,7 @@ window.addEventListener('load', () => {
             )
         })
         .collect();
-    for id in ["levels", "timeline", "offsets"] {
+    for id in ["levels", "timeline", "spectrum", "offsets"] {
         let c = charts
             .iter()
             .find(|c| c.0 == id)
