@@ -235,16 +235,19 @@ fn reverb(a: &[f32], b: &[f32], sr: f32) -> Vec<f32> {
     out
 }
 
-/// Sums stems into a mix with `channels` channels; a mono stem feeds every channel.
+/// Sums stems into a mix with `channels` channels. A mono stem is panned to the centre with
+/// the constant-power (-3 dB) pan law most DAWs use, so it feeds every channel at
+/// `1/sqrt(channels)`: the convention the reconciliation reads as 0 dB.
 pub fn mix_down(stems: &[SynthStem], channels: u16) -> Vec<f32> {
     let frames = stems.iter().map(SynthStem::frames).max().unwrap_or(0);
     let ch = channels as usize;
     let mut mix = vec![0.0f32; frames * ch];
     for s in stems {
         let sc = s.channels as usize;
+        let pan_gain = if sc == 1 && ch > 1 { 1.0 / (ch as f32).sqrt() } else { 1.0 };
         for i in 0..s.frames() {
             for c in 0..ch {
-                mix[i * ch + c] += s.samples[i * sc + c.min(sc - 1)];
+                mix[i * ch + c] += pan_gain * s.samples[i * sc + c.min(sc - 1)];
             }
         }
     }
