@@ -244,7 +244,11 @@ pub fn mix_down(stems: &[SynthStem], channels: u16) -> Vec<f32> {
     let mut mix = vec![0.0f32; frames * ch];
     for s in stems {
         let sc = s.channels as usize;
-        let pan_gain = if sc == 1 && ch > 1 { 1.0 / (ch as f32).sqrt() } else { 1.0 };
+        let pan_gain = if sc == 1 && ch > 1 {
+            1.0 / (ch as f32).sqrt()
+        } else {
+            1.0
+        };
         for i in 0..s.frames() {
             for c in 0..ch {
                 mix[i * ch + c] += pan_gain * s.samples[i * sc + c.min(sc - 1)];
