@@ -273,6 +273,20 @@ impl Activity {
         self.mean_square.iter().copied().fold(0.0, f64::max)
     }
 
+    /// Loudest probe inside `[start, start + len)` frames.
+    pub fn window_peak(&self, start: u64, len: u64) -> f64 {
+        let a = (start / self.hop_frames) as usize;
+        let b = ((start + len).div_ceil(self.hop_frames) as usize).min(self.mean_square.len());
+        self.mean_square
+            .get(a..b)
+            .map_or(0.0, |s| s.iter().copied().fold(0.0, f64::max))
+    }
+
+    /// Number of probes above `floor`.
+    pub fn probes_above(&self, floor: f64) -> usize {
+        self.mean_square.iter().filter(|&&x| x > floor).count()
+    }
+
     /// Mean level of the probes inside `[start, start + len)` frames.
     pub fn window_level(&self, start: u64, len: u64) -> f64 {
         let a = (start / self.hop_frames) as usize;
@@ -288,8 +302,8 @@ impl Activity {
 /// every stem with audio is covered by up to `per_stem` windows where it is loud, preferring
 /// windows shared by many stems (each window costs one read of every file).
 ///
-/// `levels[i]` is stem `i`'s activity; a stem counts as present in a window when its level
-/// there is above `floor_ms` and within 30 dB of its loudest window.
+/// `levels[i]` is stem `i`'s activity; windows are ranked by the stem's mean level in them and
+/// count only where its loudest probe is above `floor_ms`.
 pub fn choose_windows(
     levels: &[Option<&Activity>],
     total_frames: u64,
@@ -315,11 +329,20 @@ pub fn choose_windows(
                     .map(|&t| a.window_level(t, window_frames))
                     .collect();
                 let best = lv.iter().copied().fold(0.0, f64::max);
-                if best <= floor_ms {
+                if best <= 0.0 {
                     vec![0.0; lv.len()]
                 } else {
+                    // Ranked by mean level (how much of the stem a window holds); a window
+                    // counts when its loudest probe is above the floor (sparse hits).
                     lv.iter()
-                        .map(|&l| if l > floor_ms { l / best } else { 0.0 })
+                        .zip(&cands)
+                        .map(|(&l, &t)| {
+                            if a.window_peak(t, window_frames) > floor_ms {
+                                l / best
+                            } else {
+                                0.0
+                            }
+                        })
                         .collect()
                 }
             }
@@ -385,6 +408,24 @@ pub fn choose_windows(
                     let sb = rel[i][b] + 0.5 * share[b];
                     sa.total_cmp(&sb)
                 });
+            // Where every window holding the stem overlaps one already chosen (a short part
+            // between two windows), take the least overlapping one: a few frames counted
+            // twice cost less than a stem left out.
+            let best = best.or_else(|| {
+                (0..cands.len())
+                    .filter(|&c| rel[i][c] >= present && !chosen.contains(&cands[c]))
+                    .filter(|_| covered(&chosen) == 0)
+                    .min_by_key(|&c| {
+                        chosen
+                            .iter()
+                            .map(|&u| {
+                                (u + window_frames)
+                                    .min(cands[c] + window_frames)
+                                    .saturating_sub(u.max(cands[c]))
+                            })
+                            .sum::<u64>()
+                    })
+            });
             match best {
                 Some(c) => chosen.push(cands[c]),
                 None => break,
@@ -395,10 +436,11 @@ pub fn choose_windows(
     chosen
 }
 
-/// Whether stem `i` is present in the window starting at `t` (see [`choose_windows`]).
+/// Whether a stem is present in the window starting at `t`: its loudest probe there is above
+/// the floor and within 30 dB of its loudest probe anywhere.
 pub fn present_in(a: &Activity, t: u64, window_frames: u64, floor_ms: f64) -> bool {
-    let l = a.window_level(t, window_frames);
-    l > floor_ms && l >= 1e-3 * a.max()
+    let p = a.window_peak(t, window_frames);
+    p > floor_ms && p >= 1e-3 * a.max()
 }
 
 /// FFT size at least `n` with only factors 2, 3 and 5 (fast for rustfft).

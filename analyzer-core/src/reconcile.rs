@@ -4,7 +4,8 @@
 //! Algorithm (memory bounded by the number of files, never their length):
 //!
 //! 1. **Activity probes.** Short probes (25 ms every 250 ms, a tenth of a read) find where each
-//!    stem carries audio; a stem the probes miss is scanned in full. A stem that stays under
+//!    stem carries audio; a sparse stem (fewer than 8 probes above the silence level: a few
+//!    hits the probes may miss) is scanned in full. A stem that stays under
 //!    the profile's silence level is silent: `active = false`, no offset.
 //! 2. **Windows.** A few non-overlapping analysis windows (1.5 s) are chosen so that every
 //!    sounding stem is loud in up to three of them, preferring windows many stems share.
@@ -12,13 +13,19 @@
 //!    +/-[`ReconcileOptions::max_offset_s`] (2.5 s by default), with the cross spectra of its
 //!    windows summed. A stem whose peak does not stand out from the correlation floor does not
 //!    correlate with the mix: `active = false`.
-//! 4. **Leave-one-out refinement**: least-squares gains of all aligned stems on the windows,
-//!    then each stem's lag re-estimated by normalised cross-correlation (+/-50 ms) against the
-//!    mix minus every *other* fitted stem; the most convincing correction is applied and the
-//!    round repeats until nothing moves. This removes the bias that correlated parts (bass and
-//!    keys on the same notes) put on the coarse peak. Stems whose coarse peak is weak (a quiet
-//!    pad under louder parts sharing its notes) are first searched over the full range against
-//!    the mix minus the clearly found stems.
+//!    From here on the windows are in mix time, every stem read at its offset; a shifted stem
+//!    also gets windows where its content lands in the mix.
+//! 4. **Leave-one-out searches.** Stems whose coarse peak is weak (a quiet pad under louder
+//!    parts sharing its notes, a drum loop that repeats every bar) are searched again over the
+//!    full range, one at a time and loudest first, against the mix minus the stems already
+//!    found. Then every stem's lag is refined over +/-50 ms against the mix minus every *other*
+//!    fitted stem (least-squares gains on the windows): the target stays fixed and the stem
+//!    slides, and the lag of the best normalised correlation is the best least-squares fit.
+//!    Only the most convincing correction is proposed per round, and it stands only if the
+//!    windows' least-squares residual falls; rounds repeat until nothing moves. This removes
+//!    the bias that correlated parts (bass and keys on the same notes) put on the coarse peak.
+//!    A stem that explains under 5 % (normalised correlation) of its leave-one-out target is
+//!    not in the mix: `active = false`.
 //! 5. **Streaming pass** over the whole mix, every stem read shifted by its offset: Gram
 //!    statistics over the judged span (where every shifted active stem has audio), exact
 //!    residual energies, 10 ms residual statistics, and an optional [`BlockVisitor`] for the
@@ -26,13 +33,18 @@
 //!
 //! Gains follow the model documented in `gram.rs`: one fader gain per stem; a mono stem in a
 //! stereo mix gets one gain per channel (any pan fits) and reports their constant-power sum,
-//! so a mono stem panned with the common -3 dB pan law reads 0 dB.
+//! so a mono stem panned with the common -3 dB pan law reads 0 dB. The plain (unfitted) sum
+//! behind `null_depth_db` uses unity gains; a mono stem enters it at constant power at the pan
+//! position the fit found (a mono file carries no pan, so its pan is not a fault), with no
+//! gain or polarity correction. `residual_lufs` (ITU-R BS.1770-4 integrated loudness of the
+//! plain-sum residual) and the 10 ms block statistics use the pan from the windows' fit.
 
 mod findings;
 pub mod gram;
 pub mod stream;
 pub mod synth;
 
+use std::ops::Range;
 use std::path::Path;
 
 use realfft::RealFftPlanner;
@@ -105,6 +117,9 @@ pub struct ReconcileOptions {
     /// not part of the mix.
     pub min_correlation: f64,
 }
+
+/// A stem with fewer probes than this above the silence floor is scanned in full.
+const SPARSE_PROBES: usize = 8;
 
 /// A coarse peak this clear is trusted without a second, leave-one-out search.
 const STRONG_PEAK_TO_SIDELOBE: f64 = 40.0;
@@ -206,7 +221,8 @@ pub fn reconcile_sources(
             continue;
         }
         let mut a = Activity::scan(s.as_mut(), hop, probe)?;
-        if a.max() <= floor_ms {
+        // Sparse stems (a few hits the probes may straddle or miss) are scanned in full.
+        if a.probes_above(floor_ms) < SPARSE_PROBES {
             a = Activity::scan(s.as_mut(), hop, hop)?;
         }
         activity.push((a.max() > floor_ms).then_some(a));
@@ -268,6 +284,7 @@ pub fn reconcile_sources(
         }
     }
     let stem_channels: Vec<usize> = stems.iter().map(|s| s.channels().max(1)).collect();
+    let stem_frames: Vec<u64> = stems.iter().map(|s| s.frames()).collect();
     let model = Model::new(cm, &stem_channels);
     let mut win = WindowIo::new(cm, &stem_channels);
     let strong: Vec<bool> = coarse
@@ -281,6 +298,11 @@ pub fn reconcile_sources(
         })
         .collect();
 
+    // From here on windows are in mix time and every stem is read at its offset; a shifted
+    // stem (sparse hits 1 s late) gets windows where its content lands in the mix.
+    let (mut mwin, mut mpresent) = mix_windows(
+        &windows, &activity, &offsets, &strong, window, mix_frames, floor_ms,
+    );
     // 3b. Stems whose peak is weak against the mix (a quiet pad under louder parts that share
     // its notes) are searched again, over the full range, against the mix minus the stems
     // that were found clearly.
@@ -288,30 +310,85 @@ pub fn reconcile_sources(
         .map(|i| activity[i].is_some() && !strong[i] && present[i].iter().any(|&p| p))
         .collect();
     if weak.iter().any(|&w| w) && strong.iter().any(|&s| s) {
-        let gram = win.gram(
-            &model,
-            &mut mix,
-            &mut stems,
-            &windows,
-            window as usize,
-            &offsets,
-        )?;
-        let coefs = model.coefs(&gram.solve_masked(&model, &strong));
+        // One weak stem at a time, loudest first, each found one joining the subtracted set:
+        // two weak stems searched together would each see the other in their target.
+        let mut order: Vec<usize> = (0..k).filter(|&i| weak[i]).collect();
+        let loudness = |i: usize| activity[i].as_ref().map_or(0.0, Activity::max);
+        order.sort_by(|&a, &b| loudness(b).total_cmp(&loudness(a)));
+        let mut known = strong.clone();
         let mut corr = Correlator::new(&mut planner, window as usize, range);
-        let wide = win.loo_search(
-            &model, &mut mix, &mut stems, &windows, &present, &weak, &offsets, &coefs, &mut corr,
-        )?;
-        for i in (0..k).filter(|&i| weak[i]) {
+        for i in order {
+            let span = judged_span(&known, &offsets, &stem_frames, mix_frames);
+            let gram = win.gram(
+                &model,
+                &mut mix,
+                &mut stems,
+                &mwin,
+                window as usize,
+                &offsets,
+                &span,
+            )?;
+            let coefs = model.coefs(&gram.solve_masked(&model, &known));
+            let mut which = vec![false; k];
+            which[i] = true;
+            // Both orientations propose a lag; the one that leaves the smaller least-squares
+            // residual on the windows wins (sliding the target catches an onset anywhere in
+            // range, sliding the stem is not fooled by a target that is quiet somewhere).
+            // The coarse peak against the mix, weak as it was, is a third candidate.
+            let mut best: Option<(f64, LagEstimate)> = None;
+            for pass in 0..3 {
+                let proposal = if pass == 2 {
+                    coarse[i].filter(|c| c.peak_to_sidelobe >= options.min_peak_to_sidelobe)
+                } else {
+                    let wide = win.loo_search(
+                        &model,
+                        &mut mix,
+                        &mut stems,
+                        &mwin,
+                        &mpresent,
+                        &which,
+                        &offsets,
+                        &coefs,
+                        &mut corr,
+                        pass == 1,
+                    )?;
+                    wide[i].filter(|w| w.peak.abs() >= LOO_MIN_CORRELATION)
+                };
+                let Some(w) = proposal else {
+                    continue;
+                };
+                if best.is_some_and(|(_, b)| b.lag_samples == w.lag_samples) {
+                    continue;
+                }
+                let mut trial = offsets.clone();
+                trial[i] = w.lag_samples;
+                let mut with = known.clone();
+                with[i] = true;
+                let span = judged_span(&with, &trial, &stem_frames, mix_frames);
+                let g = win.gram(
+                    &model,
+                    &mut mix,
+                    &mut stems,
+                    &mwin,
+                    window as usize,
+                    &trial,
+                    &span,
+                )?;
+                let e = g.energy(&model.coefs(&g.solve_masked(&model, &with)))
+                    / g.mix_energy().max(1e-300);
+                if best.is_none_or(|(be, _)| e < be) {
+                    best = Some((e, w));
+                }
+            }
             // The normalised correlation with the target decides: a stem that explains a
-            // good part of what the clear stems leave over is in the mix at that lag.
-            if let Some(w) = wide[i]
-                && w.peak.abs() >= LOO_MIN_CORRELATION
-            {
+            // good part of what the known stems leave over is in the mix at that lag.
+            if let Some((_, w)) = best {
                 coarse[i] = Some(LagEstimate {
                     peak_to_sidelobe: w.peak_to_sidelobe.max(options.min_peak_to_sidelobe),
                     ..w
                 });
                 offsets[i] = w.lag_samples;
+                known[i] = true;
             }
         }
     }
@@ -322,24 +399,46 @@ pub fn reconcile_sources(
     for i in (0..k).filter(|&i| !active[i]) {
         offsets[i] = 0;
     }
+    (mwin, mpresent) = mix_windows(
+        &windows, &activity, &offsets, &active, window, mix_frames, floor_ms,
+    );
     // 4. Leave-one-out refinement on the windows.
     if !windows.is_empty() && active.iter().any(|&a| a) {
         let mut corr = Correlator::new(&mut planner, window as usize, refine_range);
+        // Each correction is a proposal; it stands only if the least-squares residual on the
+        // windows falls. A stem whose proposal was refused is not moved again.
+        let mut frozen = vec![false; k];
+        let mut last: Option<(usize, i64)> = None;
+        let mut accepted: Option<(f64, Vec<f64>)> = None;
         for _ in 0..options.refine_rounds.max(1) * (k + 1) {
             let gram = win.gram(
                 &model,
                 &mut mix,
                 &mut stems,
-                &windows,
+                &mwin,
                 window as usize,
                 &offsets,
+                &judged_span(&active, &offsets, &stem_frames, mix_frames),
             )?;
             let coefs = model.coefs(&gram.solve(&model));
+            let energy = gram.energy(&coefs);
+            let coefs = match (last, &accepted) {
+                (Some((i, d)), Some((e_prev, prev_coefs))) if energy >= e_prev * (1.0 - 1e-6) => {
+                    offsets[i] -= d;
+                    frozen[i] = true;
+                    prev_coefs.clone()
+                }
+                _ => {
+                    accepted = Some((energy, coefs.clone()));
+                    coefs
+                }
+            };
+            let movable: Vec<bool> = (0..k).map(|i| active[i] && !frozen[i]).collect();
             let deltas = win.loo_search(
-                &model, &mut mix, &mut stems, &windows, &present, &active, &offsets, &coefs,
-                &mut corr,
+                &model, &mut mix, &mut stems, &mwin, &mpresent, &movable, &offsets, &coefs,
+                &mut corr, true,
             )?;
-            // Apply only the most convincing correction per round: correcting two correlated
+            // Propose only the most convincing correction per round: correcting two correlated
             // stems at once makes them trade places (each was measured against the other's
             // old position) and the rounds oscillate.
             let best = (0..k)
@@ -349,8 +448,29 @@ pub fn reconcile_sources(
                     gain(&a.1).total_cmp(&gain(&b.1))
                 });
             match best {
-                Some((i, d)) => offsets[i] += d.lag_samples,
-                None => break,
+                Some((i, d)) => {
+                    offsets[i] += d.lag_samples;
+                    last = Some((i, d.lag_samples));
+                }
+                None => {
+                    last = None;
+                    break;
+                }
+            }
+        }
+        // The last proposal has not been judged yet.
+        if let (Some((i, d)), Some((e_prev, _))) = (last, &accepted) {
+            let gram = win.gram(
+                &model,
+                &mut mix,
+                &mut stems,
+                &mwin,
+                window as usize,
+                &offsets,
+                &judged_span(&active, &offsets, &stem_frames, mix_frames),
+            )?;
+            if gram.energy(&model.coefs(&gram.solve(&model))) >= e_prev * (1.0 - 1e-6) {
+                offsets[i] -= d;
             }
         }
     }
@@ -358,9 +478,10 @@ pub fn reconcile_sources(
         &model,
         &mut mix,
         &mut stems,
-        &windows,
+        &mwin,
         window as usize,
         &offsets,
+        &judged_span(&active, &offsets, &stem_frames, mix_frames),
     )?;
     let mut wcoefs = model.coefs(&wgram.solve(&model));
     let mut confidence: Vec<f64> = (0..k).map(|i| wgram.loo_correlation(&wcoefs, i)).collect();
@@ -378,24 +499,17 @@ pub fn reconcile_sources(
             &model,
             &mut mix,
             &mut stems,
-            &windows,
+            &mwin,
             window as usize,
             &offsets,
+            &judged_span(&active, &offsets, &stem_frames, mix_frames),
         )?;
         wcoefs = model.coefs(&wgram.solve(&model));
         confidence = (0..k).map(|i| wgram.loo_correlation(&wcoefs, i)).collect();
     }
 
     // 5. Streaming pass over the judged span.
-    let mut span = 0..mix_frames;
-    for i in (0..k).filter(|&i| active[i]) {
-        let lo = (-offsets[i]).max(0) as u64;
-        let hi = (stems[i].frames() as i64 - offsets[i]).max(0) as u64;
-        span = span.start.max(lo)..span.end.min(hi);
-    }
-    if span.end < span.start {
-        span = span.start..span.start;
-    }
+    let span = judged_span(&active, &offsets, &stem_frames, mix_frames);
     // The plain sum: unity gains, except that a mono stem keeps the pan position it was
     // mixed at (a mono file carries no pan; that is not a fault), at constant power and
     // without any polarity correction.
@@ -449,6 +563,25 @@ pub fn reconcile_sources(
     for i in (0..k).filter(|&i| !eligible[i]) {
         coefs[i * cm..(i + 1) * cm].fill(0.0);
     }
+    // The plain sum's residual with each mono stem's pan taken from the full-length fit
+    // (the window fit may not have seen a sparse stem): exact by the quadratic expansion
+    // around the measured residual.
+    let mut unity_final = unity_used.clone();
+    for i in (0..k).filter(|&i| eligible[i] && stem_channels[i] == 1 && cm > 1) {
+        let g = &coefs[i * cm..(i + 1) * cm];
+        let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            let sign = if g.iter().sum::<f64>() < 0.0 {
+                -1.0
+            } else {
+                1.0
+            };
+            for c in 0..cm {
+                unity_final[i * cm + c] = sign * g[c] / norm;
+            }
+        }
+    }
+    let e_unity = out.gram.energy_from(&unity_final, &unity_used, out.e_unity);
     let e_mix = out.gram.mix_energy();
     let e_fit = out.gram.energy_from(&coefs, &wcoefs_used, out.e_fitted);
     let ratio_db = |e: f64| (e_mix > 0.0).then(|| 10.0 * (e.max(1e-300) / e_mix).log10());
@@ -478,7 +611,7 @@ pub fn reconcile_sources(
     let lag_samples = findings::common_offset(&fits, &out.gram, &model);
     let reconciliation = Reconciliation {
         lag_samples,
-        null_depth_db: ratio_db(out.e_unity),
+        null_depth_db: ratio_db(e_unity),
         residual_lufs,
         fitted_null_depth_db: ratio_db(e_fit),
         judged_span_frames: Some([span.start, span.end]),
@@ -501,7 +634,7 @@ pub fn reconcile_sources(
         reconciliation: &reconciliation,
         sample_rate: sr,
         mix_frames,
-        stem_frames: &stems.iter().map(|s| s.frames()).collect::<Vec<_>>(),
+        stem_frames: &stem_frames,
         edges: &edges,
         floor_ms,
     };
@@ -514,9 +647,75 @@ pub fn reconcile_sources(
         sample_rate: sr,
         mix_channels: cm,
         mix_energy: e_mix,
-        windows,
+        windows: mwin,
         window_frames: window,
     })
+}
+
+/// Analysis windows in mix time: the chosen windows plus, for every stem in `mask` with an
+/// offset, its windows moved to where its content lands in the mix (unless a window already
+/// covers most of that). Returns the windows and, per stem, whether it sounds in each.
+fn mix_windows(
+    base: &[u64],
+    activity: &[Option<Activity>],
+    offsets: &[i64],
+    mask: &[bool],
+    window: u64,
+    mix_frames: u64,
+    floor_ms: f64,
+) -> (Vec<u64>, Vec<Vec<bool>>) {
+    let last = mix_frames.saturating_sub(window) as i64;
+    let mut ws = base.to_vec();
+    for (i, a) in activity.iter().enumerate() {
+        let Some(a) = a.as_ref().filter(|_| mask[i] && offsets[i] != 0) else {
+            continue;
+        };
+        for &t in base {
+            if !align::present_in(a, t, window, floor_ms) {
+                continue;
+            }
+            let m = (t as i64 - offsets[i]).clamp(0, last.max(0)) as u64;
+            if !ws.iter().any(|&u| u.abs_diff(m) < window / 2) {
+                ws.push(m);
+            }
+        }
+    }
+    ws.sort_unstable();
+    let present = activity
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            ws.iter()
+                .map(|&t| {
+                    a.as_ref().is_some_and(|a| {
+                        let st = (t as i64 + offsets[i]).max(0) as u64;
+                        align::present_in(a, st, window, floor_ms)
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    (ws, present)
+}
+
+/// Mix frames where every shifted active stem has audio (possibly empty).
+fn judged_span(
+    active: &[bool],
+    offsets: &[i64],
+    stem_frames: &[u64],
+    mix_frames: u64,
+) -> Range<u64> {
+    let mut span = 0..mix_frames;
+    for i in (0..active.len()).filter(|&i| active[i]) {
+        let lo = (-offsets[i]).max(0) as u64;
+        let hi = (stem_frames[i] as i64 - offsets[i]).max(0) as u64;
+        span = span.start.max(lo)..span.end.min(hi);
+    }
+    if span.end < span.start {
+        span.start..span.start
+    } else {
+        span
+    }
 }
 
 fn gcd(a: usize, b: usize) -> usize {
@@ -565,6 +764,9 @@ impl WindowIo {
         Ok(())
     }
 
+    /// Gram statistics of the windows, restricted to `span` (mix frames where every shifted
+    /// active stem has audio): outside it a cut-off stem would bend the other stems' gains.
+    #[allow(clippy::too_many_arguments)]
     fn gram(
         &mut self,
         model: &Model,
@@ -573,17 +775,26 @@ impl WindowIo {
         windows: &[u64],
         window: usize,
         offsets: &[i64],
+        span: &Range<u64>,
     ) -> Result<Gram> {
         let mut g = Gram::new(model);
         for &t in windows {
+            let lo = span.start.clamp(t, t + window as u64) - t;
+            let hi = span.end.clamp(t, t + window as u64) - t;
+            if hi <= lo {
+                continue;
+            }
             self.load(mix, stems, t as i64, window, offsets)?;
-            g.add(model, &self.mix, &self.stems, 0..window);
+            g.add(model, &self.mix, &self.stems, lo as usize..hi as usize);
         }
         Ok(g)
     }
 
     /// Lag of every stem in `which` against its leave-one-out target (the mix minus every
-    /// other fitted stem), relative to its current offset, over `corr`'s range.
+    /// other fitted stem), relative to its current offset, over `corr`'s range, by normalised
+    /// correlation. With `slide_stem` the target window stays fixed and the stem slides (the
+    /// least-squares criterion); without, the stem's window stays fixed and the target slides
+    /// (a stem's onset inside its window is then matched wherever it lies in the mix).
     #[allow(clippy::too_many_arguments)]
     fn loo_search(
         &mut self,
@@ -596,6 +807,7 @@ impl WindowIo {
         offsets: &[i64],
         coefs: &[f64],
         corr: &mut Correlator,
+        slide_stem: bool,
     ) -> Result<Vec<Option<align::LagEstimate>>> {
         let k = stems.len();
         let cm = model.mix_channels;
@@ -604,7 +816,9 @@ impl WindowIo {
         let mut acc: Vec<Option<align::Spectrum>> = vec![None; k];
         let mut energies: Vec<align::Energies> = vec![align::Energies::default(); k];
         let mut resid = vec![0.0f64; len];
-        let (mut target, mut x) = (vec![0.0f32; len], vec![0.0f32; w]);
+        let (tlen, xlen, xoff) = if slide_stem { (w, len, 0) } else { (len, w, e) };
+        let toff = if slide_stem { e } else { 0 };
+        let (mut target, mut x) = (vec![0.0f32; tlen], vec![0.0f32; xlen]);
         let (mut ts, mut xs) = (corr.new_spectrum(), corr.new_spectrum());
         for (wi, &t) in windows.iter().enumerate() {
             if !(0..k).any(|i| which[i] && present[i][wi]) {
@@ -627,27 +841,48 @@ impl WindowIo {
                 }
             }
             for i in (0..k).filter(|&i| which[i] && present[i][wi]) {
-                // Target: residual plus this stem's own fitted contribution.
+                // The target (residual plus this stem's own fitted contribution) stays fixed
+                // over the window; the stem slides over +/-e around its offset. With the
+                // target fixed, the best normalised correlation is the best least-squares fit
+                // (sliding the target instead would favour lags where it happens to be quiet).
                 for (n, tv) in target.iter_mut().enumerate() {
                     let own: f64 = (0..cm)
-                        .map(|c| coefs[i * cm + c] * self.stems[i][model.route(i, c)][n])
+                        .map(|c| coefs[i * cm + c] * self.stems[i][model.route(i, c)][toff + n])
                         .sum();
-                    *tv = (resid[n] + own) as f32;
+                    *tv = (resid[toff + n] + own) as f32;
                 }
                 for (n, xv) in x.iter_mut().enumerate() {
-                    *xv = self.stems[i].iter().map(|ch| ch[e + n]).sum::<f64>() as f32;
+                    *xv = self.stems[i].iter().map(|ch| ch[xoff + n]).sum::<f64>() as f32;
                 }
-                corr.forward(&target, &mut ts);
                 corr.forward(&x, &mut xs);
+                corr.forward(&target, &mut ts);
                 let a = acc[i].get_or_insert_with(|| corr.new_spectrum());
-                Correlator::accumulate(a, &ts, &xs);
-                corr.add_energies(&target, &x, &mut energies[i]);
+                if slide_stem {
+                    Correlator::accumulate(a, &xs, &ts);
+                    corr.add_energies(&x, &target, &mut energies[i]);
+                } else {
+                    Correlator::accumulate(a, &ts, &xs);
+                    corr.add_energies(&target, &x, &mut energies[i]);
+                }
             }
         }
+        // The correlator reports where the window (target) sits in the reference (stem); the
+        // stem's own correction is the opposite.
         Ok(acc
             .iter()
             .zip(&energies)
-            .map(|(a, e)| a.as_ref().and_then(|a| corr.peak_normalized(a, e)))
+            .map(|(a, e)| {
+                a.as_ref()
+                    .and_then(|a| corr.peak_normalized(a, e))
+                    .map(|p| LagEstimate {
+                        lag_samples: if slide_stem {
+                            -p.lag_samples
+                        } else {
+                            p.lag_samples
+                        },
+                        ..p
+                    })
+            })
             .collect())
     }
 }
