@@ -62,9 +62,9 @@ fit_len() { # fit_len IN OUT FRAMES: pad with silence or cut to exactly FRAMES
 
 peak_of() { $SOX "$1" -n stat 2>&1 | awk '/Maximum amplitude/ {print $3}'; }
 
-write_case() { # write_case DIR FAULT EXPECT STEM
-  printf '{"song": "%s", "case": "%s", "fault": "%s", "expect": "%s", "stem": "%s"}\n' \
-    "$(basename "$(dirname "$1")")" "$(basename "$1")" "$2" "$3" "$4" >"$1/case.json"
+write_case() { # write_case DIR FAULT EXPECT STEM [ALSO]: ALSO = a second injected cause
+  printf '{"song": "%s", "case": "%s", "fault": "%s", "expect": "%s", "stem": "%s", "also": "%s"}\n' \
+    "$(basename "$(dirname "$1")")" "$(basename "$1")" "$2" "$3" "$4" "${5:-}" >"$1/case.json"
 }
 
 link_stems() { # link_stems FROM_DIR TO_DIR [EXCEPT_NAME]
@@ -194,6 +194,15 @@ for song in $SONGS; do
     ln -f "$work/mix_dry.wav" "$d/$mix"
     write_case "$d" "stem ${Song}_$target.wav starts $off samples late" start_offset "${Song}_$target.wav"
   done
+
+  # Two causes at once: the stronger one is the primary, the other should be reported too.
+  d=$(newcase eq_and_reverb_mix)
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" bass +4 150 equalizer 2500 1q -5 reverb 40 50 80 trim 0 "${frames}s"
+  write_case "$d" "sox EQ (as eq_mix) then reverb (as reverb_mix) on the mix only" missing_fx_return "" bus_eq
+
+  d="$base/compand_and_drop"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$dropped.wav"
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" compand 0.005,0.15 6:-60,-60,-36,-36,0,-18 0 -90 0
+  write_case "$d" "sox compand on the mix (as compand_mix) and stem ${Song}_$dropped.wav left out" missing_bus_processing "${Song}_$dropped.wav" missing_element
 
   d=$(newcase master_gain)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" vol -2dB

@@ -72,6 +72,12 @@ pub const ERROR_RESIDUAL_DB: f64 = -30.0;
 const FOLLOW_DERIVED: f64 = 0.5;
 /// Below this the residual has a spectrum of its own: a missing part.
 const FOLLOW_OWN: f64 = 0.3;
+/// A masked whole-mix process must still deepen the cross-validated null by this much...
+const MASKED_MIN_GAIN_DB: f64 = 0.5;
+/// ...explain at least this share of what its kind of model could explain at all...
+const MASKED_SHARE: f64 = 0.6;
+/// ...and that room must be this loud relative to the mix (dB).
+const MASKED_ROOM_DB: f64 = -25.0;
 /// Samples at or above this magnitude in flat runs count as clipped.
 const CLIP_LEVEL: f32 = 0.99;
 /// FFT frames per spectral segment (segments alternate between the two cross-validation
@@ -469,6 +475,18 @@ pub struct ModelScores {
     pub dynamics_gain_db: f64,
     /// How much deeper the linear filter nulls than the global gain, dB.
     pub filter_gain_db: f64,
+    /// Share (0..1) of what *any* per-frame gain could explain (in-sample bound) that the
+    /// cross-validated time-varying gain explains. Added content (a missing part) masks
+    /// dynamics in `dynamics_gain_db`, not here.
+    pub dynamics_share: f64,
+    /// What any per-frame gain could explain beyond the global gain, dB re mix.
+    pub dynamics_room_db: f64,
+    /// Share (0..1) of the coherent misfit (what any per-band filter could explain, in-sample)
+    /// that the cross-validated filter explains. A reverb masks an EQ in `filter_gain_db`
+    /// (its energy is incoherent), not here.
+    pub filter_share: f64,
+    /// What any per-band filter could explain beyond the global gain, dB re mix.
+    pub filter_room_db: f64,
 }
 
 /// Features of the fitted residual that tell added content apart.
@@ -1012,6 +1030,54 @@ fn analyse(d: &Diagnoser, frames: &[FrameStat], segments: &[&Segment]) -> Diagno
         } else {
             0.0
         },
+        dynamics_share: 0.0,
+        dynamics_room_db: -300.0,
+        filter_share: 0.0,
+        filter_room_db: -300.0,
+    };
+    // In-sample bounds: the best any per-frame gain / per-band filter could do.
+    let frame_floor: f64 = frames
+        .iter()
+        .map(|f| {
+            let (m, e, c) = (f64::from(f.em), f64::from(f.es), f64::from(f.ems));
+            if e > 0.0 { (m - c * c / e).max(0.0) } else { m }
+        })
+        .sum();
+    let mut band_floor = 0.0;
+    for b in 0..bands {
+        let (mut mm, mut ss, mut ms) = (0.0, 0.0, Complex::new(0.0, 0.0));
+        for seg in segments {
+            mm += seg.smm[b];
+            ss += seg.sss[b];
+            ms += seg.sms[b];
+        }
+        band_floor += if ss > 0.0 {
+            (mm - ms.norm_sqr() / ss).max(0.0)
+        } else {
+            mm
+        };
+    }
+    let share = |gain: f64, model: f64, floor: f64| {
+        if gain > floor {
+            ((gain - model) / (gain - floor)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    let scores = ModelScores {
+        dynamics_share: share(e_gain, e_dyn, frame_floor),
+        dynamics_room_db: db((e_gain - frame_floor).max(0.0) / e_mix),
+        filter_share: if have_spectra {
+            share(s_gain, s_filter, band_floor)
+        } else {
+            0.0
+        },
+        filter_room_db: if have_spectra {
+            db((s_gain - band_floor).max(0.0) / s_mix)
+        } else {
+            -300.0
+        },
+        ..scores
     };
     let features = residual_features(d, frames, segments);
     Diagnosis {
@@ -1054,8 +1120,23 @@ fn explain(
         }
     };
     let mut causes: Vec<Cause> = Vec::new();
-    let dyn_wins = s.dynamics_gain_db >= DECISIVE_DB && s.dynamics_gain_db >= s.filter_gain_db;
-    let eq_wins = s.filter_gain_db >= DECISIVE_DB && s.filter_gain_db > s.dynamics_gain_db;
+    let dyn_decisive = s.dynamics_gain_db >= DECISIVE_DB && s.dynamics_gain_db >= s.filter_gain_db;
+    let eq_decisive = s.filter_gain_db >= DECISIVE_DB && s.filter_gain_db > s.dynamics_gain_db;
+    // Masked: added content hides a whole-mix process in the total residual, but the process
+    // still explains most of what a model of its kind could explain at all.
+    let masked = |gain_db: f64, share: f64, room_db: f64| {
+        gain_db >= MASKED_MIN_GAIN_DB && share >= MASKED_SHARE && room_db > MASKED_ROOM_DB
+    };
+    let dyn_masked = !dyn_decisive
+        && !eq_decisive
+        && masked(s.dynamics_gain_db, s.dynamics_share, s.dynamics_room_db)
+        && s.dynamics_gain_db >= s.filter_gain_db;
+    let eq_masked = !dyn_decisive
+        && !eq_decisive
+        && masked(s.filter_gain_db, s.filter_share, s.filter_room_db)
+        && s.filter_gain_db > s.dynamics_gain_db;
+    let dyn_wins = dyn_decisive || dyn_masked;
+    let eq_wins = eq_decisive || eq_masked;
     // Residual energy left after the best whole-mix model, relative to the mix.
     let mut left_db = s.gain_db;
 
@@ -1097,6 +1178,8 @@ fn explain(
         let strong = level_dependent && s.dynamics_gain_db >= 2.0 * DECISIVE_DB;
         let weak_note = if strong {
             ""
+        } else if dyn_masked {
+            " The evidence is weak: other content in the residual masks it, but a moving gain explains most of what any gain could."
         } else {
             " The evidence is weak: the gain varies, but not clearly with level."
         };
@@ -1121,7 +1204,8 @@ fn explain(
             .with("residual_db", round1(s.gain_db))
             .with("residual_with_dynamics_db", round1(s.dynamics_db))
             .with("null_gain_db", round1(s.dynamics_gain_db))
-            .with("null_gain_with_eq_db", round1(s.filter_gain_db)),
+            .with("null_gain_with_eq_db", round1(s.filter_gain_db))
+            .with("explained_share", round2(s.dynamics_share)),
         });
     }
 
@@ -1141,7 +1225,7 @@ fn explain(
             .iter()
             .map(|c| format!("{} Hz {:+.1}", c.0, c.1))
             .collect();
-        let strong = span >= 1.0;
+        let strong = span >= 1.0 && !eq_masked;
         causes.push(Cause {
             share_db: explained_db,
             finding: Finding::new(
@@ -1153,6 +1237,8 @@ fn explain(
                     describe.join(", "),
                     if strong {
                         ""
+                    } else if eq_masked {
+                        " The evidence is weak: other content in the residual masks it, but the filter explains most of what any EQ could."
                     } else {
                         " The evidence is weak: the curve is nearly flat."
                     }
@@ -1175,7 +1261,8 @@ fn explain(
             .with("residual_db", round1(s.gain_spectral_db))
             .with("residual_with_eq_db", round1(s.filter_db))
             .with("null_gain_db", round1(s.filter_gain_db))
-            .with("null_gain_with_dynamics_db", round1(s.dynamics_gain_db)),
+            .with("null_gain_with_dynamics_db", round1(s.dynamics_gain_db))
+            .with("explained_share", round2(s.filter_share)),
         });
     }
 
