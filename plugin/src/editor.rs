@@ -74,6 +74,19 @@ pub fn create(
     )
 }
 
+/// Peak values at the bottom of the meter scale (where the falling display rests) read as
+/// silence.
+fn fmt_peak_db(x: f32, unit: &str) -> String {
+    fmt_db(
+        if x > METER_FLOOR_DB - 1.0 {
+            x
+        } else {
+            f32::NEG_INFINITY
+        },
+        unit,
+    )
+}
+
 fn fmt_db(x: f32, unit: &str) -> String {
     if x.is_finite() {
         format!("{x:6.1} {unit}")
@@ -119,11 +132,11 @@ impl StemCheckEditor {
             ui.vertical(|ui| {
                 ui.monospace(format!(
                     "Sample peak hold {}",
-                    fmt_db(self.hold_dbfs, "dBFS")
+                    fmt_peak_db(self.hold_dbfs, "dBFS")
                 ));
                 ui.monospace(format!(
                     "True peak        {}",
-                    fmt_db(self.true_peak_dbtp, "dBTP")
+                    fmt_peak_db(self.true_peak_dbtp, "dBTP")
                 ));
                 ui.monospace(format!(
                     "Momentary        {}",

@@ -376,7 +376,13 @@ impl Writer {
             .and_then(|json| rendezvous::write_atomically(&claim.sidecar_path, &json));
         if let Err(e) = result {
             let reason = format!("cannot write {}: {e}", claim.sidecar_path.display());
-            self.config.status.info.lock().last_error = Some(reason);
+            // Keep the first error (e.g. "disk full" from the WAV): it is the cause.
+            self.config
+                .status
+                .info
+                .lock()
+                .last_error
+                .get_or_insert(reason);
         }
     }
 
