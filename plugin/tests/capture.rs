@@ -406,3 +406,87 @@ fn realtime_pause_ends_the_bounce() {
     assert_eq!(bits(&read_wav(&only_wav(&bounces[0])).1), bits(&a[0]));
     assert_eq!(bits(&read_wav(&only_wav(&bounces[1])).1), bits(&b[0]));
 }
+
+/// Offline render with the silent stopped-transport calls hosts make around it: before the
+/// render (playhead parked at the start), during a stall (playhead parked where the render
+/// paused, longer than every idle timeout) and after it (playhead back at the start, then
+/// left at the end). The stopped calls repeat one position; none of them is render audio.
+#[test]
+fn offline_render_with_stopped_calls_before_during_and_after_is_one_exact_capture() {
+    let root = tempfile::tempdir().unwrap();
+    let mut e = engine(root.path(), "Lead", 2, ProcessMode::Offline, 8192);
+    let start = 96_000;
+    let part1 = signal(70, 2, 20_000);
+    let part2 = signal(71, 2, 13_333);
+    // Stopped calls carry what the input holds while stopped; noise here, so a stopped
+    // block that leaked into the capture changes the bits.
+    let stopped = signal(72, 2, 512);
+    let stopped_at = |e: &mut stemcheck_plugin::engine::Engine, position: i64, calls: usize| {
+        for _ in 0..calls {
+            let block: Vec<&[f32]> = stopped.iter().map(|c| &c[..]).collect();
+            e.process(&block, 512, stem_block(false, Some(position)));
+        }
+    };
+    stopped_at(&mut e, start, 6);
+    feed(
+        &mut e,
+        &part1,
+        &[4096, 1, 777, 8192],
+        start,
+        stem_block(true, None),
+    );
+    let paused = start + 20_000;
+    stopped_at(&mut e, paused, 3);
+    // A stall longer than the audio-side idle end and the writer's idle finalize.
+    std::thread::sleep(std::time::Duration::from_millis(
+        stemcheck_plugin::capture::BOUNCE_IDLE_END_MS + 300,
+    ));
+    stopped_at(&mut e, paused, 3);
+    feed(
+        &mut e,
+        &part2,
+        &[512, 8192, 3],
+        paused,
+        stem_block(true, None),
+    );
+    stopped_at(&mut e, start, 5);
+    stopped_at(&mut e, paused + 13_333, 5);
+    e.deactivate();
+
+    let b = bounces(root.path());
+    assert_eq!(b.len(), 1, "one render, one bounce folder: {b:#?}");
+    let mut want = interleave(&part1);
+    want.extend(interleave(&part2));
+    let (ch, got) = read_wav(&only_wav(&b[0]));
+    assert_eq!(ch, 2);
+    assert_eq!(got.len(), want.len(), "exactly the rendered frames");
+    assert_eq!(bits(&got), bits(&want));
+    let s = &b[0].captures[0].sidecar;
+    assert_eq!(s.state, CaptureState::Complete);
+    assert_eq!(s.timeline_start_samples, start);
+    assert_eq!(s.length_frames, 33_333);
+    assert!(s.discontinuities.is_empty(), "{:?}", s.discontinuities);
+}
+
+/// A host that renders offline without setting the playing flag still advances the position:
+/// those blocks are captured, including the first (held until the second shows the position
+/// moves), while the stopped calls before and after are not.
+#[test]
+fn offline_render_without_the_playing_flag_is_captured_from_its_first_block() {
+    let root = tempfile::tempdir().unwrap();
+    let mut e = engine(root.path(), "Choir", 1, ProcessMode::Offline, 1024);
+    let stopped = signal(73, 1, 256);
+    let input = signal(74, 1, 9_000);
+    for _ in 0..4 {
+        e.process(&[&stopped[0][..]], 256, stem_block(false, Some(0)));
+    }
+    feed(&mut e, &input, &[1024, 100, 1], 0, stem_block(false, None));
+    for _ in 0..4 {
+        e.process(&[&stopped[0][..]], 256, stem_block(false, Some(0)));
+    }
+    e.deactivate();
+    let b = bounces(root.path());
+    assert_eq!(b.len(), 1, "{b:#?}");
+    assert_eq!(bits(&read_wav(&only_wav(&b[0])).1), bits(&input[0]));
+    assert_eq!(b[0].captures[0].sidecar.timeline_start_samples, 0);
+}

@@ -13,6 +13,13 @@
 //! not captured. Blocks are keyed by the host's timeline position: a short forward jump is
 //! padded with silence, a backward jump (loop) or long jump ends the capture and starts a new
 //! bounce, and a playing transport whose position stops advancing ends it.
+//!
+//! Offline mode says nothing about the transport: hosts also call `process()` with the
+//! transport stopped before, during (a stall) and after an offline render, at a parked position.
+//! Such a stopped block is copied into a preallocated hold buffer instead of being captured;
+//! only when the next block continues its position (a host that renders without the playing
+//! flag) is it captured, followed by that block. A stopped block that a render block does not
+//! continue is discarded, so the silence around a render never splits or pads it.
 
 use std::time::Instant;
 
@@ -60,6 +67,8 @@ struct Open {
     next_position_samples: i64,
     /// Position reported for the previous block (to detect a stalled transport).
     last_reported: Option<i64>,
+    /// The host said "playing" for the previous block.
+    last_playing: bool,
     /// Frames dropped and not yet reported to the writer as a gap.
     pending_drop_frames: u64,
     pending_drop_position: i64,
@@ -83,6 +92,17 @@ pub struct CaptureEngine {
     stalled_at: Option<i64>,
     last_call: Option<Instant>,
     role: CaptureRole,
+    /// A stopped offline block not captured yet (see module docs), planar in `hold`.
+    held: Option<Held>,
+    /// One preallocated buffer per channel, each the largest block the host announced.
+    hold: Vec<Vec<f32>>,
+}
+
+/// Where a held stopped block sits on the timeline.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    position_samples: i64,
+    frames: usize,
 }
 
 impl CaptureEngine {
@@ -101,6 +121,8 @@ impl CaptureEngine {
             stalled_at: None,
             last_call: None,
             role: CaptureRole::Stem,
+            held: None,
+            hold: Vec::new(),
         }
     }
 
@@ -114,7 +136,16 @@ impl CaptureEngine {
     ) -> WriterEnds {
         let frames =
             ring_capacity_samples(format, max_block_frames) / format.channels.max(1) as usize;
-        self.activate_with_capacity(format, frames, process_mode)
+        let ends = self.activate_with_capacity(format, frames, process_mode);
+        self.allocate_hold(max_block_frames);
+        ends
+    }
+
+    /// Sizes the hold buffer for blocks of up to `frames` (a larger stopped block is captured
+    /// as before, since it cannot be held).
+    fn allocate_hold(&mut self, frames: usize) {
+        let channels = self.format.channels.max(1) as usize;
+        self.hold = vec![vec![0.0; frames]; channels];
     }
 
     /// [`CaptureEngine::activate`] with an explicit sample ring size in frames (tests use a
@@ -138,6 +169,8 @@ impl CaptureEngine {
         self.open = None;
         self.stalled_at = None;
         self.last_call = None;
+        self.held = None;
+        self.allocate_hold(ring_frames.clamp(1, 16_384));
         self.status
             .sample_rate
             .store(format.sample_rate, Ordering::Relaxed);
@@ -154,6 +187,7 @@ impl CaptureEngine {
             self.end(EndReason::Deactivated);
         }
         self.rings = None;
+        self.held = None;
         self.status.armed.store(false, Ordering::Relaxed);
     }
 
@@ -203,9 +237,70 @@ impl CaptureEngine {
                 self.end(EndReason::Stopped);
             }
             self.stalled_at = None;
+            self.held = None;
             self.status.armed.store(false, Ordering::Relaxed);
             return;
         }
+        if offline
+            && !info.playing
+            && !info.manual_arm
+            && let Some(position) = info.position_samples
+        {
+            self.stopped_offline_block(channels, frames, position, info);
+            return;
+        }
+        self.held = None;
+        self.capture_block(channels, frames, info);
+    }
+
+    /// An offline block with the transport stopped: captured when it continues a render that
+    /// runs without the playing flag, else held until the next block tells (module docs).
+    fn stopped_offline_block<S: AsRef<[f32]>>(
+        &mut self,
+        channels: &[S],
+        frames: usize,
+        position: i64,
+        info: BlockInfo,
+    ) {
+        let continues_unflagged_render = self.open.is_some_and(|o| {
+            !o.last_playing
+                && o.next_position_samples == position
+                && o.last_reported != Some(position)
+        });
+        let continues_held = self
+            .held
+            .is_some_and(|h| h.position_samples + h.frames as i64 == position);
+        let too_big_to_hold = frames > self.hold.first().map_or(0, Vec::len);
+        if continues_held && let Some(h) = self.held.take() {
+            // `take` leaves an empty Vec (no allocation); the buffers are put back below.
+            let hold = std::mem::take(&mut self.hold);
+            let held_info = BlockInfo {
+                position_samples: Some(h.position_samples),
+                ..info
+            };
+            self.capture_block(&hold, h.frames, held_info);
+            self.hold = hold;
+            self.capture_block(channels, frames, info);
+        } else if continues_unflagged_render || too_big_to_hold {
+            self.held = None;
+            self.capture_block(channels, frames, info);
+        } else {
+            for (dst, src) in self.hold.iter_mut().zip(channels) {
+                let src = src.as_ref();
+                let n = frames.min(src.len());
+                dst[..n].copy_from_slice(&src[..n]);
+                dst[n..frames].fill(0.0);
+            }
+            self.held = Some(Held {
+                position_samples: position,
+                frames,
+            });
+        }
+    }
+
+    /// Captures one armed block at its timeline position (the jump and stall rules).
+    fn capture_block<S: AsRef<[f32]>>(&mut self, channels: &[S], frames: usize, info: BlockInfo) {
+        let offline = self.process_mode == ProcessMode::Offline;
         let transport_moves = info.playing || offline;
         let reported = if transport_moves {
             info.position_samples
@@ -260,6 +355,9 @@ impl CaptureEngine {
         }
         self.status.armed.store(true, Ordering::Relaxed);
         self.push_block(channels, frames, position, reported);
+        if let Some(open) = self.open.as_mut() {
+            open.last_playing = info.playing;
+        }
     }
 
     fn start(&mut self, position: i64) -> bool {
@@ -276,6 +374,7 @@ impl CaptureEngine {
         self.open = Some(Open {
             next_position_samples: position,
             last_reported: None,
+            last_playing: false,
             pending_drop_frames: 0,
             pending_drop_position: position,
             started: Instant::now(),
