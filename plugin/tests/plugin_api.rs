@@ -1,12 +1,20 @@
 //! The plugin driven through nice-plug's `Plugin` trait, as a host would: parameters of the
 //! report contract, bit-exact pass-through, `reset()` mid-bounce, and the real-time rules
 //! (no allocation in `process()`/`reset()`) enforced with nice-plug's `assert_process_allocs`.
+//!
+//! The allocation checks need `debug_assertions`: nice-plug installs its counting allocator
+//! (`nice_assert_no_alloc::AllocDisabler`) only in debug builds with `assert_process_allocs`
+//! on, and `nice_assert_no_alloc` compiles to a no-op in release. So they run with
+//! `cargo test -p stemcheck-plugin` (debug profile), not with `--release`;
+//! `a_process_that_allocates_is_caught` proves the check is live in that run.
 
 mod common;
 
+use std::path::Path;
+use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
-use analyzer_core::capture::{CaptureState, list_bounces};
+use analyzer_core::capture::{CaptureEntry, CaptureState, list_bounces};
 use common::{bits, interleave, signal};
 use nice_plug::context::process::SendEventError;
 use nice_plug::prelude::*;
@@ -16,33 +24,33 @@ struct HostCtx {
     transport: Transport,
 }
 
-impl ActivateContext<StemCheck> for HostCtx {
+impl<P: Plugin> ActivateContext<P> for HostCtx {
     fn plugin_api(&self) -> PluginApi {
         PluginApi::Clap
     }
-    fn execute(&self, _task: ()) {}
+    fn execute(&self, _task: P::BackgroundTask) {}
     fn set_latency_samples(&self, samples: u32) {
         assert_eq!(samples, 0, "StemCheck must report latency 0");
     }
     fn set_current_voice_capacity(&self, _capacity: u32) {}
 }
 
-impl ProcessContext<StemCheck> for HostCtx {
+impl<P: Plugin> ProcessContext<P> for HostCtx {
     fn plugin_api(&self) -> PluginApi {
         PluginApi::Clap
     }
-    fn execute_background(&self, _task: ()) {}
-    fn execute_gui(&self, _task: ()) {}
+    fn execute_background(&self, _task: P::BackgroundTask) {}
+    fn execute_gui(&self, _task: P::BackgroundTask) {}
     fn transport(&self) -> &Transport {
         &self.transport
     }
-    fn next_event(&mut self) -> Option<PluginNoteEvent<StemCheck>> {
+    fn next_event(&mut self) -> Option<PluginNoteEvent<P>> {
         None
     }
     fn try_send_event(
         &mut self,
-        event: PluginNoteEvent<StemCheck>,
-    ) -> Result<(), (PluginNoteEvent<StemCheck>, SendEventError)> {
+        event: PluginNoteEvent<P>,
+    ) -> Result<(), (PluginNoteEvent<P>, SendEventError)> {
         Err((event, SendEventError::NoOutputBuffer))
     }
     fn set_latency_samples(&self, samples: u32) {
@@ -54,12 +62,26 @@ impl ProcessContext<StemCheck> for HostCtx {
 
 /// Runs `process()` on `planar` in place, in blocks of `block`, with the transport playing
 /// from `start` (or stopped when `start` is `None`); calls `reset()` before block `reset_at`.
-fn run(
-    plugin: &mut StemCheck,
+fn run<P: Plugin>(
+    plugin: &mut P,
     ctx: &mut HostCtx,
     planar: &mut [Vec<f32>],
     block: usize,
     start: Option<i64>,
+    reset_at: Option<usize>,
+) {
+    run_at(plugin, ctx, planar, block, start, start.is_some(), reset_at);
+}
+
+/// [`run`] with the playing flag given separately: a stopped transport parked at `start`
+/// (`playing` false, the position repeated every block) when `start` is set.
+fn run_at<P: Plugin>(
+    plugin: &mut P,
+    ctx: &mut HostCtx,
+    planar: &mut [Vec<f32>],
+    block: usize,
+    start: Option<i64>,
+    playing: bool,
     reset_at: Option<usize>,
 ) {
     let frames = planar[0].len();
@@ -69,8 +91,12 @@ fn run(
     let (left, right) = (&mut left[0], &mut right[0]);
     while offset < frames {
         let n = block.min(frames - offset);
-        ctx.transport.playing = start.is_some();
-        ctx.transport.pos_samples = start.map(|s| s + offset as i64);
+        ctx.transport.playing = playing;
+        ctx.transport.pos_samples = if playing {
+            start.map(|s| s + offset as i64)
+        } else {
+            start
+        };
         if reset_at == Some(k) {
             plugin.reset();
         }
@@ -106,16 +132,56 @@ fn run(
     }
 }
 
-fn activate(plugin: &mut StemCheck, ctx: &mut HostCtx, max_block: u32) {
-    let layout = StemCheck::AUDIO_IO_LAYOUTS[0];
+fn activate<P: Plugin>(plugin: &mut P, ctx: &mut HostCtx, max_block: u32, mode: ProcessMode) {
+    let layout = P::AUDIO_IO_LAYOUTS[0];
     let config = BufferConfig {
         sample_rate: 48_000.0,
         min_buffer_size: None,
         max_buffer_size: max_block,
-        process_mode: ProcessMode::Realtime,
+        process_mode: mode,
     };
     assert!(plugin.activate(&layout, &config, ctx));
     plugin.reset();
+}
+
+/// The capture root of every plugin in this test binary: `STEMCHECK_CAPTURE_DIR` is read at
+/// activation, so it is set once, before any plugin activates, and never changed.
+fn capture_root() -> &'static Path {
+    static ROOT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        // SAFETY: set once under the `OnceLock`, before any reader in this binary.
+        unsafe { std::env::set_var("STEMCHECK_CAPTURE_DIR", dir.path()) };
+        dir
+    })
+    .path()
+}
+
+/// The captures `plugin` made, one per bounce. Tests run in parallel and share the capture
+/// root, so two of them bouncing from the same position at once share a bounce folder.
+fn captures_of(plugin: &StemCheck) -> Vec<CaptureEntry> {
+    list_bounces(capture_root())
+        .into_iter()
+        .flat_map(|b| b.captures)
+        .filter(|c| c.sidecar.instance_id == plugin.instance_id())
+        .collect()
+}
+
+/// Runs `f` under `assert_no_alloc` and returns how many (de)allocations it attempted
+/// (`nice_assert_no_alloc`'s warn mode counts them instead of aborting, so a failure names
+/// the test). `None` in release builds, where the check is compiled out (module docs).
+fn allocations_in(f: impl FnOnce()) -> Option<u32> {
+    #[cfg(debug_assertions)]
+    {
+        nice_assert_no_alloc::reset_violation_count();
+        nice_assert_no_alloc::assert_no_alloc(f);
+        Some(nice_assert_no_alloc::violation_count())
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        f();
+        None
+    }
 }
 
 #[test]
@@ -143,24 +209,19 @@ fn role_is_a_two_step_parameter_with_the_contract_id() {
 
 #[test]
 fn audio_passes_bit_exact_capture_survives_reset_and_process_never_allocates() {
-    let root = tempfile::tempdir().unwrap();
-    // SAFETY: the only test in this binary that reads the variable; set before any plugin
-    // activates and never changed afterwards.
-    unsafe { std::env::set_var("STEMCHECK_CAPTURE_DIR", root.path()) };
+    capture_root();
     let mut plugin = StemCheck::default();
     let mut ctx = HostCtx {
         transport: Transport::new(48_000.0),
     };
-    activate(&mut plugin, &mut ctx, 1024);
+    activate(&mut plugin, &mut ctx, 1024, ProcessMode::Realtime);
 
     let original = signal(40, 2, 30_000);
     let mut audio = original.clone();
     let mut silence = vec![vec![0.0f32; 4096]; 2];
     let mut second = signal(41, 2, 5_000);
     let second_original = second.clone();
-    #[cfg(debug_assertions)]
-    nice_assert_no_alloc::reset_violation_count();
-    nice_assert_no_alloc::assert_no_alloc(|| {
+    let bounce = || {
         // Stopped: silence processed, nothing captured.
         run(&mut plugin, &mut ctx, &mut silence, 512, None, None);
         // Playing from 0 with a reset() in the middle of the bounce.
@@ -168,13 +229,9 @@ fn audio_passes_bit_exact_capture_survives_reset_and_process_never_allocates() {
         // Stop, then a second take from a different position.
         run(&mut plugin, &mut ctx, &mut silence, 512, None, None);
         run(&mut plugin, &mut ctx, &mut second, 333, Some(96_000), None);
-    });
-    #[cfg(debug_assertions)]
-    assert_eq!(
-        nice_assert_no_alloc::violation_count(),
-        0,
-        "process()/reset() allocated"
-    );
+    };
+    let allocations = allocations_in(bounce);
+    assert_eq!(allocations.unwrap_or(0), 0, "process()/reset() allocated");
 
     // Output is the input, bit for bit.
     assert_eq!(bits(&interleave(&audio)), bits(&interleave(&original)));
@@ -185,13 +242,13 @@ fn audio_passes_bit_exact_capture_survives_reset_and_process_never_allocates() {
     assert!(silence.iter().flatten().all(|&x| x == 0.0));
 
     plugin.deactivate();
-    let bounces = list_bounces(root.path());
-    assert_eq!(bounces.len(), 2, "{bounces:#?}");
-    let first = bounces
+    let captures = captures_of(&plugin);
+    assert_eq!(captures.len(), 2, "{captures:#?}");
+    assert_ne!(captures[0].sidecar.bounce_id, captures[1].sidecar.bounce_id);
+    let c = captures
         .iter()
-        .find(|b| b.captures[0].sidecar.timeline_start_samples == 0)
+        .find(|c| c.sidecar.timeline_start_samples == 0)
         .unwrap();
-    let c = &first.captures[0];
     assert_eq!(c.sidecar.state, CaptureState::Complete);
     assert_eq!(c.sidecar.host, "clap");
     assert!(
@@ -199,9 +256,8 @@ fn audio_passes_bit_exact_capture_survives_reset_and_process_never_allocates() {
         "{}",
         c.sidecar.label
     );
-    assert_eq!(
-        bits(&common::read_wav(&c.wav_path).1),
-        bits(&interleave(&original)),
+    assert!(
+        bits(&common::read_wav(&c.wav_path).1) == bits(&interleave(&original)),
         "reset() mid-bounce must not disturb the capture"
     );
     assert_eq!(
@@ -214,13 +270,115 @@ fn audio_passes_bit_exact_capture_survives_reset_and_process_never_allocates() {
     );
 }
 
-/// Proves the guard above can fail: an allocation under `assert_no_alloc` is counted.
+/// An offline render through the plugin API with the stopped-transport calls around it (the
+/// hold buffer path of the capture engine): one exact capture, and no allocation in
+/// `process()` on any path, including the offline wait for the writer.
+#[test]
+fn offline_render_with_stopped_calls_is_captured_exactly_without_allocating() {
+    capture_root();
+    let mut plugin = StemCheck::default();
+    let mut ctx = HostCtx {
+        transport: Transport::new(48_000.0),
+    };
+    activate(&mut plugin, &mut ctx, 2048, ProcessMode::Offline);
+    let original = signal(42, 2, 40_000);
+    let mut audio = original.clone();
+    let mut parked = signal(43, 2, 4_096);
+    let parked_original = parked.clone();
+    let render = || {
+        run_at(
+            &mut plugin,
+            &mut ctx,
+            &mut parked,
+            512,
+            Some(0),
+            false,
+            None,
+        );
+        run(&mut plugin, &mut ctx, &mut audio, 2048, Some(0), None);
+        run_at(
+            &mut plugin,
+            &mut ctx,
+            &mut parked,
+            512,
+            Some(0),
+            false,
+            None,
+        );
+    };
+    let allocations = allocations_in(render);
+    assert_eq!(allocations.unwrap_or(0), 0, "process() allocated offline");
+    assert_eq!(bits(&interleave(&audio)), bits(&interleave(&original)));
+    assert_eq!(
+        bits(&interleave(&parked)),
+        bits(&interleave(&parked_original))
+    );
+    plugin.deactivate();
+    let captures = captures_of(&plugin);
+    assert_eq!(captures.len(), 1, "{captures:#?}");
+    let c = &captures[0];
+    assert_eq!(c.sidecar.state, CaptureState::Complete);
+    let got = bits(&common::read_wav(&c.wav_path).1);
+    let want = bits(&interleave(&original));
+    assert_eq!(got.len(), want.len(), "exactly the rendered frames");
+    let first_diff = got.iter().zip(&want).position(|(a, b)| a != b);
+    assert_eq!(first_diff, None, "first differing sample");
+}
+
+/// A test-only plugin whose `process()` allocates, like a careless `Vec::new()` on the audio
+/// thread would. Debug builds only, like the check that catches it.
+#[cfg(debug_assertions)]
+#[derive(Default)]
+struct Allocating {
+    params: std::sync::Arc<NoParams>,
+}
+
+#[cfg(debug_assertions)]
+#[derive(Params, Default)]
+struct NoParams {}
+
+#[cfg(debug_assertions)]
+impl Plugin for Allocating {
+    const NAME: &'static str = "Allocating";
+    const VENDOR: &'static str = "test";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = "0";
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = StemCheck::AUDIO_IO_LAYOUTS;
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = ();
+
+    fn params(&self) -> std::sync::Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let copy: Vec<f32> = buffer.as_slice_immutable()[0].to_vec();
+        std::hint::black_box(copy);
+        ProcessStatus::Normal
+    }
+}
+
+/// Proves the check above is live in this build: the same harness, guard and counting
+/// allocator catch a `process()` that allocates.
 #[cfg(debug_assertions)]
 #[test]
-fn the_allocation_guard_is_live() {
-    nice_assert_no_alloc::reset_violation_count();
-    nice_assert_no_alloc::assert_no_alloc(|| {
-        std::hint::black_box(vec![1u8; 16]);
+fn a_process_that_allocates_is_caught() {
+    let mut plugin = Allocating::default();
+    let mut ctx = HostCtx {
+        transport: Transport::new(48_000.0),
+    };
+    activate(&mut plugin, &mut ctx, 512, ProcessMode::Realtime);
+    let mut audio = signal(44, 2, 2_048);
+    let allocations = allocations_in(|| {
+        run(&mut plugin, &mut ctx, &mut audio, 512, Some(0), None);
     });
-    assert!(nice_assert_no_alloc::violation_count() > 0);
+    // One allocation and one free per block.
+    assert_eq!(allocations, Some(8));
 }
