@@ -16,6 +16,7 @@ use nice_plug_egui::{EguiNiceSettings, NiceEguiApp, RepaintNotifier};
 
 use crate::meters::{MeterReading, take_reading};
 use crate::params::{Role, StemCheckParams};
+use crate::plots::{PlotData, PlotGeometry, XScale, timeline_xs};
 use crate::shared::{ReconcileState, Shared};
 use crate::spectrum::{FLOOR_DB, MAX_HZ, MIN_HZ, SpectrumAnalyzer};
 
@@ -23,6 +24,12 @@ use crate::spectrum::{FLOOR_DB, MAX_HZ, MIN_HZ, SpectrumAnalyzer};
 const PEAK_HOLD_S: f32 = 2.0;
 /// Meter scale bottom, dBFS.
 const METER_FLOOR_DB: f32 = -60.0;
+/// Series colours of the reconciliation plots (the HTML report's: mix blue, residual red,
+/// lightened for the dark background).
+const MIX_COLOR: Color32 = Color32::from_rgb(110, 150, 240);
+const RESIDUAL_COLOR: Color32 = Color32::from_rgb(235, 80, 70);
+/// Height of one reconciliation plot, including its axis labels.
+const PLOT_HEIGHT: f32 = 150.0;
 
 /// The editor's GUI-thread state.
 pub struct StemCheckEditor {
@@ -185,7 +192,7 @@ impl StemCheckEditor {
         if let Some((consumer, rate)) = self.shared.spectrum.lock().take() {
             self.spectrum = Some(SpectrumAnalyzer::new(consumer, rate));
         }
-        let desired = Vec2::new(ui.available_width(), 170.0);
+        let desired = Vec2::new(ui.available_width(), 130.0);
         let (response, painter) = ui.allocate_painter(desired, Sense::hover());
         let rect = response.rect;
         painter.rect_filled(rect, 2.0, Color32::from_gray(18));
@@ -384,6 +391,43 @@ fn report_ui(ui: &mut egui::Ui, bounce_id: &str, report: &Report) {
         ui.label(format!("health {} / 100", report.health_score));
         ui.small(format!("bounce {bounce_id}, profile {}", report.profile));
     });
+    if let Some(r) = &report.reconciliation {
+        ui.small(format!(
+            "stem sum against {}: lag {} samples, null depth {} dB (after gain fit {} dB)",
+            r.mix.as_deref().unwrap_or("the mix"),
+            r.lag_samples,
+            fmt_opt(r.null_depth_db, 1),
+            fmt_opt(r.fitted_null_depth_db, 1),
+        ));
+        ui.columns(2, |cols| {
+            let timeline = r.timeline.as_ref().map(|t| {
+                (
+                    timeline_xs(t.step_s, t.mix_db.len()),
+                    [&t.mix_db[..], &t.residual_db[..]],
+                )
+            });
+            plot_ui(
+                &mut cols[0],
+                "Mix and residual level over time",
+                timeline.as_ref().map(|(xs, v)| (&xs[..], *v)),
+                XScale::Linear,
+                "s",
+            );
+            let spectrum = r
+                .spectrum
+                .as_ref()
+                .map(|s| (&s.band_hz[..], [&s.mix_db[..], &s.residual_db[..]]));
+            plot_ui(
+                &mut cols[1],
+                "Residual spectrum against the mix spectrum",
+                spectrum,
+                XScale::Log,
+                "Hz",
+            );
+        });
+    } else {
+        ui.small("No mix was found: the stems were checked without reconciliation.");
+    }
     egui::ScrollArea::vertical()
         .max_height(220.0)
         .show(ui, |ui| {
@@ -445,6 +489,104 @@ fn report_ui(ui: &mut egui::Ui, bounce_id: &str, report: &Report) {
         });
 }
 
+/// One reconciliation plot: mix and residual in dB over `xs` (seconds or Hz), with a dB grid,
+/// x tick labels and a legend, painted like the HTML report's chart.
+fn plot_ui(
+    ui: &mut egui::Ui,
+    title: &str,
+    data: Option<PlotData<'_>>,
+    x_scale: XScale,
+    x_unit: &str,
+) {
+    ui.small(title);
+    let (response, painter) =
+        ui.allocate_painter(Vec2::new(ui.available_width(), PLOT_HEIGHT), Sense::hover());
+    let outer = response.rect;
+    painter.rect_filled(outer, 2.0, Color32::from_gray(18));
+    // Room for dB labels on the left and x labels plus the legend below.
+    let plot = Rect::from_min_max(
+        outer.left_top() + Vec2::new(42.0, 8.0),
+        outer.right_bottom() - Vec2::new(10.0, 32.0),
+    );
+    let font = egui::FontId::proportional(10.0);
+    let text = Color32::from_gray(170);
+    let geometry = data.and_then(|(xs, series)| {
+        PlotGeometry::new(plot, xs, x_scale, &series).map(|g| (g, xs, series))
+    });
+    let Some((g, xs, series)) = geometry else {
+        painter.text(
+            outer.center(),
+            egui::Align2::CENTER_CENTER,
+            "no data",
+            font,
+            text,
+        );
+        return;
+    };
+    let grid = Stroke::new(1.0, Color32::from_gray(48));
+    for db in g.db_ticks() {
+        let y = g.y_px(db);
+        painter.line_segment(
+            [Pos2::new(plot.left(), y), Pos2::new(plot.right(), y)],
+            grid,
+        );
+        painter.text(
+            Pos2::new(plot.left() - 4.0, y),
+            egui::Align2::RIGHT_CENTER,
+            format!("{db} dB"),
+            font.clone(),
+            text,
+        );
+    }
+    for (x, label) in g.x_ticks() {
+        let px = g.x_px(x);
+        painter.line_segment(
+            [Pos2::new(px, plot.top()), Pos2::new(px, plot.bottom())],
+            grid,
+        );
+        painter.text(
+            Pos2::new(px, plot.bottom() + 2.0),
+            egui::Align2::CENTER_TOP,
+            label,
+            font.clone(),
+            text,
+        );
+    }
+    painter.text(
+        Pos2::new(plot.right(), plot.bottom() + 14.0),
+        egui::Align2::RIGHT_TOP,
+        x_unit,
+        font.clone(),
+        text,
+    );
+    let mut legend_x = plot.left();
+    for (values, color, name) in [
+        (series[0], MIX_COLOR, "mix"),
+        (series[1], RESIDUAL_COLOR, "residual (mix - stem sum)"),
+    ] {
+        for run in g.polylines(xs, values) {
+            if let [dot] = run[..] {
+                painter.circle_filled(dot, 1.5, color);
+            } else {
+                painter.line(run, Stroke::new(1.5, color));
+            }
+        }
+        let y = plot.bottom() + 20.0;
+        painter.line_segment(
+            [Pos2::new(legend_x, y), Pos2::new(legend_x + 12.0, y)],
+            Stroke::new(3.0, color),
+        );
+        let label = painter.text(
+            Pos2::new(legend_x + 16.0, y),
+            egui::Align2::LEFT_CENTER,
+            name,
+            font.clone(),
+            text,
+        );
+        legend_x = label.right() + 12.0;
+    }
+}
+
 impl NiceEguiApp for StemCheckEditor {
     fn build(
         &mut self,
@@ -465,16 +607,21 @@ impl NiceEguiApp for StemCheckEditor {
         self.last_frame = Some(now);
         self.update_meters(dt_s);
         egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading("StemCheck");
-            self.role_ui(ui);
-            ui.separator();
-            self.meters_ui(ui);
-            ui.separator();
-            self.spectrum_ui(ui, dt_s);
-            ui.separator();
-            self.capture_ui(ui);
-            ui.separator();
-            self.reconcile_ui(ui);
+            // Scrolls when the host gives the editor less room than its default size.
+            egui::ScrollArea::vertical()
+                .id_salt("editor")
+                .show(ui, |ui| {
+                    ui.heading("StemCheck");
+                    self.role_ui(ui);
+                    ui.separator();
+                    self.meters_ui(ui);
+                    ui.separator();
+                    self.spectrum_ui(ui, dt_s);
+                    ui.separator();
+                    self.capture_ui(ui);
+                    ui.separator();
+                    self.reconcile_ui(ui);
+                });
         });
         // Meters animate continuously while the editor is open.
         self.repaint.request_repaint();

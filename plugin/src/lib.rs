@@ -10,7 +10,7 @@
 //! - [`shared`]: every type that crosses threads.
 //! - [`capture`]: audio thread -> rings -> writer thread -> WAV + sidecar; bounce rendezvous.
 //! - [`reconcile`]: the mix instance's background analysis of a finished bounce.
-//! - [`editor`]: the egui editor.
+//! - [`editor`]: the egui editor; [`plots`]: geometry of its reconciliation plots.
 //! - [`engine`]: the per-block work `process()` does, as a plain struct tests can drive.
 
 pub mod capture;
@@ -18,11 +18,13 @@ pub mod editor;
 pub mod engine;
 pub mod meters;
 pub mod params;
+pub mod plots;
 pub mod reconcile;
 pub mod shared;
 pub mod spectrum;
 
 use std::num::NonZeroU32;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,7 +33,7 @@ use nice_plug::prelude::*;
 use crate::capture::StreamFormat;
 use crate::capture::engine::BlockInfo;
 use crate::engine::Engine;
-use crate::params::StemCheckParams;
+use crate::params::{Role, StemCheckParams};
 use crate::shared::Shared;
 
 /// A process-unique, cross-process-random instance id (hex), used in sidecars so a bounce
@@ -59,10 +61,34 @@ pub struct StemCheck {
     instance_id: String,
 }
 
+/// The folder the standalone build checks and shows in its reconciliation panel at start
+/// (`STEMCHECK_SHOW_FOLDER`, used for the editor screenshot). Never read by the VST3/CLAP
+/// builds: a host's environment must not change what a plugin shows.
+fn folder_to_show() -> Option<PathBuf> {
+    if cfg!(feature = "standalone") {
+        std::env::var_os("STEMCHECK_SHOW_FOLDER").map(PathBuf::from)
+    } else {
+        None
+    }
+}
+
 impl Default for StemCheck {
     fn default() -> Self {
         let shared = Arc::new(Shared::default());
-        let params = Arc::new(StemCheckParams::default());
+        let show = folder_to_show();
+        let params = Arc::new(match show {
+            Some(_) => StemCheckParams::with_default_role(Role::Mix),
+            None => StemCheckParams::default(),
+        });
+        if let Some(folder) = show
+            && let Err(e) =
+                reconcile::show_folder(shared.clone(), folder, reconcile::analyze_folder)
+        {
+            *shared.reconcile.lock() = shared::ReconcileState::Failed {
+                bounce_id: "-".into(),
+                reason: format!("could not start the check: {e}"),
+            };
+        }
         let instance_id = new_instance_id();
         Self {
             engine: Engine::new(shared.clone(), params.editor_state.clone()),

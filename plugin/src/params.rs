@@ -32,9 +32,9 @@ impl From<Role> for CaptureRole {
     }
 }
 
-/// Default editor size in logical pixels.
-pub const EDITOR_WIDTH: u32 = 760;
-pub const EDITOR_HEIGHT: u32 = 560;
+/// Default editor size in logical pixels (room for the reconciliation plots and table).
+pub const EDITOR_WIDTH: u32 = 860;
+pub const EDITOR_HEIGHT: u32 = 860;
 
 #[derive(Params)]
 pub struct StemCheckParams {
@@ -66,8 +66,16 @@ pub struct StemCheckParams {
 
 impl Default for StemCheckParams {
     fn default() -> Self {
+        Self::with_default_role(Role::Stem)
+    }
+}
+
+impl StemCheckParams {
+    /// Parameters whose `role` starts at (and resets to) `role`. Plugins start as stems; the
+    /// standalone build showing a checked folder starts as the mix.
+    pub fn with_default_role(role: Role) -> Self {
         Self {
-            role: EnumParam::new("Role", Role::Stem),
+            role: EnumParam::new("Role", role),
             auto_arm: BoolParam::new("Auto capture", true),
             manual_arm: BoolParam::new("Capture armed", false),
             label: Arc::new(RwLock::new(String::new())),

@@ -7,7 +7,7 @@
 //! the one being waited for, so a second bounce never mixes with the first (each bounce has
 //! its own folder).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
@@ -130,20 +130,52 @@ fn reconcile_one(
             Err(RecvTimeoutError::Disconnected) => return None,
         }
     }
+    *shared.reconcile.lock() = analyzed(shared, job.bounce_id, job.folder, analyze);
+    None
+}
+
+/// Runs the analysis on `folder` and returns the state to publish (`Analyzing` is published
+/// while it runs).
+fn analyzed(
+    shared: &Shared,
+    bounce_id: String,
+    folder: PathBuf,
+    analyze: AnalyzeFn,
+) -> ReconcileState {
     *shared.reconcile.lock() = ReconcileState::Analyzing {
-        bounce_id: job.bounce_id.clone(),
+        bounce_id: bounce_id.clone(),
     };
-    let state = match analyze(&job.folder) {
+    match analyze(&folder) {
         Ok(report) => ReconcileState::Done {
-            bounce_id: job.bounce_id,
-            folder: job.folder,
+            bounce_id,
+            folder,
             report: Box::new(report),
         },
-        Err(reason) => ReconcileState::Failed {
-            bounce_id: job.bounce_id,
-            reason,
-        },
-    };
-    *shared.reconcile.lock() = state;
-    None
+        Err(reason) => ReconcileState::Failed { bounce_id, reason },
+    }
+}
+
+/// Checks `folder` on a background thread and shows the result as if a bounce into it had just
+/// finished. The standalone build does this at start for `STEMCHECK_SHOW_FOLDER` (the editor
+/// screenshot shows the demo song's check this way); the thread is detached, which only a
+/// standalone process may do (a host can unload the plugin library under a running thread).
+///
+/// # Errors
+/// When the OS cannot create a thread.
+pub fn show_folder(
+    shared: Arc<Shared>,
+    folder: PathBuf,
+    analyze: AnalyzeFn,
+) -> std::io::Result<()> {
+    let bounce_id = folder.file_name().map_or_else(
+        || folder.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    std::thread::Builder::new()
+        .name("stemcheck-show-folder".into())
+        .spawn(move || {
+            let state = analyzed(&shared, bounce_id, folder, analyze);
+            *shared.reconcile.lock() = state;
+        })?;
+    Ok(())
 }

@@ -77,3 +77,100 @@ fn mix_instance_reports_the_bounce_after_its_stems_complete() {
     );
     mix_engine.deactivate();
 }
+
+fn write_wav(path: &std::path::Path, planar: &[Vec<f32>]) {
+    let spec = hound::WavSpec {
+        channels: planar.len() as u16,
+        sample_rate: RATE,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for x in interleave(planar) {
+        w.write_sample(x).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// The standalone's `STEMCHECK_SHOW_FOLDER` path: a delivery folder checked on a background
+/// thread, and the report carries what the panel plots (level timeline, band spectrum), which
+/// the plot geometry accepts.
+#[test]
+fn a_shown_folder_is_checked_in_the_background_with_plot_data() {
+    use stemcheck_plugin::plots::{PlotGeometry, XScale, timeline_xs};
+    let dir = tempfile::tempdir().unwrap();
+    let frames = 3 * RATE as usize;
+    let a = signal(80, 2, frames);
+    let b = signal(81, 2, frames);
+    // The mix holds a little more than the stems: a residual to plot.
+    let extra = signal(82, 2, frames);
+    let mix: Vec<Vec<f32>> = (0..2)
+        .map(|c| {
+            (0..frames)
+                .map(|f| a[c][f] + b[c][f] + 0.05 * extra[c][f])
+                .collect()
+        })
+        .collect();
+    write_wav(&dir.path().join("Song_Drums.wav"), &a);
+    write_wav(&dir.path().join("Song_Bass.wav"), &b);
+    write_wav(&dir.path().join("Song_Mix.wav"), &mix);
+
+    let shared = std::sync::Arc::new(stemcheck_plugin::shared::Shared::default());
+    stemcheck_plugin::reconcile::show_folder(shared.clone(), dir.path().into(), analyze_folder)
+        .unwrap();
+    let start = Instant::now();
+    let report = loop {
+        let state = shared.reconcile.lock().clone();
+        match state {
+            ReconcileState::Done { report, .. } => break report,
+            ReconcileState::Failed { reason, .. } => panic!("analysis failed: {reason}"),
+            _ if start.elapsed() > Duration::from_secs(120) => panic!("no result: {state:?}"),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    let r = report
+        .reconciliation
+        .as_ref()
+        .expect("the mix was found by name");
+    let rect = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::Vec2::new(400.0, 120.0));
+    let t = r.timeline.as_ref().expect("level timeline");
+    assert_eq!(t.mix_db.len(), 3, "one level per second");
+    let xs = timeline_xs(t.step_s, t.mix_db.len());
+    let g = PlotGeometry::new(rect, &xs, XScale::Linear, &[&t.mix_db, &t.residual_db]).unwrap();
+    assert_eq!(g.polylines(&xs, &t.residual_db).concat().len(), 3);
+    let s = r.spectrum.as_ref().expect("band spectrum");
+    let g = PlotGeometry::new(rect, &s.band_hz, XScale::Log, &[&s.mix_db, &s.residual_db]).unwrap();
+    // The residual (-26 dB of noise and sine) sits well below the mix in every plotted band.
+    let total = |v: &[Option<f64>]| {
+        v.iter()
+            .flatten()
+            .map(|d| 10f64.powf(d / 10.0))
+            .sum::<f64>()
+    };
+    let ratio_db = 10.0 * (total(&s.residual_db) / total(&s.mix_db)).log10();
+    assert!((-40.0..-15.0).contains(&ratio_db), "{ratio_db}");
+    assert!(g.hi_db <= 10.0 && g.lo_db < g.hi_db);
+    assert!(!g.polylines(&s.band_hz, &s.mix_db).is_empty());
+}
+
+#[test]
+fn a_shown_folder_that_cannot_be_checked_reports_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no such folder");
+    let shared = std::sync::Arc::new(stemcheck_plugin::shared::Shared::default());
+    stemcheck_plugin::reconcile::show_folder(shared.clone(), missing, analyze_folder).unwrap();
+    let start = Instant::now();
+    loop {
+        let state = shared.reconcile.lock().clone();
+        match state {
+            ReconcileState::Failed { bounce_id, reason } => {
+                assert_eq!(bounce_id, "no such folder");
+                assert!(reason.contains("no such folder"), "{reason}");
+                break;
+            }
+            ReconcileState::Done { report, .. } => panic!("checked a missing folder: {report:#?}"),
+            _ if start.elapsed() > Duration::from_secs(60) => panic!("no result: {state:?}"),
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
