@@ -25,4 +25,8 @@ fi
 export STEMCHECK_REQUIRE_CORPUS=1
 echo "== cargo test (workspace)"
 cargo test --workspace --release --locked
+# The real-time rule: nice-plug's assert_process_allocs only checks with debug assertions on,
+# so the plugin's allocation tests run in a debug build (plugin/README.md, Tests).
+echo "== cargo test (plugin, debug: assert_process_allocs)"
+cargo test --locked -p stemcheck-plugin
 ./tests/run-host-tests.sh
