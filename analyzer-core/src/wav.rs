@@ -12,8 +12,8 @@
 //! recognised and reported as unsupported. Integer samples are scaled by `1 / 2^(container
 //! bits - 1)`, so full-scale negative reads -1.0.
 //!
-//! Memory use is bounded by the read block size (and, at most, one frame of 65535 channels),
-//! never by file length; no size read from the file is ever used to allocate.
+//! Memory use is bounded by the read block size, never by file length; no size read from the
+//! file is ever used to allocate, and channel counts above [`MAX_CHANNELS`] are refused.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -78,6 +78,11 @@ impl Encoding {
 const READ_BLOCK_BYTES: usize = 256 * 1024;
 /// Longest `fmt ` chunk we accept; real ones are 16, 18 or 40 bytes.
 const MAX_FMT_BYTES: u32 = 1024;
+/// Most channels a file may have. Every later stage keeps state and block buffers per channel
+/// (reconciliation holds a ~5.5 s window per channel of every stem: ~1 MiB per channel), so a
+/// header claiming 65535 channels would make them allocate tens of gigabytes. 64 covers every
+/// stem format in use (7.1.4 beds are 12 channels, third-order ambisonics 16).
+pub const MAX_CHANNELS: u16 = 64;
 
 /// A streaming reader of one WAV file.
 pub struct WavReader {
@@ -489,6 +494,11 @@ fn parse_fmt(b: &[u8]) -> std::result::Result<Fmt, FmtError> {
     }
     if channels == 0 {
         return Err(FmtError::Format("header declares 0 channels".into()));
+    }
+    if channels > MAX_CHANNELS {
+        return Err(FmtError::Unsupported(format!(
+            "{channels} channels (StemCheck reads at most {MAX_CHANNELS})"
+        )));
     }
     if sample_rate == 0 {
         return Err(FmtError::Format(

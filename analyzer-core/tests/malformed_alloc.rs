@@ -1,0 +1,144 @@
+//! No allocation sized by what a file claims: a delivery full of files whose headers promise
+//! gigabytes (data sizes, chunk sizes, 65535 channels, a sparse 5 GiB file) is checked with a
+//! counting allocator installed, and neither the largest single allocation nor the peak of live
+//! heap may approach what the headers claim. Its own test binary, so no other test's
+//! allocations are counted.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use analyzer_core::FindingCode;
+use analyzer_core::analyze::{Options, check_paths};
+use common::*;
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: same layout contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const RATE: u32 = 48_000;
+const MIB: usize = 1 << 20;
+
+#[test]
+fn header_claims_never_size_an_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = 24_000;
+    let drums = tone(1, 2, frames, RATE);
+    let bass = tone(2, 2, frames, RATE);
+    let mix: Vec<f32> = drums.iter().zip(&bass).map(|(a, b)| a + b).collect();
+    for (name, s) in [
+        ("Drums.wav", &drums),
+        ("Bass.wav", &bass),
+        ("Mix.wav", &mix),
+    ] {
+        std::fs::write(dir.path().join(name), float_stereo(RATE, s)).unwrap();
+    }
+    let short = f32_bytes(&tone(3, 2, 1_000, RATE));
+    let fmt = fmt_body(3, 2, RATE, 32);
+    let hostile: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "data_3_gib.wav",
+            riff(&[
+                Chunk::new(b"fmt ", fmt.clone()),
+                Chunk::lying(b"data", 0xC000_0000, short.clone()),
+            ]),
+        ),
+        (
+            "fmt_4_gib.wav",
+            riff(&[
+                Chunk::lying(b"fmt ", 0xFFFF_FFF0, fmt.clone()),
+                Chunk::new(b"data", short.clone()),
+            ]),
+        ),
+        (
+            "list_2_gib.wav",
+            riff(&[
+                Chunk::new(b"fmt ", fmt.clone()),
+                Chunk::lying(b"LIST", 0x7FFF_FFF0, b"INFO".to_vec()),
+                Chunk::new(b"data", short.clone()),
+            ]),
+        ),
+        (
+            "channels_65535.wav",
+            wav(fmt_body(1, 65_535, RATE, 8), vec![128; 65_535 * 4]),
+        ),
+        (
+            "channels_64.wav",
+            wav(fmt_body(1, 64, RATE, 8), vec![128; 64 * 1_000]),
+        ),
+        (
+            "rate_4_ghz.wav",
+            wav(fmt_body(3, 2, u32::MAX, 32), short.clone()),
+        ),
+    ];
+    for (name, bytes) in &hostile {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let sparse = dir.path().join("sparse_5_gib.wav");
+    std::fs::write(&sparse, float_stereo(RATE, &tone(4, 2, 1_000, RATE))).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&sparse)
+        .unwrap()
+        .set_len(5 << 30)
+        .unwrap();
+
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    LARGEST.store(0, Ordering::Relaxed);
+    let opts = Options {
+        threads: 2,
+        ..Options::default()
+    };
+    let report = check_paths(&[dir.path().to_path_buf()], &opts).unwrap();
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let largest = LARGEST.load(Ordering::Relaxed);
+    eprintln!(
+        "peak live heap {:.1} MiB, largest allocation {:.1} MiB",
+        peak as f64 / MIB as f64,
+        largest as f64 / MIB as f64
+    );
+    assert_eq!(report.files.len(), 10);
+    let named: usize = report
+        .findings_with(FindingCode::UnreadableFile)
+        .map(|f| f.files.len())
+        .sum();
+    assert_eq!(named, 5, "{:#?}", report.findings);
+    // A 4 GHz header is readable (and wrong): the rate finding names it.
+    assert!(
+        report
+            .findings_with(FindingCode::SampleRateMismatch)
+            .any(|f| f.files.iter().any(|n| n == "rate_4_ghz.wav")),
+        "{:#?}",
+        report.findings
+    );
+    assert!(report.reconciliation.is_some());
+    // The headers claim 2-5 GiB each. What the check needs is set by the channel count, which
+    // is capped (wav::MAX_CHANNELS): reconciliation holds a ~5.5 s window per channel, and the
+    // 64-channel stem makes that 64.5 MiB in one buffer, 226 MiB at peak (measured); without
+    // the 64-channel file both stay under 40 MiB.
+    assert!(largest < 96 * MIB, "largest allocation {largest} bytes");
+    assert!(peak < 384 * MIB, "peak live heap {peak} bytes");
+}
