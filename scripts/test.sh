@@ -9,6 +9,8 @@ for cmd_pkg in sox:sox ffmpeg:ffmpeg chromium:chromium; do
   cmd=${cmd_pkg%%:*}; pkg=${cmd_pkg##*:}
   command -v "$cmd" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
+# libFuzzer (cargo-fuzz, scripts/fuzz.sh) builds C++.
+command -v g++ >/dev/null 2>&1 || need_pkgs+=(g++)
 # The diagnosis corpus test (analyzer-core/tests/diagnose_corpus.rs, corpus/render.sh).
 command -v fluidsynth >/dev/null 2>&1 || need_pkgs+=(fluidsynth)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_pkgs+=(fluid-soundfont-gm)
@@ -30,3 +32,5 @@ cargo test --workspace --release --locked
 echo "== cargo test (plugin, debug: assert_process_allocs)"
 cargo test --locked -p stemcheck-plugin
 ./tests/run-host-tests.sh
+# Fuzz the WAV reader, the sidecar reader and the whole check for a bounded time (issue 7).
+FUZZ_SECONDS=60 ./scripts/fuzz.sh
