@@ -130,13 +130,13 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
             files.push(p.clone());
         }
     }
-    if let Some(m) = mix {
-        if !m.exists() {
-            return Err(Error::Io {
-                path: m.to_owned(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "mix file not found"),
-            });
-        }
+    if let Some(m) = mix
+        && !m.exists()
+    {
+        return Err(Error::Io {
+            path: m.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "mix file not found"),
+        });
     }
     // The same file named twice (or the mix also inside a folder) is checked once.
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());

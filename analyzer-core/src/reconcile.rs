@@ -353,7 +353,9 @@ pub fn reconcile_sources(
                 let proposal = if pass == 2 {
                     coarse[i].filter(|c| c.peak_to_sidelobe >= options.min_peak_to_sidelobe)
                 } else {
-                    wide[pass][i].filter(|w| w.peak.abs() >= LOO_MIN_CORRELATION)
+                    wide.get(pass)
+                        .and_then(|w| w[i])
+                        .filter(|w| w.peak.abs() >= LOO_MIN_CORRELATION)
                 };
                 let Some(w) = proposal else {
                     continue;
