@@ -135,13 +135,13 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
             files.push(p.clone());
         }
     }
-    if let Some(m) = mix {
-        if !m.exists() {
-            return Err(Error::Io {
-                path: m.to_owned(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "mix file not found"),
-            });
-        }
+    if let Some(m) = mix
+        && !m.exists()
+    {
+        return Err(Error::Io {
+            path: m.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "mix file not found"),
+        });
     }
     // The same file named twice (or the mix also inside a folder) is checked once.
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
@@ -367,19 +367,42 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     };
     // Work estimate: every file is read once for metering, stems and mix once more for
     // reconciliation. Headers are cheap to read up front.
-    let total: u64 = inputs
+    let headers: Vec<Option<WavInfo>> = inputs
         .iter()
-        .filter_map(|i| WavReader::open(&i.path).ok().map(|r| r.info().frames))
-        .sum();
+        .map(|i| WavReader::open(&i.path).ok().map(|r| r.info().clone()))
+        .collect();
+    let total: u64 = headers.iter().flatten().map(|h| h.frames).sum();
     progress(Progress::Total(total * 2));
+    let mix_index = inputs.iter().position(|i| i.role == Role::Mix);
 
-    // Meter every file on a small pool of threads; results keep the input order.
+    // The reconciliation does not need the meters, only which files are readable at the
+    // mix's rate: it starts at once from the headers, beside the metering, and is redone
+    // below in the rare case that metering finds a file the headers did not warn about.
+    let planned = reconcile_plan(inputs.len(), mix_index, |i| {
+        headers[i].as_ref().map(|h| h.sample_rate)
+    });
+    let reconcile = |(mi, stems): &(usize, Vec<usize>)| {
+        let stem_paths: Vec<&Path> = stems.iter().map(|&i| inputs[i].path.as_path()).collect();
+        let cb = |n: u64| progress(Progress::Advance(n));
+        crate::diagnose::reconcile_and_diagnose(&inputs[*mi].path, &stem_paths, opts.profile, &cb)
+    };
+
+    // Meter every file on a small pool of threads; results keep the input order. While the
+    // reconciliation runs it has a core of its own.
     let results: Vec<Mutex<Option<Result<Metered>>>> =
         inputs.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, inputs.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..threads {
+    let meter_threads = if planned.is_some() {
+        threads.saturating_sub(1).max(1)
+    } else {
+        threads
+    };
+    let mut speculative = std::thread::scope(|s| {
+        let rec = planned
+            .as_ref()
+            .map(|plan| s.spawn(|| (plan.clone(), reconcile(plan))));
+        for _ in 0..meter_threads {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -391,6 +414,7 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                 }
             });
         }
+        rec.map(|h| h.join().expect("reconciliation does not panic"))
     });
     let results: Vec<Result<Metered>> = results
         .into_iter()
@@ -451,7 +475,6 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     findings.extend(capture_findings(inputs));
 
     let readable = |i: usize| results[i].as_ref().ok();
-    let mix_index = inputs.iter().position(|i| i.role == Role::Mix);
     let mut reconciliation = None;
     match mix_index {
         None => findings.push(Finding::new(
@@ -511,9 +534,12 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                         "Deliver the stems with the mix at one sample rate.",
                     ));
                 } else {
-                    let stem_paths: Vec<&Path> = stems.iter().map(|&i| inputs[i].path.as_path()).collect();
-                    let cb = |n: u64| progress(Progress::Advance(n));
-                    match crate::diagnose::reconcile_and_diagnose(&inputs[mi].path, &stem_paths, profile, &cb) {
+                    let plan = (mi, stems.clone());
+                    let result = match speculative.take() {
+                        Some((p, r)) if p == plan => r,
+                        _ => reconcile(&plan),
+                    };
+                    match result {
                         Ok(result) => {
                             let name_of_path = |p: &str| {
                                 inputs
@@ -567,6 +593,21 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
         },
     }
     Report::new(profile.name, files, reconciliation, findings)
+}
+
+/// The mix and the stems to reconcile against it (readable, at the mix's rate), given each
+/// file's sample rate when it is readable; `None` when there is nothing to reconcile.
+fn reconcile_plan(
+    files: usize,
+    mix_index: Option<usize>,
+    rate_of: impl Fn(usize) -> Option<u32>,
+) -> Option<(usize, Vec<usize>)> {
+    let mi = mix_index?;
+    let rate = rate_of(mi)?;
+    let stems: Vec<usize> = (0..files)
+        .filter(|&i| i != mi && rate_of(i) == Some(rate))
+        .collect();
+    (!stems.is_empty()).then_some((mi, stems))
 }
 
 /// Mix and residual level per second from the reconciliation's ~10 ms block energies.

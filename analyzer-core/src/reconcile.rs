@@ -336,23 +336,26 @@ pub fn reconcile_sources(
             // range, sliding the stem is not fooled by a target that is quiet somewhere).
             // The coarse peak against the mix, weak as it was, is a third candidate.
             let mut best: Option<(f64, LagEstimate)> = None;
+            // Both orientations from one read of the windows.
+            let wide = win.loo_search_both(
+                &model,
+                &mut mix,
+                &mut stems,
+                &mwin,
+                &mpresent,
+                &which,
+                &offsets,
+                &coefs,
+                &mut corr,
+                &[false, true],
+            )?;
             for pass in 0..3 {
                 let proposal = if pass == 2 {
                     coarse[i].filter(|c| c.peak_to_sidelobe >= options.min_peak_to_sidelobe)
                 } else {
-                    let wide = win.loo_search(
-                        &model,
-                        &mut mix,
-                        &mut stems,
-                        &mwin,
-                        &mpresent,
-                        &which,
-                        &offsets,
-                        &coefs,
-                        &mut corr,
-                        pass == 1,
-                    )?;
-                    wide[i].filter(|w| w.peak.abs() >= LOO_MIN_CORRELATION)
+                    wide.get(pass)
+                        .and_then(|w| w[i])
+                        .filter(|w| w.peak.abs() >= LOO_MIN_CORRELATION)
                 };
                 let Some(w) = proposal else {
                     continue;
@@ -809,16 +812,46 @@ impl WindowIo {
         corr: &mut Correlator,
         slide_stem: bool,
     ) -> Result<Vec<Option<align::LagEstimate>>> {
+        let mut r = self.loo_search_both(
+            model,
+            mix,
+            stems,
+            windows,
+            present,
+            which,
+            offsets,
+            coefs,
+            corr,
+            &[slide_stem],
+        )?;
+        Ok(r.remove(0))
+    }
+
+    /// [`WindowIo::loo_search`] for several orientations (`slide_stem` values) at once: the
+    /// windows are read and the residual formed once for all of them.
+    #[allow(clippy::too_many_arguments)]
+    fn loo_search_both(
+        &mut self,
+        model: &Model,
+        mix: &mut Box<dyn FrameSource>,
+        stems: &mut [Box<dyn FrameSource>],
+        windows: &[u64],
+        present: &[Vec<bool>],
+        which: &[bool],
+        offsets: &[i64],
+        coefs: &[f64],
+        corr: &mut Correlator,
+        orientations: &[bool],
+    ) -> Result<Vec<Vec<Option<align::LagEstimate>>>> {
         let k = stems.len();
         let cm = model.mix_channels;
         let (e, w) = (corr.range(), corr.window());
         let len = w + 2 * e;
-        let mut acc: Vec<Option<align::Spectrum>> = vec![None; k];
-        let mut energies: Vec<align::Energies> = vec![align::Energies::default(); k];
+        let no = orientations.len();
+        let mut acc: Vec<Vec<Option<align::Spectrum>>> = vec![vec![None; k]; no];
+        let mut energies: Vec<Vec<align::Energies>> = vec![vec![align::Energies::default(); k]; no];
         let mut resid = vec![0.0f64; len];
-        let (tlen, xlen, xoff) = if slide_stem { (w, len, 0) } else { (len, w, e) };
-        let toff = if slide_stem { e } else { 0 };
-        let (mut target, mut x) = (vec![0.0f32; tlen], vec![0.0f32; xlen]);
+        let (mut target, mut x) = (vec![0.0f32; len], vec![0.0f32; len]);
         let (mut ts, mut xs) = (corr.new_spectrum(), corr.new_spectrum());
         for (wi, &t) in windows.iter().enumerate() {
             if !(0..k).any(|i| which[i] && present[i][wi]) {
@@ -841,47 +874,61 @@ impl WindowIo {
                 }
             }
             for i in (0..k).filter(|&i| which[i] && present[i][wi]) {
-                // The target (residual plus this stem's own fitted contribution) stays fixed
-                // over the window; the stem slides over +/-e around its offset. With the
-                // target fixed, the best normalised correlation is the best least-squares fit
-                // (sliding the target instead would favour lags where it happens to be quiet).
+                // The target (residual plus this stem's own fitted contribution) and the
+                // stem's mono sum, over the whole read span; each orientation takes its parts.
                 for (n, tv) in target.iter_mut().enumerate() {
                     let own: f64 = (0..cm)
-                        .map(|c| coefs[i * cm + c] * self.stems[i][model.route(i, c)][toff + n])
+                        .map(|c| coefs[i * cm + c] * self.stems[i][model.route(i, c)][n])
                         .sum();
-                    *tv = (resid[toff + n] + own) as f32;
+                    *tv = (resid[n] + own) as f32;
                 }
                 for (n, xv) in x.iter_mut().enumerate() {
-                    *xv = self.stems[i].iter().map(|ch| ch[xoff + n]).sum::<f64>() as f32;
+                    *xv = self.stems[i].iter().map(|ch| ch[n]).sum::<f64>() as f32;
                 }
-                corr.forward(&x, &mut xs);
-                corr.forward(&target, &mut ts);
-                let a = acc[i].get_or_insert_with(|| corr.new_spectrum());
-                if slide_stem {
-                    Correlator::accumulate(a, &xs, &ts);
-                    corr.add_energies(&x, &target, &mut energies[i]);
-                } else {
-                    Correlator::accumulate(a, &ts, &xs);
-                    corr.add_energies(&target, &x, &mut energies[i]);
+                for (o, &slide_stem) in orientations.iter().enumerate() {
+                    // With `slide_stem` the target stays fixed over the window and the stem
+                    // slides over +/-e around its offset: with the target fixed, the best
+                    // normalised correlation is the best least-squares fit (sliding the
+                    // target instead would favour lags where it happens to be quiet).
+                    let (tv, xv) = if slide_stem {
+                        (&target[e..e + w], &x[..])
+                    } else {
+                        (&target[..], &x[e..e + w])
+                    };
+                    corr.forward(xv, &mut xs);
+                    corr.forward(tv, &mut ts);
+                    let a = acc[o][i].get_or_insert_with(|| corr.new_spectrum());
+                    if slide_stem {
+                        Correlator::accumulate(a, &xs, &ts);
+                        corr.add_energies(xv, tv, &mut energies[o][i]);
+                    } else {
+                        Correlator::accumulate(a, &ts, &xs);
+                        corr.add_energies(tv, xv, &mut energies[o][i]);
+                    }
                 }
             }
         }
         // The correlator reports where the window (target) sits in the reference (stem); the
         // stem's own correction is the opposite.
-        Ok(acc
+        Ok(orientations
             .iter()
-            .zip(&energies)
-            .map(|(a, e)| {
-                a.as_ref()
-                    .and_then(|a| corr.peak_normalized(a, e))
-                    .map(|p| LagEstimate {
-                        lag_samples: if slide_stem {
-                            -p.lag_samples
-                        } else {
-                            p.lag_samples
-                        },
-                        ..p
+            .zip(acc.iter().zip(&energies))
+            .map(|(&slide_stem, (acc, energies))| {
+                acc.iter()
+                    .zip(energies)
+                    .map(|(a, e)| {
+                        a.as_ref()
+                            .and_then(|a| corr.peak_normalized(a, e))
+                            .map(|p| LagEstimate {
+                                lag_samples: if slide_stem {
+                                    -p.lag_samples
+                                } else {
+                                    p.lag_samples
+                                },
+                                ..p
+                            })
                     })
+                    .collect()
             })
             .collect())
     }

@@ -1,6 +1,16 @@
 //! `cargo xtask bundle stemcheck-plugin --release` builds the plugin and writes
 //! `StemCheck.vst3` and `StemCheck.clap` into `<target dir>/bundled/` (names from `bundler.toml`).
+//!
+//! `cargo xtask bench [--long] [--runs N] [--dir DIR]` generates a 12-stem + mix delivery and
+//! compares `stemcheck check` with an ffmpeg pipeline, and our meter with the `ebur128` crate
+//! and ffmpeg's `ebur128` filter (see `bench.rs`).
+
+mod bench;
 
 fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("bench") {
+        return bench::run(&args[1..]);
+    }
     nice_plug_xtask::main()
 }

@@ -118,6 +118,9 @@ pub(crate) fn run(
     progress: &dyn Fn(u64),
 ) -> Result<StreamOut> {
     let nblocks = plan.frames.div_ceil(plan.block_frames as u64);
+    // With a visitor the pass is one ordered chunk; a second thread can still read and decode
+    // the next blocks while this one computes.
+    let prefetch = visitor.is_some() && threads > 1;
     let threads = if visitor.is_some() {
         1
     } else {
@@ -139,7 +142,16 @@ pub(crate) fn run(
                 .collect::<Result<Vec<_>>>()?;
             let done = &done;
             handles.push(scope.spawn(move || {
-                chunk(plan, mix2.as_mut(), &mut stems2, range, None, done, &|_| {})
+                chunk(
+                    plan,
+                    mix2.as_mut(),
+                    &mut stems2,
+                    range,
+                    None,
+                    false,
+                    done,
+                    &|_| {},
+                )
             }));
         }
         let first = chunk(
@@ -148,6 +160,7 @@ pub(crate) fn run(
             stems,
             bounds[0]..bounds[1],
             visitor,
+            prefetch,
             &done,
             progress,
         );
@@ -184,12 +197,119 @@ pub(crate) fn to_planar(interleaved: &[f32], channels: usize, out: &mut [Vec<f64
     }
 }
 
+/// One block of the pass as planar `f64`: the mix and every stem read at its offset.
+struct BlockAudio {
+    mix: Vec<Vec<f64>>,
+    stems: Vec<Vec<Vec<f64>>>,
+    interleaved: Vec<f32>,
+}
+
+impl BlockAudio {
+    fn new(model: &Model, block_frames: usize) -> Self {
+        let cm = model.mix_channels;
+        let widest = cm.max(model.stem_channels.iter().copied().max().unwrap_or(1));
+        Self {
+            mix: vec![Vec::with_capacity(block_frames); cm],
+            stems: model
+                .stem_channels
+                .iter()
+                .map(|&ch| vec![Vec::with_capacity(block_frames); ch])
+                .collect(),
+            interleaved: vec![0.0; block_frames * widest],
+        }
+    }
+
+    /// Reads the `n` frames of the block starting at mix frame `f0`.
+    fn read(
+        &mut self,
+        plan: &StreamPlan<'_>,
+        mix: &mut dyn FrameSource,
+        stems: &mut [Box<dyn FrameSource>],
+        f0: u64,
+        n: usize,
+    ) -> Result<()> {
+        let model = plan.model;
+        let cm = model.mix_channels;
+        mix.read_window(f0 as i64, &mut self.interleaved[..n * cm])?;
+        to_planar(&self.interleaved[..n * cm], cm, &mut self.mix);
+        for (i, s) in stems.iter_mut().enumerate() {
+            let ch = model.stem_channels[i];
+            s.read_window(f0 as i64 + plan.offsets[i], &mut self.interleaved[..n * ch])?;
+            to_planar(&self.interleaved[..n * ch], ch, &mut self.stems[i]);
+        }
+        Ok(())
+    }
+}
+
+/// Blocks read ahead by the prefetching reader (bounded: memory stays a few blocks).
+const PREFETCH_BLOCKS: usize = 2;
+
+/// Runs `consume` on every block of `blocks` in order, read by this thread, or with
+/// `prefetch` by a second thread that reads and decodes up to [`PREFETCH_BLOCKS`] ahead.
+fn for_each_block(
+    plan: &StreamPlan<'_>,
+    mix: &mut dyn FrameSource,
+    stems: &mut [Box<dyn FrameSource>],
+    blocks: Range<u64>,
+    prefetch: bool,
+    mut consume: impl FnMut(u64, usize, &BlockAudio),
+) -> Result<()> {
+    let bf = plan.block_frames;
+    let frames_of = |b: u64| ((plan.frames - b * bf as u64) as usize).min(bf);
+    if !prefetch {
+        let mut audio = BlockAudio::new(plan.model, bf);
+        for b in blocks {
+            let f0 = b * bf as u64;
+            audio.read(plan, mix, stems, f0, frames_of(b))?;
+            consume(f0, frames_of(b), &audio);
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) =
+            std::sync::mpsc::sync_channel::<Result<BlockAudio>>(PREFETCH_BLOCKS);
+        let (free_tx, free_rx) = std::sync::mpsc::sync_channel::<BlockAudio>(PREFETCH_BLOCKS + 1);
+        for _ in 0..=PREFETCH_BLOCKS {
+            free_tx
+                .send(BlockAudio::new(plan.model, bf))
+                .expect("receiver alive");
+        }
+        let reader_blocks = blocks.clone();
+        scope.spawn(move || {
+            for b in reader_blocks {
+                // The consumer stopped (an error): stop reading.
+                let Ok(mut audio) = free_rx.recv() else {
+                    return;
+                };
+                let r = audio
+                    .read(plan, mix, stems, b * bf as u64, frames_of(b))
+                    .map(|()| audio);
+                let failed = r.is_err();
+                if full_tx.send(r).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        for b in blocks {
+            let audio = full_rx
+                .recv()
+                .expect("the reader sends every block or an error")?;
+            consume(b * bf as u64, frames_of(b), &audio);
+            // The reader may have finished; then the buffer is simply dropped.
+            let _ = free_tx.send(audio);
+        }
+        Ok(())
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn chunk(
     plan: &StreamPlan<'_>,
     mix: &mut dyn FrameSource,
     stems: &mut [Box<dyn FrameSource>],
     blocks: Range<u64>,
     mut visitor: Option<&mut dyn BlockVisitor>,
+    prefetch: bool,
     done: &AtomicU64,
     progress: &dyn Fn(u64),
 ) -> Result<StreamOut> {
@@ -213,14 +333,6 @@ fn chunk(
     let mut meter = Loudness::new(cm, mix.sample_rate());
     let mut fed = 0usize;
     let mut rbuf = vec![0.0f32; bf * cm];
-    let mut ibuf =
-        vec![0.0f32; bf * cm.max(model.stem_channels.iter().copied().max().unwrap_or(1))];
-    let mut mixp: Vec<Vec<f64>> = vec![Vec::with_capacity(bf); cm];
-    let mut stemp: Vec<Vec<Vec<f64>>> = model
-        .stem_channels
-        .iter()
-        .map(|&ch| vec![Vec::with_capacity(bf); ch])
-        .collect();
     let mut sum = vec![vec![0.0f64; bf]; cm];
     let mut fit = vec![vec![0.0f64; bf]; cm];
     let mut vis = visitor.as_ref().map(|_| {
@@ -230,16 +342,8 @@ fn chunk(
             vec![0.0f32; bf * cm],
         )
     });
-    for b in blocks {
-        let f0 = b * bf as u64;
-        let n = ((plan.frames - f0) as usize).min(bf);
-        mix.read_window(f0 as i64, &mut ibuf[..n * cm])?;
-        to_planar(&ibuf[..n * cm], cm, &mut mixp);
-        for i in 0..k {
-            let ch = model.stem_channels[i];
-            stems[i].read_window(f0 as i64 + plan.offsets[i], &mut ibuf[..n * ch])?;
-            to_planar(&ibuf[..n * ch], ch, &mut stemp[i]);
-        }
+    for_each_block(plan, mix, stems, blocks, prefetch, |f0, n, audio| {
+        let (mixp, stemp) = (&audio.mix, &audio.stems);
         for c in 0..cm {
             let (s, f) = (&mut sum[c][..n], &mut fit[c][..n]);
             s.fill(0.0);
@@ -258,7 +362,7 @@ fn chunk(
         let hi = plan.span.end.clamp(f0, f0 + n as u64) - f0;
         if hi > lo {
             let r = lo as usize..hi as usize;
-            out.gram.add(model, &mixp, &stemp, r.clone());
+            out.gram.add(model, mixp, stemp, r.clone());
             for c in 0..cm {
                 for t in r.clone() {
                     let m = mixp[c][t];
@@ -316,6 +420,6 @@ fn chunk(
         }
         let total = done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         progress(total);
-    }
+    })?;
     Ok(out)
 }

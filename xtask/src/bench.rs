@@ -1,0 +1,718 @@
+//! `cargo xtask bench`: the side-by-side comparison of issue 6, in one command.
+//!
+//! 1. Generates a delivery of 12 stereo stems + their mix, 24-bit 48 kHz, 3 minutes
+//!    (`--long`: also a 30-minute one, the 3-minute song played 10 times, to show that memory
+//!    does not grow with length). Inputs are cached under `--dir` (default
+//!    `<target>/bench-inputs`) and regenerated only when missing.
+//! 2. Runs `stemcheck check` (release build) on it, and an ffmpeg pipeline that does less:
+//!    `amix` of the stems, the mix subtracted, `ebur128=peak=true` on the residual and on every
+//!    file. Prints wall time, CPU time and peak RSS of both (from `wait4`, per process).
+//! 3. Metering throughput on the mix file, one thread each: analyzer-core's `FileMeter` (all
+//!    file meters) and `Loudness` + `TruePeak`, the `ebur128` crate (I + LRA + true peak, the
+//!    quantities ffmpeg's filter measures), all on decoded samples in memory; then from the file
+//!    (decode included): `meter_file` against `ffmpeg -af ebur128=peak=true` and ffmpeg's
+//!    decode alone.
+//!
+//! Output is Markdown tables, ready for BENCHMARKS.md.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use analyzer_core::meter::{FileMeter, Loudness, TruePeak, meter_file};
+use analyzer_core::reconcile::synth::Song;
+use analyzer_core::wav::WavReader;
+use anyhow::{Context, Result, bail};
+
+const SAMPLE_RATE: u32 = 48_000;
+const STEMS: usize = 12;
+const SONG_SECONDS: f64 = 180.0;
+const SEED: u64 = 7;
+/// Frames per `process` call in the in-memory metering runs (as the CLI meters).
+const METER_BLOCK_FRAMES: usize = analyzer_core::analyze::METER_BLOCK_FRAMES;
+/// Bump when the generated audio changes, so cached inputs are rebuilt.
+const INPUT_VERSION: &str = "v2";
+
+struct Args {
+    long: bool,
+    runs: usize,
+    dir: Option<PathBuf>,
+}
+
+fn parse_args(args: &[String]) -> Result<Args> {
+    let mut out = Args {
+        long: false,
+        runs: 3,
+        dir: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--long" => out.long = true,
+            "--runs" => {
+                out.runs = it
+                    .next()
+                    .context("--runs needs a number")?
+                    .parse()
+                    .context("--runs needs a number")?;
+            }
+            "--dir" => out.dir = Some(PathBuf::from(it.next().context("--dir needs a path")?)),
+            "-h" | "--help" => {
+                println!(
+                    "cargo xtask bench [--long] [--runs N] [--dir DIR]\n  --long  also the 30-minute set (memory must not grow with length)\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)"
+                );
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument '{other}' (see cargo xtask bench --help)"),
+        }
+    }
+    out.runs = out.runs.max(1);
+    Ok(out)
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    if args.first().map(String::as_str) == Some("--measure-child") {
+        return measure_child(&args[1..]);
+    }
+    let args = parse_args(args)?;
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| target_dir().join("bench-inputs"));
+    let stemcheck = build_stemcheck()?;
+    check_ffmpeg()?;
+
+    print_machine();
+    let mut sets = vec![(3u32, generate(&dir.join("3min"), 1)?)];
+    if args.long {
+        sets.push((30, generate(&dir.join("30min"), 10)?));
+    }
+
+    println!(
+        "\n### stemcheck check vs the ffmpeg pipeline (12 stereo stems + mix, 24-bit 48 kHz)\n"
+    );
+    println!(
+        "| set | tool | wall median (best) | CPU user+sys | peak RSS | wall ratio ffmpeg/stemcheck |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (minutes, set) in &sets {
+        let ours = measure(args.runs, || run_stemcheck(&stemcheck, set))?;
+        let ff = measure(args.runs, || run_ffmpeg_pipeline(set))?;
+        let ratio = ff.median_wall().as_secs_f64() / ours.median_wall().as_secs_f64();
+        println!(
+            "| {minutes} min | stemcheck check | {} | {:.2} s | {} MB | |",
+            ours.wall_text(),
+            ours.median_cpu().as_secs_f64(),
+            ours.max_rss_mb()
+        );
+        println!(
+            "| {minutes} min | ffmpeg amix (stems - mix) + ebur128=peak=true x14 | {} | {:.2} s | {} MB | **{ratio:.2}x** |",
+            ff.wall_text(),
+            ff.median_cpu().as_secs_f64(),
+            ff.max_rss_mb()
+        );
+    }
+    for (minutes, set) in &sets {
+        print_report_summary(*minutes, set)?;
+    }
+
+    println!("\n### Metering throughput, one thread, on the 3-minute mix (stereo, 48 kHz)\n");
+    metering(&sets[0].1, args.runs)?;
+    Ok(())
+}
+
+/// The files of one generated set.
+struct Set {
+    dir: PathBuf,
+    stems: Vec<PathBuf>,
+    mix: PathBuf,
+    frames: u64,
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn build_stemcheck() -> Result<PathBuf> {
+    eprintln!("building stemcheck (release)...");
+    let status = cargo()
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "stemcheck-cli",
+            "--bin",
+            "stemcheck",
+        ])
+        .current_dir(workspace_root())
+        .status()
+        .context("cannot run cargo")?;
+    if !status.success() {
+        bail!("cargo build of stemcheck failed");
+    }
+    let bin = target_dir().join("release").join("stemcheck");
+    if !bin.is_file() {
+        bail!("{} was not built", bin.display());
+    }
+    Ok(bin)
+}
+
+fn check_ffmpeg() -> Result<()> {
+    let ok = Command::new("ffmpeg")
+        .args(["-hide_banner", "-version"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        bail!("ffmpeg is not installed (Debian: apt-get install ffmpeg)");
+    }
+    Ok(())
+}
+
+fn command_output(cmd: &str, args: &[&str]) -> String {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn print_machine() {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let ffmpeg = command_output("ffmpeg", &["-hide_banner", "-version"]);
+    println!("## cargo xtask bench\n");
+    println!(
+        "- date: {}",
+        command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
+    );
+    println!("- machine: {cpu}, {cores} cores available (lscpu model name)");
+    println!("- ffmpeg: {}", ffmpeg.lines().next().unwrap_or("?"));
+    println!("- command: `cargo xtask bench{}`", {
+        let a: Vec<String> = std::env::args().skip(2).collect();
+        if a.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", a.join(" "))
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+/// Writes 24-bit PCM WAV (WAVE_FORMAT_PCM) from interleaved stereo f32, `repeat` times over.
+fn write_wav24(path: &Path, samples: &[f32], repeat: usize) -> Result<()> {
+    let channels = 2u16;
+    let data_bytes = (samples.len() * 3 * repeat) as u64;
+    if data_bytes + 36 > u64::from(u32::MAX) {
+        bail!("{}: too long for a RIFF WAV", path.display());
+    }
+    let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 20, f);
+    let block_align = channels * 3;
+    w.write_all(b"RIFF")?;
+    w.write_all(&(36 + data_bytes as u32).to_le_bytes())?;
+    w.write_all(b"WAVEfmt ")?;
+    w.write_all(&16u32.to_le_bytes())?;
+    w.write_all(&1u16.to_le_bytes())?;
+    w.write_all(&channels.to_le_bytes())?;
+    w.write_all(&SAMPLE_RATE.to_le_bytes())?;
+    w.write_all(&(SAMPLE_RATE * u32::from(block_align)).to_le_bytes())?;
+    w.write_all(&block_align.to_le_bytes())?;
+    w.write_all(&24u16.to_le_bytes())?;
+    w.write_all(b"data")?;
+    w.write_all(&(data_bytes as u32).to_le_bytes())?;
+    let bytes: Vec<u8> = samples
+        .iter()
+        .flat_map(|&x| {
+            let v = (f64::from(x) * 8_388_608.0)
+                .round()
+                .clamp(-8_388_608.0, 8_388_607.0) as i32;
+            let b = v.to_le_bytes();
+            [b[0], b[1], b[2]]
+        })
+        .collect();
+    for _ in 0..repeat {
+        w.write_all(&bytes)?;
+    }
+    w.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Generates (or finds cached) the 12 stems + mix, the 3-minute song repeated `repeat` times.
+fn generate(dir: &Path, repeat: usize) -> Result<Set> {
+    let marker = dir.join(".complete");
+    let stamp = format!("{INPUT_VERSION} stems={STEMS} seconds={SONG_SECONDS} repeat={repeat}");
+    let song = Song::new(SAMPLE_RATE, SONG_SECONDS, STEMS, SEED);
+    let names: Vec<String> = song
+        .stems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("Bench_{:02}_{}.wav", i + 1, s.name))
+        .collect();
+    let set = Set {
+        dir: dir.to_owned(),
+        stems: names.iter().map(|n| dir.join(n)).collect(),
+        mix: dir.join("Bench_Mix.wav"),
+        frames: (SONG_SECONDS * f64::from(SAMPLE_RATE)) as u64 * repeat as u64,
+    };
+    if std::fs::read_to_string(&marker).is_ok_and(|s| s == stamp) {
+        return Ok(set);
+    }
+    eprintln!(
+        "generating {STEMS} stems + mix, {} min, into {} ...",
+        SONG_SECONDS as usize * repeat / 60,
+        dir.display()
+    );
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mix = song.mix();
+    for (stem, path) in song.stems.iter().zip(&set.stems) {
+        // Every stem is delivered as a stereo file; a mono part is panned as it was mixed.
+        let stereo: Vec<f32> = if stem.channels == 2 {
+            stem.samples.clone()
+        } else {
+            stem.samples
+                .iter()
+                .flat_map(|&x| [x * stem.pan[0], x * stem.pan[1]])
+                .collect()
+        };
+        write_wav24(path, &stereo, repeat)?;
+    }
+    write_wav24(&set.mix, &mix, repeat)?;
+    std::fs::write(&marker, stamp)?;
+    Ok(set)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring processes
+
+/// One run of a child process.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    cpu: Duration,
+    max_rss_kb: u64,
+}
+
+struct Runs(Vec<Sample>);
+
+impl Runs {
+    fn median_of(mut v: Vec<Duration>) -> Duration {
+        v.sort();
+        v[v.len() / 2]
+    }
+    fn median_wall(&self) -> Duration {
+        Self::median_of(self.0.iter().map(|s| s.wall).collect())
+    }
+    fn best_wall(&self) -> Duration {
+        self.0.iter().map(|s| s.wall).min().unwrap_or_default()
+    }
+    fn median_cpu(&self) -> Duration {
+        Self::median_of(self.0.iter().map(|s| s.cpu).collect())
+    }
+    fn max_rss_mb(&self) -> String {
+        let kb = self.0.iter().map(|s| s.max_rss_kb).max().unwrap_or(0);
+        format!("{:.0}", kb as f64 / 1024.0)
+    }
+    fn wall_text(&self) -> String {
+        format!(
+            "{:.2} s ({:.2} s)",
+            self.median_wall().as_secs_f64(),
+            self.best_wall().as_secs_f64()
+        )
+    }
+}
+
+fn measure(runs: usize, mut f: impl FnMut() -> Result<Sample>) -> Result<Runs> {
+    (0..runs).map(|_| f()).collect::<Result<Vec<_>>>().map(Runs)
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+}
+
+/// Where the measuring child writes its result (see [`measured`]).
+const RUSAGE_OUT_ENV: &str = "STEMCHECK_BENCH_RUSAGE_OUT";
+
+/// `program` (its arguments are added to the returned command) started under a fresh copy of
+/// this binary, `xtask bench --measure-child program ...`, which runs it and reports its peak
+/// RSS and CPU time from `wait4`.
+///
+/// Why not `wait4` here: Linux keeps a process's peak RSS across `exec`, and a child spawned by
+/// this process (which holds the generated song) starts out as a view of this process's memory,
+/// so its reported peak would be ours. The fresh measuring child is small when it spawns the
+/// tool, so the tool's peak is the tool's own.
+fn measured(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("xtask"));
+    let mut cmd = Command::new(exe);
+    cmd.args(["bench", "--measure-child"]).arg(program);
+    cmd
+}
+
+/// Runs a [`measured`] command to completion.
+fn run_measured(cmd: &mut Command, what: &str) -> Result<Sample> {
+    let out = target_dir().join(format!("bench-rusage-{}.txt", std::process::id()));
+    let start = Instant::now();
+    let status = cmd
+        .env(RUSAGE_OUT_ENV, &out)
+        .status()
+        .with_context(|| format!("cannot start {what}"))?;
+    let wall = start.elapsed();
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    let text = std::fs::read_to_string(&out).context("the measuring child wrote no result")?;
+    let v: Vec<u64> = text
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<std::result::Result<_, _>>()
+        .context("malformed measurement")?;
+    let [cpu_us, max_rss_kb] = v[..] else {
+        bail!("malformed measurement '{text}'");
+    };
+    Ok(Sample {
+        wall,
+        cpu: Duration::from_micros(cpu_us),
+        max_rss_kb,
+    })
+}
+
+/// The measuring child: runs `args` (program and arguments), waits for it with `wait4` and
+/// writes "CPU microseconds, peak RSS KiB" to the file named by [`RUSAGE_OUT_ENV`]. Exits with
+/// the program's status.
+fn measure_child(args: &[String]) -> Result<()> {
+    let (program, rest) = args
+        .split_first()
+        .context("--measure-child needs a program")?;
+    let out = std::env::var_os(RUSAGE_OUT_ENV).context("no result file given")?;
+    let child = Command::new(program)
+        .args(rest)
+        .env_remove(RUSAGE_OUT_ENV)
+        .spawn()
+        .with_context(|| format!("cannot start {program}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `pid` is our own child that nothing else waits for (the `Child` handle is
+        // dropped without waiting); `status` and `usage` are valid for writes.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err).context("waiting for the measured program");
+        }
+    }
+    drop(child);
+    let cpu = timeval(usage.ru_utime) + timeval(usage.ru_stime);
+    std::fs::write(&out, format!("{} {}\n", cpu.as_micros(), usage.ru_maxrss))?;
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("{program} failed (wait status {status})");
+    }
+    Ok(())
+}
+
+fn report_path(set: &Set) -> PathBuf {
+    set.dir.join("stemcheck-report.json")
+}
+
+fn run_stemcheck(bin: &Path, set: &Set) -> Result<Sample> {
+    let mut cmd = measured(bin);
+    cmd.arg("check")
+        .arg(&set.dir)
+        .arg("--mix")
+        .arg(&set.mix)
+        .arg("--json")
+        .arg(report_path(set))
+        .args(["--fail-on", "never"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    run_measured(&mut cmd, "stemcheck check")
+}
+
+/// The ffmpeg pipeline of issue 6: every file split into `ebur128=peak=true` and one `amix`
+/// (no normalisation) that sums the stems and the mix turned upside down (`volume=-1`); the
+/// residual through `ebur128=peak=true`. `framelog=verbose` keeps the 10-per-second meter lines
+/// out of the log, so ffmpeg is not slowed down by printing them.
+fn ffmpeg_pipeline_graph(stems: usize) -> String {
+    let n = stems + 1;
+    let mut g = String::new();
+    for i in 0..n {
+        g += &format!("[{i}:a]asplit[a{i}][b{i}];[b{i}]{FFMPEG_EBUR128},anullsink;");
+    }
+    g += &format!("[a{stems}]volume=-1[neg];");
+    for i in 0..stems {
+        g += &format!("[a{i}]");
+    }
+    g += &format!("[neg]amix=inputs={n}:normalize=0,{FFMPEG_EBUR128}[res]");
+    g
+}
+
+/// ffmpeg's BS.1770 meter with true peak, per-frame log lines hidden at the default log level.
+const FFMPEG_EBUR128: &str = "ebur128=peak=true:framelog=verbose";
+
+fn run_ffmpeg_pipeline(set: &Set) -> Result<Sample> {
+    let mut cmd = measured("ffmpeg");
+    cmd.args(["-hide_banner", "-nostdin", "-nostats", "-y"]);
+    for p in set.stems.iter().chain([&set.mix]) {
+        cmd.arg("-i").arg(p);
+    }
+    let log = File::create(set.dir.join("ffmpeg-pipeline.log"))?;
+    cmd.arg("-filter_complex")
+        .arg(ffmpeg_pipeline_graph(set.stems.len()))
+        .args(["-map", "[res]", "-f", "null", "-"])
+        .stdout(Stdio::null())
+        .stderr(log);
+    run_measured(&mut cmd, "ffmpeg pipeline")
+}
+
+/// ffmpeg's `ebur128` summaries, one per filter instance in the order of the instances
+/// (`Parsed_ebur128_N`; a later summary of the same instance replaces an earlier one, since ffmpeg
+/// prints one for the probe graph it builds before the real one): (integrated LUFS, true peak).
+fn ffmpeg_summaries(log: &str) -> Vec<(f64, Option<f64>)> {
+    let mut by_instance: std::collections::BTreeMap<u32, (f64, Option<f64>)> =
+        std::collections::BTreeMap::new();
+    let mut lines = log.lines();
+    while let Some(l) = lines.next() {
+        if !l.contains("Summary:") {
+            continue;
+        }
+        let instance = l
+            .split("Parsed_ebur128_")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0);
+        let mut i_lufs = None;
+        let mut peak = None;
+        for l in lines.by_ref() {
+            let t = l.trim();
+            if let Some(v) = t.strip_prefix("I:") {
+                i_lufs = v.split_whitespace().next().and_then(|x| x.parse().ok());
+            } else if let Some(v) = t.strip_prefix("Peak:") {
+                peak = v.split_whitespace().next().and_then(|x| x.parse().ok());
+                break;
+            }
+        }
+        if let Some(i) = i_lufs {
+            by_instance.insert(instance, (i, peak));
+        }
+    }
+    by_instance.into_values().collect()
+}
+
+fn print_report_summary(minutes: u32, set: &Set) -> Result<()> {
+    let text = std::fs::read_to_string(report_path(set))?;
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    let null = v["reconciliation"]["null_depth_db"].as_f64();
+    let n_findings = v["findings"].as_array().map_or(0, Vec::len);
+    let log = std::fs::read_to_string(set.dir.join("ffmpeg-pipeline.log")).unwrap_or_default();
+    let summaries = ffmpeg_summaries(&log);
+    println!(
+        "\n{minutes} min set ({} frames per file): stemcheck null depth {} dB, {n_findings} findings; ffmpeg printed {} ebur128 summaries{}",
+        set.frames,
+        null.map_or("n/a".into(), |x| format!("{x:.1}")),
+        summaries.len(),
+        summaries.last().map_or(String::new(), |(i, p)| format!(
+            ", residual {i:.1} LUFS integrated, true peak {} dBFS",
+            p.map_or("?".into(), |p| format!("{p:.1}"))
+        ))
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metering throughput
+
+fn decode(path: &Path) -> Result<(usize, Vec<f32>)> {
+    let mut r = WavReader::open(path).map_err(anyhow::Error::new)?;
+    let ch = usize::from(r.info().channels);
+    let mut all = Vec::with_capacity(r.info().frames as usize * ch);
+    let mut buf = vec![0.0f32; METER_BLOCK_FRAMES * ch];
+    loop {
+        let n = r.read_frames(&mut buf).map_err(anyhow::Error::new)?;
+        if n == 0 {
+            break;
+        }
+        all.extend_from_slice(&buf[..n * ch]);
+    }
+    Ok((ch, all))
+}
+
+/// Best and median wall time of `runs` calls of `f`; the value of the last call.
+fn time_in_process<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let v = std::hint::black_box(f());
+        times.push(t.elapsed());
+        last = Some(v);
+    }
+    times.sort();
+    (times[0], times[times.len() / 2], last.expect("runs >= 1"))
+}
+
+fn metering(set: &Set, runs: usize) -> Result<()> {
+    let (ch, x) = decode(&set.mix)?;
+    let frames = x.len() / ch;
+    let samples = x.len() as f64;
+    let audio_s = frames as f64 / f64::from(SAMPLE_RATE);
+    let row = |name: &str, best: Duration, median: Duration, what: String| {
+        println!(
+            "| {name} | {:.1} M | {:.0}x | {:.3} s ({:.3} s) | {what} |",
+            samples / median.as_secs_f64() / 1e6,
+            audio_s / median.as_secs_f64(),
+            median.as_secs_f64(),
+            best.as_secs_f64()
+        );
+    };
+    println!(
+        "| meter | samples/s (median) | x real time | wall median (best) | result |\n|---|---|---|---|---|"
+    );
+    let (best, med, m) = time_in_process(runs, || {
+        let mut m = FileMeter::new(ch, SAMPLE_RATE);
+        for b in x.chunks(METER_BLOCK_FRAMES * ch) {
+            m.process(b);
+        }
+        m.finish()
+    });
+    row(
+        "analyzer-core FileMeter (all file meters), in memory",
+        best,
+        med,
+        format!(
+            "I {:.2} LUFS, LRA {:.2} LU, TP {:.2} dBTP",
+            m.integrated_lufs.unwrap_or(f64::NAN),
+            m.loudness_range_lu.unwrap_or(f64::NAN),
+            m.true_peak_dbtp.unwrap_or(f64::NAN)
+        ),
+    );
+    let (best, med, (i, lra, tp)) = time_in_process(runs, || {
+        let mut l = Loudness::new(ch, SAMPLE_RATE);
+        let mut t = TruePeak::new(ch, SAMPLE_RATE);
+        for b in x.chunks(METER_BLOCK_FRAMES * ch) {
+            l.process(b);
+            t.process(b);
+        }
+        (
+            l.integrated_lufs(),
+            l.loudness_range_lu(),
+            t.max_peak_dbtp(),
+        )
+    });
+    row(
+        "analyzer-core Loudness + TruePeak, in memory",
+        best,
+        med,
+        format!(
+            "I {i:.2} LUFS, LRA {:.2} LU, TP {tp:.2} dBTP",
+            lra.unwrap_or(f64::NAN)
+        ),
+    );
+    let (best, med, (i, lra, tp)) = time_in_process(runs, || {
+        use ebur128::{EbuR128, Mode};
+        let mut e = EbuR128::new(
+            ch as u32,
+            SAMPLE_RATE,
+            Mode::I | Mode::LRA | Mode::TRUE_PEAK,
+        )
+        .expect("valid ebur128 setup");
+        for b in x.chunks(METER_BLOCK_FRAMES * ch) {
+            e.add_frames_f32(b).expect("whole frames");
+        }
+        let tp = (0..ch as u32)
+            .map(|c| e.true_peak(c).unwrap_or(0.0))
+            .fold(0.0f64, f64::max);
+        (
+            e.loudness_global().unwrap_or(f64::NAN),
+            e.loudness_range().unwrap_or(f64::NAN),
+            20.0 * tp.log10(),
+        )
+    });
+    row(
+        "ebur128 crate 0.1 (I + LRA + TRUE_PEAK), in memory",
+        best,
+        med,
+        format!("I {i:.2} LUFS, LRA {lra:.2} LU, TP {tp:.2} dBTP"),
+    );
+    let (best, med, r) = time_in_process(runs, || meter_file(&set.mix));
+    let (_, m) = r.map_err(anyhow::Error::new)?;
+    row(
+        "analyzer-core meter_file (decode + FileMeter)",
+        best,
+        med,
+        format!(
+            "I {:.2} LUFS, TP {:.2} dBTP",
+            m.integrated_lufs.unwrap_or(f64::NAN),
+            m.true_peak_dbtp.unwrap_or(f64::NAN)
+        ),
+    );
+    let log = set.dir.join("ffmpeg-ebur128.log");
+    let ff = measure(runs, || {
+        let mut cmd = measured("ffmpeg");
+        cmd.args(["-hide_banner", "-nostdin", "-nostats", "-i"])
+            .arg(&set.mix)
+            .args(["-af", FFMPEG_EBUR128, "-f", "null", "-"])
+            .stdout(Stdio::null())
+            .stderr(File::create(&log)?);
+        run_measured(&mut cmd, "ffmpeg ebur128")
+    })?;
+    let s = ffmpeg_summaries(&std::fs::read_to_string(&log).unwrap_or_default());
+    row(
+        "ffmpeg -af ebur128=peak=true (decode + filter, process)",
+        ff.best_wall(),
+        ff.median_wall(),
+        s.first().map_or("no summary".into(), |(i, p)| {
+            format!(
+                "I {i:.1} LUFS, TP {} dBTP",
+                p.map_or("?".into(), |p| format!("{p:.1}"))
+            )
+        }),
+    );
+    let dec = measure(runs, || {
+        let mut cmd = measured("ffmpeg");
+        cmd.args(["-hide_banner", "-nostdin", "-nostats", "-i"])
+            .arg(&set.mix)
+            .args(["-f", "null", "-"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        run_measured(&mut cmd, "ffmpeg decode")
+    })?;
+    row(
+        "ffmpeg decode only (the share of the row above that is not metering)",
+        dec.best_wall(),
+        dec.median_wall(),
+        String::new(),
+    );
+    Ok(())
+}
