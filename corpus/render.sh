@@ -164,6 +164,18 @@ for song in $SONGS; do
     -af "acompressor=threshold=0.03:ratio=4:attack=5:release=100:makeup=1" -c:a pcm_f32le "$d/$mix"
   write_case "$d" "ffmpeg acompressor (4:1 above -30 dBFS) on the mix only" missing_bus_processing ""
 
+  # Heavy mix-bus compression (an Ardour ACE Compressor at -26 dB threshold took ~10 dB off a
+  # real session): every stem then reads cold, and a flat EQ fits part of it.
+  d=$(newcase acompressor_heavy)
+  ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" \
+    -af "acompressor=threshold=-26dB:ratio=4:attack=5:release=100" -c:a pcm_f32le "$d/$mix"
+  write_case "$d" "ffmpeg acompressor (4:1 above -26 dB, 5 ms attack, no make-up) on the mix only" missing_bus_processing ""
+
+  d=$(newcase acompressor_heavy_makeup)
+  ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" \
+    -af "acompressor=threshold=-36dB:ratio=8:attack=5:release=100:makeup=4:knee=4" -c:a pcm_f32le "$d/$mix"
+  write_case "$d" "ffmpeg acompressor (8:1 above -36 dB, soft knee, +12 dB make-up) on the mix only" missing_bus_processing ""
+
   d=$(newcase alimiter_mix)
   limit=$(awk -v p="$peak" 'BEGIN { l = p * 0.4; if (l < 0.0625) l = 0.0625; printf "%.4f", l }')
   ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" \

@@ -475,6 +475,9 @@ pub struct ModelScores {
     pub dynamics_gain_db: f64,
     /// How much deeper the linear filter nulls than the global gain, dB.
     pub filter_gain_db: f64,
+    /// How much deeper a gain that depends on the sum's level (a compressor's static curve,
+    /// see `level_model`) nulls than the global gain, dB.
+    pub level_gain_db: f64,
     /// Share (0..1) of what *any* per-frame gain could explain (in-sample bound) that the
     /// cross-validated time-varying gain explains. Added content (a missing part) masks
     /// dynamics in `dynamics_gain_db`, not here.
@@ -614,6 +617,59 @@ fn time_models(frames: &[FrameStat]) -> (f64, f64, f64, f64) {
         dyn_cv += (m - 2.0 * gt * x + gt * gt * s).max(0.0);
     }
     (em, plain.max(0.0), gain_cv, dyn_cv)
+}
+
+/// Width of the level bins of [`level_model`], dB.
+const LEVEL_BIN_DB: f64 = 2.0;
+
+/// Cross-validated residual energy of a gain that is a function of the plain sum's level:
+/// `mix = G(level(t)) * sum` on 10 ms frames, `G` one gain per 2 dB bin of the sum's
+/// level (smoothed over `smooth` frames either side, a compressor's detector), fitted on one
+/// fold and scored on the other. A compressor's static curve is such a function; a linear
+/// filter is not (it changes the gain with the spectrum, not the level), so this is the
+/// nested model that tells bus compression from a flat-looking bus EQ.
+fn level_model(frames: &[FrameStat], smooth: usize) -> f64 {
+    let n = frames.len();
+    let max_es = frames.iter().map(|f| f.es).fold(0.0f32, f32::max);
+    let floor = f64::from(max_es) * 1e-6;
+    let level: Vec<Option<i64>> = (0..n)
+        .map(|i| {
+            let lo = i.saturating_sub(smooth);
+            let hi = (i + smooth + 1).min(n);
+            let e = frames[lo..hi].iter().map(|f| f64::from(f.es)).sum::<f64>() / (hi - lo) as f64;
+            (e > floor).then(|| (db(e) / LEVEL_BIN_DB).floor() as i64)
+        })
+        .collect();
+    // Per fold and bin: sum of mix x sum and of sum energy; and the fold's global gain.
+    let mut bins: [std::collections::BTreeMap<i64, (f64, f64)>; 2] = Default::default();
+    let mut global = [(0.0f64, 0.0f64); 2];
+    for (i, f) in frames.iter().enumerate() {
+        let k = fold_of(i);
+        global[k].0 += f64::from(f.ems);
+        global[k].1 += f64::from(f.es);
+        if let Some(b) = level[i] {
+            let e = bins[k].entry(b).or_default();
+            e.0 += f64::from(f.ems);
+            e.1 += f64::from(f.es);
+        }
+    }
+    let mut e_cv = 0.0;
+    for (i, f) in frames.iter().enumerate() {
+        let o = 1 - fold_of(i);
+        let g_global = if global[o].1 > 0.0 {
+            global[o].0 / global[o].1
+        } else {
+            1.0
+        };
+        // A bin the other fold barely saw falls back on the global gain.
+        let g = level[i]
+            .and_then(|b| bins[o].get(&b))
+            .filter(|(_, e)| *e > 1e-3 * global[o].1)
+            .map_or(g_global, |(c, e)| c / e);
+        let (m, s, x) = (f64::from(f.em), f64::from(f.es), f64::from(f.ems));
+        e_cv += (m - 2.0 * g * x + g * g * s).max(0.0);
+    }
+    e_cv
 }
 
 /// Cross-validated residual energies (spectral domain) of the global gain and of the band
@@ -1030,6 +1086,14 @@ fn analyse(d: &Diagnoser, frames: &[FrameStat], segments: &[&Segment]) -> Diagno
         } else {
             0.0
         },
+        level_gain_db: {
+            // The detector's smoothing is unknown: instantaneous, ~50 ms and ~110 ms.
+            let e_level = [0, 2, 5]
+                .iter()
+                .map(|&w| level_model(frames, w))
+                .fold(f64::INFINITY, f64::min);
+            db(e_gain / e_level.max(1e-30))
+        },
         dynamics_share: 0.0,
         dynamics_room_db: -300.0,
         filter_share: 0.0,
@@ -1120,8 +1184,20 @@ fn explain(
         }
     };
     let mut causes: Vec<Cause> = Vec::new();
-    let dyn_decisive = s.dynamics_gain_db >= DECISIVE_DB && s.dynamics_gain_db >= s.filter_gain_db;
-    let eq_decisive = s.filter_gain_db >= DECISIVE_DB && s.filter_gain_db > s.dynamics_gain_db;
+    // Nested models: a gain that falls with the level of the sum is what a compressor does and
+    // what no linear filter can do (heavy compression of bass-heavy loud passages otherwise
+    // reads as a flat "EQ" plus cold stems). When the level model deepens the null decisively
+    // and its gain falls with level, dynamics win unless the filter beats them decisively.
+    let falls_with_level =
+        s.level_gain_db >= DECISIVE_DB && dynamics(frames).slope_db_per_db < -0.02;
+    let dyn_score = if falls_with_level {
+        s.dynamics_gain_db.max(s.level_gain_db) + DECISIVE_DB
+    } else {
+        s.dynamics_gain_db
+    };
+    let dyn_decisive =
+        (s.dynamics_gain_db >= DECISIVE_DB || falls_with_level) && dyn_score >= s.filter_gain_db;
+    let eq_decisive = s.filter_gain_db >= DECISIVE_DB && s.filter_gain_db > dyn_score;
     // Masked: added content hides a whole-mix process in the total residual, but the process
     // still explains most of what a model of its kind could explain at all.
     let masked = |gain_db: f64, share: f64, room_db: f64| {
@@ -1134,7 +1210,7 @@ fn explain(
     let eq_masked = !dyn_decisive
         && !eq_decisive
         && masked(s.filter_gain_db, s.filter_share, s.filter_room_db)
-        && s.filter_gain_db > s.dynamics_gain_db;
+        && s.filter_gain_db > dyn_score;
     let dyn_wins = dyn_decisive || dyn_masked;
     let eq_wins = eq_decisive || eq_masked;
     // Residual energy left after the best whole-mix model, relative to the mix.
@@ -1142,8 +1218,10 @@ fn explain(
 
     if dyn_wins {
         let dy = dynamics(frames);
-        let explained_db = db(10f64.powf(s.gain_db / 10.0) - 10f64.powf(s.dynamics_db / 10.0));
-        left_db = s.dynamics_db;
+        // The better of the two dynamics models (neighbour-predicted or level-dependent gain).
+        let with_dynamics_db = s.dynamics_db.min(s.gain_db - s.level_gain_db);
+        let explained_db = db(10f64.powf(s.gain_db / 10.0) - 10f64.powf(with_dynamics_db / 10.0));
+        left_db = with_dynamics_db;
         let clipped = dy.clipped_frames > 0 && dy.clipped_frames * 200 > frames.len();
         let limiting = dy.pinned_share > 0.05 && dy.crest_drop_db > 1.0;
         let (kind, message, fix) = if clipped {
@@ -1175,7 +1253,8 @@ fn explain(
             )
         };
         let level_dependent = dy.slope_db_per_db < -0.02 || limiting || clipped;
-        let strong = level_dependent && s.dynamics_gain_db >= 2.0 * DECISIVE_DB;
+        let strong =
+            level_dependent && s.dynamics_gain_db.max(s.level_gain_db) >= 2.0 * DECISIVE_DB;
         let weak_note = if strong {
             ""
         } else if dyn_masked {
@@ -1205,6 +1284,7 @@ fn explain(
             .with("residual_with_dynamics_db", round1(s.dynamics_db))
             .with("null_gain_db", round1(s.dynamics_gain_db))
             .with("null_gain_with_eq_db", round1(s.filter_gain_db))
+            .with("null_gain_with_level_gain_db", round1(s.level_gain_db))
             .with("explained_share", round2(s.dynamics_share)),
         });
     }

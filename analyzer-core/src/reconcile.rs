@@ -41,6 +41,7 @@
 
 mod findings;
 pub mod gram;
+pub mod pan_law;
 pub mod stream;
 pub mod synth;
 
@@ -516,21 +517,11 @@ pub fn reconcile_sources(
     // The plain sum: unity gains, except that a mono stem keeps the pan position it was
     // mixed at (a mono file carries no pan; that is not a fault), at constant power and
     // without any polarity correction.
+    // The session's pan law (see `pan_law`) sets the level a mono stem enters the plain sum at.
+    let tol = profile.gain_tolerance_db;
+    let law_windows = session_pan_law(&model, &wcoefs, &active, tol);
     let mut unity = model.unity_coefs();
-    for i in (0..k).filter(|&i| stem_channels[i] == 1 && cm > 1) {
-        let g = &wcoefs[i * cm..(i + 1) * cm];
-        let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if norm > 0.0 {
-            let sign = if g.iter().sum::<f64>() < 0.0 {
-                -1.0
-            } else {
-                1.0
-            };
-            for c in 0..cm {
-                unity[i * cm + c] = sign * g[c] / norm;
-            }
-        }
-    }
+    pan_mono_stems(&model, &wcoefs, law_windows, &mut unity, |_| true);
     let stat_frames = ((per_sec * 0.01).round() as usize).max(1);
     // Stream blocks hold whole 10 ms statistics blocks and whole 100 ms loudness sub-blocks,
     // so that chunks split between threads start on both grids.
@@ -569,21 +560,11 @@ pub fn reconcile_sources(
     // The plain sum's residual with each mono stem's pan taken from the full-length fit
     // (the window fit may not have seen a sparse stem): exact by the quadratic expansion
     // around the measured residual.
+    let pan_law_db = session_pan_law(&model, &coefs, &active, tol);
     let mut unity_final = unity_used.clone();
-    for i in (0..k).filter(|&i| eligible[i] && stem_channels[i] == 1 && cm > 1) {
-        let g = &coefs[i * cm..(i + 1) * cm];
-        let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if norm > 0.0 {
-            let sign = if g.iter().sum::<f64>() < 0.0 {
-                -1.0
-            } else {
-                1.0
-            };
-            for c in 0..cm {
-                unity_final[i * cm + c] = sign * g[c] / norm;
-            }
-        }
-    }
+    pan_mono_stems(&model, &coefs, pan_law_db, &mut unity_final, |i| {
+        eligible[i]
+    });
     let e_unity = out.gram.energy_from(&unity_final, &unity_used, out.e_unity);
     let e_mix = out.gram.mix_energy();
     let e_fit = out.gram.energy_from(&coefs, &wcoefs_used, out.e_fitted);
@@ -593,9 +574,13 @@ pub fn reconcile_sources(
         .map(|i| {
             eligible[i].then(|| {
                 let g = model.stem_gain(&coefs, i);
+                let mut gain_db = 20.0 * g.abs().max(1e-15).log10();
+                if let (Some(law), Some(m)) = (pan_law_db, mono_fit(&model, &coefs, i)) {
+                    gain_db = m.gain_db(law);
+                }
                 StemFit {
                     offset_samples: offsets[i],
-                    gain_db: 20.0 * g.abs().max(1e-15).log10(),
+                    gain_db,
                     polarity: if g < 0.0 {
                         Polarity::Inverted
                     } else {
@@ -619,6 +604,7 @@ pub fn reconcile_sources(
         fitted_null_depth_db: ratio_db(e_fit),
         judged_span_frames: Some([span.start, span.end]),
         mix: Some(mix.name().to_owned()),
+        pan_law_db: pan_law_db.map(pan_law::display_db),
         ..Default::default()
     };
     let names: Vec<String> = stems.iter().map(|s| s.name().to_owned()).collect();
@@ -640,6 +626,10 @@ pub fn reconcile_sources(
         stem_frames: &stem_frames,
         edges: &edges,
         floor_ms,
+        mono: &(0..k)
+            .map(|i| mono_fit(&model, &coefs, i).is_some())
+            .collect::<Vec<_>>(),
+        pan_law_db: pan_law_db.map(pan_law::display_db),
     };
     let findings = findings::make(&ctx);
     Ok(ReconcileResult {
@@ -699,6 +689,59 @@ fn mix_windows(
         })
         .collect();
     (ws, present)
+}
+
+/// A mono stem's fit in a stereo mix (`None` for other layouts or a zero fit).
+fn mono_fit(model: &Model, coefs: &[f64], i: usize) -> Option<pan_law::MonoFit> {
+    let cm = model.mix_channels;
+    (model.stem_channels[i] == 1 && cm == 2)
+        .then(|| pan_law::MonoFit::from_gains(coefs[i * cm], coefs[i * cm + 1]))
+        .flatten()
+}
+
+/// The session's pan law from the active stems' fitted gains (see [`pan_law::infer`]).
+fn session_pan_law(model: &Model, coefs: &[f64], active: &[bool], tol_db: f64) -> Option<f64> {
+    let k = model.stems();
+    let mono: Vec<pan_law::MonoFit> = (0..k)
+        .filter(|&i| active[i])
+        .filter_map(|i| mono_fit(model, coefs, i))
+        .collect();
+    let others: Vec<f64> = (0..k)
+        .filter(|&i| active[i] && model.stem_channels[i] != 1)
+        .map(|i| 20.0 * model.stem_gain(coefs, i).abs().max(1e-15).log10())
+        .collect();
+    pan_law::infer(&mono, &others, tol_db)
+}
+
+/// Plain-sum gains of the mono stems in a multichannel mix: the pan position the fit found
+/// (a mono file carries no pan; that is not a fault), at the level the session's pan law
+/// gives it (constant power without one), without any gain or polarity correction.
+fn pan_mono_stems(
+    model: &Model,
+    coefs: &[f64],
+    law_db: Option<f64>,
+    unity: &mut [f64],
+    include: impl Fn(usize) -> bool,
+) {
+    let cm = model.mix_channels;
+    for i in (0..model.stems()).filter(|&i| include(i) && model.stem_channels[i] == 1 && cm > 1) {
+        let g = &coefs[i * cm..(i + 1) * cm];
+        let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            let sign = if g.iter().sum::<f64>() < 0.0 {
+                -1.0
+            } else {
+                1.0
+            };
+            let level = match (law_db, mono_fit(model, coefs, i)) {
+                (Some(law), Some(m)) => 10f64.powf(m.expected_db(law) / 20.0),
+                _ => 1.0,
+            };
+            for c in 0..cm {
+                unity[i * cm + c] = sign * level * g[c] / norm;
+            }
+        }
+    }
 }
 
 /// Mix frames where every shifted active stem has audio (possibly empty).

@@ -232,6 +232,8 @@ pub struct Reconciliation {
     pub timeline: Option<LevelTimeline>,
     /// Mix and residual spectrum in fractional-octave bands, for plots.
     pub spectrum: Option<BandSpectrum>,
+    /// Centre pan law (dB per channel) the mono stems were judged at, inferred from them.
+    pub pan_law_db: Option<f64>,
 }
 
 /// Levels over time, one value per step (`None` = silence).

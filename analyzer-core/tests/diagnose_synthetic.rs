@@ -226,3 +226,64 @@ fn a_pure_gain_is_left_to_the_reconciliation() {
     let d = run(&mix, &sum, &fitted);
     assert!(d.findings.is_empty(), "{:?}", codes(&d));
 }
+
+/// A heavy feed-forward compressor like a DAW's bus compressor (Ardour's ACE Compressor, ffmpeg
+/// `acompressor`): RMS detector (5 ms attack, 100 ms release), `ratio`:1 above `threshold_db`,
+/// then `makeup_db`.
+fn compress_rms(x: &[f32], threshold_db: f32, ratio: f32, makeup_db: f32) -> Vec<f32> {
+    let a_att = (-1.0 / (0.005 * SR as f32)).exp();
+    let a_rel = (-1.0 / (0.100 * SR as f32)).exp();
+    let makeup = 10f32.powf(makeup_db / 20.0);
+    let mut ms = 0.0f32;
+    let mut out = vec![0.0; x.len()];
+    for (i, fr) in x.chunks_exact(2).enumerate() {
+        let p = 0.5 * (fr[0] * fr[0] + fr[1] * fr[1]);
+        let a = if p > ms { a_att } else { a_rel };
+        ms = a * ms + (1.0 - a) * p;
+        let level_db = 10.0 * ms.max(1e-12).log10();
+        let over = (level_db - threshold_db).max(0.0);
+        let g = makeup * 10f32.powf(-over * (1.0 - 1.0 / ratio) / 20.0);
+        out[i * 2] = fr[0] * g;
+        out[i * 2 + 1] = fr[1] * g;
+    }
+    out
+}
+
+#[test]
+fn heavy_bus_compression_is_dynamics_not_a_flat_eq() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    for (threshold_db, ratio, makeup_db) in [(-26.0, 4.0, 0.0), (-36.0, 8.0, 8.0)] {
+        let mix = compress_rms(&sum, threshold_db, ratio, makeup_db);
+        // The per-stem fit absorbs the average gain, as the reconciliation's does.
+        let (c, e) = mix
+            .iter()
+            .zip(&sum)
+            .fold((0.0f64, 0.0f64), |(c, e), (m, s)| {
+                (c + f64::from(m * s), e + f64::from(s * s))
+            });
+        let fitted: Vec<f32> = sum.iter().map(|x| x * (c / e) as f32).collect();
+        let d = run(&mix, &sum, &fitted);
+        let why = format!(
+            "{threshold_db} dB {ratio}:1: {:?} {:?}",
+            codes(&d),
+            d.scores
+        );
+        let first = d.findings.first().expect("a finding");
+        assert_eq!(first.code, FindingCode::MissingBusProcessing, "{why}");
+        assert_eq!(first.measured["kind"], "compression", "{why}");
+        assert!(
+            first.measured["gain_reduction_typical_db"]
+                .as_f64()
+                .is_some_and(|g| g > 1.5),
+            "{why}: {:?}",
+            first.measured
+        );
+        assert!(
+            !d.findings
+                .iter()
+                .any(|f| f.code == FindingCode::BusEq && f.severity >= Severity::Warning),
+            "{why}"
+        );
+    }
+}

@@ -128,12 +128,15 @@ pub fn human(report: &Report, colour: bool) -> String {
         Some(r) => {
             let _ = writeln!(
                 out,
-                "Reconciliation against {}: stem-sum lag {} samples, null depth {} dB (after gain fit {} dB), residual {} LUFS",
+                "Reconciliation against {}: stem-sum lag {} samples, null depth {} dB (after gain fit {} dB), residual {} LUFS{}",
                 r.mix.as_deref().unwrap_or("the mix"),
                 r.lag_samples,
                 db(r.null_depth_db),
                 db(r.fitted_null_depth_db),
-                db(r.residual_lufs)
+                db(r.residual_lufs),
+                r.pan_law_db.map_or(String::new(), |l| format!(
+                    "; mono stems judged at a {l:.1} dB pan law"
+                ))
             );
         }
         None => {

@@ -23,6 +23,10 @@ pub(super) struct Context<'a> {
     /// Mean square of the first and last 10 ms of each active stem.
     pub edges: &'a [Option<(f64, f64)>],
     pub floor_ms: f64,
+    /// Which stems are mono stems in a stereo mix (judged against the pan law).
+    pub mono: &'a [bool],
+    /// The session's pan law (dB at the centre) inferred from the mono stems.
+    pub pan_law_db: Option<f64>,
 }
 
 /// The offset shared by the largest part of the stem sum's energy: the lag of the stem sum
@@ -184,21 +188,27 @@ pub(super) fn make(ctx: &Context<'_>) -> Vec<Finding> {
                 "Export the stems with the master fader and mix-bus gain as in the mix, and without normalisation.",
             )
             .with("gain_db", round2(median))
-            .with("tolerance_db", tol),
+            .with("tolerance_db", tol)
+            .with("pan_law_db", ctx.pan_law_db),
         );
     } else {
         for &(i, f) in &active {
             if f.gain_db.abs() > tol {
+                // A mono stem is judged at the session's pan law; say which.
+                let law = ctx.pan_law_db.filter(|_| ctx.mono[i]);
                 out.push(
                     Finding::new(
                         FindingCode::GainMismatch,
                         severity(f.gain_db),
                         vec![ctx.names[i].clone()],
                         format!(
-                            "{} is {:.2} dB {} in the mix than delivered.",
+                            "{} is {:.2} dB {} in the mix than delivered{}.",
                             ctx.names[i],
                             f.gain_db.abs(),
-                            if f.gain_db > 0.0 { "louder" } else { "quieter" }
+                            if f.gain_db > 0.0 { "louder" } else { "quieter" },
+                            law.map_or(String::new(), |l| format!(
+                                " (a mono stem, judged at the {l:.1} dB centre pan law the other mono stems were mixed at)"
+                            ))
                         ),
                         format!(
                             "Re-export this stem with its fader and sends as in the mix (it needs {:+.2} dB to match).",
@@ -207,7 +217,8 @@ pub(super) fn make(ctx: &Context<'_>) -> Vec<Finding> {
                     )
                     .with("gain_db", round2(f.gain_db))
                     .with("tolerance_db", tol)
-                    .with("correlation", round4(f.confidence)),
+                    .with("correlation", round4(f.confidence))
+                    .with("pan_law_db", law),
                 );
             }
         }
@@ -280,7 +291,8 @@ pub(super) fn make(ctx: &Context<'_>) -> Vec<Finding> {
             .with("fitted_null_depth_db", round2(fit))
             .with("null_pass_db", ctx.profile.null_pass_db)
             .with("lag_samples", ctx.reconciliation.lag_samples)
-            .with("judged_span_frames", vec![span[0], span[1]]),
+            .with("judged_span_frames", vec![span[0], span[1]])
+            .with("pan_law_db", ctx.pan_law_db),
         );
     }
     out
