@@ -378,9 +378,11 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     // The reconciliation does not need the meters, only which files are readable at the
     // mix's rate: it starts at once from the headers, beside the metering, and is redone
     // below in the rare case that metering finds a file the headers did not warn about.
+    // Sets above MAX_RECONCILE_STEMS are never reconciled (see below), so never start one.
     let planned = reconcile_plan(inputs.len(), mix_index, |i| {
         headers[i].as_ref().map(|h| h.sample_rate)
-    });
+    })
+    .filter(|(_, stems)| !stems.is_empty() && stems.len() <= MAX_RECONCILE_STEMS);
     let reconcile = |(mi, stems): &(usize, Vec<usize>)| {
         let stem_paths: Vec<&Path> = stems.iter().map(|&i| inputs[i].path.as_path()).collect();
         let cb = |n: u64| progress(Progress::Advance(n));
