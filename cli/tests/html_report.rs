@@ -164,6 +164,8 @@ window.addEventListener('load', () => {
 
     // Screenshot for people (the README shows one made this way).
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/report-screenshot.png");
+    // `target/` is not there when CARGO_TARGET_DIR points elsewhere.
+    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let status = chromium_cmd(profile.path())
         .arg("--window-size=880,2200")
