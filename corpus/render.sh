@@ -216,6 +216,12 @@ for song in $SONGS; do
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" compand 0.005,0.15 6:-60,-60,-36,-36,0,-18 0 -90 0
   write_case "$d" "sox compand on the mix (as compand_mix) and stem ${Song}_$dropped.wav left out" missing_bus_processing "${Song}_$dropped.wav" missing_element
 
+  # The everyday two-cause delivery: the reverb return was not exported and the mix-bus
+  # compressor squeezes the mix, reverb included.
+  d=$(newcase reverb_and_compand_mix)
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" reverb 40 50 80 trim 0 "${frames}s" compand 0.005,0.15 6:-60,-60,-36,-36,0,-18 0 -90 0
+  write_case "$d" "sox reverb (as reverb_mix) then compand (as compand_mix) on the mix only" missing_fx_return "" missing_bus_processing
+
   d=$(newcase master_gain)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" vol -2dB
   write_case "$d" "mix 2 dB lower than the stems' sum (master fader)" gain_mismatch ""

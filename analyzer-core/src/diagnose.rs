@@ -13,7 +13,7 @@
 //! The [`Diagnoser`] sees every aligned block of the reconciliation's streaming pass (it is a
 //! [`BlockVisitor`]): the mix, the plain aligned stem sum (unity gains) and the fitted sum
 //! (per-stem gains and polarities). It keeps only bounded statistics: a few numbers per 10 ms
-//! frame (energies, cross products and peaks; 32 bytes per frame) and, per segment of about
+//! frame (energies, cross products and peaks; 36 bytes per frame) and, per segment of about
 //! 0.7 s, third-octave-band cross spectra of the mix against the plain sum (Hann-windowed FFT,
 //! 50 % overlap). Nothing else of the audio is kept.
 //!
@@ -109,6 +109,10 @@ struct FrameStat {
     ems: f32,
     /// Energy of the fitted residual (mix minus fitted sum).
     er: f32,
+    /// Fitted-sum energy.
+    ef: f32,
+    /// Mix times fitted sum.
+    emf: f32,
     /// Peak of the mix.
     pm: f32,
     /// Peak of the plain sum.
@@ -124,6 +128,8 @@ struct FrameAcc {
     es: f64,
     ems: f64,
     er: f64,
+    ef: f64,
+    emf: f64,
     pm: f32,
     ps: f32,
     clipped: u32,
@@ -328,6 +334,8 @@ impl Diagnoser {
                 acc.es += f64::from(s * s);
                 acc.ems += f64::from(m * s);
                 acc.er += f64::from(r * r);
+                acc.ef += f64::from(f * f);
+                acc.emf += f64::from(m * f);
                 acc.pm = acc.pm.max(m.abs());
                 acc.ps = acc.ps.max(s.abs());
                 // Flat tops: three or more equal samples at full scale (a limiter holding a
@@ -378,6 +386,8 @@ impl Diagnoser {
             es: a.es as f32,
             ems: a.ems as f32,
             er: a.er as f32,
+            ef: a.ef as f32,
+            emf: a.emf as f32,
             pm: a.pm,
             ps: a.ps,
             clipped: a.clipped.min(u32::from(u16::MAX)) as u16,
@@ -836,6 +846,169 @@ fn dynamics(frames: &[FrameStat]) -> Dynamics {
     }
 }
 
+/// Frames per window of [`level_ride`] (250 ms: long enough that added content uncorrelated
+/// with the stems averages out of the cross product, short enough to follow a compressor's
+/// release).
+const RIDE_WINDOW_FRAMES: usize = 25;
+
+/// How the gain the stems enter the mix with rides the mix's level, on 250 ms windows.
+///
+/// When a part or a return that no stem carries dominates the residual, the null-depth models
+/// of [`time_models`] and [`level_model`] cannot show a bus compressor: whatever the gain does,
+/// the missing part's energy stays in the residual. The gain itself is still measurable: the
+/// regression gain `sum(mix x fitted) / sum(fitted^2)` over a window is unbiased by content
+/// that is uncorrelated with the stems, and a compressor that the missing part also drives
+/// makes it fall as the *mix* gets louder. Two checks keep this honest: the windows' gains
+/// measured on the even and on the odd 10 ms frames must agree (the movement is reproducible,
+/// not noise from the added content), and the gain must fall with the mix level.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct LevelRide {
+    windows: usize,
+    /// Correlation of the window gains measured on even and on odd frames.
+    reproducibility: f64,
+    /// Correlation of window gain (dB) with the window's level (dB): the mix's or the
+    /// stems', whichever the gain falls with more clearly.
+    level_correlation: f64,
+    /// dB of gain change per dB of that level.
+    slope_db_per_db: f64,
+    /// Standard deviation of the window gains, dB.
+    spread_db: f64,
+    /// Median gain of the quietest quarter of the windows minus that of the loudest quarter.
+    gr_typical_db: f64,
+    /// 99th percentile of the gain drop below the quiet passages' gain.
+    gr_max_db: f64,
+    /// Energy the moving gain accounts for (its deviation from the mean gain), dB re mix.
+    moving_db: f64,
+}
+
+impl LevelRide {
+    /// A bus compressor, even under added content.
+    fn holds(&self) -> bool {
+        self.windows >= 20
+            && self.reproducibility >= 0.7
+            && self.level_correlation <= -0.4
+            && self.slope_db_per_db <= -0.05
+            && self.spread_db >= 0.25
+    }
+}
+
+fn level_ride(frames: &[FrameStat]) -> LevelRide {
+    struct Win {
+        mix_db: f64,
+        gain_db: f64,
+        even_db: f64,
+        odd_db: f64,
+        gain: f64,
+        ef: f64,
+    }
+    let mut wins: Vec<Win> = Vec::new();
+    let chunks: Vec<&[FrameStat]> = frames.chunks_exact(RIDE_WINDOW_FRAMES).collect();
+    let ef_of = |c: &[FrameStat]| c.iter().map(|f| f64::from(f.ef)).sum::<f64>();
+    let max_ef = chunks.iter().map(|c| ef_of(c)).fold(0.0, f64::max);
+    let em_total: f64 = frames.iter().map(|f| f64::from(f.em)).sum();
+    for c in &chunks {
+        let ef = ef_of(c);
+        if ef <= max_ef * 1e-4 {
+            continue;
+        }
+        let half = |parity: usize| {
+            c.iter()
+                .skip(parity)
+                .step_by(2)
+                .fold((0.0f64, 0.0f64), |(x, e), f| {
+                    (x + f64::from(f.emf), e + f64::from(f.ef))
+                })
+        };
+        let (xe, ee) = half(0);
+        let (xo, eo) = half(1);
+        let x: f64 = c.iter().map(|f| f64::from(f.emf)).sum();
+        let em: f64 = c.iter().map(|f| f64::from(f.em)).sum();
+        if xe <= 0.0 || xo <= 0.0 || ee <= 0.0 || eo <= 0.0 || x <= 0.0 || em <= 0.0 {
+            continue;
+        }
+        wins.push(Win {
+            mix_db: db(em),
+            gain_db: 20.0 * (x / ef).log10(),
+            even_db: 20.0 * (xe / ee).log10(),
+            odd_db: 20.0 * (xo / eo).log10(),
+            gain: x / ef,
+            ef,
+        });
+    }
+    let n = wins.len();
+    if n < 3 || em_total <= 0.0 {
+        return LevelRide {
+            windows: n,
+            ..LevelRide::default()
+        };
+    }
+    let col = |f: fn(&Win) -> f64| wins.iter().map(f).collect::<Vec<f64>>();
+    let (mix_level, stem_level, gain, even, odd) = (
+        col(|w| w.mix_db),
+        col(|w| db(w.ef)),
+        col(|w| w.gain_db),
+        col(|w| w.even_db),
+        col(|w| w.odd_db),
+    );
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let mg = mean(&gain);
+    let syy: f64 = gain.iter().map(|g| (g - mg) * (g - mg)).sum();
+    // (covariance, level variance) of the gain against a level.
+    let against = |level: &[f64]| {
+        let ml = mean(level);
+        level
+            .iter()
+            .zip(&gain)
+            .fold((0.0, 0.0), |(xy, xx), (l, g)| {
+                (xy + (l - ml) * (g - mg), xx + (l - ml) * (l - ml))
+            })
+    };
+    let corr_of = |(sxy, sxx): (f64, f64)| {
+        if sxx > 0.0 && syy > 0.0 {
+            sxy / (sxx * syy).sqrt()
+        } else {
+            0.0
+        }
+    };
+    // The compressor's detector hears the whole mix: when the missing part dominates, the
+    // gain follows the mix level; when the mix is squashed flat, it follows the stems' level.
+    let (by_mix, by_stems) = (against(&mix_level), against(&stem_level));
+    let (level, (sxy, sxx)) = if corr_of(by_mix) <= corr_of(by_stems) {
+        (mix_level, by_mix)
+    } else {
+        (stem_level, by_stems)
+    };
+    let mut sorted = level.clone();
+    let q25 = percentile(&mut sorted, 0.25);
+    let q75 = percentile(&mut sorted, 0.75);
+    let pick = |keep: &dyn Fn(f64) -> bool| -> Vec<f64> {
+        level
+            .iter()
+            .zip(&gain)
+            .filter(|(l, _)| keep(**l))
+            .map(|(_, g)| *g)
+            .collect()
+    };
+    let reference = percentile(&mut pick(&|l| l <= q25), 0.5);
+    let loud = percentile(&mut pick(&|l| l >= q75), 0.5);
+    let mut drops: Vec<f64> = gain.iter().map(|g| reference - g).collect();
+    let (x_all, e_all) = wins
+        .iter()
+        .fold((0.0, 0.0), |(x, e), w| (x + w.gain * w.ef, e + w.ef));
+    let g_mean = x_all / e_all;
+    let moving: f64 = wins.iter().map(|w| (w.gain - g_mean).powi(2) * w.ef).sum();
+    LevelRide {
+        windows: n,
+        reproducibility: correlation(&even, &odd),
+        level_correlation: corr_of((sxy, sxx)),
+        slope_db_per_db: if sxx > 0.0 { sxy / sxx } else { 0.0 },
+        spread_db: (syy / n as f64).sqrt(),
+        gr_typical_db: reference - loud,
+        gr_max_db: percentile(&mut drops, 0.99),
+        moving_db: db(moving.max(1e-300) / em_total),
+    }
+}
+
 /// Onsets of an energy envelope (per 10 ms frame): a rise of more than 6 dB over 20 ms,
 /// at most 40 dB under the envelope's maximum, at least 50 ms after the previous one.
 fn onsets(env: &[f64]) -> Vec<usize> {
@@ -1211,7 +1384,12 @@ fn explain(
         && !eq_decisive
         && masked(s.filter_gain_db, s.filter_share, s.filter_room_db)
         && s.filter_gain_db > dyn_score;
-    let dyn_wins = dyn_decisive || dyn_masked;
+    // Masked harder still: a part no stem carries dominates the residual, so no gain model
+    // deepens the null, but the gain the stems enter with falls reproducibly as the mix gets
+    // louder (see `level_ride`).
+    let ride = level_ride(frames);
+    let dyn_rides = !dyn_decisive && !eq_decisive && !dyn_masked && !eq_masked && ride.holds();
+    let dyn_wins = dyn_decisive || dyn_masked || dyn_rides;
     let eq_wins = eq_decisive || eq_masked;
     // Residual energy left after the best whole-mix model, relative to the mix.
     let mut left_db = s.gain_db;
@@ -1220,8 +1398,21 @@ fn explain(
         let dy = dynamics(frames);
         // The better of the two dynamics models (neighbour-predicted or level-dependent gain).
         let with_dynamics_db = s.dynamics_db.min(s.gain_db - s.level_gain_db);
-        let explained_db = db(10f64.powf(s.gain_db / 10.0) - 10f64.powf(with_dynamics_db / 10.0));
-        left_db = with_dynamics_db;
+        let explained_db = if dyn_rides {
+            ride.moving_db
+        } else {
+            db(10f64.powf(s.gain_db / 10.0) - 10f64.powf(with_dynamics_db / 10.0))
+        };
+        if !dyn_rides {
+            left_db = with_dynamics_db;
+        }
+        // Under added content the per-frame gains of `dynamics` are noisy; the windows'
+        // regression gains are not.
+        let (gr_typical_db, gr_max_db) = if dyn_rides {
+            (ride.gr_typical_db, ride.gr_max_db)
+        } else {
+            (dy.gr_typical_db, dy.gr_max_db)
+        };
         let clipped = dy.clipped_frames > 0 && dy.clipped_frames * 200 > frames.len();
         let limiting = dy.pinned_share > 0.05 && dy.crest_drop_db > 1.0;
         let (kind, message, fix) = if clipped {
@@ -1238,7 +1429,7 @@ fn explain(
                 "limiting",
                 format!(
                     "The mix went through a limiter the stems did not: its peaks are held at {:.1} dBFS, {:.1} dB of crest factor is gone and the gain drops {:.1} dB on loud passages (up to {:.1} dB).",
-                    dy.ceiling_dbfs, dy.crest_drop_db, dy.gr_typical_db, dy.gr_max_db
+                    dy.ceiling_dbfs, dy.crest_drop_db, gr_typical_db, gr_max_db
                 ),
                 "Bypass the mix-bus limiter for the stem export (and say so), or print the stems through the same bus chain.",
             )
@@ -1247,16 +1438,19 @@ fn explain(
                 "compression",
                 format!(
                     "The mix went through compression the stems did not: the mix/stem-sum gain falls with level, {:.1} dB on loud passages (up to {:.1} dB).",
-                    dy.gr_typical_db, dy.gr_max_db
+                    gr_typical_db, gr_max_db
                 ),
                 "Bypass the mix-bus compressor for the stem export, or deliver the stems printed through it (or a sidechain-keyed version).",
             )
         };
         let level_dependent = dy.slope_db_per_db < -0.02 || limiting || clipped;
-        let strong =
-            level_dependent && s.dynamics_gain_db.max(s.level_gain_db) >= 2.0 * DECISIVE_DB;
+        let strong = !dyn_rides
+            && level_dependent
+            && s.dynamics_gain_db.max(s.level_gain_db) >= 2.0 * DECISIVE_DB;
         let weak_note = if strong {
             ""
+        } else if dyn_rides {
+            " The evidence is weak: content no stem carries fills most of the residual, but the gain the stems enter the mix with falls reproducibly as the mix gets louder."
         } else if dyn_masked {
             " The evidence is weak: other content in the residual masks it, but a moving gain explains most of what any gain could."
         } else {
@@ -1272,8 +1466,8 @@ fn explain(
                 fix,
             )
             .with("kind", kind)
-            .with("gain_reduction_typical_db", round1(dy.gr_typical_db))
-            .with("gain_reduction_max_db", round1(dy.gr_max_db))
+            .with("gain_reduction_typical_db", round1(gr_typical_db))
+            .with("gain_reduction_max_db", round1(gr_max_db))
             .with("quiet_passage_gain_db", round1(dy.quiet_gain_db))
             .with("gain_slope_db_per_db", round2(dy.slope_db_per_db))
             .with("crest_factor_drop_db", round1(dy.crest_drop_db))
@@ -1285,7 +1479,10 @@ fn explain(
             .with("null_gain_db", round1(s.dynamics_gain_db))
             .with("null_gain_with_eq_db", round1(s.filter_gain_db))
             .with("null_gain_with_level_gain_db", round1(s.level_gain_db))
-            .with("explained_share", round2(s.dynamics_share)),
+            .with("explained_share", round2(s.dynamics_share))
+            .with("level_ride_correlation", round2(ride.level_correlation))
+            .with("level_ride_reproducibility", round2(ride.reproducibility))
+            .with("level_ride_slope_db_per_db", round2(ride.slope_db_per_db)),
         });
     }
 

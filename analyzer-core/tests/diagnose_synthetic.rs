@@ -287,3 +287,73 @@ fn heavy_bus_compression_is_dynamics_not_a_flat_eq() {
         );
     }
 }
+
+/// Two causes at once: the mix went through a bus compressor *and* a stem was left out. The
+/// missing part fills the residual, so no null-depth model shows the compressor; the gain the
+/// stems enter the mix with still falls as the mix gets louder. Neither the cold stems nor the
+/// compressor's side effects may be reported as the stems' fault (no false error).
+#[test]
+fn bus_compression_under_a_missing_part_is_still_found() {
+    let stems = song();
+    let sum = sum_of(&stems, &["Drums", "Bass", "Lead", "FX_Return"]);
+    // The part left out is the loudest of the mix (as when the keys carry a song), so it
+    // fills the residual.
+    let keys = sum_of(&stems, &["Keys"]);
+    let full: Vec<f32> = sum.iter().zip(&keys).map(|(s, k)| s + 3.0 * k).collect();
+    for (threshold_db, ratio, makeup_db) in [(-26.0, 4.0, 0.0), (-36.0, 8.0, 8.0)] {
+        let mix = compress_rms(&full, threshold_db, ratio, makeup_db);
+        let (c, e) = mix
+            .iter()
+            .zip(&sum)
+            .fold((0.0f64, 0.0f64), |(c, e), (m, s)| {
+                (c + f64::from(m * s), e + f64::from(s * s))
+            });
+        let fitted: Vec<f32> = sum.iter().map(|x| x * (c / e) as f32).collect();
+        let d = run(&mix, &sum, &fitted);
+        let why = format!(
+            "{threshold_db} dB {ratio}:1: {:?} {:?}",
+            codes(&d),
+            d.scores
+        );
+        let bus = d
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::MissingBusProcessing)
+            .unwrap_or_else(|| panic!("no missing_bus_processing: {why}"));
+        assert!(bus.severity >= Severity::Warning, "{why}");
+        assert!(
+            bus.measured["gain_reduction_typical_db"]
+                .as_f64()
+                .is_some_and(|g| g > 1.0),
+            "{why}: {:?}",
+            bus.measured
+        );
+        for f in &d.findings {
+            assert!(
+                f.severity < Severity::Error
+                    || matches!(
+                        f.code,
+                        FindingCode::MissingBusProcessing | FindingCode::MissingElement
+                    ),
+                "false error {:?}: {why}",
+                f.code
+            );
+        }
+    }
+}
+
+/// The converse: a stem left out of an uncompressed mix must not read as bus compression.
+#[test]
+fn a_missing_part_alone_is_not_bus_compression() {
+    let stems = song();
+    let mix = sum_of(&stems, &ALL);
+    let sum = sum_of(&stems, &["Drums", "Bass", "Lead", "FX_Return"]);
+    let d = run(&mix, &sum, &sum);
+    assert!(
+        !d.findings
+            .iter()
+            .any(|f| f.code == FindingCode::MissingBusProcessing),
+        "{:?}",
+        codes(&d)
+    );
+}
