@@ -18,7 +18,16 @@
 //! 4. **Leave-one-out searches.** Stems whose coarse peak is weak (a quiet pad under louder
 //!    parts sharing its notes, a drum loop that repeats every bar) are searched again over the
 //!    full range, one at a time and loudest first, against the mix minus the stems already
-//!    found. Then every stem's lag is refined over +/-50 ms against the mix minus every *other*
+//!    found. **Periodic material** (a loop, keys repeating every beat, a reverb return whose
+//!    combs echo every 30-45 ms) correlates almost as well one period away, and a stem searched
+//!    early against a target that still holds unplaced stems can lock onto such a peak and
+//!    drag the stems searched after it. So the weak stems are searched once more from the
+//!    set's common lag, best first (per round every stem proposes a lag and only the proposal
+//!    with the deepest joint null is taken), and every stem then settles on the candidate lag
+//!    (coarse peak, either search's lag, 0, the common lag) with the deepest *joint* null:
+//!    every active stem fitted on the windows, over the span where every shifted stem has
+//!    audio. Candidates within 1 % of what the stem explains tie, and the smaller shift wins.
+//!    Then every stem's lag is refined over +/-50 ms against the mix minus every *other*
 //!    fitted stem (least-squares gains on the windows): the target stays fixed and the stem
 //!    slides, and the lag of the best normalised correlation is the best least-squares fit.
 //!    Only the most convincing correction is proposed per round, and it stands only if the
