@@ -1902,12 +1902,8 @@ mod tests {
     #[test]
     fn onsets_are_rises_of_more_than_6_db() {
         let mut env = vec![1e-3; 100];
-        for t in 30..40 {
-            env[t] = 1.0;
-        }
-        for t in 60..70 {
-            env[t] = 1.5e-3; // a rise of 1.8 dB: not an onset
-        }
+        env[30..40].fill(1.0);
+        env[60..70].fill(1.5e-3); // a rise of 1.8 dB: not an onset
         assert_eq!(onsets(&env), vec![30]);
     }
 

@@ -18,7 +18,16 @@
 //! 4. **Leave-one-out searches.** Stems whose coarse peak is weak (a quiet pad under louder
 //!    parts sharing its notes, a drum loop that repeats every bar) are searched again over the
 //!    full range, one at a time and loudest first, against the mix minus the stems already
-//!    found. Then every stem's lag is refined over +/-50 ms against the mix minus every *other*
+//!    found. **Periodic material** (a loop, keys repeating every beat, a reverb return whose
+//!    combs echo every 30-45 ms) correlates almost as well one period away, and a stem searched
+//!    early against a target that still holds unplaced stems can lock onto such a peak and
+//!    drag the stems searched after it. So the weak stems are searched once more from the
+//!    set's common lag, best first (per round every stem proposes a lag and only the proposal
+//!    with the deepest joint null is taken), and every stem then settles on the candidate lag
+//!    (coarse peak, either search's lag, 0, the common lag) with the deepest *joint* null:
+//!    every active stem fitted on the windows, over the span where every shifted stem has
+//!    audio. Candidates within 1 % of what the stem explains tie, and the smaller shift wins.
+//!    Then every stem's lag is refined over +/-50 ms against the mix minus every *other*
 //!    fitted stem (least-squares gains on the windows): the target stays fixed and the stem
 //!    slides, and the lag of the best normalised correlation is the best least-squares fit.
 //!    Only the most convincing correction is proposed per round, and it stands only if the
@@ -292,6 +301,7 @@ pub fn reconcile_sources(
         .iter()
         .map(|c| c.is_some_and(|c| c.peak_to_sidelobe >= STRONG_PEAK_TO_SIDELOBE))
         .collect();
+    dbg_align(|| format!("coarse {coarse:?}"));
     let mut offsets: Vec<i64> = (0..k)
         .map(|i| match coarse[i] {
             Some(c) if strong[i] => c.lag_samples,
@@ -307,92 +317,45 @@ pub fn reconcile_sources(
     // 3b. Stems whose peak is weak against the mix (a quiet pad under louder parts that share
     // its notes) are searched again, over the full range, against the mix minus the stems
     // that were found clearly.
+    // The coarse peaks against the whole mix, before the leave-one-out searches replace the
+    // weak ones: candidates for the joint-null arbitration.
+    let coarse_mix = coarse.clone();
     let weak: Vec<bool> = (0..k)
         .map(|i| activity[i].is_some() && !strong[i] && present[i].iter().any(|&p| p))
         .collect();
+    let loudness = |i: usize| activity[i].as_ref().map_or(0.0, Activity::max);
     if weak.iter().any(|&w| w) && strong.iter().any(|&s| s) {
         // One weak stem at a time, loudest first, each found one joining the subtracted set:
         // two weak stems searched together would each see the other in their target.
         let mut order: Vec<usize> = (0..k).filter(|&i| weak[i]).collect();
-        let loudness = |i: usize| activity[i].as_ref().map_or(0.0, Activity::max);
         order.sort_by(|&a, &b| loudness(b).total_cmp(&loudness(a)));
         let mut known = strong.clone();
         let mut corr = Correlator::new(&mut planner, window as usize, range);
-        for i in order {
-            let span = judged_span(&known, &offsets, &stem_frames, mix_frames);
-            let gram = win.gram(
-                &model,
-                &mut mix,
-                &mut stems,
-                &mwin,
-                window as usize,
-                &offsets,
-                &span,
-            )?;
-            let coefs = model.coefs(&gram.solve_masked(&model, &known));
-            let mut which = vec![false; k];
-            which[i] = true;
-            // Both orientations propose a lag; the one that leaves the smaller least-squares
-            // residual on the windows wins (sliding the target catches an onset anywhere in
-            // range, sliding the stem is not fooled by a target that is quiet somewhere).
-            // The coarse peak against the mix, weak as it was, is a third candidate.
-            let mut best: Option<(f64, LagEstimate)> = None;
-            // Both orientations from one read of the windows.
-            let wide = win.loo_search_both(
-                &model,
-                &mut mix,
-                &mut stems,
-                &mwin,
-                &mpresent,
-                &which,
-                &offsets,
-                &coefs,
-                &mut corr,
-                &[false, true],
-            )?;
-            for pass in 0..3 {
-                let proposal = if pass == 2 {
-                    coarse[i].filter(|c| c.peak_to_sidelobe >= options.min_peak_to_sidelobe)
-                } else {
-                    wide.get(pass)
-                        .and_then(|w| w[i])
-                        .filter(|w| w.peak.abs() >= LOO_MIN_CORRELATION)
-                };
-                let Some(w) = proposal else {
-                    continue;
-                };
-                if best.is_some_and(|(_, b)| b.lag_samples == w.lag_samples) {
-                    continue;
-                }
-                let mut trial = offsets.clone();
-                trial[i] = w.lag_samples;
-                let mut with = known.clone();
-                with[i] = true;
-                let span = judged_span(&with, &trial, &stem_frames, mix_frames);
-                let g = win.gram(
-                    &model,
-                    &mut mix,
-                    &mut stems,
-                    &mwin,
-                    window as usize,
-                    &trial,
-                    &span,
-                )?;
-                let e = g.energy(&model.coefs(&g.solve_masked(&model, &with)))
-                    / g.mix_energy().max(1e-300);
-                if best.is_none_or(|(be, _)| e < be) {
-                    best = Some((e, w));
-                }
-            }
-            // The normalised correlation with the target decides: a stem that explains a
-            // good part of what the known stems leave over is in the mix at that lag.
-            if let Some((_, w)) = best {
+        let search = WeakSearch {
+            model: &model,
+            windows: &mwin,
+            present: &mpresent,
+            window,
+            stem_frames: &stem_frames,
+            mix_frames,
+            min_peak_to_sidelobe: options.min_peak_to_sidelobe,
+        };
+        let found = search.run(
+            &mut win,
+            &mut mix,
+            &mut stems,
+            &mut corr,
+            &order,
+            &mut known,
+            &mut offsets,
+            &coarse,
+        )?;
+        for (i, w) in found.into_iter().enumerate() {
+            if let Some(w) = w {
                 coarse[i] = Some(LagEstimate {
                     peak_to_sidelobe: w.peak_to_sidelobe.max(options.min_peak_to_sidelobe),
                     ..w
                 });
-                offsets[i] = w.lag_samples;
-                known[i] = true;
             }
         }
     }
@@ -406,6 +369,81 @@ pub fn reconcile_sources(
     (mwin, mpresent) = mix_windows(
         &windows, &activity, &offsets, &active, window, mix_frames, floor_ms,
     );
+    // 3c. Joint-null arbitration between near-equal lags (periodic material): the weak
+    // stems are searched once more, each against the mix minus every other stem placed at the
+    // set's common lag (so that a stem searched early cannot drag the later ones), and then
+    // every stem settles on the candidate lag with the deepest joint null.
+    let common = common_lag(
+        &(0..k)
+            .filter(|&i| active[i] && strong[i])
+            .map(|i| offsets[i])
+            .collect::<Vec<_>>(),
+    );
+    let mut order: Vec<usize> = (0..k).filter(|&i| active[i] && !strong[i]).collect();
+    order.sort_by(|&a, &b| loudness(b).total_cmp(&loudness(a)));
+    let mut at_common = offsets.clone();
+    for &i in &order {
+        at_common[i] = common;
+    }
+    let arbiter = Arbiter {
+        model: &model,
+        windows: &mwin,
+        window,
+        active: &active,
+        stem_frames: &stem_frames,
+        mix_frames,
+    };
+    let mut second = vec![None; k];
+    if at_common != offsets {
+        let mut corr = Correlator::new(&mut planner, window as usize, range);
+        let mut cache = Vec::new();
+        arbiter.best_first(
+            &mut cache,
+            &mut win,
+            &mut mix,
+            &mut stems,
+            &mut corr,
+            &mpresent,
+            &order,
+            &mut at_common,
+        )?;
+        let (e_first, _) =
+            arbiter.residuals(&mut cache, &mut win, &mut mix, &mut stems, &offsets, 0)?;
+        let (e_second, _) =
+            arbiter.residuals(&mut cache, &mut win, &mut mix, &mut stems, &at_common, 0)?;
+        dbg_align(|| {
+            format!("first {offsets:?} {e_first:.3e}, second {at_common:?} {e_second:.3e}")
+        });
+        for &i in &order {
+            second[i] = Some(at_common[i]);
+        }
+        if e_second <= e_first {
+            offsets.copy_from_slice(&at_common);
+        }
+    }
+    let candidates: Vec<Vec<i64>> = (0..k)
+        .map(|i| {
+            [coarse_mix[i], coarse[i]]
+                .iter()
+                .flatten()
+                .filter(|c| c.peak_to_sidelobe >= options.min_peak_to_sidelobe)
+                .map(|c| c.lag_samples)
+                .chain(second[i])
+                .collect()
+        })
+        .collect();
+    if arbiter.arbitrate(
+        &mut win,
+        &mut mix,
+        &mut stems,
+        &mut offsets,
+        common,
+        &candidates,
+    )? {
+        (mwin, mpresent) = mix_windows(
+            &windows, &activity, &offsets, &active, window, mix_frames, floor_ms,
+        );
+    }
     // 4. Leave-one-out refinement on the windows.
     if !windows.is_empty() && active.iter().any(|&a| a) {
         let mut corr = Correlator::new(&mut planner, window as usize, refine_range);
@@ -426,6 +464,12 @@ pub fn reconcile_sources(
             )?;
             let coefs = model.coefs(&gram.solve(&model));
             let energy = gram.energy(&coefs);
+            dbg_align(|| {
+                format!(
+                    "refine {offsets:?} e {:.3e} last {last:?}",
+                    energy / gram.mix_energy()
+                )
+            });
             let coefs = match (last, &accepted) {
                 (Some((i, d)), Some((e_prev, prev_coefs))) if energy >= e_prev * (1.0 - 1e-6) => {
                     offsets[i] -= d;
@@ -643,6 +687,371 @@ pub fn reconcile_sources(
         windows: mwin,
         window_frames: window,
     })
+}
+
+fn dbg_align(msg: impl FnOnce() -> String) {
+    if std::env::var_os("STEMCHECK_DEBUG_ALIGN").is_some() {
+        eprintln!("align: {}", msg());
+    }
+}
+
+/// The leave-one-out search of step 3b: stems in `order`, one at a time, over the full
+/// range against the mix minus the `known` stems.
+struct WeakSearch<'a> {
+    model: &'a Model,
+    windows: &'a [u64],
+    present: &'a [Vec<bool>],
+    window: u64,
+    stem_frames: &'a [u64],
+    mix_frames: u64,
+    min_peak_to_sidelobe: f64,
+}
+
+impl WeakSearch<'_> {
+    /// Searches each stem of `order` in turn; a stem found joins `known` at its lag in
+    /// `offsets`. Both orientations of the leave-one-out correlation propose a lag, and so
+    /// does the coarse peak against the mix; the proposal that leaves the smaller
+    /// least-squares residual on the windows wins. Returns the estimate behind every lag that was taken.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        win: &mut WindowIo,
+        mix: &mut Box<dyn FrameSource>,
+        stems: &mut [Box<dyn FrameSource>],
+        corr: &mut Correlator,
+        order: &[usize],
+        known: &mut [bool],
+        offsets: &mut [i64],
+        coarse: &[Option<LagEstimate>],
+    ) -> Result<Vec<Option<LagEstimate>>> {
+        let k = offsets.len();
+        let model = self.model;
+        let mut found = vec![None; k];
+        for &i in order {
+            let span = judged_span(known, offsets, self.stem_frames, self.mix_frames);
+            let gram = win.gram(
+                model,
+                mix,
+                stems,
+                self.windows,
+                self.window as usize,
+                offsets,
+                &span,
+            )?;
+            let coefs = model.coefs(&gram.solve_masked(model, known));
+            let mut which = vec![false; k];
+            which[i] = true;
+            // Both orientations from one read of the windows (sliding the target catches an
+            // onset anywhere in range, sliding the stem is not fooled by a target that is
+            // quiet somewhere).
+            let wide = win.loo_search_both(
+                model,
+                mix,
+                stems,
+                self.windows,
+                self.present,
+                &which,
+                offsets,
+                &coefs,
+                corr,
+                &[false, true],
+            )?;
+            let mut residual = |lag: i64| -> Result<f64> {
+                let mut trial = offsets.to_vec();
+                trial[i] = lag;
+                let mut with = known.to_vec();
+                with[i] = true;
+                let span = judged_span(&with, &trial, self.stem_frames, self.mix_frames);
+                let g = win.gram(
+                    model,
+                    mix,
+                    stems,
+                    self.windows,
+                    self.window as usize,
+                    &trial,
+                    &span,
+                )?;
+                Ok(g.energy(&model.coefs(&g.solve_masked(model, &with)))
+                    / g.mix_energy().max(1e-300))
+            };
+            let mut best: Option<(f64, LagEstimate)> = None;
+            for pass in 0..3 {
+                let proposal = if pass == 2 {
+                    coarse[i].filter(|c| c.peak_to_sidelobe >= self.min_peak_to_sidelobe)
+                } else {
+                    // Leave-one-out lags are relative to the stem's current offset.
+                    wide.get(pass)
+                        .and_then(|w| w[i])
+                        .filter(|w| w.peak.abs() >= LOO_MIN_CORRELATION)
+                        .map(|w| LagEstimate {
+                            lag_samples: w.lag_samples + offsets[i],
+                            ..w
+                        })
+                };
+                let Some(w) = proposal else {
+                    continue;
+                };
+                if best.is_some_and(|(_, b)| b.lag_samples == w.lag_samples) {
+                    continue;
+                }
+                let e = residual(w.lag_samples)?;
+                if best.is_none_or(|(be, _)| e < be) {
+                    best = Some((e, w));
+                }
+            }
+            dbg_align(|| format!("weak {i}: best {best:?}"));
+            // The normalised correlation with the target decides: a stem that explains a
+            // good part of what the known stems leave over is in the mix at that lag.
+            if let Some((_, w)) = best {
+                offsets[i] = w.lag_samples;
+                known[i] = true;
+                found[i] = Some(w);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Most one-sample steps the joint-null polish of a moved stem takes each way.
+const POLISH_STEPS: usize = 32;
+
+/// Two lags whose joint nulls differ by less than this share of what the stem explains (the
+/// residual with the stem left out minus the best residual) are a tie: the smaller shift wins.
+const TIE_SHARE: f64 = 0.01;
+
+/// Joint-null arbitration between lags that correlate about equally well.
+///
+/// Periodic material (a loop, keys repeating every beat, a reverb return smearing both)
+/// correlates with the mix almost as well one beat or one comb delay away as at the true lag,
+/// and a leave-one-out search made before the other stems are placed can lock onto such a
+/// peak, dragging the stems searched after it. A lag is therefore trusted only when it wins
+/// the *joint* null: every active stem fitted (least squares on the analysis windows, over the
+/// span where every shifted stem has audio) with this stem at each candidate lag. Candidates
+/// are the common lag of the set (where the clearly found stems agree), the coarse peak
+/// against the mix and the leave-one-out lag; ties go to the one closer to the common lag.
+struct Arbiter<'a> {
+    model: &'a Model,
+    windows: &'a [u64],
+    window: u64,
+    active: &'a [bool],
+    stem_frames: &'a [u64],
+    mix_frames: u64,
+}
+
+impl Arbiter<'_> {
+    /// Windows' least-squares residual with `offsets`, relative to the mix over the judged
+    /// span, with every active stem fitted, and with stem `left_out` left out. The Gram
+    /// statistics of every offset vector are kept, so a vector is read only once.
+    fn residuals(
+        &self,
+        cache: &mut Vec<(Vec<i64>, Gram)>,
+        win: &mut WindowIo,
+        mix: &mut Box<dyn FrameSource>,
+        stems: &mut [Box<dyn FrameSource>],
+        offsets: &[i64],
+        left_out: usize,
+    ) -> Result<(f64, f64)> {
+        let g = match cache.iter().position(|(o, _)| o == offsets) {
+            Some(p) => &cache[p].1,
+            None => {
+                let span = judged_span(self.active, offsets, self.stem_frames, self.mix_frames);
+                let g = win.gram(
+                    self.model,
+                    mix,
+                    stems,
+                    self.windows,
+                    self.window as usize,
+                    offsets,
+                    &span,
+                )?;
+                cache.push((offsets.to_vec(), g));
+                &cache[cache.len() - 1].1
+            }
+        };
+        let e_mix = g.mix_energy().max(1e-300);
+        let mut without = self.active.to_vec();
+        without[left_out] = false;
+        let e = |mask: &[bool]| {
+            (g.energy(&self.model.coefs(&g.solve_masked(self.model, mask))) / e_mix).max(0.0)
+        };
+        Ok((e(self.active), e(&without)))
+    }
+
+    /// Moves the stems of `order` from `offsets` by leave-one-out searches over the full
+    /// range, each stem against the mix minus every other stem where it stands, best first:
+    /// per round every stem proposes its lag (both orientations), and only the proposal with
+    /// the deepest joint null is taken, if it deepens the null. A stem misplaced among stems
+    /// that are right sees exactly itself in its target and wins the round; stems that sit
+    /// right but see its error in their targets propose small, shallower moves.
+    #[allow(clippy::too_many_arguments)]
+    fn best_first(
+        &self,
+        cache: &mut Vec<(Vec<i64>, Gram)>,
+        win: &mut WindowIo,
+        mix: &mut Box<dyn FrameSource>,
+        stems: &mut [Box<dyn FrameSource>],
+        corr: &mut Correlator,
+        present: &[Vec<bool>],
+        order: &[usize],
+        offsets: &mut [i64],
+    ) -> Result<()> {
+        let k = offsets.len();
+        let Some(&first) = order.first() else {
+            return Ok(());
+        };
+        let mut which = vec![false; k];
+        for &i in order {
+            which[i] = true;
+        }
+        let mut moved = vec![false; k];
+        for _ in 0..order.len() {
+            let (e_now, _) = self.residuals(cache, win, mix, stems, offsets, first)?;
+            let span = judged_span(self.active, offsets, self.stem_frames, self.mix_frames);
+            let gram = win.gram(
+                self.model,
+                mix,
+                stems,
+                self.windows,
+                self.window as usize,
+                offsets,
+                &span,
+            )?;
+            let coefs = self
+                .model
+                .coefs(&gram.solve_masked(self.model, self.active));
+            let wide = win.loo_search_both(
+                self.model,
+                mix,
+                stems,
+                self.windows,
+                present,
+                &which,
+                offsets,
+                &coefs,
+                corr,
+                &[false, true],
+            )?;
+            let mut best: Option<(f64, usize, i64)> = None;
+            for &i in order {
+                for w in wide.iter().filter_map(|o| o[i]) {
+                    if w.peak.abs() < LOO_MIN_CORRELATION || w.lag_samples == 0 {
+                        continue;
+                    }
+                    let mut trial = offsets.to_vec();
+                    trial[i] += w.lag_samples;
+                    let (e, _) = self.residuals(cache, win, mix, stems, &trial, i)?;
+                    if best.is_none_or(|b| e < b.0) {
+                        best = Some((e, i, trial[i]));
+                    }
+                }
+            }
+            dbg_align(|| format!("best first from {offsets:?} {e_now:.3e}: {best:?}"));
+            match best {
+                Some((e, i, lag)) if e < e_now * (1.0 - 1e-6) => {
+                    offsets[i] = lag;
+                    moved[i] = true;
+                }
+                _ => break,
+            }
+        }
+        // The leave-one-out target of a stem holds the other stems' gain errors, which
+        // pull the peak of a smooth signal (a reverb return) by a few samples: the joint
+        // null itself settles the last samples.
+        for i in (0..k).filter(|&i| moved[i]) {
+            let (mut e_now, _) = self.residuals(cache, win, mix, stems, offsets, i)?;
+            for step in [1i64, -1] {
+                for _ in 0..POLISH_STEPS {
+                    let mut trial = offsets.to_vec();
+                    trial[i] += step;
+                    let (e, _) = self.residuals(cache, win, mix, stems, &trial, i)?;
+                    if e >= e_now {
+                        break;
+                    }
+                    e_now = e;
+                    offsets[i] = trial[i];
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Settles every active stem on the candidate lag (its own `candidates`, 0, `common` and
+    /// its current offset) with the deepest joint null, stem by stem until nothing moves;
+    /// near-equal nulls (within [`TIE_SHARE`] of what the stem explains) go to the smaller
+    /// shift. Returns whether an offset changed. Costs one read of the windows per distinct
+    /// offset vector, none when every stem sits at its only candidate.
+    fn arbitrate(
+        &self,
+        win: &mut WindowIo,
+        mix: &mut Box<dyn FrameSource>,
+        stems: &mut [Box<dyn FrameSource>],
+        offsets: &mut [i64],
+        common: i64,
+        candidates: &[Vec<i64>],
+    ) -> Result<bool> {
+        let k = offsets.len();
+        let lags: Vec<Vec<i64>> = (0..k)
+            .map(|i| {
+                let mut l: Vec<i64> = candidates[i]
+                    .iter()
+                    .copied()
+                    .chain([0, common, offsets[i]])
+                    .collect();
+                l.sort_unstable();
+                l.dedup();
+                l
+            })
+            .collect();
+        let open: Vec<usize> = (0..k)
+            .filter(|&i| self.active[i] && lags[i].len() > 1)
+            .collect();
+        let before = offsets.to_vec();
+        let mut cache = Vec::new();
+        for _ in 0..3 {
+            let mut moved = false;
+            for &i in &open {
+                let mut tried: Vec<(i64, f64, f64)> = Vec::new();
+                for &lag in &lags[i] {
+                    let mut trial = offsets.to_vec();
+                    trial[i] = lag;
+                    let (e, e_out) = self.residuals(&mut cache, win, mix, stems, &trial, i)?;
+                    tried.push((lag, e, e_out));
+                }
+                let Some(&(_, e_best, e_out)) = tried.iter().min_by(|a, b| a.1.total_cmp(&b.1))
+                else {
+                    continue;
+                };
+                let tie = TIE_SHARE * (e_out - e_best).max(0.0);
+                let pick = tried
+                    .iter()
+                    .filter(|t| t.1 - e_best <= tie)
+                    .min_by_key(|t| ((t.0 - common).abs().min(t.0.abs()), t.0.abs()))
+                    .map_or(offsets[i], |t| t.0);
+                dbg_align(|| format!("arbitrate stem {i}: {tried:?} -> {pick}"));
+                if pick != offsets[i] {
+                    offsets[i] = pick;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        Ok(offsets != before.as_slice())
+    }
+}
+
+/// The lag most of the clearly found stems share when at least two agree (ties: the smaller
+/// shift), else 0: one shifted stem does not move the set.
+fn common_lag(lags: &[i64]) -> i64 {
+    let mut best = (0usize, 0i64);
+    for &l in lags {
+        let n = lags.iter().filter(|&&m| m == l).count();
+        if n > best.0 || (n == best.0 && l.abs() < best.1.abs()) {
+            best = (n, l);
+        }
+    }
+    if best.0 >= 2 { best.1 } else { 0 }
 }
 
 /// Analysis windows in mix time: the chosen windows plus, for every stem in `mask` with an

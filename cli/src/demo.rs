@@ -64,8 +64,8 @@ pub fn run(keep: Option<PathBuf>, json: Option<String>) -> Result<ExitCode> {
     }
     eprintln!("Injected fault: Demo_Keys.wav starts {KEYS_LATE_SAMPLES} samples (10 ms) late.\n");
     eprintln!("$ stemcheck check {}\n", dir.display());
-    let report =
-        analyze::check_paths(&[dir.clone()], &Options::default()).map_err(|e| anyhow!(e))?;
+    let report = analyze::check_paths(std::slice::from_ref(&dir), &Options::default())
+        .map_err(|e| anyhow!(e))?;
     crate::emit(&report, json.as_deref())?;
     let found = report
         .findings_with(FindingCode::StartOffset)

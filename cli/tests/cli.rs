@@ -318,13 +318,11 @@ fn reads_what_sox_writes() {
     );
 }
 
+/// One capture of a bounce: name, is-master, samples, channels, start, state.
+type Capture<'a> = (&'a str, bool, &'a [f32], u16, i64, &'a str);
+
 /// Writes a plugin-style bounce folder: a manifest, one WAV + sidecar per capture.
-fn write_bounce(
-    root: &Path,
-    id: &str,
-    created_ms: u64,
-    captures: &[(&str, bool, &[f32], u16, i64, &str)],
-) -> PathBuf {
+fn write_bounce(root: &Path, id: &str, created_ms: u64, captures: &[Capture<'_>]) -> PathBuf {
     use analyzer_core::capture::*;
     let dir = root.join(id);
     std::fs::create_dir_all(&dir).unwrap();
@@ -372,8 +370,7 @@ fn bounce_folders_latest_and_capture_state() {
     let stems = synth::demo_song(SR, 4.0);
     let mix = synth::mix_down(&stems, 2);
     let now = analyzer_core::capture::now_unix_ms();
-    let mut caps: Vec<(&str, bool, &[f32], u16, i64, &str)> =
-        vec![("Master Bus", true, &mix, 2, 0, "complete")];
+    let mut caps: Vec<Capture<'_>> = vec![("Master Bus", true, &mix, 2, 0, "complete")];
     for s in &stems {
         caps.push((
             s.name.as_str(),

@@ -40,7 +40,7 @@ const FRAMES_PER_ITER: usize = 4096;
 /// a noise bed. Planar.
 fn programme(frames: usize) -> Vec<Vec<f32>> {
     let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut out = vec![Vec::with_capacity(frames); CHANNELS];
+    let mut out: Vec<Vec<f32>> = (0..CHANNELS).map(|_| Vec::with_capacity(frames)).collect();
     for i in 0..frames {
         let t = i as f32 / RATE as f32;
         let level = 0.1 + 0.4 * (0.5 + 0.5 * (std::f32::consts::TAU * 2.0 * t).sin());
