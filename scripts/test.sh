@@ -24,6 +24,19 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 # The corpus test must not skip itself here: the packages above are installed.
+# Lints first: they fail fast. rustup's default profile ships clippy and rustfmt; a minimal
+# toolchain without them skips this step (and says so) rather than failing the suite.
+if cargo clippy --version >/dev/null 2>&1; then
+  echo "== cargo clippy (workspace, all targets, -D warnings)"
+  cargo clippy --workspace --all-targets --release --locked -- -D warnings
+else
+  echo "== cargo clippy not installed: lint step skipped"
+fi
+if cargo fmt --version >/dev/null 2>&1; then
+  echo "== cargo fmt --check"
+  cargo fmt --all -- --check
+fi
+
 export STEMCHECK_REQUIRE_CORPUS=1
 echo "== cargo test (workspace)"
 cargo test --workspace --release --locked
