@@ -84,7 +84,7 @@ fn count_panics() {
 
 /// Runs `scenario` in a fresh work folder and counts the panics it causes. Panics in parallel
 /// tests of the same process would be counted too; every test requires zero anyway.
-pub fn run(scenario: &'static str, body: fn(&Path) -> Tally) -> Outcome {
+pub fn run(scenario: &'static str, body: ScenarioFn) -> Outcome {
     count_panics();
     let before = PANICS.load(Ordering::SeqCst);
     let work = tempfile::Builder::new()
@@ -109,8 +109,11 @@ pub fn run(scenario: &'static str, body: fn(&Path) -> Tally) -> Outcome {
     }
 }
 
+/// A scenario: it runs in the given work folder and tallies what it found.
+pub type ScenarioFn = fn(&Path) -> Tally;
+
 /// The in-process scenarios, in table order.
-pub const SCENARIOS: &[(&str, fn(&Path) -> Tally)] = &[
+pub const SCENARIOS: &[(&str, ScenarioFn)] = &[
     ("capture folder missing", folder_missing),
     ("capture folder read-only", folder_read_only),
     ("disk full mid-bounce", disk_full),
