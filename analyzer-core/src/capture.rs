@@ -126,17 +126,24 @@ pub struct CaptureSidecar {
     pub started_unix_ms: u64,
     /// Wall-clock milliseconds since the Unix epoch of the last sidecar update.
     pub updated_unix_ms: u64,
+    /// Not stored: set by [`read_sidecar`] when the capture says "recording" but no live
+    /// writer holds its WAV (see [`writer_gone`]), so a killed host's capture reads as
+    /// incomplete at once instead of after [`STALE_AFTER_MS`].
+    #[serde(skip)]
+    pub writer_gone: bool,
 }
 
 impl CaptureSidecar {
     /// True when the capture cannot be trusted as a whole: aborted, frames dropped, or still
-    /// "recording" but not updated for [`STALE_AFTER_MS`] (its writer died).
+    /// "recording" while its writer is gone (no process holds the WAV's lock, or the sidecar
+    /// was not updated for [`STALE_AFTER_MS`]: the host crashed or was killed).
     pub fn is_incomplete(&self, now_unix_ms: u64) -> bool {
         match self.state {
             CaptureState::Complete => self.dropped_frames > 0,
             CaptureState::Aborted => true,
             CaptureState::Recording => {
-                now_unix_ms.saturating_sub(self.updated_unix_ms) > STALE_AFTER_MS
+                self.writer_gone
+                    || now_unix_ms.saturating_sub(self.updated_unix_ms) > STALE_AFTER_MS
             }
         }
     }
@@ -335,13 +342,44 @@ pub fn read_sidecar(path: &Path) -> Result<CaptureSidecar> {
     if sidecar.channels == 0 {
         return Err(bad("channels is 0".into()));
     }
-    if sanitize_label(sidecar.wav_file.trim_end_matches(".wav")) + ".wav" != sidecar.wav_file {
+    // `strip_suffix`, not `trim_end_matches`: a label "Drums.wav" is stored as "Drums.wav.wav".
+    let stem = sidecar.wav_file.strip_suffix(".wav").unwrap_or("");
+    if sanitize_label(stem) + ".wav" != sidecar.wav_file {
         return Err(bad(format!(
             "wav_file {:?} is not a plain file name",
             sidecar.wav_file
         )));
     }
+    let mut sidecar = sidecar;
+    if sidecar.state == CaptureState::Recording
+        && let Some(folder) = path.parent()
+    {
+        sidecar.writer_gone = writer_gone(&folder.join(&sidecar.wav_file));
+    }
     Ok(sidecar)
+}
+
+/// Whether the writer of a capture WAV is known to be gone. While it records, the plugin's
+/// writer holds an exclusive advisory lock on the WAV (`flock` through `File::try_lock` on
+/// Unix) until its final sidecar is written; the OS releases the lock when the process dies,
+/// `kill -9` included. So a free lock on a "recording" capture means its host is gone. `false`
+/// when unknown: the WAV is missing, the file system has no locks, or not on Unix (Windows
+/// locks are mandatory and would block the writer's own handle, so the plugin does not lock
+/// there); then only [`STALE_AFTER_MS`] tells.
+pub fn writer_gone(wav: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(file) = std::fs::File::open(wav) else {
+            return false;
+        };
+        // The shared lock is dropped with `file` at once: readers never hold it.
+        file.try_lock_shared().is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = wav;
+        false
+    }
 }
 
 /// Reads a bounce folder's manifest.
@@ -463,7 +501,49 @@ mod tests {
             error: None,
             started_unix_ms: 1,
             updated_unix_ms: updated,
+            writer_gone: false,
         }
+    }
+
+    /// A "recording" capture whose WAV no process holds locked reads as incomplete at once;
+    /// while a writer holds the lock it is in progress.
+    #[cfg(unix)]
+    #[test]
+    fn recording_capture_without_a_live_writer_is_incomplete() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = dir.path().join("Drums.wav");
+        std::fs::write(&wav, b"RIFF").unwrap();
+        let path = dir.path().join(sidecar_file_name("Drums"));
+        let now = now_unix_ms();
+        let s = sidecar(CaptureState::Recording, now);
+        std::fs::write(&path, serde_json::to_vec(&s).unwrap()).unwrap();
+
+        let held = std::fs::File::open(&wav).unwrap();
+        held.lock().unwrap();
+        let live = read_sidecar(&path).unwrap();
+        assert!(!live.writer_gone);
+        assert!(live.is_in_progress(now));
+        drop(held);
+        let dead = read_sidecar(&path).unwrap();
+        assert!(dead.writer_gone);
+        assert!(dead.is_incomplete(now));
+        assert!(!dead.is_in_progress(now));
+        // Only "recording" captures are probed; a missing WAV is unknown, not gone.
+        std::fs::remove_file(&wav).unwrap();
+        assert!(!read_sidecar(&path).unwrap().writer_gone);
+    }
+
+    /// A capture labelled "Drums.wav" is written as `Drums.wav.wav`; its sidecar must read.
+    #[test]
+    fn a_label_ending_in_wav_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let stem = sanitize_label("Drums.wav");
+        let mut s = sidecar(CaptureState::Complete, 1);
+        s.wav_file = wav_file_name(&stem);
+        assert_eq!(s.wav_file, "Drums.wav.wav");
+        let path = dir.path().join(sidecar_file_name(&stem));
+        std::fs::write(&path, serde_json::to_vec(&s).unwrap()).unwrap();
+        assert_eq!(read_sidecar(&path).unwrap().wav_file, "Drums.wav.wav");
     }
 
     #[test]

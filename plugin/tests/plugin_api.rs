@@ -325,6 +325,84 @@ fn offline_render_with_stopped_calls_is_captured_exactly_without_allocating() {
     assert_eq!(first_diff, None, "first differing sample");
 }
 
+/// One `process()` call with zero frames at `position` (playing), as some hosts send.
+fn run_zero_frames<P: Plugin>(plugin: &mut P, ctx: &mut HostCtx, position: i64) {
+    ctx.transport.playing = true;
+    ctx.transport.pos_samples = Some(position);
+    let (mut buffer, mut aux_in, mut aux_out) = nice_assert_no_alloc::permit_alloc(|| {
+        let mut b = Buffer::default();
+        // SAFETY: zero samples, no slices yet.
+        unsafe { b.set_slices(0, |s| s.reserve(2)) };
+        (b, Vec::<Buffer>::new(), Vec::<Buffer>::new())
+    });
+    let mut aux = AuxiliaryBuffers {
+        inputs: &mut aux_in,
+        outputs: &mut aux_out,
+    };
+    let (mut l, mut r) = ([0.0f32; 0], [0.0f32; 0]);
+    // SAFETY: both slices are zero samples long, as the buffer says, and outlive it.
+    unsafe {
+        buffer.set_slices(0, |slices| {
+            slices.clear();
+            slices.push(&mut l);
+            slices.push(&mut r);
+        });
+    }
+    assert_eq!(
+        plugin.process(&mut buffer, &mut aux, ctx),
+        ProcessStatus::Normal
+    );
+    nice_assert_no_alloc::permit_alloc(|| drop(buffer));
+}
+
+/// Host misuse under the real-time rules, in both process modes: zero-frame calls, blocks 16
+/// times longer than the announced maximum and a `reset()` mid-bounce never allocate in
+/// `process()`, the audio passes bit for bit and the capture holds every frame.
+#[test]
+fn misbehaving_host_calls_never_allocate_and_lose_nothing() {
+    capture_root();
+    for (i, mode) in [ProcessMode::Realtime, ProcessMode::Offline]
+        .into_iter()
+        .enumerate()
+    {
+        let mut plugin = StemCheck::default();
+        let mut ctx = HostCtx {
+            transport: Transport::new(48_000.0),
+        };
+        activate(&mut plugin, &mut ctx, 256, mode);
+        let original = signal(46 + i as u64, 2, 20_000);
+        let mut audio = original.clone();
+        // A position no other test of this binary starts at (they share the capture root).
+        let start = 7_000_000 + i as i64 * 1_000_000;
+        let misuse = || {
+            run_zero_frames(&mut plugin, &mut ctx, start);
+            run(
+                &mut plugin,
+                &mut ctx,
+                &mut audio,
+                4096,
+                Some(start),
+                Some(2),
+            );
+            run_zero_frames(&mut plugin, &mut ctx, start + 20_000);
+        };
+        let allocations = allocations_in(misuse);
+        assert_eq!(allocations.unwrap_or(0), 0, "{mode:?}: process() allocated");
+        assert_eq!(bits(&interleave(&audio)), bits(&interleave(&original)));
+        plugin.deactivate();
+        let captures = captures_of(&plugin);
+        assert_eq!(captures.len(), 1, "{mode:?}: {captures:#?}");
+        let c = &captures[0];
+        assert_eq!(c.sidecar.state, CaptureState::Complete);
+        assert_eq!(c.sidecar.timeline_start_samples, start);
+        assert_eq!(
+            bits(&common::read_wav(&c.wav_path).1),
+            bits(&interleave(&original)),
+            "{mode:?}"
+        );
+    }
+}
+
 /// A test-only plugin whose `process()` allocates, like a careless `Vec::new()` on the audio
 /// thread would. Debug builds only, like the check that catches it.
 #[cfg(debug_assertions)]

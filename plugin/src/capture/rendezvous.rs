@@ -272,14 +272,22 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    {
-        // A leftover (or planted symlink) at the temporary name is removed, never followed.
+    // A leftover (or planted symlink) at the temporary name is removed, never followed.
+    let _ = fs::remove_file(&tmp);
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_data()
+        })
+        .and_then(|()| fs::rename(&tmp, path));
+    if written.is_err() {
+        // Disk full or folder gone: no half-written temporary file stays behind.
         let _ = fs::remove_file(&tmp);
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_data()?;
     }
-    fs::rename(&tmp, path)
+    written
 }
 
 #[cfg(test)]
@@ -312,6 +320,7 @@ mod tests {
             error: None,
             started_unix_ms: 0,
             updated_unix_ms: 0,
+            writer_gone: false,
         };
         write_atomically(&claim.sidecar_path, &serde_json::to_vec(&s).unwrap()).unwrap();
     }

@@ -22,6 +22,9 @@ pub struct FloatWavWriter {
     channels: u16,
     sample_rate: u32,
     data_bytes: u64,
+    /// `data_bytes` as of the last successful [`FloatWavWriter::sync`]: what the header on
+    /// disk describes.
+    synced_data_bytes: u64,
 }
 
 /// Errors specific to the WAV container (I/O errors are passed through).
@@ -50,6 +53,7 @@ impl FloatWavWriter {
             channels: channels.max(1),
             sample_rate,
             data_bytes: 0,
+            synced_data_bytes: 0,
         };
         writer.write_header()?;
         writer.file.flush()?;
@@ -81,6 +85,7 @@ impl FloatWavWriter {
             channels: channels.max(1),
             sample_rate,
             data_bytes,
+            synced_data_bytes: data_bytes,
         })
     }
 
@@ -156,7 +161,37 @@ impl FloatWavWriter {
         file.seek(SeekFrom::Start(40))?;
         file.write_all(&(self.data_bytes as u32).to_le_bytes())?;
         file.seek(SeekFrom::Start(HEADER_BYTES + self.data_bytes))?;
+        self.synced_data_bytes = self.data_bytes;
         Ok(())
+    }
+
+    /// Gives up on the file after a write error (disk full): drops the buffered samples
+    /// unwritten, points the header at every whole frame that did reach the file (rewriting
+    /// the header needs no new space), cuts the file there (freeing what a failed flush left,
+    /// so the sidecar can still say why) and returns the frames the file holds.
+    pub fn abandon(self) -> u64 {
+        let block = 4 * self.channels as u64;
+        // `into_parts` discards the buffer: a flush on drop would write past the cut.
+        let (mut file, _unwritten) = self.file.into_parts();
+        let on_disk = file
+            .metadata()
+            .map_or(0, |m| m.len())
+            .saturating_sub(HEADER_BYTES)
+            .min(self.data_bytes)
+            / block
+            * block;
+        let mut kept = self.synced_data_bytes;
+        let header = |file: &mut File, data_bytes: u64| -> io::Result<()> {
+            file.seek(SeekFrom::Start(4))?;
+            file.write_all(&((HEADER_BYTES - 8 + data_bytes) as u32).to_le_bytes())?;
+            file.seek(SeekFrom::Start(40))?;
+            file.write_all(&(data_bytes as u32).to_le_bytes())
+        };
+        if on_disk > kept && header(&mut file, on_disk).is_ok() {
+            kept = on_disk;
+        }
+        let _ = file.set_len(HEADER_BYTES + kept);
+        kept / block
     }
 
     /// Syncs and asks the OS to put the data on disk.

@@ -68,11 +68,26 @@ impl std::fmt::Debug for WriterConfig {
 /// One capture being written.
 struct Active {
     claim: Option<Claim>,
+    /// An exclusive lock on the WAV, held until this capture's final sidecar is written and
+    /// released by the OS if the host dies: readers tell a killed host's capture from a live
+    /// one at once ([`capture::writer_gone`]).
+    _lock: Option<std::fs::File>,
     wav: Option<FloatWavWriter>,
     sidecar: CaptureSidecar,
     idle_finalized: bool,
     last_sync: Instant,
     last_sidecar: Instant,
+}
+
+/// Takes the writer's lock on a new capture WAV (Unix only, see [`capture::writer_gone`]).
+/// `None` when the file system has no locks: readers then go by the sidecar's age.
+fn lock_wav(path: &std::path::Path) -> Option<std::fs::File> {
+    if !cfg!(unix) {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    file.try_lock().ok()?;
+    Some(file)
 }
 
 /// The writer's state; [`Writer::run`] is the thread body, [`Writer::step`] one iteration.
@@ -280,6 +295,7 @@ impl Writer {
             error: None,
             started_unix_ms: now,
             updated_unix_ms: now,
+            writer_gone: false,
         };
         let key = BounceKey {
             timeline_start_samples: position_samples,
@@ -292,6 +308,7 @@ impl Writer {
         };
         let mut active = Active {
             claim: None,
+            _lock: None,
             wav: None,
             sidecar: sidecar.clone(),
             idle_finalized: false,
@@ -304,7 +321,10 @@ impl Writer {
                 sidecar.bounce_id = claim.bounce_id.clone();
                 active.sidecar = sidecar;
                 match FloatWavWriter::create(&claim.wav_path, format.channels, format.sample_rate) {
-                    Ok(wav) => active.wav = Some(wav),
+                    Ok(wav) => {
+                        active.wav = Some(wav);
+                        active._lock = lock_wav(&claim.wav_path);
+                    }
                     Err(e) => {
                         active.sidecar.state = CaptureState::Aborted;
                         active.sidecar.error =
@@ -348,9 +368,10 @@ impl Writer {
             return;
         };
         if let Some(mut wav) = active.wav.take() {
-            // Keep what was written readable, if the disk still lets us.
+            // Keep what was written readable, if the disk still lets us; the sidecar counts
+            // only the frames the file's header describes.
             let _ = wav.sync();
-            active.sidecar.length_frames = wav.frames();
+            active.sidecar.length_frames = wav.abandon();
         }
         active.sidecar.state = CaptureState::Aborted;
         active.sidecar.error = Some(reason.clone());
@@ -373,7 +394,17 @@ impl Writer {
         active.last_sidecar = Instant::now();
         let result = serde_json::to_vec_pretty(&active.sidecar)
             .map_err(std::io::Error::other)
-            .and_then(|json| rendezvous::write_atomically(&claim.sidecar_path, &json));
+            .and_then(|json| {
+                rendezvous::write_atomically(&claim.sidecar_path, &json).or_else(|e| {
+                    // A full disk has no room for the temporary copy; overwriting the sidecar
+                    // in place reuses its own blocks, so the failure still gets recorded.
+                    if claim.sidecar_path.is_file() {
+                        std::fs::write(&claim.sidecar_path, &json)
+                    } else {
+                        Err(e)
+                    }
+                })
+            });
         if let Err(e) = result {
             let reason = format!("cannot write {}: {e}", claim.sidecar_path.display());
             // Keep the first error (e.g. "disk full" from the WAV): it is the cause.

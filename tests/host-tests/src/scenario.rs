@@ -165,12 +165,14 @@ pub struct ChildArgs {
     pub output: PathBuf,
     pub offline: bool,
     pub seed: u64,
+    /// Real-time mode pace in multiples of real time (`--speed`); `None`: the binary's default.
+    pub speed: Option<f64>,
 }
 
 impl ChildArgs {
     /// The command line.
     pub fn to_args(&self) -> Vec<String> {
-        vec![
+        let mut args: Vec<String> = vec![
             "--bundle".into(),
             self.bundle.display().to_string(),
             "--track".into(),
@@ -185,7 +187,11 @@ impl ChildArgs {
             if self.offline { "offline" } else { "realtime" }.into(),
             "--seed".into(),
             self.seed.to_string(),
-        ]
+        ];
+        if let Some(speed) = self.speed {
+            args.extend(["--speed".into(), speed.to_string()]);
+        }
+        args
     }
 
     /// Parses [`ChildArgs::to_args`] output.
@@ -220,6 +226,14 @@ impl ChildArgs {
             seed: get("--seed")?
                 .parse()
                 .map_err(|e| format!("bad --seed: {e}"))?,
+            speed: match args.iter().position(|a| a == "--speed") {
+                Some(_) => Some(
+                    get("--speed")?
+                        .parse()
+                        .map_err(|e| format!("bad --speed: {e}"))?,
+                ),
+                None => None,
+            },
         })
     }
 }
@@ -252,6 +266,7 @@ pub fn run_in_processes(
             output,
             offline,
             seed: 100 + i as u64,
+            speed: None,
         };
         let child = Command::new(exe)
             .args(args.to_args())

@@ -14,7 +14,7 @@ const REALTIME_SPEED: f64 = 8.0;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let a = ChildArgs::parse(&args).map_err(anyhow::Error::msg).context("usage: clap-instance --bundle F.clap --track NAME --role stem|mix --input IN.wav --output OUT.wav --mode offline|realtime --seed N")?;
+    let a = ChildArgs::parse(&args).map_err(anyhow::Error::msg).context("usage: clap-instance --bundle F.clap --track NAME --role stem|mix --input IN.wav --output OUT.wav --mode offline|realtime --seed N [--speed X]")?;
     let input = host_tests::captures::read_wav(&a.input)?;
     let rate = analyzer_core::wav::WavReader::open(&a.input)?
         .info()
@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
         RenderPlan::bounce(rate, a.seed)
     } else {
         // A real-time pass of a host that renders faster than real time.
-        RenderPlan::realtime(rate, REALTIME_SPEED)
+        RenderPlan::realtime(rate, a.speed.unwrap_or(REALTIME_SPEED))
     };
     let processor = inst.activate(f64::from(rate), plan.blocks.max())?;
     let (processor, out) = render(processor, &input, &plan)?;
