@@ -5,12 +5,15 @@
 //! iteration divided by 4096 is the cost per frame, and its "elem/s" is frames per second.
 //!
 //! - `meters`: `AudioMeters::process` alone (sample peak, true peak, momentary / short-term
-//!   loudness), the part that runs whether or not anything else does.
+//!   loudness), the part that runs whether or not anything else does; `meters_gui_60hz`: the
+//!   same with the editor taking the reading at 60 Hz.
 //! - `editor_closed`: `Engine::process` with meters and capture on (offline bounce, auto-arm):
 //!   exactly what the plugin's `process()` runs while the editor is closed.
 //! - `editor_open`: the same plus the spectrum feed (`SpectrumInput::push`), which is the one
 //!   thing `Engine::process` adds while the editor is open (the editor's open flag cannot be
-//!   set from outside a host window, so the bench calls the feed itself, on the same block).
+//!   set from outside a host window, so the bench calls the feed itself, on the same block),
+//!   and the GUI taking the meter reading at 60 Hz (every 800 frames), which resets the held
+//!   true peak that lets the true-peak meter skip its interpolation.
 //!
 //! Captures are written to a temporary folder in /dev/shm when it exists (the writer thread
 //! should not be bounded by a disk); each case prints how often the audio thread had to wait
@@ -26,7 +29,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use stemcheck_plugin::capture::StreamFormat;
 use stemcheck_plugin::capture::engine::BlockInfo;
 use stemcheck_plugin::engine::{ActivateConfig, Engine};
-use stemcheck_plugin::meters::AudioMeters;
+use stemcheck_plugin::meters::{AudioMeters, take_reading};
 use stemcheck_plugin::params::StemCheckParams;
 use stemcheck_plugin::shared::{MeterShared, Shared};
 use stemcheck_plugin::spectrum::SpectrumInput;
@@ -35,6 +38,8 @@ const RATE: u32 = 48_000;
 const CHANNELS: usize = 2;
 /// Frames per iteration, whatever the block size.
 const FRAMES_PER_ITER: usize = 4096;
+/// Frames between two editor frames at 60 Hz.
+const GUI_FRAME_FRAMES: usize = RATE as usize / 60;
 
 /// A music-like stereo programme long enough not to sit in L1: partials, a level that moves,
 /// a noise bed. Planar.
@@ -111,21 +116,29 @@ fn bench(c: &mut Criterion) {
     for block in [64usize, 512, 4096] {
         let blocks_per_iter = FRAMES_PER_ITER / block;
 
-        g.bench_function(BenchmarkId::new("meters", block), |b| {
-            let shared = MeterShared::default();
-            let mut m = AudioMeters::new(CHANNELS, RATE);
-            let mut pos = 0usize;
-            b.iter(|| {
-                for _ in 0..blocks_per_iter {
-                    if pos + block > len {
-                        pos = 0;
+        for gui in [false, true] {
+            let name = if gui { "meters_gui_60hz" } else { "meters" };
+            g.bench_function(BenchmarkId::new(name, block), |b| {
+                let shared = MeterShared::default();
+                let mut m = AudioMeters::new(CHANNELS, RATE);
+                let mut pos = 0usize;
+                let mut timeline = 0usize;
+                b.iter(|| {
+                    for _ in 0..blocks_per_iter {
+                        if pos + block > len {
+                            pos = 0;
+                        }
+                        let blk = [&x[0][pos..pos + block], &x[1][pos..pos + block]];
+                        m.process(&blk, block, &shared);
+                        pos += block;
+                        timeline += block;
+                        if gui && timeline % GUI_FRAME_FRAMES < block {
+                            std::hint::black_box(take_reading(&shared));
+                        }
                     }
-                    let blk = [&x[0][pos..pos + block], &x[1][pos..pos + block]];
-                    m.process(&blk, block, &shared);
-                    pos += block;
-                }
+                });
             });
-        });
+        }
 
         for open in [false, true] {
             let name = if open { "editor_open" } else { "editor_closed" };
@@ -147,6 +160,10 @@ fn bench(c: &mut Criterion) {
                         }
                         pos += block;
                         timeline += block as i64;
+                        // The editor's frame (GUI thread; two swaps and a few loads).
+                        if open && timeline as usize % GUI_FRAME_FRAMES < block {
+                            std::hint::black_box(take_reading(&e.shared().meters));
+                        }
                     }
                     // The GUI drains the spectrum ring at its frame rate; here, every
                     // iteration (outside the audio thread's work, but cheap).

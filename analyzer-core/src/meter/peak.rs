@@ -422,10 +422,21 @@ impl TruePeak {
     }
 
     /// Linear true peak over all channels since the last `take_*`, then forgotten.
+    ///
+    /// The peak since the last take is also the floor below which the interpolation is skipped,
+    /// so taking after every block makes nearly every sample go through the filter; a caller that
+    /// polls should take only when its reader has consumed the value (see
+    /// [`max_peak_since_take`](Self::max_peak_since_take)).
     pub fn take_max_peak(&mut self) -> f32 {
         let m = self.since_take.iter().copied().fold(0.0, f32::max);
         self.since_take.fill(0.0);
         m
+    }
+
+    /// Linear true peak over all channels since the last `take_*`, kept (a peek: publishing it
+    /// without forgetting keeps the skip floor high).
+    pub fn max_peak_since_take(&self) -> f32 {
+        self.since_take.iter().copied().fold(0.0, f32::max)
     }
 }
 
@@ -670,7 +681,10 @@ mod tests {
         assert_eq!(sp.max_peak(), 0.5);
         let mut tp = TruePeak::new(1, 44_100);
         tp.process(&[0.0, 0.9, 0.0]);
-        assert!(tp.take_max_peak() >= 0.9);
+        let peeked = tp.max_peak_since_take();
+        assert!(peeked >= 0.9);
+        assert_eq!(tp.take_max_peak(), peeked);
+        assert_eq!(tp.max_peak_since_take(), 0.0);
         assert_eq!(tp.take_max_peak(), 0.0);
         assert!(tp.max_peak() >= 0.9);
     }
