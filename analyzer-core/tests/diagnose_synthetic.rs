@@ -47,6 +47,22 @@ fn codes(d: &Diagnosis) -> Vec<(FindingCode, Severity)> {
     d.findings.iter().map(|f| (f.code, f.severity)).collect()
 }
 
+/// Runs the diagnoser with the fitted sum = the plain sum times its least-squares gain (the
+/// per-stem fit absorbs the average gain, as the reconciliation's does); returns the diagnosis
+/// and a description for assertion messages.
+fn run_gain_fitted(mix: &[f32], sum: &[f32], case: &str) -> (Diagnosis, String) {
+    let (c, e) = mix
+        .iter()
+        .zip(sum)
+        .fold((0.0f64, 0.0f64), |(c, e), (m, s)| {
+            (c + f64::from(m * s), e + f64::from(s * s))
+        });
+    let fitted: Vec<f32> = sum.iter().map(|x| x * (c / e) as f32).collect();
+    let d = run(mix, sum, &fitted);
+    let why = format!("{case}: {:?} {:?}", codes(&d), d.scores);
+    (d, why)
+}
+
 const ALL: [&str; 5] = ["Drums", "Bass", "Keys", "Lead", "FX_Return"];
 const DRY: [&str; 4] = ["Drums", "Bass", "Keys", "Lead"];
 
@@ -255,20 +271,7 @@ fn heavy_bus_compression_is_dynamics_not_a_flat_eq() {
     let sum = sum_of(&stems, &ALL);
     for (threshold_db, ratio, makeup_db) in [(-26.0, 4.0, 0.0), (-36.0, 8.0, 8.0)] {
         let mix = compress_rms(&sum, threshold_db, ratio, makeup_db);
-        // The per-stem fit absorbs the average gain, as the reconciliation's does.
-        let (c, e) = mix
-            .iter()
-            .zip(&sum)
-            .fold((0.0f64, 0.0f64), |(c, e), (m, s)| {
-                (c + f64::from(m * s), e + f64::from(s * s))
-            });
-        let fitted: Vec<f32> = sum.iter().map(|x| x * (c / e) as f32).collect();
-        let d = run(&mix, &sum, &fitted);
-        let why = format!(
-            "{threshold_db} dB {ratio}:1: {:?} {:?}",
-            codes(&d),
-            d.scores
-        );
+        let (d, why) = run_gain_fitted(&mix, &sum, &format!("{threshold_db} dB {ratio}:1"));
         let first = d.findings.first().expect("a finding");
         assert_eq!(first.code, FindingCode::MissingBusProcessing, "{why}");
         assert_eq!(first.measured["kind"], "compression", "{why}");
@@ -302,19 +305,7 @@ fn bus_compression_under_a_missing_part_is_still_found() {
     let full: Vec<f32> = sum.iter().zip(&keys).map(|(s, k)| s + 3.0 * k).collect();
     for (threshold_db, ratio, makeup_db) in [(-26.0, 4.0, 0.0), (-36.0, 8.0, 8.0)] {
         let mix = compress_rms(&full, threshold_db, ratio, makeup_db);
-        let (c, e) = mix
-            .iter()
-            .zip(&sum)
-            .fold((0.0f64, 0.0f64), |(c, e), (m, s)| {
-                (c + f64::from(m * s), e + f64::from(s * s))
-            });
-        let fitted: Vec<f32> = sum.iter().map(|x| x * (c / e) as f32).collect();
-        let d = run(&mix, &sum, &fitted);
-        let why = format!(
-            "{threshold_db} dB {ratio}:1: {:?} {:?}",
-            codes(&d),
-            d.scores
-        );
+        let (d, why) = run_gain_fitted(&mix, &sum, &format!("{threshold_db} dB {ratio}:1"));
         let bus = d
             .findings
             .iter()
