@@ -839,20 +839,18 @@ struct Arbiter<'a> {
 }
 
 impl Arbiter<'_> {
-    /// Windows' least-squares residual with `offsets`, relative to the mix over the judged
-    /// span, with every active stem fitted, and with stem `left_out` left out. The Gram
-    /// statistics of every offset vector are kept, so a vector is read only once.
-    fn residuals(
+    /// The windows' Gram statistics with `offsets` over the judged span. The statistics of
+    /// every offset vector are kept, so a vector is read only once.
+    fn gram<'c>(
         &self,
-        cache: &mut Vec<(Vec<i64>, Gram)>,
+        cache: &'c mut Vec<(Vec<i64>, Gram)>,
         win: &mut WindowIo,
         mix: &mut Box<dyn FrameSource>,
         stems: &mut [Box<dyn FrameSource>],
         offsets: &[i64],
-        left_out: usize,
-    ) -> Result<(f64, f64)> {
-        let g = match cache.iter().position(|(o, _)| o == offsets) {
-            Some(p) => &cache[p].1,
+    ) -> Result<&'c Gram> {
+        let p = match cache.iter().position(|(o, _)| o == offsets) {
+            Some(p) => p,
             None => {
                 let span = judged_span(self.active, offsets, self.stem_frames, self.mix_frames);
                 let g = win.gram(
@@ -865,9 +863,24 @@ impl Arbiter<'_> {
                     &span,
                 )?;
                 cache.push((offsets.to_vec(), g));
-                &cache[cache.len() - 1].1
+                cache.len() - 1
             }
         };
+        Ok(&cache[p].1)
+    }
+
+    /// Windows' least-squares residual with `offsets`, relative to the mix over the judged
+    /// span, with every active stem fitted, and with stem `left_out` left out.
+    fn residuals(
+        &self,
+        cache: &mut Vec<(Vec<i64>, Gram)>,
+        win: &mut WindowIo,
+        mix: &mut Box<dyn FrameSource>,
+        stems: &mut [Box<dyn FrameSource>],
+        offsets: &[i64],
+        left_out: usize,
+    ) -> Result<(f64, f64)> {
+        let g = self.gram(cache, win, mix, stems, offsets)?;
         let e_mix = g.mix_energy().max(1e-300);
         let mut without = self.active.to_vec();
         without[left_out] = false;
@@ -906,16 +919,8 @@ impl Arbiter<'_> {
         let mut moved = vec![false; k];
         for _ in 0..order.len() {
             let (e_now, _) = self.residuals(cache, win, mix, stems, offsets, first)?;
-            let span = judged_span(self.active, offsets, self.stem_frames, self.mix_frames);
-            let gram = win.gram(
-                self.model,
-                mix,
-                stems,
-                self.windows,
-                self.window as usize,
-                offsets,
-                &span,
-            )?;
+            // The statistics `residuals` just read (cached), not a second read of the windows.
+            let gram = self.gram(cache, win, mix, stems, offsets)?;
             let coefs = self
                 .model
                 .coefs(&gram.solve_masked(self.model, self.active));
