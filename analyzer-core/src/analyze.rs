@@ -474,7 +474,9 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
         files.push(file);
     }
     findings.extend(delivery_checks(&facts, profile));
-    findings.extend(capture_findings(inputs));
+    findings.extend(capture_findings(inputs, |i| {
+        results[i].as_ref().ok().map(|m| m.info.frames)
+    }));
 
     let readable = |i: usize| results[i].as_ref().ok();
     let mut reconciliation = None;
@@ -631,13 +633,31 @@ fn level_timeline(
     }
 }
 
-/// Findings about plugin captures that did not complete cleanly.
-fn capture_findings(inputs: &[Input]) -> Vec<Finding> {
+/// Findings about plugin captures that did not complete cleanly. `readable_frames(i)` is how
+/// many frames input `i`'s WAV holds (`None` when it could not be read).
+fn capture_findings(
+    inputs: &[Input],
+    readable_frames: impl Fn(usize) -> Option<u64>,
+) -> Vec<Finding> {
     let now = capture::now_unix_ms();
     let mut out = Vec::new();
-    for input in inputs {
+    for (i, input) in inputs.iter().enumerate() {
         let Some(c) = &input.capture else { continue };
+        // The writer does not wait for the disk when a capture completes (the host would wait
+        // with it), so a power cut soon after a bounce can leave a WAV shorter than its
+        // sidecar says: that capture is not complete, whatever the sidecar claims.
+        let short_by = readable_frames(i)
+            .filter(|_| c.state == CaptureState::Complete)
+            .map_or(0, |frames| c.length_frames.saturating_sub(frames));
         let (severity, message, fix) = match c.state {
+            CaptureState::Complete if short_by > 0 => (
+                Severity::Error,
+                format!(
+                    "The capture of {} is {} frames shorter than its sidecar recorded ({} frames): the WAV was cut after the bounce (power loss before the disk caught up, or a partial copy).",
+                    c.label, short_by, c.length_frames
+                ),
+                "Bounce again, or copy the bounce folder again from where it was written.",
+            ),
             CaptureState::Aborted => (
                 Severity::Error,
                 format!(

@@ -428,3 +428,44 @@ fn bounce_folders_latest_and_capture_state() {
     assert!(f["message"].as_str().unwrap().contains("disk full"));
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// The writer does not wait for the disk when a capture completes, so after a power cut a
+/// capture's WAV can hold fewer frames than its (complete) sidecar says: that is reported as an
+/// incomplete capture naming the file, not checked as a good one.
+#[test]
+fn complete_capture_cut_after_the_bounce_is_incomplete() {
+    let root = tempfile::tempdir().unwrap();
+    let stems = synth::demo_song(SR, 4.0);
+    let mix = synth::mix_down(&stems, 2);
+    let now = analyzer_core::capture::now_unix_ms();
+    let mut caps: Vec<Capture<'_>> = vec![("Master Bus", true, &mix, 2, 0, "complete")];
+    for s in &stems {
+        caps.push((s.name.as_str(), false, &s.samples, s.channels, 0, "complete"));
+    }
+    let dir = write_bounce(root.path(), "bounce-cut", now - 1_000, &caps);
+    let clean = json_of(&stemcheck(&["check", p(&dir), "--json", "-"]));
+    assert!(!codes(&clean).contains(&"incomplete_capture".to_owned()));
+
+    // Cut the first stem's WAV to its first second, header and all (what the disk held when
+    // the power failed: the data and the size never reached it).
+    let stem = analyzer_core::capture::sanitize_label(&stems[0].name);
+    let wav = dir.join(analyzer_core::capture::wav_file_name(&stem));
+    let frames = SR as usize;
+    let samples = &stems[0].samples[..frames * stems[0].channels as usize];
+    std::fs::remove_file(&wav).unwrap();
+    synth::write_wav(&wav, stems[0].channels, SR, WavFormat::Float32, samples).unwrap();
+
+    let out = stemcheck(&["check", p(&dir), "--json", "-"]);
+    let report = json_of(&out);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "incomplete_capture")
+        .unwrap_or_else(|| panic!("cut capture not reported: {report}"));
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["files"][0], wav.file_name().unwrap().to_str().unwrap());
+    let message = f["message"].as_str().unwrap();
+    assert!(message.contains("shorter than its sidecar"), "{message}");
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -10,6 +10,12 @@
 //! nothing dropped, bit-identical to the input, right length and start) and the bench stops
 //! if anything is wrong.
 //!
+//! Two pairs: `passthrough` / `stemcheck`, where the host keeps the rendered tracks in memory
+//! (the harness alone costs almost nothing per frame, so this ratio is the plugin's full cost
+//! against a near-empty bounce), and `passthrough_export` / `stemcheck_export`, where the host
+//! also writes every rendered track to its own WAV while rendering, as a DAW's stem export
+//! does: the bounce an engineer waits for.
+//!
 //! Needs both bundles: `cargo xtask bundle stemcheck-plugin --release` and
 //! `cargo xtask bundle stemcheck-passthrough --release` (or STEMCHECK_CLAP /
 //! STEMCHECK_PASSTHROUGH_CLAP), then `cargo bench -p host-tests --bench bounce`.
@@ -88,15 +94,31 @@ fn passthrough_bundle() -> PathBuf {
         })
 }
 
+/// What the host does with the rendered tracks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostOutput {
+    /// Keeps them in memory: the harness alone, nearly free per frame.
+    Memory,
+    /// Also writes each track to its own float WAV while rendering, as a DAW's stem export
+    /// does: the bounce an engineer actually waits for.
+    Export,
+}
+
 /// One bounce into a fresh capture folder; returns its wall time and the folder.
-fn bounce(bundle: &Bundle, tracks: &[Track]) -> (Duration, tempfile::TempDir) {
+fn bounce(bundle: &Bundle, tracks: &[Track], output: HostOutput) -> (Duration, tempfile::TempDir) {
     let root = tempfile::Builder::new()
         .prefix("stemcheck-bounce-bench-")
         .tempdir()
         .expect("temp dir");
+    let exports = root.path().join("host-export");
+    std::fs::create_dir_all(&exports).expect("export folder");
     // SAFETY: the bench is single-threaded here; the plugin reads the variable in activate(),
     // which run_in_process calls on this thread.
-    unsafe { std::env::set_var("STEMCHECK_CAPTURE_DIR", root.path()) };
+    unsafe { std::env::set_var("STEMCHECK_CAPTURE_DIR", root.path().join("captures")) };
+    let plan = |i: usize, b: usize| match output {
+        HostOutput::Memory => plan(i, b),
+        HostOutput::Export => plan(i, b).exporting_to(exports.join(format!("track-{i}.wav"))),
+    };
     let t = Instant::now();
     run_in_process(bundle, tracks, RenderMode::Offline, 1, &plan).unwrap_or_else(|e| panic!("{e}"));
     (t.elapsed(), root)
@@ -113,9 +135,9 @@ fn bench(c: &mut Criterion) {
         });
 
     // No frame lost: one StemCheck bounce checked capture by capture.
-    let (wall, root) = bounce(&stemcheck, &tracks);
-    let bounces =
-        wait_finished(root.path(), Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+    let (wall, root) = bounce(&stemcheck, &tracks, HostOutput::Export);
+    let bounces = wait_finished(&root.path().join("captures"), Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(bounces.len(), 1, "one bounce folder expected");
     let problems = verify_bounce(&bounces[0], &tracks, 0, "clap");
     assert!(
@@ -137,10 +159,12 @@ fn bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(10));
     // Throughput in frames summed over the 13 tracks.
     g.throughput(Throughput::Elements(frames));
-    for (name, bundle) in [("passthrough", &passthrough), ("stemcheck", &stemcheck)] {
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| (0..iters).map(|_| bounce(bundle, &tracks).0).sum());
-        });
+    for (output, suffix) in [(HostOutput::Memory, ""), (HostOutput::Export, "_export")] {
+        for (name, bundle) in [("passthrough", &passthrough), ("stemcheck", &stemcheck)] {
+            g.bench_function(format!("{name}{suffix}"), |b| {
+                b.iter_custom(|iters| (0..iters).map(|_| bounce(bundle, &tracks, output).0).sum());
+            });
+        }
     }
     g.finish();
 }

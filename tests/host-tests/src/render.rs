@@ -80,6 +80,9 @@ pub struct RenderPlan {
     /// Silent calls with the transport stopped (playhead back at the start) after the bounce.
     pub stopped_blocks_after: usize,
     pub tempo_bpm: f64,
+    /// Where the host writes the rendered track as a 32-bit float WAV while it renders, as a
+    /// DAW's stem export does (`None`: the output is only kept in memory).
+    pub export: Option<std::path::PathBuf>,
 }
 
 impl RenderPlan {
@@ -94,6 +97,15 @@ impl RenderPlan {
             stopped_blocks_before: 0,
             stopped_blocks_after: 0,
             tempo_bpm: 120.0,
+            export: None,
+        }
+    }
+
+    /// This plan with the host exporting the rendered track to `path` (see [`Self::export`]).
+    pub fn exporting_to(self, path: std::path::PathBuf) -> Self {
+        Self {
+            export: Some(path),
+            ..self
         }
     }
 
@@ -241,6 +253,7 @@ pub fn render(
     }
 
     let started = Instant::now();
+    let mut export = Export::create(plan.export.as_deref(), channels, plan.sample_rate, max)?;
     let mut done = 0usize;
     let sizes = plan.blocks.split(frames);
     for &n in &sizes {
@@ -265,6 +278,9 @@ pub fn render(
         for (o, b) in output.iter_mut().zip(&out_bufs) {
             o.extend_from_slice(&b[..n]);
         }
+        if let Some(e) = export.as_mut() {
+            e.write(&out_bufs, n)?;
+        }
         done += n;
         if let Some(speed) = plan.speed {
             let due = Duration::from_secs_f64(done as f64 / f64::from(plan.sample_rate) / speed);
@@ -272,6 +288,9 @@ pub fn render(
                 std::thread::sleep(wait);
             }
         }
+    }
+    if let Some(e) = export {
+        e.finish()?;
     }
     let wall_time = started.elapsed();
 
@@ -298,9 +317,82 @@ pub fn render(
     ))
 }
 
+/// The host's own export of a rendered track: interleaves each block and appends it to a float
+/// WAV on the render thread, like a DAW writing its stem files during an offline render.
+struct Export {
+    path: std::path::PathBuf,
+    wav: stemcheck_plugin::capture::wav::FloatWavWriter,
+    interleaved: Vec<f32>,
+}
+
+impl Export {
+    fn create(
+        path: Option<&std::path::Path>,
+        channels: usize,
+        sample_rate: u32,
+        max_frames: usize,
+    ) -> Result<Option<Self>> {
+        let Some(path) = path else { return Ok(None) };
+        let channel_count = u16::try_from(channels).unwrap_or(u16::MAX);
+        let wav = stemcheck_plugin::capture::wav::FloatWavWriter::create(
+            path,
+            channel_count,
+            sample_rate,
+        )
+        .map_err(|e| Error::io(path, e))?;
+        Ok(Some(Self {
+            path: path.to_owned(),
+            wav,
+            interleaved: vec![0.0; max_frames * channels],
+        }))
+    }
+
+    fn write(&mut self, planar: &[Vec<f32>], frames: usize) -> Result<()> {
+        let channels = planar.len();
+        let out = &mut self.interleaved[..frames * channels];
+        for (c, ch) in planar.iter().enumerate() {
+            for (o, &x) in out[c..].iter_mut().step_by(channels).zip(&ch[..frames]) {
+                *o = x;
+            }
+        }
+        self.wav
+            .write_samples(out)
+            .map_err(|e| Error::io(&self.path, std::io::Error::other(e)))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.wav.finish().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_export_writes_every_block_interleaved_bit_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.wav");
+        let planar: Vec<Vec<f32>> = (0..2)
+            .map(|c| (0..1000).map(|i| (i * 2 + c) as f32 * 1e-3 - 0.5).collect())
+            .collect();
+        let mut e = Export::create(Some(&path), 2, 48_000, 512).unwrap().unwrap();
+        let mut done = 0;
+        for n in (BlockSizes::Varying { seed: 9, max: 512 }).split(1000) {
+            let n = n as usize;
+            let block: Vec<Vec<f32>> = planar.iter().map(|ch| ch[done..done + n].to_vec()).collect();
+            let mut padded = block.clone();
+            for ch in &mut padded {
+                ch.resize(512, f32::NAN);
+            }
+            e.write(&padded, n).unwrap();
+            done += n;
+        }
+        e.finish().unwrap();
+        assert!(Export::create(None, 2, 48_000, 512).unwrap().is_none());
+        let back = crate::captures::read_wav(&path).unwrap();
+        assert_eq!(back, planar);
+    }
 
     #[test]
     fn varying_blocks_cover_exactly_and_vary() {
