@@ -35,10 +35,21 @@ const METER_BLOCK_FRAMES: usize = analyzer_core::analyze::METER_BLOCK_FRAMES;
 /// Bump when the generated audio changes, so cached inputs are rebuilt.
 const INPUT_VERSION: &str = "v2";
 
+/// Which halves of the benchmark run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    All,
+    /// `stemcheck check` against ffmpeg and the metering throughput.
+    Check,
+    /// The plugin's per-instance cost and the 13-instance bounce (`bench_plugin.rs`).
+    Plugin,
+}
+
 struct Args {
     long: bool,
     runs: usize,
     dir: Option<PathBuf>,
+    part: Part,
 }
 
 fn parse_args(args: &[String]) -> Result<Args> {
@@ -46,6 +57,7 @@ fn parse_args(args: &[String]) -> Result<Args> {
         long: false,
         runs: 3,
         dir: None,
+        part: Part::All,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -59,9 +71,16 @@ fn parse_args(args: &[String]) -> Result<Args> {
                     .context("--runs needs a number")?;
             }
             "--dir" => out.dir = Some(PathBuf::from(it.next().context("--dir needs a path")?)),
+            "--only" => {
+                out.part = match it.next().map(String::as_str) {
+                    Some("check") => Part::Check,
+                    Some("plugin") => Part::Plugin,
+                    _ => bail!("--only takes check or plugin"),
+                };
+            }
             "-h" | "--help" => {
                 println!(
-                    "cargo xtask bench [--long] [--runs N] [--dir DIR]\n  --long  also the 30-minute set (memory must not grow with length)\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)"
+                    "cargo xtask bench [--long] [--runs N] [--dir DIR] [--only check|plugin]\n  --long  also the 30-minute set (memory must not grow with length)\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)\n  --only  check: stemcheck check vs ffmpeg and metering; plugin: per-instance cost and the\n          13-instance CLAP bounce (criterion; bundles both plugins first)"
                 );
                 std::process::exit(0);
             }
@@ -90,6 +109,10 @@ pub fn run(args: &[String]) -> Result<()> {
         return measure_child(&args[1..]);
     }
     let args = parse_args(args)?;
+    if args.part == Part::Plugin {
+        print_machine();
+        return crate::bench_plugin::run(cargo, &workspace_root(), &target_dir());
+    }
     let dir = args
         .dir
         .clone()
@@ -133,6 +156,9 @@ pub fn run(args: &[String]) -> Result<()> {
 
     println!("\n### Metering throughput, one thread, on the 3-minute mix (stereo, 48 kHz)\n");
     metering(&sets[0].1, args.runs)?;
+    if args.part == Part::All {
+        crate::bench_plugin::run(cargo, &workspace_root(), &target_dir())?;
+    }
     Ok(())
 }
 

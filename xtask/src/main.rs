@@ -3,9 +3,12 @@
 //!
 //! `cargo xtask bench [--long] [--runs N] [--dir DIR]` generates a 12-stem + mix delivery and
 //! compares `stemcheck check` with an ffmpeg pipeline, and our meter with the `ebur128` crate
-//! and ffmpeg's `ebur128` filter (see `bench.rs`).
+//! and ffmpeg's `ebur128` filter (see `bench.rs`), then measures one plugin instance's
+//! audio-thread cost and the 13-instance CLAP bounce (`bench_plugin.rs`); `--only check|plugin`
+//! runs one half.
 
 mod bench;
+mod bench_plugin;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
