@@ -364,23 +364,22 @@ fn write_bounce(root: &Path, id: &str, created_ms: u64, captures: &[Capture<'_>]
     dir
 }
 
+/// A clean bounce of `stems` and their `mix` ("Master Bus"), every capture complete from 0.
+fn complete_captures<'a>(stems: &'a [SynthStem], mix: &'a [f32]) -> Vec<Capture<'a>> {
+    let mut caps: Vec<Capture<'_>> = vec![("Master Bus", true, mix, 2, 0, "complete")];
+    for s in stems {
+        caps.push((s.name.as_str(), false, &s.samples, s.channels, 0, "complete"));
+    }
+    caps
+}
+
 #[test]
 fn bounce_folders_latest_and_capture_state() {
     let root = tempfile::tempdir().unwrap();
     let stems = synth::demo_song(SR, 4.0);
     let mix = synth::mix_down(&stems, 2);
     let now = analyzer_core::capture::now_unix_ms();
-    let mut caps: Vec<Capture<'_>> = vec![("Master Bus", true, &mix, 2, 0, "complete")];
-    for s in &stems {
-        caps.push((
-            s.name.as_str(),
-            false,
-            &s.samples,
-            s.channels,
-            0,
-            "complete",
-        ));
-    }
+    let caps = complete_captures(&stems, &mix);
     // An older bounce whose drums capture was aborted (disk full).
     let mut broken = caps.clone();
     broken[1].5 = "aborted";
@@ -438,10 +437,7 @@ fn complete_capture_cut_after_the_bounce_is_incomplete() {
     let stems = synth::demo_song(SR, 4.0);
     let mix = synth::mix_down(&stems, 2);
     let now = analyzer_core::capture::now_unix_ms();
-    let mut caps: Vec<Capture<'_>> = vec![("Master Bus", true, &mix, 2, 0, "complete")];
-    for s in &stems {
-        caps.push((s.name.as_str(), false, &s.samples, s.channels, 0, "complete"));
-    }
+    let caps = complete_captures(&stems, &mix);
     let dir = write_bounce(root.path(), "bounce-cut", now - 1_000, &caps);
     let clean = json_of(&stemcheck(&["check", p(&dir), "--json", "-"]));
     assert!(!codes(&clean).contains(&"incomplete_capture".to_owned()));
