@@ -136,7 +136,7 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Second-order statistics of routed stems and the mix, per mix channel.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Gram {
     k: usize,
     c: usize,
