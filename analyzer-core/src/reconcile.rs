@@ -1186,11 +1186,28 @@ fn lcm(a: usize, b: usize) -> usize {
     a / gcd(a, b).max(1) * b
 }
 
+/// Window Gram statistics kept by [`WindowIo::gram`]: most phases ask again for the offsets
+/// they or the phase before already measured (a weak stem's proposal at its current lag, the
+/// next weak stem's start, the refinement's first round, the final window fit).
+const GRAM_CACHE: usize = 32;
+
+/// What one window Gram was measured over: the windows, their length, the offsets and the
+/// judged span. The same key over the same sources gives the same statistics, bit for bit.
+#[derive(Debug, Clone, PartialEq)]
+struct GramKey {
+    windows: Vec<u64>,
+    window: usize,
+    offsets: Vec<i64>,
+    span: Range<u64>,
+}
+
 /// Reads analysis windows of the mix and of every stem (shifted by its offset) as planar f64.
 struct WindowIo {
     buf: Vec<f32>,
     mix: Vec<Vec<f64>>,
     stems: Vec<Vec<Vec<f64>>>,
+    /// Recent window Grams, oldest first (at most [`GRAM_CACHE`]).
+    grams: Vec<(GramKey, Gram)>,
 }
 
 impl WindowIo {
@@ -1199,6 +1216,7 @@ impl WindowIo {
             buf: Vec::new(),
             mix: vec![Vec::new(); cm],
             stems: stem_channels.iter().map(|&c| vec![Vec::new(); c]).collect(),
+            grams: Vec::new(),
         }
     }
 
@@ -1226,8 +1244,39 @@ impl WindowIo {
 
     /// Gram statistics of the windows, restricted to `span` (mix frames where every shifted
     /// active stem has audio): outside it a cut-off stem would bend the other stems' gains.
+    /// The windows are read only when these statistics were not measured recently (the
+    /// sources never change under one `WindowIo`, so a kept Gram is exactly a fresh one).
     #[allow(clippy::too_many_arguments)]
     fn gram(
+        &mut self,
+        model: &Model,
+        mix: &mut Box<dyn FrameSource>,
+        stems: &mut [Box<dyn FrameSource>],
+        windows: &[u64],
+        window: usize,
+        offsets: &[i64],
+        span: &Range<u64>,
+    ) -> Result<Gram> {
+        let key = GramKey {
+            windows: windows.to_vec(),
+            window,
+            offsets: offsets.to_vec(),
+            span: span.clone(),
+        };
+        if let Some((_, g)) = self.grams.iter().find(|(k, _)| *k == key) {
+            return Ok(g.clone());
+        }
+        let g = self.read_gram(model, mix, stems, windows, window, offsets, span)?;
+        if self.grams.len() >= GRAM_CACHE {
+            self.grams.remove(0);
+        }
+        self.grams.push((key, g.clone()));
+        Ok(g)
+    }
+
+    /// [`WindowIo::gram`] without the cache: reads the windows.
+    #[allow(clippy::too_many_arguments)]
+    fn read_gram(
         &mut self,
         model: &Model,
         mix: &mut Box<dyn FrameSource>,
@@ -1388,5 +1437,113 @@ impl WindowIo {
                     .collect()
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A source that counts the frames read from it.
+    struct Counting {
+        inner: Box<dyn FrameSource>,
+        frames: Arc<AtomicUsize>,
+    }
+
+    impl FrameSource for Counting {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn channels(&self) -> usize {
+            self.inner.channels()
+        }
+        fn sample_rate(&self) -> u32 {
+            self.inner.sample_rate()
+        }
+        fn frames(&self) -> u64 {
+            self.inner.frames()
+        }
+        fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()> {
+            self.frames
+                .fetch_add(out.len() / self.channels(), Ordering::Relaxed);
+            self.inner.read_window(start_frame, out)
+        }
+        fn reopen(&self) -> Result<Box<dyn FrameSource>> {
+            self.inner.reopen()
+        }
+    }
+
+    #[test]
+    fn window_grams_are_kept_and_equal_a_fresh_read() {
+        let song = synth::Song::new(8_000, 6.0, 4, 3);
+        let (mix, stems) = song.sources(&song.mix()).expect("sources");
+        let read = Arc::new(AtomicUsize::new(0));
+        let count = |s: Box<dyn FrameSource>| -> Box<dyn FrameSource> {
+            Box::new(Counting {
+                inner: s,
+                frames: read.clone(),
+            })
+        };
+        let mut mix = count(mix);
+        let mut stems: Vec<Box<dyn FrameSource>> = stems.into_iter().map(count).collect();
+        let channels: Vec<usize> = stems.iter().map(|s| s.channels()).collect();
+        let model = Model::new(mix.channels(), &channels);
+        let mut win = WindowIo::new(mix.channels(), &channels);
+        let windows = [1_000u64, 20_000, 33_000];
+        let offsets = vec![0i64, 12, -7, 0];
+        let span = 500..40_000u64;
+        let first = win
+            .gram(
+                &model, &mut mix, &mut stems, &windows, 4_000, &offsets, &span,
+            )
+            .expect("gram");
+        let after_first = read.load(Ordering::Relaxed);
+        assert!(after_first > 0);
+        // The same request again is answered without reading, with the same statistics.
+        let again = win
+            .gram(
+                &model, &mut mix, &mut stems, &windows, 4_000, &offsets, &span,
+            )
+            .expect("gram");
+        assert_eq!(read.load(Ordering::Relaxed), after_first);
+        assert_eq!(again, first);
+        assert_eq!(
+            again,
+            win.read_gram(
+                &model, &mut mix, &mut stems, &windows, 4_000, &offsets, &span
+            )
+            .expect("gram")
+        );
+        // Any other offsets, span or windows are read afresh.
+        let before = read.load(Ordering::Relaxed);
+        let moved = vec![0i64, 13, -7, 0];
+        let other = win
+            .gram(&model, &mut mix, &mut stems, &windows, 4_000, &moved, &span)
+            .expect("gram");
+        assert!(read.load(Ordering::Relaxed) > before);
+        assert_ne!(other, first);
+        let before = read.load(Ordering::Relaxed);
+        let narrower = win
+            .gram(
+                &model,
+                &mut mix,
+                &mut stems,
+                &windows,
+                4_000,
+                &offsets,
+                &(2_000..40_000),
+            )
+            .expect("gram");
+        assert!(read.load(Ordering::Relaxed) > before);
+        assert_ne!(narrower, first);
+        // The cache stays bounded.
+        for d in 0..2 * GRAM_CACHE as i64 {
+            let o = vec![0i64, d, 0, 0];
+            win.gram(&model, &mut mix, &mut stems, &windows, 4_000, &o, &span)
+                .expect("gram");
+        }
+        assert!(win.grams.len() <= GRAM_CACHE);
     }
 }

@@ -135,8 +135,37 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
+/// [`dot`] of `a` with four vectors at once (each `a` value loaded once for all four), each
+/// with exactly `dot`'s summation order, so every result equals `dot(a, b[p])` bit for bit.
+pub fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+    let n = b.iter().fold(a.len(), |n, x| n.min(x.len()));
+    let a = &a[..n];
+    let b = b.map(|x| &x[..n]);
+    let mut acc = [[0.0f64; 4]; 4];
+    let (ca, ra) = a.as_chunks::<4>();
+    let cb = b.map(|x| x.as_chunks::<4>().0);
+    for (q, x) in ca.iter().enumerate() {
+        for (acc, y) in acc.iter_mut().zip(&cb) {
+            let y = &y[q];
+            acc[0] += x[0] * y[0];
+            acc[1] += x[1] * y[1];
+            acc[2] += x[2] * y[2];
+            acc[3] += x[3] * y[3];
+        }
+    }
+    let tail = ca.len() * 4;
+    std::array::from_fn(|p| {
+        let acc = &acc[p];
+        let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        for (x, y) in ra.iter().zip(&b[p][tail..]) {
+            s += x * y;
+        }
+        s
+    })
+}
+
 /// Second-order statistics of routed stems and the mix, per mix channel.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Gram {
     k: usize,
     c: usize,
@@ -173,29 +202,62 @@ impl Gram {
         stems: &[Vec<Vec<f64>>],
         range: Range<usize>,
     ) {
-        let (k, cm) = (self.k, self.c);
+        self.add_channels(model, mix, stems, range.clone(), 0..self.c);
+        self.frames += range.len() as u64;
+    }
+
+    /// [`Gram::add`] for the mix channels `channels` only, without counting the frames: two
+    /// threads can share the statistics of one stream by channel, each in block order, and
+    /// [`Gram::merge`] them into exactly what `add` gives (the other's entries are 0).
+    pub fn add_channels(
+        &mut self,
+        model: &Model,
+        mix: &[Vec<f64>],
+        stems: &[Vec<Vec<f64>>],
+        range: Range<usize>,
+        channels: Range<usize>,
+    ) {
+        let k = self.k;
         let mut t = range.start;
+        // Partners of stem i in one tile: the mix, then stems i..k (`None` = the mix).
+        let mut partners: Vec<Option<usize>> = Vec::with_capacity(k + 1);
         while t < range.end {
             let e = (t + TILE_FRAMES).min(range.end);
-            for c in 0..cm {
+            for c in channels.clone() {
                 let m = &mix[c][t..e];
                 self.mm[c] += dot(m, m);
+                let row = |j: usize| &stems[j][model.route(j, c)][t..e];
                 for i in 0..k {
-                    let si = &stems[i][model.route(i, c)][t..e];
-                    self.pm[c * k + i] += dot(si, m);
-                    for j in i..k {
-                        let sj = &stems[j][model.route(j, c)][t..e];
-                        let v = dot(si, sj);
-                        self.pp[(c * k + i) * k + j] += v;
-                        if j != i {
-                            self.pp[(c * k + j) * k + i] += v;
+                    let si = row(i);
+                    partners.clear();
+                    partners.push(None);
+                    partners.extend((i..k).map(Some));
+                    let of = |p: Option<usize>| p.map_or(m, row);
+                    // Four products per pass over `si` (each with `dot`'s own summation, so
+                    // the statistics are bit for bit those of one `dot` per pair).
+                    let mut store = |p: Option<usize>, v: f64| match p {
+                        None => self.pm[c * k + i] += v,
+                        Some(j) => {
+                            self.pp[(c * k + i) * k + j] += v;
+                            if j != i {
+                                self.pp[(c * k + j) * k + i] += v;
+                            }
                         }
+                    };
+                    let (quads, rest) = partners.as_chunks::<4>();
+                    for q in quads {
+                        let v = dot4(si, [of(q[0]), of(q[1]), of(q[2]), of(q[3])]);
+                        for (&p, v) in q.iter().zip(v) {
+                            store(p, v);
+                        }
+                    }
+                    for &p in rest {
+                        store(p, dot(si, of(p)));
                     }
                 }
             }
             t = e;
         }
-        self.frames += range.len() as u64;
     }
 
     pub fn merge(&mut self, other: &Gram) {
@@ -393,6 +455,126 @@ impl Gram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Gram::add` as it was written before the four-at-a-time kernel: one `dot` per pair.
+    fn add_one_pair_at_a_time(
+        g: &mut Gram,
+        model: &Model,
+        mix: &[Vec<f64>],
+        stems: &[Vec<Vec<f64>>],
+        range: Range<usize>,
+    ) {
+        let (k, cm) = (g.k, g.c);
+        let mut t = range.start;
+        while t < range.end {
+            let e = (t + TILE_FRAMES).min(range.end);
+            for c in 0..cm {
+                let m = &mix[c][t..e];
+                g.mm[c] += dot(m, m);
+                for i in 0..k {
+                    let si = &stems[i][model.route(i, c)][t..e];
+                    g.pm[c * k + i] += dot(si, m);
+                    for j in i..k {
+                        let sj = &stems[j][model.route(j, c)][t..e];
+                        let v = dot(si, sj);
+                        g.pp[(c * k + i) * k + j] += v;
+                        if j != i {
+                            g.pp[(c * k + j) * k + i] += v;
+                        }
+                    }
+                }
+            }
+            t = e;
+        }
+        g.frames += range.len() as u64;
+    }
+
+    fn noise(n: usize, seed: u64) -> Vec<f64> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                f64::from((x >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dot4_is_four_dots_bit_for_bit() {
+        for n in [0, 1, 3, 4, 5, 8, 13, 512, 517] {
+            let a = noise(n, 1);
+            let b: Vec<Vec<f64>> = (0..4).map(|p| noise(n + p, 2 + p as u64)).collect();
+            let v = dot4(&a, [&b[0], &b[1], &b[2], &b[3]]);
+            for p in 0..4 {
+                assert_eq!(v[p].to_bits(), dot(&a, &b[p]).to_bits(), "n {n} p {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn gram_split_by_channel_merges_into_the_whole() {
+        let (cm, n) = (3, 2_000);
+        let model = Model::new(cm, &[3, 1, 2, 3]);
+        let mix: Vec<Vec<f64>> = (0..cm).map(|c| noise(n, 50 + c as u64)).collect();
+        let stems: Vec<Vec<Vec<f64>>> = model
+            .stem_channels
+            .iter()
+            .enumerate()
+            .map(|(i, &ch)| (0..ch).map(|c| noise(n, (7 * i + c) as u64)).collect())
+            .collect();
+        let mut whole = Gram::new(&model);
+        let (mut first, mut second) = (Gram::new(&model), Gram::new(&model));
+        for r in [0..700, 700..1_500, 1_500..2_000] {
+            whole.add(&model, &mix, &stems, r.clone());
+            first.add_channels(&model, &mix, &stems, r.clone(), 0..2);
+            first.frames += r.len() as u64;
+            second.add_channels(&model, &mix, &stems, r, 2..cm);
+        }
+        first.merge(&second);
+        assert_eq!(first, whole);
+    }
+
+    #[test]
+    fn blocked_add_equals_one_pair_at_a_time() {
+        // Stem counts around the blocking of four, stereo and mono stems, ranges that end
+        // inside a tile and start off zero.
+        for stem_channels in [
+            vec![2],
+            vec![2, 1],
+            vec![2, 2, 1],
+            vec![2, 2, 2, 1, 2],
+            vec![1; 7],
+            vec![2; 12],
+        ] {
+            let (cm, n) = (2, 1_300);
+            let model = Model::new(cm, &stem_channels);
+            let mix: Vec<Vec<f64>> = (0..cm).map(|c| noise(n, 100 + c as u64)).collect();
+            let stems: Vec<Vec<Vec<f64>>> = stem_channels
+                .iter()
+                .enumerate()
+                .map(|(i, &ch)| (0..ch).map(|c| noise(n, (10 * i + c) as u64)).collect())
+                .collect();
+            for range in [0..n, 7..1_111, 3..3, 512..1_024] {
+                let mut fast = Gram::new(&model);
+                let mut slow = Gram::new(&model);
+                for _ in 0..2 {
+                    fast.add(&model, &mix, &stems, range.clone());
+                    add_one_pair_at_a_time(&mut slow, &model, &mix, &stems, range.clone());
+                }
+                let bits = |g: &Gram| {
+                    g.pp.iter()
+                        .chain(&g.pm)
+                        .chain(&g.mm)
+                        .map(|x| x.to_bits())
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(bits(&fast), bits(&slow), "{stem_channels:?} {range:?}");
+                assert_eq!(fast.frames, slow.frames);
+            }
+        }
+    }
 
     fn planar(x: &[f64]) -> Vec<Vec<f64>> {
         vec![x.to_vec()]

@@ -189,6 +189,30 @@ pub(crate) fn run(
 /// Deinterleaves into planar `f64`.
 pub(crate) fn to_planar(interleaved: &[f32], channels: usize, out: &mut [Vec<f64>]) {
     let n = interleaved.len() / channels;
+    // Mono and stereo (nearly every stem and mix) in one pass over the input, with fixed
+    // strides the compiler can vectorise; the strided per-channel loop below reads the input
+    // once per channel and cost more than the decoding itself.
+    match (channels, out) {
+        (1, [o, ..]) => {
+            o.clear();
+            o.extend(interleaved.iter().map(|&x| f64::from(x)));
+        }
+        (2, [l, r, ..]) => {
+            l.resize(n, 0.0);
+            r.resize(n, 0.0);
+            let (frames, _) = interleaved.as_chunks::<2>();
+            for ((a, b), f) in l.iter_mut().zip(r.iter_mut()).zip(frames) {
+                *a = f64::from(f[0]);
+                *b = f64::from(f[1]);
+            }
+        }
+        (_, out) => to_planar_any(interleaved, channels, out),
+    }
+}
+
+/// [`to_planar`] for any channel count.
+fn to_planar_any(interleaved: &[f32], channels: usize, out: &mut [Vec<f64>]) {
+    let n = interleaved.len() / channels;
     for (c, o) in out.iter_mut().enumerate().take(channels) {
         o.resize(n, 0.0);
         for (dst, frame) in o.iter_mut().zip(interleaved.chunks_exact(channels)) {
@@ -244,14 +268,17 @@ impl BlockAudio {
 /// Blocks read ahead by the prefetching reader (bounded: memory stays a few blocks).
 const PREFETCH_BLOCKS: usize = 2;
 
-/// Runs `consume` on every block of `blocks` in order, read by this thread, or with
-/// `prefetch` by a second thread that reads and decodes up to [`PREFETCH_BLOCKS`] ahead.
+/// Runs `prepare` and then `consume` on every block of `blocks`, each in block order. The
+/// blocks are read by this thread, or with `prefetch` by a second thread that reads and
+/// decodes up to [`PREFETCH_BLOCKS`] ahead and also runs `prepare` (work that needs the
+/// blocks in order but not the consumer's state, moved off the consumer to balance the two).
 fn for_each_block(
     plan: &StreamPlan<'_>,
     mix: &mut dyn FrameSource,
     stems: &mut [Box<dyn FrameSource>],
     blocks: Range<u64>,
     prefetch: bool,
+    mut prepare: impl FnMut(u64, usize, &BlockAudio) + Send,
     mut consume: impl FnMut(u64, usize, &BlockAudio),
 ) -> Result<()> {
     let bf = plan.block_frames;
@@ -261,6 +288,7 @@ fn for_each_block(
         for b in blocks {
             let f0 = b * bf as u64;
             audio.read(plan, mix, stems, f0, frames_of(b))?;
+            prepare(f0, frames_of(b), &audio);
             consume(f0, frames_of(b), &audio);
         }
         return Ok(());
@@ -281,9 +309,11 @@ fn for_each_block(
                 let Ok(mut audio) = free_rx.recv() else {
                     return;
                 };
-                let r = audio
-                    .read(plan, mix, stems, b * bf as u64, frames_of(b))
-                    .map(|()| audio);
+                let f0 = b * bf as u64;
+                let r = audio.read(plan, mix, stems, f0, frames_of(b)).map(|()| {
+                    prepare(f0, frames_of(b), &audio);
+                    audio
+                });
                 let failed = r.is_err();
                 if full_tx.send(r).is_err() || failed {
                     return;
@@ -342,84 +372,135 @@ fn chunk(
             vec![0.0f32; bf * cm],
         )
     });
-    for_each_block(plan, mix, stems, blocks, prefetch, |f0, n, audio| {
-        let (mixp, stemp) = (&audio.mix, &audio.stems);
-        for c in 0..cm {
-            let (s, f) = (&mut sum[c][..n], &mut fit[c][..n]);
-            s.fill(0.0);
-            f.fill(0.0);
-            for i in 0..k {
-                let (u, g) = (plan.unity[i * cm + c], plan.fitted[i * cm + c]);
-                let x = &stemp[i][model.route(i, c)][..n];
-                for ((sv, fv), &xv) in s.iter_mut().zip(f.iter_mut()).zip(x) {
-                    *sv += u * xv;
-                    *fv += g * xv;
-                }
-            }
-        }
-        // Judged span inside this block.
+    // The Gram statistics over the judged span, the largest share of the work, are split by
+    // mix channel: the first half on the reader thread when there is one, the rest here.
+    // Each entry sums the same blocks in the same order as one `Gram::add` would, and the
+    // merge adds only zeros, so the statistics do not depend on the split.
+    let split = cm.div_ceil(2);
+    let span_in = |f0: u64, n: usize| {
         let lo = plan.span.start.clamp(f0, f0 + n as u64) - f0;
         let hi = plan.span.end.clamp(f0, f0 + n as u64) - f0;
-        if hi > lo {
-            let r = lo as usize..hi as usize;
-            out.gram.add(model, mixp, stemp, r.clone());
+        lo as usize..hi as usize
+    };
+    let mut gram = Gram::new(model);
+    let mut gram_rest = Gram::new(model);
+    let add_gram = |f0: u64, n: usize, audio: &BlockAudio| {
+        let r = span_in(f0, n);
+        if !r.is_empty() {
+            gram.add_channels(model, &audio.mix, &audio.stems, r.clone(), 0..split);
+            gram.frames += r.len() as u64;
+        }
+    };
+    for_each_block(
+        plan,
+        mix,
+        stems,
+        blocks,
+        prefetch,
+        add_gram,
+        |f0, n, audio| {
+            let (mixp, stemp) = (&audio.mix, &audio.stems);
             for c in 0..cm {
-                for t in r.clone() {
-                    let m = mixp[c][t];
-                    out.e_unity += (m - sum[c][t]) * (m - sum[c][t]);
-                    out.e_fitted += (m - fit[c][t]) * (m - fit[c][t]);
-                    rbuf[(t - r.start) * cm + c] = (m - sum[c][t]) as f32;
-                }
-            }
-            // Feed whole 100 ms sub-blocks one at a time so that every gating block is seen.
-            let mut rest = &rbuf[..r.len() * cm];
-            while !rest.is_empty() {
-                let want = (meter.block_frames() - fed) * cm;
-                let (piece, tail) = rest.split_at(want.min(rest.len()));
-                meter.process(piece);
-                fed += piece.len() / cm;
-                if fed == meter.block_frames() {
-                    fed = 0;
-                    if meter.blocks_done() >= 4 {
-                        out.gating_blocks
-                            .push(lufs_to_energy(meter.momentary_lufs()));
+                let (s, f) = (&mut sum[c][..n], &mut fit[c][..n]);
+                s.fill(0.0);
+                f.fill(0.0);
+                for i in 0..k {
+                    let (u, g) = (plan.unity[i * cm + c], plan.fitted[i * cm + c]);
+                    let x = &stemp[i][model.route(i, c)][..n];
+                    for ((sv, fv), &xv) in s.iter_mut().zip(f.iter_mut()).zip(x) {
+                        *sv += u * xv;
+                        *fv += g * xv;
                     }
                 }
-                rest = tail;
             }
-        }
-        // 10 ms statistics; blocks are whole multiples of the stat length.
-        let base = ((f0 - first_frame) / sf as u64) as usize;
-        for (j, s0) in (0..n).step_by(sf).enumerate() {
-            let s1 = (s0 + sf).min(n);
-            let (mut em, mut es, mut er, mut ef) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-            for c in 0..cm {
-                for t in s0..s1 {
-                    let m = mixp[c][t];
-                    em += m * m;
-                    es += sum[c][t] * sum[c][t];
-                    er += (m - sum[c][t]) * (m - sum[c][t]);
-                    ef += (m - fit[c][t]) * (m - fit[c][t]);
-                }
-            }
-            let st = &mut out.stats;
-            st.mix[base + j] = em as f32;
-            st.sum[base + j] = es as f32;
-            st.residual[base + j] = er as f32;
-            st.fitted_residual[base + j] = ef as f32;
-        }
-        if let (Some(v), Some((vm, vs, vf))) = (visitor.as_deref_mut(), vis.as_mut()) {
-            for t in 0..n {
+            // Judged span inside this block.
+            let lo = plan.span.start.clamp(f0, f0 + n as u64) - f0;
+            let hi = plan.span.end.clamp(f0, f0 + n as u64) - f0;
+            if hi > lo {
+                let r = lo as usize..hi as usize;
+                gram_rest.add_channels(model, mixp, stemp, r.clone(), split..cm);
                 for c in 0..cm {
-                    vm[t * cm + c] = mixp[c][t] as f32;
-                    vs[t * cm + c] = sum[c][t] as f32;
-                    vf[t * cm + c] = fit[c][t] as f32;
+                    for t in r.clone() {
+                        let m = mixp[c][t];
+                        out.e_unity += (m - sum[c][t]) * (m - sum[c][t]);
+                        out.e_fitted += (m - fit[c][t]) * (m - fit[c][t]);
+                        rbuf[(t - r.start) * cm + c] = (m - sum[c][t]) as f32;
+                    }
+                }
+                // Feed whole 100 ms sub-blocks one at a time so that every gating block is seen.
+                let mut rest = &rbuf[..r.len() * cm];
+                while !rest.is_empty() {
+                    let want = (meter.block_frames() - fed) * cm;
+                    let (piece, tail) = rest.split_at(want.min(rest.len()));
+                    meter.process(piece);
+                    fed += piece.len() / cm;
+                    if fed == meter.block_frames() {
+                        fed = 0;
+                        if meter.blocks_done() >= 4 {
+                            out.gating_blocks
+                                .push(lufs_to_energy(meter.momentary_lufs()));
+                        }
+                    }
+                    rest = tail;
                 }
             }
-            v.block(f0, &vm[..n * cm], &vs[..n * cm], &vf[..n * cm]);
-        }
-        let total = done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
-        progress(total);
-    })?;
+            // 10 ms statistics; blocks are whole multiples of the stat length.
+            let base = ((f0 - first_frame) / sf as u64) as usize;
+            for (j, s0) in (0..n).step_by(sf).enumerate() {
+                let s1 = (s0 + sf).min(n);
+                let (mut em, mut es, mut er, mut ef) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+                for c in 0..cm {
+                    for t in s0..s1 {
+                        let m = mixp[c][t];
+                        em += m * m;
+                        es += sum[c][t] * sum[c][t];
+                        er += (m - sum[c][t]) * (m - sum[c][t]);
+                        ef += (m - fit[c][t]) * (m - fit[c][t]);
+                    }
+                }
+                let st = &mut out.stats;
+                st.mix[base + j] = em as f32;
+                st.sum[base + j] = es as f32;
+                st.residual[base + j] = er as f32;
+                st.fitted_residual[base + j] = ef as f32;
+            }
+            if let (Some(v), Some((vm, vs, vf))) = (visitor.as_deref_mut(), vis.as_mut()) {
+                for t in 0..n {
+                    for c in 0..cm {
+                        vm[t * cm + c] = mixp[c][t] as f32;
+                        vs[t * cm + c] = sum[c][t] as f32;
+                        vf[t * cm + c] = fit[c][t] as f32;
+                    }
+                }
+                v.block(f0, &vm[..n * cm], &vs[..n * cm], &vf[..n * cm]);
+            }
+            let total = done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+            progress(total);
+        },
+    )?;
+    gram.merge(&gram_rest);
+    out.gram = gram;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planar_paths_agree_with_the_generic_one() {
+        let x: Vec<f32> = (0..6 * 37).map(|i| (i as f32 * 0.37).sin()).collect();
+        for ch in 1..=6 {
+            let len = x.len() / ch * ch;
+            let mut fast = vec![vec![9.0; 3]; ch];
+            let mut slow = vec![Vec::new(); ch];
+            to_planar(&x[..len], ch, &mut fast);
+            to_planar_any(&x[..len], ch, &mut slow);
+            assert_eq!(fast, slow, "{ch} channels");
+            for (c, o) in fast.iter().enumerate() {
+                assert_eq!(o.len(), len / ch);
+                assert_eq!(o[1], f64::from(x[ch + c]));
+            }
+        }
+    }
 }
