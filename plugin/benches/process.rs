@@ -12,8 +12,9 @@
 //! - `editor_open`: the same plus the spectrum feed (`SpectrumInput::push`), which is the one
 //!   thing `Engine::process` adds while the editor is open (the editor's open flag cannot be
 //!   set from outside a host window, so the bench calls the feed itself, on the same block),
-//!   and the GUI taking the meter reading at 60 Hz (every 800 frames), which resets the held
-//!   true peak that lets the true-peak meter skip its interpolation.
+//!   and the GUI taking the meter reading at 60 Hz (every 800 frames) as the editor does
+//!   (`take_levels` and `TruePeakDisplay::update`, which leaves the true-peak meter the floor
+//!   below which it may skip the interpolation).
 //!
 //! Captures are written to a temporary folder in /dev/shm when it exists (the writer thread
 //! should not be bounded by a disk); each case prints how often the audio thread had to wait
@@ -29,7 +30,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use stemcheck_plugin::capture::StreamFormat;
 use stemcheck_plugin::capture::engine::BlockInfo;
 use stemcheck_plugin::engine::{ActivateConfig, Engine};
-use stemcheck_plugin::meters::{AudioMeters, take_reading};
+use stemcheck_plugin::meters::{AudioMeters, TruePeakDisplay, take_levels};
 use stemcheck_plugin::params::StemCheckParams;
 use stemcheck_plugin::shared::{MeterShared, Shared};
 use stemcheck_plugin::spectrum::SpectrumInput;
@@ -105,6 +106,14 @@ fn block_info(position: i64) -> BlockInfo {
     }
 }
 
+/// What the editor takes from the meters each frame (`StemCheckEditor::update_meters`): the
+/// levels, and the true peak through its display.
+fn gui_frame(shared: &MeterShared, display: &mut TruePeakDisplay) {
+    std::hint::black_box(take_levels(shared));
+    display.update(shared, 1.0 / 60.0);
+    std::hint::black_box((display.bar_db(), display.max_db()));
+}
+
 fn bench(c: &mut Criterion) {
     // Ten seconds of programme, read round-robin so the input is not always the same block.
     let x = programme(10 * RATE as usize);
@@ -121,6 +130,7 @@ fn bench(c: &mut Criterion) {
             g.bench_function(BenchmarkId::new(name, block), |b| {
                 let shared = MeterShared::default();
                 let mut m = AudioMeters::new(CHANNELS, RATE);
+                let mut display = TruePeakDisplay::new();
                 let mut pos = 0usize;
                 let mut timeline = 0usize;
                 b.iter(|| {
@@ -133,7 +143,7 @@ fn bench(c: &mut Criterion) {
                         pos += block;
                         timeline += block;
                         if gui && timeline % GUI_FRAME_FRAMES < block {
-                            std::hint::black_box(take_reading(&shared));
+                            gui_frame(&shared, &mut display);
                         }
                     }
                 });
@@ -145,6 +155,7 @@ fn bench(c: &mut Criterion) {
             let root = capture_root();
             let mut e = engine(root.path(), block);
             let (mut spectrum, mut consumer) = SpectrumInput::new();
+            let mut display = TruePeakDisplay::new();
             let mut timeline = 0i64;
             let mut pos = 0usize;
             g.bench_function(BenchmarkId::new(name, block), |b| {
@@ -162,7 +173,7 @@ fn bench(c: &mut Criterion) {
                         timeline += block as i64;
                         // The editor's frame (GUI thread; two swaps and a few loads).
                         if open && timeline as usize % GUI_FRAME_FRAMES < block {
-                            std::hint::black_box(take_reading(&e.shared().meters));
+                            gui_frame(&e.shared().meters, &mut display);
                         }
                     }
                     // The GUI drains the spectrum ring at its frame rate; here, every
