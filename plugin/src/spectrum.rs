@@ -3,6 +3,7 @@
 //!
 //! Follows nih-plug's diopser split: the audio side does nothing but copy fixed-size data.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use realfft::num_complex::Complex;
@@ -43,12 +44,13 @@ impl SpectrumInput {
         let scale = 1.0 / channels.len() as f32;
         // The newest samples matter most, but dropping the head keeps the code trivial and the
         // ring is large enough that this only happens while the GUI stalls.
-        if let Ok(mut chunk) = self.producer.write_chunk(n) {
+        if let Ok(mut chunk) = self.producer.write_chunk_uninit(n) {
             let (first, second) = chunk.as_mut_slices();
             let split = first.len();
             downmix(channels, 0, scale, first);
             downmix(channels, split, scale, second);
-            chunk.commit_all();
+            // SAFETY: `downmix` writes every slot of the slice it is given.
+            unsafe { chunk.commit_all() };
         }
     }
 }
@@ -57,9 +59,14 @@ fn finite_or_zero(x: f32) -> f32 {
     if x.is_finite() { x } else { 0.0 }
 }
 
-/// Frames `start..start + dst.len()` of the mean of `channels` into `dst`; a channel shorter
-/// than that counts as 0 past its end.
-fn downmix<S: AsRef<[f32]>>(channels: &[S], start: usize, scale: f32, dst: &mut [f32]) {
+/// Frames `start..start + dst.len()` of the mean of `channels` into `dst`, every slot written;
+/// a channel shorter than that counts as 0 past its end.
+fn downmix<S: AsRef<[f32]>>(
+    channels: &[S],
+    start: usize,
+    scale: f32,
+    dst: &mut [MaybeUninit<f32>],
+) {
     let n = dst.len();
     let whole = |c: usize| {
         channels
@@ -70,19 +77,21 @@ fn downmix<S: AsRef<[f32]>>(channels: &[S], start: usize, scale: f32, dst: &mut 
         && let (Some(l), Some(r)) = (whole(0), whole(1))
     {
         for ((d, &a), &b) in dst.iter_mut().zip(l).zip(r) {
-            *d = (finite_or_zero(a) + finite_or_zero(b)) * scale;
+            d.write((finite_or_zero(a) + finite_or_zero(b)) * scale);
         }
         return;
     }
-    dst.fill(0.0);
-    for c in channels {
-        let src = c.as_ref().get(start..).unwrap_or(&[]);
-        for (d, &x) in dst.iter_mut().zip(src) {
-            *d += finite_or_zero(x);
-        }
-    }
-    for d in dst.iter_mut() {
-        *d *= scale;
+    for (f, d) in dst.iter_mut().enumerate() {
+        let sum: f32 = channels
+            .iter()
+            .map(|c| {
+                c.as_ref()
+                    .get(start + f)
+                    .copied()
+                    .map_or(0.0, finite_or_zero)
+            })
+            .sum();
+        d.write(sum * scale);
     }
 }
 

@@ -21,6 +21,7 @@
 //! flag) is it captured, followed by that block. A stopped block that a render block does not
 //! continue is discarded, so the silence around a render never splits or pads it.
 
+use std::mem::MaybeUninit;
 use std::time::Instant;
 
 use analyzer_core::capture::{CaptureRole, DiscontinuityAction, ProcessMode};
@@ -503,14 +504,16 @@ impl CaptureEngine {
         let mut pushed = false;
         if can_push
             && let Some(rings) = self.rings.as_mut()
-            && let Ok(mut chunk) = rings.samples.write_chunk(needed)
+            && let Ok(mut chunk) = rings.samples.write_chunk_uninit(needed)
         {
             // The ring's free space is at most two slices (before and after its end): the
-            // samples are interleaved straight into them (`write_chunk` zero-fills them first,
-            // a memset, so no `unsafe` commit is needed).
+            // samples are interleaved straight into them (no zero fill first: that memset
+            // cost more than the interleave).
             let (first, second) = chunk.as_mut_slices();
             interleave_into(channels, offset, channel_count, first, second);
-            chunk.commit_all();
+            // SAFETY: `interleave_into` writes every slot of both slices (see its contract),
+            // so all `needed` slots are initialised.
+            unsafe { chunk.commit_all() };
             pushed = true;
         }
         if pushed {
@@ -528,36 +531,44 @@ impl CaptureEngine {
 }
 
 /// Writes frames `start..` of the planar `channels` interleaved (`ch` per frame) into `first`
-/// and then `second` (the ring's two free regions, together a whole number of frames). A
-/// missing channel, or samples past a channel's end, are written as 0.0 (what the capture has
-/// always stored there). Copies bits: NaN payloads and signed zeros pass unchanged.
+/// and then `second` (the ring's two free regions, together a whole number of frames). Every
+/// slot of both is written (the ring's `commit_all` relies on it). A missing channel, or
+/// samples past a channel's end, are written as 0.0 (what the capture has always stored
+/// there). Copies bits: NaN payloads and signed zeros pass unchanged.
 pub fn interleave_into<S: AsRef<[f32]>>(
     channels: &[S],
     start: usize,
     ch: usize,
-    first: &mut [f32],
-    second: &mut [f32],
+    first: &mut [MaybeUninit<f32>],
+    second: &mut [MaybeUninit<f32>],
 ) {
     let ch = ch.max(1);
-    if first.len().is_multiple_of(ch) {
+    if first.len().is_multiple_of(ch) && second.len().is_multiple_of(ch) {
         interleave_frames(channels, start, ch, first);
         interleave_frames(channels, start + first.len() / ch, ch, second);
     } else {
         // A frame straddles the ring's end (only for a ring that is not a whole number of
         // frames long, which `activate` never makes): sample by sample.
         for (i, d) in first.iter_mut().chain(second.iter_mut()).enumerate() {
-            *d = channels
-                .get(i % ch)
-                .and_then(|c| c.as_ref().get(start + i / ch))
-                .copied()
-                .unwrap_or(0.0);
+            d.write(
+                channels
+                    .get(i % ch)
+                    .and_then(|c| c.as_ref().get(start + i / ch))
+                    .copied()
+                    .unwrap_or(0.0),
+            );
         }
     }
 }
 
-/// [`interleave_into`] for one region that starts on a frame boundary: whole frames
-/// `start..start + dst.len() / ch`.
-fn interleave_frames<S: AsRef<[f32]>>(channels: &[S], start: usize, ch: usize, dst: &mut [f32]) {
+/// [`interleave_into`] for one region of whole frames: frames `start..start + dst.len() / ch`,
+/// every slot written.
+fn interleave_frames<S: AsRef<[f32]>>(
+    channels: &[S],
+    start: usize,
+    ch: usize,
+    dst: &mut [MaybeUninit<f32>],
+) {
     let n = dst.len() / ch;
     if n == 0 {
         return;
@@ -570,7 +581,9 @@ fn interleave_frames<S: AsRef<[f32]>>(channels: &[S], start: usize, ch: usize, d
     match ch {
         1 => {
             if let Some(m) = whole(0) {
-                dst.copy_from_slice(m);
+                for (d, &x) in dst.iter_mut().zip(m) {
+                    d.write(x);
+                }
                 return;
             }
         }
@@ -578,14 +591,15 @@ fn interleave_frames<S: AsRef<[f32]>>(channels: &[S], start: usize, ch: usize, d
             if let (Some(l), Some(r)) = (whole(0), whole(1)) {
                 let (frames, _) = dst.as_chunks_mut::<2>();
                 for ((d, &a), &b) in frames.iter_mut().zip(l).zip(r) {
-                    *d = [a, b];
+                    *d = [MaybeUninit::new(a), MaybeUninit::new(b)];
                 }
                 return;
             }
         }
         _ => {}
     }
-    // Any channel count, short or missing channels: one strided pass per channel.
+    // Any channel count, short or missing channels: one strided pass per channel (channel c
+    // writes slots c, c + ch, ...: together every slot).
     for c in 0..ch {
         let src = channels
             .get(c)
@@ -595,9 +609,11 @@ fn interleave_frames<S: AsRef<[f32]>>(channels: &[S], start: usize, ch: usize, d
         let mut row = row.iter_mut().step_by(ch);
         // `src` first: a zip that ends on it takes no element of `row`.
         for (&x, d) in src.iter().zip(row.by_ref()) {
-            *d = x;
+            d.write(x);
         }
-        row.for_each(|d| *d = 0.0);
+        row.for_each(|d| {
+            d.write(0.0);
+        });
     }
 }
 
@@ -651,6 +667,18 @@ mod tests {
             .collect()
     }
 
+    /// `interleave_into` on a destination of `len` slots split at `split`, all slots holding a
+    /// sentinel first (so any slot left unwritten shows).
+    fn run(src: &[Vec<f32>], start: usize, ch: usize, len: usize, split: usize) -> Vec<u32> {
+        let mut dst = vec![MaybeUninit::new(f32::from_bits(0xdead_beef)); len];
+        let (a, b) = dst.split_at_mut(split);
+        interleave_into(src, start, ch, a, b);
+        // SAFETY: every slot was initialised with the sentinel.
+        dst.iter()
+            .map(|x| unsafe { x.assume_init() }.to_bits())
+            .collect()
+    }
+
     #[test]
     fn interleave_into_matches_the_per_sample_reference() {
         for ch in 1..=5usize {
@@ -664,10 +692,7 @@ mod tests {
                     let want = reference(src, start, frames, ch);
                     // Every split of the destination on a frame boundary (ring wrap-around).
                     for split in 0..=frames {
-                        let mut dst = vec![f32::from_bits(0xdead_beef); frames * ch];
-                        let (a, b) = dst.split_at_mut(split * ch);
-                        interleave_into(src, start, ch, a, b);
-                        let got: Vec<u32> = dst.iter().map(|x| x.to_bits()).collect();
+                        let got = run(src, start, ch, frames * ch, split * ch);
                         assert_eq!(
                             got, want,
                             "ch {ch} start {start} frames {frames} split {split}"
@@ -675,10 +700,7 @@ mod tests {
                     }
                     // And a split inside a frame (a ring that is not whole frames long).
                     if ch > 1 && frames > 1 {
-                        let mut dst = vec![0.0f32; frames * ch];
-                        let (a, b) = dst.split_at_mut(ch + 1);
-                        interleave_into(src, start, ch, a, b);
-                        let got: Vec<u32> = dst.iter().map(|x| x.to_bits()).collect();
+                        let got = run(src, start, ch, frames * ch, ch + 1);
                         assert_eq!(got, want, "ch {ch} start {start} odd split");
                     }
                 }
