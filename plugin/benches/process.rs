@@ -16,6 +16,12 @@
 //!   (`take_levels` and `TruePeakDisplay::update`, which leaves the true-peak meter the floor
 //!   below which it may skip the interpolation).
 //!
+//! With `STEMCHECK_BENCH_CLOCK=thread-cpu`, each sample is timed by the CPU time of the bench
+//! thread (`CLOCK_THREAD_CPUTIME_ID`) instead of the wall clock: on a shared, loaded machine the
+//! wall clock also counts the time the thread waits for a core (and, in the capture cases, the
+//! time it yields to the writer thread when the ring is full), the CPU time only what the audio
+//! thread itself spends.
+//!
 //! Captures are written to a temporary folder in /dev/shm when it exists (the writer thread
 //! should not be bounded by a disk); each case prints how often the audio thread had to wait
 //! for the writer, which would mean the number measures the writer and not the audio thread.
@@ -114,7 +120,36 @@ fn gui_frame(shared: &MeterShared, display: &mut TruePeakDisplay) {
     std::hint::black_box((display.bar_db(), display.max_db()));
 }
 
+/// CPU time of the calling thread, nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to write.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Runs `body` criterion's number of times, timed by the wall clock or (see the module docs)
+/// the thread's CPU time.
+fn run<F: FnMut()>(b: &mut criterion::Bencher<'_>, cpu: bool, mut body: F) {
+    if cpu {
+        b.iter_custom(|iters| {
+            let start = thread_cpu_ns();
+            for _ in 0..iters {
+                body();
+            }
+            Duration::from_nanos(thread_cpu_ns() - start)
+        });
+    } else {
+        b.iter(body);
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    let cpu = std::env::var("STEMCHECK_BENCH_CLOCK").is_ok_and(|v| v == "thread-cpu");
     // Ten seconds of programme, read round-robin so the input is not always the same block.
     let x = programme(10 * RATE as usize);
     let len = x[0].len();
@@ -133,7 +168,7 @@ fn bench(c: &mut Criterion) {
                 let mut display = TruePeakDisplay::new();
                 let mut pos = 0usize;
                 let mut timeline = 0usize;
-                b.iter(|| {
+                run(b, cpu, || {
                     for _ in 0..blocks_per_iter {
                         if pos + block > len {
                             pos = 0;
@@ -159,7 +194,7 @@ fn bench(c: &mut Criterion) {
             let mut timeline = 0i64;
             let mut pos = 0usize;
             g.bench_function(BenchmarkId::new(name, block), |b| {
-                b.iter(|| {
+                run(b, cpu, || {
                     for _ in 0..blocks_per_iter {
                         if pos + block > len {
                             pos = 0;
