@@ -12,8 +12,15 @@
 //! - `editor_open`: the same plus the spectrum feed (`SpectrumInput::push`), which is the one
 //!   thing `Engine::process` adds while the editor is open (the editor's open flag cannot be
 //!   set from outside a host window, so the bench calls the feed itself, on the same block),
-//!   and the GUI taking the meter reading at 60 Hz (every 800 frames), which resets the held
-//!   true peak that lets the true-peak meter skip its interpolation.
+//!   and the GUI taking the meter reading at 60 Hz (every 800 frames) as the editor does
+//!   (`take_levels` and `TruePeakDisplay::update`, which leaves the true-peak meter the floor
+//!   below which it may skip the interpolation).
+//!
+//! With `STEMCHECK_BENCH_CLOCK=thread-cpu`, each sample is timed by the CPU time of the bench
+//! thread (`CLOCK_THREAD_CPUTIME_ID`) instead of the wall clock: on a shared, loaded machine the
+//! wall clock also counts the time the thread waits for a core (and, in the capture cases, the
+//! time it yields to the writer thread when the ring is full), the CPU time only what the audio
+//! thread itself spends.
 //!
 //! Captures are written to a temporary folder in /dev/shm when it exists (the writer thread
 //! should not be bounded by a disk); each case prints how often the audio thread had to wait
@@ -29,7 +36,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use stemcheck_plugin::capture::StreamFormat;
 use stemcheck_plugin::capture::engine::BlockInfo;
 use stemcheck_plugin::engine::{ActivateConfig, Engine};
-use stemcheck_plugin::meters::{AudioMeters, take_reading};
+use stemcheck_plugin::meters::{AudioMeters, TruePeakDisplay, take_levels};
 use stemcheck_plugin::params::StemCheckParams;
 use stemcheck_plugin::shared::{MeterShared, Shared};
 use stemcheck_plugin::spectrum::SpectrumInput;
@@ -105,7 +112,44 @@ fn block_info(position: i64) -> BlockInfo {
     }
 }
 
+/// What the editor takes from the meters each frame (`StemCheckEditor::update_meters`): the
+/// levels, and the true peak through its display.
+fn gui_frame(shared: &MeterShared, display: &mut TruePeakDisplay) {
+    std::hint::black_box(take_levels(shared));
+    display.update(shared, 1.0 / 60.0);
+    std::hint::black_box((display.bar_db(), display.max_db()));
+}
+
+/// CPU time of the calling thread, nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to write.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Runs `body` criterion's number of times, timed by the wall clock or (see the module docs)
+/// the thread's CPU time.
+fn run<F: FnMut()>(b: &mut criterion::Bencher<'_>, cpu: bool, mut body: F) {
+    if cpu {
+        b.iter_custom(|iters| {
+            let start = thread_cpu_ns();
+            for _ in 0..iters {
+                body();
+            }
+            Duration::from_nanos(thread_cpu_ns() - start)
+        });
+    } else {
+        b.iter(body);
+    }
+}
+
 fn bench(c: &mut Criterion) {
+    let cpu = std::env::var("STEMCHECK_BENCH_CLOCK").is_ok_and(|v| v == "thread-cpu");
     // Ten seconds of programme, read round-robin so the input is not always the same block.
     let x = programme(10 * RATE as usize);
     let len = x[0].len();
@@ -121,9 +165,10 @@ fn bench(c: &mut Criterion) {
             g.bench_function(BenchmarkId::new(name, block), |b| {
                 let shared = MeterShared::default();
                 let mut m = AudioMeters::new(CHANNELS, RATE);
+                let mut display = TruePeakDisplay::new();
                 let mut pos = 0usize;
                 let mut timeline = 0usize;
-                b.iter(|| {
+                run(b, cpu, || {
                     for _ in 0..blocks_per_iter {
                         if pos + block > len {
                             pos = 0;
@@ -133,7 +178,7 @@ fn bench(c: &mut Criterion) {
                         pos += block;
                         timeline += block;
                         if gui && timeline % GUI_FRAME_FRAMES < block {
-                            std::hint::black_box(take_reading(&shared));
+                            gui_frame(&shared, &mut display);
                         }
                     }
                 });
@@ -145,10 +190,11 @@ fn bench(c: &mut Criterion) {
             let root = capture_root();
             let mut e = engine(root.path(), block);
             let (mut spectrum, mut consumer) = SpectrumInput::new();
+            let mut display = TruePeakDisplay::new();
             let mut timeline = 0i64;
             let mut pos = 0usize;
             g.bench_function(BenchmarkId::new(name, block), |b| {
-                b.iter(|| {
+                run(b, cpu, || {
                     for _ in 0..blocks_per_iter {
                         if pos + block > len {
                             pos = 0;
@@ -162,7 +208,7 @@ fn bench(c: &mut Criterion) {
                         timeline += block as i64;
                         // The editor's frame (GUI thread; two swaps and a few loads).
                         if open && timeline as usize % GUI_FRAME_FRAMES < block {
-                            std::hint::black_box(take_reading(&e.shared().meters));
+                            gui_frame(&e.shared().meters, &mut display);
                         }
                     }
                     // The GUI drains the spectrum ring at its frame rate; here, every

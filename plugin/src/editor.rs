@@ -14,7 +14,7 @@ use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiNiceSettings, NiceEguiApp, RepaintNotifier};
 
-use crate::meters::{MeterReading, take_reading};
+use crate::meters::{METER_FLOOR_DB, MeterReading, RELEASE_DB_PER_S, TruePeakDisplay, take_levels};
 use crate::params::{Role, StemCheckParams};
 use crate::plots::{PlotData, PlotGeometry, XScale, timeline_xs};
 use crate::shared::{ReconcileState, Shared};
@@ -22,8 +22,6 @@ use crate::spectrum::{FLOOR_DB, MAX_HZ, MIN_HZ, SpectrumAnalyzer};
 
 /// How long the peak-hold marker stays before it falls.
 const PEAK_HOLD_S: f32 = 2.0;
-/// Meter scale bottom, dBFS.
-const METER_FLOOR_DB: f32 = -60.0;
 /// Series colours of the reconciliation plots (the HTML report's: mix blue, residual red,
 /// lightened for the dark background).
 const MIX_COLOR: Color32 = Color32::from_rgb(110, 150, 240);
@@ -39,14 +37,14 @@ pub struct StemCheckEditor {
     gui: Option<GuiContext>,
     spectrum: Option<SpectrumAnalyzer>,
     last_frame: Option<Instant>,
-    /// Latest per-frame values, dB.
+    /// Latest per-frame sample peak (falling bar), dB.
     sample_peak_dbfs: f32,
-    true_peak_dbtp: f32,
     /// Falling peak-hold marker and when it was last raised.
     hold_dbfs: f32,
     hold_age_s: f32,
-    /// Highest true peak since the clip indicator was last reset (for headroom).
-    max_true_peak_dbtp: f32,
+    /// The true-peak bar and the highest true peak since the clip indicator was last reset
+    /// (for headroom); takes the audio thread's true peak only where it can change them.
+    true_peak: TruePeakDisplay,
     reading: Option<MeterReading>,
     label_edit: String,
 }
@@ -66,10 +64,9 @@ pub fn create(
         spectrum: None,
         last_frame: None,
         sample_peak_dbfs: f32::NEG_INFINITY,
-        true_peak_dbtp: f32::NEG_INFINITY,
         hold_dbfs: f32::NEG_INFINITY,
         hold_age_s: 0.0,
-        max_true_peak_dbtp: f32::NEG_INFINITY,
+        true_peak: TruePeakDisplay::new(),
         reading: None,
         label_edit,
     };
@@ -110,23 +107,20 @@ impl StemCheckEditor {
     /// Takes this frame's meter values and updates holds (the GUI side of "peaks held between
     /// reads").
     fn update_meters(&mut self, dt_s: f32) {
-        let r = take_reading(&self.shared.meters);
-        // Meter ballistics: instant attack, 20 dB/s release.
-        let fall = 20.0 * dt_s;
+        let r = take_levels(&self.shared.meters);
+        // Meter ballistics: instant attack, 20 dB/s release (the true-peak bar's are the same,
+        // in `TruePeakDisplay`).
+        let fall = RELEASE_DB_PER_S * dt_s;
         self.sample_peak_dbfs = r
             .sample_peak_dbfs
             .max(self.sample_peak_dbfs - fall)
             .max(METER_FLOOR_DB - 1.0);
-        self.true_peak_dbtp = r
-            .true_peak_dbtp
-            .max(self.true_peak_dbtp - fall)
-            .max(METER_FLOOR_DB - 1.0);
+        self.true_peak.update(&self.shared.meters, dt_s);
         self.hold_age_s += dt_s;
         if r.sample_peak_dbfs >= self.hold_dbfs || self.hold_age_s > PEAK_HOLD_S {
             self.hold_dbfs = r.sample_peak_dbfs.max(self.sample_peak_dbfs);
             self.hold_age_s = 0.0;
         }
-        self.max_true_peak_dbtp = self.max_true_peak_dbtp.max(r.true_peak_dbtp);
         self.reading = Some(r);
     }
 
@@ -135,7 +129,7 @@ impl StemCheckEditor {
         let ceiling = MASTERING.true_peak_max_dbtp as f32;
         ui.horizontal(|ui| {
             bar(ui, "Peak", self.sample_peak_dbfs, Some(self.hold_dbfs));
-            bar(ui, "True pk", self.true_peak_dbtp, None);
+            bar(ui, "True pk", self.true_peak.bar_db(), None);
             ui.vertical(|ui| {
                 ui.monospace(format!(
                     "Sample peak hold {}",
@@ -143,7 +137,7 @@ impl StemCheckEditor {
                 ));
                 ui.monospace(format!(
                     "True peak        {}",
-                    fmt_peak_db(self.true_peak_dbtp, "dBTP")
+                    fmt_peak_db(self.true_peak.bar_db(), "dBTP")
                 ));
                 ui.monospace(format!(
                     "Momentary        {}",
@@ -153,7 +147,7 @@ impl StemCheckEditor {
                     "Short-term       {}",
                     fmt_db(r.short_term_lufs, "LUFS")
                 ));
-                let headroom = ceiling - self.max_true_peak_dbtp;
+                let headroom = ceiling - self.true_peak.max_db();
                 ui.monospace(format!(
                     "Headroom to {ceiling:.1} dBTP ({}): {}",
                     MASTERING.name,
@@ -176,7 +170,7 @@ impl StemCheckEditor {
                         .meters
                         .clip_latched
                         .store(false, Ordering::Relaxed);
-                    self.max_true_peak_dbtp = f32::NEG_INFINITY;
+                    self.true_peak.reset_max();
                 }
                 if r.non_finite_samples > 0 {
                     ui.colored_label(

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
+use crate::meters::TRUE_PEAK_CELL_INITIAL;
+
 use analyzer_core::report::Report;
 use atomic_float::AtomicF32;
 use parking_lot::Mutex;
@@ -21,8 +23,13 @@ use parking_lot::Mutex;
 pub struct MeterShared {
     /// Highest sample peak since the GUI last read it, linear (not dB).
     pub sample_peak_linear: AtomicF32,
-    /// Highest true peak (4x oversampled, BS.1770-4 Annex 2) since the GUI last read it, linear.
-    pub true_peak_linear: AtomicF32,
+    /// The true peak (4x oversampled, BS.1770-4 Annex 2) handed to the GUI: a linear value and
+    /// a generation packed in one word, written by the audio thread, taken by the GUI with a swap
+    /// that leaves the floor for the next stretch (protocol in [`crate::meters`]).
+    pub true_peak: AtomicU64,
+    /// Blocks the audio thread has started plus blocks it has finished: odd while it meters one
+    /// (lets the GUI tell whether a block may still publish under an older floor).
+    pub audio_blocks: AtomicU32,
     /// Momentary loudness (400 ms), LUFS; `-inf` for silence.
     pub momentary_lufs: AtomicF32,
     /// Short-term loudness (3 s), LUFS; `-inf` for silence.
@@ -37,7 +44,8 @@ impl Default for MeterShared {
     fn default() -> Self {
         Self {
             sample_peak_linear: AtomicF32::new(0.0),
-            true_peak_linear: AtomicF32::new(0.0),
+            true_peak: AtomicU64::new(TRUE_PEAK_CELL_INITIAL),
+            audio_blocks: AtomicU32::new(0),
             momentary_lufs: AtomicF32::new(f32::NEG_INFINITY),
             short_term_lufs: AtomicF32::new(f32::NEG_INFINITY),
             clip_latched: AtomicBool::new(false),

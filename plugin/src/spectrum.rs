@@ -3,6 +3,7 @@
 //!
 //! Follows nih-plug's diopser split: the audio side does nothing but copy fixed-size data.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use realfft::num_complex::Complex;
@@ -33,6 +34,8 @@ impl SpectrumInput {
         (Self { producer }, consumer)
     }
 
+    /// Copies the mean of the channels (non-finite samples counted as 0) of up to `frames`
+    /// frames into the ring, straight into its free slices. Never allocates.
     pub fn push<S: AsRef<[f32]>>(&mut self, channels: &[S], frames: usize) {
         let n = frames.min(self.producer.slots());
         if n == 0 || channels.is_empty() {
@@ -41,16 +44,54 @@ impl SpectrumInput {
         let scale = 1.0 / channels.len() as f32;
         // The newest samples matter most, but dropping the head keeps the code trivial and the
         // ring is large enough that this only happens while the GUI stalls.
-        if let Ok(chunk) = self.producer.write_chunk_uninit(n) {
-            chunk.fill_from_iter((0..n).map(|f| {
-                let sum: f32 = channels
-                    .iter()
-                    .map(|c| c.as_ref().get(f).copied().unwrap_or(0.0))
-                    .filter(|x| x.is_finite())
-                    .sum();
-                sum * scale
-            }));
+        if let Ok(mut chunk) = self.producer.write_chunk_uninit(n) {
+            let (first, second) = chunk.as_mut_slices();
+            let split = first.len();
+            downmix(channels, 0, scale, first);
+            downmix(channels, split, scale, second);
+            // SAFETY: `downmix` writes every slot of the slice it is given.
+            unsafe { chunk.commit_all() };
         }
+    }
+}
+
+fn finite_or_zero(x: f32) -> f32 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+/// Frames `start..start + dst.len()` of the mean of `channels` into `dst`, every slot written;
+/// a channel shorter than that counts as 0 past its end.
+fn downmix<S: AsRef<[f32]>>(
+    channels: &[S],
+    start: usize,
+    scale: f32,
+    dst: &mut [MaybeUninit<f32>],
+) {
+    let n = dst.len();
+    let whole = |c: usize| {
+        channels
+            .get(c)
+            .and_then(|s| s.as_ref().get(start..start + n))
+    };
+    if channels.len() == 2
+        && let (Some(l), Some(r)) = (whole(0), whole(1))
+    {
+        for ((d, &a), &b) in dst.iter_mut().zip(l).zip(r) {
+            d.write((finite_or_zero(a) + finite_or_zero(b)) * scale);
+        }
+        return;
+    }
+    for (f, d) in dst.iter_mut().enumerate() {
+        let sum: f32 = channels
+            .iter()
+            .map(|c| {
+                c.as_ref()
+                    .get(start + f)
+                    .copied()
+                    .map_or(0.0, finite_or_zero)
+            })
+            .sum();
+        d.write(sum * scale);
     }
 }
 
@@ -184,6 +225,64 @@ impl SpectrumAnalyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The feed is the mean of the channels with non-finite samples as 0, in order, across
+    /// the ring's wrap-around, for 1, 2 and 3 channels (and a short channel).
+    #[test]
+    fn feed_is_the_channel_mean_across_wrap_around() {
+        for ch in 1..=3usize {
+            let (mut input, mut consumer) = SpectrumInput::new();
+            let frames = RING_SAMPLES * 2 + 123;
+            let x: Vec<Vec<f32>> = (0..ch)
+                .map(|c| {
+                    (0..frames)
+                        .map(|i| match (i + c) % 97 {
+                            0 => f32::NAN,
+                            1 => f32::INFINITY,
+                            k => (k as f32 * 0.01 - 0.4) * (c + 1) as f32,
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut got = Vec::new();
+            let mut offset = 0;
+            for n in [1000usize, 4096, 7, 333].iter().cycle() {
+                if offset >= frames {
+                    break;
+                }
+                let n = (*n).min(frames - offset);
+                let mut block: Vec<&[f32]> = x.iter().map(|c| &c[offset..offset + n]).collect();
+                // The last channel is one frame short in some blocks.
+                if ch > 1 && n > 1 && offset % 2 == 0 {
+                    block[ch - 1] = &block[ch - 1][..n - 1];
+                }
+                input.push(&block, n);
+                let chunk = consumer.read_chunk(consumer.slots()).unwrap();
+                let (a, b) = chunk.as_slices();
+                got.extend(a.iter().chain(b).copied());
+                chunk.commit_all();
+                let want: Vec<f32> = (0..n)
+                    .map(|f| {
+                        let sum: f32 = block
+                            .iter()
+                            .map(|c| c.get(f).copied().unwrap_or(0.0))
+                            .filter(|v| v.is_finite())
+                            .sum();
+                        sum / ch as f32
+                    })
+                    .collect();
+                let tail = &got[got.len() - n..];
+                for (f, (g, w)) in tail.iter().zip(&want).enumerate() {
+                    assert!(
+                        (g - w).abs() <= 1e-6 * w.abs().max(1.0),
+                        "{ch} ch frame {f}: {g} vs {w}"
+                    );
+                }
+                offset += n;
+            }
+            assert_eq!(got.len(), frames);
+        }
+    }
 
     #[test]
     fn a_sine_peaks_at_its_frequency_near_its_level() {

@@ -433,6 +433,22 @@ impl TruePeak {
         m
     }
 
+    /// Like [`take_max_peak`](Self::take_max_peak), but the peak since this take starts at
+    /// `floor` (linear) instead of 0: for a caller that only needs the coming peak when it
+    /// exceeds `floor`, so the interpolation of windows that cannot exceed it stays skipped.
+    /// Until something higher arrives, [`max_peak_since_take`](Self::max_peak_since_take) reads
+    /// the floor (or less); a value above `floor` is exact. Each channel's start is capped at its
+    /// peak since [`reset`](Self::reset), so [`peak`](Self::peak) and
+    /// [`max_peak`](Self::max_peak) stay exact. A negative or NaN `floor` counts as 0.
+    pub fn take_max_peak_above(&mut self, floor: f32) -> f32 {
+        let floor = floor.max(0.0);
+        let m = self.since_take.iter().copied().fold(0.0, f32::max);
+        for (t, &h) in self.since_take.iter_mut().zip(&self.held) {
+            *t = floor.min(h);
+        }
+        m
+    }
+
     /// Linear true peak over all channels since the last `take_*`, kept (a peek: publishing it
     /// without forgetting keeps the skip floor high).
     pub fn max_peak_since_take(&self) -> f32 {
@@ -665,6 +681,72 @@ mod tests {
                     assert_eq!(took, tp.max_peak());
                 }
             }
+        }
+    }
+
+    /// With the since-take peak restarted at a floor, every reading above the floor is the exact
+    /// peak of its stretch, one at or below it says the stretch stayed at or below the floor,
+    /// and the peak since reset is unaffected.
+    #[test]
+    fn take_above_a_floor_is_exact_above_it() {
+        let mut state = 777u64;
+        let x: Vec<f32> = (0..30_000)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let n = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                let level = if (i / 900) % 4 == 0 {
+                    1.6
+                } else {
+                    0.3 + 0.2 * ((i / 900) % 3) as f32
+                };
+                n * level
+            })
+            .collect();
+        for rate in [48_000, 96_000] {
+            let mut tp = TruePeak::new(1, rate);
+            let mut whole = TruePeak::new(1, rate);
+            let floors = [0.0f32, 0.1, 0.25, 0.4, 0.8, 2.0, f32::NAN, -1.0];
+            let mut floor = 0.0f32;
+            let mut start = 0;
+            for (i, stretch) in [700usize, 64, 1_500, 333, 4_000, 1, 2_048]
+                .iter()
+                .cycle()
+                .enumerate()
+            {
+                if start >= x.len() {
+                    break;
+                }
+                let end = (start + stretch).min(x.len());
+                for c in x[start..end].chunks(256) {
+                    tp.process(c);
+                    whole.process(c);
+                }
+                // The stretch's exact peak, including its filter history (brute force over the
+                // signal from the start, minus the peak before the stretch is not available; use
+                // a fresh meter fed the history and the stretch and take the stretch's part).
+                let mut reference = TruePeak::new(1, rate);
+                let hist = start.saturating_sub(64);
+                reference.process(&x[hist..start]);
+                reference.take_max_peak();
+                reference.process(&x[start..end]);
+                let exact = reference.take_max_peak();
+                let got = tp.max_peak_since_take();
+                let f = if floor >= 0.0 { floor } else { 0.0 };
+                if exact > f {
+                    assert_eq!(got, exact, "{rate} Hz stretch {i}: floor {floor}");
+                } else {
+                    assert!(
+                        got <= f,
+                        "{rate} Hz stretch {i}: {got} above floor {floor} ({exact})"
+                    );
+                }
+                floor = floors[i % floors.len()];
+                tp.take_max_peak_above(floor);
+                start = end;
+            }
+            assert_eq!(tp.max_peak(), whole.max_peak());
         }
     }
 
