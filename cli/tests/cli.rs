@@ -368,7 +368,14 @@ fn write_bounce(root: &Path, id: &str, created_ms: u64, captures: &[Capture<'_>]
 fn complete_captures<'a>(stems: &'a [SynthStem], mix: &'a [f32]) -> Vec<Capture<'a>> {
     let mut caps: Vec<Capture<'_>> = vec![("Master Bus", true, mix, 2, 0, "complete")];
     for s in stems {
-        caps.push((s.name.as_str(), false, &s.samples, s.channels, 0, "complete"));
+        caps.push((
+            s.name.as_str(),
+            false,
+            &s.samples,
+            s.channels,
+            0,
+            "complete",
+        ));
     }
     caps
 }

@@ -376,11 +376,16 @@ mod tests {
         let planar: Vec<Vec<f32>> = (0..2)
             .map(|c| (0..1000).map(|i| (i * 2 + c) as f32 * 1e-3 - 0.5).collect())
             .collect();
-        let mut e = Export::create(Some(&path), 2, 48_000, 512).unwrap().unwrap();
+        let mut e = Export::create(Some(&path), 2, 48_000, 512)
+            .unwrap()
+            .unwrap();
         let mut done = 0;
         for n in (BlockSizes::Varying { seed: 9, max: 512 }).split(1000) {
             let n = n as usize;
-            let block: Vec<Vec<f32>> = planar.iter().map(|ch| ch[done..done + n].to_vec()).collect();
+            let block: Vec<Vec<f32>> = planar
+                .iter()
+                .map(|ch| ch[done..done + n].to_vec())
+                .collect();
             let mut padded = block.clone();
             for ch in &mut padded {
                 ch.resize(512, f32::NAN);
