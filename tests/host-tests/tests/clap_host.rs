@@ -150,6 +150,36 @@ fn offline_stems_and_mix_on_parallel_threads_capture_bit_exactly_and_pass() {
     assert!(report.has("sum_matches_mix"), "{}", summary(&report));
 }
 
+/// The plugin runs with flush-to-zero on (nice-plug's `unsafe_flush_denormals`, so silence
+/// never drives the loudness filters into denormals): that may touch arithmetic only. Denormal
+/// input must still pass through and be captured bit for bit by the built plugin in a real
+/// CLAP wrapper.
+#[test]
+#[ignore = "needs the built bundle: tests/run-host-tests.sh"]
+fn denormal_input_passes_and_is_captured_bit_exactly_with_flush_to_zero() {
+    let tracks = tracks(
+        |_, audio| {
+            let mut audio = audio.clone();
+            for (c, ch) in audio.iter_mut().enumerate() {
+                // The last half second: every denormal magnitude, both signs, and -0.0.
+                let tail = ch.len() - RATE as usize / 2;
+                for (i, x) in ch[tail..].iter_mut().enumerate() {
+                    let bits = (1 + i as u32 * 331 + c as u32) & 0x007f_ffff;
+                    *x = match i % 3 {
+                        0 => f32::from_bits(bits),
+                        1 => -f32::from_bits(bits),
+                        _ => -0.0,
+                    };
+                }
+            }
+            audio
+        },
+        |m| m,
+    );
+    let (_root, bounce) = bounce_offline(&tracks);
+    assert_no_problems("bounce", &verify_bounce(&bounce, &tracks, 0, "clap"));
+}
+
 #[test]
 #[ignore = "needs the built bundle: tests/run-host-tests.sh"]
 fn second_bounce_right_after_the_first_gets_its_own_complete_folder() {
