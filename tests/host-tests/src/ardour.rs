@@ -140,6 +140,27 @@ fn run(
     })
 }
 
+/// The entries of `dir` (none when it does not exist).
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+/// Removes every entry of `dir` that is not in `keep` (files and folders).
+fn remove_new_entries(dir: &Path, keep: &[PathBuf]) {
+    for path in entries(dir) {
+        if keep.contains(&path) {
+            continue;
+        }
+        let _ = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
+}
+
 /// Makes Ardour's VST3 cache know `bundle`: sets the plugin binary's and the bundle's mtime back
 /// (the cache is used only when strictly newer than the `.so`), then runs
 /// `ardour-vst3-scanner -f <absolute bundle path>` (the cache file is named by a hash of the
@@ -348,31 +369,48 @@ pub fn export(
     export_dir: &Path,
 ) -> Result<Export> {
     std::fs::create_dir_all(export_dir).map_err(|e| Error::io(export_dir, e))?;
-    let run = run(
-        Path::new(LUA_TOOL),
-        &[&scripts_dir().join("export.lua")],
-        &[
-            ("SC_SESSION_DIR", session.dir.display().to_string()),
-            ("SC_SESSION_NAME", session.name.clone()),
-            ("SC_FRAMES", session.frames.to_string()),
-            ("SC_EXPORT_DIR", export_dir.display().to_string()),
-            ("SC_PRESET_ID", EXPORT_PRESET_ID.to_string()),
-            ("SC_PLUGIN", opts.plugin.clone().unwrap_or_default()),
-            ("SC_STEM_BUSES", opts.stem_buses.join(",")),
-            (
-                "SC_MASTER_COMP",
-                if opts.master_compressor { "1" } else { "0" }.to_string(),
-            ),
-            ("SC_REVERB_WET", opts.reverb_wet.to_string()),
-            (
-                "ARDOUR_EXPORT_FORMATS_PATH",
-                scripts_dir().join("export-formats").display().to_string(),
-            ),
-            ("VST3_PATH", vst3_dir.display().to_string()),
-            ("STEMCHECK_CAPTURE_DIR", capture_dir.display().to_string()),
-        ],
-        Some("SC_OK"),
-    )?;
+    let captures_before = entries(capture_dir);
+    let attempt = || {
+        run(
+            Path::new(LUA_TOOL),
+            &[&scripts_dir().join("export.lua")],
+            &[
+                ("SC_SESSION_DIR", session.dir.display().to_string()),
+                ("SC_SESSION_NAME", session.name.clone()),
+                ("SC_FRAMES", session.frames.to_string()),
+                ("SC_EXPORT_DIR", export_dir.display().to_string()),
+                ("SC_PRESET_ID", EXPORT_PRESET_ID.to_string()),
+                ("SC_PLUGIN", opts.plugin.clone().unwrap_or_default()),
+                ("SC_STEM_BUSES", opts.stem_buses.join(",")),
+                (
+                    "SC_MASTER_COMP",
+                    if opts.master_compressor { "1" } else { "0" }.to_string(),
+                ),
+                ("SC_REVERB_WET", opts.reverb_wet.to_string()),
+                (
+                    "ARDOUR_EXPORT_FORMATS_PATH",
+                    scripts_dir().join("export-formats").display().to_string(),
+                ),
+                ("VST3_PATH", vst3_dir.display().to_string()),
+                ("STEMCHECK_CAPTURE_DIR", capture_dir.display().to_string()),
+            ],
+            Some("SC_OK"),
+        )
+    };
+    // Debian's Ardour 7.3 sometimes aborts with heap corruption while closing the session after
+    // a finished export ("Butler drops pool trash", then "corrupted size vs. prev_size"), also
+    // with no plugin loaded at all (seen once in the plugin-free control test). A run killed by
+    // a signal is tried once more from a clean export folder and without the captures the
+    // killed run left; a crash that repeats (as a bug of ours would) still fails the test.
+    let run = match attempt() {
+        Err(Error::Command { status, .. }) if status.contains("signal") => {
+            eprintln!("ardour7-lua died ({status}); retrying the export once from a clean state");
+            remove_new_entries(export_dir, &[]);
+            remove_new_entries(capture_dir, &captures_before);
+            attempt()?
+        }
+        other => other?,
+    };
     let wavs: Vec<PathBuf> = std::fs::read_dir(export_dir)
         .map_err(|e| Error::io(export_dir, e))?
         .flatten()
