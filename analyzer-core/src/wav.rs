@@ -419,11 +419,11 @@ impl WavReader {
     pub fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()> {
         let ch = usize::from(self.info.channels);
         let n = (out.len() / ch) as i64;
-        out.fill(0.0);
         let frames = i64::try_from(self.info.frames).unwrap_or(i64::MAX);
         let lo = start_frame.max(0);
         let hi = start_frame.saturating_add(n).min(frames);
         if lo >= hi {
+            out.fill(0.0);
             return Ok(());
         }
         self.seek(lo as u64)?;
@@ -437,6 +437,11 @@ impl WavReader {
             }
             filled += got * ch;
         }
+        // Zeros only where nothing was read (before the file, after it, or after a file that
+        // shrank under us): a blanket fill first was a second pass over every window, and on
+        // a buffer that another thread reads next, the costlier of the two.
+        out[..off].fill(0.0);
+        out[off + filled..].fill(0.0);
         Ok(())
     }
 }
@@ -957,5 +962,13 @@ mod tests {
         assert_eq!(w, [0.0; 8]);
         r.read_window(i64::MIN, &mut w).unwrap();
         r.read_window(i64::MAX, &mut w).unwrap();
+        // Wider than the file on both sides: zeros before and after, over earlier contents.
+        let mut wide = [9f32; 24];
+        r.read_window(-1, &mut wide).unwrap();
+        let mut want = [0f32; 24];
+        for (i, x) in (0..20).enumerate() {
+            want[2 + i] = s(x);
+        }
+        assert_eq!(wide, want);
     }
 }

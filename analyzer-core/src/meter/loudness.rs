@@ -124,6 +124,34 @@ struct KState {
     z2: f64,
 }
 
+impl KState {
+    /// Below this a filter value is taken as exact zero. Far under anything audible or
+    /// measurable (a 24-bit LSB is 6e-8, the absolute gate an energy of 1e-7), and far above
+    /// the subnormal range (< 2.2e-308).
+    const FLUSH_BELOW: f64 = 1e-20;
+
+    /// Zeroes values that have decayed to nothing. After audio stops, the high-pass's pole
+    /// (0.995 at 48 kHz) lets its state decay through the subnormal range for thousands of
+    /// samples, and every operation on a subnormal costs tens of cycles: measured ~40 % slower
+    /// K-weighting over silence after audio. Called once per 100 ms block; a value still above
+    /// the threshold at one call stays a normal number until the next (0.995^4800 is 3.6e-11).
+    /// The reported numbers do not change: what is zeroed is ~200 dB under the absolute gate.
+    fn flush_tiny(&mut self) {
+        for v in [
+            &mut self.x1,
+            &mut self.x2,
+            &mut self.y1,
+            &mut self.y2,
+            &mut self.z1,
+            &mut self.z2,
+        ] {
+            if v.abs() < Self::FLUSH_BELOW {
+                *v = 0.0;
+            }
+        }
+    }
+}
+
 /// One sample through both K-weighting stages.
 ///
 /// Direct form I, with the sums ordered so that only `- a1 * y[n-1]` (a multiply and a subtract)
@@ -386,6 +414,9 @@ impl Loudness {
             e = 0.0;
             self.state.fill(KState::default());
         }
+        for st in &mut self.state {
+            st.flush_tiny();
+        }
         self.pos_in_block = 0;
         self.ring[self.ring_head] = e;
         self.ring_head = (self.ring_head + 1) % SHORT_TERM_BLOCKS;
@@ -498,6 +529,35 @@ impl Loudness {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// After audio stops, the filter state decays through the subnormal range (slow on x86)
+    /// unless flushed: at every block boundary of 20 s of silence each value is zero or a
+    /// normal number, and the silence ends with the state exactly zero. Without the flush the
+    /// high-pass state is subnormal for ~7000 samples, so some boundary would see it.
+    #[test]
+    fn silence_after_audio_never_leaves_subnormal_filter_state() {
+        let rate = 48_000;
+        let mut l = Loudness::new(2, rate);
+        let tone: Vec<f32> = (0..rate as usize)
+            .flat_map(|n| {
+                let v = 0.1 * (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / rate as f32).sin();
+                [v, -v]
+            })
+            .collect();
+        l.process(&tone);
+        let block = vec![0.0f32; l.block_frames() * 2];
+        for _ in 0..200 {
+            l.process(&block);
+            for st in &l.state[..2] {
+                for v in [st.x1, st.x2, st.y1, st.y2, st.z1, st.z2] {
+                    assert!(v == 0.0 || v.is_normal(), "subnormal state {v:e}");
+                }
+            }
+        }
+        for st in &l.state[..2] {
+            assert_eq!([st.x1, st.x2, st.y1, st.y2, st.z1, st.z2], [0.0; 6]);
+        }
+    }
 
     #[test]
     fn k_weighting_at_48k_matches_bs1770_table() {
