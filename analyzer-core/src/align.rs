@@ -564,17 +564,27 @@ impl Correlator {
             .iter()
             .map(|&x| f64::from(x) * f64::from(x))
             .sum::<f64>();
-        let mut prefix = Vec::with_capacity(reference.len() + 1);
-        prefix.push(0.0f64);
-        let mut acc = 0.0;
-        for &x in reference {
-            acc += f64::from(x) * f64::from(x);
-            prefix.push(acc);
-        }
+        // The energy under the window at lag l is P(min(l + w, len)) - P(min(l, ..)) with P
+        // the running sum of squares. Both ends only move forward, so each is a running sum
+        // of its own, added in the same order as one prefix array would be (the same values to
+        // the bit) without storing it: the reference is a few seconds long, and writing and
+        // re-reading a prefix array that size ran from memory, not cache.
+        let len = reference.len();
+        let sq = |j: usize| f64::from(reference[j]) * f64::from(reference[j]);
+        let (mut hi, mut p_hi) = (0usize, 0.0f64);
+        let (mut lo, mut p_lo) = (0usize, 0.0f64);
         for (l, r) in e.reference.iter_mut().enumerate() {
-            let hi = (l + w).min(reference.len());
-            let lo = l.min(hi);
-            *r += prefix[hi] - prefix[lo];
+            let hi_to = (l + w).min(len);
+            while hi < hi_to {
+                p_hi += sq(hi);
+                hi += 1;
+            }
+            let lo_to = l.min(hi_to);
+            while lo < lo_to {
+                p_lo += sq(lo);
+                lo += 1;
+            }
+            *r += p_hi - p_lo;
         }
     }
 
@@ -701,6 +711,36 @@ pub fn find_lag(reference: &[f32], stem: &[f32], range: usize) -> Option<LagEsti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The running-sum energies are the prefix-array ones to the bit (the form they replaced,
+    /// kept here as the reference), also when the reference is shorter than lags + window.
+    #[test]
+    fn add_energies_matches_the_prefix_array_form() {
+        let mut planner = RealFftPlanner::<f32>::new();
+        for (window, range, len) in [(64, 10, 84), (64, 10, 70), (64, 10, 30), (100, 3, 107)] {
+            let c = Correlator::new(&mut planner, window, range);
+            let reference = noise(len, len as u64);
+            let win = noise(window, 7);
+            let mut e = Energies::default();
+            c.add_energies(&reference, &win, &mut e);
+            c.add_energies(&reference, &win, &mut e);
+            let mut prefix = vec![0.0f64];
+            for &x in &reference {
+                prefix.push(prefix.last().unwrap() + f64::from(x) * f64::from(x));
+            }
+            let w = c.window.min(win.len());
+            for (l, &r) in e.reference.iter().enumerate() {
+                let hi = (l + w).min(len);
+                let one = prefix[hi] - prefix[l.min(hi)];
+                assert_eq!(
+                    r.to_bits(),
+                    (0.0 + one + one).to_bits(),
+                    "lag {l} of {window}/{range}/{len}"
+                );
+            }
+            assert_eq!(e.reference.len(), 2 * range + 1);
+        }
+    }
 
     fn noise(n: usize, seed: u64) -> Vec<f32> {
         let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

@@ -812,6 +812,10 @@ impl WeakSearch<'_> {
     }
 }
 
+/// Frames per piece of [`WindowIo::loo_search_both`]'s read of a window: 13 stereo files of
+/// planar `f64` are then 1.7 MB (cache), and the reads stay large (48 KB per 24-bit file).
+const LOO_PIECE: usize = 8192;
+
 /// Most one-sample steps the joint-null polish of a moved stem takes each way.
 const POLISH_STEPS: usize = 32;
 
@@ -1356,41 +1360,76 @@ impl WindowIo {
         let no = orientations.len();
         let mut acc: Vec<Vec<Option<align::Spectrum>>> = vec![vec![None; k]; no];
         let mut energies: Vec<Vec<align::Energies>> = vec![vec![align::Energies::default(); k]; no];
-        let mut resid = vec![0.0f64; len];
-        let (mut target, mut x) = (vec![0.0f32; len], vec![0.0f32; len]);
+        let mut resid = vec![0.0f64; LOO_PIECE];
+        let mut own = vec![0.0f64; LOO_PIECE];
+        // Target and mono stem of every searched stem present in the window, whole span.
+        let mut spans: Vec<(usize, Vec<f32>, Vec<f32>)> = Vec::new();
         let (mut ts, mut xs) = (corr.new_spectrum(), corr.new_spectrum());
         for (wi, &t) in windows.iter().enumerate() {
-            if !(0..k).any(|i| which[i] && present[i][wi]) {
+            let searched: Vec<usize> = (0..k).filter(|&i| which[i] && present[i][wi]).collect();
+            if searched.is_empty() {
                 continue;
             }
-            self.load(mix, stems, t as i64 - e as i64, len, offsets)?;
-            // Mono residual of the full fitted model.
-            resid.fill(0.0);
-            for c in 0..cm {
-                for (r, &m) in resid.iter_mut().zip(&self.mix[c]) {
-                    *r += m;
-                }
-                for i in 0..k {
-                    let g = coefs[i * cm + c];
-                    if g != 0.0 {
-                        for (r, &s) in resid.iter_mut().zip(&self.stems[i][model.route(i, c)]) {
-                            *r -= g * s;
+            spans.resize_with(searched.len(), || (0, vec![0.0; len], vec![0.0; len]));
+            // The span (seconds, every file) is read and reduced piece by piece, so that the
+            // decoded audio is used while it is in cache: read whole, 13 stereo files of
+            // planar f64 were ~65 MB per window, written once and read back from memory.
+            // Every sample still gets the same operations in the same order.
+            for lo in (0..len).step_by(LOO_PIECE) {
+                let n = (len - lo).min(LOO_PIECE);
+                self.load(mix, stems, t as i64 - e as i64 + lo as i64, n, offsets)?;
+                // Mono residual of the full fitted model.
+                let r = &mut resid[..n];
+                r.fill(0.0);
+                for c in 0..cm {
+                    for (r, &m) in r.iter_mut().zip(&self.mix[c]) {
+                        *r += m;
+                    }
+                    for i in 0..k {
+                        let g = coefs[i * cm + c];
+                        if g != 0.0 {
+                            for (r, &s) in r.iter_mut().zip(&self.stems[i][model.route(i, c)]) {
+                                *r -= g * s;
+                            }
                         }
                     }
                 }
+                for (&i, (slot, target, x)) in searched.iter().zip(&mut spans) {
+                    *slot = i;
+                    // The target (residual plus this stem's own fitted contribution) and the
+                    // stem's mono sum; each orientation takes its parts of the span. The sums
+                    // run in channel order, as a sum over each sample's channels adds them.
+                    let own = &mut own[..n];
+                    for c in 0..cm {
+                        let g = coefs[i * cm + c];
+                        let s = &self.stems[i][model.route(i, c)];
+                        if c == 0 {
+                            for (o, &s) in own.iter_mut().zip(s) {
+                                *o = g * s;
+                            }
+                        } else {
+                            for (o, &s) in own.iter_mut().zip(s) {
+                                *o += g * s;
+                            }
+                        }
+                    }
+                    for ((tv, &r), &o) in target[lo..lo + n].iter_mut().zip(&*r).zip(&*own) {
+                        *tv = (r + o) as f32;
+                    }
+                    let (first, rest) = self.stems[i].split_first().expect("a stem has a channel");
+                    own.copy_from_slice(&first[..n]);
+                    for ch in rest {
+                        for (o, &s) in own.iter_mut().zip(ch) {
+                            *o += s;
+                        }
+                    }
+                    for (xv, &o) in x[lo..lo + n].iter_mut().zip(&*own) {
+                        *xv = o as f32;
+                    }
+                }
             }
-            for i in (0..k).filter(|&i| which[i] && present[i][wi]) {
-                // The target (residual plus this stem's own fitted contribution) and the
-                // stem's mono sum, over the whole read span; each orientation takes its parts.
-                for (n, tv) in target.iter_mut().enumerate() {
-                    let own: f64 = (0..cm)
-                        .map(|c| coefs[i * cm + c] * self.stems[i][model.route(i, c)][n])
-                        .sum();
-                    *tv = (resid[n] + own) as f32;
-                }
-                for (n, xv) in x.iter_mut().enumerate() {
-                    *xv = self.stems[i].iter().map(|ch| ch[n]).sum::<f64>() as f32;
-                }
+            for (i, target, x) in &spans {
+                let i = *i;
                 for (o, &slide_stem) in orientations.iter().enumerate() {
                     // With `slide_stem` the target stays fixed over the window and the stem
                     // slides over +/-e around its offset: with the target fixed, the best
