@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::capture::{self, CaptureRole, CaptureSidecar, CaptureState};
 use crate::checks::{FileFacts, delivery_checks};
-use crate::error::{Error, Result};
+use crate::error::{Error, FormatProblem, Result};
 use crate::meter::{FileMeter, Metrics};
 use crate::profile::Profile;
 use crate::report::{FileReport, Finding, FindingCode, LevelTimeline, Report, Role, Severity};
@@ -152,14 +152,9 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
         files.insert(0, m.to_owned());
     }
     if files.is_empty() {
-        return Err(Error::InvalidInput(format!(
-            "no WAV files found in {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(Error::NoInput {
+            searched: paths.to_vec(),
+        });
     }
     let mut inputs: Vec<Input> = files
         .into_iter()
@@ -327,7 +322,7 @@ fn meter_one(path: &Path, progress: &dyn Fn(u64)) -> Result<Metered> {
         // Valid as a container, useless as a stem: say so instead of metering silence.
         return Err(Error::Format {
             path: path.to_owned(),
-            reason: "holds no audio (0 frames in its data chunk)".into(),
+            problem: FormatProblem::NoAudio,
         });
     }
     let channels = info.channels as usize;
@@ -464,10 +459,10 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                         FindingCode::UnreadableFile,
                         Severity::Error,
                         vec![input.name.clone()],
-                        format!("{} cannot be read: {}", input.name, reason_of(e)),
+                        format!("{} cannot be read: {}", input.name, e.problem()),
                         "Re-export the file as PCM WAV (24-bit integer or 32-bit float) and send it again.",
                     )
-                    .with("reason", reason_of(e)),
+                    .with("reason", e.problem()),
                 );
             }
         }
@@ -705,17 +700,6 @@ fn capture_findings(
         );
     }
     out
-}
-
-/// The reason part of an error, without the path (the report names the file separately).
-fn reason_of(e: &Error) -> String {
-    match e {
-        Error::Io { source, .. } => source.to_string(),
-        Error::Format { reason, .. }
-        | Error::Unsupported { reason, .. }
-        | Error::Sidecar { reason, .. } => reason.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn fill_file_report(file: &mut FileReport, m: &Metered) {

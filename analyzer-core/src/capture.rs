@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SidecarProblem};
 
 /// File name of the per-bounce manifest inside a bounce folder.
 pub const BOUNCE_MANIFEST: &str = "bounce.json";
@@ -309,12 +309,16 @@ fn read_small_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     if text.len() as u64 > MAX_SIDECAR_BYTES {
         return Err(Error::Sidecar {
             path: path.to_path_buf(),
-            reason: format!("larger than {MAX_SIDECAR_BYTES} bytes"),
+            problem: SidecarProblem::TooLarge {
+                max_bytes: MAX_SIDECAR_BYTES,
+            },
         });
     }
     serde_json::from_str(&text).map_err(|e| Error::Sidecar {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        problem: SidecarProblem::Json {
+            message: e.to_string(),
+        },
     })
 }
 
@@ -326,29 +330,28 @@ fn read_small_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
 /// leaves the folder).
 pub fn read_sidecar(path: &Path) -> Result<CaptureSidecar> {
     let sidecar: CaptureSidecar = read_small_json(path)?;
-    let bad = |reason: String| Error::Sidecar {
+    let bad = |problem: SidecarProblem| Error::Sidecar {
         path: path.to_path_buf(),
-        reason,
+        problem,
     };
     if sidecar.schema_version != CAPTURE_SCHEMA_VERSION {
-        return Err(bad(format!(
-            "schema version {} (this build reads {CAPTURE_SCHEMA_VERSION})",
-            sidecar.schema_version
-        )));
+        return Err(bad(SidecarProblem::SchemaVersion {
+            found: sidecar.schema_version,
+            expected: Some(CAPTURE_SCHEMA_VERSION),
+        }));
     }
     if sidecar.sample_rate == 0 {
-        return Err(bad("sample_rate is 0".into()));
+        return Err(bad(SidecarProblem::ZeroSampleRate));
     }
     if sidecar.channels == 0 {
-        return Err(bad("channels is 0".into()));
+        return Err(bad(SidecarProblem::ZeroChannels));
     }
     // `strip_suffix`, not `trim_end_matches`: a label "Drums.wav" is stored as "Drums.wav.wav".
     let stem = sidecar.wav_file.strip_suffix(".wav").unwrap_or("");
     if sanitize_label(stem) + ".wav" != sidecar.wav_file {
-        return Err(bad(format!(
-            "wav_file {:?} is not a plain file name",
-            sidecar.wav_file
-        )));
+        return Err(bad(SidecarProblem::WavName {
+            wav_file: sidecar.wav_file.clone(),
+        }));
     }
     let mut sidecar = sidecar;
     if sidecar.state == CaptureState::Recording
@@ -391,7 +394,10 @@ pub fn read_manifest(path: &Path) -> Result<BounceManifest> {
     if manifest.schema_version != CAPTURE_SCHEMA_VERSION {
         return Err(Error::Sidecar {
             path: path.to_path_buf(),
-            reason: format!("schema version {}", manifest.schema_version),
+            problem: SidecarProblem::SchemaVersion {
+                found: manifest.schema_version,
+                expected: None,
+            },
         });
     }
     Ok(manifest)

@@ -1,9 +1,14 @@
 //! The one error type of analyzer-core.
 //!
 //! Errors carry the file they concern so a report can name it; the analyzer turns a per-file
-//! error into an `unreadable_file` finding instead of giving up on the whole delivery.
+//! error into an `unreadable_file` finding instead of giving up on the whole delivery. What went
+//! wrong is a structured value ([`FormatProblem`], [`UnsupportedEncoding`], [`SidecarProblem`]),
+//! not a sentence: a caller that needs the numbers (the offending chunk size, the format tag)
+//! reads them, and [`Error::problem`] gives the sentence without the path for a report that
+//! names the file in a column of its own.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong inside analyzer-core.
 #[derive(Debug, thiserror::Error)]
@@ -12,22 +17,387 @@ pub enum Error {
     /// The file could not be opened or read at the OS level.
     #[error("{path}: cannot read file: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the OS said.
         #[source]
         source: std::io::Error,
     },
     /// The file is not a WAV file this analyzer can decode.
-    #[error("{path}: not a readable WAV file: {reason}")]
-    Format { path: PathBuf, reason: String },
+    #[error("{path}: not a readable WAV file: {problem}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its header or data.
+        problem: FormatProblem,
+    },
     /// The WAV file uses an encoding we recognise but do not decode (e.g. RF64, ADPCM).
-    #[error("{path}: unsupported WAV encoding: {reason}")]
-    Unsupported { path: PathBuf, reason: String },
+    #[error("{path}: unsupported WAV encoding: {encoding}")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// The encoding found.
+        encoding: UnsupportedEncoding,
+    },
+    /// A WAV file could not be written (test signals, the demo).
+    #[error("{path}: cannot write WAV: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the WAV writer said.
+        #[source]
+        source: hound::Error,
+    },
     /// A capture sidecar (plugin metadata) could not be parsed.
-    #[error("{path}: bad capture metadata: {reason}")]
-    Sidecar { path: PathBuf, reason: String },
-    /// The caller passed arguments that cannot work together.
+    #[error("{path}: bad capture metadata: {problem}")]
+    Sidecar {
+        /// The sidecar or manifest file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: SidecarProblem,
+    },
+    /// The paths given hold no file the analyzer reads.
+    #[error("invalid input: no WAV files found in {}", list_paths(searched))]
+    NoInput {
+        /// The files and folders searched, as given.
+        searched: Vec<PathBuf>,
+    },
+    /// The caller passed arguments that cannot work together (being replaced by
+    /// [`Error::InvalidSource`]).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A source was built with a shape that cannot hold audio.
+    #[error("invalid input: {name}: {problem}")]
+    InvalidSource {
+        /// The source's name (its file name).
+        name: String,
+        /// What is wrong with its shape.
+        problem: SourceProblem,
+    },
+}
+
+fn list_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Error {
+    /// The file the error concerns, when it concerns one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Error::Io { path, .. }
+            | Error::Format { path, .. }
+            | Error::Unsupported { path, .. }
+            | Error::Write { path, .. }
+            | Error::Sidecar { path, .. } => Some(path),
+            Error::NoInput { .. } | Error::InvalidSource { .. } | Error::InvalidInput(_) => None,
+        }
+    }
+
+    /// What went wrong, without the path (a report names the file separately).
+    pub fn problem(&self) -> String {
+        match self {
+            Error::Io { source, .. } => source.to_string(),
+            Error::Format { problem, .. } => problem.to_string(),
+            Error::Unsupported { encoding, .. } => encoding.to_string(),
+            Error::Write { source, .. } => source.to_string(),
+            Error::Sidecar { problem, .. } => problem.to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Why a file is not a WAV file the analyzer can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FormatProblem {
+    /// Fewer bytes than a RIFF/WAVE header needs.
+    TooShort {
+        /// The file's size.
+        file_bytes: u64,
+    },
+    /// The file does not start with a RIFF tag.
+    NotRiff {
+        /// Its first four bytes (lossy text).
+        magic: String,
+    },
+    /// A RIFF file of another form type (AVI, RMID, ...).
+    NotWave {
+        /// The form type found (lossy text).
+        form: String,
+    },
+    /// A chunk the format needs is missing before the end of the file.
+    MissingChunk {
+        /// `"fmt"` or `"data"`.
+        chunk: &'static str,
+    },
+    /// A chunk header whose id is not printable text.
+    CorruptChunkHeader {
+        /// Where it starts.
+        at_byte: u64,
+    },
+    /// A `fmt ` chunk shorter than the 16 bytes PCM needs.
+    FmtTooShort {
+        /// Its declared size.
+        bytes: u32,
+    },
+    /// A `fmt ` chunk too large to be real.
+    FmtImplausible {
+        /// Its declared size.
+        bytes: u32,
+    },
+    /// The file ends inside the `fmt ` chunk.
+    FmtCut,
+    /// The `data` chunk precedes the `fmt ` chunk.
+    DataBeforeFmt,
+    /// A WAVE_FORMAT_EXTENSIBLE `fmt ` chunk without its extension.
+    ExtensibleTooShort {
+        /// Its size.
+        bytes: usize,
+    },
+    /// The header declares no channels.
+    ZeroChannels,
+    /// The header declares a sample rate of 0.
+    ZeroSampleRate,
+    /// The header declares 0 bits per sample.
+    ZeroBits,
+    /// The block alignment is not a whole number of bytes per channel.
+    BlockAlign {
+        /// Bytes per frame declared.
+        block_align: u16,
+        /// Channels declared.
+        channels: u16,
+    },
+    /// More bits per sample than the container holds.
+    BitsExceedContainer {
+        /// Bits per sample declared.
+        bits: u16,
+        /// Bytes per sample in the container.
+        container_bytes: usize,
+    },
+    /// A valid container with no audio in it.
+    NoAudio,
+}
+
+impl fmt::Display for FormatProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormatProblem::TooShort { file_bytes } => write!(
+                f,
+                "file is {file_bytes} bytes, too short for a RIFF/WAVE header"
+            ),
+            FormatProblem::NotRiff { magic } => write!(f, "no RIFF header (starts with {magic:?})"),
+            FormatProblem::NotWave { form } => write!(f, "RIFF file of type {form:?}, not WAVE"),
+            FormatProblem::MissingChunk { chunk } => {
+                write!(f, "no {chunk} chunk before the end of the file")
+            }
+            FormatProblem::CorruptChunkHeader { at_byte } => {
+                write!(f, "corrupt chunk header at byte {at_byte}")
+            }
+            FormatProblem::FmtTooShort { bytes } => {
+                write!(f, "fmt chunk is {bytes} bytes, needs 16")
+            }
+            FormatProblem::FmtImplausible { bytes } => {
+                write!(f, "fmt chunk of {bytes} bytes is implausible")
+            }
+            FormatProblem::FmtCut => f.write_str("file ends inside the fmt chunk"),
+            FormatProblem::DataBeforeFmt => f.write_str("data chunk comes before the fmt chunk"),
+            FormatProblem::ExtensibleTooShort { bytes } => write!(
+                f,
+                "WAVE_FORMAT_EXTENSIBLE fmt chunk is {bytes} bytes, needs 40"
+            ),
+            FormatProblem::ZeroChannels => f.write_str("header declares 0 channels"),
+            FormatProblem::ZeroSampleRate => f.write_str("header declares a sample rate of 0"),
+            FormatProblem::ZeroBits => f.write_str("header declares 0 bits per sample"),
+            FormatProblem::BlockAlign {
+                block_align,
+                channels,
+            } => write!(
+                f,
+                "block align {block_align} does not fit {channels} channels"
+            ),
+            FormatProblem::BitsExceedContainer {
+                bits,
+                container_bytes,
+            } => write!(
+                f,
+                "{bits} bits per sample do not fit a {container_bytes}-byte container"
+            ),
+            FormatProblem::NoAudio => f.write_str("holds no audio (0 frames in its data chunk)"),
+        }
+    }
+}
+
+/// An encoding the analyzer recognises but does not decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnsupportedEncoding {
+    /// RF64 or BW64 (64-bit sizes).
+    Rf64 {
+        /// `"RF64"` or `"BW64"`.
+        magic: String,
+    },
+    /// Big-endian RIFX.
+    Rifx,
+    /// A plain RIFF file with more than 4 GiB of data (its size field wrapped).
+    DataOver4GiB {
+        /// Bytes after the data chunk's header.
+        available_bytes: u64,
+        /// What the header says.
+        header_bytes: u32,
+    },
+    /// More channels than the analyzer reads.
+    TooManyChannels {
+        /// Channels declared.
+        channels: u16,
+        /// The most the analyzer reads.
+        max: u16,
+    },
+    /// Integer PCM in a container other than 8, 16, 24 or 32 bits.
+    IntContainer {
+        /// Bits in the container.
+        container_bits: usize,
+    },
+    /// Floating point other than 32 or 64 bits.
+    FloatContainer {
+        /// Bits in the container.
+        container_bits: usize,
+    },
+    /// A compressed or otherwise non-PCM format tag.
+    FormatTag {
+        /// The WAVE format tag.
+        tag: u16,
+    },
+}
+
+impl fmt::Display for UnsupportedEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnsupportedEncoding::Rf64 { magic } => write!(
+                f,
+                "RF64/BW64 (64-bit sizes, {magic}) is not supported; export as plain WAV \
+                 (files under 4 GiB)"
+            ),
+            UnsupportedEncoding::Rifx => f.write_str("big-endian RIFX is not supported"),
+            UnsupportedEncoding::DataOver4GiB {
+                available_bytes,
+                header_bytes,
+            } => write!(
+                f,
+                "data chunk of {available_bytes} bytes exceeds the 4 GiB a RIFF size field can \
+                 hold (its header says {header_bytes}); export as RF64/BW64 or split the file"
+            ),
+            UnsupportedEncoding::TooManyChannels { channels, max } => {
+                write!(f, "{channels} channels (StemCheck reads at most {max})")
+            }
+            UnsupportedEncoding::IntContainer { container_bits } => {
+                write!(f, "integer PCM in a {container_bits}-bit container")
+            }
+            UnsupportedEncoding::FloatContainer { container_bits } => {
+                write!(f, "{container_bits}-bit floating point")
+            }
+            UnsupportedEncoding::FormatTag { tag } => {
+                let name = match tag {
+                    0x0002 => "Microsoft ADPCM",
+                    0x0006 => "A-law",
+                    0x0007 => "mu-law",
+                    0x0011 => "IMA ADPCM",
+                    0x0050 => "MPEG",
+                    0x0055 => "MPEG layer 3",
+                    0x2000 => "AC-3",
+                    _ => return write!(f, "format tag 0x{tag:04x}"),
+                };
+                write!(f, "{name} (format tag 0x{tag:04x})")
+            }
+        }
+    }
+}
+
+/// Why a capture sidecar or bounce manifest cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SidecarProblem {
+    /// Larger than a sidecar can be.
+    TooLarge {
+        /// The limit.
+        max_bytes: u64,
+    },
+    /// Not the JSON of a sidecar.
+    Json {
+        /// The parser's message (line and column).
+        message: String,
+    },
+    /// A schema version this build does not read.
+    SchemaVersion {
+        /// The version found.
+        found: u32,
+        /// The version this build reads, where the message names it.
+        expected: Option<u32>,
+    },
+    /// A sample rate of 0.
+    ZeroSampleRate,
+    /// A channel count of 0.
+    ZeroChannels,
+    /// A WAV name that is not a plain file name in the folder.
+    WavName {
+        /// The name found.
+        wav_file: String,
+    },
+}
+
+impl fmt::Display for SidecarProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SidecarProblem::TooLarge { max_bytes } => write!(f, "larger than {max_bytes} bytes"),
+            SidecarProblem::Json { message } => f.write_str(message),
+            SidecarProblem::SchemaVersion {
+                found,
+                expected: Some(expected),
+            } => write!(f, "schema version {found} (this build reads {expected})"),
+            SidecarProblem::SchemaVersion {
+                found,
+                expected: None,
+            } => write!(f, "schema version {found}"),
+            SidecarProblem::ZeroSampleRate => f.write_str("sample_rate is 0"),
+            SidecarProblem::ZeroChannels => f.write_str("channels is 0"),
+            SidecarProblem::WavName { wav_file } => {
+                write!(f, "wav_file {wav_file:?} is not a plain file name")
+            }
+        }
+    }
+}
+
+/// Why an in-memory source cannot hold audio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SourceProblem {
+    /// No channels.
+    NoChannels,
+    /// A sample rate of 0.
+    ZeroSampleRate,
+    /// Samples that do not fill whole frames.
+    PartialFrame {
+        /// Samples given.
+        samples: usize,
+        /// Channels per frame.
+        channels: usize,
+    },
+}
+
+impl fmt::Display for SourceProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceProblem::NoChannels => f.write_str("no channels"),
+            SourceProblem::ZeroSampleRate => f.write_str("sample rate 0"),
+            SourceProblem::PartialFrame { samples, channels } => write!(
+                f,
+                "{samples} samples do not make whole frames of {channels} channels"
+            ),
+        }
+    }
 }
 
 /// Result alias used across analyzer-core.

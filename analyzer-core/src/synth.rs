@@ -291,9 +291,9 @@ pub fn write_wav(
             path: path.to_owned(),
             source,
         },
-        other => Error::Format {
+        other => Error::Write {
             path: path.to_owned(),
-            reason: other.to_string(),
+            source: other,
         },
     };
     let mut w = hound::WavWriter::create(path, spec).map_err(err)?;

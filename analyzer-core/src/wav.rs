@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FormatProblem, Result, UnsupportedEncoding};
 use crate::report::SampleFormat;
 
 /// What the header of a WAV file says, corrected for what is actually on disk.
@@ -136,24 +136,6 @@ fn plausible_chunk_id(id: &[u8]) -> bool {
     id.len() == 4 && id.iter().all(|&c| (0x20..=0x7e).contains(&c))
 }
 
-fn format_tag_name(tag: u16) -> String {
-    let name = match tag {
-        0x0002 => "Microsoft ADPCM",
-        0x0006 => "A-law",
-        0x0007 => "mu-law",
-        0x0011 => "IMA ADPCM",
-        0x0050 => "MPEG",
-        0x0055 => "MPEG layer 3",
-        0x2000 => "AC-3",
-        _ => "",
-    };
-    if name.is_empty() {
-        format!("format tag 0x{tag:04x}")
-    } else {
-        format!("{name} (format tag 0x{tag:04x})")
-    }
-}
-
 impl WavReader {
     /// Opens `path` and parses its header.
     ///
@@ -166,9 +148,13 @@ impl WavReader {
             path: path.to_owned(),
             source,
         };
-        let format = |reason: String| Error::Format {
+        let format = |problem: FormatProblem| Error::Format {
             path: path.to_owned(),
-            reason,
+            problem,
+        };
+        let unsupported = |encoding: UnsupportedEncoding| Error::Unsupported {
+            path: path.to_owned(),
+            encoding,
         };
         let mut file = File::open(path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
@@ -176,40 +162,30 @@ impl WavReader {
         let mut head = [0u8; 12];
         let got = read_up_to(&mut file, &mut head).map_err(io)?;
         if got < 12 {
-            return Err(format(format!(
-                "file is {file_len} bytes, too short for a RIFF/WAVE header"
-            )));
+            return Err(format(FormatProblem::TooShort {
+                file_bytes: file_len,
+            }));
         }
         match &head[0..4] {
             b"RIFF" => {}
             b"RF64" | b"BW64" => {
-                return Err(Error::Unsupported {
-                    path: path.to_owned(),
-                    reason: format!(
-                        "RF64/BW64 (64-bit sizes, {}) is not supported; export as plain WAV \
-                         (files under 4 GiB)",
-                        String::from_utf8_lossy(&head[0..4])
-                    ),
-                });
+                return Err(unsupported(UnsupportedEncoding::Rf64 {
+                    magic: String::from_utf8_lossy(&head[0..4]).into_owned(),
+                }));
             }
             b"RIFX" => {
-                return Err(Error::Unsupported {
-                    path: path.to_owned(),
-                    reason: "big-endian RIFX is not supported".into(),
-                });
+                return Err(unsupported(UnsupportedEncoding::Rifx));
             }
             other => {
-                return Err(format(format!(
-                    "no RIFF header (starts with {:?})",
-                    String::from_utf8_lossy(other)
-                )));
+                return Err(format(FormatProblem::NotRiff {
+                    magic: String::from_utf8_lossy(other).into_owned(),
+                }));
             }
         }
         if &head[8..12] != b"WAVE" {
-            return Err(format(format!(
-                "RIFF file of type {:?}, not WAVE",
-                String::from_utf8_lossy(&head[8..12])
-            )));
+            return Err(format(FormatProblem::NotWave {
+                form: String::from_utf8_lossy(&head[8..12]).into_owned(),
+            }));
         }
         let riff_size = le32(&head, 4);
 
@@ -218,10 +194,8 @@ impl WavReader {
         let mut at: u64 = 12;
         let (data_offset, data_size) = loop {
             if at + 8 > file_len {
-                return Err(format(if fmt.is_none() {
-                    "no fmt chunk before the end of the file".into()
-                } else {
-                    "no data chunk before the end of the file".into()
+                return Err(format(FormatProblem::MissingChunk {
+                    chunk: if fmt.is_none() { "fmt" } else { "data" },
                 }));
             }
             let mut ch = [0u8; 8];
@@ -230,33 +204,30 @@ impl WavReader {
             let id = [ch[0], ch[1], ch[2], ch[3]];
             let size = le32(&ch, 4);
             if !plausible_chunk_id(&id) {
-                return Err(format(format!("corrupt chunk header at byte {at}")));
+                return Err(format(FormatProblem::CorruptChunkHeader { at_byte: at }));
             }
             let body = at + 8;
             match &id {
                 b"fmt " => {
                     if size < 16 {
-                        return Err(format(format!("fmt chunk is {size} bytes, needs 16")));
+                        return Err(format(FormatProblem::FmtTooShort { bytes: size }));
                     }
                     if size > MAX_FMT_BYTES {
-                        return Err(format(format!("fmt chunk of {size} bytes is implausible")));
+                        return Err(format(FormatProblem::FmtImplausible { bytes: size }));
                     }
                     let mut b = vec![0u8; size as usize];
                     let got = read_up_to(&mut file, &mut b).map_err(io)?;
                     if got < 16 {
-                        return Err(format("file ends inside the fmt chunk".into()));
+                        return Err(format(FormatProblem::FmtCut));
                     }
                     fmt = Some(parse_fmt(&b[..got]).map_err(|e| match e {
-                        FmtError::Format(r) => format(r),
-                        FmtError::Unsupported(r) => Error::Unsupported {
-                            path: path.to_owned(),
-                            reason: r,
-                        },
+                        FmtError::Format(p) => format(p),
+                        FmtError::Unsupported(u) => unsupported(u),
                     })?);
                 }
                 b"data" => {
                     if fmt.is_none() {
-                        return Err(format("data chunk comes before the fmt chunk".into()));
+                        return Err(format(FormatProblem::DataBeforeFmt));
                     }
                     break (body, size);
                 }
@@ -275,7 +246,7 @@ impl WavReader {
                 next + u64::from(size % 2)
             };
         };
-        let fmt = fmt.ok_or_else(|| format("no fmt chunk".into()))?;
+        let fmt = fmt.ok_or_else(|| format(FormatProblem::MissingChunk { chunk: "fmt" }))?;
 
         let frame_bytes = usize::from(fmt.block_align);
         let available = file_len.saturating_sub(data_offset);
@@ -291,13 +262,10 @@ impl WavReader {
         // A plain RIFF file cannot describe more than 4 GiB of data; a recorder that kept going
         // wraps the size field, and reading only the wrapped size would silently drop audio.
         if !placeholder && available >= u64::from(data_size) + (1u64 << 32) {
-            return Err(Error::Unsupported {
-                path: path.to_owned(),
-                reason: format!(
-                    "data chunk of {available} bytes exceeds the 4 GiB a RIFF size field can \
-                     hold (its header says {data_size}); export as RF64/BW64 or split the file"
-                ),
-            });
+            return Err(unsupported(UnsupportedEncoding::DataOver4GiB {
+                available_bytes: available,
+                header_bytes: data_size,
+            }));
         }
         let (bytes, mut truncated) = if placeholder || u64::from(data_size) > available {
             (available, true)
@@ -488,8 +456,8 @@ fn next_is_chunk(file: &mut File, at: u64, file_len: u64) -> Result<bool> {
 }
 
 enum FmtError {
-    Format(String),
-    Unsupported(String),
+    Format(FormatProblem),
+    Unsupported(UnsupportedEncoding),
 }
 
 fn parse_fmt(b: &[u8]) -> std::result::Result<Fmt, FmtError> {
@@ -502,39 +470,39 @@ fn parse_fmt(b: &[u8]) -> std::result::Result<Fmt, FmtError> {
         // WAVE_FORMAT_EXTENSIBLE: cbSize(2) validBits(2) channelMask(4) SubFormat GUID(16),
         // whose first two bytes are the real format tag.
         if b.len() < 40 {
-            return Err(FmtError::Format(format!(
-                "WAVE_FORMAT_EXTENSIBLE fmt chunk is {} bytes, needs 40",
-                b.len()
-            )));
+            return Err(FmtError::Format(FormatProblem::ExtensibleTooShort {
+                bytes: b.len(),
+            }));
         }
         tag = le16(b, 24);
     }
     if channels == 0 {
-        return Err(FmtError::Format("header declares 0 channels".into()));
+        return Err(FmtError::Format(FormatProblem::ZeroChannels));
     }
     if channels > MAX_CHANNELS {
-        return Err(FmtError::Unsupported(format!(
-            "{channels} channels (StemCheck reads at most {MAX_CHANNELS})"
-        )));
+        return Err(FmtError::Unsupported(UnsupportedEncoding::TooManyChannels {
+            channels,
+            max: MAX_CHANNELS,
+        }));
     }
     if sample_rate == 0 {
-        return Err(FmtError::Format(
-            "header declares a sample rate of 0".into(),
-        ));
+        return Err(FmtError::Format(FormatProblem::ZeroSampleRate));
     }
     if bits == 0 {
-        return Err(FmtError::Format("header declares 0 bits per sample".into()));
+        return Err(FmtError::Format(FormatProblem::ZeroBits));
     }
     if block_align == 0 || !block_align.is_multiple_of(channels) {
-        return Err(FmtError::Format(format!(
-            "block align {block_align} does not fit {channels} channels"
-        )));
+        return Err(FmtError::Format(FormatProblem::BlockAlign {
+            block_align,
+            channels,
+        }));
     }
     let container = usize::from(block_align / channels);
     if container * 8 < usize::from(bits) {
-        return Err(FmtError::Format(format!(
-            "{bits} bits per sample do not fit a {container}-byte container"
-        )));
+        return Err(FmtError::Format(FormatProblem::BitsExceedContainer {
+            bits,
+            container_bytes: container,
+        }));
     }
     let (encoding, sample_format) = match (tag, container) {
         (1, 1) => (Encoding::U8, SampleFormat::Int),
@@ -544,18 +512,20 @@ fn parse_fmt(b: &[u8]) -> std::result::Result<Fmt, FmtError> {
         (3, 4) => (Encoding::F32, SampleFormat::Float),
         (3, 8) => (Encoding::F64, SampleFormat::Float),
         (1, _) => {
-            return Err(FmtError::Unsupported(format!(
-                "integer PCM in a {}-bit container",
-                container * 8
-            )));
+            return Err(FmtError::Unsupported(UnsupportedEncoding::IntContainer {
+                container_bits: container * 8,
+            }));
         }
         (3, _) => {
-            return Err(FmtError::Unsupported(format!(
-                "{}-bit floating point",
-                container * 8
-            )));
+            return Err(FmtError::Unsupported(UnsupportedEncoding::FloatContainer {
+                container_bits: container * 8,
+            }));
         }
-        (other, _) => return Err(FmtError::Unsupported(format_tag_name(other))),
+        (other, _) => {
+            return Err(FmtError::Unsupported(UnsupportedEncoding::FormatTag {
+                tag: other,
+            }));
+        }
     };
     Ok(Fmt {
         channels,
