@@ -480,10 +480,12 @@ fn parse_fmt(b: &[u8]) -> std::result::Result<Fmt, FmtError> {
         return Err(FmtError::Format(FormatProblem::ZeroChannels));
     }
     if channels > MAX_CHANNELS {
-        return Err(FmtError::Unsupported(UnsupportedEncoding::TooManyChannels {
-            channels,
-            max: MAX_CHANNELS,
-        }));
+        return Err(FmtError::Unsupported(
+            UnsupportedEncoding::TooManyChannels {
+                channels,
+                max: MAX_CHANNELS,
+            },
+        ));
     }
     if sample_rate == 0 {
         return Err(FmtError::Format(FormatProblem::ZeroSampleRate));
