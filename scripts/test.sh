@@ -37,6 +37,10 @@ if cargo fmt --version >/dev/null 2>&1; then
   cargo fmt --all -- --check
 fi
 
+# Documentation: dead intra-doc links and ambiguous links fail the suite.
+echo "== cargo doc (workspace, no deps, -D warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --release -q
+
 export STEMCHECK_REQUIRE_CORPUS=1
 echo "== cargo test (workspace)"
 cargo test --workspace --release --locked

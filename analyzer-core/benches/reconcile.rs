@@ -3,6 +3,10 @@
 //!
 //! The speed target: reconciling 12+1 files of 3 min should cost about one read of the files.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use analyzer_core::align::{FrameSource, MemorySource};

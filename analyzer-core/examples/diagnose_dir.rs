@@ -30,7 +30,7 @@ fn main() {
     .expect("reconcile");
     println!(
         "{:?} null {:?} fitted {:?} in {:?}",
-        dir.file_name().unwrap(),
+        dir.file_name().expect("a folder given by name"),
         r.reconciliation.null_depth_db,
         r.reconciliation.fitted_null_depth_db,
         t.elapsed()
@@ -42,7 +42,7 @@ fn main() {
             f.severity,
             f.code,
             f.message,
-            serde_json::to_string(&f.measured).unwrap()
+            serde_json::to_string(&f.measured).expect("measured is plain JSON")
         );
     }
 }

@@ -2,6 +2,10 @@
 //! tools use) on the same signals: within 0.1 LU for momentary, short-term, integrated loudness
 //! and LRA, and within 0.1 dB for true peak.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 use analyzer_core::meter::{Loudness, SamplePeak, TruePeak};
 use ebur128::{EbuR128, Mode};
 

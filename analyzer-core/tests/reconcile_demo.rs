@@ -4,6 +4,10 @@
 //! The clean song must align at lag 0 with unity gains at every length, and an injected offset
 //! or polarity flip must be the only thing reported.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 use analyzer_core::align::{FrameSource, MemorySource};
 use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};

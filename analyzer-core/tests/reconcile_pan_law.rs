@@ -2,6 +2,10 @@
 //! -6 dB): the law is inferred from the mono stems together, no stem at the session's law is
 //! a `gain_mismatch`, and a single hot mono stem among them still is.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::pan_law::{PAN_LAWS_DB, display_db};
 use analyzer_core::reconcile::synth::Song;

@@ -1,6 +1,10 @@
 //! Reconciliation of synthetic deliveries whose answer is known: injected delays, gains,
 //! polarity flips, mono stems in a stereo mix, silent and unrelated stems.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 use analyzer_core::align::{FrameSource, MemorySource};
 use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::synth::Song;

@@ -1,5 +1,9 @@
 //! Reconciliation of real WAV files written to a temporary folder.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use analyzer_core::profile::MASTERING;

@@ -1,6 +1,10 @@
 //! WAV files on disk through `WavReader` and `meter_file`: every sample format reads back the
 //! written samples and meters like the same samples in memory.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 use analyzer_core::Error;
 use analyzer_core::meter::{FileMeter, meter_file};
 use analyzer_core::report::SampleFormat;

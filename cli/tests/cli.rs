@@ -1,6 +1,10 @@
 //! End-to-end tests of the `stemcheck` binary: the contract's command line, JSON and exit
 //! statuses, on deliveries rendered here whose right answer is known.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,5 +1,9 @@
 //! The capture path end to end: engine -> rings -> writer -> WAV + sidecar on disk.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::sync::Arc;

@@ -8,6 +8,10 @@
 //! `cargo test -p stemcheck-plugin` (debug profile), not with `--release`;
 //! `a_process_that_allocates_is_caught` proves the check is live in that run.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::Path;

@@ -2,6 +2,10 @@
 //! stem captures (written by other instances, here on other threads) and runs analyzer-core on
 //! the bounce folder, the same check as `stemcheck check <folder>`.
 
+// Test code may unwrap: a panic is the failure report (clippy.toml allows it in #[test]
+// functions; this covers the helpers of this test crate too).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};
