@@ -62,9 +62,11 @@ fit_len() { # fit_len IN OUT FRAMES: pad with silence or cut to exactly FRAMES
 
 peak_of() { $SOX "$1" -n stat 2>&1 | awk '/Maximum amplitude/ {print $3}'; }
 
-write_case() { # write_case DIR FAULT EXPECT STEM [ALSO]: ALSO = a second injected cause
-  printf '{"song": "%s", "case": "%s", "fault": "%s", "expect": "%s", "stem": "%s", "also": "%s"}\n' \
-    "$(basename "$(dirname "$1")")" "$(basename "$1")" "$2" "$3" "$4" "${5:-}" >"$1/case.json"
+write_case() { # write_case DIR FAULT EXPECT STEM [ALSO] [TRUE]: ALSO = a second injected cause,
+  # TRUE = space-separated codes that are true of the case without being a fault of the stems'
+  # sum (a 16-bit export under the mastering profile is low_bit_depth)
+  printf '{"song": "%s", "case": "%s", "fault": "%s", "expect": "%s", "stem": "%s", "also": "%s", "true_codes": "%s"}\n' \
+    "$(basename "$(dirname "$1")")" "$(basename "$1")" "$2" "$3" "$4" "${5:-}" "${6:-}" >"$1/case.json"
 }
 
 link_stems() { # link_stems FROM_DIR TO_DIR [EXCEPT_NAME]
@@ -132,14 +134,14 @@ for song in $SONGS; do
     o="$d/$(basename "$f")"; [ "$f" = "$work/mix_dry.wav" ] && o="$d/$mix"
     $SOX "$f" -b 16 -e signed-integer "$o"   # sox dithers (TPDF) when reducing bit depth
   done
-  write_case "$d" "none: every file exported as 16-bit (sox, TPDF dither)" none ""
+  write_case "$d" "none: every file exported as 16-bit (sox, TPDF dither)" none "" "" low_bit_depth
 
   d="$base/clean_16bit_undithered"; mkdir -p "$d"
   for f in "$work"/dry/*.wav "$work/mix_dry.wav"; do
     o="$d/$(basename "$f")"; [ "$f" = "$work/mix_dry.wav" ] && o="$d/$mix"
     $SOX -D "$f" -b 16 -e signed-integer "$o"
   done
-  write_case "$d" "none: every file exported as 16-bit, rounded without dither" none ""
+  write_case "$d" "none: every file exported as 16-bit, rounded without dither" none "" "" low_bit_depth
 
   d="$base/clean_24bit_dither"; mkdir -p "$d"
   for f in "$work"/dry/*.wav "$work/mix_dry.wav"; do
