@@ -571,14 +571,9 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                             rec.mix = Some(inputs[mi].name.clone());
                             reconciliation = Some(rec);
                             // Reconciliation speaks of paths; the report speaks of names.
-                            findings.extend(result.findings.into_iter().map(|mut f| {
-                                f.files = f.files.iter().map(|p| name_of_path(p)).collect();
-                                for &i in stems.iter().chain([&mi]) {
-                                    let path = inputs[i].path.display().to_string();
-                                    f.message = f.message.replace(&path, &inputs[i].name);
-                                    f.fix = f.fix.replace(&path, &inputs[i].name);
-                                }
-                                f
+                            findings.extend(result.causes.into_iter().map(|mut c| {
+                                c.rename_files(name_of_path);
+                                c.to_finding()
                             }));
                         }
                         Err(e) => findings.push(
