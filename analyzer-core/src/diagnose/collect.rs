@@ -40,7 +40,7 @@ struct FrameAcc {
 ///
 /// Build it with the mix's channel count and sample rate, hand it to
 /// [`crate::reconcile::reconcile_sources`] as the visitor (or call [`Diagnoser::push`] with
-/// aligned blocks yourself), then call [`Diagnoser::finish`] or [`diagnose`].
+/// aligned blocks yourself), then call [`Diagnoser::finish`] or [`super::diagnose`].
 pub struct Diagnoser {
     channels: usize,
     sample_rate: u32,

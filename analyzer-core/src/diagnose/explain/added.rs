@@ -6,7 +6,7 @@ use super::Context;
 use crate::cause::{AddedContent, AddedKind};
 
 /// Residuals whose band energies follow the sum's at least this closely (see
-/// [`ResidualFeatures::spectral_follow`](super::super::features::ResidualFeatures::spectral_follow))
+/// [`ResidualFeatures::spectral_follow`](crate::diagnose::ResidualFeatures::spectral_follow))
 /// are derived from the stems (effects, processing).
 const FOLLOW_DERIVED: f64 = 0.5;
 /// Below this the residual has a spectrum of its own: a missing part.

@@ -1,6 +1,6 @@
 //! The rule engine: which causes the model scores and residual features support.
 //!
-//! Whole-mix processes are judged first, on the plain sum (see [`WholeMix`]); what the best
+//! Whole-mix processes are judged first, on the plain sum (see `WholeMix`); what the best
 //! whole-mix model leaves is then judged as added content on the fitted residual. One part per
 //! cause family: [`dynamics`] (bus compression, limiting, clipping), [`eq`] (bus EQ) and
 //! [`added`] (effect returns and missing elements); a residual none of them explains is
