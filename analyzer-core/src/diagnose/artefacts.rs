@@ -86,3 +86,75 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cause::{BusProcessing, DynamicsKind, Evidence, StartOffset};
+
+    fn compression(gain_reduction_max_db: f64) -> Cause {
+        Cause::MissingBusProcessing(BusProcessing {
+            kind: DynamicsKind::Compression,
+            evidence: Evidence::Strong,
+            explained_db: -20.0,
+            gain_reduction_typical_db: 1.0,
+            gain_reduction_max_db,
+            quiet_passage_gain_db: -0.5,
+            gain_slope_db_per_db: -0.1,
+            crest_factor_drop_db: 0.5,
+            peak_pinned_share: 0.0,
+            mix_ceiling_dbfs: -1.0,
+            clipped_frames: 0,
+            residual_db: -18.0,
+            residual_with_dynamics_db: -30.0,
+            null_gain_db: 12.0,
+            null_gain_with_eq_db: 1.0,
+            null_gain_with_level_gain_db: 10.0,
+            explained_share: 0.9,
+            level_ride_correlation: -0.8,
+            level_ride_reproducibility: 0.9,
+            level_ride_slope_db_per_db: -0.1,
+        })
+    }
+
+    fn stem_gain(file: &str, gain_db: f64) -> Cause {
+        Cause::StemGain(StemGain {
+            file: file.into(),
+            gain_db,
+            tolerance_db: 0.5,
+            correlation: 0.99,
+            pan_law_db: None,
+            side_effect_of: None,
+        })
+    }
+
+    #[test]
+    fn bus_compression_takes_the_cold_stems_and_small_shifts_upon_itself() {
+        let diagnosis = [compression(2.0)];
+        let mut causes = vec![
+            Cause::StartOffset(StartOffset {
+                files: vec!["a".into()],
+                offset_samples: 12,
+                sample_rate: 48_000,
+                correlation: 0.99,
+                active_stems: 3,
+                side_effect_of: None,
+            }),
+            stem_gain("b", -1.5),
+            stem_gain("c", -9.0),
+        ];
+        absorb_artefacts(&diagnosis, &mut causes, 48_000);
+        let severities: Vec<Severity> = causes.iter().map(Cause::severity).collect();
+        assert_eq!(
+            severities,
+            [Severity::Warning, Severity::Info, Severity::Error],
+            "{causes:#?}"
+        );
+        assert!(
+            causes[1]
+                .to_finding()
+                .message
+                .ends_with("This is what the missing_bus_processing reported here makes a gain fit read, not necessarily the stem's level.")
+        );
+    }
+}
