@@ -8,11 +8,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::capture::{self, CaptureRole, CaptureSidecar, CaptureState};
+use crate::cause::{self, CaptureProblem, Cause, IncompleteCapture};
 use crate::checks::{FileFacts, delivery_checks};
 use crate::error::{Error, FormatProblem, Result};
 use crate::meter::{FileMeter, Metrics};
 use crate::profile::Profile;
-use crate::report::{FileReport, Finding, FindingCode, LevelTimeline, Report, Role, Severity};
+use crate::report::{FileReport, LevelTimeline, Report, Role};
 use crate::wav::{WavInfo, WavReader};
 
 /// Frames read per block while metering; large enough to amortise I/O, small enough that
@@ -422,7 +423,7 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
         })
         .collect();
 
-    let mut findings = Vec::new();
+    let mut causes: Vec<Cause> = Vec::new();
     let mut files = Vec::with_capacity(inputs.len());
     let mut facts = Vec::new();
     for (input, result) in inputs.iter().zip(&results) {
@@ -436,61 +437,36 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                 fill_file_report(&mut file, m);
                 facts.push(file_facts(input, m));
                 if m.info.truncated {
-                    findings.push(
-                        Finding::new(
-                            FindingCode::UnreadableFile,
-                            Severity::Warning,
-                            vec![input.name.clone()],
-                            format!(
-                                "{} is truncated: its header promises {} frames, the file holds {}; the rest was checked.",
-                                input.name, m.info.declared_frames, m.info.frames
-                            ),
-                            "Re-export or re-copy the file; it was cut short (interrupted export or transfer).",
-                        )
-                        .with("declared_frames", m.info.declared_frames)
-                        .with("frames", m.info.frames),
-                    );
+                    causes.push(Cause::Truncated {
+                        file: input.name.clone(),
+                        declared_frames: m.info.declared_frames,
+                        frames: m.info.frames,
+                    });
                 }
             }
             Err(e) => {
                 file.error = Some(e.to_string());
-                findings.push(
-                    Finding::new(
-                        FindingCode::UnreadableFile,
-                        Severity::Error,
-                        vec![input.name.clone()],
-                        format!("{} cannot be read: {}", input.name, e.problem()),
-                        "Re-export the file as PCM WAV (24-bit integer or 32-bit float) and send it again.",
-                    )
-                    .with("reason", e.problem()),
-                );
+                causes.push(Cause::Unreadable {
+                    file: input.name.clone(),
+                    reason: e.problem(),
+                });
             }
         }
         files.push(file);
     }
-    findings.extend(delivery_checks(&facts, profile));
-    findings.extend(capture_findings(inputs, |i| {
+    causes.extend(delivery_checks(&facts, profile));
+    causes.extend(capture_causes(inputs, |i| {
         results[i].as_ref().ok().map(|m| m.info.frames)
     }));
 
     let readable = |i: usize| results[i].as_ref().ok();
     let mut reconciliation = None;
     match mix_index {
-        None => findings.push(Finding::new(
-            FindingCode::NoMix,
-            Severity::Info,
-            vec![],
-            "No mix was found, so the stems were checked without reconciliation.",
-            "Add the mix with --mix FILE (or name it ...Mix.wav) to check that the stems sum to it.",
-        )),
+        None => causes.push(Cause::NoMix),
         Some(mi) => match readable(mi) {
-            None => findings.push(Finding::new(
-                FindingCode::NoMix,
-                Severity::Warning,
-                vec![inputs[mi].name.clone()],
-                "The mix cannot be read, so the stems were not reconciled against it.",
-                "Re-export the mix as PCM WAV.",
-            )),
+            None => causes.push(Cause::MixUnreadable {
+                mix: inputs[mi].name.clone(),
+            }),
             Some(mix) => {
                 let rate = mix.info.sample_rate;
                 let stems: Vec<usize> = (0..inputs.len())
@@ -501,37 +477,19 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                     .map(|i| inputs[i].name.clone())
                     .collect();
                 if !skipped.is_empty() {
-                    findings.push(Finding::new(
-                        FindingCode::UnexplainedResidual,
-                        Severity::Info,
-                        skipped.clone(),
-                        format!("{} left out of reconciliation: not at the mix's {rate} Hz.", skipped.join(", ")),
-                        "Re-export those stems at the mix's sample rate.",
-                    ));
+                    causes.push(Cause::LeftOutOfReconciliation {
+                        files: skipped,
+                        mix_sample_rate: rate,
+                    });
                 }
                 if stems.len() > MAX_RECONCILE_STEMS {
-                    findings.push(
-                        Finding::new(
-                            FindingCode::NoMix,
-                            Severity::Warning,
-                            vec![inputs[mi].name.clone()],
-                            format!(
-                                "{} stems are more than the {MAX_RECONCILE_STEMS} reconciled in one check, so they were not reconciled against the mix.",
-                                stems.len()
-                            ),
-                            "Deliver stems (submixes, usually 5-12) rather than multitracks, or check groups of them against their submix.",
-                        )
-                        .with("stems", stems.len())
-                        .with("max_stems", MAX_RECONCILE_STEMS),
-                    );
+                    causes.push(Cause::TooManyStems {
+                        mix: inputs[mi].name.clone(),
+                        stems: stems.len(),
+                        max_stems: MAX_RECONCILE_STEMS,
+                    });
                 } else if stems.is_empty() {
-                    findings.push(Finding::new(
-                        FindingCode::NoMix,
-                        Severity::Info,
-                        vec![],
-                        "No readable stem shares the mix's sample rate; nothing to reconcile.",
-                        "Deliver the stems with the mix at one sample rate.",
-                    ));
+                    causes.push(Cause::NoStemAtMixRate);
                 } else {
                     let plan = (mi, stems.clone());
                     let result = match speculative.take() {
@@ -552,46 +510,46 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
                                     // Captures are keyed by timeline position: a capture that
                                     // began later on the timeline holds its audio earlier in
                                     // its file, which is not an offset of the stem itself.
-                                    let timeline_shift = match (&inputs[stems[k]].capture, &inputs[mi].capture) {
-                                        (Some(s), Some(m)) => s.timeline_start_samples - m.timeline_start_samples,
-                                        _ => 0,
-                                    };
+                                    let timeline_shift =
+                                        match (&inputs[stems[k]].capture, &inputs[mi].capture) {
+                                            (Some(s), Some(m)) => {
+                                                s.timeline_start_samples - m.timeline_start_samples
+                                            }
+                                            _ => 0,
+                                        };
                                     file.offset_samples = Some(fit.offset_samples + timeline_shift);
                                     file.gain_db = Some(fit.gain_db);
                                     file.polarity = Some(fit.polarity);
                                 }
                             }
                             let mut rec = result.reconciliation;
-                            rec.timeline = Some(level_timeline(&result.blocks, result.sample_rate, result.mix_channels));
+                            rec.timeline = Some(level_timeline(
+                                &result.blocks,
+                                result.sample_rate,
+                                result.mix_channels,
+                            ));
                             rec.mix = Some(inputs[mi].name.clone());
                             reconciliation = Some(rec);
                             // Reconciliation speaks of paths; the report speaks of names.
-                            findings.extend(result.findings.into_iter().map(|mut f| {
-                                f.files = f.files.iter().map(|p| name_of_path(p)).collect();
-                                for &i in stems.iter().chain([&mi]) {
-                                    let path = inputs[i].path.display().to_string();
-                                    f.message = f.message.replace(&path, &inputs[i].name);
-                                    f.fix = f.fix.replace(&path, &inputs[i].name);
-                                }
-                                f
+                            causes.extend(result.causes.into_iter().map(|mut c| {
+                                c.rename_files(name_of_path);
+                                c
                             }));
                         }
-                        Err(e) => findings.push(
-                            Finding::new(
-                                FindingCode::UnexplainedResidual,
-                                Severity::Warning,
-                                vec![],
-                                format!("Reconciliation could not run: {e}"),
-                                "Check that the mix and stems are readable and cover the same song.",
-                            )
-                            .with("reason", e.to_string()),
-                        ),
+                        Err(e) => causes.push(Cause::ReconciliationFailed {
+                            reason: e.to_string(),
+                        }),
                     }
                 }
             }
         },
     }
-    Report::new(profile.name, files, reconciliation, findings)
+    Report::new(
+        profile.name,
+        files,
+        reconciliation,
+        cause::findings(&causes),
+    )
 }
 
 /// The mix and the stems to reconcile against it (readable, at the mix's rate), given each
@@ -628,12 +586,9 @@ fn level_timeline(
     }
 }
 
-/// Findings about plugin captures that did not complete cleanly. `readable_frames(i)` is how
-/// many frames input `i`'s WAV holds (`None` when it could not be read).
-fn capture_findings(
-    inputs: &[Input],
-    readable_frames: impl Fn(usize) -> Option<u64>,
-) -> Vec<Finding> {
+/// Plugin captures that did not complete cleanly. `readable_frames(i)` is how many frames
+/// input `i`'s WAV holds (`None` when it could not be read).
+fn capture_causes(inputs: &[Input], readable_frames: impl Fn(usize) -> Option<u64>) -> Vec<Cause> {
     let now = capture::now_unix_ms();
     let mut out = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
@@ -644,60 +599,27 @@ fn capture_findings(
         let short_by = readable_frames(i)
             .filter(|_| c.state == CaptureState::Complete)
             .map_or(0, |frames| c.length_frames.saturating_sub(frames));
-        let (severity, message, fix) = match c.state {
-            CaptureState::Complete if short_by > 0 => (
-                Severity::Error,
-                format!(
-                    "The capture of {} is {} frames shorter than its sidecar recorded ({} frames): the WAV was cut after the bounce (power loss before the disk caught up, or a partial copy).",
-                    c.label, short_by, c.length_frames
-                ),
-                "Bounce again, or copy the bounce folder again from where it was written.",
-            ),
-            CaptureState::Aborted => (
-                Severity::Error,
-                format!(
-                    "The capture of {} was aborted: {}.",
-                    c.label,
-                    c.error.as_deref().unwrap_or("no reason recorded")
-                ),
-                "Free disk space or fix the capture folder (STEMCHECK_CAPTURE_DIR), then bounce again.",
-            ),
-            CaptureState::Recording if c.is_incomplete(now) => (
-                Severity::Error,
-                format!(
-                    "The capture of {} stopped while recording (the host quit or crashed); it is readable up to its last flushed block ({} frames).",
-                    c.label, c.length_frames
-                ),
-                "Bounce again; the file holds only part of the export.",
-            ),
-            CaptureState::Recording => (
-                Severity::Warning,
-                format!("The capture of {} is still being written.", c.label),
-                "Wait for the bounce to finish, then check again.",
-            ),
-            CaptureState::Complete if c.dropped_frames > 0 => (
-                Severity::Error,
-                format!(
-                    "The capture of {} lost {} frames: the host rendered in real-time mode faster than the disk could take.",
-                    c.label, c.dropped_frames
-                ),
-                "Bounce offline (or in a slower real-time pass) so no frame is dropped.",
-            ),
+        let problem = match c.state {
+            CaptureState::Complete if short_by > 0 => CaptureProblem::CutShort {
+                short_by_frames: short_by,
+            },
+            CaptureState::Aborted => CaptureProblem::Aborted {
+                error: c.error.clone(),
+            },
+            CaptureState::Recording if c.is_incomplete(now) => CaptureProblem::StoppedRecording,
+            CaptureState::Recording => CaptureProblem::StillRecording,
+            CaptureState::Complete if c.dropped_frames > 0 => CaptureProblem::DroppedFrames,
             CaptureState::Complete => continue,
         };
-        out.push(
-            Finding::new(
-                FindingCode::IncompleteCapture,
-                severity,
-                vec![input.name.clone()],
-                message,
-                fix,
-            )
-            .with("state", format!("{:?}", c.state).to_ascii_lowercase())
-            .with("dropped_frames", c.dropped_frames)
-            .with("length_frames", c.length_frames)
-            .with("bounce_id", c.bounce_id.clone()),
-        );
+        out.push(Cause::IncompleteCapture(IncompleteCapture {
+            file: input.name.clone(),
+            label: c.label.clone(),
+            problem,
+            state: c.state,
+            dropped_frames: c.dropped_frames,
+            length_frames: c.length_frames,
+            bounce_id: c.bounce_id.clone(),
+        }));
     }
     out
 }

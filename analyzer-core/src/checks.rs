@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::cause::{Cause, NamingProblem};
 use crate::profile::Profile;
-use crate::report::{Finding, FindingCode, Role, SampleFormat, Severity};
+use crate::report::{Role, SampleFormat};
 
 /// What the checks need to know about one readable file.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -39,8 +40,9 @@ impl FileFacts {
     }
 }
 
-/// Runs every delivery check over the readable files of one delivery.
-pub fn delivery_checks(files: &[FileFacts], profile: &Profile) -> Vec<Finding> {
+/// Runs every delivery check over the readable files of one delivery; what it finds, in the
+/// order the report lists it.
+pub fn delivery_checks(files: &[FileFacts], profile: &Profile) -> Vec<Cause> {
     let mut out = Vec::new();
     format_consistency(files, profile, &mut out);
     lengths(files, &mut out);
@@ -89,47 +91,30 @@ fn format_name(format: Option<SampleFormat>, bits: u16) -> String {
     }
 }
 
-fn format_consistency(files: &[FileFacts], profile: &Profile, out: &mut Vec<Finding>) {
+fn format_consistency(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
     if files.is_empty() {
         return;
     }
     let rates = group_by(files, |f| f.sample_rate);
     if rates.len() > 1 {
         let (majority, odd) = odd_ones_out(&rates);
-        let mut finding = Finding::new(
-            FindingCode::SampleRateMismatch,
-            Severity::Error,
-            odd.clone(),
-            format!(
-                "The files do not share one sample rate: most are {majority} Hz, {} {} not.",
-                odd.join(", "),
-                if odd.len() == 1 { "is" } else { "are" }
-            ),
-            format!("Re-export every stem and the mix at {majority} Hz from the session (do not resample after the fact)."),
-        )
-        .with("majority_sample_rate", majority);
-        for (rate, group) in &rates {
-            finding = finding.with(&format!("files_at_{rate}_hz"), names(group.iter().copied()));
-        }
-        out.push(finding);
+        out.push(Cause::SampleRateMismatch {
+            files: odd,
+            majority_sample_rate: majority,
+            files_by_rate: rates
+                .iter()
+                .map(|(rate, group)| (*rate, names(group.iter().copied())))
+                .collect(),
+        });
     }
     if let Some(required) = profile.required_sample_rate {
         let wrong: Vec<&FileFacts> = files.iter().filter(|f| f.sample_rate != required).collect();
         if !wrong.is_empty() {
-            out.push(
-                Finding::new(
-                    FindingCode::SampleRateProfile,
-                    Severity::Error,
-                    names(wrong.iter().copied()),
-                    format!(
-                        "The {} profile requires {required} Hz; {} file(s) are at another rate.",
-                        profile.name,
-                        wrong.len()
-                    ),
-                    format!("Export at {required} Hz from the session."),
-                )
-                .with("required_sample_rate", required),
-            );
+            out.push(Cause::SampleRateProfile {
+                files: names(wrong.iter().copied()),
+                profile: profile.name,
+                required_sample_rate: required,
+            });
         }
     }
     let formats = group_by(files, |f| {
@@ -140,73 +125,39 @@ fn format_consistency(files: &[FileFacts], profile: &Profile, out: &mut Vec<Find
     });
     if formats.len() > 1 {
         let ((bits, float), odd) = odd_ones_out(&formats);
-        let majority = format_name(float.then_some(SampleFormat::Float), bits);
-        out.push(
-            Finding::new(
-                FindingCode::BitDepthMismatch,
-                Severity::Warning,
-                odd.clone(),
-                format!(
-                    "The files do not share one bit depth / sample format: most are {majority}, {} differ.",
-                    odd.join(", ")
-                ),
-                format!("Export every stem with the same format ({majority} or 32-bit float) and no dither between stems."),
-            )
-            .with("majority_format", majority),
-        );
+        out.push(Cause::BitDepthMismatch {
+            files: odd,
+            majority_format: format_name(float.then_some(SampleFormat::Float), bits),
+        });
     }
     for f in files {
         if f.sample_format != Some(SampleFormat::Float) && f.bits_per_sample < profile.min_int_bits
         {
-            out.push(
-                Finding::new(
-                    FindingCode::LowBitDepth,
-                    Severity::Warning,
-                    vec![f.name.clone()],
-                    format!(
-                        "{} is {}-bit; the {} profile expects {}-bit or float.",
-                        f.name, f.bits_per_sample, profile.name, profile.min_int_bits
-                    ),
-                    format!(
-                        "Re-export {} as {}-bit or 32-bit float.",
-                        f.name, profile.min_int_bits
-                    ),
-                )
-                .with("bits_per_sample", f.bits_per_sample)
-                .with("expected_bits", profile.min_int_bits),
-            );
+            out.push(Cause::LowBitDepth {
+                file: f.name.clone(),
+                bits_per_sample: f.bits_per_sample,
+                profile: profile.name,
+                expected_bits: profile.min_int_bits,
+            });
         }
     }
 }
 
-fn lengths(files: &[FileFacts], out: &mut Vec<Finding>) {
+fn lengths(files: &[FileFacts], out: &mut Vec<Cause>) {
     let groups = group_by(files, |f| f.frames);
     if groups.len() <= 1 {
         return;
     }
     let (majority, odd) = odd_ones_out(&groups);
-    let rate = files[0].sample_rate.max(1) as f64;
-    let mut finding = Finding::new(
-        FindingCode::LengthMismatch,
-        Severity::Error,
-        odd.clone(),
-        format!(
-            "The files do not share one length: most are {majority} samples ({:.3} s), {} differ.",
-            majority as f64 / rate,
-            odd.join(", ")
-        ),
-        "Export every stem over the same range (song start to the end of the longest tail) so they line up and have equal length.",
-    )
-    .with("majority_frames", majority);
-    let lens: serde_json::Map<String, serde_json::Value> = files
-        .iter()
-        .map(|f| (f.name.clone(), f.frames.into()))
-        .collect();
-    finding = finding.with("frames_by_file", serde_json::Value::Object(lens));
-    out.push(finding);
+    out.push(Cause::UnequalLengths {
+        files: odd,
+        majority_frames: majority,
+        sample_rate: files[0].sample_rate,
+        frames_by_file: files.iter().map(|f| (f.name.clone(), f.frames)).collect(),
+    });
 }
 
-fn channel_layout(files: &[FileFacts], out: &mut Vec<Finding>) {
+fn channel_layout(files: &[FileFacts], out: &mut Vec<Cause>) {
     let stems: Vec<FileFacts> = files.iter().filter(|f| f.is_stem()).cloned().collect();
     let mix = files.iter().find(|f| !f.is_stem());
     let groups = group_by(&stems, |f| f.channels);
@@ -214,47 +165,23 @@ fn channel_layout(files: &[FileFacts], out: &mut Vec<Finding>) {
     if let Some(mix) = mix {
         let wider: Vec<&FileFacts> = stems.iter().filter(|f| f.channels > mix.channels).collect();
         if !wider.is_empty() {
-            out.push(
-                Finding::new(
-                    FindingCode::ChannelLayout,
-                    Severity::Warning,
-                    names(wider.iter().copied()),
-                    format!(
-                        "{} stem(s) have more channels than the {}-channel mix.",
-                        wider.len(),
-                        mix.channels
-                    ),
-                    "Export stems in the mix's channel layout (or the mix in the stems' layout).",
-                )
-                .with("mix_channels", mix.channels),
-            );
+            out.push(Cause::WiderThanMix {
+                files: names(wider.iter().copied()),
+                mix_channels: mix.channels,
+            });
         }
     }
     if groups.len() > 1 {
         let (majority, odd) = odd_ones_out(&groups);
         // Mono stems in a stereo delivery are common and legitimate (bass, kick, lead vocal), so
         // that case is information; anything involving surround widths deserves a look.
-        let severity = if many.is_empty() {
-            Severity::Info
-        } else {
-            Severity::Warning
-        };
-        out.push(
-            Finding::new(
-                FindingCode::ChannelLayout,
-                severity,
-                odd.clone(),
-                format!(
-                    "The stems do not share one channel layout: most have {majority} channel(s), {} differ.",
-                    odd.join(", ")
-                ),
-                "Confirm with the receiver whether mono stems are welcome; otherwise export every stem in the same layout.",
-            )
-            .with("majority_channels", majority),
-        );
+        out.push(Cause::MixedChannelLayouts {
+            files: odd,
+            majority_channels: majority,
+            surround: !many.is_empty(),
+        });
     }
 }
-
 /// Words that name a single instrument or microphone rather than a submix.
 const MULTITRACK_WORDS: &[&str] = &[
     "kick",
@@ -286,7 +213,7 @@ const MULTITRACK_WORDS: &[&str] = &[
     "comp",
 ];
 
-fn stem_count(files: &[FileFacts], profile: &Profile, out: &mut Vec<Finding>) {
+fn stem_count(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
     let stems: Vec<&FileFacts> = files.iter().filter(|f| f.is_stem()).collect();
     let (_, max) = profile.stem_count_range;
     let single_instrument = stems
@@ -300,28 +227,11 @@ fn stem_count(files: &[FileFacts], profile: &Profile, out: &mut Vec<Finding>) {
     let too_many = stems.len() > max;
     let looks_like_tracks = stems.len() >= 6 && single_instrument * 2 >= stems.len();
     if too_many || looks_like_tracks {
-        out.push(
-            Finding::new(
-                FindingCode::MultitracksNotStems,
-                Severity::Warning,
-                vec![],
-                format!(
-                    "{} files{} look like raw multitracks rather than {}-{} submix stems.",
-                    stems.len(),
-                    if single_instrument > 0 {
-                        format!(", {single_instrument} named after single instruments or mics,")
-                    } else {
-                        String::new()
-                    },
-                    5,
-                    max
-                ),
-                "Bounce submix stems (drums, bass, music, vocals, FX...) through their buses with processing, not the raw tracks.",
-            )
-            .with("stem_count", stems.len())
-            .with("single_instrument_names", single_instrument)
-            .with("expected_max_stems", max),
-        );
+        out.push(Cause::Multitracks {
+            stem_count: stems.len(),
+            single_instrument_names: single_instrument,
+            expected_max_stems: max,
+        });
     }
 }
 
@@ -353,14 +263,14 @@ fn says_nothing(name: &str) -> bool {
         })
 }
 
-fn naming(files: &[FileFacts], out: &mut Vec<Finding>) {
+fn naming(files: &[FileFacts], out: &mut Vec<Cause>) {
     let mut seen: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for f in files {
         let normalised: String = words(&f.name).join("_");
         seen.entry(normalised).or_default().push(&f.name);
         let mut problems = Vec::new();
         if f.name.contains(' ') {
-            problems.push("contains spaces".to_owned());
+            problems.push(NamingProblem::Spaces);
         }
         let bad: String = f
             .name
@@ -368,64 +278,36 @@ fn naming(files: &[FileFacts], out: &mut Vec<Finding>) {
             .filter(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ' ')))
             .collect();
         if !bad.is_empty() {
-            problems.push(format!(
-                "contains characters outside [A-Za-z0-9._-]: {bad:?}"
-            ));
+            problems.push(NamingProblem::Characters(bad));
         }
         if f.is_stem() && says_nothing(&f.name) {
-            problems.push("does not say what the stem holds".to_owned());
+            problems.push(NamingProblem::SaysNothing);
         }
         if !problems.is_empty() {
-            out.push(
-                Finding::new(
-                    FindingCode::Naming,
-                    Severity::Warning,
-                    vec![f.name.clone()],
-                    format!("{} {}.", f.name, problems.join(" and ")),
-                    "Name stems as Artist_Song_Stem.wav using only letters, digits, '_', '-' and '.', with the part it holds (Drums, Bass, Vox...).",
-                )
-                .with("problems", problems),
-            );
+            out.push(Cause::Naming {
+                file: f.name.clone(),
+                problems,
+            });
         }
     }
     for group in seen.values().filter(|g| g.len() > 1) {
-        out.push(
-            Finding::new(
-                FindingCode::Naming,
-                Severity::Warning,
-                group.iter().map(|s| s.to_string()).collect(),
-                format!(
-                    "{} are named alike and can be confused.",
-                    group.join(" and ")
-                ),
-                "Give every stem a distinct name.",
-            )
-            .with("problems", vec!["duplicate name"]),
-        );
+        out.push(Cause::NamedAlike {
+            files: group.iter().map(|s| s.to_string()).collect(),
+        });
     }
 }
 
-fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<Finding>) {
+fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
     let silent = |f: &FileFacts| {
         f.sample_peak_dbfs
             .is_none_or(|p| p < profile.silence_below_dbfs)
     };
     for f in files.iter().filter(|f| silent(f)) {
-        let (code, severity, what) = if f.is_stem() {
-            (FindingCode::SilentStem, Severity::Warning, "stem")
-        } else {
-            (FindingCode::SilentStem, Severity::Error, "mix")
-        };
-        out.push(
-            Finding::new(
-                code,
-                severity,
-                vec![f.name.clone()],
-                format!("The {what} {} holds only silence.", f.name),
-                "Check that the track was not muted or routed elsewhere during the export, or leave the file out.",
-            )
-            .with("sample_peak_dbfs", f.sample_peak_dbfs.unwrap_or(f64::NEG_INFINITY)),
-        );
+        out.push(Cause::Silent {
+            file: f.name.clone(),
+            is_mix: !f.is_stem(),
+            sample_peak_dbfs: f.sample_peak_dbfs,
+        });
     }
     let audible: Vec<&FileFacts> = files.iter().filter(|f| !silent(f)).collect();
     for (i, a) in audible.iter().enumerate() {
@@ -440,21 +322,10 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
                     .zip(b.sample_peak_dbfs)
                     .is_some_and(|(x, y)| (x - y).abs() < 0.01);
             if identical || near {
-                out.push(
-                    Finding::new(
-                        FindingCode::DuplicateStem,
-                        if identical { Severity::Error } else { Severity::Warning },
-                        vec![a.name.clone(), b.name.clone()],
-                        format!(
-                            "{} and {} carry {} audio.",
-                            a.name,
-                            b.name,
-                            if identical { "the same" } else { "practically the same" }
-                        ),
-                        "Re-export one of them with the right track soloed; a doubled stem adds 6 dB of that part to the sum.",
-                    )
-                    .with("identical_samples", identical),
-                );
+                out.push(Cause::Duplicate {
+                    files: vec![a.name.clone(), b.name.clone()],
+                    identical,
+                });
             }
         }
     }
@@ -469,94 +340,52 @@ fn envelopes_match(a: &[f32], b: &[f32]) -> bool {
         })
 }
 
-fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Finding>) {
+fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
     for f in files {
+        let file = || f.name.clone();
         if f.non_finite_samples > 0 {
-            out.push(
-                Finding::new(
-                    FindingCode::NonFiniteSamples,
-                    Severity::Error,
-                    vec![f.name.clone()],
-                    format!("{} holds {} NaN or infinite samples.", f.name, f.non_finite_samples),
-                    "Find the plugin that produced NaN/inf on that track (often a filter or a denormal bug) and re-export.",
-                )
-                .with("non_finite_samples", f.non_finite_samples),
-            );
+            out.push(Cause::NonFiniteSamples {
+                file: file(),
+                count: f.non_finite_samples,
+            });
         }
         if f.clipped_runs > 0 {
-            out.push(
-                Finding::new(
-                    FindingCode::Clipping,
-                    if f.is_stem() { Severity::Error } else { Severity::Warning },
-                    vec![f.name.clone()],
-                    format!(
-                        "{} clips: {} run(s) of consecutive full-scale samples, the longest {} samples.",
-                        f.name, f.clipped_runs, f.longest_clip_run_samples
-                    ),
-                    "Lower the track or bus feeding this stem (or export 32-bit float) and re-export.",
-                )
-                .with("clipped_runs", f.clipped_runs)
-                .with("longest_run_samples", f.longest_clip_run_samples),
-            );
+            out.push(Cause::Clipping {
+                file: file(),
+                is_stem: f.is_stem(),
+                clipped_runs: f.clipped_runs,
+                longest_run_samples: f.longest_clip_run_samples,
+            });
         }
         if let Some(tp) = f.true_peak_dbtp
             && tp > profile.true_peak_max_dbtp
         {
-            out.push(
-                Finding::new(
-                    FindingCode::TruePeakOver,
-                    Severity::Error,
-                    vec![f.name.clone()],
-                    format!(
-                        "{} reaches {tp:.1} dBTP, above the {} profile's ceiling of {:.1} dBTP.",
-                        f.name, profile.name, profile.true_peak_max_dbtp
-                    ),
-                    format!(
-                        "Turn the {} down by at least {:.1} dB before export (do not limit a stem).",
-                        if f.is_stem() { "stem's bus" } else { "master" },
-                        tp - profile.true_peak_max_dbtp
-                    ),
-                )
-                .with("true_peak_dbtp", tp)
-                .with("ceiling_dbtp", profile.true_peak_max_dbtp),
-            );
+            out.push(Cause::TruePeakOver {
+                file: file(),
+                is_stem: f.is_stem(),
+                profile: profile.name,
+                true_peak_dbtp: tp,
+                ceiling_dbtp: profile.true_peak_max_dbtp,
+            });
         }
         if f.is_stem()
             && let Some(peak) = f.sample_peak_dbfs
             && peak > profile.stem_peak_max_dbfs
         {
-            out.push(
-                Finding::new(
-                    FindingCode::LowHeadroom,
-                    Severity::Warning,
-                    vec![f.name.clone()],
-                    format!(
-                        "{} peaks at {peak:.1} dBFS; the {} profile wants stems at or below {:.1} dBFS.",
-                        f.name, profile.name, profile.stem_peak_max_dbfs
-                    ),
-                    format!(
-                        "Lower every stem by the same {:.1} dB (keep their balance) so the loudest peaks at {:.1} dBFS.",
-                        peak - profile.stem_peak_max_dbfs,
-                        profile.stem_peak_max_dbfs
-                    ),
-                )
-                .with("sample_peak_dbfs", peak)
-                .with("target_dbfs", profile.stem_peak_max_dbfs),
-            );
+            out.push(Cause::LowHeadroom {
+                file: file(),
+                profile: profile.name,
+                sample_peak_dbfs: peak,
+                target_dbfs: profile.stem_peak_max_dbfs,
+            });
         }
         if let Some(dc) = f.dc_offset_dbfs
             && dc > profile.dc_offset_max_dbfs
         {
-            out.push(
-                Finding::new(
-                    FindingCode::DcOffset,
-                    Severity::Warning,
-                    vec![f.name.clone()],
-                    format!("{} carries a DC offset of {dc:.1} dBFS.", f.name),
-                    "Put a high-pass (or DC filter) on the source track and re-export.",
-                )
-                .with("dc_offset_dbfs", dc),
-            );
+            out.push(Cause::DcOffset {
+                file: file(),
+                dc_offset_dbfs: dc,
+            });
         }
     }
 }
@@ -565,6 +394,7 @@ fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::profile::MASTERING;
+    use crate::report::{Finding, FindingCode, Severity};
 
     fn stem(name: &str) -> FileFacts {
         FileFacts {
@@ -606,13 +436,18 @@ mod tests {
         v
     }
 
+    /// The checks' causes as the report shows them.
+    fn findings_of(files: &[FileFacts], profile: &Profile) -> Vec<Finding> {
+        crate::cause::findings(&delivery_checks(files, profile))
+    }
+
     fn codes(findings: &[Finding]) -> Vec<FindingCode> {
         findings.iter().map(|f| f.code).collect()
     }
 
     #[test]
     fn a_clean_delivery_has_no_findings() {
-        let findings = delivery_checks(&clean(), &MASTERING);
+        let findings = findings_of(&clean(), &MASTERING);
         assert!(findings.is_empty(), "{findings:#?}");
     }
 
@@ -621,7 +456,7 @@ mod tests {
         let mut files = clean();
         files[1].sample_rate = 44_100;
         files[2].frames = 480_001;
-        let findings = delivery_checks(&files, &MASTERING);
+        let findings = findings_of(&files, &MASTERING);
         let sr = findings
             .iter()
             .find(|f| f.code == FindingCode::SampleRateMismatch)
@@ -639,7 +474,7 @@ mod tests {
     fn low_bit_depth_and_mixed_formats() {
         let mut files = clean();
         files[0].bits_per_sample = 16;
-        let findings = delivery_checks(&files, &MASTERING);
+        let findings = findings_of(&files, &MASTERING);
         assert!(codes(&findings).contains(&FindingCode::LowBitDepth));
         assert!(codes(&findings).contains(&FindingCode::BitDepthMismatch));
         // Float is never low bit depth.
@@ -648,7 +483,7 @@ mod tests {
             f.bits_per_sample = 32;
             f.sample_format = Some(SampleFormat::Float);
         }
-        assert!(delivery_checks(&files, &MASTERING).is_empty());
+        assert!(findings_of(&files, &MASTERING).is_empty());
     }
 
     #[test]
@@ -661,7 +496,7 @@ mod tests {
         files[0].name = "Song Drums.wav".into();
         files[1].name = "Bäss.wav".into();
         files[2].name = "Audio 03.wav".into();
-        let findings = delivery_checks(&files, &MASTERING);
+        let findings = findings_of(&files, &MASTERING);
         let naming: Vec<_> = findings
             .iter()
             .filter(|f| f.code == FindingCode::Naming)
@@ -669,7 +504,7 @@ mod tests {
         assert_eq!(naming.len(), 3, "{naming:#?}");
         let mut files = clean();
         files[1].name = "song_drums.wav".into();
-        let findings = delivery_checks(&files, &MASTERING);
+        let findings = findings_of(&files, &MASTERING);
         assert!(
             findings
                 .iter()
@@ -682,7 +517,7 @@ mod tests {
         let mut files = clean();
         files[3].sample_peak_dbfs = None;
         files[1].content_hash = files[0].content_hash;
-        let findings = delivery_checks(&files, &MASTERING);
+        let findings = findings_of(&files, &MASTERING);
         let silent = findings
             .iter()
             .find(|f| f.code == FindingCode::SilentStem)
@@ -705,7 +540,7 @@ mod tests {
         files[2].longest_clip_run_samples = 9;
         files[3].dc_offset_dbfs = Some(-30.0);
         files[3].non_finite_samples = 2;
-        let c = codes(&delivery_checks(&files, &MASTERING));
+        let c = codes(&findings_of(&files, &MASTERING));
         for code in [
             FindingCode::LowHeadroom,
             FindingCode::TruePeakOver,
@@ -718,7 +553,7 @@ mod tests {
         // The collab profile accepts -3 dBFS peaks.
         let mut files = clean();
         files[0].sample_peak_dbfs = Some(-3.0);
-        assert!(delivery_checks(&files, &crate::profile::COLLAB).is_empty());
+        assert!(findings_of(&files, &crate::profile::COLLAB).is_empty());
     }
 
     #[test]
@@ -738,7 +573,7 @@ mod tests {
             f.envelope_db = vec![-20.0 - i as f32; 10];
         }
         assert!(
-            codes(&delivery_checks(&files, &MASTERING)).contains(&FindingCode::MultitracksNotStems)
+            codes(&findings_of(&files, &MASTERING)).contains(&FindingCode::MultitracksNotStems)
         );
         let many: Vec<FileFacts> = (0..30)
             .map(|i| {
@@ -747,16 +582,14 @@ mod tests {
                 f
             })
             .collect();
-        assert!(
-            codes(&delivery_checks(&many, &MASTERING)).contains(&FindingCode::MultitracksNotStems)
-        );
+        assert!(codes(&findings_of(&many, &MASTERING)).contains(&FindingCode::MultitracksNotStems));
     }
 
     #[test]
     fn mono_stems_in_a_stereo_delivery_are_information() {
         let mut files = clean();
         files[1].channels = 1;
-        let findings = delivery_checks(&files, &MASTERING);
+        let findings = findings_of(&files, &MASTERING);
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].code, FindingCode::ChannelLayout);
         assert_eq!(findings[0].severity, Severity::Info);

@@ -95,6 +95,9 @@ pub struct ReconcileResult {
     /// One entry per stem given; `None` when the stem could not be compared with the mix
     /// (another sample rate, unreadable, empty).
     pub stems: Vec<Option<StemFit>>,
+    /// What the reconciliation found (and, after the diagnosis, what explains the residual).
+    pub causes: Vec<crate::cause::Cause>,
+    /// `causes` rendered for the report (kept for tools and tests that read findings).
     pub findings: Vec<Finding>,
     /// Residual statistics per ~10 ms over the whole mix (see [`BlockStats::aggregate`]).
     pub blocks: BlockStats,
@@ -669,17 +672,18 @@ pub fn reconcile_sources(
         mix_frames,
         stem_frames: &stem_frames,
         edges: &edges,
-        floor_ms,
+        floor_mean_square: floor_ms,
         mono: &(0..k)
             .map(|i| mono_fit(&model, &coefs, i).is_some())
             .collect::<Vec<_>>(),
         pan_law_db: pan_law_db.map(pan_law::display_db),
     };
-    let findings = findings::make(&ctx);
+    let causes = findings::make(&ctx);
     Ok(ReconcileResult {
         reconciliation,
         stems: fits,
-        findings,
+        findings: crate::cause::findings(&causes),
+        causes,
         blocks: out.stats,
         sample_rate: sr,
         mix_channels: cm,

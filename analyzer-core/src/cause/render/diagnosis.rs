@@ -1,0 +1,191 @@
+//! The diagnosis's causes: bus dynamics, bus EQ and content no stem carries.
+
+use super::common::{base, round1, round2};
+use crate::cause::{
+    AddedContent, AddedKind, BusEq, BusProcessing, Cause, DynamicsKind, Evidence, coherent_bands,
+};
+use crate::report::Finding;
+
+pub(super) fn bus_processing(c: &Cause, b: &BusProcessing) -> Finding {
+    let (gr_typical_db, gr_max_db) = (b.gain_reduction_typical_db, b.gain_reduction_max_db);
+    let (kind, message, fix) = match b.kind {
+        DynamicsKind::Clipping => (
+            "clipping",
+            format!(
+                "The mix is clipped: {} frames hold flat-topped runs, which the stems do not have.",
+                b.clipped_frames
+            ),
+            "Lower the mix-bus level or the clipper before the export, or export the stems through the same clipping stage.",
+        ),
+        DynamicsKind::Limiting => (
+            "limiting",
+            format!(
+                "The mix went through a limiter the stems did not: its peaks are held at {:.1} dBFS, {:.1} dB of crest factor is gone and the gain drops {:.1} dB on loud passages (up to {:.1} dB).",
+                b.mix_ceiling_dbfs, b.crest_factor_drop_db, gr_typical_db, gr_max_db
+            ),
+            "Bypass the mix-bus limiter for the stem export (and say so), or print the stems through the same bus chain.",
+        ),
+        DynamicsKind::Compression => (
+            "compression",
+            format!(
+                "The mix went through compression the stems did not: the mix/stem-sum gain falls with level, {:.1} dB on loud passages (up to {:.1} dB).",
+                gr_typical_db, gr_max_db
+            ),
+            "Bypass the mix-bus compressor for the stem export, or deliver the stems printed through it (or a sidechain-keyed version).",
+        ),
+    };
+    let weak_note = match b.evidence {
+        Evidence::Strong => "",
+        Evidence::Rides => {
+            " The evidence is weak: content no stem carries fills most of the residual, but the gain the stems enter the mix with falls reproducibly as the mix gets louder."
+        }
+        Evidence::Masked => {
+            " The evidence is weak: other content in the residual masks it, but a moving gain explains most of what any gain could."
+        }
+        Evidence::Unclear => " The evidence is weak: the gain varies, but not clearly with level.",
+    };
+    base(c, format!("{message}{weak_note}"), fix)
+        .with("kind", kind)
+        .with("gain_reduction_typical_db", round1(gr_typical_db))
+        .with("gain_reduction_max_db", round1(gr_max_db))
+        .with("quiet_passage_gain_db", round1(b.quiet_passage_gain_db))
+        .with("gain_slope_db_per_db", round2(b.gain_slope_db_per_db))
+        .with("crest_factor_drop_db", round1(b.crest_factor_drop_db))
+        .with("peak_pinned_share", round2(b.peak_pinned_share))
+        .with("mix_ceiling_dbfs", round1(b.mix_ceiling_dbfs))
+        .with("clipped_frames", b.clipped_frames as u64)
+        .with("residual_db", round1(b.residual_db))
+        .with(
+            "residual_with_dynamics_db",
+            round1(b.residual_with_dynamics_db),
+        )
+        .with("null_gain_db", round1(b.null_gain_db))
+        .with("null_gain_with_eq_db", round1(b.null_gain_with_eq_db))
+        .with(
+            "null_gain_with_level_gain_db",
+            round1(b.null_gain_with_level_gain_db),
+        )
+        .with("explained_share", round2(b.explained_share))
+        .with("level_ride_correlation", round2(b.level_ride_correlation))
+        .with(
+            "level_ride_reproducibility",
+            round2(b.level_ride_reproducibility),
+        )
+        .with(
+            "level_ride_slope_db_per_db",
+            round2(b.level_ride_slope_db_per_db),
+        )
+}
+
+pub(super) fn bus_eq(c: &Cause, e: &BusEq) -> Finding {
+    let describe: Vec<String> = coherent_bands(&e.curve)
+        .map(|b| format!("{} Hz {:+.1}", b.hz, b.gain_db))
+        .collect();
+    let weak_note = match e.evidence {
+        Evidence::Strong => "",
+        Evidence::Masked | Evidence::Rides => {
+            " The evidence is weak: other content in the residual masks it, but the filter explains most of what any EQ could."
+        }
+        Evidence::Unclear => " The evidence is weak: the curve is nearly flat.",
+    };
+    base(
+        c,
+        format!(
+            "The mix went through an EQ the stems did not (octave bands, dB: {}).{weak_note}",
+            describe.join(", "),
+        ),
+        "Bypass the mix-bus EQ for the stem export, or print the stems through it.",
+    )
+    .with(
+        "octave_band_hz",
+        e.curve.iter().map(|b| b.hz).collect::<Vec<_>>(),
+    )
+    .with(
+        "octave_band_gain_db",
+        e.curve.iter().map(|b| b.gain_db).collect::<Vec<_>>(),
+    )
+    .with(
+        "octave_band_coherence",
+        e.curve.iter().map(|b| b.coherence).collect::<Vec<_>>(),
+    )
+    .with("curve_span_db", round1(e.curve_span_db))
+    .with("residual_db", round1(e.residual_db))
+    .with("residual_with_eq_db", round1(e.residual_with_eq_db))
+    .with("null_gain_db", round1(e.null_gain_db))
+    .with(
+        "null_gain_with_dynamics_db",
+        round1(e.null_gain_with_dynamics_db),
+    )
+    .with("explained_share", round2(e.explained_share))
+}
+
+pub(super) fn added_content(c: &Cause, a: &AddedContent) -> Finding {
+    let weak_note = if a.strong {
+        ""
+    } else {
+        " The evidence is weak (it could also be a wide part that plays throughout)."
+    };
+    let added_db = a.residual_db;
+    let f = match a.kind {
+        AddedKind::FxReturn {
+            trails,
+            decorrelated,
+        } => base(
+            c,
+            if trails {
+                format!(
+                    "The mix holds effect returns no stem carries: a residual at {:.1} dB under the mix that trails the stems with a tail of about {:.1} s (RT60){}.{weak_note}",
+                    -added_db,
+                    a.tail_rt60_s(),
+                    if decorrelated {
+                        ", decorrelated between the channels"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                format!(
+                    "The mix holds effect returns no stem carries: a residual at {:.1} dB under the mix that plays the stems' notes, decorrelated between the channels (chorus, widener or short reverb).{weak_note}",
+                    -added_db
+                )
+            },
+            "Print the reverb/delay returns as their own stem(s), or export the stems with their sends.",
+        )
+        .with("tail_rt60_s", round2(a.tail_rt60_s())),
+        AddedKind::Element => base(
+            c,
+            format!(
+                "The mix holds a part no stem carries: a residual at {:.1} dB under the mix with onsets of its own, mostly between {:.0} and {:.0} Hz.{weak_note}",
+                -added_db, a.spectrum_low_hz, a.spectrum_high_hz
+            ),
+            "Find the track or bus that was not exported (muted, unrouted or left out of the stem groups) and deliver it as a stem.",
+        ),
+    };
+    f.with("residual_db", round1(added_db))
+        .with(
+            "interchannel_correlation",
+            a.interchannel_correlation.map(round2),
+        )
+        .with(
+            "sum_interchannel_correlation",
+            a.sum_interchannel_correlation.map(round2),
+        )
+        .with("envelope_tau_ms", round1(a.tau_s * 1000.0))
+        .with("trail_correlation", round2(a.trail_correlation))
+        .with("instant_correlation", round2(a.instant_correlation))
+        .with("onsets_per_s", round2(a.onsets_per_s))
+        .with("own_onset_share", round2(a.own_onset_share))
+        .with("backwards_correlation", round2(a.backwards_correlation))
+        .with("spectral_follow", round2(a.spectral_follow))
+        .with("spectrum_low_hz", a.spectrum_low_hz)
+        .with("spectrum_high_hz", a.spectrum_high_hz)
+        .with("spectrum_centroid_hz", a.spectrum_centroid_hz.round())
+        .with(
+            "octave_band_hz",
+            a.octave_bands.iter().map(|o| o.0).collect::<Vec<_>>(),
+        )
+        .with(
+            "octave_band_level_db",
+            a.octave_bands.iter().map(|o| o.1).collect::<Vec<_>>(),
+        )
+}

@@ -1,0 +1,169 @@
+//! The reconciliation's causes: start offsets, gains, polarity, cut-off stems and the null.
+
+use super::common::{base, list, ms, round2, round4};
+use crate::cause::{Cause, SetGain, StartOffset, StemGain};
+use crate::report::{Finding, FindingCode};
+
+pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
+    let (off, sr, n) = (s.offset_samples, s.sample_rate, s.files.len());
+    let who = if n == s.active_stems && s.active_stems > 1 {
+        "All stems".to_owned()
+    } else {
+        list(&s.files)
+    };
+    let verb = if n == 1 { "starts" } else { "start" };
+    let dir = if off > 0 { "later" } else { "earlier" };
+    let which = if n == 1 {
+        "this file"
+    } else {
+        "each of these files"
+    };
+    let fix = if off > 0 {
+        format!(
+            "Export every stem from the same start point as the mix; to repair, remove the first {off} samples of {which}."
+        )
+    } else {
+        format!(
+            "Export every stem from the same start point as the mix; to repair, insert {} samples of silence at the start of {which}.",
+            -off
+        )
+    };
+    let mut message = format!(
+        "{who} {verb} {} samples ({} ms) {dir} than the mix.",
+        off.abs(),
+        ms(off.abs(), sr)
+    );
+    if let Some(by) = s.side_effect_of {
+        message.push_str(&format!(
+            " The shift is small and may be a side effect of the {by} reported here (phase delay or added content bias the alignment); check it after fixing that."
+        ));
+    }
+    base(c, message, fix)
+        .with("offset_samples", off)
+        .with("offset_ms", ms(off, sr))
+        .with("correlation", s.correlation)
+}
+
+/// The sentence a gain finding gets when a whole-mix cause explains it.
+fn gain_side_effect(message: &mut String, by: Option<FindingCode>) {
+    if let Some(by) = by {
+        message.push_str(&format!(
+            " This is what the {by} reported here makes a gain fit read, not necessarily the stem's level."
+        ));
+    }
+}
+
+pub(super) fn set_gain(c: &Cause, g: &SetGain) -> Finding {
+    let mut message = format!(
+        "The whole stem set enters the mix {:.2} dB {} than delivered (master fader, bus gain or a normalising export).",
+        g.gain_db.abs(),
+        if g.gain_db > 0.0 { "louder" } else { "quieter" }
+    );
+    gain_side_effect(&mut message, g.side_effect_of);
+    base(
+        c,
+        message,
+        "Export the stems with the master fader and mix-bus gain as in the mix, and without normalisation.",
+    )
+    .with("gain_db", round2(g.gain_db))
+    .with("tolerance_db", g.tolerance_db)
+    .with("pan_law_db", g.pan_law_db)
+}
+
+pub(super) fn stem_gain(c: &Cause, g: &StemGain) -> Finding {
+    let mut message = format!(
+        "{} is {:.2} dB {} in the mix than delivered{}.",
+        g.file,
+        g.gain_db.abs(),
+        if g.gain_db > 0.0 { "louder" } else { "quieter" },
+        g.pan_law_db.map_or(String::new(), |l| format!(
+            " (a mono stem, judged at the {l:.1} dB centre pan law the other mono stems were mixed at)"
+        ))
+    );
+    gain_side_effect(&mut message, g.side_effect_of);
+    base(
+        c,
+        message,
+        format!(
+            "Re-export this stem with its fader and sends as in the mix (it needs {:+.2} dB to match).",
+            g.gain_db
+        ),
+    )
+    .with("gain_db", round2(g.gain_db))
+    .with("tolerance_db", g.tolerance_db)
+    .with("correlation", round4(g.correlation))
+    .with("pan_law_db", g.pan_law_db)
+}
+
+/// Polarity, cut-off stems and the null.
+pub(super) fn reconciliation(c: &Cause) -> Finding {
+    match c {
+        Cause::PolarityInverted {
+            file,
+            gain_db,
+            correlation,
+            null_depth_db,
+        } => base(
+            c,
+            format!("{file} enters the mix with inverted polarity."),
+            "Flip the polarity of this stem (or re-export it without the phase inversion) so that it adds to the mix as it does in the session.",
+        )
+        .with("gain_db", round2(*gain_db))
+        .with("correlation", round4(*correlation))
+        .with("null_depth_db", null_depth_db.map(round2)),
+        Cause::CutOff {
+            file,
+            offset_samples,
+            missing_frames,
+            at_start,
+            sample_rate,
+        } => base(
+            c,
+            format!(
+                "Once aligned with the mix, {file} is cut off: its {} misses {missing_frames} samples ({} ms) of audio.",
+                if *at_start { "start" } else { "end" },
+                ms(*missing_frames, *sample_rate)
+            ),
+            "Re-export this stem over the full length of the mix, from the same start point.",
+        )
+        .with("offset_samples", *offset_samples)
+        .with("missing_frames", *missing_frames)
+        .with("missing_ms", ms(*missing_frames, *sample_rate)),
+        Cause::SumMatchesMix {
+            null_depth_db,
+            fitted_null_depth_db: fit,
+            null_pass_db,
+            lag_samples,
+            judged_span_frames: span,
+            pan_law_db,
+        } => {
+            let as_delivered = null_depth_db.is_some_and(|n| n <= *null_pass_db);
+            let message = if as_delivered {
+                format!(
+                    "The stems sum back to the mix: the residual is {:.1} dB below the mix.",
+                    null_depth_db.unwrap_or(*fit)
+                )
+            } else {
+                format!(
+                    "The stems sum back to the mix ({fit:.1} dB) once the offsets, gains and polarities reported here are corrected."
+                )
+            };
+            base(
+                c,
+                message,
+                if as_delivered {
+                    "Nothing to do."
+                } else {
+                    "Correct the stems as the other findings say and export again."
+                },
+            )
+            .with("null_depth_db", null_depth_db.map(round2))
+            .with("fitted_null_depth_db", round2(*fit))
+            .with("null_pass_db", *null_pass_db)
+            .with("lag_samples", *lag_samples)
+            .with("judged_span_frames", vec![span[0], span[1]])
+            .with("pan_law_db", *pan_law_db)
+        }
+        _ => unreachable!("not a reconciliation cause: {c:?}"),
+    }
+}

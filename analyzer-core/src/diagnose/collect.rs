@@ -1,0 +1,372 @@
+//! The [`Diagnoser`]: collects the diagnosis's statistics from the reconciliation's aligned
+//! blocks (it is a [`BlockVisitor`]) in bounded memory, and hands them to the analysis.
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+use std::sync::Arc;
+
+use super::analysis::{Diagnosis, analyse};
+use super::stats::{FRAME_S, FrameStat, Segment, StreamFacts};
+use crate::reconcile::BlockVisitor;
+
+/// Samples at or above this magnitude in flat runs count as clipped.
+const CLIP_LEVEL: f32 = 0.99;
+/// FFT frames per spectral segment (segments alternate between the two cross-validation
+/// folds).
+const SEGMENT_FFT_FRAMES: usize = 16;
+/// Third-octave band centres (Hz) used for the transfer-function fit.
+const THIRD_OCTAVE_HZ: [f64; 27] = [
+    40.0, 50.0, 63.0, 80.0, 100.0, 125.0, 160.0, 200.0, 250.0, 315.0, 400.0, 500.0, 630.0, 800.0,
+    1000.0, 1250.0, 1600.0, 2000.0, 2500.0, 3150.0, 4000.0, 5000.0, 6300.0, 8000.0, 10000.0,
+    12500.0, 16000.0,
+];
+
+/// Running sums of one 10 ms frame.
+#[derive(Debug, Clone, Copy, Default)]
+struct FrameAcc {
+    em: f64,
+    es: f64,
+    ems: f64,
+    er: f64,
+    ef: f64,
+    emf: f64,
+    pm: f32,
+    ps: f32,
+    clipped: u32,
+    n: usize,
+}
+
+/// Collects the statistics of the diagnosis during the reconciliation's streaming pass.
+///
+/// Build it with the mix's channel count and sample rate, hand it to
+/// [`crate::reconcile::reconcile_sources`] as the visitor (or call [`Diagnoser::push`] with
+/// aligned blocks yourself), then call [`Diagnoser::finish`] or [`super::diagnose`].
+pub struct Diagnoser {
+    channels: usize,
+    sample_rate: u32,
+    frame_len: usize,
+    cur: FrameAcc,
+    frames: Vec<FrameStat>,
+    /// Mix frames seen so far.
+    position: u64,
+    // Inter-channel statistics of the fitted residual and of the plain sum (first two
+    // channels), over the whole stream.
+    res_lr: [f64; 3],
+    sum_lr: [f64; 3],
+    // Flat-top detection in the mix, per channel: previous value and run length.
+    clip_prev: Vec<f32>,
+    clip_run: Vec<u32>,
+    // Spectral analysis (mono downmix).
+    fft: Arc<dyn RealToComplex<f32>>,
+    fft_len: usize,
+    hop: usize,
+    window: Vec<f32>,
+    ring_m: Vec<f32>,
+    ring_s: Vec<f32>,
+    ring_r: Vec<f32>,
+    ring_fill: usize,
+    ring_start: u64,
+    fft_in: Vec<f32>,
+    fft_out_m: Vec<Complex<f32>>,
+    fft_out_s: Vec<Complex<f32>>,
+    fft_out_r: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    /// Band index of every FFT bin (`usize::MAX` = outside every band).
+    bin_band: Vec<usize>,
+    band_hz: Vec<f64>,
+    segments: Vec<Segment>,
+    seg_frames: usize,
+}
+
+impl std::fmt::Debug for Diagnoser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Diagnoser")
+            .field("channels", &self.channels)
+            .field("sample_rate", &self.sample_rate)
+            .field("frames", &self.frames.len())
+            .field("segments", &self.segments.len())
+            .finish()
+    }
+}
+
+impl Diagnoser {
+    /// A diagnoser for a mix of `channels` channels at `sample_rate` Hz.
+    pub fn new(channels: usize, sample_rate: u32) -> Self {
+        let channels = channels.max(1);
+        let sr = f64::from(sample_rate.max(1));
+        let frame_len = ((sr * FRAME_S).round() as usize).max(1);
+        // About 85 ms at any rate (4096 at 48 kHz): fine enough for third octaves at 40 Hz.
+        let fft_len = ((sr * 0.085) as usize).next_power_of_two().max(64);
+        let hop = fft_len / 2;
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(fft_len);
+        let window: Vec<f32> = (0..fft_len)
+            .map(|i| {
+                let x = std::f64::consts::PI * 2.0 * i as f64 / fft_len as f64;
+                (0.5 - 0.5 * x.cos()) as f32
+            })
+            .collect();
+        let df = sr / fft_len as f64;
+        let nyquist_limit = 0.45 * sr;
+        // Bands: third octaves below 0.45 * rate; a band without a bin is merged upward.
+        let mut band_hz = Vec::new();
+        let mut bin_band = vec![usize::MAX; fft_len / 2 + 1];
+        let mut pending_lo = None;
+        for &fc in THIRD_OCTAVE_HZ.iter() {
+            let hi = fc * 2f64.powf(1.0 / 6.0);
+            if hi > nyquist_limit {
+                break;
+            }
+            let lo = pending_lo.unwrap_or(fc * 2f64.powf(-1.0 / 6.0));
+            let k0 = (lo / df).ceil() as usize;
+            let k1 = ((hi / df).ceil() as usize).min(bin_band.len());
+            if k1 <= k0 {
+                pending_lo = Some(lo);
+                continue;
+            }
+            pending_lo = None;
+            let b = band_hz.len();
+            band_hz.push(fc);
+            for slot in &mut bin_band[k0..k1] {
+                *slot = b;
+            }
+        }
+        let out_len = fft_len / 2 + 1;
+        let scratch = fft.make_scratch_vec();
+        Self {
+            channels,
+            sample_rate,
+            frame_len,
+            cur: FrameAcc::default(),
+            frames: Vec::new(),
+            position: 0,
+            res_lr: [0.0; 3],
+            sum_lr: [0.0; 3],
+            clip_prev: vec![0.0; channels],
+            clip_run: vec![0; channels],
+            fft,
+            fft_len,
+            hop,
+            window,
+            ring_m: vec![0.0; fft_len],
+            ring_s: vec![0.0; fft_len],
+            ring_r: vec![0.0; fft_len],
+            ring_fill: 0,
+            ring_start: 0,
+            fft_in: vec![0.0; fft_len],
+            fft_out_m: vec![Complex::new(0.0, 0.0); out_len],
+            fft_out_s: vec![Complex::new(0.0, 0.0); out_len],
+            fft_out_r: vec![Complex::new(0.0, 0.0); out_len],
+            scratch,
+            bin_band,
+            band_hz,
+            segments: Vec::new(),
+            seg_frames: 0,
+        }
+    }
+
+    /// Channels of the mix this diagnoser was built for.
+    /// Mix and residual (mix minus the aligned plain stem sum) power per third-octave band over
+    /// the whole streaming pass, in dB relative to the mix's total power: what the HTML report
+    /// and the plugin's panel plot as "residual spectrum against the mix spectrum".
+    pub fn band_spectrum(&self) -> crate::report::BandSpectrum {
+        let bands = self.band_hz.len();
+        let (mut mix, mut res) = (vec![0.0f64; bands], vec![0.0f64; bands]);
+        for seg in &self.segments {
+            for b in 0..bands {
+                mix[b] += seg.smm[b];
+                // |M - S|^2 = |M|^2 + |S|^2 - 2 Re(conj(S) M)
+                res[b] += (seg.smm[b] + seg.sss[b] - 2.0 * seg.sms[b].re).max(0.0);
+            }
+        }
+        let total: f64 = mix.iter().sum();
+        let rel = |e: f64| (total > 0.0 && e > 0.0).then(|| 10.0 * (e / total).log10());
+        crate::report::BandSpectrum {
+            band_hz: self.band_hz.clone(),
+            mix_db: mix.iter().map(|&e| rel(e)).collect(),
+            residual_db: res.iter().map(|&e| rel(e)).collect(),
+        }
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Feeds one aligned block: `mix`, the plain stem sum and the fitted stem sum, interleaved
+    /// with the mix's channel count, all of the same length (extra samples are ignored).
+    pub fn push(&mut self, mix: &[f32], sum: &[f32], fitted: &[f32]) {
+        let ch = self.channels;
+        let n = mix.len().min(sum.len()).min(fitted.len()) / ch;
+        for t in 0..n {
+            let base = t * ch;
+            let (mut mono_m, mut mono_s, mut mono_r) = (0.0f32, 0.0f32, 0.0f32);
+            for c in 0..ch {
+                let (m, s, f) = (mix[base + c], sum[base + c], fitted[base + c]);
+                let r = m - f;
+                let acc = &mut self.cur;
+                acc.em += f64::from(m * m);
+                acc.es += f64::from(s * s);
+                acc.ems += f64::from(m * s);
+                acc.er += f64::from(r * r);
+                acc.ef += f64::from(f * f);
+                acc.emf += f64::from(m * f);
+                acc.pm = acc.pm.max(m.abs());
+                acc.ps = acc.ps.max(s.abs());
+                // Flat tops: three or more equal samples at full scale (a limiter holding a
+                // lower ceiling is dynamics, not clipping).
+                let a = m.abs();
+                if a >= CLIP_LEVEL && a == self.clip_prev[c] {
+                    self.clip_run[c] += 1;
+                    if self.clip_run[c] >= 2 {
+                        acc.clipped += 1;
+                    }
+                } else {
+                    self.clip_run[c] = 0;
+                }
+                self.clip_prev[c] = a;
+                mono_m += m;
+                mono_s += s;
+                mono_r += r;
+            }
+            if ch >= 2 {
+                let (rl, rr) = (mix[base] - fitted[base], mix[base + 1] - fitted[base + 1]);
+                self.res_lr[0] += f64::from(rl * rl);
+                self.res_lr[1] += f64::from(rr * rr);
+                self.res_lr[2] += f64::from(rl * rr);
+                let (sl, sr) = (sum[base], sum[base + 1]);
+                self.sum_lr[0] += f64::from(sl * sl);
+                self.sum_lr[1] += f64::from(sr * sr);
+                self.sum_lr[2] += f64::from(sl * sr);
+            }
+            self.cur.n += 1;
+            if self.cur.n == self.frame_len {
+                self.close_frame();
+            }
+            self.ring_m[self.ring_fill] = mono_m;
+            self.ring_s[self.ring_fill] = mono_s;
+            self.ring_r[self.ring_fill] = mono_r;
+            self.ring_fill += 1;
+            self.position += 1;
+            if self.ring_fill == self.fft_len {
+                self.spectral_frame();
+            }
+        }
+    }
+
+    fn close_frame(&mut self) {
+        let a = self.cur;
+        self.frames.push(FrameStat {
+            em: a.em as f32,
+            es: a.es as f32,
+            ems: a.ems as f32,
+            er: a.er as f32,
+            ef: a.ef as f32,
+            emf: a.emf as f32,
+            pm: a.pm,
+            ps: a.ps,
+            clipped: a.clipped.min(u32::from(u16::MAX)) as u16,
+        });
+        self.cur = FrameAcc::default();
+    }
+
+    /// One FFT frame of the ring (full), accumulated into the current segment; then the ring
+    /// moves by one hop.
+    fn spectral_frame(&mut self) {
+        let bands = self.band_hz.len();
+        if self.seg_frames == 0 {
+            self.segments.push(Segment::new(bands, self.ring_start));
+        }
+        let ring = [&self.ring_m, &self.ring_s, &self.ring_r];
+        let outs = [
+            &mut self.fft_out_m,
+            &mut self.fft_out_s,
+            &mut self.fft_out_r,
+        ];
+        for (src, out) in ring.into_iter().zip(outs) {
+            for ((d, &x), &w) in self.fft_in.iter_mut().zip(src.iter()).zip(&self.window) {
+                *d = x * w;
+            }
+            // Lengths match by construction, so this cannot fail.
+            let _ = self
+                .fft
+                .process_with_scratch(&mut self.fft_in, out, &mut self.scratch);
+        }
+        let seg = self.segments.last_mut().expect("pushed above");
+        for (k, &b) in self.bin_band.iter().enumerate() {
+            if b == usize::MAX {
+                continue;
+            }
+            let m = self.fft_out_m[k];
+            let s = self.fft_out_s[k];
+            let r = self.fft_out_r[k];
+            seg.smm[b] += f64::from(m.norm_sqr());
+            seg.sss[b] += f64::from(s.norm_sqr());
+            let x = s.conj() * m;
+            seg.sms[b] += Complex::new(f64::from(x.re), f64::from(x.im));
+            seg.srr[b] += f64::from(r.norm_sqr());
+        }
+        seg.end_frame = self.ring_start + self.fft_len as u64;
+        self.seg_frames = (self.seg_frames + 1) % SEGMENT_FFT_FRAMES;
+        let hop = self.hop;
+        self.ring_m.copy_within(hop.., 0);
+        self.ring_s.copy_within(hop.., 0);
+        self.ring_r.copy_within(hop.., 0);
+        self.ring_fill -= hop;
+        self.ring_start += hop as u64;
+    }
+
+    /// Evaluates everything collected. `span` restricts the judgement to mix frames
+    /// `[start, end)` (the span where every shifted stem has audio); `None` = everything.
+    pub fn finish(&self, span: Option<[u64; 2]>) -> Diagnosis {
+        let [lo, hi] = span.unwrap_or([0, u64::MAX]);
+        let fl = self.frame_len as u64;
+        let first = lo.div_ceil(fl) as usize;
+        let last = ((hi / fl) as usize).min(self.frames.len());
+        let frames = if first < last {
+            &self.frames[first..last]
+        } else {
+            &[][..]
+        };
+        let segments: Vec<&Segment> = self
+            .segments
+            .iter()
+            .filter(|s| s.start_frame >= lo && s.end_frame <= hi)
+            .collect();
+        let facts = StreamFacts {
+            channels: self.channels,
+            band_hz: &self.band_hz,
+            res_lr: self.res_lr,
+            sum_lr: self.sum_lr,
+        };
+        analyse(&facts, frames, &segments)
+    }
+}
+
+impl BlockVisitor for Diagnoser {
+    fn block(&mut self, _frame: u64, mix: &[f32], sum: &[f32], fitted: &[f32]) {
+        self.push(mix, sum, fitted);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_cover_the_spectrum_below_0_45_of_the_rate() {
+        for sr in [44_100, 48_000, 96_000] {
+            let d = Diagnoser::new(2, sr);
+            assert!(d.band_hz.len() >= 20, "{sr}: {:?}", d.band_hz);
+            assert!(*d.band_hz.last().unwrap() <= 0.45 * f64::from(sr));
+        }
+        let d = Diagnoser::new(1, 8_000);
+        assert!(!d.band_hz.is_empty());
+    }
+
+    #[test]
+    fn too_little_audio_gives_no_diagnosis() {
+        let mut d = Diagnoser::new(2, 48_000);
+        d.push(&[0.1; 200], &[0.0; 200], &[0.0; 200]);
+        let out = d.finish(None);
+        assert!(out.findings.is_empty() && out.scores.is_none());
+    }
+}

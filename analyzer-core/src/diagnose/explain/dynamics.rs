@@ -1,0 +1,73 @@
+//! Bus dynamics: compression, limiting or clipping on the mix bus that the stems did not get.
+
+use super::super::models::dynamics;
+use super::super::stats::db;
+use super::{Context, DECISIVE_DB, WholeMix};
+use crate::cause::{BusProcessing, DynamicsKind, Evidence};
+
+/// The bus-processing cause, and the residual left once dynamics are modelled (dB re mix;
+/// `None` when the moving gain was only seen riding under added content, which it does not
+/// remove).
+pub(super) fn cause(cx: &Context<'_>, whole_mix: &WholeMix) -> (BusProcessing, Option<f64>) {
+    let (s, ride) = (cx.scores, &whole_mix.ride);
+    let rides = whole_mix.dyn_rides;
+    let dy = dynamics(cx.frames);
+    // The better of the two dynamics models (neighbour-predicted or level-dependent gain).
+    let with_dynamics_db = s.dynamics_db.min(s.gain_db - s.level_gain_db);
+    let explained_db = if rides {
+        ride.moving_db
+    } else {
+        db(10f64.powf(s.gain_db / 10.0) - 10f64.powf(with_dynamics_db / 10.0))
+    };
+    // Under added content the per-frame gains of `dynamics` are noisy; the windows'
+    // regression gains are not.
+    let (gr_typical_db, gr_max_db) = if rides {
+        (ride.gr_typical_db, ride.gr_max_db)
+    } else {
+        (dy.gr_typical_db, dy.gr_max_db)
+    };
+    let clipped = dy.clipped_frames > 0 && dy.clipped_frames * 200 > cx.frames.len();
+    let limiting = dy.pinned_share > 0.05 && dy.crest_drop_db > 1.0;
+    let kind = if clipped {
+        DynamicsKind::Clipping
+    } else if limiting {
+        DynamicsKind::Limiting
+    } else {
+        DynamicsKind::Compression
+    };
+    let level_dependent = dy.slope_db_per_db < -0.02 || limiting || clipped;
+    let strong =
+        !rides && level_dependent && s.dynamics_gain_db.max(s.level_gain_db) >= 2.0 * DECISIVE_DB;
+    let evidence = if strong {
+        Evidence::Strong
+    } else if rides {
+        Evidence::Rides
+    } else if whole_mix.dyn_masked {
+        Evidence::Masked
+    } else {
+        Evidence::Unclear
+    };
+    let cause = BusProcessing {
+        kind,
+        evidence,
+        explained_db,
+        gain_reduction_typical_db: gr_typical_db,
+        gain_reduction_max_db: gr_max_db,
+        quiet_passage_gain_db: dy.quiet_gain_db,
+        gain_slope_db_per_db: dy.slope_db_per_db,
+        crest_factor_drop_db: dy.crest_drop_db,
+        peak_pinned_share: dy.pinned_share,
+        mix_ceiling_dbfs: dy.ceiling_dbfs,
+        clipped_frames: dy.clipped_frames,
+        residual_db: s.gain_db,
+        residual_with_dynamics_db: s.dynamics_db,
+        null_gain_db: s.dynamics_gain_db,
+        null_gain_with_eq_db: s.filter_gain_db,
+        null_gain_with_level_gain_db: s.level_gain_db,
+        explained_share: s.dynamics_share,
+        level_ride_correlation: ride.level_correlation,
+        level_ride_reproducibility: ride.reproducibility,
+        level_ride_slope_db_per_db: ride.slope_db_per_db,
+    };
+    (cause, (!rides).then_some(with_dynamics_db))
+}

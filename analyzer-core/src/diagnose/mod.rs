@@ -1,0 +1,158 @@
+//! Diagnosis: *why* the stems do not sum to the mix.
+//!
+//! A null test that only says "residual at -23 dB" leaves the engineer guessing. This module
+//! explains the residual that [`crate::reconcile`] measured, naming the causes of issue 3 and
+//! the report contract: `missing_bus_processing` (compression or limiting on the mix bus),
+//! `bus_eq` (a linear filter on the mix bus), `missing_fx_return` (reverb/delay returns that no
+//! stem carries), `missing_element` (a part no stem carries) and `unexplained_residual`; and it
+//! corrects the attribution of `gain_mismatch` when a whole-mix process made every stem look
+//! cold.
+//!
+//! # Method
+//!
+//! The [`Diagnoser`] sees every aligned block of the reconciliation's streaming pass (it is a
+//! [`BlockVisitor`](crate::reconcile::BlockVisitor)): the mix, the plain aligned stem sum (unity gains) and the fitted sum
+//! (per-stem gains and polarities). It keeps only bounded statistics: a few numbers per 10 ms
+//! frame (energies, cross products and peaks; 36 bytes per frame) and, per segment of about
+//! 0.7 s, third-octave-band cross spectra of the mix against the plain sum (Hann-windowed FFT,
+//! 50 % overlap). Nothing else of the audio is kept.
+//!
+//! Whole-mix models are tested on the *plain* sum first, because free per-stem gains quietly
+//! absorb bus processing (every stem of a compressed mix reads 1-2 dB cold). Competing
+//! explanations are nested models compared by two-fold cross-validation (segments of
+//! alternating parity; the model is fitted on one fold and scored on the other):
+//!
+//! - **global gain**: `mix = g * sum` (the reference every other model must beat);
+//! - **linear filter** (bus EQ): `mix = H(f) * sum` with one complex gain per third-octave band,
+//!   fitted from the cross spectrum (`H = S_sm / S_ss`). Band pooling is the regulariser: an
+//!   EQ is smooth in frequency, a reverb's response is not and stays unexplained;
+//! - **time-varying gain** (dynamics): `mix = g(t) * sum` on 10 ms frames, where each frame's
+//!   gain is predicted from its two neighbours (a compressor's gain moves smoothly; 50 ms
+//!   frames cannot follow fast attacks).
+//!
+//! A model that deepens the cross-validated null by [`DECISIVE_DB`] over the global gain
+//! explains the residual. Dynamics are then characterised as limiting (the mix's frame peaks
+//! pinned under a ceiling and its crest factor reduced) or compression (gain that falls with
+//! the level of the sum), with the gain reduction (typical and maximum) in dB. Flat-topped runs
+//! in the mix are counted first, so that a clipped mix is not called a limiter.
+//!
+//! What no whole-mix model explains is added content, judged on the fitted residual:
+//!
+//! - an **FX return** is decorrelated between the channels and its energy envelope *trails* the
+//!   sum's: a leaky integral of the sum's energy (decay time constant `tau`) predicts it better
+//!   than the sum's instantaneous energy does, and it has few onsets of its own. The tail is
+//!   reported as RT60 = `tau * ln(10^6)` (energy decay of 60 dB);
+//! - a **missing element** has its own onsets, is correlated between the channels (a panned
+//!   part) or follows the sum instantaneously; its level and spectrum region are reported.
+//!
+//! When the evidence points both ways (a wide pad that plays throughout is the hard case), the
+//! finding says the evidence is weak and is a warning, not an error.
+
+mod analysis;
+mod artefacts;
+mod collect;
+mod explain;
+mod features;
+mod models;
+mod stats;
+
+/// Re-exported from [`crate::cause`], where the severities are decided.
+pub use crate::cause::{ERROR_RESIDUAL_DB, QUIET_RESIDUAL_DB};
+pub use analysis::Diagnosis;
+pub use artefacts::{GAIN_ARTEFACT_DB, OFFSET_ARTEFACT_S};
+pub use collect::Diagnoser;
+pub use explain::DECISIVE_DB;
+pub use features::ResidualFeatures;
+pub use models::ModelScores;
+pub use stats::FRAME_S;
+
+use crate::cause;
+use crate::profile::Profile;
+use crate::reconcile::ReconcileResult;
+use artefacts::absorb_artefacts;
+
+/// Runs the diagnosis on a finished reconciliation and merges its causes into the result's
+/// (and re-renders the result's findings).
+///
+/// Explanations are put before the reconciliation's causes, strongest first. When a whole-mix
+/// process (dynamics or EQ) explains the residual, `gain_mismatch` causes within
+/// [`GAIN_ARTEFACT_DB`] are attributed to it and reported as info: per-stem gains absorb bus
+/// compression (every stem reads 1-2 dB cold), so they are not the stems' fault (see
+/// `artefacts` for small offsets).
+pub fn diagnose(
+    diagnoser: &Diagnoser,
+    result: &mut ReconcileResult,
+    profile: &Profile,
+) -> Diagnosis {
+    let rec = &result.reconciliation;
+    let fitted = rec.fitted_null_depth_db;
+    let mut diagnosis = diagnoser.finish(rec.judged_span_frames);
+    // A set that nulls per the profile needs no explanation.
+    if fitted.is_some_and(|f| f <= profile.null_pass_db)
+        && rec.null_depth_db.is_some_and(|n| n <= profile.null_pass_db)
+    {
+        diagnosis.clear_causes();
+        return diagnosis;
+    }
+    absorb_artefacts(&diagnosis.causes, &mut result.causes, result.sample_rate);
+    // The explanations go first: within one severity the report keeps this order, and a cause
+    // comes before the side effects (downgraded above) it has on the per-stem fits.
+    let rest = std::mem::take(&mut result.causes);
+    result.causes = diagnosis.causes.iter().cloned().chain(rest).collect();
+    result.findings = cause::findings(&result.causes);
+    diagnosis
+}
+
+/// Reconciles stem files against a mix file and diagnoses the residual in the same streaming
+/// pass: [`crate::reconcile::reconcile`] with the diagnosis added to its findings.
+///
+/// # Errors
+/// As [`crate::reconcile::reconcile`].
+pub fn reconcile_and_diagnose(
+    mix: &std::path::Path,
+    stems: &[&std::path::Path],
+    profile: &Profile,
+    progress: &dyn Fn(u64),
+) -> crate::Result<ReconcileResult> {
+    reconcile_and_diagnose_with(mix, stems, profile, progress).map(|(r, _)| r)
+}
+
+/// [`reconcile_and_diagnose`], also returning the diagnosis's numbers (model scores and
+/// residual features) for tools that tabulate them.
+///
+/// # Errors
+/// As [`crate::reconcile::reconcile`].
+pub fn reconcile_and_diagnose_with(
+    mix: &std::path::Path,
+    stems: &[&std::path::Path],
+    profile: &Profile,
+    progress: &dyn Fn(u64),
+) -> crate::Result<(ReconcileResult, Diagnosis)> {
+    use crate::align::{FrameSource, WavSource};
+    let mix_src = WavSource::open(mix)?;
+    let mut diagnoser = Diagnoser::new(mix_src.channels(), mix_src.sample_rate());
+    let mut opened: Vec<Box<dyn FrameSource>> = Vec::new();
+    let mut index = Vec::new();
+    for (i, p) in stems.iter().enumerate() {
+        if let Ok(s) = WavSource::open(p) {
+            opened.push(Box::new(s));
+            index.push(i);
+        }
+    }
+    let mut r = crate::reconcile::reconcile_sources(
+        Box::new(mix_src),
+        opened,
+        profile,
+        &crate::reconcile::ReconcileOptions::default(),
+        Some(&mut diagnoser),
+        progress,
+    )?;
+    let mut fits = vec![None; stems.len()];
+    for (j, fit) in r.stems.iter().enumerate() {
+        fits[index[j]] = fit.clone();
+    }
+    r.stems = fits;
+    let d = diagnose(&diagnoser, &mut r, profile);
+    r.reconciliation.spectrum = Some(diagnoser.band_spectrum());
+    Ok((r, d))
+}
