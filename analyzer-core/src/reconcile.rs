@@ -59,8 +59,9 @@ use std::path::Path;
 
 use realfft::RealFftPlanner;
 
-use crate::align::{self, Activity, Correlator, FrameSource, LagEstimate};
+use crate::align::{self, Activity, Correlator, LagEstimate};
 use crate::report::{Finding, Polarity, Reconciliation};
+use crate::source::{self, FrameSource};
 use crate::{Error, Profile, Result};
 use gram::{Gram, Model};
 pub use stream::{BlockStats, BlockVisitor};
@@ -165,11 +166,11 @@ pub fn reconcile(
     profile: &Profile,
     progress: &dyn Fn(u64),
 ) -> Result<ReconcileResult> {
-    let mix_src = align::WavSource::open(mix)?;
+    let mix_src = source::WavSource::open(mix)?;
     let mut opened: Vec<Box<dyn FrameSource>> = Vec::new();
     let mut index = Vec::new();
     for (i, p) in stems.iter().enumerate() {
-        if let Ok(s) = align::WavSource::open(p) {
+        if let Ok(s) = source::WavSource::open(p) {
             opened.push(Box::new(s));
             index.push(i);
         }
@@ -272,7 +273,7 @@ pub fn reconcile_sources(
             if !(0..k).any(|i| present[i][w]) {
                 continue;
             }
-            align::read_mono(
+            source::read_mono(
                 mix.as_mut(),
                 t as i64 - range as i64,
                 &mut scratch,
@@ -281,7 +282,7 @@ pub fn reconcile_sources(
             corr.forward(&mono, &mut ref_spec);
             for i in (0..k).filter(|&i| present[i][w]) {
                 let x = &mut mono[..window as usize];
-                align::read_mono(stems[i].as_mut(), t as i64, &mut scratch, x)?;
+                source::read_mono(stems[i].as_mut(), t as i64, &mut scratch, x)?;
                 corr.forward(x, &mut win_spec);
                 let a = acc[i].get_or_insert_with(|| corr.new_spectrum());
                 Correlator::accumulate(a, &ref_spec, &win_spec);

@@ -4,10 +4,10 @@
 //! The clean song must align at lag 0 with unity gains at every length, and an injected offset
 //! or polarity flip must be the only thing reported.
 
-use analyzer_core::align::{FrameSource, MemorySource};
 use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};
 use analyzer_core::report::{FindingCode, Polarity};
+use analyzer_core::source::{FrameSource, MemorySource};
 use analyzer_core::synth::{SynthStem, demo_song, mix_down};
 
 const SR: u32 = 48_000;

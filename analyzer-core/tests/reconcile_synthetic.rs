@@ -1,11 +1,11 @@
 //! Reconciliation of synthetic deliveries whose answer is known: injected delays, gains,
 //! polarity flips, mono stems in a stereo mix, silent and unrelated stems.
 
-use analyzer_core::align::{FrameSource, MemorySource};
 use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::synth::Song;
 use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};
 use analyzer_core::report::{FindingCode, Polarity, Severity};
+use analyzer_core::source::{FrameSource, MemorySource};
 
 const SR: u32 = 48_000;
 

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::StemFit;
 use super::gram::{Gram, Model};
-use crate::align::FrameSource;
 use crate::report::{Finding, FindingCode, Polarity, Reconciliation, Severity};
+use crate::source::FrameSource;
 use crate::{Profile, Result};
 
 /// A gain error this large is an error, not a warning.

@@ -6,7 +6,7 @@
 //! mix. Everything is deterministic from a seed.
 
 use crate::Result;
-use crate::align::{FrameSource, MemorySource};
+use crate::source::{FrameSource, MemorySource};
 
 /// A mix and its stems as boxed sources.
 pub type Sources = (Box<dyn FrameSource>, Vec<Box<dyn FrameSource>>);
