@@ -106,13 +106,13 @@ impl Activity {
 /// windows shared by many stems (each window costs one read of every file).
 ///
 /// `levels[i]` is stem `i`'s activity; windows are ranked by the stem's mean level in them and
-/// count only where its loudest probe is above `floor_ms`.
+/// count only where its loudest probe is above `floor_mean_square`.
 pub fn choose_windows(
     levels: &[Option<&Activity>],
     total_frames: u64,
     window_frames: u64,
     per_stem: usize,
-    floor_ms: f64,
+    floor_mean_square: f64,
 ) -> Vec<u64> {
     let Some(hop) = levels.iter().flatten().map(|a| a.hop_frames).next() else {
         return Vec::new();
@@ -140,7 +140,7 @@ pub fn choose_windows(
                     lv.iter()
                         .zip(&cands)
                         .map(|(&l, &t)| {
-                            if a.window_peak(t, window_frames) > floor_ms {
+                            if a.window_peak(t, window_frames) > floor_mean_square {
                                 l / best
                             } else {
                                 0.0
@@ -175,10 +175,10 @@ pub fn choose_windows(
         let ms = &a.mean_square;
         let max = a.max();
         let onset = (1..ms.len())
-            .filter(|&p| ms[p] >= 0.01 * max && ms[p] > floor_ms)
+            .filter(|&p| ms[p] >= 0.01 * max && ms[p] > floor_mean_square)
             .max_by(|&p, &q| {
-                let rp = ms[p] / (ms[p - 1] + floor_ms);
-                let rq = ms[q] / (ms[q - 1] + floor_ms);
+                let rp = ms[p] / (ms[p - 1] + floor_mean_square);
+                let rq = ms[q] / (ms[q - 1] + floor_mean_square);
                 rp.total_cmp(&rq)
             });
         let Some(p) = onset else { continue };
@@ -241,9 +241,9 @@ pub fn choose_windows(
 
 /// Whether a stem is present in the window starting at `t`: its loudest probe there is above
 /// the floor and within 30 dB of its loudest probe anywhere.
-pub fn present_in(a: &Activity, t: u64, window_frames: u64, floor_ms: f64) -> bool {
+pub fn present_in(a: &Activity, t: u64, window_frames: u64, floor_mean_square: f64) -> bool {
     let p = a.window_peak(t, window_frames);
-    p > floor_ms && p >= 1e-3 * a.max()
+    p > floor_mean_square && p >= 1e-3 * a.max()
 }
 
 /// FFT size at least `n` with only factors 2, 3 and 5 (fast for rustfft).

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::StemFit;
 use super::gram::{Gram, Model};
+use super::types::StemFit;
 use crate::report::{Finding, FindingCode, Polarity, Reconciliation, Severity};
 use crate::source::FrameSource;
 use crate::{Profile, Result};
@@ -22,7 +22,7 @@ pub(super) struct Context<'a> {
     pub stem_frames: &'a [u64],
     /// Mean square of the first and last 10 ms of each active stem.
     pub edges: &'a [Option<(f64, f64)>],
-    pub floor_ms: f64,
+    pub floor_mean_square: f64,
     /// Which stems are mono stems in a stereo mix (judged against the pan law).
     pub mono: &'a [bool],
     /// The session's pan law (dB at the centre) inferred from the mono stems.
@@ -230,9 +230,10 @@ pub(super) fn make(ctx: &Context<'_>) -> Vec<Finding> {
         let Some((head, tail)) = ctx.edges[i] else {
             continue;
         };
-        let tail_cut =
-            d > 0 && (ctx.stem_frames[i] as i64 - d) < ctx.mix_frames as i64 && tail > ctx.floor_ms;
-        let head_cut = d < 0 && head > ctx.floor_ms;
+        let tail_cut = d > 0
+            && (ctx.stem_frames[i] as i64 - d) < ctx.mix_frames as i64
+            && tail > ctx.floor_mean_square;
+        let head_cut = d < 0 && head > ctx.floor_mean_square;
         if tail_cut || head_cut {
             let missing = if head_cut {
                 -d
