@@ -122,36 +122,7 @@ pub fn choose_windows(
     if cands.is_empty() {
         cands.push(0);
     }
-    // level[stem][cand], relative to the stem's best candidate.
-    let rel: Vec<Vec<f64>> = levels
-        .iter()
-        .map(|a| match a {
-            Some(a) => {
-                let lv: Vec<f64> = cands
-                    .iter()
-                    .map(|&t| a.window_level(t, window_frames))
-                    .collect();
-                let best = lv.iter().copied().fold(0.0, f64::max);
-                if best <= 0.0 {
-                    vec![0.0; lv.len()]
-                } else {
-                    // Ranked by mean level (how much of the stem a window holds); a window
-                    // counts when its loudest probe is above the floor (sparse hits).
-                    lv.iter()
-                        .zip(&cands)
-                        .map(|(&l, &t)| {
-                            if a.window_peak(t, window_frames) > floor_mean_square {
-                                l / best
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect()
-                }
-            }
-            None => vec![0.0; cands.len()],
-        })
-        .collect();
+    let rel = relative_levels(levels, &cands, window_frames, floor_mean_square);
     let strong = 0.1; // -10 dB of the stem's best window
     let present = 1e-3; // -30 dB
     let share: Vec<f64> = (0..cands.len())
@@ -237,6 +208,45 @@ pub fn choose_windows(
     }
     chosen.sort_unstable();
     chosen
+}
+
+/// Each stem's mean level in each candidate window (`[stem][candidate]`), relative to its best
+/// candidate; 0 where its loudest probe is not above `floor_mean_square` (or it has no audio).
+fn relative_levels(
+    levels: &[Option<&Activity>],
+    cands: &[u64],
+    window_frames: u64,
+    floor_mean_square: f64,
+) -> Vec<Vec<f64>> {
+    levels
+        .iter()
+        .map(|a| match a {
+            Some(a) => {
+                let lv: Vec<f64> = cands
+                    .iter()
+                    .map(|&t| a.window_level(t, window_frames))
+                    .collect();
+                let best = lv.iter().copied().fold(0.0, f64::max);
+                if best <= 0.0 {
+                    vec![0.0; lv.len()]
+                } else {
+                    // Ranked by mean level (how much of the stem a window holds); a window
+                    // counts when its loudest probe is above the floor (sparse hits).
+                    lv.iter()
+                        .zip(cands)
+                        .map(|(&l, &t)| {
+                            if a.window_peak(t, window_frames) > floor_mean_square {
+                                l / best
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
+                }
+            }
+            None => vec![0.0; cands.len()],
+        })
+        .collect()
 }
 
 /// Whether a stem is present in the window starting at `t`: its loudest probe there is above
