@@ -47,6 +47,11 @@
 //! position the fit found (a mono file carries no pan, so its pan is not a fault), with no
 //! gain or polarity correction. `residual_lufs` (ITU-R BS.1770-4 integrated loudness of the
 //! plain-sum residual) and the 10 ms block statistics use the pan from the windows' fit.
+//!
+//! The code follows the steps: `plan` derives the sizes, `locate` does steps 1 to 3,
+//! `window_io` reads the analysis windows for every later step, `search` (with `arbiter`) does
+//! steps 3b to 4, `stream` and `result` do step 5 and build the [`ReconcileResult`];
+//! `findings` turns it into findings.
 
 mod arbiter;
 mod findings;
