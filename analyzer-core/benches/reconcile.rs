@@ -9,10 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use analyzer_core::align::{FrameSource, MemorySource};
 use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::synth::Song;
 use analyzer_core::reconcile::{ReconcileOptions, reconcile, reconcile_sources};
+use analyzer_core::source::{FrameSource, MemorySource};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const SR: u32 = 48_000;

@@ -1,237 +1,36 @@
 //! Time alignment of stems against the mix.
 //!
-//! The building blocks of [`crate::reconcile`]: a small [`FrameSource`] trait that both WAV files
-//! and in-memory buffers implement (so every algorithm runs on test signals without files), a
-//! cheap activity probe that finds where a file carries audio without reading all of it, the
-//! choice of a few analysis windows, and two lag estimators:
+//! The building blocks of [`crate::reconcile`], all working on audio read through
+//! [`crate::source::FrameSource`] (so every algorithm runs on test signals without files): a
+//! cheap activity probe ([`Activity`]) that finds where a file carries audio without reading all
+//! of it, the choice of a few analysis windows ([`choose_windows`]), and a cross-spectrum
+//! [`Correlator`] with two lag estimators:
 //!
-//! - [`CoarseLag`]: generalized cross-correlation with (regularised) phase transform, GCC-PHAT
-//!   (Knapp & Carter, IEEE Trans. ASSP 24(4), 1976), over the full search range (at least
-//!   +/-2 s). The phase transform whitens the cross spectrum so that the peak stays one sample
-//!   wide even for bass-heavy material; a floor on the weight keeps bins where the stem has no
-//!   energy from turning into noise.
-//! - [`RefineLag`]: plain cross-correlation over a short range against a leave-one-out target
-//!   (the mix minus every other fitted stem). Instruments that play correlated lines (bass and
-//!   keys on the same notes) bias the coarse peak by a sample or more; once the other stems are
-//!   subtracted the target holds only this stem and the peak is exact.
+//! - [`Correlator::peak`] (the coarse lag): generalized cross-correlation with (regularised)
+//!   phase transform, GCC-PHAT (Knapp & Carter, IEEE Trans. ASSP 24(4), 1976), over the full
+//!   search range (at least +/-2 s). The phase transform whitens the cross spectrum so that the
+//!   peak stays one sample wide even for bass-heavy material; a floor on the weight keeps bins
+//!   where the stem has no energy from turning into noise.
+//! - [`Correlator::peak_normalized`] (the refined lag): normalised cross-correlation over a
+//!   short range against a leave-one-out target (the mix minus every other fitted stem).
+//!   Instruments that play correlated lines (bass and keys on the same notes) bias the coarse
+//!   peak by a sample or more; once the other stems are subtracted the target holds only this
+//!   stem and the peak is exact.
 //!
 //! Sign convention (the report contract's): a stem's offset `d` is positive when its content
 //! comes *later* than in the mix, i.e. `stem[n] = part_of_mix[n - d]`; the aligned stem is read
 //! at `stem[n + d]`.
 //!
 //! Memory is bounded by the number of files and the window sizes, never by file length: every
-//! read goes through [`FrameSource::read_window`].
+//! read goes through [`crate::source::FrameSource::read_window`].
 
 use std::sync::Arc;
 
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-use crate::wav::WavReader;
-use crate::{Error, Result};
-
-/// Interleaved audio that can be read at any position, including before its start and after
-/// its end (zeros there).
-///
-/// Implemented by [`MemorySource`] and by the WAV reader; the analysis never needs more than a
-/// window of a file in memory.
-pub trait FrameSource: Send {
-    /// Name used in findings (the file path for files).
-    fn name(&self) -> &str;
-    /// Interleaved channels per frame.
-    fn channels(&self) -> usize;
-    fn sample_rate(&self) -> u32;
-    /// Length in frames.
-    fn frames(&self) -> u64;
-    /// Fills `out` (interleaved, `out.len() / channels()` frames) with the frames starting at
-    /// `start_frame`; positions outside the source read as zeros. `start_frame` may be negative.
-    ///
-    /// # Errors
-    /// When the underlying file cannot be read.
-    fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()>;
-    /// An independent reader over the same audio, for a second thread.
-    ///
-    /// # Errors
-    /// When the file cannot be opened again.
-    fn reopen(&self) -> Result<Box<dyn FrameSource>>;
-}
-
-/// Interleaved audio held in memory (tests, benches, plugin captures already in RAM).
-///
-/// The samples are shared (`Arc`), so [`FrameSource::reopen`] is free.
-#[derive(Clone)]
-pub struct MemorySource {
-    name: String,
-    channels: usize,
-    sample_rate: u32,
-    samples: Arc<[f32]>,
-}
-
-impl MemorySource {
-    /// # Errors
-    /// [`Error::InvalidInput`] when `channels` is zero or the sample count is not a multiple of
-    /// it.
-    pub fn new(
-        name: impl Into<String>,
-        channels: usize,
-        sample_rate: u32,
-        interleaved: impl Into<Arc<[f32]>>,
-    ) -> Result<Self> {
-        let samples = interleaved.into();
-        let name = name.into();
-        if channels == 0 || samples.len() % channels != 0 {
-            return Err(Error::InvalidInput(format!(
-                "{name}: {} samples do not make whole frames of {channels} channels",
-                samples.len()
-            )));
-        }
-        if sample_rate == 0 {
-            return Err(Error::InvalidInput(format!("{name}: sample rate 0")));
-        }
-        Ok(Self {
-            name,
-            channels,
-            sample_rate,
-            samples,
-        })
-    }
-
-    /// The interleaved samples.
-    pub fn samples(&self) -> &[f32] {
-        &self.samples
-    }
-}
-
-impl std::fmt::Debug for MemorySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemorySource")
-            .field("name", &self.name)
-            .field("channels", &self.channels)
-            .field("sample_rate", &self.sample_rate)
-            .field("frames", &self.frames())
-            .finish()
-    }
-}
-
-impl FrameSource for MemorySource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn channels(&self) -> usize {
-        self.channels
-    }
-    fn sample_rate(&self) -> u32 {
-        self.sample_rate
-    }
-    fn frames(&self) -> u64 {
-        (self.samples.len() / self.channels) as u64
-    }
-    fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()> {
-        copy_window(&self.samples, self.channels, start_frame, out);
-        Ok(())
-    }
-    fn reopen(&self) -> Result<Box<dyn FrameSource>> {
-        Ok(Box::new(self.clone()))
-    }
-}
-
-/// Copies the frames of `src` (interleaved) starting at `start` into `out`, zeros outside.
-fn copy_window(src: &[f32], channels: usize, start: i64, out: &mut [f32]) {
-    let frames = (src.len() / channels) as i64;
-    let n = (out.len() / channels) as i64;
-    let lo = start.max(0);
-    let hi = (start + n).min(frames);
-    if hi <= lo {
-        out.fill(0.0);
-        return;
-    }
-    let head = ((lo - start) as usize) * channels;
-    let len = ((hi - lo) as usize) * channels;
-    out[..head].fill(0.0);
-    out[head..head + len]
-        .copy_from_slice(&src[lo as usize * channels..lo as usize * channels + len]);
-    out[head + len..].fill(0.0);
-}
-
-/// A WAV file as a [`FrameSource`], read through [`WavReader`] (streamed, bounded memory).
-pub struct WavSource {
-    name: String,
-    reader: WavReader,
-}
-
-impl std::fmt::Debug for WavSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WavSource")
-            .field("path", &self.reader.path())
-            .finish()
-    }
-}
-
-impl WavSource {
-    /// # Errors
-    /// As [`WavReader::open`]: the error names the file.
-    pub fn open(path: &std::path::Path) -> Result<Self> {
-        Ok(Self::new(WavReader::open(path)?))
-    }
-
-    /// Wraps an open reader; findings name it by its path.
-    pub fn new(reader: WavReader) -> Self {
-        Self {
-            name: reader.path().display().to_string(),
-            reader,
-        }
-    }
-}
-
-impl FrameSource for WavSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn channels(&self) -> usize {
-        usize::from(self.reader.info().channels)
-    }
-    fn sample_rate(&self) -> u32 {
-        self.reader.info().sample_rate
-    }
-    fn frames(&self) -> u64 {
-        self.reader.info().frames
-    }
-    fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()> {
-        self.reader.read_window(start_frame, out)
-    }
-    fn reopen(&self) -> Result<Box<dyn FrameSource>> {
-        Ok(Box::new(Self::open(self.reader.path())?))
-    }
-}
-
-/// Sum of the channels of an interleaved buffer (a mono downmix without scaling: scaling does
-/// not move a correlation peak).
-pub fn downmix(interleaved: &[f32], channels: usize, out: &mut [f32]) {
-    if channels == 1 {
-        out.copy_from_slice(&interleaved[..out.len()]);
-        return;
-    }
-    for (o, frame) in out.iter_mut().zip(interleaved.chunks_exact(channels)) {
-        *o = frame.iter().sum();
-    }
-}
-
-/// Reads a window and downmixes it to mono into `out` (`out.len()` frames).
-///
-/// # Errors
-/// When the source cannot be read.
-pub fn read_mono(
-    src: &mut dyn FrameSource,
-    start_frame: i64,
-    scratch: &mut Vec<f32>,
-    out: &mut [f32],
-) -> Result<()> {
-    let ch = src.channels();
-    scratch.resize(out.len() * ch, 0.0);
-    src.read_window(start_frame, scratch)?;
-    downmix(scratch, ch, out);
-    Ok(())
-}
+use crate::Result;
+use crate::source::FrameSource;
 
 /// Mean-square level of short probes spread over a file: where it carries audio.
 ///
@@ -303,13 +102,13 @@ impl Activity {
 /// windows shared by many stems (each window costs one read of every file).
 ///
 /// `levels[i]` is stem `i`'s activity; windows are ranked by the stem's mean level in them and
-/// count only where its loudest probe is above `floor_ms`.
+/// count only where its loudest probe is above `floor_mean_square`.
 pub fn choose_windows(
     levels: &[Option<&Activity>],
     total_frames: u64,
     window_frames: u64,
     per_stem: usize,
-    floor_ms: f64,
+    floor_mean_square: f64,
 ) -> Vec<u64> {
     let Some(hop) = levels.iter().flatten().map(|a| a.hop_frames).next() else {
         return Vec::new();
@@ -319,36 +118,7 @@ pub fn choose_windows(
     if cands.is_empty() {
         cands.push(0);
     }
-    // level[stem][cand], relative to the stem's best candidate.
-    let rel: Vec<Vec<f64>> = levels
-        .iter()
-        .map(|a| match a {
-            Some(a) => {
-                let lv: Vec<f64> = cands
-                    .iter()
-                    .map(|&t| a.window_level(t, window_frames))
-                    .collect();
-                let best = lv.iter().copied().fold(0.0, f64::max);
-                if best <= 0.0 {
-                    vec![0.0; lv.len()]
-                } else {
-                    // Ranked by mean level (how much of the stem a window holds); a window
-                    // counts when its loudest probe is above the floor (sparse hits).
-                    lv.iter()
-                        .zip(&cands)
-                        .map(|(&l, &t)| {
-                            if a.window_peak(t, window_frames) > floor_ms {
-                                l / best
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect()
-                }
-            }
-            None => vec![0.0; cands.len()],
-        })
-        .collect();
+    let rel = relative_levels(levels, &cands, window_frames, floor_mean_square);
     let strong = 0.1; // -10 dB of the stem's best window
     let present = 1e-3; // -30 dB
     let share: Vec<f64> = (0..cands.len())
@@ -372,10 +142,10 @@ pub fn choose_windows(
         let ms = &a.mean_square;
         let max = a.max();
         let onset = (1..ms.len())
-            .filter(|&p| ms[p] >= 0.01 * max && ms[p] > floor_ms)
+            .filter(|&p| ms[p] >= 0.01 * max && ms[p] > floor_mean_square)
             .max_by(|&p, &q| {
-                let rp = ms[p] / (ms[p - 1] + floor_ms);
-                let rq = ms[q] / (ms[q - 1] + floor_ms);
+                let rp = ms[p] / (ms[p - 1] + floor_mean_square);
+                let rq = ms[q] / (ms[q - 1] + floor_mean_square);
                 rp.total_cmp(&rq)
             });
         let Some(p) = onset else { continue };
@@ -436,11 +206,50 @@ pub fn choose_windows(
     chosen
 }
 
+/// Each stem's mean level in each candidate window (`[stem][candidate]`), relative to its best
+/// candidate; 0 where its loudest probe is not above `floor_mean_square` (or it has no audio).
+fn relative_levels(
+    levels: &[Option<&Activity>],
+    cands: &[u64],
+    window_frames: u64,
+    floor_mean_square: f64,
+) -> Vec<Vec<f64>> {
+    levels
+        .iter()
+        .map(|a| match a {
+            Some(a) => {
+                let lv: Vec<f64> = cands
+                    .iter()
+                    .map(|&t| a.window_level(t, window_frames))
+                    .collect();
+                let best = lv.iter().copied().fold(0.0, f64::max);
+                if best <= 0.0 {
+                    vec![0.0; lv.len()]
+                } else {
+                    // Ranked by mean level (how much of the stem a window holds); a window
+                    // counts when its loudest probe is above the floor (sparse hits).
+                    lv.iter()
+                        .zip(cands)
+                        .map(|(&l, &t)| {
+                            if a.window_peak(t, window_frames) > floor_mean_square {
+                                l / best
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect()
+                }
+            }
+            None => vec![0.0; cands.len()],
+        })
+        .collect()
+}
+
 /// Whether a stem is present in the window starting at `t`: its loudest probe there is above
 /// the floor and within 30 dB of its loudest probe anywhere.
-pub fn present_in(a: &Activity, t: u64, window_frames: u64, floor_ms: f64) -> bool {
+pub fn present_in(a: &Activity, t: u64, window_frames: u64, floor_mean_square: f64) -> bool {
     let p = a.window_peak(t, window_frames);
-    p > floor_ms && p >= 1e-3 * a.max()
+    p > floor_mean_square && p >= 1e-3 * a.max()
 }
 
 /// FFT size at least `n` with only factors 2, 3 and 5 (fast for rustfft).
@@ -752,17 +561,6 @@ mod tests {
                 (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
             })
             .collect()
-    }
-
-    #[test]
-    fn memory_source_reads_zeros_outside() {
-        let mut m = MemorySource::new("m", 2, 48_000, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
-        let mut out = [9.0f32; 8];
-        m.read_window(-1, &mut out).unwrap();
-        assert_eq!(out, [0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 0.0, 0.0]);
-        m.read_window(5, &mut out).unwrap();
-        assert_eq!(out, [0.0; 8]);
-        assert!(MemorySource::new("x", 2, 48_000, vec![1.0; 3]).is_err());
     }
 
     #[test]

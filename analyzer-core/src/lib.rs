@@ -18,6 +18,7 @@ pub mod meter;
 pub mod profile;
 pub mod reconcile;
 pub mod report;
+pub mod source;
 pub mod synth;
 pub mod wav;
 

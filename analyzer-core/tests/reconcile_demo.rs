@@ -8,10 +8,10 @@
 // functions; this covers the helpers of this test crate too).
 #![allow(clippy::unwrap_used)]
 
-use analyzer_core::align::{FrameSource, MemorySource};
 use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};
 use analyzer_core::report::{FindingCode, Polarity};
+use analyzer_core::source::{FrameSource, MemorySource};
 use analyzer_core::synth::{SynthStem, demo_song, mix_down};
 
 const SR: u32 = 48_000;

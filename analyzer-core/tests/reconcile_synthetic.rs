@@ -5,11 +5,11 @@
 // functions; this covers the helpers of this test crate too).
 #![allow(clippy::unwrap_used)]
 
-use analyzer_core::align::{FrameSource, MemorySource};
 use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::synth::Song;
 use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};
 use analyzer_core::report::{FindingCode, Polarity, Severity};
+use analyzer_core::source::{FrameSource, MemorySource};
 
 const SR: u32 = 48_000;
 

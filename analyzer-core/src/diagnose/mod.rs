@@ -128,7 +128,7 @@ pub fn reconcile_and_diagnose_with(
     profile: &Profile,
     progress: &dyn Fn(u64),
 ) -> crate::Result<(ReconcileResult, Diagnosis)> {
-    use crate::align::{FrameSource, WavSource};
+    use crate::source::{FrameSource, WavSource};
     let mix_src = WavSource::open(mix)?;
     let mut diagnoser = Diagnoser::new(mix_src.channels(), mix_src.sample_rate());
     let mut opened: Vec<Box<dyn FrameSource>> = Vec::new();

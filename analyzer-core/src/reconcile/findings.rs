@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::StemFit;
 use super::gram::{Gram, Model};
-use crate::align::FrameSource;
+use super::types::StemFit;
 use crate::cause::{Cause, SetGain, StartOffset, StemGain, group_start_offsets};
 use crate::report::{Polarity, Reconciliation};
+use crate::source::FrameSource;
 use crate::{Profile, Result};
 
 pub(super) struct Context<'a> {

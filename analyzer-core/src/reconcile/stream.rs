@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::gram::{Gram, Model};
 use crate::Result;
-use crate::align::FrameSource;
 use crate::meter::{Loudness, energy_to_lufs, lufs_to_energy};
+use crate::source::FrameSource;
 
 /// Sees every aligned block of the mix, in order, during the streaming pass.
 ///

@@ -6,7 +6,7 @@
 //! mix. Everything is deterministic from a seed.
 
 use crate::Result;
-use crate::align::{FrameSource, MemorySource};
+use crate::source::{FrameSource, MemorySource};
 
 /// A mix and its stems as boxed sources.
 pub type Sources = (Box<dyn FrameSource>, Vec<Box<dyn FrameSource>>);
@@ -88,37 +88,50 @@ fn constant_power(pan: f32) -> [f32; 2] {
     [a.cos(), a.sin()]
 }
 
-/// Adds a decaying harmonic tone to `out` (one channel of `ch`, or all with `gains`).
-#[allow(clippy::too_many_arguments)]
-fn tone(
-    out: &mut [f32],
-    ch: usize,
-    gains: &[f32],
-    sr: f32,
+/// A decaying harmonic tone: `harmonics` partials of `freq` Hz at 1/h, starting at frame
+/// `start` for `len` frames, decaying with time constant `decay_s`, at amplitude `amp`.
+struct Tone {
     start: usize,
     len: usize,
     freq: f32,
     harmonics: usize,
     decay_s: f32,
     amp: f32,
-) {
-    let frames = out.len() / ch;
-    let end = (start + len).min(frames);
-    for t in start..end {
-        let x = (t - start) as f32 / sr;
-        let env = (-x / decay_s).exp() * (x * 200.0).min(1.0) * ((end - t) as f32 / 64.0).min(1.0);
-        let mut v = 0.0;
-        for h in 1..=harmonics {
-            v += (std::f32::consts::TAU * freq * h as f32 * x).sin() / h as f32;
-        }
-        for (c, g) in gains.iter().enumerate().take(ch) {
-            out[t * ch + c] += amp * env * v * g;
+}
+
+impl Tone {
+    /// Adds the tone to `out` (interleaved, `ch` channels), channel `c` scaled by `gains[c]`.
+    fn add(&self, out: &mut [f32], ch: usize, gains: &[f32], sr: f32) {
+        let Self {
+            start,
+            len,
+            freq,
+            harmonics,
+            decay_s,
+            amp,
+        } = *self;
+        let frames = out.len() / ch;
+        let end = (start + len).min(frames);
+        for t in start..end {
+            let x = (t - start) as f32 / sr;
+            let env =
+                (-x / decay_s).exp() * (x * 200.0).min(1.0) * ((end - t) as f32 / 64.0).min(1.0);
+            let mut v = 0.0;
+            for h in 1..=harmonics {
+                v += (std::f32::consts::TAU * freq * h as f32 * x).sin() / h as f32;
+            }
+            for (c, g) in gains.iter().enumerate().take(ch) {
+                out[t * ch + c] += amp * env * v * g;
+            }
         }
     }
 }
 
 impl Song {
     /// A song of `stems` stems (at least 1) and `seconds` seconds.
+    ///
+    /// One match arm per kind of part, all in one function: the parts draw from one seeded
+    /// random stream in a fixed order, which is what makes a seed give the same song.
     pub fn new(sample_rate: u32, seconds: f64, stems: usize, seed: u64) -> Self {
         let sr = sample_rate as f32;
         let frames = (seconds * f64::from(sample_rate)).round() as usize;
@@ -145,35 +158,29 @@ impl Song {
             match kind {
                 0 => {
                     for (k, &f) in notes.iter().enumerate().skip(2) {
-                        tone(
-                            &mut x,
-                            1,
-                            &[1.0],
-                            sr,
-                            k * beat,
-                            beat * 9 / 10,
-                            f,
-                            6,
-                            0.3,
-                            0.15,
-                        );
+                        Tone {
+                            start: k * beat,
+                            len: beat * 9 / 10,
+                            freq: f,
+                            harmonics: 6,
+                            decay_s: 0.3,
+                            amp: 0.15,
+                        }
+                        .add(&mut x, 1, &[1.0], sr);
                     }
                 }
                 1 => {
                     // Same notes an octave up, same timing: correlated with the bass.
                     for (k, &f) in notes.iter().enumerate().skip(2) {
-                        tone(
-                            &mut x,
-                            2,
-                            &[0.8, 0.6],
-                            sr,
-                            k * beat,
-                            beat * 9 / 10,
-                            2.0 * f,
-                            4,
-                            0.25,
-                            0.1,
-                        );
+                        Tone {
+                            start: k * beat,
+                            len: beat * 9 / 10,
+                            freq: 2.0 * f,
+                            harmonics: 4,
+                            decay_s: 0.25,
+                            amp: 0.1,
+                        }
+                        .add(&mut x, 2, &[0.8, 0.6], sr);
                     }
                 }
                 2 => {
@@ -220,7 +227,15 @@ impl Song {
                     while k * beat < frames {
                         if (k * beat / phrase).is_multiple_of(2) {
                             let f = 4.0 * notes[k % notes.len()];
-                            tone(&mut x, 1, &[1.0], sr, k * beat, beat, f, 3, 0.4, 0.08);
+                            Tone {
+                                start: k * beat,
+                                len: beat,
+                                freq: f,
+                                harmonics: 3,
+                                decay_s: 0.4,
+                                amp: 0.08,
+                            }
+                            .add(&mut x, 1, &[1.0], sr);
                         }
                         k += 1;
                     }
@@ -244,18 +259,15 @@ impl Song {
                             0.5 + 0.4 * rng.uniform().abs(),
                             0.5 + 0.4 * rng.uniform().abs(),
                         ];
-                        tone(
-                            &mut x,
-                            2,
-                            &g,
-                            sr,
-                            k * beat + beat / 4,
-                            beat,
-                            3.0 * f,
-                            5,
-                            0.2,
-                            0.06,
-                        );
+                        Tone {
+                            start: k * beat + beat / 4,
+                            len: beat,
+                            freq: 3.0 * f,
+                            harmonics: 5,
+                            decay_s: 0.2,
+                            amp: 0.06,
+                        }
+                        .add(&mut x, 2, &g, sr);
                     }
                 }
             }

@@ -1,0 +1,167 @@
+//! Stem-sum reconciliation: do the stems sum back to the mix, and if not, which stem is
+//! shifted, inverted or at the wrong gain?
+//!
+//! Algorithm (memory bounded by the number of files, never their length):
+//!
+//! 1. **Activity probes.** Short probes (25 ms every 250 ms, a tenth of a read) find where each
+//!    stem carries audio; a sparse stem (fewer than 8 probes above the silence level: a few
+//!    hits the probes may miss) is scanned in full. A stem that stays under
+//!    the profile's silence level is silent: `active = false`, no offset.
+//! 2. **Windows.** A few non-overlapping analysis windows (1.5 s) are chosen so that every
+//!    sounding stem is loud in up to three of them, preferring windows many stems share.
+//! 3. **Coarse lag** per stem by GCC-PHAT of its mono downmix against the mix's, over
+//!    +/-[`ReconcileOptions::max_offset_s`] (2.5 s by default), with the cross spectra of its
+//!    windows summed. A stem whose peak does not stand out from the correlation floor does not
+//!    correlate with the mix: `active = false`.
+//!    From here on the windows are in mix time, every stem read at its offset; a shifted stem
+//!    also gets windows where its content lands in the mix.
+//! 4. **Leave-one-out searches.** Stems whose coarse peak is weak (a quiet pad under louder
+//!    parts sharing its notes, a drum loop that repeats every bar) are searched again over the
+//!    full range, one at a time and loudest first, against the mix minus the stems already
+//!    found. **Periodic material** (a loop, keys repeating every beat, a reverb return whose
+//!    combs echo every 30-45 ms) correlates almost as well one period away, and a stem searched
+//!    early against a target that still holds unplaced stems can lock onto such a peak and
+//!    drag the stems searched after it. So the weak stems are searched once more from the
+//!    set's common lag, best first (per round every stem proposes a lag and only the proposal
+//!    with the deepest joint null is taken), and every stem then settles on the candidate lag
+//!    (coarse peak, either search's lag, 0, the common lag) with the deepest *joint* null:
+//!    every active stem fitted on the windows, over the span where every shifted stem has
+//!    audio. Candidates within 1 % of what the stem explains tie, and the smaller shift wins.
+//!    Then every stem's lag is refined over +/-50 ms against the mix minus every *other*
+//!    fitted stem (least-squares gains on the windows): the target stays fixed and the stem
+//!    slides, and the lag of the best normalised correlation is the best least-squares fit.
+//!    Only the most convincing correction is proposed per round, and it stands only if the
+//!    windows' least-squares residual falls; rounds repeat until nothing moves. This removes
+//!    the bias that correlated parts (bass and keys on the same notes) put on the coarse peak.
+//!    A stem that explains under 5 % (normalised correlation) of its leave-one-out target is
+//!    not in the mix: `active = false`.
+//! 5. **Streaming pass** over the whole mix, every stem read shifted by its offset: Gram
+//!    statistics over the judged span (where every shifted active stem has audio), exact
+//!    residual energies, 10 ms residual statistics, and an optional [`BlockVisitor`] for the
+//!    diagnosis. The full-length least-squares gains and null depths come out of it.
+//!
+//! Gains follow the model documented in `gram.rs`: one fader gain per stem; a mono stem in a
+//! stereo mix gets one gain per channel (any pan fits) and reports their constant-power sum,
+//! so a mono stem panned with the common -3 dB pan law reads 0 dB. The plain (unfitted) sum
+//! behind `null_depth_db` uses unity gains; a mono stem enters it at constant power at the pan
+//! position the fit found (a mono file carries no pan, so its pan is not a fault), with no
+//! gain or polarity correction. `residual_lufs` (ITU-R BS.1770-4 integrated loudness of the
+//! plain-sum residual) and the 10 ms block statistics use the pan from the windows' fit.
+//!
+//! The code follows the steps: `plan` derives the sizes, `locate` does steps 1 to 3,
+//! `window_io` reads the analysis windows for every later step, `search` (with `arbiter`) does
+//! steps 3b to 4, `stream` and `result` do step 5 and build the [`ReconcileResult`];
+//! `findings` turns it into findings.
+
+mod arbiter;
+mod findings;
+pub mod gram;
+mod locate;
+pub mod pan_law;
+mod plan;
+mod result;
+mod search;
+pub mod stream;
+pub mod synth;
+mod types;
+mod window_io;
+
+use std::path::Path;
+
+use realfft::RealFftPlanner;
+
+use crate::source::{self, FrameSource};
+use crate::{Profile, Result};
+use gram::Model;
+use locate::Located;
+use plan::Plan;
+use result::Finish;
+use search::Search;
+use window_io::WindowIo;
+
+pub use stream::{BlockStats, BlockVisitor};
+pub use types::{ReconcileOptions, ReconcileResult, StemFit};
+
+/// Reconciles stem files against a mix file.
+///
+/// A stem that cannot be opened or has another sample rate than the mix gets `None` (the
+/// delivery checks report why); `progress` receives the mix frames streamed so far.
+///
+/// # Errors
+/// When the mix cannot be read, or a file fails while it is being read.
+pub fn reconcile(
+    mix: &Path,
+    stems: &[&Path],
+    profile: &Profile,
+    progress: &dyn Fn(u64),
+) -> Result<ReconcileResult> {
+    let mix_src = source::WavSource::open(mix)?;
+    let mut opened: Vec<Box<dyn FrameSource>> = Vec::new();
+    let mut index = Vec::new();
+    for (i, p) in stems.iter().enumerate() {
+        if let Ok(s) = source::WavSource::open(p) {
+            opened.push(Box::new(s));
+            index.push(i);
+        }
+    }
+    let r = reconcile_sources(
+        Box::new(mix_src),
+        opened,
+        profile,
+        &ReconcileOptions::default(),
+        None,
+        progress,
+    )?;
+    let mut fits = vec![None; stems.len()];
+    for (j, fit) in r.stems.iter().enumerate() {
+        fits[index[j]] = fit.clone();
+    }
+    Ok(ReconcileResult { stems: fits, ..r })
+}
+
+/// Reconciles any [`FrameSource`]s (files or memory). See the module docs for the algorithm:
+/// each step below is one module (`locate`, `search`, `result`).
+///
+/// # Errors
+/// When a source fails while it is being read.
+pub fn reconcile_sources(
+    mut mix: Box<dyn FrameSource>,
+    mut stems: Vec<Box<dyn FrameSource>>,
+    profile: &Profile,
+    options: &ReconcileOptions,
+    visitor: Option<&mut dyn BlockVisitor>,
+    progress: &dyn Fn(u64),
+) -> Result<ReconcileResult> {
+    let plan = Plan::new(mix.as_ref(), &stems, profile, options)?;
+    // 1, 2. Activity and windows.
+    let located = Located::scan(&plan, &mut stems, options.windows_per_stem)?;
+    // 3. Coarse lags.
+    let mut planner = RealFftPlanner::<f32>::new();
+    let coarse = located.coarse_lags(&plan, &mut planner, mix.as_mut(), &mut stems)?;
+    // 3b to 4. Searches on the windows.
+    let model = Model::new(plan.mix_channels, &plan.stem_channels);
+    let mut io = WindowIo::new(
+        &model,
+        mix.as_mut(),
+        &mut stems,
+        plan.window_frames as usize,
+    );
+    let mut search = Search {
+        plan: &plan,
+        located: &located,
+        options,
+        planner,
+    };
+    let placement = search.place(&mut io, coarse)?;
+    let windows = io.windows().to_vec();
+    // 5. Streaming pass and the result.
+    let finish = Finish {
+        plan: &plan,
+        model: &model,
+        profile,
+        placement,
+        windows,
+        threads: options.threads,
+    };
+    finish.run(mix.as_mut(), &mut stems, visitor, progress)
+}
