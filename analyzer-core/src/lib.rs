@@ -18,6 +18,7 @@ pub mod profile;
 pub mod reconcile;
 pub mod report;
 pub mod synth;
+pub mod units;
 pub mod wav;
 
 pub use error::{Error, Result};
