@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ClipDetector, DcOffset, LANES, Loudness, NonFiniteCounter, SamplePeak, TruePeak,
-    amplitude_to_db, finite, lane_accumulate, sanitize,
+    lane_accumulate, sanitize,
 };
 use crate::error::Result;
 use crate::report::SampleFormat;
+use crate::units::{amp_to_db, finite, power_to_db};
 use crate::wav::{WavInfo, WavReader};
 
 /// Envelope value for a silent 100 ms block (the envelope holds no -inf so it serialises).
@@ -213,7 +214,7 @@ impl FileMeter {
         }
         let total = self.total_sq + partial;
         let rms = if self.frames > 0 {
-            10.0 * (total / (self.frames as f64 * ch as f64)).log10()
+            power_to_db(total / (self.frames as f64 * ch as f64))
         } else {
             f64::NEG_INFINITY
         };
@@ -228,8 +229,8 @@ impl FileMeter {
             content = (content ^ v).wrapping_mul(FNV_PRIME);
         }
         Metrics {
-            sample_peak_dbfs: finite(amplitude_to_db(sp)),
-            true_peak_dbtp: finite(amplitude_to_db(tp)),
+            sample_peak_dbfs: finite(amp_to_db(sp)),
+            true_peak_dbtp: finite(amp_to_db(tp)),
             integrated_lufs: finite(self.loudness.integrated_lufs()),
             loudness_range_lu: self.loudness.loudness_range_lu(),
             max_momentary_lufs: finite(self.loudness.max_momentary_lufs()),
@@ -249,7 +250,7 @@ impl FileMeter {
 
 fn envelope_db(sum_sq: f64, samples: usize) -> f32 {
     if sum_sq > 0.0 && samples > 0 {
-        ((10.0 * (sum_sq / samples as f64).log10()) as f32).max(ENVELOPE_FLOOR_DB)
+        (power_to_db(sum_sq / samples as f64) as f32).max(ENVELOPE_FLOOR_DB)
     } else {
         ENVELOPE_FLOOR_DB
     }
