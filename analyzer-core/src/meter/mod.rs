@@ -17,7 +17,8 @@
 //!   the reconciliation's residual loudness ([`gated_loudness_lufs`]).
 //! - [`signal`]: [`DcOffset`], [`ClipDetector`], [`NonFiniteCounter`].
 //! - [`file`]: [`FileMeter`] runs all of them over one file and yields [`Metrics`];
-//!   [`meter_file`] does so for a WAV file on disk.
+//!   [`meter_file`] does so for a WAV file on disk, the one metering path of the CLI, tests,
+//!   benchmarks and `xtask`.
 
 pub mod file;
 pub mod gating;
@@ -25,7 +26,10 @@ pub mod loudness;
 pub mod peak;
 pub mod signal;
 
-pub use file::{ENVELOPE_FLOOR_DB, FileMeter, Metrics, meter_file};
+pub use file::{
+    ENVELOPE_FLOOR_DB, FileMeter, INT8_FULL_SCALE, METER_BLOCK_FRAMES, Metrics, meter_file,
+    meter_reader,
+};
 pub use gating::{energy_to_lufs, gated_loudness_lufs, lufs_to_energy};
 pub use loudness::{Loudness, default_channel_weights};
 pub use peak::{Oversampling, SamplePeak, TruePeak, TruePeakFilter};
