@@ -10,15 +10,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::capture::{self, CaptureRole, CaptureSidecar, CaptureState};
 use crate::cause::{self, CaptureProblem, Cause, IncompleteCapture};
 use crate::checks::{FileFacts, delivery_checks};
-use crate::error::{Error, FormatProblem, Result};
-use crate::meter::{FileMeter, Metrics};
+use crate::error::{Error, Result};
+use crate::meter::Metrics;
 use crate::profile::Profile;
 use crate::report::{FileReport, LevelTimeline, Report, Role};
 use crate::wav::{WavInfo, WavReader};
 
-/// Frames read per block while metering; large enough to amortise I/O, small enough that
-/// memory stays bounded by the number of files rather than their length.
-pub const METER_BLOCK_FRAMES: usize = 16_384;
+/// Frames read per block while metering (defined with the metering path it belongs to).
+pub use crate::meter::METER_BLOCK_FRAMES;
 /// Most stems reconciled against a mix in one check. The leave-one-out search grows faster
 /// than linearly in stems (measured: 40 stems 0.7 s / 62 MB, 80 stems 7 s / 350 MB), so a
 /// folder of hundreds of multitracks would run for an hour and take gigabytes; such a set is
@@ -317,30 +316,8 @@ struct Metered {
 
 /// Meters one file in blocks. Memory: one block.
 fn meter_one(path: &Path, progress: &dyn Fn(u64)) -> Result<Metered> {
-    let mut reader = WavReader::open(path)?;
-    let info = reader.info().clone();
-    if info.frames == 0 {
-        // Valid as a container, useless as a stem: say so instead of metering silence.
-        return Err(Error::Format {
-            path: path.to_owned(),
-            problem: FormatProblem::NoAudio,
-        });
-    }
-    let channels = info.channels as usize;
-    let mut meter = FileMeter::new(channels, info.sample_rate);
-    let mut buf = vec![0.0f32; METER_BLOCK_FRAMES * channels];
-    loop {
-        let n = reader.read_frames(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        meter.process(&buf[..n * channels]);
-        progress(n as u64);
-    }
-    Ok(Metered {
-        info,
-        metrics: meter.finish(),
-    })
+    let (info, metrics) = crate::meter::meter_file(path, progress)?;
+    Ok(Metered { info, metrics })
 }
 
 /// Checks the files and folders in `paths` (see [`collect_inputs`]) and returns the report.

@@ -20,6 +20,7 @@ pub mod reconcile;
 pub mod report;
 pub mod source;
 pub mod synth;
+pub mod units;
 pub mod wav;
 
 pub use error::{Error, Result};

@@ -3,6 +3,10 @@
 //! `stemcheck demo` and many tests need stems whose right answer is known: a short arrangement
 //! of drums, bass, keys, a lead and the reverb return of keys and lead, rendered as separate
 //! stems whose plain sum is the mix. Everything is seeded, so every run renders the same audio.
+//!
+//! The building blocks here ([`Rng`], [`constant_power_pan`], [`write_wav`]) are also those of
+//! the reconciliation's synthetic deliveries (`reconcile::synth`), so every test signal of the
+//! workspace draws from one generator and one pan law.
 
 use std::path::Path;
 
@@ -23,20 +27,43 @@ impl SynthStem {
     }
 }
 
-/// A tiny xorshift generator so the demo renders identically everywhere.
+/// A tiny xorshift generator so the test signals render identically everywhere.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator seeded with `seed` (any value, 0 included).
     pub fn new(seed: u64) -> Self {
         Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    /// Uniform in [-1, 1).
-    pub fn next_f32(&mut self) -> f32 {
+
+    /// A generator starting from the raw xorshift state `state` (made odd, so never 0), without
+    /// `new`'s seed scrambling: for test signals that were defined by their raw start state.
+    pub fn from_state(state: u64) -> Self {
+        Self(state | 1)
+    }
+
+    /// The next 64 raw bits (xorshift 13/7/17).
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        ((self.0 >> 40) as f32 / (1u64 << 23) as f32) - 1.0
+        self.0
+    }
+
+    /// Uniform in [-1, 1).
+    pub fn next_f32(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32 / (1u64 << 23) as f32) - 1.0
+    }
+
+    /// Uniform in [-1, 1), in `f64` (the same 24 random bits as [`next_f32`](Self::next_f32)).
+    pub fn next_f64(&mut self) -> f64 {
+        ((self.next_u64() >> 40) as f64 / (1u64 << 23) as f64) - 1.0
+    }
+
+    /// Uniform in `0..n` (`n` > 0; the modulo bias is irrelevant for test signals).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
     }
 }
 
@@ -44,10 +71,16 @@ fn midi_hz(note: f32) -> f32 {
     440.0 * 2f32.powf((note - 69.0) / 12.0)
 }
 
+/// Left and right gains of the constant-power (sine/cosine, -3 dB at the centre) pan law for a
+/// position from -1 (left) to 1 (right).
+pub fn constant_power_pan(pan: f32) -> [f32; 2] {
+    let angle = (pan.clamp(-1.0, 1.0) + 1.0) * std::f32::consts::FRAC_PI_4;
+    [angle.cos(), angle.sin()]
+}
+
 /// Adds a mono voice into an interleaved buffer with a constant-power pan (-1 left .. 1 right).
 fn add_panned(out: &mut [f32], channels: usize, start: usize, voice: &[f32], pan: f32) {
-    let angle = (pan.clamp(-1.0, 1.0) + 1.0) * std::f32::consts::FRAC_PI_4;
-    let (gl, gr) = (angle.cos(), angle.sin());
+    let [gl, gr] = constant_power_pan(pan);
     for (i, v) in voice.iter().enumerate() {
         let frame = start + i;
         if frame * channels >= out.len() {
@@ -262,12 +295,17 @@ pub fn mix_down(stems: &[SynthStem], channels: u16) -> Vec<f32> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WavFormat {
     Float32,
+    /// 8-bit PCM (stored unsigned, as the format has it); full scale is 127/128.
+    Int8,
     Int16,
     Int24,
+    Int32,
 }
 
-/// Writes interleaved samples to a WAV file (test and demo helper). Integer formats are
-/// rounded and clamped, without dither.
+/// Writes interleaved samples to a WAV file: the one WAV writer of the demo and of every test,
+/// benchmark and tool that needs a file on disk. Integer formats are scaled by 2^(bits-1),
+/// rounded and clamped to the format's range, without dither (1.0 becomes the largest positive
+/// code).
 pub fn write_wav(
     path: &Path,
     channels: u16,
@@ -277,8 +315,10 @@ pub fn write_wav(
 ) -> Result<()> {
     let (bits, sample_format) = match format {
         WavFormat::Float32 => (32, hound::SampleFormat::Float),
+        WavFormat::Int8 => (8, hound::SampleFormat::Int),
         WavFormat::Int16 => (16, hound::SampleFormat::Int),
         WavFormat::Int24 => (24, hound::SampleFormat::Int),
+        WavFormat::Int32 => (32, hound::SampleFormat::Int),
     };
     let spec = hound::WavSpec {
         channels,
@@ -303,7 +343,7 @@ pub fn write_wav(
                 w.write_sample(s).map_err(err)?;
             }
         }
-        WavFormat::Int16 | WavFormat::Int24 => {
+        WavFormat::Int8 | WavFormat::Int16 | WavFormat::Int24 | WavFormat::Int32 => {
             let scale = (1i64 << (bits - 1)) as f64;
             let (lo, hi) = (-scale, scale - 1.0);
             for &s in samples {

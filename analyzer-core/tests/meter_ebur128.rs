@@ -7,22 +7,12 @@
 #![allow(clippy::unwrap_used)]
 
 use analyzer_core::meter::{Loudness, SamplePeak, TruePeak};
+use analyzer_core::synth::Rng;
+use analyzer_core::units::{amp_to_db, db_to_amp};
 use ebur128::{EbuR128, Mode};
 
-/// Deterministic xorshift noise in [-1, 1).
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-}
-
 fn db(x: f64) -> f64 {
-    10f64.powf(x / 20.0)
+    db_to_amp(x)
 }
 
 fn sine(rate: u32, channels: usize, secs: f64, freq: f64, dbfs: f64) -> Vec<f32> {
@@ -42,16 +32,16 @@ fn sine(rate: u32, channels: usize, secs: f64, freq: f64, dbfs: f64) -> Vec<f32>
 
 fn noise(rate: u32, channels: usize, secs: f64, dbfs: f64, seed: u64) -> Vec<f32> {
     let n = (f64::from(rate) * secs) as usize * channels;
-    let mut g = Noise(seed | 1);
+    let mut g = Rng::from_state(seed);
     let a = db(dbfs) as f32;
-    (0..n).map(|_| a * g.next()).collect()
+    (0..n).map(|_| a * g.next_f32()).collect()
 }
 
 /// Music-like: a few harmonic partials with changing pitch every 0.5 s, a decaying note envelope,
 /// a lowpassed noise bed, and sections whose level moves over a 20 dB range.
 fn music(rate: u32, channels: usize, secs: f64, seed: u64) -> Vec<f32> {
     let n = (f64::from(rate) * secs) as usize;
-    let mut g = Noise(seed | 1);
+    let mut g = Rng::from_state(seed);
     let notes = [110.0, 146.8, 196.0, 130.8, 220.0, 164.8, 98.0, 174.6];
     let mut lp = vec![0f64; channels];
     let mut v = Vec::with_capacity(n * channels);
@@ -68,7 +58,7 @@ fn music(rate: u32, channels: usize, secs: f64, seed: u64) -> Vec<f32> {
                 let hf = h as f64;
                 s += (2.0 * std::f64::consts::PI * note * hf * t + c as f64).sin() / hf;
             }
-            *lp = 0.95 * *lp + 0.05 * f64::from(g.next());
+            *lp = 0.95 * *lp + 0.05 * f64::from(g.next_f32());
             v.push((level * (0.5 * env * s + 0.8 * *lp)) as f32);
         }
     }
@@ -142,8 +132,8 @@ fn compare(name: &str, rate: u32, channels: usize, x: &[f32], lra_tol: f64) {
         "{name}: LRA at 10 Hz {lra_10hz} vs {lra_ref}"
     );
     for c in 0..channels {
-        let tp_ref = 20.0 * reff.true_peak(c as u32).unwrap().log10();
-        let t = 20.0 * f64::from(tp.peak(c).max(sp.peak(c))).log10();
+        let tp_ref = amp_to_db(reff.true_peak(c as u32).unwrap());
+        let t = amp_to_db(f64::from(tp.peak(c).max(sp.peak(c))));
         assert!(
             (t - tp_ref).abs() < 0.1,
             "{name}: true peak ch{c} {t} vs {tp_ref}"
@@ -233,8 +223,8 @@ fn inter_sample_peaks_agree() {
             tp.process(&x);
             let mut r = reference(rate, 1);
             r.add_frames_f32(&x).unwrap();
-            let a = 20.0 * f64::from(tp.max_peak()).log10();
-            let b = 20.0 * r.true_peak(0).unwrap().log10();
+            let a = amp_to_db(f64::from(tp.max_peak()));
+            let b = amp_to_db(r.true_peak(0).unwrap());
             assert!((a - b).abs() < 0.1, "{rate} Hz fs/{div}: {a} vs {b}");
         }
     }

@@ -3,17 +3,12 @@
 //! whole-buffer result.
 
 use analyzer_core::meter::{FileMeter, Loudness, Metrics, SamplePeak, TruePeak};
+use analyzer_core::synth::Rng;
 use proptest::prelude::*;
 
 /// Deterministic test programme: partials plus noise, with a level that moves over time.
 fn programme(rate: u32, channels: usize, frames: usize, seed: u64, freq: f64) -> Vec<f32> {
-    let mut state = seed | 1;
-    let mut rnd = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        ((state >> 40) as f64 / (1u64 << 24) as f64) * 2.0 - 1.0
-    };
+    let mut rng = Rng::from_state(seed);
     let mut v = Vec::with_capacity(frames * channels);
     for i in 0..frames {
         let t = i as f64 / f64::from(rate);
@@ -21,7 +16,7 @@ fn programme(rate: u32, channels: usize, frames: usize, seed: u64, freq: f64) ->
         for c in 0..channels {
             let s = (2.0 * std::f64::consts::PI * freq * t + c as f64).sin()
                 + 0.3 * (2.0 * std::f64::consts::PI * freq * 2.7 * t).sin()
-                + 0.2 * rnd();
+                + 0.2 * rng.next_f64();
             v.push((level * s) as f32);
         }
     }
@@ -37,7 +32,7 @@ fn file_metrics(rate: u32, channels: usize, x: &[f32], block_frames: usize) -> M
 }
 
 fn scaled(x: &[f32], gain_db: f64) -> Vec<f32> {
-    let g = 10f64.powf(gain_db / 20.0);
+    let g = analyzer_core::units::db_to_amp(gain_db);
     x.iter().map(|&s| (f64::from(s) * g) as f32).collect()
 }
 

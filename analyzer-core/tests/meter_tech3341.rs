@@ -15,7 +15,7 @@ fn tone_segments(rate: u32, segments: &[(f64, &[f64])]) -> Vec<f32> {
             let t = i as f64 / f64::from(rate);
             let s = (2.0 * std::f64::consts::PI * 1000.0 * t).sin();
             for &l in levels {
-                v.push((10f64.powf(l / 20.0) * s) as f32);
+                v.push((analyzer_core::units::db_to_amp(l) * s) as f32);
             }
             i += 1;
         }

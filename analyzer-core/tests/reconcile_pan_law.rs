@@ -18,7 +18,7 @@ const SR: u32 = 48_000;
 /// stereo. Every mono stem is centred at `law_db` per channel.
 fn song_at(law_db: f64) -> Song {
     let mut song = Song::new(SR, 10.0, 8, 11);
-    let g = 10f64.powf(law_db / 20.0) as f32;
+    let g = analyzer_core::units::db_to_amp(law_db) as f32;
     for s in song.stems.iter_mut().filter(|s| s.channels == 1) {
         s.pan = [g, g];
     }

@@ -31,7 +31,7 @@ const STEMS: usize = 12;
 const SONG_SECONDS: f64 = 180.0;
 const SEED: u64 = 7;
 /// Frames per `process` call in the in-memory metering runs (as the CLI meters).
-const METER_BLOCK_FRAMES: usize = analyzer_core::analyze::METER_BLOCK_FRAMES;
+const METER_BLOCK_FRAMES: usize = analyzer_core::meter::METER_BLOCK_FRAMES;
 /// Bump when the generated audio changes, so cached inputs are rebuilt.
 const INPUT_VERSION: &str = "v2";
 
@@ -682,7 +682,7 @@ fn metering(set: &Set, runs: usize) -> Result<()> {
         (
             e.loudness_global().unwrap_or(f64::NAN),
             e.loudness_range().unwrap_or(f64::NAN),
-            20.0 * tp.log10(),
+            analyzer_core::units::amp_to_db(tp),
         )
     });
     row(
@@ -691,7 +691,7 @@ fn metering(set: &Set, runs: usize) -> Result<()> {
         med,
         format!("I {i:.2} LUFS, LRA {lra:.2} LU, TP {tp:.2} dBTP"),
     );
-    let (best, med, r) = time_in_process(runs, || meter_file(&set.mix));
+    let (best, med, r) = time_in_process(runs, || meter_file(&set.mix, &|_| {}));
     let (_, m) = r.map_err(anyhow::Error::new)?;
     row(
         "analyzer-core meter_file (decode + FileMeter)",

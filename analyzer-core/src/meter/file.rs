@@ -1,6 +1,11 @@
 //! All meters over one file: [`FileMeter`] and the [`Metrics`] it yields, plus [`meter_file`]
 //! for a WAV file on disk (streamed in blocks, memory independent of file length apart from the
 //! 10-per-second activity envelope).
+//!
+//! [`meter_file`] (and [`meter_reader`] for a file already open) is the one way a file on disk
+//! is metered: the CLI's check (`analyze`), the tests, the benchmarks and `xtask` all go through
+//! it, so what they measure is what the report says. The format decides the clip detector's full
+//! scale ([`FileMeter::for_wav`]).
 
 use std::path::Path;
 
@@ -8,16 +13,21 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ClipDetector, DcOffset, LANES, Loudness, NonFiniteCounter, SamplePeak, TruePeak,
-    amplitude_to_db, finite, lane_accumulate, sanitize,
+    lane_accumulate, sanitize,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::SampleFormat;
+use crate::units::{amp_to_db, finite, power_to_db};
 use crate::wav::{WavInfo, WavReader};
 
 /// Envelope value for a silent 100 ms block (the envelope holds no -inf so it serialises).
 pub const ENVELOPE_FLOOR_DB: f32 = -200.0;
-/// Frames per read in [`meter_file`].
-const READ_FRAMES: usize = 8192;
+/// Frames per read in [`meter_file`]: large enough to amortise I/O, small enough that memory
+/// stays bounded by the number of files rather than their length. The readings do not depend
+/// on it (every meter keeps its summation order across blocks).
+pub const METER_BLOCK_FRAMES: usize = 16_384;
+/// Full scale of an 8-bit file: its largest positive sample, 127/128, is as far as it goes.
+pub const INT8_FULL_SCALE: f32 = 127.0 / 128.0;
 /// Independent hash lanes, chosen by global sample index, so the multiplications run in
 /// parallel and the result does not depend on block sizes.
 const HASH_LANES: usize = 4;
@@ -112,6 +122,18 @@ impl FileMeter {
             hash: [FNV_OFFSET; HASH_LANES],
             samples: 0,
         }
+    }
+
+    /// Meters for a WAV file with header `info`: its channels and rate, the envelope reserved
+    /// for its length, and the clip detector's full scale set for its format (8-bit integer
+    /// files reach only [`INT8_FULL_SCALE`], so a run there is clipped too).
+    pub fn for_wav(info: &WavInfo) -> Self {
+        let mut meter =
+            Self::with_expected_frames(usize::from(info.channels), info.sample_rate, info.frames);
+        if info.sample_format == SampleFormat::Int && info.bits_per_sample <= 8 {
+            meter.set_clip_threshold(INT8_FULL_SCALE);
+        }
+        meter
     }
 
     /// Replaces the clip detector's full scale (e.g. 127/128 for 8-bit files).
@@ -213,7 +235,7 @@ impl FileMeter {
         }
         let total = self.total_sq + partial;
         let rms = if self.frames > 0 {
-            10.0 * (total / (self.frames as f64 * ch as f64)).log10()
+            power_to_db(total / (self.frames as f64 * ch as f64))
         } else {
             f64::NEG_INFINITY
         };
@@ -228,8 +250,8 @@ impl FileMeter {
             content = (content ^ v).wrapping_mul(FNV_PRIME);
         }
         Metrics {
-            sample_peak_dbfs: finite(amplitude_to_db(sp)),
-            true_peak_dbtp: finite(amplitude_to_db(tp)),
+            sample_peak_dbfs: finite(amp_to_db(sp)),
+            true_peak_dbtp: finite(amp_to_db(tp)),
             integrated_lufs: finite(self.loudness.integrated_lufs()),
             loudness_range_lu: self.loudness.loudness_range_lu(),
             max_momentary_lufs: finite(self.loudness.max_momentary_lufs()),
@@ -249,31 +271,46 @@ impl FileMeter {
 
 fn envelope_db(sum_sq: f64, samples: usize) -> f32 {
     if sum_sq > 0.0 && samples > 0 {
-        ((10.0 * (sum_sq / samples as f64).log10()) as f32).max(ENVELOPE_FLOOR_DB)
+        (power_to_db(sum_sq / samples as f64) as f32).max(ENVELOPE_FLOOR_DB)
     } else {
         ENVELOPE_FLOOR_DB
     }
 }
 
-/// Meters a whole WAV file, streamed in blocks of 8192 frames.
+/// Meters a whole WAV file, streamed in blocks of [`METER_BLOCK_FRAMES`], calling `progress`
+/// with the frames of each block read. See [`meter_reader`].
 ///
 /// # Errors
-/// Whatever [`WavReader::open`] and [`WavReader::read_frames`] report, naming the file.
-pub fn meter_file(path: &Path) -> Result<(WavInfo, Metrics)> {
-    let mut reader = WavReader::open(path)?;
+/// Whatever [`WavReader::open`] and [`meter_reader`] report, naming the file.
+pub fn meter_file(path: &Path, progress: &dyn Fn(u64)) -> Result<(WavInfo, Metrics)> {
+    meter_reader(WavReader::open(path)?, progress)
+}
+
+/// Meters the rest of an open WAV file (all of it when nothing was read yet), streamed in
+/// blocks of [`METER_BLOCK_FRAMES`], calling `progress` with the frames of each block read.
+///
+/// # Errors
+/// [`Error::Format`] for a file that holds no audio (a valid container, useless as a stem: it
+/// is said so rather than metered as silence), and whatever [`WavReader::read_frames`]
+/// reports, naming the file.
+pub fn meter_reader(mut reader: WavReader, progress: &dyn Fn(u64)) -> Result<(WavInfo, Metrics)> {
     let info = reader.info().clone();
-    let ch = usize::from(info.channels);
-    let mut meter = FileMeter::with_expected_frames(ch, info.sample_rate, info.frames);
-    if info.sample_format == SampleFormat::Int && info.bits_per_sample <= 8 {
-        meter.set_clip_threshold(127.0 / 128.0);
+    if info.frames == 0 {
+        return Err(Error::Format {
+            path: reader.path().to_owned(),
+            problem: crate::error::FormatProblem::NoAudio,
+        });
     }
-    let mut buf = vec![0f32; READ_FRAMES * ch];
+    let ch = usize::from(info.channels);
+    let mut meter = FileMeter::for_wav(&info);
+    let mut buf = vec![0f32; METER_BLOCK_FRAMES * ch];
     loop {
         let n = reader.read_frames(&mut buf)?;
         if n == 0 {
             break;
         }
         meter.process(&buf[..n * ch]);
+        progress(n as u64);
     }
     Ok((info, meter.finish()))
 }

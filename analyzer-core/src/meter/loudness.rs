@@ -23,33 +23,14 @@
 //!
 //! Channel weights follow BS.1770-4 Table 3: L, R, C 1.0, surrounds 1.41, LFE excluded.
 
+use super::gating::{Histogram, LRA_RELATIVE_GATE_LU, RELATIVE_GATE_LU, energy_to_lufs};
 use super::sanitize;
-
-/// Absolute gate of BS.1770-4 / Tech 3342.
-pub const ABSOLUTE_GATE_LUFS: f64 = -70.0;
-/// Relative gate for integrated loudness (BS.1770-4).
-pub const RELATIVE_GATE_LU: f64 = -10.0;
-/// Relative gate for loudness range (Tech 3342).
-pub const LRA_RELATIVE_GATE_LU: f64 = -20.0;
+use crate::units::db_to_amp;
 
 /// Sub-blocks in the momentary window (400 ms).
 const MOMENTARY_BLOCKS: usize = 4;
 /// Sub-blocks in the short-term window (3 s).
 const SHORT_TERM_BLOCKS: usize = 30;
-
-/// Loudness in LUFS of a mean weighted square (BS.1770-4 eq. 2); -inf for 0.
-pub fn energy_to_lufs(energy: f64) -> f64 {
-    if energy > 0.0 {
-        -0.691 + 10.0 * energy.log10()
-    } else {
-        f64::NEG_INFINITY
-    }
-}
-
-/// Mean weighted square giving `lufs`.
-pub fn lufs_to_energy(lufs: f64) -> f64 {
-    10f64.powf((lufs + 0.691) / 10.0)
-}
 
 /// BS.1770-4 channel weights for a channel count: mono..3 channels all 1.0; 4 = L R Ls Rs;
 /// 5 = L R C Ls Rs; 6 = L R C LFE Ls Rs; 8 = L R C LFE Ls Rs Lb Rb. Other counts: the 6-channel
@@ -87,7 +68,7 @@ fn k_weighting(rate: f64) -> [Coefs; 2] {
     let g = 3.999_843_853_973_347;
     let q = 0.707_175_236_955_419_6;
     let k = (PI * f0 / rate).tan();
-    let vh = 10f64.powf(g / 20.0);
+    let vh = db_to_amp(g);
     let vb = vh.powf(0.499_666_774_154_541_6);
     let a0 = 1.0 + k / q + k * k;
     let shelf = Coefs {
@@ -169,107 +150,6 @@ fn kfilter(k: &[Coefs; 2], st: &mut KState, x: f64) -> f64 {
     st.z2 = st.z1;
     st.z1 = z;
     z
-}
-
-/// Bins of the block-loudness histogram.
-const BINS: usize = 10_000;
-/// Lowest loudness of bin 0 (the absolute gate).
-const HIST_MIN_LUFS: f64 = ABSOLUTE_GATE_LUFS;
-/// Width of one bin.
-const BIN_LU: f64 = 0.01;
-
-/// Distribution of block energies above the absolute gate, bounded in memory.
-#[derive(Debug, Clone)]
-struct Histogram {
-    counts: Vec<u64>,
-    /// Exact sum of the energies that fell into each bin.
-    energy: Vec<f64>,
-    total_count: u64,
-    total_energy: f64,
-}
-
-impl Histogram {
-    fn new() -> Self {
-        Histogram {
-            counts: vec![0; BINS],
-            energy: vec![0.0; BINS],
-            total_count: 0,
-            total_energy: 0.0,
-        }
-    }
-
-    fn reset(&mut self) {
-        self.counts.fill(0);
-        self.energy.fill(0.0);
-        self.total_count = 0;
-        self.total_energy = 0.0;
-    }
-
-    fn bin_of(lufs: f64) -> usize {
-        let i = ((lufs - HIST_MIN_LUFS) / BIN_LU).floor();
-        if i <= 0.0 {
-            0
-        } else if i >= (BINS - 1) as f64 {
-            BINS - 1
-        } else {
-            i as usize
-        }
-    }
-
-    /// Adds a block of mean energy `e` if it passes the absolute gate.
-    fn add(&mut self, e: f64) {
-        let l = energy_to_lufs(e);
-        // Strictly above -70 LUFS passes (BS.1770-4: blocks "above" the gate); -inf and NaN
-        // do not.
-        if l.partial_cmp(&ABSOLUTE_GATE_LUFS) != Some(std::cmp::Ordering::Greater) {
-            return;
-        }
-        let b = Self::bin_of(l);
-        self.counts[b] += 1;
-        self.energy[b] += e;
-        self.total_count += 1;
-        self.total_energy += e;
-    }
-
-    /// First bin whose blocks pass a relative gate at `gate_energy`; in the bin holding the gate
-    /// (all within 0.01 LU of it) the bin's mean decides.
-    fn first_bin_above(&self, gate_energy: f64) -> usize {
-        let b = Self::bin_of(energy_to_lufs(gate_energy));
-        if self.counts[b] > 0 && self.energy[b] / (self.counts[b] as f64) < gate_energy {
-            b + 1
-        } else {
-            b
-        }
-    }
-
-    /// Mean energy of the blocks above the relative gate `rel_lu`, with their count.
-    fn gated_mean(&self, rel_lu: f64) -> Option<(f64, u64, usize)> {
-        if self.total_count == 0 {
-            return None;
-        }
-        let gate = self.total_energy / self.total_count as f64 * 10f64.powf(rel_lu / 10.0);
-        let start = self.first_bin_above(gate);
-        let mut n = 0u64;
-        let mut e = 0.0;
-        for b in start..BINS {
-            n += self.counts[b];
-            e += self.energy[b];
-        }
-        (n > 0).then(|| (e / n as f64, n, start))
-    }
-
-    /// Loudness of the block of rank `rank` (0-based) counting from bin `start` upwards.
-    fn loudness_at_rank(&self, start: usize, rank: u64) -> f64 {
-        let mut seen = 0u64;
-        for b in start..BINS {
-            let c = self.counts[b];
-            if c > 0 && seen + c > rank {
-                return energy_to_lufs(self.energy[b] / c as f64);
-            }
-            seen += c;
-        }
-        f64::NEG_INFINITY
-    }
 }
 
 /// Streaming loudness meter (momentary, short-term, integrated, LRA, maxima).
@@ -434,7 +314,7 @@ impl Loudness {
         self.max_short_term_energy = self.max_short_term_energy.max(self.short_term_energy);
         self.take_momentary_energy = self.take_momentary_energy.max(self.momentary_energy);
         self.take_short_term_energy = self.take_short_term_energy.max(self.short_term_energy);
-        if self.blocks_done >= MOMENTARY_BLOCKS as u64 {
+        if self.momentary_window_full() {
             self.gating.add(self.momentary_energy);
         }
         if self.blocks_done >= SHORT_TERM_BLOCKS as u64
@@ -473,6 +353,12 @@ impl Loudness {
     /// Complete 100 ms sub-blocks seen since `reset`.
     pub fn blocks_done(&self) -> u64 {
         self.blocks_done
+    }
+
+    /// Whether the momentary window (400 ms) has filled, so that the momentary value as of the
+    /// last 100 ms boundary is a BS.1770-4 gating block.
+    pub fn momentary_window_full(&self) -> bool {
+        self.blocks_done >= MOMENTARY_BLOCKS as u64
     }
 
     /// Momentary loudness (last 400 ms, as of the last 100 ms boundary), -inf for silence.
@@ -571,23 +457,6 @@ mod tests {
         assert!(close(s.a2, 0.732_480_774_215_85));
         assert!(close(h.a1, -1.990_047_454_833_98));
         assert!(close(h.a2, 0.990_072_250_366_21));
-    }
-
-    #[test]
-    fn histogram_bins_are_monotonic_and_clamped() {
-        assert_eq!(Histogram::bin_of(-200.0), 0);
-        assert_eq!(Histogram::bin_of(-69.995), 0);
-        assert_eq!(Histogram::bin_of(-69.985), 1);
-        assert_eq!(Histogram::bin_of(500.0), BINS - 1);
-        let mut h = Histogram::new();
-        h.add(0.0);
-        h.add(lufs_to_energy(-75.0));
-        assert_eq!(h.total_count, 0);
-        h.add(lufs_to_energy(-23.0));
-        assert_eq!(h.total_count, 1);
-        let (e, n, _) = h.gated_mean(-10.0).unwrap();
-        assert_eq!(n, 1);
-        assert!((energy_to_lufs(e) + 23.0).abs() < 1e-9);
     }
 
     #[test]

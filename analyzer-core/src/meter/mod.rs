@@ -13,17 +13,25 @@
 //! - [`peak`]: [`SamplePeak`], [`TruePeak`] (BS.1770-4 Annex 2).
 //! - [`loudness`]: [`Loudness`] — momentary, short-term, integrated (BS.1770-4 gating) and
 //!   loudness range (Tech 3342).
+//! - [`gating`]: the BS.1770-4 gates and block loudness scale, once for [`Loudness`] and for
+//!   the reconciliation's residual loudness ([`gated_loudness_lufs`]).
 //! - [`signal`]: [`DcOffset`], [`ClipDetector`], [`NonFiniteCounter`].
 //! - [`file`]: [`FileMeter`] runs all of them over one file and yields [`Metrics`];
-//!   [`meter_file`] does so for a WAV file on disk.
+//!   [`meter_file`] does so for a WAV file on disk, the one metering path of the CLI, tests,
+//!   benchmarks and `xtask`.
 
 pub mod file;
+pub mod gating;
 pub mod loudness;
 pub mod peak;
 pub mod signal;
 
-pub use file::{ENVELOPE_FLOOR_DB, FileMeter, Metrics, meter_file};
-pub use loudness::{Loudness, default_channel_weights, energy_to_lufs, lufs_to_energy};
+pub use file::{
+    ENVELOPE_FLOOR_DB, FileMeter, INT8_FULL_SCALE, METER_BLOCK_FRAMES, Metrics, meter_file,
+    meter_reader,
+};
+pub use gating::{energy_to_lufs, gated_loudness_lufs, lufs_to_energy};
+pub use loudness::{Loudness, default_channel_weights};
 pub use peak::{Oversampling, SamplePeak, TruePeak, TruePeakFilter};
 pub use signal::{ClipDetector, DcOffset, NonFiniteCounter};
 
@@ -99,18 +107,4 @@ pub(crate) fn lane_accumulate(
     for (j, &v) in rest.iter().enumerate() {
         lanes[j] += f(v);
     }
-}
-
-/// 20·log10 of a linear amplitude; -inf for 0.
-pub fn amplitude_to_db(x: f64) -> f64 {
-    if x > 0.0 {
-        20.0 * x.log10()
-    } else {
-        f64::NEG_INFINITY
-    }
-}
-
-/// `Some(x)` for a finite value, `None` for -inf / NaN (the report writes those as null).
-pub fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
 }

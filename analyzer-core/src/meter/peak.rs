@@ -94,13 +94,92 @@ const ANNEX2: [[f64; 12]; 4] = [
     ],
 ];
 
+/// The two peaks a peak meter holds per channel: one since `reset` (the programme's maximum)
+/// and one since the last `take_*` (x42 meters' read-and-reset, so a GUI polling at any rate
+/// misses no peak). [`SamplePeak`] and [`TruePeak`] differ only in how a block's peak is found.
+#[derive(Debug, Clone)]
+struct PeakHold {
+    /// Per channel, since `reset`.
+    held: Vec<f32>,
+    /// Per channel, since the last `take_*`; never above `held`.
+    since_take: Vec<f32>,
+}
+
+impl PeakHold {
+    fn new(channels: usize) -> Self {
+        PeakHold {
+            held: vec![0.0; channels],
+            since_take: vec![0.0; channels],
+        }
+    }
+
+    fn channels(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Raises both peaks of channel `c` to `peak` where it is higher.
+    #[inline]
+    fn raise(&mut self, c: usize, peak: f32) {
+        if peak > self.held[c] {
+            self.held[c] = peak;
+        }
+        if peak > self.since_take[c] {
+            self.since_take[c] = peak;
+        }
+    }
+
+    fn reset(&mut self) {
+        self.held.fill(0.0);
+        self.since_take.fill(0.0);
+    }
+
+    fn peak(&self, c: usize) -> f32 {
+        self.held.get(c).copied().unwrap_or(0.0)
+    }
+
+    fn max_peak(&self) -> f32 {
+        self.held.iter().copied().fold(0.0, f32::max)
+    }
+
+    fn since_take(&self, c: usize) -> f32 {
+        self.since_take[c]
+    }
+
+    fn max_since_take(&self) -> f32 {
+        self.since_take.iter().copied().fold(0.0, f32::max)
+    }
+
+    fn take_peaks(&mut self, out: &mut [f32]) {
+        for (o, p) in out.iter_mut().zip(self.since_take.iter_mut()) {
+            *o = *p;
+            *p = 0.0;
+        }
+    }
+
+    fn take_max_peak(&mut self) -> f32 {
+        let m = self.max_since_take();
+        self.since_take.fill(0.0);
+        m
+    }
+
+    /// Takes the peak since the last take and restarts each channel's at `floor` (capped at
+    /// its peak since `reset`, so `since_take` stays at most `held`); NaN counts as 0.
+    fn take_max_peak_above(&mut self, floor: f32) -> f32 {
+        let floor = floor.max(0.0);
+        let m = self.max_since_take();
+        for (t, &h) in self.since_take.iter_mut().zip(&self.held) {
+            *t = floor.min(h);
+        }
+        m
+    }
+}
+
 /// Peak of the absolute sample values, per channel.
 #[derive(Debug, Clone)]
 pub struct SamplePeak {
-    /// Per channel, since `reset`.
-    held: Vec<f32>,
-    /// Per channel, since the last `take_*`.
-    since_take: Vec<f32>,
+    hold: PeakHold,
+    /// Per-channel peak of the block being processed.
+    block: Vec<f32>,
 }
 
 impl SamplePeak {
@@ -109,63 +188,56 @@ impl SamplePeak {
     pub fn new(channels: usize, _sample_rate: u32) -> Self {
         let channels = channels.max(1);
         SamplePeak {
-            held: vec![0.0; channels],
-            since_take: vec![0.0; channels],
+            hold: PeakHold::new(channels),
+            block: vec![0.0; channels],
         }
     }
 
     /// Number of channels the meter expects.
     pub fn channels(&self) -> usize {
-        self.held.len()
+        self.hold.channels()
     }
 
     /// Feeds interleaved samples; a trailing partial frame is ignored. Never allocates.
     pub fn process(&mut self, interleaved: &[f32]) {
-        let ch = self.held.len();
+        let ch = self.hold.channels();
         let frames = interleaved.len() / ch;
-        super::abs_max_per_channel(&interleaved[..frames * ch], ch, &mut self.since_take);
-        for (h, &t) in self.held.iter_mut().zip(&self.since_take) {
-            if t > *h {
-                *h = t;
-            }
+        self.block.fill(0.0);
+        super::abs_max_per_channel(&interleaved[..frames * ch], ch, &mut self.block);
+        for (c, &p) in self.block.iter().enumerate() {
+            self.hold.raise(c, p);
         }
     }
 
     /// Forgets every peak.
     pub fn reset(&mut self) {
-        self.held.fill(0.0);
-        self.since_take.fill(0.0);
+        self.hold.reset();
     }
 
     /// Linear peak of channel `c` since `reset` (0 for an unknown channel).
     pub fn peak(&self, c: usize) -> f32 {
-        self.held.get(c).copied().unwrap_or(0.0)
+        self.hold.peak(c)
     }
 
     /// Linear peak over all channels since `reset`.
     pub fn max_peak(&self) -> f32 {
-        self.held.iter().copied().fold(0.0, f32::max)
+        self.hold.max_peak()
     }
 
     /// Peak over all channels since `reset`, in dBFS (-inf for silence).
     pub fn max_peak_dbfs(&self) -> f64 {
-        super::amplitude_to_db(f64::from(self.max_peak()))
+        crate::units::amp_to_db(f64::from(self.max_peak()))
     }
 
     /// Per-channel linear peaks since the last `take_peaks`, written into `out` (as many channels
     /// as fit), then forgotten.
     pub fn take_peaks(&mut self, out: &mut [f32]) {
-        for (o, p) in out.iter_mut().zip(self.since_take.iter_mut()) {
-            *o = *p;
-            *p = 0.0;
-        }
+        self.hold.take_peaks(out);
     }
 
     /// Linear peak over all channels since the last `take_*`, then forgotten.
     pub fn take_max_peak(&mut self) -> f32 {
-        let m = self.since_take.iter().copied().fold(0.0, f32::max);
-        self.since_take.fill(0.0);
-        m
+        self.hold.take_max_peak()
     }
 }
 
@@ -294,8 +366,7 @@ pub struct TruePeak {
     /// Per channel: `MAX_HISTORY + BLOCK + PAD` samples: the previous block's last
     /// `MAX_HISTORY` samples, then the current block, deinterleaved, then padding.
     scratch: Vec<f32>,
-    held: Vec<f32>,
-    since_take: Vec<f32>,
+    hold: PeakHold,
 }
 
 impl TruePeak {
@@ -330,8 +401,7 @@ impl TruePeak {
             filter,
             bound,
             scratch: vec![0.0; channels * (MAX_HISTORY + BLOCK + PAD)],
-            held: vec![0.0; channels],
-            since_take: vec![0.0; channels],
+            hold: PeakHold::new(channels),
         }
     }
 
@@ -369,7 +439,7 @@ impl TruePeak {
                 // and the smaller held peak is already known). No interpolated value exceeds
                 // bound * (largest |x| in its window), so windows that cannot beat `floor` are
                 // not filtered: exact, only faster.
-                let floor = block_max.max(self.since_take[c]);
+                let floor = block_max.max(self.hold.since_take(c));
                 if window_max * self.bound * SKIP_MARGIN > floor {
                     let x = &buf[MAX_HISTORY - hist..];
                     let interp = match &self.filter {
@@ -380,12 +450,7 @@ impl TruePeak {
                     };
                     peak = peak.max(interp);
                 }
-                if peak > self.held[c] {
-                    self.held[c] = peak;
-                }
-                if peak > self.since_take[c] {
-                    self.since_take[c] = peak;
-                }
+                self.hold.raise(c, peak);
                 buf.copy_within(n..n + MAX_HISTORY, 0);
             }
         }
@@ -394,31 +459,27 @@ impl TruePeak {
     /// Forgets every peak and the filter history.
     pub fn reset(&mut self) {
         self.scratch.fill(0.0);
-        self.held.fill(0.0);
-        self.since_take.fill(0.0);
+        self.hold.reset();
     }
 
     /// Linear true peak of channel `c` since `reset` (0 for an unknown channel).
     pub fn peak(&self, c: usize) -> f32 {
-        self.held.get(c).copied().unwrap_or(0.0)
+        self.hold.peak(c)
     }
 
     /// Linear true peak over all channels since `reset`.
     pub fn max_peak(&self) -> f32 {
-        self.held.iter().copied().fold(0.0, f32::max)
+        self.hold.max_peak()
     }
 
     /// True peak over all channels since `reset`, in dBTP (-inf for silence).
     pub fn max_peak_dbtp(&self) -> f64 {
-        super::amplitude_to_db(f64::from(self.max_peak()))
+        crate::units::amp_to_db(f64::from(self.max_peak()))
     }
 
     /// Per-channel linear true peaks since the last `take_*`, written into `out`, then forgotten.
     pub fn take_peaks(&mut self, out: &mut [f32]) {
-        for (o, p) in out.iter_mut().zip(self.since_take.iter_mut()) {
-            *o = *p;
-            *p = 0.0;
-        }
+        self.hold.take_peaks(out);
     }
 
     /// Linear true peak over all channels since the last `take_*`, then forgotten.
@@ -428,9 +489,7 @@ impl TruePeak {
     /// polls should take only when its reader has consumed the value (see
     /// [`max_peak_since_take`](Self::max_peak_since_take)).
     pub fn take_max_peak(&mut self) -> f32 {
-        let m = self.since_take.iter().copied().fold(0.0, f32::max);
-        self.since_take.fill(0.0);
-        m
+        self.hold.take_max_peak()
     }
 
     /// Like [`take_max_peak`](Self::take_max_peak), but the peak since this take starts at
@@ -441,18 +500,13 @@ impl TruePeak {
     /// peak since [`reset`](Self::reset), so [`peak`](Self::peak) and
     /// [`max_peak`](Self::max_peak) stay exact. A negative or NaN `floor` counts as 0.
     pub fn take_max_peak_above(&mut self, floor: f32) -> f32 {
-        let floor = floor.max(0.0);
-        let m = self.since_take.iter().copied().fold(0.0, f32::max);
-        for (t, &h) in self.since_take.iter_mut().zip(&self.held) {
-            *t = floor.min(h);
-        }
-        m
+        self.hold.take_max_peak_above(floor)
     }
 
     /// Linear true peak over all channels since the last `take_*`, kept (a peek: publishing it
     /// without forgetting keeps the skip floor high).
     pub fn max_peak_since_take(&self) -> f32 {
-        self.since_take.iter().copied().fold(0.0, f32::max)
+        self.hold.max_since_take()
     }
 }
 
@@ -618,7 +672,7 @@ mod tests {
         for which in [TruePeakFilter::HannSinc, TruePeakFilter::Bs1770Annex2] {
             let mut tp = TruePeak::with_filter(1, 48_000, which);
             tp.process(&x);
-            let db = 20.0 * (tp.max_peak() / a).log10();
+            let db = crate::units::amp_to_db_f32(tp.max_peak() / a);
             assert!(db.abs() < 0.3, "{which:?}: true peak {db} dB off");
         }
     }
@@ -651,13 +705,10 @@ mod tests {
     #[test]
     fn skipping_is_exact() {
         // Bursts over a quiet bed, so that some windows are skipped and some are not.
-        let mut state = 12345u64;
+        let mut rng = crate::synth::Rng::from_state(12345);
         let x: Vec<f32> = (0..20_000)
             .map(|i| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let n = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                let n = 0.5 * rng.next_f32();
                 let burst = if (i / 700) % 5 == 0 { 1.5 } else { 0.05 };
                 n * burst * (1.0 + (i as f32 * 0.0007).sin())
             })
@@ -689,13 +740,10 @@ mod tests {
     /// and the peak since reset is unaffected.
     #[test]
     fn take_above_a_floor_is_exact_above_it() {
-        let mut state = 777u64;
+        let mut rng = crate::synth::Rng::from_state(777);
         let x: Vec<f32> = (0..30_000)
             .map(|i| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let n = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                let n = 0.5 * rng.next_f32();
                 let level = if (i / 900) % 4 == 0 {
                     1.6
                 } else {

@@ -22,6 +22,8 @@
 //! between them for the constant-power-based laws. Stems panned further out than half way
 //! (centredness below [`MIN_CENTREDNESS`]) say too little about the law to vote.
 
+use crate::units::power_to_db;
+
 /// Centre gain per channel (dB) of the -3 dB constant-power (sine/cosine) law: -10 log10(2).
 pub const CONSTANT_POWER_DB: f64 = -3.010_299_956_639_812;
 
@@ -56,7 +58,7 @@ impl MonoFit {
     pub fn from_gains(left: f64, right: f64) -> Option<Self> {
         let power = left * left + right * right;
         (power > 0.0).then(|| Self {
-            power_db: 10.0 * power.log10(),
+            power_db: power_to_db(power),
             centredness: 2.0 * (left * right).abs() / power,
         })
     }
@@ -129,7 +131,7 @@ mod tests {
     use super::*;
 
     fn centred(law_db: f64, error_db: f64) -> MonoFit {
-        let g = 10f64.powf((law_db + error_db) / 20.0);
+        let g = crate::units::db_to_amp(law_db + error_db);
         MonoFit::from_gains(g, g).unwrap()
     }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::gram::{Gram, Model};
 use crate::Result;
-use crate::meter::{Loudness, energy_to_lufs, lufs_to_energy};
+use crate::meter::{Loudness, lufs_to_energy};
 use crate::source::FrameSource;
 
 /// Sees every aligned block of the mix, in order, during the streaming pass.
@@ -91,21 +91,9 @@ pub(crate) struct StreamOut {
     pub gating_blocks: Vec<f64>,
 }
 
-/// Integrated loudness (BS.1770-4 section 2.8) from gating-block energies: absolute gate
-/// -70 LUFS, relative gate -10 LU. `None` when no block passes (silence).
-pub fn gated_loudness_lufs(blocks: &[f64]) -> Option<f64> {
-    let abs = lufs_to_energy(-70.0);
-    let passed: Vec<f64> = blocks.iter().copied().filter(|&e| e > abs).collect();
-    if passed.is_empty() {
-        return None;
-    }
-    let gate = passed.iter().sum::<f64>() / passed.len() as f64 * 0.1;
-    let (sum, n) = passed
-        .iter()
-        .filter(|&&e| e > gate)
-        .fold((0.0, 0usize), |(s, n), &e| (s + e, n + 1));
-    (n > 0).then(|| energy_to_lufs(sum / n as f64))
-}
+/// The residual's integrated loudness: [`gated_loudness_lufs`] over
+/// [`StreamOut::gating_blocks`] (re-exported here for the reconciliation's driver).
+pub use crate::meter::gated_loudness_lufs;
 
 /// Runs the pass over `[0, plan.frames)` with up to `threads` threads. With a visitor the pass
 /// runs on the calling thread only, so that blocks arrive in order.
@@ -142,6 +130,10 @@ pub(crate) fn run(
                 .collect::<Result<Vec<_>>>()?;
             let done = &done;
             handles.push(scope.spawn(move || {
+                let progress = ChunkProgress {
+                    done,
+                    report: &|_| {},
+                };
                 chunk(
                     plan,
                     mix2.as_mut(),
@@ -149,8 +141,7 @@ pub(crate) fn run(
                     range,
                     None,
                     false,
-                    done,
-                    &|_| {},
+                    &progress,
                 )
             }));
         }
@@ -161,8 +152,10 @@ pub(crate) fn run(
             bounds[0]..bounds[1],
             visitor,
             prefetch,
-            &done,
-            progress,
+            &ChunkProgress {
+                done: &done,
+                report: progress,
+            },
         );
         outs.push(first?);
         for h in handles {
@@ -368,7 +361,22 @@ fn for_each_block(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Progress shared by the chunks of one pass: the frames done over all of them, and the
+/// caller's callback (only the first chunk's reports; the others count silently).
+struct ChunkProgress<'a> {
+    done: &'a AtomicU64,
+    report: &'a dyn Fn(u64),
+}
+
+impl ChunkProgress<'_> {
+    /// Counts `frames` more as done and reports the total.
+    fn advance(&self, frames: u64) {
+        let total = self.done.fetch_add(frames, Ordering::Relaxed) + frames;
+        (self.report)(total);
+    }
+}
+
+/// Runs the pass over the blocks `blocks` of the mix (one thread's share).
 fn chunk(
     plan: &StreamPlan<'_>,
     mix: &mut dyn FrameSource,
@@ -376,8 +384,7 @@ fn chunk(
     blocks: Range<u64>,
     mut visitor: Option<&mut dyn BlockVisitor>,
     prefetch: bool,
-    done: &AtomicU64,
-    progress: &dyn Fn(u64),
+    progress: &ChunkProgress<'_>,
 ) -> Result<StreamOut> {
     let model = plan.model;
     let (k, cm) = (model.stems(), model.mix_channels);
@@ -472,7 +479,7 @@ fn chunk(
                     fed += piece.len() / cm;
                     if fed == meter.block_frames() {
                         fed = 0;
-                        if meter.blocks_done() >= 4 {
+                        if meter.momentary_window_full() {
                             out.gating_blocks
                                 .push(lufs_to_energy(meter.momentary_lufs()));
                         }
@@ -510,8 +517,7 @@ fn chunk(
                 }
                 v.block(f0, &vm[..n * cm], &vs[..n * cm], &vf[..n * cm]);
             }
-            let total = done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
-            progress(total);
+            progress.advance(n as u64);
         },
     )?;
     gram.merge(&gram_rest);

@@ -3,10 +3,12 @@
 //! The "music" is built to be hard for alignment in the ways real music is: silence at the
 //! start, stems that are silent for long stretches, a bass and a keys part playing the same
 //! notes an octave apart (correlated lines), sparse percussion, mono stems panned in a stereo
-//! mix. Everything is deterministic from a seed.
+//! mix. Everything is deterministic from a seed, drawn from the one test-signal generator
+//! ([`Rng`]) with the one constant-power pan law of [`crate::synth`].
 
 use crate::Result;
 use crate::source::{FrameSource, MemorySource};
+use crate::synth::{Rng, constant_power_pan};
 
 /// A mix and its stems as boxed sources.
 pub type Sources = (Box<dyn FrameSource>, Vec<Box<dyn FrameSource>>);
@@ -45,7 +47,7 @@ impl Stem {
 
     /// Scales by a gain in dB (negative gain values invert polarity via `invert`).
     pub fn scale_db(&mut self, gain_db: f64) {
-        let g = 10f64.powf(gain_db / 20.0) as f32;
+        let g = crate::units::db_to_amp(gain_db) as f32;
         self.samples.iter_mut().for_each(|x| *x *= g);
     }
 
@@ -62,34 +64,7 @@ pub struct Song {
     pub stems: Vec<Stem>,
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// Uniform in [-1, 1).
-    fn uniform(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn constant_power(pan: f32) -> [f32; 2] {
-    let a = (pan.clamp(-1.0, 1.0) + 1.0) * std::f32::consts::FRAC_PI_4;
-    [a.cos(), a.sin()]
-}
-
-/// A decaying harmonic tone: `harmonics` partials of `freq` Hz at 1/h, starting at frame
-/// `start` for `len` frames, decaying with time constant `decay_s`, at amplitude `amp`.
+/// A decaying harmonic tone (partials 1..=`harmonics` at 1/h), `len` frames from `start`.
 struct Tone {
     start: usize,
     len: usize,
@@ -100,9 +75,9 @@ struct Tone {
 }
 
 impl Tone {
-    /// Adds the tone to `out` (interleaved, `ch` channels), channel `c` scaled by `gains[c]`.
-    fn add(&self, out: &mut [f32], ch: usize, gains: &[f32], sr: f32) {
-        let Self {
+    /// Adds the tone to `out` (interleaved, `ch` channels; channel `c` scaled by `gains[c]`).
+    fn add_to(&self, out: &mut [f32], ch: usize, gains: &[f32], sr: f32) {
+        let Tone {
             start,
             len,
             freq,
@@ -129,9 +104,6 @@ impl Tone {
 
 impl Song {
     /// A song of `stems` stems (at least 1) and `seconds` seconds.
-    ///
-    /// One match arm per kind of part, all in one function: the parts draw from one seeded
-    /// random stream in a fixed order, which is what makes a seed give the same song.
     pub fn new(sample_rate: u32, seconds: f64, stems: usize, seed: u64) -> Self {
         let sr = sample_rate as f32;
         let frames = (seconds * f64::from(sample_rate)).round() as usize;
@@ -154,7 +126,7 @@ impl Song {
                 _ => (format!("synth{s}"), 2),
             };
             let mut x = vec![0.0f32; frames * ch];
-            let pan = constant_power(rng.uniform() * 0.8);
+            let pan = constant_power_pan(rng.next_f32() * 0.8);
             match kind {
                 0 => {
                     for (k, &f) in notes.iter().enumerate().skip(2) {
@@ -166,7 +138,7 @@ impl Song {
                             decay_s: 0.3,
                             amp: 0.15,
                         }
-                        .add(&mut x, 1, &[1.0], sr);
+                        .add_to(&mut x, 1, &[1.0], sr);
                     }
                 }
                 1 => {
@@ -180,7 +152,7 @@ impl Song {
                             decay_s: 0.25,
                             amp: 0.1,
                         }
-                        .add(&mut x, 2, &[0.8, 0.6], sr);
+                        .add_to(&mut x, 2, &[0.8, 0.6], sr);
                     }
                 }
                 2 => {
@@ -201,8 +173,8 @@ impl Song {
                             // snare: noise burst, different in each channel
                             for t in t0..(t0 + (0.1 * sr) as usize).min(frames) {
                                 let e = (-((t - t0) as f32 / sr) / 0.03).exp() * 0.2;
-                                x[t * 2] += e * rng.uniform();
-                                x[t * 2 + 1] += e * rng.uniform();
+                                x[t * 2] += e * rng.next_f32();
+                                x[t * 2 + 1] += e * rng.next_f32();
                             }
                         }
                     }
@@ -235,7 +207,7 @@ impl Song {
                                 decay_s: 0.4,
                                 amp: 0.08,
                             }
-                            .add(&mut x, 1, &[1.0], sr);
+                            .add_to(&mut x, 1, &[1.0], sr);
                         }
                         k += 1;
                     }
@@ -248,7 +220,7 @@ impl Song {
                             (beat + rng.below(frames.saturating_sub(2 * beat).max(1))).min(frames);
                         let end = (t0 + (0.05 * sr) as usize).min(frames);
                         for (j, v) in x[t0..end].iter_mut().enumerate() {
-                            *v += 0.15 * (-(j as f32 / sr) / 0.01).exp() * rng.uniform();
+                            *v += 0.15 * (-(j as f32 / sr) / 0.01).exp() * rng.next_f32();
                         }
                     }
                 }
@@ -256,8 +228,8 @@ impl Song {
                     let off = rng.below(4) + 1;
                     for (k, &f) in notes.iter().enumerate().skip(off).step_by(3) {
                         let g = [
-                            0.5 + 0.4 * rng.uniform().abs(),
-                            0.5 + 0.4 * rng.uniform().abs(),
+                            0.5 + 0.4 * rng.next_f32().abs(),
+                            0.5 + 0.4 * rng.next_f32().abs(),
                         ];
                         Tone {
                             start: k * beat + beat / 4,
@@ -267,7 +239,7 @@ impl Song {
                             decay_s: 0.2,
                             amp: 0.06,
                         }
-                        .add(&mut x, 2, &g, sr);
+                        .add_to(&mut x, 2, &g, sr);
                     }
                 }
             }
