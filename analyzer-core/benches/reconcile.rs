@@ -13,6 +13,7 @@ use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::synth::Song;
 use analyzer_core::reconcile::{ReconcileOptions, reconcile, reconcile_sources};
 use analyzer_core::source::{FrameSource, MemorySource};
+use analyzer_core::synth::{WavFormat, write_wav};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const SR: u32 = 48_000;
@@ -36,21 +37,6 @@ fn song(seconds: f64) -> (Vec<Vec<f32>>, Vec<f32>) {
         })
         .collect();
     (stems, mix)
-}
-
-fn write_wav(path: &Path, samples: &[f32]) {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: SR,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for &x in samples {
-        w.write_sample((f64::from(x) * 8_388_607.0).round() as i32)
-            .unwrap();
-    }
-    w.finalize().unwrap();
 }
 
 fn bench(c: &mut Criterion) {
@@ -89,13 +75,13 @@ fn bench(c: &mut Criterion) {
         });
         let dir = tempfile::tempdir().unwrap();
         let mix_path = dir.path().join("mix.wav");
-        write_wav(&mix_path, &mix);
+        write_wav(&mix_path, 2, SR, WavFormat::Int24, &mix).expect("write mix");
         let paths: Vec<PathBuf> = stems
             .iter()
             .enumerate()
             .map(|(i, s)| {
                 let p = dir.path().join(format!("stem{i:02}.wav"));
-                write_wav(&p, s);
+                write_wav(&p, 2, SR, WavFormat::Int24, s).expect("write stem");
                 p
             })
             .collect();

@@ -11,13 +11,9 @@ use analyzer_core::synth::Rng;
 use analyzer_core::units::{amp_to_db, db_to_amp};
 use ebur128::{EbuR128, Mode};
 
-fn db(x: f64) -> f64 {
-    db_to_amp(x)
-}
-
 fn sine(rate: u32, channels: usize, secs: f64, freq: f64, dbfs: f64) -> Vec<f32> {
     let n = (f64::from(rate) * secs) as usize;
-    let a = db(dbfs);
+    let a = db_to_amp(dbfs);
     let mut v = Vec::with_capacity(n * channels);
     for i in 0..n {
         let t = i as f64 / f64::from(rate);
@@ -33,7 +29,7 @@ fn sine(rate: u32, channels: usize, secs: f64, freq: f64, dbfs: f64) -> Vec<f32>
 fn noise(rate: u32, channels: usize, secs: f64, dbfs: f64, seed: u64) -> Vec<f32> {
     let n = (f64::from(rate) * secs) as usize * channels;
     let mut g = Rng::from_state(seed);
-    let a = db(dbfs) as f32;
+    let a = db_to_amp(dbfs) as f32;
     (0..n).map(|_| a * g.next_f32()).collect()
 }
 
@@ -51,7 +47,7 @@ fn music(rate: u32, channels: usize, secs: f64, seed: u64) -> Vec<f32> {
         let since = t % 0.5;
         let env = (-since * 6.0).exp();
         let section = [-10.0, -18.0, -6.0, -25.0, -14.0][(t / 4.0) as usize % 5];
-        let level = db(section);
+        let level = db_to_amp(section);
         for (c, lp) in lp.iter_mut().enumerate() {
             let mut s = 0.0;
             for h in 1..=6 {

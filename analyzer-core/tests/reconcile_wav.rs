@@ -10,41 +10,22 @@ use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::reconcile;
 use analyzer_core::reconcile::synth::Song;
 use analyzer_core::report::{FindingCode, Polarity};
-
-fn write(path: &Path, channels: usize, samples: &[f32], int24: bool) {
-    let spec = hound::WavSpec {
-        channels: channels as u16,
-        sample_rate: 48_000,
-        bits_per_sample: if int24 { 24 } else { 32 },
-        sample_format: if int24 {
-            hound::SampleFormat::Int
-        } else {
-            hound::SampleFormat::Float
-        },
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for &x in samples {
-        if int24 {
-            let v = (f64::from(x) * 8_388_608.0)
-                .round()
-                .clamp(-8_388_608.0, 8_388_607.0);
-            w.write_sample(v as i32).unwrap();
-        } else {
-            w.write_sample(x).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-}
+use analyzer_core::synth::{WavFormat, write_wav};
 
 fn delivery(dir: &Path, song: &Song, mix: &[f32], int24: bool) -> (PathBuf, Vec<PathBuf>) {
+    let format = if int24 {
+        WavFormat::Int24
+    } else {
+        WavFormat::Float32
+    };
     let mix_path = dir.join("mix.wav");
-    write(&mix_path, 2, mix, int24);
+    write_wav(&mix_path, 2, song.sample_rate, format, mix).unwrap();
     let stems = song
         .stems
         .iter()
         .map(|s| {
             let p = dir.join(format!("{}.wav", s.name));
-            write(&p, s.channels, &s.samples, int24);
+            write_wav(&p, s.channels as u16, song.sample_rate, format, &s.samples).unwrap();
             p
         })
         .collect();

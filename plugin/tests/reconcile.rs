@@ -83,17 +83,14 @@ fn mix_instance_reports_the_bounce_after_its_stems_complete() {
 }
 
 fn write_wav(path: &std::path::Path, planar: &[Vec<f32>]) {
-    let spec = hound::WavSpec {
-        channels: planar.len() as u16,
-        sample_rate: RATE,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for x in interleave(planar) {
-        w.write_sample(x).unwrap();
-    }
-    w.finalize().unwrap();
+    analyzer_core::synth::write_wav(
+        path,
+        planar.len() as u16,
+        RATE,
+        analyzer_core::synth::WavFormat::Float32,
+        &interleave(planar),
+    )
+    .unwrap();
 }
 
 /// The standalone's `STEMCHECK_SHOW_FOLDER` path: a delivery folder checked on a background
