@@ -10,6 +10,7 @@
 pub mod align;
 pub mod analyze;
 pub mod capture;
+pub mod chart_axis;
 pub mod checks;
 pub mod diagnose;
 pub mod error;

@@ -204,7 +204,7 @@ fn plot_ui(
         return;
     };
     let grid = Stroke::new(1.0, Color32::from_gray(48));
-    for db in g.db_ticks() {
+    for (db, label) in g.db_ticks() {
         let y = g.y_px(db);
         painter.line_segment(
             [Pos2::new(plot.left(), y), Pos2::new(plot.right(), y)],
@@ -213,7 +213,7 @@ fn plot_ui(
         painter.text(
             Pos2::new(plot.left() - 4.0, y),
             egui::Align2::RIGHT_CENTER,
-            format!("{db} dB"),
+            label,
             font.clone(),
             text,
         );
