@@ -56,24 +56,34 @@ impl SpectrumInput {
         if n == 0 || channels.is_empty() {
             return;
         }
-        let ch = self.channels;
-        let scale = 1.0 / ch as f32;
         // The newest samples matter most, but dropping the head keeps the code trivial and the
         // ring is large enough that this only happens while the GUI stalls.
         if let Ok(mut chunk) = self.producer.write_chunk_uninit(n) {
             let (first, second) = chunk.as_mut_slices();
-            let mut dst = first.iter_mut().chain(second.iter_mut());
-            let mut offset = 0;
-            while offset < n {
-                let m = FEED_CHUNK_FRAMES.min(n - offset);
-                let frames = &mut self.scratch[..m * ch];
-                interleave(channels, offset, ch, frames);
-                downmix(frames, ch, scale, &mut dst);
-                offset += m;
-            }
-            // SAFETY: the chunk holds `n` slots and `downmix` wrote one per frame, `n` in all.
+            let split = first.len();
+            feed(channels, 0, self.channels, &mut self.scratch, first);
+            feed(channels, split, self.channels, &mut self.scratch, second);
+            // SAFETY: `feed` writes every slot of the slice it is given.
             unsafe { chunk.commit_all() };
         }
+    }
+}
+
+/// The mean of frames `start..start + dst.len()` of the `ch`-channel block into `dst`, every
+/// slot written: interleaved into `scratch` ([`FEED_CHUNK_FRAMES`] frames) a chunk at a time,
+/// then each frame's mean.
+fn feed<S: AsRef<[f32]>>(
+    channels: &[S],
+    start: usize,
+    ch: usize,
+    scratch: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
+) {
+    let scale = 1.0 / ch as f32;
+    for (i, out) in dst.chunks_mut(FEED_CHUNK_FRAMES).enumerate() {
+        let frames = &mut scratch[..out.len() * ch];
+        interleave(channels, start + i * FEED_CHUNK_FRAMES, ch, frames);
+        downmix(frames, ch, scale, out);
     }
 }
 
@@ -81,23 +91,17 @@ fn finite_or_zero(x: f32) -> f32 {
     if x.is_finite() { x } else { 0.0 }
 }
 
-/// The mean of each interleaved frame of `frames` (`ch` samples each), written to the next
-/// slot of `dst`, one per frame.
-fn downmix<'a>(
-    frames: &[f32],
-    ch: usize,
-    scale: f32,
-    dst: &mut impl Iterator<Item = &'a mut MaybeUninit<f32>>,
-) {
+/// The mean of each interleaved frame of `frames` (`ch` samples each, non-finite ones as 0)
+/// into `dst`, one slot per frame (`dst` holds as many slots as `frames` holds frames).
+fn downmix(frames: &[f32], ch: usize, scale: f32, dst: &mut [MaybeUninit<f32>]) {
     if ch == 2 {
         let (pairs, _) = frames.as_chunks::<2>();
-        // `frames` first: a zip that ends on it takes no slot of `dst`.
-        for (&[a, b], d) in pairs.iter().zip(&mut *dst) {
+        for (d, &[a, b]) in dst.iter_mut().zip(pairs) {
             d.write((finite_or_zero(a) + finite_or_zero(b)) * scale);
         }
         return;
     }
-    for (frame, d) in frames.chunks_exact(ch).zip(&mut *dst) {
+    for (d, frame) in dst.iter_mut().zip(frames.chunks_exact(ch)) {
         let sum: f32 = frame.iter().copied().map(finite_or_zero).sum();
         d.write(sum * scale);
     }
