@@ -11,6 +11,7 @@ pub mod align;
 pub mod analyze;
 pub mod capture;
 pub mod cause;
+pub mod chart_axis;
 pub mod checks;
 pub mod diagnose;
 pub mod error;

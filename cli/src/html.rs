@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use analyzer_core::Profile;
+use analyzer_core::chart_axis::{DbRange, XAxis, XScale, db_label};
 use analyzer_core::report::{Polarity, Report, Role, Severity, Verdict};
 
 /// Escapes text for HTML element content and attribute values.
@@ -109,71 +110,41 @@ fn line_chart(
     xs: &[f64],
     series: &[(&str, &str, &[Option<f64>])],
     x_label: &str,
-    log_x: bool,
+    x_scale: XScale,
 ) -> String {
     let h = 260.0;
     let (top, bottom) = (20.0, h - 40.0);
-    let vals: Vec<f64> = series
-        .iter()
-        .flat_map(|(_, _, v)| v.iter().flatten().copied())
-        .collect();
-    if xs.len() < 2 || vals.is_empty() {
+    let axes = XAxis::new(xs, x_scale).zip(DbRange::of(
+        series
+            .iter()
+            .flat_map(|(_, _, v)| v.iter().flatten().copied()),
+    ));
+    let Some((x_axis, db_range)) = axes else {
         return format!(
             r#"<p class="empty" id="{id}">{} — no data.</p>"#,
             esc(title)
         );
-    }
-    let hi = (vals.iter().copied().fold(f64::MIN, f64::max) / 10.0).ceil() * 10.0;
-    let lo = (vals
-        .iter()
-        .copied()
-        .fold(f64::MAX, f64::min)
-        .max(hi - 120.0)
-        / 10.0)
-        .floor()
-        * 10.0;
-    let lo = if hi - lo < 20.0 { hi - 20.0 } else { lo };
-    let fx = |x: f64| if log_x { x.max(1e-9).log10() } else { x };
-    let (x0, x1) = (fx(xs[0]), fx(xs[xs.len() - 1]));
-    let px = |x: f64| LEFT + (fx(x) - x0) / (x1 - x0).max(1e-9) * (W - LEFT - RIGHT);
-    let py = |v: f64| top + (hi - v.clamp(lo, hi)) / (hi - lo) * (bottom - top);
+    };
+    let px = |x: f64| LEFT + x_axis.fraction(x) * (W - LEFT - RIGHT);
+    let py = |v: f64| top + db_range.fraction_below_top(v) * (bottom - top);
     let mut s = format!(
         r#"<svg class="chart" id="{id}" viewBox="0 0 {W} {h}" width="{W}" height="{h}" role="img" aria-label="{}">"#,
         esc(title)
     );
-    let mut g = lo;
-    while g <= hi {
+    // Ranges, grid lines and ticks: analyzer-core's chart axis policy (the plugin's panel draws
+    // the same charts with it). Grid lines bottom up.
+    for g in db_range.ticks().into_iter().rev() {
         let _ = write!(
             s,
-            r##"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#e4e4e4"/><text x="{:.1}" y="{:.1}" class="tick" text-anchor="end">{g} dB</text>"##,
+            r##"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#e4e4e4"/><text x="{:.1}" y="{:.1}" class="tick" text-anchor="end">{}</text>"##,
             W - RIGHT,
             LEFT - 6.0,
             py(g) + 4.0,
+            db_label(g),
             y = py(g)
         );
-        g += 10.0;
     }
-    // X ticks: octaves on a log axis, about eight evenly spaced ones on a linear axis.
-    let ticks: Vec<f64> = if log_x {
-        [
-            31.5, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0,
-        ]
-        .into_iter()
-        .filter(|&f| f >= xs[0] && f <= xs[xs.len() - 1])
-        .collect()
-    } else {
-        let step = ((xs[xs.len() - 1] - xs[0]) / 8.0).max(1.0).ceil();
-        (0..=8)
-            .map(|i| xs[0] + step * i as f64)
-            .filter(|&x| x <= xs[xs.len() - 1])
-            .collect()
-    };
-    for t in ticks {
-        let label = if log_x && t >= 1000.0 {
-            format!("{}k", t / 1000.0)
-        } else {
-            format!("{t}")
-        };
+    for (t, label) in x_axis.ticks() {
         let _ = write!(
             s,
             r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{label}</text>"#,
@@ -395,7 +366,7 @@ td:first-child, th:first-child {{ text-align: left; }}
                     &xs,
                     &[("mix", "#1f3f8a", &t.mix_db), ("residual (mix − stem sum)", "#c03030", &t.residual_db)],
                     "time, s",
-                    false,
+                    XScale::Linear,
                 ));
             }
             if let Some(sp) = &r.spectrum {
@@ -405,7 +376,7 @@ td:first-child, th:first-child {{ text-align: left; }}
                     &sp.band_hz,
                     &[("mix", "#1f3f8a", &sp.mix_db), ("residual", "#c03030", &sp.residual_db)],
                     "frequency, Hz",
-                    true,
+                    XScale::Log,
                 ));
             }
             h.push_str("<h2>Alignment</h2>");

@@ -35,8 +35,9 @@ use analyzer_core::capture::{CaptureRole, ProcessMode};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use stemcheck_plugin::capture::StreamFormat;
 use stemcheck_plugin::capture::engine::BlockInfo;
+use stemcheck_plugin::editor::meter_reading::{TruePeakDisplay, take_levels};
 use stemcheck_plugin::engine::{ActivateConfig, Engine};
-use stemcheck_plugin::meters::{AudioMeters, TruePeakDisplay, take_levels};
+use stemcheck_plugin::meters::AudioMeters;
 use stemcheck_plugin::params::StemCheckParams;
 use stemcheck_plugin::shared::{MeterShared, Shared};
 use stemcheck_plugin::spectrum::SpectrumInput;
@@ -85,7 +86,11 @@ fn capture_root() -> tempfile::TempDir {
 fn engine(root: &std::path::Path, max_block: usize) -> Engine {
     let params = StemCheckParams::default();
     let mut e = Engine::new(Arc::new(Shared::default()), params.editor_state.clone());
-    e.set_analyze(|_| Err("no analysis in the bench".into()));
+    e.set_analyze(|_| {
+        Err(analyzer_core::Error::InvalidInput(
+            "no analysis in the bench".into(),
+        ))
+    });
     e.activate(ActivateConfig {
         format: StreamFormat {
             sample_rate: RATE,
@@ -189,7 +194,7 @@ fn bench(c: &mut Criterion) {
             let name = if open { "editor_open" } else { "editor_closed" };
             let root = capture_root();
             let mut e = engine(root.path(), block);
-            let (mut spectrum, mut consumer) = SpectrumInput::new();
+            let (mut spectrum, mut consumer) = SpectrumInput::new(CHANNELS);
             let mut display = TruePeakDisplay::new();
             let mut timeline = 0i64;
             let mut pos = 0usize;

@@ -80,7 +80,7 @@ impl Engine {
             format.channels as usize,
             format.sample_rate,
         ));
-        let (spectrum, consumer) = SpectrumInput::new();
+        let (spectrum, consumer) = SpectrumInput::new(format.channels as usize);
         self.spectrum = Some(spectrum);
         *self.shared.spectrum.lock() = Some((consumer, format.sample_rate as f32));
         let mut reconcile_error = None;

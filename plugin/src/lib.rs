@@ -11,11 +11,13 @@
 //! - [`capture`]: audio thread -> rings -> writer thread -> WAV + sidecar; bounce rendezvous.
 //! - [`reconcile`]: the mix instance's background analysis of a finished bounce.
 //! - [`editor`]: the egui editor; [`plots`]: geometry of its reconciliation plots.
+//! - [`interleave`]: planar to interleaved, for the meters, the capture and the spectrum feed.
 //! - [`engine`]: the per-block work `process()` does, as a plain struct tests can drive.
 
 pub mod capture;
 pub mod editor;
 pub mod engine;
+pub mod interleave;
 pub mod meters;
 pub mod params;
 pub mod plots;

@@ -8,39 +8,21 @@
 //!   frequency axis.
 //!
 //! This module only turns data into screen coordinates (pure functions, tested below); the
-//! editor paints the result with egui's painter on the GUI thread. The dB axis is chosen as in
-//! the HTML report: 10 dB grid, at most 120 dB tall, at least 20 dB, so both pictures read alike.
+//! editor paints the result with egui's painter on the GUI thread. Ranges, ticks and labels are
+//! analyzer-core's [`chart_axis`] policy, the HTML report's too, so both pictures read alike.
 
+pub use analyzer_core::chart_axis::XScale;
+use analyzer_core::chart_axis::{self, DbRange, XAxis};
 use egui::{Pos2, Rect};
-
-/// Widest dB span a plot shows; quieter values sit on the bottom edge.
-pub const MAX_SPAN_DB: f64 = 120.0;
-/// Narrowest dB span, so a nearly flat series is not magnified into noise.
-pub const MIN_SPAN_DB: f64 = 20.0;
-/// Octave-spaced frequency ticks (the HTML report's).
-const FREQ_TICKS_HZ: [f64; 10] = [
-    31.5, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0,
-];
-
-/// How the x axis maps values to pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum XScale {
-    Linear,
-    /// Logarithmic (frequency); values at or below zero are placed at the left edge.
-    Log,
-}
 
 /// A plot's mapping from data (x, dB) to screen points inside `rect`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlotGeometry {
     pub rect: Rect,
-    pub x_scale: XScale,
-    /// Data range of the x axis (first and last x value).
-    pub x_min: f64,
-    pub x_max: f64,
-    /// dB range of the y axis, multiples of 10 dB.
-    pub lo_db: f64,
-    pub hi_db: f64,
+    /// The x axis: scale and data range (first and last x value).
+    pub x: XAxis,
+    /// The y axis: dB range, multiples of 10 dB.
+    pub db: DbRange,
 }
 
 impl PlotGeometry {
@@ -48,53 +30,20 @@ impl PlotGeometry {
     /// draw (fewer than two x values, or no finite value in any series), which the panel shows
     /// as "no data" like the HTML report.
     pub fn new(rect: Rect, xs: &[f64], x_scale: XScale, series: &[&[Option<f64>]]) -> Option<Self> {
-        let (&x_min, &x_max) = (xs.first()?, xs.last()?);
-        if xs.len() < 2 || x_max.partial_cmp(&x_min) != Some(std::cmp::Ordering::Greater) {
-            return None;
-        }
-        let mut vals = series
-            .iter()
-            .flat_map(|s| s.iter().flatten().copied())
-            .filter(|v| v.is_finite())
-            .peekable();
-        vals.peek()?;
-        let (min, max) = vals.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        let hi_db = (max / 10.0).ceil() * 10.0;
-        let lo_db = (min.max(hi_db - MAX_SPAN_DB) / 10.0).floor() * 10.0;
-        let lo_db = if hi_db - lo_db < MIN_SPAN_DB {
-            hi_db - MIN_SPAN_DB
-        } else {
-            lo_db
-        };
-        Some(Self {
-            rect,
-            x_scale,
-            x_min,
-            x_max,
-            lo_db,
-            hi_db,
-        })
-    }
-
-    fn warp(&self, x: f64) -> f64 {
-        match self.x_scale {
-            XScale::Linear => x,
-            XScale::Log => x.max(self.x_min.max(1e-9)).log10(),
-        }
+        let x = XAxis::new(xs, x_scale)?;
+        let db = DbRange::of(series.iter().flat_map(|s| s.iter().flatten().copied()))?;
+        Some(Self { rect, x, db })
     }
 
     /// Screen x of data value `x` (may lie outside the rect for x outside the data range).
     pub fn x_px(&self, x: f64) -> f32 {
-        let (a, b) = (self.warp(self.x_min), self.warp(self.x_max));
-        let t = (self.warp(x) - a) / (b - a);
-        self.rect.left() + (t * f64::from(self.rect.width())) as f32
+        self.rect.left() + (self.x.fraction(x) * f64::from(self.rect.width())) as f32
     }
 
     /// Screen y of a level, clamped to the plot's dB range (0 dB-relative values above the top
     /// cannot occur: the top is the largest value rounded up).
     pub fn y_px(&self, db: f64) -> f32 {
-        let t = (db.clamp(self.lo_db, self.hi_db) - self.lo_db) / (self.hi_db - self.lo_db);
-        self.rect.bottom() - (t * f64::from(self.rect.height())) as f32
+        self.rect.top() + (self.db.fraction_below_top(db) * f64::from(self.rect.height())) as f32
     }
 
     /// The series as connected runs of points; a `None` (silence) or non-finite value breaks
@@ -118,63 +67,19 @@ impl PlotGeometry {
         runs
     }
 
-    /// Horizontal grid lines: every 10 dB, or every 20 dB when the span is over 60 dB (the
-    /// panel's plots are short), always including the top.
-    pub fn db_ticks(&self) -> Vec<f64> {
-        let step = if self.hi_db - self.lo_db > 60.0 {
-            20.0
-        } else {
-            10.0
-        };
-        let mut ticks = Vec::new();
-        let mut db = self.hi_db;
-        while db >= self.lo_db - 1e-9 {
-            ticks.push(db);
-            db -= step;
-        }
-        ticks
+    /// Horizontal grid lines with their labels ([`DbRange::ticks`]).
+    pub fn db_ticks(&self) -> Vec<(f64, String)> {
+        self.db
+            .ticks()
+            .into_iter()
+            .map(|db| (db, chart_axis::db_label(db)))
+            .collect()
     }
 
-    /// Labelled x ticks inside the data range: octaves (31.5 Hz .. 16 kHz, "1k" style) on a
-    /// log axis, a round number of seconds on a linear one (about six ticks).
+    /// Labelled x ticks inside the data range ([`XAxis::ticks`]).
     pub fn x_ticks(&self) -> Vec<(f64, String)> {
-        match self.x_scale {
-            XScale::Log => FREQ_TICKS_HZ
-                .into_iter()
-                .filter(|&f| f >= self.x_min && f <= self.x_max)
-                .map(|f| {
-                    let label = if f >= 1000.0 {
-                        format!("{}k", f / 1000.0)
-                    } else {
-                        format!("{f}")
-                    };
-                    (f, label)
-                })
-                .collect(),
-            XScale::Linear => {
-                let step = nice_step((self.x_max - self.x_min) / 6.0);
-                let first = (self.x_min / step).ceil() * step;
-                (0..)
-                    .map(|i| first + step * f64::from(i))
-                    .take_while(|&x| x <= self.x_max + 1e-9)
-                    .map(|x| (x, format!("{x}")))
-                    .collect()
-            }
-        }
+        self.x.ticks()
     }
-}
-
-/// The smallest of 1, 2, 5 x 10^k that is at least `raw` (a readable tick step).
-fn nice_step(raw: f64) -> f64 {
-    if raw.is_nan() || raw <= 0.0 || !raw.is_finite() {
-        return 1.0;
-    }
-    let base = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * base)
-        .find(|&s| s >= raw - 1e-12)
-        .unwrap_or(10.0 * base)
 }
 
 /// A plot's data: x values and the mix and residual levels at them, dB (`None` = silence).
@@ -199,7 +104,7 @@ mod tests {
         let mix = [Some(-13.2), Some(-18.0), None];
         let res = [Some(-61.5), None, Some(-47.0)];
         let g = PlotGeometry::new(rect(), &[0.0, 1.0, 2.0], XScale::Linear, &[&mix, &res]).unwrap();
-        assert_eq!((g.lo_db, g.hi_db), (-70.0, -10.0));
+        assert_eq!((g.db.lo_db, g.db.hi_db), (-70.0, -10.0));
         // Top and bottom of the range land on the rect's edges.
         assert_eq!(g.y_px(-10.0), 20.0);
         assert_eq!(g.y_px(-70.0), 120.0);
@@ -210,7 +115,7 @@ mod tests {
     fn db_range_is_at_most_120_and_at_least_20_db() {
         let deep = [Some(0.0), Some(-300.0)];
         let g = PlotGeometry::new(rect(), &[0.0, 1.0], XScale::Linear, &[&deep]).unwrap();
-        assert_eq!((g.lo_db, g.hi_db), (-120.0, 0.0));
+        assert_eq!((g.db.lo_db, g.db.hi_db), (-120.0, 0.0));
         assert_eq!(
             g.y_px(-300.0),
             120.0,
@@ -218,7 +123,7 @@ mod tests {
         );
         let flat = [Some(-20.5), Some(-20.4)];
         let g = PlotGeometry::new(rect(), &[0.0, 1.0], XScale::Linear, &[&flat]).unwrap();
-        assert_eq!((g.lo_db, g.hi_db), (-40.0, -20.0));
+        assert_eq!((g.db.lo_db, g.db.hi_db), (-40.0, -20.0));
     }
 
     #[test]
@@ -263,9 +168,6 @@ mod tests {
         assert_eq!(g.x_px(15.0), 210.0);
         let ticks: Vec<f64> = g.x_ticks().into_iter().map(|t| t.0).collect();
         assert_eq!(ticks, [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]);
-        assert_eq!(nice_step(0.3), 0.5);
-        assert_eq!(nice_step(7.0), 10.0);
-        assert_eq!(nice_step(0.0), 1.0);
     }
 
     #[test]
@@ -291,9 +193,12 @@ mod tests {
     fn db_ticks_cover_the_range_and_thin_out_for_tall_ranges() {
         let v = [Some(-3.0), Some(-45.0)];
         let g = PlotGeometry::new(rect(), &[0.0, 1.0], XScale::Linear, &[&v]).unwrap();
-        assert_eq!(g.db_ticks(), [0.0, -10.0, -20.0, -30.0, -40.0, -50.0]);
+        let ticks: Vec<f64> = g.db_ticks().into_iter().map(|t| t.0).collect();
+        assert_eq!(ticks, [0.0, -10.0, -20.0, -30.0, -40.0, -50.0]);
+        assert_eq!(g.db_ticks()[1].1, "-10 dB");
         let v = [Some(-3.0), Some(-95.0)];
         let g = PlotGeometry::new(rect(), &[0.0, 1.0], XScale::Linear, &[&v]).unwrap();
-        assert_eq!(g.db_ticks(), [0.0, -20.0, -40.0, -60.0, -80.0, -100.0]);
+        let ticks: Vec<f64> = g.db_ticks().into_iter().map(|t| t.0).collect();
+        assert_eq!(ticks, [0.0, -20.0, -40.0, -60.0, -80.0, -100.0]);
     }
 }

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 use analyzer_core::capture::{self, CaptureState};
 use analyzer_core::report::Report;
 
-use crate::capture::writer::CompletedMix;
-use crate::shared::{ReconcileState, Shared};
+use crate::shared::{CompletedMix, ReconcileState, Shared};
 
-/// The analysis run on a finished bounce folder.
-pub type AnalyzeFn = fn(&Path) -> Result<Report, String>;
+/// The analysis run on a finished bounce folder; fails with analyzer-core's error (the panel
+/// shows its message).
+pub type AnalyzeFn = fn(&Path) -> Result<Report, analyzer_core::Error>;
 
 /// How long the other captures get to finish after the mix did. Stems of an offline render in
 /// another process can trail the mix by a few seconds; a crashed one must not hang the panel.
@@ -32,12 +32,15 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// analyzer-core's folder check with default options (mastering profile), two worker threads
 /// so the host keeps its cores.
-pub fn analyze_folder(folder: &Path) -> Result<Report, String> {
+///
+/// # Errors
+/// What [`analyzer_core::analyze::check_paths`] fails with (folder missing or unreadable, ...).
+pub fn analyze_folder(folder: &Path) -> Result<Report, analyzer_core::Error> {
     let opts = analyzer_core::analyze::Options {
         threads: 2,
         ..Default::default()
     };
-    analyzer_core::analyze::check_paths(&[folder.to_path_buf()], &opts).map_err(|e| e.to_string())
+    analyzer_core::analyze::check_paths(&[folder.to_path_buf()], &opts)
 }
 
 /// Handle to the reconciliation thread. Dropping it closes the channel and joins the thread
@@ -151,7 +154,10 @@ fn analyzed(
             folder,
             report: Box::new(report),
         },
-        Err(reason) => ReconcileState::Failed { bounce_id, reason },
+        Err(e) => ReconcileState::Failed {
+            bounce_id,
+            reason: e.to_string(),
+        },
     }
 }
 

@@ -10,6 +10,8 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 use rtrb::{Consumer, Producer, RingBuffer};
 
+use crate::interleave::interleave;
+
 /// FFT length: 4096 points give 11.7 Hz bins at 48 kHz, enough for a log axis from 20 Hz.
 pub const FFT_SIZE: usize = 4096;
 /// Samples the ring holds: several GUI frames' worth, at any common rate.
@@ -20,38 +22,68 @@ pub const MAX_HZ: f32 = 20_000.0;
 /// Magnitudes below this are drawn at the floor.
 pub const FLOOR_DB: f32 = -120.0;
 
+/// Frames interleaved at a time by the feed; its scratch is this many frames (allocated once).
+pub const FEED_CHUNK_FRAMES: usize = 1024;
+
 /// Audio-thread end: copies a mono downmix. Never allocates; a full ring drops samples (the
 /// display only needs the latest window).
 #[derive(Debug)]
 pub struct SpectrumInput {
     producer: Producer<f32>,
+    channels: usize,
+    /// Interleaved frames of the block being fed, [`FEED_CHUNK_FRAMES`] at a time.
+    scratch: Vec<f32>,
 }
 
 impl SpectrumInput {
-    /// Builds both ends; call from `activate()`.
-    pub fn new() -> (Self, Consumer<f32>) {
+    /// Builds both ends for blocks of `channels` channels; call from `activate()`.
+    pub fn new(channels: usize) -> (Self, Consumer<f32>) {
+        let channels = channels.max(1);
         let (producer, consumer) = RingBuffer::new(RING_SAMPLES);
-        (Self { producer }, consumer)
+        let input = Self {
+            producer,
+            channels,
+            scratch: vec![0.0; FEED_CHUNK_FRAMES * channels],
+        };
+        (input, consumer)
     }
 
-    /// Copies the mean of the channels (non-finite samples counted as 0) of up to `frames`
-    /// frames into the ring, straight into its free slices. Never allocates.
+    /// Copies the mean of the channels (non-finite samples counted as 0, a channel shorter
+    /// than `frames` or missing as 0 past its end) of up to `frames` frames into the ring,
+    /// straight into its free slices. Never allocates.
     pub fn push<S: AsRef<[f32]>>(&mut self, channels: &[S], frames: usize) {
         let n = frames.min(self.producer.slots());
         if n == 0 || channels.is_empty() {
             return;
         }
-        let scale = 1.0 / channels.len() as f32;
         // The newest samples matter most, but dropping the head keeps the code trivial and the
         // ring is large enough that this only happens while the GUI stalls.
         if let Ok(mut chunk) = self.producer.write_chunk_uninit(n) {
             let (first, second) = chunk.as_mut_slices();
             let split = first.len();
-            downmix(channels, 0, scale, first);
-            downmix(channels, split, scale, second);
-            // SAFETY: `downmix` writes every slot of the slice it is given.
+            feed(channels, 0, self.channels, &mut self.scratch, first);
+            feed(channels, split, self.channels, &mut self.scratch, second);
+            // SAFETY: `feed` writes every slot of the slice it is given.
             unsafe { chunk.commit_all() };
         }
+    }
+}
+
+/// The mean of frames `start..start + dst.len()` of the `ch`-channel block into `dst`, every
+/// slot written: interleaved into `scratch` ([`FEED_CHUNK_FRAMES`] frames) a chunk at a time,
+/// then each frame's mean.
+fn feed<S: AsRef<[f32]>>(
+    channels: &[S],
+    start: usize,
+    ch: usize,
+    scratch: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
+) {
+    let scale = 1.0 / ch as f32;
+    for (i, out) in dst.chunks_mut(FEED_CHUNK_FRAMES).enumerate() {
+        let frames = &mut scratch[..out.len() * ch];
+        interleave(channels, start + i * FEED_CHUNK_FRAMES, ch, frames);
+        downmix(frames, ch, scale, out);
     }
 }
 
@@ -59,38 +91,18 @@ fn finite_or_zero(x: f32) -> f32 {
     if x.is_finite() { x } else { 0.0 }
 }
 
-/// Frames `start..start + dst.len()` of the mean of `channels` into `dst`, every slot written;
-/// a channel shorter than that counts as 0 past its end.
-fn downmix<S: AsRef<[f32]>>(
-    channels: &[S],
-    start: usize,
-    scale: f32,
-    dst: &mut [MaybeUninit<f32>],
-) {
-    let n = dst.len();
-    let whole = |c: usize| {
-        channels
-            .get(c)
-            .and_then(|s| s.as_ref().get(start..start + n))
-    };
-    if channels.len() == 2
-        && let (Some(l), Some(r)) = (whole(0), whole(1))
-    {
-        for ((d, &a), &b) in dst.iter_mut().zip(l).zip(r) {
+/// The mean of each interleaved frame of `frames` (`ch` samples each, non-finite ones as 0)
+/// into `dst`, one slot per frame (`dst` holds as many slots as `frames` holds frames).
+fn downmix(frames: &[f32], ch: usize, scale: f32, dst: &mut [MaybeUninit<f32>]) {
+    if ch == 2 {
+        let (pairs, _) = frames.as_chunks::<2>();
+        for (d, &[a, b]) in dst.iter_mut().zip(pairs) {
             d.write((finite_or_zero(a) + finite_or_zero(b)) * scale);
         }
         return;
     }
-    for (f, d) in dst.iter_mut().enumerate() {
-        let sum: f32 = channels
-            .iter()
-            .map(|c| {
-                c.as_ref()
-                    .get(start + f)
-                    .copied()
-                    .map_or(0.0, finite_or_zero)
-            })
-            .sum();
+    for (d, frame) in dst.iter_mut().zip(frames.chunks_exact(ch)) {
+        let sum: f32 = frame.iter().copied().map(finite_or_zero).sum();
         d.write(sum * scale);
     }
 }
@@ -231,7 +243,7 @@ mod tests {
     #[test]
     fn feed_is_the_channel_mean_across_wrap_around() {
         for ch in 1..=3usize {
-            let (mut input, mut consumer) = SpectrumInput::new();
+            let (mut input, mut consumer) = SpectrumInput::new(ch);
             let frames = RING_SAMPLES * 2 + 123;
             let x: Vec<Vec<f32>> = (0..ch)
                 .map(|c| {
@@ -286,7 +298,7 @@ mod tests {
 
     #[test]
     fn a_sine_peaks_at_its_frequency_near_its_level() {
-        let (mut input, consumer) = SpectrumInput::new();
+        let (mut input, consumer) = SpectrumInput::new(2);
         let mut analyzer = SpectrumAnalyzer::new(consumer, 48_000.0);
         let hz = 1_000.0f32;
         let sine: Vec<f32> = (0..FFT_SIZE)

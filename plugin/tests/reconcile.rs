@@ -150,7 +150,7 @@ fn a_shown_folder_is_checked_in_the_background_with_plot_data() {
     };
     let ratio_db = 10.0 * (total(&s.residual_db) / total(&s.mix_db)).log10();
     assert!((-40.0..-15.0).contains(&ratio_db), "{ratio_db}");
-    assert!(g.hi_db <= 10.0 && g.lo_db < g.hi_db);
+    assert!(g.db.hi_db <= 10.0 && g.db.lo_db < g.db.hi_db);
     assert!(!g.polylines(&s.band_hz, &s.mix_db).is_empty());
 }
 

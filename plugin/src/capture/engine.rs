@@ -21,17 +21,17 @@
 //! flag) is it captured, followed by that block. A stopped block that a render block does not
 //! continue is discarded, so the silence around a render never splits or pads it.
 
-use std::mem::MaybeUninit;
 use std::time::Instant;
 
 use analyzer_core::capture::{CaptureRole, DiscontinuityAction, ProcessMode};
 use rtrb::{Consumer, Producer, RingBuffer};
 
 use super::{
-    BOUNCE_IDLE_END_MS, CaptureEvent, EVENT_RING_CAPACITY, EndReason, FREEWHEEL_MIN_AUDIO_S,
-    FREEWHEEL_RATIO, MAX_PAD_SECONDS, StreamFormat, ring_capacity_samples,
+    BOUNCE_IDLE_END_MS, EVENT_RING_CAPACITY, FREEWHEEL_MIN_AUDIO_S, FREEWHEEL_RATIO,
+    MAX_PAD_SECONDS, StreamFormat, ring_capacity_samples,
 };
-use crate::shared::CaptureStatus;
+use crate::interleave::interleave_split;
+use crate::shared::{CaptureEvent, CaptureStatus, EndReason};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -510,8 +510,8 @@ impl CaptureEngine {
             // samples are interleaved straight into them (no zero fill first: that memset
             // cost more than the interleave).
             let (first, second) = chunk.as_mut_slices();
-            interleave_into(channels, offset, channel_count, first, second);
-            // SAFETY: `interleave_into` writes every slot of both slices (see its contract),
+            interleave_split(channels, offset, channel_count, first, second);
+            // SAFETY: `interleave_split` writes every slot of both slices (see its contract),
             // so all `needed` slots are initialised.
             unsafe { chunk.commit_all() };
             pushed = true;
@@ -530,93 +530,6 @@ impl CaptureEngine {
     }
 }
 
-/// Writes frames `start..` of the planar `channels` interleaved (`ch` per frame) into `first`
-/// and then `second` (the ring's two free regions, together a whole number of frames). Every
-/// slot of both is written (the ring's `commit_all` relies on it). A missing channel, or
-/// samples past a channel's end, are written as 0.0 (what the capture has always stored
-/// there). Copies bits: NaN payloads and signed zeros pass unchanged.
-pub fn interleave_into<S: AsRef<[f32]>>(
-    channels: &[S],
-    start: usize,
-    ch: usize,
-    first: &mut [MaybeUninit<f32>],
-    second: &mut [MaybeUninit<f32>],
-) {
-    let ch = ch.max(1);
-    if first.len().is_multiple_of(ch) && second.len().is_multiple_of(ch) {
-        interleave_frames(channels, start, ch, first);
-        interleave_frames(channels, start + first.len() / ch, ch, second);
-    } else {
-        // A frame straddles the ring's end (only for a ring that is not a whole number of
-        // frames long, which `activate` never makes): sample by sample.
-        for (i, d) in first.iter_mut().chain(second.iter_mut()).enumerate() {
-            d.write(
-                channels
-                    .get(i % ch)
-                    .and_then(|c| c.as_ref().get(start + i / ch))
-                    .copied()
-                    .unwrap_or(0.0),
-            );
-        }
-    }
-}
-
-/// [`interleave_into`] for one region of whole frames: frames `start..start + dst.len() / ch`,
-/// every slot written.
-fn interleave_frames<S: AsRef<[f32]>>(
-    channels: &[S],
-    start: usize,
-    ch: usize,
-    dst: &mut [MaybeUninit<f32>],
-) {
-    let n = dst.len() / ch;
-    if n == 0 {
-        return;
-    }
-    let whole = |c: usize| {
-        channels
-            .get(c)
-            .and_then(|s| s.as_ref().get(start..start + n))
-    };
-    match ch {
-        1 => {
-            if let Some(m) = whole(0) {
-                for (d, &x) in dst.iter_mut().zip(m) {
-                    d.write(x);
-                }
-                return;
-            }
-        }
-        2 => {
-            if let (Some(l), Some(r)) = (whole(0), whole(1)) {
-                let (frames, _) = dst.as_chunks_mut::<2>();
-                for ((d, &a), &b) in frames.iter_mut().zip(l).zip(r) {
-                    *d = [MaybeUninit::new(a), MaybeUninit::new(b)];
-                }
-                return;
-            }
-        }
-        _ => {}
-    }
-    // Any channel count, short or missing channels: one strided pass per channel (channel c
-    // writes slots c, c + ch, ...: together every slot).
-    for c in 0..ch {
-        let src = channels
-            .get(c)
-            .and_then(|s| s.as_ref().get(start..))
-            .unwrap_or(&[]);
-        let Some(row) = dst.get_mut(c..) else { break };
-        let mut row = row.iter_mut().step_by(ch);
-        // `src` first: a zip that ends on it takes no element of `row`.
-        for (&x, d) in src.iter().zip(row.by_ref()) {
-            d.write(x);
-        }
-        row.for_each(|d| {
-            d.write(0.0);
-        });
-    }
-}
-
 impl Drop for CaptureEngine {
     fn drop(&mut self) {
         self.deactivate();
@@ -626,87 +539,7 @@ impl Drop for CaptureEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The interleaving the capture used before the slice fast path (per sample, through the
-    /// ring's iterator): the reference the fast path must match bit for bit.
-    fn reference(channels: &[Vec<f32>], start: usize, frames: usize, ch: usize) -> Vec<u32> {
-        (start..start + frames)
-            .flat_map(|f| {
-                (0..ch).map(move |c| {
-                    channels
-                        .get(c)
-                        .and_then(|s| s.get(f))
-                        .copied()
-                        .unwrap_or(0.0)
-                        .to_bits()
-                })
-            })
-            .collect()
-    }
-
-    /// Samples with awkward bit patterns: NaN payloads, -0.0, subnormals, infinities.
-    fn planar(seed: u32, ch: usize, frames: usize) -> Vec<Vec<f32>> {
-        let mut state = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..ch)
-            .map(|_| {
-                (0..frames)
-                    .map(|i| {
-                        state ^= state << 13;
-                        state ^= state >> 17;
-                        state ^= state << 5;
-                        match i % 11 {
-                            3 => f32::from_bits(0x7fc0_0000 | (state & 0x3f_ffff)),
-                            5 => -0.0,
-                            7 => f32::from_bits(state & 0x007f_ffff),
-                            9 => f32::NEG_INFINITY,
-                            _ => (state as f32 / u32::MAX as f32) * 2.0 - 1.0,
-                        }
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// `interleave_into` on a destination of `len` slots split at `split`, all slots holding a
-    /// sentinel first (so any slot left unwritten shows).
-    fn run(src: &[Vec<f32>], start: usize, ch: usize, len: usize, split: usize) -> Vec<u32> {
-        let mut dst = vec![MaybeUninit::new(f32::from_bits(0xdead_beef)); len];
-        let (a, b) = dst.split_at_mut(split);
-        interleave_into(src, start, ch, a, b);
-        // SAFETY: every slot was initialised with the sentinel.
-        dst.iter()
-            .map(|x| unsafe { x.assume_init() }.to_bits())
-            .collect()
-    }
-
-    #[test]
-    fn interleave_into_matches_the_per_sample_reference() {
-        for ch in 1..=5usize {
-            let full = planar(ch as u32, ch, 300);
-            // Also a short channel and a missing one (written as zeros).
-            let mut short = full.clone();
-            short[0].truncate(100);
-            let missing = full[..ch - 1].to_vec();
-            for src in [&full, &short, &missing] {
-                for (start, frames) in [(0usize, 0usize), (0, 1), (3, 64), (17, 200), (250, 50)] {
-                    let want = reference(src, start, frames, ch);
-                    // Every split of the destination on a frame boundary (ring wrap-around).
-                    for split in 0..=frames {
-                        let got = run(src, start, ch, frames * ch, split * ch);
-                        assert_eq!(
-                            got, want,
-                            "ch {ch} start {start} frames {frames} split {split}"
-                        );
-                    }
-                    // And a split inside a frame (a ring that is not whole frames long).
-                    if ch > 1 && frames > 1 {
-                        let got = run(src, start, ch, frames * ch, ch + 1);
-                        assert_eq!(got, want, "ch {ch} start {start} odd split");
-                    }
-                }
-            }
-        }
-    }
+    use crate::interleave::tests::{planar, reference};
 
     /// Through the engine and a small ring that wraps many times: what the writer reads is the
     /// input, bit for bit, for 1, 2 and 3 channels.

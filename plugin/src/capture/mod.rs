@@ -1,18 +1,16 @@
 //! Lossless bounce capture: `process()` -> lock-free rings -> writer thread -> WAV + sidecar.
 //!
 //! The audio thread ([`engine::CaptureEngine`]) only copies samples into a preallocated
-//! [`rtrb`] ring and pushes small `Copy` events (start, gap, end) into a second ring; it never
-//! allocates, locks or touches files. The writer thread ([`writer`]) turns them into a 32-bit
-//! float WAV per instance and bounce (bit-exact copy of the input) and a JSON sidecar
-//! ([`analyzer_core::capture::CaptureSidecar`]). Bounce folders are found or created through the
+//! [`rtrb`] ring and pushes small `Copy` events ([`crate::shared::CaptureEvent`]: start, gap,
+//! end) into a second ring; it never allocates, locks or touches files. The writer thread
+//! ([`writer`]) turns them into a 32-bit float WAV per instance and bounce (bit-exact copy of
+//! the input) and a JSON sidecar ([`analyzer_core::capture::CaptureSidecar`]). Bounce folders are found or created through the
 //! file system ([`rendezvous`]) so instances in different processes agree on them.
 
 pub mod engine;
 pub mod rendezvous;
 pub mod wav;
 pub mod writer;
-
-use analyzer_core::capture::{CaptureRole, DiscontinuityAction, ProcessMode};
 
 /// Seconds of audio the sample ring holds. The writer normally drains it within milliseconds;
 /// the slack covers disk stalls in real-time mode before frames are dropped.
@@ -35,58 +33,6 @@ pub const FREEWHEEL_RATIO: f64 = 1.5;
 /// ... once at least this much audio went through, so a host that processes a little ahead
 /// while playing in real time (REAPER's anticipative FX) is not mistaken for a render.
 pub const FREEWHEEL_MIN_AUDIO_S: f64 = 2.0;
-
-/// Why a capture ended, as the audio thread saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndReason {
-    /// Transport stopped, or capture disarmed.
-    Stopped,
-    /// Playing, but the timeline position stopped advancing.
-    PositionStalled,
-    /// The timeline jumped backwards (loop, seek) or far forward.
-    Jump {
-        expected_position_samples: i64,
-        position_samples: i64,
-    },
-    /// No `process()` call for [`BOUNCE_IDLE_END_MS`].
-    Idle,
-    /// The plugin was deactivated or dropped.
-    Deactivated,
-}
-
-/// Events from the audio thread to the writer. `at_frame` counts frames pushed into the sample
-/// ring since activation: an event applies before the frame with that index.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum CaptureEvent {
-    Start {
-        at_frame: u64,
-        position_samples: i64,
-        role: CaptureRole,
-        process_mode: ProcessMode,
-    },
-    /// Silence to insert before `at_frame`: a short forward jump or frames dropped.
-    Gap {
-        at_frame: u64,
-        expected_position_samples: i64,
-        position_samples: i64,
-        length_frames: u64,
-        action: DiscontinuityAction,
-    },
-    End {
-        at_frame: u64,
-        reason: EndReason,
-    },
-}
-
-impl CaptureEvent {
-    pub fn at_frame(&self) -> u64 {
-        match *self {
-            Self::Start { at_frame, .. }
-            | Self::Gap { at_frame, .. }
-            | Self::End { at_frame, .. } => at_frame,
-        }
-    }
-}
 
 /// Fixed facts about one activation, known to both ends of the rings.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -17,11 +17,11 @@ use analyzer_core::capture::{
     DiscontinuityAction,
 };
 
+use super::WRITER_IDLE_FINALIZE_MS;
 use super::engine::WriterEnds;
 use super::rendezvous::{self, BounceKey, Claim};
 use super::wav::FloatWavWriter;
-use super::{CaptureEvent, EndReason, WRITER_IDLE_FINALIZE_MS};
-use crate::shared::CaptureStatus;
+use crate::shared::{CaptureEvent, CaptureStatus, CompletedMix, EndReason};
 
 /// How often the WAV header is brought up to date (what survives a host crash).
 pub const SYNC_INTERVAL: Duration = Duration::from_millis(250);
@@ -32,13 +32,6 @@ pub const SIDECAR_INTERVAL: Duration = Duration::from_millis(1_000);
 const POLL: Duration = Duration::from_millis(2);
 /// Frames moved per read from the ring.
 const CHUNK_FRAMES: usize = 8_192;
-
-/// A mix capture that completed: the reconciliation thread takes it from here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompletedMix {
-    pub bounce_id: String,
-    pub folder: PathBuf,
-}
 
 /// Everything the writer needs besides the rings.
 pub struct WriterConfig {

@@ -64,7 +64,9 @@ pub fn engine(
     max_block: usize,
 ) -> Engine {
     engine_with(root, label, channels, mode, max_block, |_| {
-        Err("analysis not part of this test".into())
+        Err(analyzer_core::Error::InvalidInput(
+            "analysis not part of this test".into(),
+        ))
     })
 }
 

@@ -521,7 +521,7 @@ fn non_finite_input(work: &Path) -> Tally {
     let meters = d.plugin.shared().clone();
     let mut worst = Vec::new();
     d.play(&mut a, &[512], 0, |_, _| {
-        let r = stemcheck_plugin::meters::take_reading(&meters.meters);
+        let r = stemcheck_plugin::editor::meter_reading::take_reading(&meters.meters);
         for v in [r.sample_peak_dbfs, r.true_peak_dbtp] {
             if !(v.is_finite() || v == f32::NEG_INFINITY) {
                 worst.push(v);
@@ -544,7 +544,7 @@ fn non_finite_input(work: &Path) -> Tally {
         d.block(&mut clean, k, n, true, Some(48_000 + k as i64));
         k += n;
     }
-    let r = stemcheck_plugin::meters::take_reading(&d.plugin.shared().meters);
+    let r = stemcheck_plugin::editor::meter_reading::take_reading(&d.plugin.shared().meters);
     t.check(
         r.momentary_lufs.is_finite() && r.true_peak_dbtp.is_finite(),
         || format!("meters did not recover on clean audio: {r:?}"),

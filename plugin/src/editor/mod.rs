@@ -1,0 +1,197 @@
+//! The egui editor: meters, spectrum, capture status, role and label, reconciliation panel.
+//!
+//! Everything here runs on the GUI thread. It reads the audio thread's results through
+//! [`crate::shared`] (atomics, taken once per frame) and runs the spectrum FFT itself. One
+//! module per section: [`meter_view`] (on [`meter_reading`], the GUI's side of the meters'
+//! hand-over), [`spectrum_view`], [`reconcile_panel`]; the capture status and the role and
+//! label controls are here.
+
+pub mod meter_reading;
+pub mod meter_view;
+pub mod reconcile_panel;
+pub mod spectrum_view;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use egui::Color32;
+use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::*;
+use nice_plug_egui::{EguiNiceSettings, NiceEguiApp, RepaintNotifier};
+
+use crate::params::{Role, StemCheckParams};
+use crate::shared::Shared;
+use meter_view::MeterView;
+use spectrum_view::SpectrumView;
+
+/// The editor's GUI-thread state.
+pub struct StemCheckEditor {
+    params: Arc<StemCheckParams>,
+    shared: Arc<Shared>,
+    repaint: RepaintNotifier,
+    gui: Option<GuiContext>,
+    meters: MeterView,
+    spectrum: SpectrumView,
+    last_frame: Option<Instant>,
+    label_edit: String,
+}
+
+/// Builds the editor (called once per plugin instance by nice-plug).
+pub fn create(
+    params: Arc<StemCheckParams>,
+    shared: Arc<Shared>,
+) -> Option<nice_plug_egui::EguiEditor<StemCheckEditor>> {
+    let repaint = RepaintNotifier::new();
+    let label_edit = params.label.read().clone();
+    let app = StemCheckEditor {
+        params: params.clone(),
+        shared,
+        repaint: repaint.clone(),
+        gui: None,
+        meters: MeterView::default(),
+        spectrum: SpectrumView::default(),
+        last_frame: None,
+        label_edit,
+    };
+    nice_plug_egui::create_egui_editor(
+        params.editor_state.clone(),
+        repaint,
+        EguiNiceSettings::new().with_tile("StemCheck"),
+        app,
+    )
+}
+
+impl StemCheckEditor {
+    fn capture_ui(&mut self, ui: &mut egui::Ui) {
+        let c = &self.shared.capture;
+        let armed = c.armed.load(Ordering::Relaxed);
+        let recording = c.recording.load(Ordering::Relaxed);
+        let frames = c.frames_written.load(Ordering::Relaxed);
+        let dropped = c.dropped_frames.load(Ordering::Relaxed);
+        let rate = c.sample_rate.load(Ordering::Relaxed).max(1);
+        let info = c.info.lock().clone();
+        ui.horizontal(|ui| {
+            let (state, color) = match (recording, armed) {
+                (true, _) => ("RECORDING", Color32::from_rgb(220, 50, 50)),
+                (false, true) => ("ARMED", Color32::from_rgb(220, 160, 40)),
+                _ => ("idle", Color32::GRAY),
+            };
+            ui.colored_label(color, state);
+            ui.monospace(format!(
+                "{frames} frames ({:.1} s)",
+                frames as f64 / f64::from(rate)
+            ));
+            if dropped > 0 {
+                ui.colored_label(Color32::RED, format!("{dropped} frames dropped"));
+            } else {
+                ui.label("0 dropped");
+            }
+        });
+        if let Some(bounce) = &info.bounce_id {
+            ui.small(format!("bounce {bounce}"));
+        }
+        if let Some(path) = &info.wav_path {
+            ui.small(path.display().to_string());
+        } else if let Some(root) = &info.capture_root {
+            ui.small(format!("captures go to {}", root.display()));
+        }
+        if let Some(err) = &info.last_error {
+            ui.colored_label(Color32::RED, format!("capture error: {err}"));
+        }
+    }
+
+    fn role_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(gui) = self.gui.clone() else { return };
+        let setter = gui.param_setter();
+        ui.horizontal(|ui| {
+            ui.label("Role");
+            let current = self.params.role.value();
+            for (role, name) in [(Role::Stem, "Stem"), (Role::Mix, "Mix")] {
+                if ui.selectable_label(current == role, name).clicked() && current != role {
+                    setter.begin_set_parameter(&self.params.role);
+                    setter.set_parameter(&self.params.role, role);
+                    setter.end_set_parameter(&self.params.role);
+                }
+            }
+            ui.separator();
+            ui.label("Label");
+            let hint = self.params.host_track_name.read().clone();
+            let edit = egui::TextEdit::singleline(&mut self.label_edit)
+                .hint_text(if hint.is_empty() {
+                    "track name".into()
+                } else {
+                    hint
+                })
+                .desired_width(160.0);
+            if ui.add(edit).changed() {
+                *self.params.label.write() = self.label_edit.trim().to_string();
+            }
+            ui.separator();
+            let mut auto = self.params.auto_arm.value();
+            if ui.checkbox(&mut auto, "Auto capture").changed() {
+                setter.begin_set_parameter(&self.params.auto_arm);
+                setter.set_parameter(&self.params.auto_arm, auto);
+                setter.end_set_parameter(&self.params.auto_arm);
+            }
+            let mut armed = self.params.manual_arm.value();
+            if ui.checkbox(&mut armed, "Arm").changed() {
+                setter.begin_set_parameter(&self.params.manual_arm);
+                setter.set_parameter(&self.params.manual_arm, armed);
+                setter.end_set_parameter(&self.params.manual_arm);
+            }
+        });
+    }
+}
+
+impl NiceEguiApp for StemCheckEditor {
+    fn build(
+        &mut self,
+        _egui_ctx: egui::Context,
+        nice_gui_ctx: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        self.gui = Some(nice_gui_ctx);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        let now = Instant::now();
+        let dt_s = self
+            .last_frame
+            .map_or(1.0 / 60.0, |t| now.duration_since(t).as_secs_f32())
+            .clamp(0.0, 0.5);
+        self.last_frame = Some(now);
+        self.meters.update(&self.shared.meters, dt_s);
+        egui::CentralPanel::default().show(ui, |ui| {
+            // Scrolls when the host gives the editor less room than its default size.
+            egui::ScrollArea::vertical()
+                .id_salt("editor")
+                .show(ui, |ui| {
+                    ui.heading("StemCheck");
+                    self.role_ui(ui);
+                    ui.separator();
+                    self.meters.ui(ui, &self.shared.meters);
+                    ui.separator();
+                    self.spectrum.ui(ui, &self.shared, dt_s);
+                    ui.separator();
+                    self.capture_ui(ui);
+                    ui.separator();
+                    reconcile_panel::ui(ui, &self.params, &self.shared);
+                });
+        });
+        // Meters animate continuously while the editor is open.
+        self.repaint.request_repaint();
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+        self.last_frame = None;
+    }
+
+    fn track_info_changed(&mut self, info: TrackInfo) {
+        // The host's track name is the default label (report contract); persisted so captures
+        // keep it even when the editor object is gone.
+        *self.params.host_track_name.write() = info.name().to_string();
+    }
+}
