@@ -39,6 +39,7 @@ use crate::source::FrameSource;
 /// of that one file), which the caller does when the probes found nothing.
 #[derive(Debug, Clone)]
 pub struct Activity {
+    /// Distance between the starts of two probes, frames.
     pub hop_frames: u64,
     /// Mean square (summed over channels) of each probe; probe `k` starts at `k * hop_frames`.
     pub mean_square: Vec<f64>,
@@ -312,6 +313,9 @@ impl std::fmt::Debug for Correlator {
 pub type Spectrum = Vec<Complex<f32>>;
 
 impl Correlator {
+    /// A correlator for windows of `window` frames searched over lags `-range..=range`, with
+    /// forward and inverse FFTs (of [`fft_size`] at least `window + 2 * range`, so the circular
+    /// correlation does not wrap over the searched lags) planned on `planner`.
     pub fn new(planner: &mut RealFftPlanner<f32>, window: usize, range: usize) -> Self {
         let n = fft_size(window + 2 * range);
         let fwd = planner.plan_fft_forward(n);
@@ -328,9 +332,11 @@ impl Correlator {
         }
     }
 
+    /// Length of the correlated window, frames.
     pub fn window(&self) -> usize {
         self.window
     }
+    /// Largest lag searched either way, frames.
     pub fn range(&self) -> usize {
         self.range
     }
@@ -338,9 +344,11 @@ impl Correlator {
     pub fn reference_len(&self) -> usize {
         self.window + 2 * self.range
     }
+    /// Bins of a real spectrum of the FFT size (`n / 2 + 1`).
     pub fn spectrum_len(&self) -> usize {
         self.n / 2 + 1
     }
+    /// A zeroed spectrum of [`Correlator::spectrum_len`] bins, to transform into or accumulate on.
     pub fn new_spectrum(&self) -> Spectrum {
         vec![Complex::default(); self.spectrum_len()]
     }
@@ -491,7 +499,10 @@ impl Correlator {
 /// Energies behind a normalised correlation (see [`Correlator::add_energies`]).
 #[derive(Debug, Clone, Default)]
 pub struct Energies {
+    /// Energy (sum of squares) of the reference under the window at every lag; index `l` is
+    /// lag `l - range`.
     pub reference: Vec<f64>,
+    /// Energy (sum of squares) of the window itself.
     pub window: f64,
 }
 

@@ -39,7 +39,9 @@ const MAX_SIDECAR_BYTES: u64 = 4 * 1024 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaptureRole {
+    /// The instance sits on a stem's track (role 0).
     Stem,
+    /// The instance sits on the mix (role 1).
     Mix,
 }
 
@@ -59,8 +61,12 @@ pub enum CaptureState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProcessMode {
+    /// The host processes in real time at a fixed pace (playback or a real-time bounce): the
+    /// writer can fall behind and drop frames.
     Realtime,
+    /// The host processes in real time but may run ahead of playback (buffered).
     Buffered,
+    /// The host renders offline, possibly faster than real time: no frame is ever dropped.
     Offline,
 }
 
@@ -90,13 +96,16 @@ pub struct Discontinuity {
     pub position_samples: i64,
     /// Frames involved (silence inserted or frames dropped); 0 for `EndedCapture`.
     pub length_frames: u64,
+    /// What the capture did about the break.
     pub action: DiscontinuityAction,
 }
 
 /// The sidecar written beside every capture WAV.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaptureSidecar {
+    /// Layout version of the sidecar ([`CAPTURE_SCHEMA_VERSION`]).
     pub schema_version: u32,
+    /// Stem or mix, from the instance's `role` parameter.
     pub role: CaptureRole,
     /// The label as the user or host gave it (before sanitising).
     pub label: String,
@@ -104,12 +113,15 @@ pub struct CaptureSidecar {
     pub wav_file: String,
     /// Plugin API the host loaded (`clap`, `vst3`, `standalone`).
     pub host: String,
+    /// Version of the plugin that wrote the capture.
     pub plugin_version: String,
     /// Random per plugin instance; unique across processes.
     pub instance_id: String,
     /// Name of the bounce folder; the same for every instance of one bounce.
     pub bounce_id: String,
+    /// Sample rate of the WAV, Hz.
     pub sample_rate: u32,
+    /// Channel count of the WAV.
     pub channels: u16,
     /// Host timeline position of the WAV's first frame, in samples (negative during pre-roll).
     pub timeline_start_samples: i64,
@@ -117,8 +129,11 @@ pub struct CaptureSidecar {
     pub length_frames: u64,
     /// Frames the writer could not take in real-time mode (0 in offline mode by construction).
     pub dropped_frames: u64,
+    /// Every break in the host's timeline the capture saw, in file order.
     pub discontinuities: Vec<Discontinuity>,
+    /// How the host said it was processing.
     pub process_mode: ProcessMode,
+    /// Where the capture is in its life cycle.
     pub state: CaptureState,
     /// Why the capture was aborted or what went wrong while writing, for people.
     pub error: Option<String>,
@@ -157,30 +172,41 @@ impl CaptureSidecar {
 /// Identity of one bounce folder, written once by the first instance that starts the bounce.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BounceManifest {
+    /// Layout version of the manifest ([`CAPTURE_SCHEMA_VERSION`]).
     pub schema_version: u32,
+    /// Name of the bounce folder.
     pub bounce_id: String,
     /// Timeline position every instance of this bounce started at, in samples.
     pub timeline_start_samples: i64,
+    /// Sample rate of the bounce, Hz.
     pub sample_rate: u32,
+    /// Wall-clock milliseconds since the Unix epoch when the bounce started.
     pub created_unix_ms: u64,
 }
 
 /// One capture found in a bounce folder.
 #[derive(Debug, Clone)]
 pub struct CaptureEntry {
+    /// The capture's sidecar (`<label>.stemcheck.json`).
     pub sidecar_path: PathBuf,
+    /// The capture's WAV, as the sidecar names it.
     pub wav_path: PathBuf,
+    /// The sidecar's contents.
     pub sidecar: CaptureSidecar,
 }
 
 /// One bounce folder as listed by [`list_bounces`].
 #[derive(Debug)]
 pub struct BounceInfo {
+    /// Name of the bounce folder.
     pub bounce_id: String,
+    /// The bounce folder.
     pub path: PathBuf,
     /// From the manifest, else the folder's modification time.
     pub created_unix_ms: u64,
+    /// The bounce's manifest, when it could be read.
     pub manifest: Option<BounceManifest>,
+    /// The captures whose sidecars could be read, by label.
     pub captures: Vec<CaptureEntry>,
     /// Sidecars that could not be read, with the reason.
     pub unreadable: Vec<Error>,

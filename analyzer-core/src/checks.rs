@@ -16,17 +16,29 @@ use crate::report::{Role, SampleFormat};
 pub struct FileFacts {
     /// Display name (the file name as the report shows it).
     pub name: String,
+    /// Stem or mix (`None` counts as a stem).
     pub role: Option<Role>,
+    /// Sample rate, Hz.
     pub sample_rate: u32,
+    /// Channel count.
     pub channels: u16,
+    /// Bits per sample of the stored format.
     pub bits_per_sample: u16,
+    /// Integer or float PCM.
     pub sample_format: Option<SampleFormat>,
+    /// Length in frames (samples per channel).
     pub frames: u64,
+    /// Highest absolute sample value, dBFS (`None` = every sample zero).
     pub sample_peak_dbfs: Option<f64>,
+    /// True peak, dBTP (`None` = silence).
     pub true_peak_dbtp: Option<f64>,
+    /// Largest absolute DC offset over the channels, dBFS (`None` = none at all).
     pub dc_offset_dbfs: Option<f64>,
+    /// Runs of consecutive samples at or over full scale that look like clipping.
     pub clipped_runs: u64,
+    /// Length of the longest such run, samples.
     pub longest_clip_run_samples: u64,
+    /// Count of NaN or infinite samples.
     pub non_finite_samples: u64,
     /// Hash of the decoded samples; equal hashes mean identical audio.
     pub content_hash: u64,

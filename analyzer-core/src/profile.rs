@@ -8,6 +8,7 @@ use serde::Serialize;
 /// Thresholds for one kind of delivery.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
+    /// The profile's name as given on the command line (`--profile`) and written in the report.
     pub name: &'static str,
     /// What the profile is for, one line.
     pub description: &'static str,

@@ -15,28 +15,55 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FindingCode {
+    /// `unreadable_file`: not a file the analyzer can read (corrupt, truncated, unsupported).
     UnreadableFile,
+    /// `sample_rate_mismatch`: the files do not share one sample rate.
     SampleRateMismatch,
+    /// `bit_depth_mismatch`: the files do not share one bit depth / sample format.
     BitDepthMismatch,
+    /// `low_bit_depth`: 16-bit or lower delivered where the profile wants 24-bit or float.
     LowBitDepth,
+    /// `length_mismatch`: the files do not share one length (in samples).
     LengthMismatch,
+    /// `start_offset`: a stem is shifted in time against the mix / the other stems.
     StartOffset,
+    /// `multitracks_not_stems`: the set looks like raw multitracks (too many files, single
+    /// instruments) rather than 5-12 submixes.
     MultitracksNotStems,
+    /// `naming`: a file name breaks delivery naming rules (spaces, illegal characters, duplicates,
+    /// unlabeled).
     Naming,
+    /// `silent_stem`: a stem holds only silence.
     SilentStem,
+    /// `duplicate_stem`: two stems carry the same audio.
     DuplicateStem,
+    /// `clipping`: samples at or over full scale in runs that mean clipped audio.
     Clipping,
+    /// `true_peak_over`: true peak above the profile's ceiling.
     TruePeakOver,
+    /// `low_headroom`: sample peak above the profile's stem headroom target.
     LowHeadroom,
+    /// `dc_offset`: measurable DC offset.
     DcOffset,
+    /// `non_finite_samples`: NaN or infinite samples in a float file.
     NonFiniteSamples,
+    /// `sum_matches_mix` (info): the stems null against the mix; `measured.null_depth_db` says how
+    /// deep.
     SumMatchesMix,
+    /// `polarity_inverted`: a stem enters the mix with inverted polarity.
     PolarityInverted,
+    /// `gain_mismatch`: a stem (or the whole sum) enters the mix at another gain than delivered.
     GainMismatch,
+    /// `missing_fx_return`: the mix holds effect returns (reverb, delay) that no stem carries.
     MissingFxReturn,
+    /// `missing_bus_processing`: the mix went through dynamics (compression, limiting) that the
+    /// stems did not.
     MissingBusProcessing,
+    /// `bus_eq`: the mix went through a linear filter (EQ) that the stems did not.
     BusEq,
+    /// `missing_element`: the mix holds a musical part that no stem carries.
     MissingElement,
+    /// `unexplained_residual`: the stems do not null and no cause above explains it.
     UnexplainedResidual,
     // ---- extensions beyond the contract's list ----
     /// Stems do not share one channel layout (e.g. a mono stem in a stereo delivery).
@@ -94,12 +121,16 @@ impl std::fmt::Display for FindingCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Context: nothing to fix (e.g. the stems sum back to the mix).
     Info,
+    /// A departure from the profile that leaves the sum intact.
     Warning,
+    /// Stops the stems summing back to the mix, or makes the delivery unusable.
     Error,
 }
 
 impl Severity {
+    /// The severity as written in JSON (`info`, `warning`, `error`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Info => "info",
@@ -112,7 +143,9 @@ impl Severity {
 /// One thing the analyzer found, with the numbers behind it and what to do about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
+    /// What kind of cause it is.
     pub code: FindingCode,
+    /// How bad it is: an error stops the stems summing back or makes the delivery unusable.
     pub severity: Severity,
     /// Files it concerns (as given in `FileReport::path`); empty for the set as a whole.
     pub files: Vec<String>,
@@ -159,7 +192,9 @@ impl Finding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// A stem: one part of the sum.
     Stem,
+    /// The mix the stems must sum back to.
     Mix,
 }
 
@@ -167,7 +202,9 @@ pub enum Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SampleFormat {
+    /// Integer PCM.
     Int,
+    /// IEEE floating-point PCM.
     Float,
 }
 
@@ -175,7 +212,9 @@ pub enum SampleFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Polarity {
+    /// As delivered.
     Normal,
+    /// Inverted: the stem must be flipped to add to the mix as it does in the session.
     Inverted,
 }
 
@@ -183,30 +222,46 @@ pub enum Polarity {
 /// (with `error` set) so that nothing silently disappears from the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct FileReport {
+    /// The file as given on the command line (or found in a folder); findings name files by it.
     pub path: String,
+    /// Stem or mix (the analyzer always sets it, unreadable files included).
     pub role: Option<Role>,
+    /// Sample rate, Hz.
     pub sample_rate: Option<u32>,
+    /// Bits per sample of the stored format (e.g. 16, 24, 32).
     pub bits_per_sample: Option<u16>,
+    /// Integer or float PCM.
     pub sample_format: Option<SampleFormat>,
+    /// Channel count.
     pub channels: Option<u16>,
+    /// Length in frames (samples per channel).
     pub frames: Option<u64>,
+    /// Length in seconds (`frames / sample_rate`).
     pub duration_s: Option<f64>,
+    /// Highest absolute sample value over all channels, dBFS.
     pub sample_peak_dbfs: Option<f64>,
+    /// True peak (oversampled as ITU-R BS.1770-4 Annex 2 says), dBTP.
     pub true_peak_dbtp: Option<f64>,
+    /// Integrated loudness (ITU-R BS.1770-4 / EBU R128, gated), LUFS.
     pub integrated_lufs: Option<f64>,
+    /// Loudness range (EBU Tech 3342), LU.
     pub loudness_range_lu: Option<f64>,
     /// Start offset against the mix: positive = the stem's content comes later than in the mix.
     pub offset_samples: Option<i64>,
     /// Gain to apply to this stem so that it matches its part of the mix.
     pub gain_db: Option<f64>,
+    /// Polarity the stem enters the mix with (`None` for the mix and unreconciled stems).
     pub polarity: Option<Polarity>,
     // ---- extensions ----
+    /// Highest short-term loudness (3 s window), LUFS.
     pub max_short_term_lufs: Option<f64>,
+    /// Highest momentary loudness (400 ms window), LUFS.
     pub max_momentary_lufs: Option<f64>,
     /// Largest absolute DC offset over the channels, in dBFS.
     pub dc_offset_dbfs: Option<f64>,
     /// Number of runs of consecutive samples at or over full scale that look like clipping.
     pub clipped_runs: Option<u64>,
+    /// Count of NaN or infinite samples (float files).
     pub non_finite_samples: Option<u64>,
     /// Why the file could not be read, when it could not.
     pub error: Option<String>,
@@ -261,7 +316,9 @@ pub struct BandSpectrum {
 /// Name and version of the tool that wrote the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolInfo {
+    /// Name of the tool (`stemcheck`).
     pub name: String,
+    /// Its version (the crate's).
     pub version: String,
 }
 
@@ -278,12 +335,16 @@ impl Default for ToolInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// No finding reaches warning level.
     Pass,
+    /// Warnings, no errors.
     Warn,
+    /// At least one error.
     Fail,
 }
 
 impl Verdict {
+    /// The verdict as written in JSON (`pass`, `warn`, `fail`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pass => "pass",
@@ -296,12 +357,19 @@ impl Verdict {
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// Version of the JSON layout ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
+    /// The tool that wrote the report.
     pub tool: ToolInfo,
+    /// `pass`, `warn` or `fail`, from the worst finding.
     pub verdict: Verdict,
+    /// 0..100: 100 minus the cost of every warning and error (see [`Report::new`]).
     pub health_score: u32,
+    /// Every input file, readable or not, in input order.
     pub files: Vec<FileReport>,
+    /// Stem sum against the mix (`None` without a mix, or when the stems could not be reconciled).
     pub reconciliation: Option<Reconciliation>,
+    /// One finding per cause, worst first.
     pub findings: Vec<Finding>,
     // ---- extensions ----
     /// Name of the profile the thresholds came from.

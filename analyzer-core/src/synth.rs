@@ -15,8 +15,11 @@ use crate::error::{Error, Result};
 /// One rendered stem: interleaved samples.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthStem {
+    /// Name of the stem (what it holds: the demo writes it as `Demo_<name>.wav`).
     pub name: String,
+    /// Channel count (1 or 2).
     pub channels: u16,
+    /// Interleaved samples, nominally within -1..1.
     pub samples: Vec<f32>,
 }
 
@@ -294,11 +297,15 @@ pub fn mix_down(stems: &[SynthStem], channels: u16) -> Vec<f32> {
 /// How to store samples in a WAV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WavFormat {
+    /// IEEE 32-bit float: stores every sample as it is (no clipping at full scale).
     Float32,
     /// 8-bit PCM (stored unsigned, as the format has it); full scale is 127/128.
     Int8,
+    /// 16-bit integer PCM.
     Int16,
+    /// 24-bit integer PCM.
     Int24,
+    /// 32-bit integer PCM.
     Int32,
 }
 

@@ -13,7 +13,10 @@ use crate::report::Finding;
 /// The diagnosis: the numbers and the causes they support.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnosis {
+    /// How well each model (global gain, dynamics, EQ) nulls the residual (`None` when the
+    /// judged stream was too short or the mix silent, so nothing was diagnosed).
     pub scores: Option<ModelScores>,
+    /// Features of the fitted residual that tell added content apart (`None` as for `scores`).
     pub residual: Option<ResidualFeatures>,
     /// Causes, strongest first.
     pub causes: Vec<Cause>,

@@ -187,6 +187,7 @@ impl Diagnoser {
         }
     }
 
+    /// Channel count of the mix (and of the blocks [`push`](Self::push) takes).
     pub fn channels(&self) -> usize {
         self.channels
     }

@@ -19,6 +19,7 @@ use std::ops::Range;
 /// Which mix channels one fitted gain applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Param {
+    /// Index of the stem.
     pub stem: usize,
     /// `None`: all mix channels (one fader); `Some(c)`: mix channel `c` only.
     pub channel: Option<usize>,
@@ -27,12 +28,19 @@ pub struct Param {
 /// The gain parameterisation of a set of stems against a mix.
 #[derive(Debug, Clone)]
 pub struct Model {
+    /// Channel count of the mix.
     pub mix_channels: usize,
+    /// Channel count of each stem, in stem order.
     pub stem_channels: Vec<usize>,
+    /// The fitted gains, stem by stem (one per stem, or one per mix channel for a mono stem in
+    /// a multichannel mix).
     pub params: Vec<Param>,
 }
 
 impl Model {
+    /// The gain model of stems with `stem_channels` channels against a mix of `mix_channels`: one
+    /// gain per stem, except a mono stem in a multichannel mix, which gets one per mix channel
+    /// (so any pan position fits).
     pub fn new(mix_channels: usize, stem_channels: &[usize]) -> Self {
         let mut params = Vec::new();
         for (stem, &ch) in stem_channels.iter().enumerate() {
@@ -55,6 +63,7 @@ impl Model {
         }
     }
 
+    /// Number of stems.
     pub fn stems(&self) -> usize {
         self.stem_channels.len()
     }
@@ -175,6 +184,7 @@ pub struct Gram {
     pm: Vec<f64>,
     /// `mm[c] = sum m_c^2`.
     mm: Vec<f64>,
+    /// Frames accumulated so far.
     pub frames: u64,
 }
 
@@ -182,6 +192,7 @@ pub struct Gram {
 const TILE_FRAMES: usize = 512;
 
 impl Gram {
+    /// Empty statistics (all sums zero) for `model`.
     pub fn new(model: &Model) -> Self {
         let (k, c) = (model.stems(), model.mix_channels);
         Self {
@@ -260,6 +271,8 @@ impl Gram {
         }
     }
 
+    /// Adds `other`'s sums (statistics of other frames under the same model), as if its frames
+    /// had been added here: blocks accumulated apart combine into one fit.
     pub fn merge(&mut self, other: &Gram) {
         for (a, b) in self.pp.iter_mut().zip(&other.pp) {
             *a += b;

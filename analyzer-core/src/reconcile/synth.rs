@@ -17,14 +17,18 @@ pub type Sources = (Box<dyn FrameSource>, Vec<Box<dyn FrameSource>>);
 /// mix (constant power).
 #[derive(Debug, Clone)]
 pub struct Stem {
+    /// Name of the stem (what it holds).
     pub name: String,
+    /// Channel count (1 or 2).
     pub channels: usize,
+    /// Interleaved samples.
     pub samples: Vec<f32>,
     /// Gains into the left and right mix channel (mono stems only).
     pub pan: [f32; 2],
 }
 
 impl Stem {
+    /// Length in frames.
     pub fn frames(&self) -> usize {
         self.samples.len() / self.channels
     }
@@ -51,6 +55,7 @@ impl Stem {
         self.samples.iter_mut().for_each(|x| *x *= g);
     }
 
+    /// Inverts the polarity.
     pub fn invert(&mut self) {
         self.samples.iter_mut().for_each(|x| *x = -*x);
     }
@@ -59,8 +64,11 @@ impl Stem {
 /// A song: stems of equal length at one sample rate; the mix is their stereo sum.
 #[derive(Debug, Clone)]
 pub struct Song {
+    /// Sample rate, Hz.
     pub sample_rate: u32,
+    /// Length of the song and of every stem, frames.
     pub frames: usize,
+    /// The stems, whose (panned) sum is the mix.
     pub stems: Vec<Stem>,
 }
 

@@ -12,6 +12,7 @@ pub struct StemFit {
     /// Gain to apply to the stem so that it matches its part of the mix (magnitude; the sign
     /// is in `polarity`).
     pub gain_db: f64,
+    /// Whether the stem enters the mix as delivered or flipped.
     pub polarity: Polarity,
     /// Normalised correlation (0..1) of the fitted stem with its leave-one-out target on the
     /// analysis windows: 1 = the stem explains its part of the mix exactly.
@@ -29,6 +30,7 @@ pub struct StemFit {
 /// Everything the reconciliation found.
 #[derive(Debug, Clone)]
 pub struct ReconcileResult {
+    /// The reconciliation's part of the report (`reconciliation` in the JSON).
     pub reconciliation: Reconciliation,
     /// One entry per stem given; `None` when the stem could not be compared with the mix
     /// (another sample rate, unreadable, empty).
@@ -39,12 +41,15 @@ pub struct ReconcileResult {
     pub findings: Vec<Finding>,
     /// Residual statistics per ~10 ms over the whole mix (see [`BlockStats::aggregate`]).
     pub blocks: BlockStats,
+    /// Sample rate of the mix (and of every reconciled stem), Hz.
     pub sample_rate: u32,
+    /// Channel count of the mix.
     pub mix_channels: usize,
     /// Mix energy over the judged span (sum of squares, all channels).
     pub mix_energy: f64,
     /// The analysis windows (start frames in the mix), for the diagnosis to reuse.
     pub windows: Vec<u64>,
+    /// Length of each analysis window, frames.
     pub window_frames: u64,
 }
 
