@@ -16,7 +16,7 @@
 //! - [`gating`]: the BS.1770-4 gates and block loudness scale, once for [`Loudness`] and for
 //!   the reconciliation's residual loudness ([`gated_loudness_lufs`]).
 //! - [`signal`]: [`DcOffset`], [`ClipDetector`], [`NonFiniteCounter`].
-//! - [`file`]: [`FileMeter`] runs all of them over one file and yields [`Metrics`];
+//! - [`file`](mod@file): [`FileMeter`] runs all of them over one file and yields [`Metrics`];
 //!   [`meter_file`] does so for a WAV file on disk, the one metering path of the CLI, tests,
 //!   benchmarks and `xtask`.
 
