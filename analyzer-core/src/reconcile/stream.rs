@@ -92,7 +92,7 @@ pub(crate) struct StreamOut {
 }
 
 /// The residual's integrated loudness: [`gated_loudness_lufs`] over
-/// [`StreamOut::gating_blocks`] (re-exported here for the reconciliation's driver).
+/// `StreamOut::gating_blocks` (re-exported here for the reconciliation's driver).
 pub use crate::meter::gated_loudness_lufs;
 
 /// Runs the pass over `[0, plan.frames)` with up to `threads` threads. With a visitor the pass
