@@ -441,7 +441,7 @@ impl Report {
 
 /// dBFS of a linear amplitude; `None` for zero (minus infinity).
 pub fn amp_to_db(amp: f64) -> Option<f64> {
-    (amp > 0.0 && amp.is_finite()).then(|| 20.0 * amp.log10())
+    crate::units::finite(crate::units::amp_to_db(amp))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::analysis::{Diagnosis, analyse};
 use super::stats::{FRAME_S, FrameStat, Segment, StreamFacts};
 use crate::reconcile::BlockVisitor;
+use crate::units::power_to_db;
 
 /// Samples at or above this magnitude in flat runs count as clipped.
 const CLIP_LEVEL: f32 = 0.99;
@@ -179,7 +180,7 @@ impl Diagnoser {
             }
         }
         let total: f64 = mix.iter().sum();
-        let rel = |e: f64| (total > 0.0 && e > 0.0).then(|| 10.0 * (e / total).log10());
+        let rel = |e: f64| (total > 0.0 && e > 0.0).then(|| power_to_db(e / total));
         crate::report::BandSpectrum {
             band_hz: self.band_hz.clone(),
             mix_db: mix.iter().map(|&e| rel(e)).collect(),

@@ -5,6 +5,7 @@
 use realfft::num_complex::Complex;
 
 use super::stats::{FrameStat, Segment, correlation, db, fold_of, percentile};
+use crate::units::{amp_to_db, db_to_amp_f32};
 
 /// Model comparison on the plain sum (cross-validated residual energies relative to the mix).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -327,7 +328,7 @@ pub(super) fn dynamics(frames: &[FrameStat]) -> Dynamics {
             continue;
         }
         levels.push(db(f64::from(f.es)));
-        gains.push(20.0 * (c / e).log10());
+        gains.push(amp_to_db(c / e));
     }
     let (mut gr_typical, mut gr_max, mut slope, mut quiet_gain) = (0.0, 0.0, 0.0, 0.0);
     if levels.len() >= 20 {
@@ -365,7 +366,7 @@ pub(super) fn dynamics(frames: &[FrameStat]) -> Dynamics {
         .iter()
         .filter(|f| f.pm > peak_m * 0.5 && f.em > 0.0)
         .collect();
-    let near = peak_m * 10f32.powf(-0.5 / 20.0);
+    let near = peak_m * db_to_amp_f32(-0.5);
     let pinned = loud.iter().filter(|f| f.pm >= near).count();
     let pinned_share = if loud.is_empty() {
         0.0
@@ -375,8 +376,7 @@ pub(super) fn dynamics(frames: &[FrameStat]) -> Dynamics {
     let (em, es): (f64, f64) = frames.iter().fold((0.0, 0.0), |(a, b), f| {
         (a + f64::from(f.em), b + f64::from(f.es))
     });
-    let crest =
-        |peak: f32, e: f64| 20.0 * f64::from(peak.max(1e-30)).log10() - db(e / n.max(1) as f64);
+    let crest = |peak: f32, e: f64| amp_to_db(f64::from(peak.max(1e-30))) - db(e / n.max(1) as f64);
     Dynamics {
         gr_typical_db: gr_typical,
         gr_max_db: gr_max,
@@ -384,7 +384,7 @@ pub(super) fn dynamics(frames: &[FrameStat]) -> Dynamics {
         slope_db_per_db: slope,
         pinned_share,
         crest_drop_db: crest(peak_s, es) - crest(peak_m, em),
-        ceiling_dbfs: 20.0 * f64::from(peak_m.max(1e-30)).log10(),
+        ceiling_dbfs: amp_to_db(f64::from(peak_m.max(1e-30))),
         clipped_frames: frames.iter().filter(|f| f.clipped > 0).count(),
     }
 }
@@ -471,9 +471,9 @@ pub(super) fn level_ride(frames: &[FrameStat]) -> LevelRide {
         }
         wins.push(Win {
             mix_db: db(em),
-            gain_db: 20.0 * (x / ef).log10(),
-            even_db: 20.0 * (xe / ee).log10(),
-            odd_db: 20.0 * (xo / eo).log10(),
+            gain_db: amp_to_db(x / ef),
+            even_db: amp_to_db(xe / ee),
+            odd_db: amp_to_db(xo / eo),
             gain: x / ef,
             ef,
         });

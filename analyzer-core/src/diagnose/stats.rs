@@ -1,6 +1,7 @@
 //! The statistics the collector keeps and the models and features read: per-10 ms frame
 //! energies, per-segment band spectra, and small numeric helpers shared by the models.
 
+use crate::units::power_to_db;
 use realfft::num_complex::Complex;
 
 /// Length of one analysis frame for dynamics and envelopes, in seconds (about 10 ms: 50 ms
@@ -76,7 +77,7 @@ pub(super) struct StreamFacts<'a> {
 }
 
 pub(super) fn db(x: f64) -> f64 {
-    10.0 * x.max(1e-30).log10()
+    power_to_db(x.max(1e-30))
 }
 
 pub(super) fn percentile(v: &mut [f64], p: f64) -> f64 {

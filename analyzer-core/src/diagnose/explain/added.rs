@@ -2,7 +2,7 @@
 //! mix that no stem carries, told apart by the residual's features.
 
 use super::super::features::residual_spectrum;
-use super::Context;
+use super::judge::Context;
 use crate::cause::{AddedContent, AddedKind};
 
 /// Residuals whose band energies follow the sum's at least this closely (see

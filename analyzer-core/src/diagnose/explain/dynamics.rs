@@ -2,8 +2,9 @@
 
 use super::super::models::dynamics;
 use super::super::stats::db;
-use super::{Context, DECISIVE_DB, WholeMix};
+use super::judge::{Context, DECISIVE_DB, WholeMix};
 use crate::cause::{BusProcessing, DynamicsKind, Evidence};
+use crate::units::db_to_power;
 
 /// The bus-processing cause, and the residual left once dynamics are modelled (dB re mix;
 /// `None` when the moving gain was only seen riding under added content, which it does not
@@ -17,7 +18,7 @@ pub(super) fn cause(cx: &Context<'_>, whole_mix: &WholeMix) -> (BusProcessing, O
     let explained_db = if rides {
         ride.moving_db
     } else {
-        db(10f64.powf(s.gain_db / 10.0) - 10f64.powf(with_dynamics_db / 10.0))
+        db(db_to_power(s.gain_db) - db_to_power(with_dynamics_db))
     };
     // Under added content the per-frame gains of `dynamics` are noisy; the windows'
     // regression gains are not.

@@ -2,8 +2,9 @@
 
 use super::super::features::octave_curve;
 use super::super::stats::db;
-use super::Context;
+use super::judge::Context;
 use crate::cause::{BusEq, Evidence, OctaveGain, coherent_bands};
+use crate::units::db_to_power;
 
 /// The bus-EQ cause; `masked` = added content masks it (see `WholeMix`).
 pub(super) fn cause(cx: &Context<'_>, masked: bool) -> BusEq {
@@ -17,7 +18,7 @@ pub(super) fn cause(cx: &Context<'_>, masked: bool) -> BusEq {
                 coherence,
             })
             .collect();
-    let explained_db = db(10f64.powf(s.gain_spectral_db / 10.0) - 10f64.powf(s.filter_db / 10.0));
+    let explained_db = db(db_to_power(s.gain_spectral_db) - db_to_power(s.filter_db));
     let (lo, hi) = coherent_bands(&curve).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| {
         (a.min(c.gain_db), b.max(c.gain_db))
     });
