@@ -31,6 +31,7 @@ pub trait BlockVisitor {
 pub struct BlockStats {
     /// Frames per block (about 10 ms).
     pub block_frames: usize,
+    /// The mix.
     pub mix: Vec<f32>,
     /// Aligned stem sum, unity gains.
     pub sum: Vec<f32>,

@@ -377,4 +377,3 @@ fn parse_fmt(b: &[u8]) -> std::result::Result<Fmt, FmtError> {
         sample_format,
     })
 }
-

@@ -17,9 +17,7 @@ fn write_hound(
             (hound::SampleFormat::Int, 8) => w.write_sample((s * 128.0) as i8).unwrap(),
             (hound::SampleFormat::Int, 16) => w.write_sample((s * 32768.0) as i16).unwrap(),
             (hound::SampleFormat::Int, 24) => w.write_sample((s * 8_388_608.0) as i32).unwrap(),
-            (hound::SampleFormat::Int, _) => {
-                w.write_sample((s * 2_147_483_648.0) as i32).unwrap()
-            }
+            (hound::SampleFormat::Int, _) => w.write_sample((s * 2_147_483_648.0) as i32).unwrap(),
         }
     }
     w.finalize().unwrap();
