@@ -102,7 +102,7 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
 fn choose_mix(inputs: &mut [Input], named_mix: bool) {
     if named_mix {
         inputs[0].role = Role::Mix;
-    } else if let Some(i) = capture_mix_index(&inputs).or_else(|| sidecar_mix_index(&inputs)) {
+    } else if let Some(i) = capture_mix_index(inputs).or_else(|| sidecar_mix_index(inputs)) {
         inputs[i].role = Role::Mix;
     } else {
         let candidates: Vec<usize> = (0..inputs.len())

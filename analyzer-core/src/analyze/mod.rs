@@ -138,6 +138,9 @@ impl Opened {
 /// The mix's input index and the input indices of the stems to reconcile against it.
 type Plan = (usize, Vec<usize>);
 
+/// A reconciliation run beside the metering, and the plan it ran.
+type Speculative = (Plan, Result<ReconcileResult>);
+
 /// One check run: the inputs, their files as opened by the header pass, the caller's options.
 struct Check<'a, 'o> {
     inputs: &'a [Input],
@@ -247,10 +250,7 @@ impl Check<'_, '_> {
         &self,
         open_errors: Vec<Option<Error>>,
         mix_index: Option<usize>,
-    ) -> (
-        Vec<Result<Metered>>,
-        Option<(Plan, Result<ReconcileResult>)>,
-    ) {
+    ) -> (Vec<Result<Metered>>, Option<Speculative>) {
         let n_inputs = self.inputs.len();
         let planned = reconcile_plan(n_inputs, mix_index, |i| {
             self.opened[i].info().map(|h| h.sample_rate)
@@ -306,7 +306,7 @@ impl Check<'_, '_> {
         &self,
         mix_index: Option<usize>,
         results: &[Result<Metered>],
-        mut speculative: Option<(Plan, Result<ReconcileResult>)>,
+        mut speculative: Option<Speculative>,
         files: &mut [FileReport],
         causes: &mut Vec<Cause>,
     ) -> Option<Reconciliation> {

@@ -4,7 +4,9 @@
 //! whole mix, and hands each aligned block to an optional [`BlockVisitor`] (the diagnosis).
 //!
 //! Memory: one block per file, whatever the file length. Time: one read of every file; the
-//! work is split over threads by contiguous time ranges (each thread reopens its sources).
+//! work is split over threads by contiguous time ranges (each thread takes its own readers
+//! over the sources, [`FrameSource::reopen`]). A [`Chunk`] is one thread's share; its
+//! `Accumulator` does the per-block work of the consuming thread, step by step.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -135,29 +137,27 @@ pub(crate) fn run(
                     done,
                     report: &|_| {},
                 };
-                chunk(
+                let chunk = Chunk {
                     plan,
-                    mix2.as_mut(),
-                    &mut stems2,
-                    range,
-                    None,
-                    false,
-                    &progress,
-                )
+                    blocks: range,
+                    visitor: None,
+                    prefetch: false,
+                    progress: &progress,
+                };
+                chunk.run(mix2.as_mut(), &mut stems2)
             }));
         }
-        let first = chunk(
+        let first = Chunk {
             plan,
-            mix,
-            stems,
-            bounds[0]..bounds[1],
+            blocks: bounds[0]..bounds[1],
             visitor,
             prefetch,
-            &ChunkProgress {
+            progress: &ChunkProgress {
                 done: &done,
                 report: progress,
             },
-        );
+        }
+        .run(mix, stems);
         outs.push(first?);
         for h in handles {
             outs.push(h.join().expect("stream thread does not panic")?);
@@ -377,153 +377,243 @@ impl ChunkProgress<'_> {
     }
 }
 
-/// Runs the pass over the blocks `blocks` of the mix (one thread's share).
-fn chunk(
-    plan: &StreamPlan<'_>,
-    mix: &mut dyn FrameSource,
-    stems: &mut [Box<dyn FrameSource>],
+/// One thread's share of the pass: which blocks of the mix it runs, and how.
+struct Chunk<'a, 'v> {
+    plan: &'a StreamPlan<'a>,
+    /// Blocks of the mix (of `plan.block_frames` frames each).
     blocks: Range<u64>,
-    mut visitor: Option<&mut dyn BlockVisitor>,
+    /// The diagnosis, on the one chunk that has it.
+    visitor: Option<&'v mut dyn BlockVisitor>,
+    /// Read and decode on a second thread (see [`for_each_block`]).
     prefetch: bool,
-    progress: &ChunkProgress<'_>,
-) -> Result<StreamOut> {
-    let model = plan.model;
-    let (k, cm) = (model.stems(), model.mix_channels);
-    let bf = plan.block_frames;
-    let sf = plan.stat_frames;
-    let first_frame = blocks.start * bf as u64;
-    let last_frame = (blocks.end * bf as u64).min(plan.frames);
-    let nstats = (last_frame.saturating_sub(first_frame)).div_ceil(sf as u64) as usize;
-    let mut out = StreamOut {
-        gram: Gram::new(model),
-        e_unity: 0.0,
-        e_fitted: 0.0,
-        stats: BlockStats::with_len(sf, nstats),
-        gating_blocks: Vec::new(),
-    };
-    // Residual loudness: each chunk meters its own part of the span. A chunk after the first
-    // starts with a settled-from-zero K filter and an empty 400 ms window, so the three gating
-    // blocks that straddle a chunk boundary are left out (their share of a song is tiny).
-    let mut meter = Loudness::new(cm, mix.sample_rate());
-    let mut fed = 0usize;
-    let mut rbuf = vec![0.0f32; bf * cm];
-    let mut sum = vec![vec![0.0f64; bf]; cm];
-    let mut fit = vec![vec![0.0f64; bf]; cm];
-    let mut vis = visitor.as_ref().map(|_| {
-        (
-            vec![0.0f32; bf * cm],
-            vec![0.0f32; bf * cm],
-            vec![0.0f32; bf * cm],
-        )
-    });
-    // The Gram statistics over the judged span, the largest share of the work, are split by
-    // mix channel: the first half on the reader thread when there is one, the rest here.
-    // Each entry sums the same blocks in the same order as one `Gram::add` would, and the
-    // merge adds only zeros, so the statistics do not depend on the split.
-    let split = cm.div_ceil(2);
-    let span_in = |f0: u64, n: usize| {
-        let lo = plan.span.start.clamp(f0, f0 + n as u64) - f0;
-        let hi = plan.span.end.clamp(f0, f0 + n as u64) - f0;
+    progress: &'a ChunkProgress<'a>,
+}
+
+impl Chunk<'_, '_> {
+    /// Runs the chunk over `mix` and `stems` (this thread's readers).
+    fn run(
+        self,
+        mix: &mut dyn FrameSource,
+        stems: &mut [Box<dyn FrameSource>],
+    ) -> Result<StreamOut> {
+        let Chunk {
+            plan,
+            blocks,
+            mut visitor,
+            prefetch,
+            progress,
+        } = self;
+        let model = plan.model;
+        let cm = model.mix_channels;
+        let first_frame = blocks.start * plan.block_frames as u64;
+        let last_frame = (blocks.end * plan.block_frames as u64).min(plan.frames);
+        let mut acc = Accumulator::new(
+            plan,
+            first_frame..last_frame,
+            mix.sample_rate(),
+            visitor.is_some(),
+        );
+        // The Gram statistics over the judged span, the largest share of the work, are split
+        // by mix channel: the first half on the reader thread when there is one, the rest in
+        // `acc`. Each entry sums the same blocks in the same order as one `Gram::add` would,
+        // and the merge adds only zeros, so the statistics do not depend on the split.
+        let mut gram = Gram::new(model);
+        let split = cm.div_ceil(2);
+        let add_gram = |f0: u64, n: usize, audio: &BlockAudio| {
+            let r = plan.span_in(f0, n);
+            if !r.is_empty() {
+                gram.add_channels(model, &audio.mix, &audio.stems, r.clone(), 0..split);
+                gram.frames += r.len() as u64;
+            }
+        };
+        for_each_block(
+            plan,
+            mix,
+            stems,
+            blocks,
+            prefetch,
+            add_gram,
+            |f0, n, audio| {
+                acc.block(f0, n, audio, split);
+                if let Some(v) = visitor.as_deref_mut() {
+                    acc.visit(v, f0, n, &audio.mix);
+                }
+                progress.advance(n as u64);
+            },
+        )?;
+        gram.merge(&acc.gram_rest);
+        let mut out = acc.out;
+        out.gram = gram;
+        Ok(out)
+    }
+}
+
+impl StreamPlan<'_> {
+    /// The judged span's frames inside the `n` frames from mix frame `f0`, relative to `f0`.
+    fn span_in(&self, f0: u64, n: usize) -> Range<usize> {
+        let lo = self.span.start.clamp(f0, f0 + n as u64) - f0;
+        let hi = self.span.end.clamp(f0, f0 + n as u64) - f0;
         lo as usize..hi as usize
-    };
-    let mut gram = Gram::new(model);
-    let mut gram_rest = Gram::new(model);
-    let add_gram = |f0: u64, n: usize, audio: &BlockAudio| {
-        let r = span_in(f0, n);
-        if !r.is_empty() {
-            gram.add_channels(model, &audio.mix, &audio.stems, r.clone(), 0..split);
-            gram.frames += r.len() as u64;
+    }
+}
+
+/// What a chunk accumulates on the consuming thread, block by block, and its scratch buffers.
+struct Accumulator<'a> {
+    plan: &'a StreamPlan<'a>,
+    /// First mix frame of the chunk (where its 10 ms statistics start).
+    first_frame: u64,
+    out: StreamOut,
+    /// The Gram entries of the mix channels the reader thread does not add.
+    gram_rest: Gram,
+    /// Residual loudness: each chunk meters its own part of the span. A chunk after the first
+    /// starts with a settled-from-zero K filter and an empty 400 ms window, so the three gating
+    /// blocks that straddle a chunk boundary are left out (their share of a song is tiny).
+    meter: Loudness,
+    /// Frames of the meter's current 100 ms sub-block fed so far.
+    fed: usize,
+    /// The plain-sum residual of the block's judged span, interleaved, for the meter.
+    rbuf: Vec<f32>,
+    /// Per mix channel: the unity-gain sum and the window-fitted sum of the block.
+    sum: Vec<Vec<f64>>,
+    fit: Vec<Vec<f64>>,
+    /// Interleaved mix, sum and fitted sum for the visitor (only when there is one).
+    vis: Option<(Vec<f32>, Vec<f32>, Vec<f32>)>,
+}
+
+impl<'a> Accumulator<'a> {
+    fn new(plan: &'a StreamPlan<'a>, frames: Range<u64>, sample_rate: u32, visit: bool) -> Self {
+        let model = plan.model;
+        let (bf, sf, cm) = (plan.block_frames, plan.stat_frames, model.mix_channels);
+        let nstats = (frames.end.saturating_sub(frames.start)).div_ceil(sf as u64) as usize;
+        Self {
+            plan,
+            first_frame: frames.start,
+            out: StreamOut {
+                gram: Gram::new(model),
+                e_unity: 0.0,
+                e_fitted: 0.0,
+                stats: BlockStats::with_len(sf, nstats),
+                gating_blocks: Vec::new(),
+            },
+            gram_rest: Gram::new(model),
+            meter: Loudness::new(cm, sample_rate),
+            fed: 0,
+            rbuf: vec![0.0f32; bf * cm],
+            sum: vec![vec![0.0f64; bf]; cm],
+            fit: vec![vec![0.0f64; bf]; cm],
+            vis: visit.then(|| {
+                (
+                    vec![0.0f32; bf * cm],
+                    vec![0.0f32; bf * cm],
+                    vec![0.0f32; bf * cm],
+                )
+            }),
         }
-    };
-    for_each_block(
-        plan,
-        mix,
-        stems,
-        blocks,
-        prefetch,
-        add_gram,
-        |f0, n, audio| {
-            let (mixp, stemp) = (&audio.mix, &audio.stems);
+    }
+
+    /// Takes the `n` frames from mix frame `f0` (the Gram entries of mix channels `split..`),
+    /// all but the visitor's share ([`visit`](Self::visit)).
+    fn block(&mut self, f0: u64, n: usize, audio: &BlockAudio, split: usize) {
+        self.sums(n, &audio.stems);
+        let r = self.plan.span_in(f0, n);
+        if !r.is_empty() {
+            let (model, cm) = (self.plan.model, self.plan.model.mix_channels);
+            self.gram_rest
+                .add_channels(model, &audio.mix, &audio.stems, r.clone(), split..cm);
+            self.judged(&audio.mix, r);
+        }
+        self.block_stats(f0, n, &audio.mix);
+    }
+
+    /// The unity-gain and the window-fitted stem sums of the block, per mix channel.
+    fn sums(&mut self, n: usize, stemp: &[Vec<Vec<f64>>]) {
+        let (plan, model) = (self.plan, self.plan.model);
+        let (k, cm) = (model.stems(), model.mix_channels);
+        for c in 0..cm {
+            let (s, f) = (&mut self.sum[c][..n], &mut self.fit[c][..n]);
+            s.fill(0.0);
+            f.fill(0.0);
+            for i in 0..k {
+                let (u, g) = (plan.unity[i * cm + c], plan.fitted[i * cm + c]);
+                let x = &stemp[i][model.route(i, c)][..n];
+                for ((sv, fv), &xv) in s.iter_mut().zip(f.iter_mut()).zip(x) {
+                    *sv += u * xv;
+                    *fv += g * xv;
+                }
+            }
+        }
+    }
+
+    /// Residual energies over the judged frames `r` of the block, and the residual's loudness.
+    fn judged(&mut self, mixp: &[Vec<f64>], r: Range<usize>) {
+        let cm = self.plan.model.mix_channels;
+        let (sum, fit, out) = (&self.sum, &self.fit, &mut self.out);
+        for c in 0..cm {
+            for t in r.clone() {
+                let m = mixp[c][t];
+                out.e_unity += (m - sum[c][t]) * (m - sum[c][t]);
+                out.e_fitted += (m - fit[c][t]) * (m - fit[c][t]);
+                self.rbuf[(t - r.start) * cm + c] = (m - sum[c][t]) as f32;
+            }
+        }
+        // Feed whole 100 ms sub-blocks one at a time so that every gating block is seen.
+        let mut rest = &self.rbuf[..r.len() * cm];
+        while !rest.is_empty() {
+            let want = (self.meter.block_frames() - self.fed) * cm;
+            let (piece, tail) = rest.split_at(want.min(rest.len()));
+            self.meter.process(piece);
+            self.fed += piece.len() / cm;
+            if self.fed == self.meter.block_frames() {
+                self.fed = 0;
+                if self.meter.momentary_window_full() {
+                    out.gating_blocks
+                        .push(lufs_to_energy(self.meter.momentary_lufs()));
+                }
+            }
+            rest = tail;
+        }
+    }
+
+    /// The 10 ms statistics of the block; blocks are whole multiples of the stat length.
+    fn block_stats(&mut self, f0: u64, n: usize, mixp: &[Vec<f64>]) {
+        let (sf, cm) = (self.plan.stat_frames, self.plan.model.mix_channels);
+        let (sum, fit) = (&self.sum, &self.fit);
+        let base = ((f0 - self.first_frame) / sf as u64) as usize;
+        for (j, s0) in (0..n).step_by(sf).enumerate() {
+            let s1 = (s0 + sf).min(n);
+            let (mut em, mut es, mut er, mut ef) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
             for c in 0..cm {
-                let (s, f) = (&mut sum[c][..n], &mut fit[c][..n]);
-                s.fill(0.0);
-                f.fill(0.0);
-                for i in 0..k {
-                    let (u, g) = (plan.unity[i * cm + c], plan.fitted[i * cm + c]);
-                    let x = &stemp[i][model.route(i, c)][..n];
-                    for ((sv, fv), &xv) in s.iter_mut().zip(f.iter_mut()).zip(x) {
-                        *sv += u * xv;
-                        *fv += g * xv;
-                    }
+                for t in s0..s1 {
+                    let m = mixp[c][t];
+                    em += m * m;
+                    es += sum[c][t] * sum[c][t];
+                    er += (m - sum[c][t]) * (m - sum[c][t]);
+                    ef += (m - fit[c][t]) * (m - fit[c][t]);
                 }
             }
-            // Judged span inside this block.
-            let lo = plan.span.start.clamp(f0, f0 + n as u64) - f0;
-            let hi = plan.span.end.clamp(f0, f0 + n as u64) - f0;
-            if hi > lo {
-                let r = lo as usize..hi as usize;
-                gram_rest.add_channels(model, mixp, stemp, r.clone(), split..cm);
-                for c in 0..cm {
-                    for t in r.clone() {
-                        let m = mixp[c][t];
-                        out.e_unity += (m - sum[c][t]) * (m - sum[c][t]);
-                        out.e_fitted += (m - fit[c][t]) * (m - fit[c][t]);
-                        rbuf[(t - r.start) * cm + c] = (m - sum[c][t]) as f32;
-                    }
-                }
-                // Feed whole 100 ms sub-blocks one at a time so that every gating block is seen.
-                let mut rest = &rbuf[..r.len() * cm];
-                while !rest.is_empty() {
-                    let want = (meter.block_frames() - fed) * cm;
-                    let (piece, tail) = rest.split_at(want.min(rest.len()));
-                    meter.process(piece);
-                    fed += piece.len() / cm;
-                    if fed == meter.block_frames() {
-                        fed = 0;
-                        if meter.momentary_window_full() {
-                            out.gating_blocks
-                                .push(lufs_to_energy(meter.momentary_lufs()));
-                        }
-                    }
-                    rest = tail;
-                }
+            let st = &mut self.out.stats;
+            st.mix[base + j] = em as f32;
+            st.sum[base + j] = es as f32;
+            st.residual[base + j] = er as f32;
+            st.fitted_residual[base + j] = ef as f32;
+        }
+    }
+
+    /// Hands the block, interleaved, to the visitor.
+    fn visit(&mut self, v: &mut dyn BlockVisitor, f0: u64, n: usize, mixp: &[Vec<f64>]) {
+        let cm = self.plan.model.mix_channels;
+        let Some((vm, vs, vf)) = self.vis.as_mut() else {
+            return;
+        };
+        for t in 0..n {
+            for c in 0..cm {
+                vm[t * cm + c] = mixp[c][t] as f32;
+                vs[t * cm + c] = self.sum[c][t] as f32;
+                vf[t * cm + c] = self.fit[c][t] as f32;
             }
-            // 10 ms statistics; blocks are whole multiples of the stat length.
-            let base = ((f0 - first_frame) / sf as u64) as usize;
-            for (j, s0) in (0..n).step_by(sf).enumerate() {
-                let s1 = (s0 + sf).min(n);
-                let (mut em, mut es, mut er, mut ef) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-                for c in 0..cm {
-                    for t in s0..s1 {
-                        let m = mixp[c][t];
-                        em += m * m;
-                        es += sum[c][t] * sum[c][t];
-                        er += (m - sum[c][t]) * (m - sum[c][t]);
-                        ef += (m - fit[c][t]) * (m - fit[c][t]);
-                    }
-                }
-                let st = &mut out.stats;
-                st.mix[base + j] = em as f32;
-                st.sum[base + j] = es as f32;
-                st.residual[base + j] = er as f32;
-                st.fitted_residual[base + j] = ef as f32;
-            }
-            if let (Some(v), Some((vm, vs, vf))) = (visitor.as_deref_mut(), vis.as_mut()) {
-                for t in 0..n {
-                    for c in 0..cm {
-                        vm[t * cm + c] = mixp[c][t] as f32;
-                        vs[t * cm + c] = sum[c][t] as f32;
-                        vf[t * cm + c] = fit[c][t] as f32;
-                    }
-                }
-                v.block(f0, &vm[..n * cm], &vs[..n * cm], &vf[..n * cm]);
-            }
-            progress.advance(n as u64);
-        },
-    )?;
-    gram.merge(&gram_rest);
-    out.gram = gram;
-    Ok(out)
+        }
+        v.block(f0, &vm[..n * cm], &vs[..n * cm], &vf[..n * cm]);
+    }
 }
 
 #[cfg(test)]
