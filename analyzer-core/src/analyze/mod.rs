@@ -161,7 +161,7 @@ pub fn check_paths(paths: &[PathBuf], opts: &Options<'_>) -> Result<Report> {
 /// Checks an already collected list of files.
 ///
 /// Every file is opened once, here; its header tells the work to do and lets the
-/// reconciliation start at once beside the metering (see [`Check::meter_all`]).
+/// reconciliation start at once beside the metering.
 pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     let (opened, open_errors) = open_inputs(inputs);
     let check = Check {

@@ -5,7 +5,7 @@
 //!
 //! Memory: one block per file, whatever the file length. Time: one read of every file; the
 //! work is split over threads by contiguous time ranges (each thread takes its own readers
-//! over the sources, [`FrameSource::reopen`]). A [`Chunk`] is one thread's share; its
+//! over the sources, [`FrameSource::reopen`]). A `Chunk` is one thread's share; its
 //! `Accumulator` does the per-block work of the consuming thread, step by step.
 
 use std::ops::Range;
@@ -100,7 +100,7 @@ pub(crate) struct StreamOut {
 }
 
 /// The residual's integrated loudness: [`gated_loudness_lufs`] over
-/// [`StreamOut::gating_blocks`] (re-exported here for the reconciliation's driver).
+/// `StreamOut::gating_blocks` (re-exported here for the reconciliation's driver).
 pub use crate::meter::gated_loudness_lufs;
 
 /// Runs the pass over `[0, plan.frames)` with up to `threads` threads. With a visitor the pass
