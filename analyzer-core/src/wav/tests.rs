@@ -381,3 +381,31 @@ fn seek_and_window() {
     }
     assert_eq!(wide, want);
 }
+
+#[test]
+fn readers_of_one_opened_file_are_independent() {
+    let dir = tempfile::tempdir().unwrap();
+    let v: Vec<i16> = (0..4000).map(|i| (i % 3000) as i16).collect();
+    let b = craft(&pcm_fmt(1, 2, 48000, 16), &[], 8000, &i16_bytes(&v));
+    let p = put(dir.path(), "shared.wav", &b);
+    let file = WavFile::open(&p).unwrap();
+    let whole = read_all(&mut file.reader(), 333);
+    assert_eq!(whole.len(), 4000);
+    // Interleaved reads of two readers do not move each other's position.
+    let (mut a, mut c) = (file.reader(), file.reader());
+    a.seek(100);
+    let mut x = [0f32; 20];
+    let mut y = [0f32; 20];
+    a.read_frames(&mut x).unwrap();
+    c.read_frames(&mut y).unwrap();
+    assert_eq!(&x[..], &whole[200..220]);
+    assert_eq!(&y[..], &whole[..20]);
+    assert_eq!((a.position(), c.position()), (110, 10));
+    // Readers on several threads read the same audio.
+    std::thread::scope(|s| {
+        for block in [7, 61, 500] {
+            let (file, whole) = (&file, &whole);
+            s.spawn(move || assert_eq!(&read_all(&mut file.reader(), block), whole));
+        }
+    });
+}
