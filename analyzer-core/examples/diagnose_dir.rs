@@ -21,7 +21,7 @@ fn main() {
         .map(|p| p.as_path())
         .collect();
     let t = std::time::Instant::now();
-    let (r, d) = analyzer_core::diagnose::reconcile_and_diagnose_with(
+    let (r, d) = analyzer_core::analyze::reconcile_and_diagnose_with(
         &mix,
         &stems,
         &analyzer_core::profile::MASTERING,

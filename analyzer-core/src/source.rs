@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::wav::WavReader;
+use crate::wav::{WavFile, WavReader};
 use crate::{Error, Result};
 
 /// Interleaved audio that can be read at any position, including before its start and after
@@ -21,6 +21,7 @@ pub trait FrameSource: Send {
     fn name(&self) -> &str;
     /// Interleaved channels per frame.
     fn channels(&self) -> usize;
+    /// Frames per second.
     fn sample_rate(&self) -> u32;
     /// Length in frames.
     fn frames(&self) -> u64;
@@ -30,10 +31,11 @@ pub trait FrameSource: Send {
     /// # Errors
     /// When the underlying file cannot be read.
     fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()>;
-    /// An independent reader over the same audio, for a second thread.
+    /// An independent reader over the same audio (its own position), for a second thread.
     ///
     /// # Errors
-    /// When the file cannot be opened again.
+    /// When a source cannot give a second reader (neither [`WavSource`], which shares its
+    /// opened file, nor [`MemorySource`] ever fails).
     fn reopen(&self) -> Result<Box<dyn FrameSource>>;
 }
 
@@ -49,9 +51,11 @@ pub struct MemorySource {
 }
 
 impl MemorySource {
+    /// Interleaved `channels`-channel audio at `sample_rate`, named `name` in findings.
+    ///
     /// # Errors
-    /// [`Error::InvalidInput`] when `channels` is zero or the sample count is not a multiple of
-    /// it.
+    /// [`Error::InvalidInput`] when `channels` is zero, the sample count is not a multiple of
+    /// it, or `sample_rate` is zero.
     pub fn new(
         name: impl Into<String>,
         channels: usize,
@@ -135,6 +139,9 @@ fn copy_window(src: &[f32], channels: usize, start: i64, out: &mut [f32]) {
 }
 
 /// A WAV file as a [`FrameSource`], read through [`WavReader`] (streamed, bounded memory).
+///
+/// [`FrameSource::reopen`] gives another reader over the same [`WavFile`]: the file is opened
+/// and its header parsed once, however many threads read it.
 pub struct WavSource {
     name: String,
     reader: WavReader,
@@ -149,10 +156,18 @@ impl std::fmt::Debug for WavSource {
 }
 
 impl WavSource {
+    /// Opens `path` (a convenience for tests and tools; the check opens each file once as a
+    /// [`WavFile`] and uses [`from_file`](Self::from_file)).
+    ///
     /// # Errors
-    /// As [`WavReader::open`]: the error names the file.
+    /// As [`WavFile::open`]: the error names the file.
     pub fn open(path: &std::path::Path) -> Result<Self> {
-        Ok(Self::new(WavReader::open(path)?))
+        Ok(Self::from_file(&WavFile::open(path)?))
+    }
+
+    /// A new reader over an opened file (which stays shared, see [`WavFile`]).
+    pub fn from_file(file: &WavFile) -> Self {
+        Self::new(file.reader())
     }
 
     /// Wraps an open reader; findings name it by its path.
@@ -180,8 +195,9 @@ impl FrameSource for WavSource {
     fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()> {
         self.reader.read_window(start_frame, out)
     }
+    /// Another reader over the same opened file: no reopening, no header parsing.
     fn reopen(&self) -> Result<Box<dyn FrameSource>> {
-        Ok(Box::new(Self::open(self.reader.path())?))
+        Ok(Box::new(Self::new(self.reader.file().reader())))
     }
 }
 

@@ -162,7 +162,7 @@ fn run_case(case: &Case) -> Result<Outcome> {
     analyzer_core::reconcile::reconcile(&mix, &stems, profile, &|_| {})?;
     let reconcile_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    analyzer_core::diagnose::reconcile_and_diagnose(&mix, &stems, profile, &|_| {})?;
+    analyzer_core::analyze::reconcile_and_diagnose(&mix, &stems, profile, &|_| {})?;
     let diagnose_s = t.elapsed().as_secs_f64();
 
     let opts = Options::default();

@@ -2,10 +2,10 @@
 //! for a WAV file on disk (streamed in blocks, memory independent of file length apart from the
 //! 10-per-second activity envelope).
 //!
-//! [`meter_file`] (and [`meter_reader`] for a file already open) is the one way a file on disk
-//! is metered: the CLI's check (`analyze`), the tests, the benchmarks and `xtask` all go through
-//! it, so what they measure is what the report says. The format decides the clip detector's full
-//! scale ([`FileMeter::for_wav`]).
+//! [`meter_reader`] is the one way a file on disk is metered: the CLI's check (`analyze`) calls
+//! it on a reader of the file it opened once, and [`meter_file`] (the tests, the benchmarks and
+//! `xtask`) opens the file and calls it, so what they measure is what the report says. The
+//! format decides the clip detector's full scale ([`FileMeter::for_wav`]).
 
 use std::path::Path;
 
@@ -45,7 +45,9 @@ pub struct Metrics {
     pub integrated_lufs: Option<f64>,
     /// EBU Tech 3342 loudness range; `None` for programmes under 3 s or silent ones.
     pub loudness_range_lu: Option<f64>,
+    /// Highest momentary loudness (400 ms window).
     pub max_momentary_lufs: Option<f64>,
+    /// Highest short-term loudness (3 s window).
     pub max_short_term_lufs: Option<f64>,
     /// Largest |mean| over the channels.
     pub dc_offset_dbfs: Option<f64>,
@@ -53,6 +55,7 @@ pub struct Metrics {
     pub dc_offset: Vec<f64>,
     /// Runs of >= 3 consecutive full-scale samples, over all channels.
     pub clipped_runs: u64,
+    /// Longest such run, in samples of one channel.
     pub longest_clip_run_samples: u64,
     /// NaN or infinite samples (treated as 0 by every other measurement).
     pub non_finite_samples: u64,

@@ -70,7 +70,8 @@ use std::path::Path;
 
 use realfft::RealFftPlanner;
 
-use crate::source::{self, FrameSource};
+use crate::source::{FrameSource, WavSource};
+use crate::wav::WavFile;
 use crate::{Profile, Result};
 use gram::Model;
 use locate::Located;
@@ -82,7 +83,9 @@ use window_io::WindowIo;
 pub use stream::{BlockStats, BlockVisitor};
 pub use types::{ReconcileOptions, ReconcileResult, StemFit};
 
-/// Reconciles stem files against a mix file.
+/// Reconciles stem files against a mix file (a convenience for tests, benches and tools; the
+/// check reconciles files it has already opened, see
+/// [`crate::analyze::reconcile_and_diagnose_files`]).
 ///
 /// A stem that cannot be opened or has another sample rate than the mix gets `None` (the
 /// delivery checks report why); `progress` receives the mix frames streamed so far.
@@ -95,12 +98,12 @@ pub fn reconcile(
     profile: &Profile,
     progress: &dyn Fn(u64),
 ) -> Result<ReconcileResult> {
-    let mix_src = source::WavSource::open(mix)?;
+    let mix_src = WavSource::from_file(&WavFile::open(mix)?);
     let mut opened: Vec<Box<dyn FrameSource>> = Vec::new();
     let mut index = Vec::new();
     for (i, p) in stems.iter().enumerate() {
-        if let Ok(s) = source::WavSource::open(p) {
-            opened.push(Box::new(s));
+        if let Ok(file) = WavFile::open(p) {
+            opened.push(Box::new(WavSource::from_file(&file)));
             index.push(i);
         }
     }

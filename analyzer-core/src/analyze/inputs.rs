@@ -1,0 +1,297 @@
+//! Which files a check reads: folders and bounce folders expanded into files, names shown in
+//! the report (disambiguated), plugin sidecars read, and which file is the mix.
+
+use std::path::{Path, PathBuf};
+
+use super::Input;
+use crate::capture::{self, CaptureRole, CaptureSidecar};
+use crate::error::{Error, Result};
+use crate::report::Role;
+
+/// Is this a WAV file name (by extension)?
+fn is_wav_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"))
+}
+
+/// Does the file name say it is the mix (mix, mixdown, master, 2mix; case-insensitive)?
+pub fn name_says_mix(name: &str) -> bool {
+    let base = name.rsplit_once('.').map_or(name, |(b, _)| b);
+    base.split(|c: char| !c.is_ascii_alphanumeric())
+        .map(str::to_ascii_lowercase)
+        .any(|w| {
+            matches!(
+                w.as_str(),
+                "mix" | "mixdown" | "master" | "2mix" | "fullmix" | "stereomix"
+            )
+        })
+}
+
+/// Expands files and folders into the list of files to check and decides which one is the mix.
+///
+/// A folder contributes its `.wav` files (not recursively). A file named explicitly is always
+/// included, whatever its extension, so a mislabelled file is reported rather than skipped.
+///
+/// # Errors
+/// A path that does not exist or cannot be listed, or no file at all to check.
+pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input>> {
+    let Expanded {
+        mut files,
+        captures,
+        bad_sidecars,
+    } = expand(paths)?;
+    if let Some(m) = mix
+        && !m.exists()
+    {
+        return Err(Error::Io {
+            path: m.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "mix file not found"),
+        });
+    }
+    // The same file named twice (or the mix also inside a folder) is checked once.
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let mix_canon = mix.map(canon);
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(canon(f)) && Some(canon(f)) != mix_canon);
+    if let Some(m) = mix {
+        files.insert(0, m.to_owned());
+    }
+    if files.is_empty() {
+        return Err(Error::NoInput {
+            searched: paths.to_vec(),
+        });
+    }
+    let mut inputs: Vec<Input> = files
+        .into_iter()
+        .map(|path| {
+            let capture = captures
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, c)| c.clone());
+            Input {
+                name: file_name(&path),
+                path,
+                role: Role::Stem,
+                capture,
+            }
+        })
+        .collect();
+    // A sidecar that cannot be read still names a capture the user expects to see.
+    for e in bad_sidecars {
+        if let Error::Sidecar { path, .. } | Error::Io { path, .. } = &e {
+            let wav = sidecar_wav_path(path);
+            if !inputs.iter().any(|i| i.path == wav) {
+                inputs.push(Input {
+                    name: file_name(&wav),
+                    path: wav,
+                    role: Role::Stem,
+                    capture: None,
+                });
+            }
+        }
+    }
+    disambiguate_names(&mut inputs);
+    choose_mix(&mut inputs, mix.is_some());
+    Ok(inputs)
+}
+
+/// Gives one input the mix role: the first when the user named the mix (`named_mix`), else the
+/// one capture or sidecar that says so, else the one name that says so (see
+/// [`name_says_mix`]; among several, the plainest).
+fn choose_mix(inputs: &mut [Input], named_mix: bool) {
+    if named_mix {
+        inputs[0].role = Role::Mix;
+    } else if let Some(i) = capture_mix_index(inputs).or_else(|| sidecar_mix_index(inputs)) {
+        inputs[i].role = Role::Mix;
+    } else {
+        let candidates: Vec<usize> = (0..inputs.len())
+            .filter(|&i| name_says_mix(&inputs[i].name))
+            .collect();
+        if candidates.len() == 1 {
+            inputs[candidates[0]].role = Role::Mix;
+        } else if candidates.len() > 1 {
+            // Several names say mix: prefer the one that says "mix" over "master", then the
+            // shortest name (the plainest "Song_Mix" over "Song_Mix_Instrumental").
+            let rank = |i: usize| {
+                let n = inputs[i].name.to_ascii_lowercase();
+                (if n.contains("mix") { 0 } else { 1 }, n.len())
+            };
+            let best = candidates
+                .into_iter()
+                .min_by_key(|&i| rank(i))
+                .expect("non-empty");
+            inputs[best].role = Role::Mix;
+        }
+    }
+}
+
+/// A folder the plugin wrote: it has a bounce manifest or capture sidecars.
+pub fn is_bounce_folder(dir: &Path) -> bool {
+    dir.join(capture::BOUNCE_MANIFEST).is_file()
+        || std::fs::read_dir(dir).is_ok_and(|mut it| {
+            it.any(|e| {
+                e.is_ok_and(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .ends_with(capture::SIDECAR_SUFFIX)
+                })
+            })
+        })
+}
+
+/// The WAV a sidecar path belongs to (`X.stemcheck.json` -> `X.wav`).
+fn sidecar_wav_path(sidecar: &Path) -> PathBuf {
+    let name = sidecar
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(capture::SIDECAR_SUFFIX).unwrap_or(&name);
+    sidecar.with_file_name(format!("{stem}.wav"))
+}
+
+/// Candidate sidecar paths of a capture WAV written by the plugin.
+fn sidecar_candidates(wav: &Path) -> [PathBuf; 3] {
+    let mut long = wav.as_os_str().to_owned();
+    long.push(".json");
+    [
+        wav.with_extension("stemcheck.json"),
+        wav.with_extension("json"),
+        PathBuf::from(long),
+    ]
+}
+
+/// The role a plugin sidecar gives a capture, if there is a sidecar that says one.
+pub fn sidecar_role(wav: &Path) -> Option<Role> {
+    sidecar_candidates(wav).iter().find_map(|p| {
+        let text = std::fs::read_to_string(p).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        match v.get("role")? {
+            serde_json::Value::String(s) if s.eq_ignore_ascii_case("mix") => Some(Role::Mix),
+            serde_json::Value::String(s) if s.eq_ignore_ascii_case("stem") => Some(Role::Stem),
+            serde_json::Value::Number(n) => match n.as_u64()? {
+                0 => Some(Role::Stem),
+                1 => Some(Role::Mix),
+                _ => None,
+            },
+            _ => None,
+        }
+    })
+}
+
+/// Index of the one capture whose sidecar says it is the mix.
+fn capture_mix_index(inputs: &[Input]) -> Option<usize> {
+    let mixes: Vec<usize> = (0..inputs.len())
+        .filter(|&i| {
+            inputs[i]
+                .capture
+                .as_ref()
+                .is_some_and(|c| c.role == CaptureRole::Mix)
+        })
+        .collect();
+    (mixes.len() == 1).then(|| mixes[0])
+}
+
+/// Index of the one input whose plugin sidecar says it is the mix.
+fn sidecar_mix_index(inputs: &[Input]) -> Option<usize> {
+    let mixes: Vec<usize> = (0..inputs.len())
+        .filter(|&i| sidecar_role(&inputs[i].path) == Some(Role::Mix))
+        .collect();
+    (mixes.len() == 1).then(|| mixes[0])
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Files of the same name from different folders are shown with their path.
+fn disambiguate_names(inputs: &mut [Input]) {
+    for i in 0..inputs.len() {
+        if inputs.iter().filter(|o| o.name == inputs[i].name).count() > 1 {
+            for j in 0..inputs.len() {
+                if inputs[j].name == inputs[i].name && j != i {
+                    inputs[j].name = inputs[j].path.display().to_string();
+                }
+            }
+            inputs[i].name = inputs[i].path.display().to_string();
+        }
+    }
+}
+
+/// The files named or found in folders, and what the plugin's sidecars say about them.
+struct Expanded {
+    files: Vec<PathBuf>,
+    /// Captures of bounce folders, by WAV path.
+    captures: Vec<(PathBuf, CaptureSidecar)>,
+    /// Sidecars that could not be read.
+    bad_sidecars: Vec<Error>,
+}
+
+/// Expands files and folders (bounce folders through their sidecars) into files.
+fn expand(paths: &[PathBuf]) -> Result<Expanded> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut captures: Vec<(PathBuf, CaptureSidecar)> = Vec::new();
+    let mut bad_sidecars: Vec<Error> = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|source| Error::Io {
+            path: p.clone(),
+            source,
+        })?;
+        if meta.is_dir() && is_bounce_folder(p) {
+            // A plugin bounce folder: the sidecars say which WAV is what.
+            let bounce = capture::read_bounce(p)?;
+            for c in bounce.captures {
+                files.push(c.wav_path.clone());
+                captures.push((c.wav_path, c.sidecar));
+            }
+            bad_sidecars.extend(bounce.unreadable);
+        } else if meta.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|source| Error::Io {
+                    path: p.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| is_wav_name(f) && !f.is_dir())
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(Expanded {
+        files,
+        captures,
+        bad_sidecars,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mix_names() {
+        for n in [
+            "Song_Mix.wav",
+            "MIXDOWN.wav",
+            "song-master.wav",
+            "2mix.wav",
+            "Final Mix v2.wav",
+        ] {
+            assert!(name_says_mix(n), "{n}");
+        }
+        for n in [
+            "Song_Drums.wav",
+            "Premixed_Bass.wav",
+            "Remix_Vox.wav",
+            "Mixer.wav",
+        ] {
+            assert!(!name_says_mix(n), "{n}");
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Reconciling the stems against the mix and diagnosing the residual, in one streaming pass,
+//! over files the check has already opened; and what the report takes from the result (per-stem
+//! fits, the level timeline).
+
+use std::path::Path;
+
+use crate::diagnose::{self, Diagnoser, Diagnosis};
+use crate::error::Result;
+use crate::profile::Profile;
+use crate::reconcile::{self, ReconcileOptions, ReconcileResult};
+use crate::report::LevelTimeline;
+use crate::source::{FrameSource, WavSource};
+use crate::wav::WavFile;
+
+/// Reconciles stem files against a mix file and diagnoses the residual in the same streaming
+/// pass: [`crate::reconcile::reconcile`] with the diagnosis added to its findings.
+///
+/// A convenience for tests and tools that hold paths; the check itself opens every file once
+/// and calls [`reconcile_and_diagnose_files`].
+///
+/// # Errors
+/// As [`crate::reconcile::reconcile`].
+pub fn reconcile_and_diagnose(
+    mix: &Path,
+    stems: &[&Path],
+    profile: &Profile,
+    progress: &dyn Fn(u64),
+) -> Result<ReconcileResult> {
+    reconcile_and_diagnose_with(mix, stems, profile, progress).map(|(r, _)| r)
+}
+
+/// [`reconcile_and_diagnose`], also returning the diagnosis's numbers (model scores and
+/// residual features) for tools that tabulate them.
+///
+/// # Errors
+/// As [`crate::reconcile::reconcile`].
+pub fn reconcile_and_diagnose_with(
+    mix: &Path,
+    stems: &[&Path],
+    profile: &Profile,
+    progress: &dyn Fn(u64),
+) -> Result<(ReconcileResult, Diagnosis)> {
+    let mix = WavFile::open(mix)?;
+    let stems: Vec<Option<WavFile>> = stems.iter().map(|p| WavFile::open(p).ok()).collect();
+    reconcile_and_diagnose_files(&mix, &stems, profile, progress)
+}
+
+/// Reconciles opened stem files against an opened mix and diagnoses the residual in the same
+/// streaming pass. Every reader (also those of the pass's worker threads) reads the files
+/// given; none is opened again.
+///
+/// A stem given as `None` (it could not be opened) gets no fit, like one at another sample
+/// rate; `progress` receives the mix frames streamed so far.
+///
+/// # Errors
+/// When a file fails while it is being read.
+pub fn reconcile_and_diagnose_files(
+    mix: &WavFile,
+    stems: &[Option<WavFile>],
+    profile: &Profile,
+    progress: &dyn Fn(u64),
+) -> Result<(ReconcileResult, Diagnosis)> {
+    let mix_src = WavSource::from_file(mix);
+    let mut diagnoser = Diagnoser::new(mix_src.channels(), mix_src.sample_rate());
+    let mut opened: Vec<Box<dyn FrameSource>> = Vec::new();
+    let mut index = Vec::new();
+    for (i, file) in stems.iter().enumerate() {
+        if let Some(file) = file {
+            opened.push(Box::new(WavSource::from_file(file)));
+            index.push(i);
+        }
+    }
+    let mut r = reconcile::reconcile_sources(
+        Box::new(mix_src),
+        opened,
+        profile,
+        &ReconcileOptions::default(),
+        Some(&mut diagnoser),
+        progress,
+    )?;
+    let mut fits = vec![None; stems.len()];
+    for (j, fit) in r.stems.iter().enumerate() {
+        fits[index[j]] = fit.clone();
+    }
+    r.stems = fits;
+    let d = diagnose::diagnose(&diagnoser, &mut r, profile);
+    r.reconciliation.spectrum = Some(diagnoser.band_spectrum());
+    Ok((r, d))
+}
+
+/// The mix and the stems to reconcile against it (readable, at the mix's rate), given each
+/// file's sample rate when it is readable; `None` when there is nothing to reconcile.
+pub(super) fn reconcile_plan(
+    files: usize,
+    mix_index: Option<usize>,
+    rate_of: impl Fn(usize) -> Option<u32>,
+) -> Option<(usize, Vec<usize>)> {
+    let mi = mix_index?;
+    let rate = rate_of(mi)?;
+    let stems: Vec<usize> = (0..files)
+        .filter(|&i| i != mi && rate_of(i) == Some(rate))
+        .collect();
+    (!stems.is_empty()).then_some((mi, stems))
+}
+
+/// Mix and residual level per second from the reconciliation's ~10 ms block energies.
+pub(super) fn level_timeline(
+    blocks: &crate::reconcile::BlockStats,
+    sample_rate: u32,
+    channels: usize,
+) -> LevelTimeline {
+    let per_second = (sample_rate as usize / blocks.block_frames.max(1)).max(1);
+    let s = blocks.aggregate(per_second);
+    let level = |energy: f32| {
+        let n = (s.block_frames * channels.max(1)) as f64;
+        (energy > 0.0).then(|| 10.0 * (energy as f64 / n).log10())
+    };
+    LevelTimeline {
+        step_s: s.block_frames as f64 / f64::from(sample_rate.max(1)),
+        mix_db: s.mix.iter().map(|&e| level(e)).collect(),
+        residual_db: s.residual.iter().map(|&e| level(e)).collect(),
+    }
+}
