@@ -6,6 +6,7 @@
 //!
 //! No plugin, GUI or ring-buffer dependencies: the plugin and the CLI both build on this.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod align;
 pub mod analyze;

@@ -204,7 +204,7 @@ impl SpectrumAnalyzer {
         {
             let mag = bin.norm() * norm;
             let db = if mag > 0.0 {
-                (20.0 * mag.log10()).max(FLOOR_DB)
+                analyzer_core::units::amp_to_db_f32(mag).max(FLOOR_DB)
             } else {
                 FLOOR_DB
             };

@@ -2,7 +2,7 @@
 //! compare, and the causes a file brings on its own (unreadable, truncated, an incomplete
 //! plugin capture).
 
-use super::Input;
+use super::inputs::Input;
 use crate::capture::{self, CaptureState};
 use crate::cause::{CaptureProblem, Cause, IncompleteCapture};
 use crate::checks::FileFacts;

@@ -3,10 +3,22 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Input;
 use crate::capture::{self, CaptureRole, CaptureSidecar};
 use crate::error::{Error, Result};
 use crate::report::Role;
+
+/// One file of the delivery, before it is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// Where the file is.
+    pub path: PathBuf,
+    /// Name shown in the report.
+    pub name: String,
+    /// Mix or stem.
+    pub role: Role,
+    /// The plugin's sidecar, when the file is a capture from a bounce folder.
+    pub capture: Option<CaptureSidecar>,
+}
 
 /// Is this a WAV file name (by extension)?
 fn is_wav_name(path: &Path) -> bool {

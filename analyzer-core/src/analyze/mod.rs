@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::capture::CaptureSidecar;
 use crate::cause::{self, Cause};
 use crate::checks::delivery_checks;
 use crate::error::{Error, Result};
@@ -29,7 +28,7 @@ use crate::wav::{WavFile, WavInfo};
 use files::{Metered, capture_causes, file_reports};
 use reconciliation::{level_timeline, reconcile_plan};
 
-pub use inputs::{collect_inputs, is_bounce_folder, name_says_mix, sidecar_role};
+pub use inputs::{Input, collect_inputs, is_bounce_folder, name_says_mix, sidecar_role};
 pub use reconciliation::{
     reconcile_and_diagnose, reconcile_and_diagnose_files, reconcile_and_diagnose_with,
 };
@@ -82,19 +81,6 @@ impl std::fmt::Debug for Options<'_> {
             .field("threads", &self.threads)
             .finish()
     }
-}
-
-/// One file of the delivery, before it is read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Input {
-    /// Where the file is.
-    pub path: PathBuf,
-    /// Name shown in the report.
-    pub name: String,
-    /// Mix or stem.
-    pub role: Role,
-    /// The plugin's sidecar, when the file is a capture from a bounce folder.
-    pub capture: Option<CaptureSidecar>,
 }
 
 /// Files of one check beyond which they are not all held open from the header pass to the end

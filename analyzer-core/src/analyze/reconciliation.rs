@@ -10,6 +10,7 @@ use crate::profile::Profile;
 use crate::reconcile::{self, ReconcileOptions, ReconcileResult};
 use crate::report::LevelTimeline;
 use crate::source::{FrameSource, WavSource};
+use crate::units::power_to_db;
 use crate::wav::WavFile;
 
 /// Reconciles stem files against a mix file and diagnoses the residual in the same streaming
@@ -113,7 +114,7 @@ pub(super) fn level_timeline(
     let s = blocks.aggregate(per_second);
     let level = |energy: f32| {
         let n = (s.block_frames * channels.max(1)) as f64;
-        (energy > 0.0).then(|| 10.0 * (energy as f64 / n).log10())
+        (energy > 0.0).then(|| power_to_db(energy as f64 / n))
     };
     LevelTimeline {
         step_s: s.block_frames as f64 / f64::from(sample_rate.max(1)),

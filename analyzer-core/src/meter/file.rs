@@ -11,10 +11,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    ClipDetector, DcOffset, LANES, Loudness, NonFiniteCounter, SamplePeak, TruePeak,
-    lane_accumulate, sanitize,
-};
+use super::loudness::Loudness;
+use super::peak::{SamplePeak, TruePeak};
+use super::signal::{ClipDetector, DcOffset, NonFiniteCounter};
+use super::{LANES, lane_accumulate, sanitize};
 use crate::error::{Error, Result};
 use crate::report::SampleFormat;
 use crate::units::{amp_to_db, finite, power_to_db};

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use super::types::ReconcileOptions;
 use crate::source::FrameSource;
+use crate::units::db_to_power;
 use crate::{Error, Profile, Result};
 
 /// Sizes and levels of one reconciliation (all in frames or samples of the mix's rate).
@@ -76,7 +77,7 @@ impl Plan {
                 .min(mix_frames)
                 .max(1),
             refine_range_samples: ((0.05 * per_sec).round() as usize).max(8),
-            floor_mean_square: 10f64.powf(profile.silence_below_dbfs / 10.0),
+            floor_mean_square: db_to_power(profile.silence_below_dbfs),
             stat_frames,
             block_frames,
         })

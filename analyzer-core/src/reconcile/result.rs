@@ -11,6 +11,7 @@ use super::stream::{self, BlockVisitor};
 use super::types::{ReconcileResult, StemFit};
 use crate::report::{Polarity, Reconciliation};
 use crate::source::FrameSource;
+use crate::units::{amp_to_db, db_to_amp, power_to_db};
 use crate::{Profile, Result};
 
 /// What the streaming pass needs besides the sources.
@@ -82,7 +83,7 @@ impl Finish<'_> {
         let e_unity = out.gram.energy_from(&unity_final, &used.unity, out.e_unity);
         let e_mix = out.gram.mix_energy();
         let e_fit = out.gram.energy_from(&coefs, &used.fitted, out.e_fitted);
-        let ratio_db = |e: f64| (e_mix > 0.0).then(|| 10.0 * (e.max(1e-300) / e_mix).log10());
+        let ratio_db = |e: f64| (e_mix > 0.0).then(|| power_to_db(e.max(1e-300) / e_mix));
         let fits = self.fits(&coefs, pan_law_db);
         // BS.1770-4 integrated loudness of the residual (mix minus the aligned plain sum).
         let residual_lufs = stream::gated_loudness_lufs(&out.gating_blocks);
@@ -163,7 +164,7 @@ impl Finish<'_> {
             .map(|i| {
                 plan.eligible[i].then(|| {
                     let g = model.stem_gain(coefs, i);
-                    let mut gain_db = 20.0 * g.abs().max(1e-15).log10();
+                    let mut gain_db = amp_to_db(g.abs().max(1e-15));
                     if let (Some(law), Some(m)) = (pan_law_db, mono_fit(model, coefs, i)) {
                         gain_db = m.gain_db(law);
                     }
@@ -203,7 +204,7 @@ fn session_pan_law(model: &Model, coefs: &[f64], active: &[bool], tol_db: f64) -
         .collect();
     let others: Vec<f64> = (0..k)
         .filter(|&i| active[i] && model.stem_channels[i] != 1)
-        .map(|i| 20.0 * model.stem_gain(coefs, i).abs().max(1e-15).log10())
+        .map(|i| amp_to_db(model.stem_gain(coefs, i).abs().max(1e-15)))
         .collect();
     pan_law::infer(&mono, &others, tol_db)
 }
@@ -229,7 +230,7 @@ fn pan_mono_stems(
                 1.0
             };
             let level = match (law_db, mono_fit(model, coefs, i)) {
-                (Some(law), Some(m)) => 10f64.powf(m.expected_db(law) / 20.0),
+                (Some(law), Some(m)) => db_to_amp(m.expected_db(law)),
                 _ => 1.0,
             };
             for c in 0..cm {

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-use super::{Encoding, MAX_CHANNELS, WavInfo};
+use super::info::{Encoding, MAX_CHANNELS, WavInfo};
 use crate::error::{Error, FormatProblem, Result, UnsupportedEncoding};
 use crate::report::SampleFormat;
 

@@ -1,6 +1,7 @@
 //! Unit tests of the WAV reader: every format, broken headers, hostile sizes, windows.
 
 use super::*;
+use crate::report::SampleFormat;
 use std::io::Write;
 
 fn write_hound(

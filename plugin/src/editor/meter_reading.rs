@@ -25,11 +25,7 @@ pub struct MeterReading {
 }
 
 fn to_db(linear: f32) -> f32 {
-    if linear > 0.0 {
-        20.0 * linear.log10()
-    } else {
-        f32::NEG_INFINITY
-    }
+    analyzer_core::units::amp_to_db_f32(linear)
 }
 
 /// Takes the peaks held since the last read (clearing them) and the current loudness: the
@@ -174,7 +170,7 @@ impl TruePeakDisplay {
             .min(self.max_db);
         // A hair below the dB value, so that a peak at or below it is below it in dB too.
         let floor = if floor_db > -1000.0 {
-            10f32.powf(floor_db / 20.0) * (1.0 - 1e-5)
+            analyzer_core::units::db_to_amp_f32(floor_db) * (1.0 - 1e-5)
         } else {
             0.0
         };

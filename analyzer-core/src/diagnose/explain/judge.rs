@@ -98,4 +98,3 @@ impl WholeMix {
         self.eq_decisive || self.eq_masked
     }
 }
-

@@ -11,8 +11,8 @@ mod dynamics;
 mod eq;
 mod judge;
 
-pub use judge::DECISIVE_DB;
 pub(in crate::diagnose) use judge::Context;
+pub use judge::DECISIVE_DB;
 
 use super::models::ModelScores;
 use crate::cause::{Cause, QUIET_RESIDUAL_DB};

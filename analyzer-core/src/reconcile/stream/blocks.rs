@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::StreamPlan;
+use super::plan::StreamPlan;
 use crate::Result;
 use crate::reconcile::gram::Model;
 use crate::source::FrameSource;

@@ -11,15 +11,17 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::gram::{Gram, Model};
+use super::gram::Gram;
 use crate::Result;
 use crate::meter::{Loudness, lufs_to_energy};
 use crate::source::FrameSource;
 use blocks::{BlockAudio, for_each_block};
 
 mod blocks;
+mod plan;
 
 pub(crate) use blocks::to_planar;
+pub(crate) use plan::StreamPlan;
 
 /// Sees every aligned block of the mix, in order, during the streaming pass.
 ///
@@ -71,20 +73,6 @@ impl BlockStats {
             fitted_residual: agg(&self.fitted_residual),
         }
     }
-}
-
-/// What the pass needs to know.
-pub(crate) struct StreamPlan<'a> {
-    pub model: &'a Model,
-    /// Read offset per stem (0 for stems that are not aligned).
-    pub offsets: &'a [i64],
-    pub unity: &'a [f64],
-    pub fitted: &'a [f64],
-    /// Judged span in mix frames (may be empty).
-    pub span: Range<u64>,
-    pub frames: u64,
-    pub block_frames: usize,
-    pub stat_frames: usize,
 }
 
 /// What one chunk of the pass measured.
