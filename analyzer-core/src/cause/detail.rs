@@ -1,0 +1,343 @@
+//! The numbers behind the larger causes: one struct per cause whose variant of [`Cause`]
+//! carries more than a few fields, and the small enums that qualify them. Kept apart from the
+//! enum itself so `cause.rs` reads as the list of what the analysis can find.
+//!
+//! [`Cause`]: super::Cause
+
+use crate::capture::CaptureState;
+use crate::report::FindingCode;
+
+/// Octave bands of a bus EQ curve at or above this coherence are described (below it the
+/// band's gain is not a filter's).
+pub const COHERENT_BAND: f64 = 0.8;
+
+/// What is wrong with a file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamingProblem {
+    /// The name contains spaces (scripts and some tools split on them).
+    Spaces,
+    /// The characters outside `[A-Za-z0-9._-]`, in order.
+    Characters(String),
+    /// The stem's name does not say what it holds.
+    SaysNothing,
+}
+
+impl std::fmt::Display for NamingProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Spaces => f.write_str("contains spaces"),
+            Self::Characters(bad) => {
+                write!(f, "contains characters outside [A-Za-z0-9._-]: {bad:?}")
+            }
+            Self::SaysNothing => f.write_str("does not say what the stem holds"),
+        }
+    }
+}
+
+/// How a plugin capture failed to complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureProblem {
+    /// Complete per its sidecar, but the WAV holds fewer frames.
+    CutShort {
+        /// Frames the WAV lacks against the sidecar's count.
+        short_by_frames: u64,
+    },
+    /// The writer gave up.
+    Aborted {
+        /// The writer's error, when its sidecar recorded one.
+        error: Option<String>,
+    },
+    /// Still recording per its sidecar, and long unchanged: the host quit or crashed.
+    StoppedRecording,
+    /// Still being written.
+    StillRecording,
+    /// Frames dropped in a real-time bounce.
+    DroppedFrames,
+}
+
+/// A plugin capture that did not complete cleanly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncompleteCapture {
+    /// The capture's WAV.
+    pub file: String,
+    /// The capture's label (track name) from its sidecar.
+    pub label: String,
+    /// What went wrong.
+    pub problem: CaptureProblem,
+    /// The state its sidecar records.
+    pub state: CaptureState,
+    /// Frames the writer dropped (its queue overflowed in a real-time bounce).
+    pub dropped_frames: u64,
+    /// Frames its sidecar says were written.
+    pub length_frames: u64,
+    /// The bounce (one export pass of the session) the capture belongs to.
+    pub bounce_id: String,
+}
+
+/// Stems shifted against the mix by the same amount.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartOffset {
+    /// The shifted stems.
+    pub files: Vec<String>,
+    /// Positive = the stems' content comes later than in the mix.
+    pub offset_samples: i64,
+    /// The mix's sample rate, Hz (for the milliseconds the report adds).
+    pub sample_rate: u32,
+    /// Lowest normalised correlation of these stems with their part of the mix.
+    pub correlation: f64,
+    /// Active stems of the set (all of them shifted alike reads "All stems").
+    pub active_stems: usize,
+    /// The whole-mix cause this shift may be a side effect of.
+    pub side_effect_of: Option<FindingCode>,
+}
+
+impl StartOffset {
+    /// Takes `other`'s files when it is the same shift; gives `other` back when it is not.
+    pub fn merge(&mut self, other: StartOffset) -> Option<StartOffset> {
+        if other.offset_samples != self.offset_samples {
+            return Some(other);
+        }
+        self.files.extend(other.files);
+        self.correlation = self.correlation.min(other.correlation);
+        None
+    }
+}
+
+/// Groups per-stem start offsets: stems shifted by the same amount are one cause (files in
+/// the order given), smallest offset first.
+pub fn group_start_offsets(per_stem: Vec<StartOffset>) -> Vec<StartOffset> {
+    let mut groups: Vec<StartOffset> = Vec::new();
+    for s in per_stem {
+        let mut pending = Some(s);
+        for g in &mut groups {
+            if let Some(s) = pending.take() {
+                pending = g.merge(s);
+            }
+        }
+        groups.extend(pending);
+    }
+    groups.sort_by_key(|g| g.offset_samples);
+    groups
+}
+
+/// The whole set enters the mix at another level than delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetGain {
+    /// Median gain the stems need, dB.
+    pub gain_db: f64,
+    /// The profile's gain tolerance, dB: every stem's gain lies this close to the median.
+    pub tolerance_db: f64,
+    /// The centre pan law mono stems were judged at, dB (`None` without mono stems).
+    pub pan_law_db: Option<f64>,
+    /// The whole-mix cause this gain may be a side effect of.
+    pub side_effect_of: Option<FindingCode>,
+}
+
+/// One stem enters the mix at another level than delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StemGain {
+    /// The stem.
+    pub file: String,
+    /// Gain the stem needs, dB.
+    pub gain_db: f64,
+    /// The profile's gain tolerance, dB: gains within it are not reported.
+    pub tolerance_db: f64,
+    /// Normalised correlation (0..1) of the stem with its part of the mix.
+    pub correlation: f64,
+    /// The centre pan law a mono stem was judged at (`None` for other stems).
+    pub pan_law_db: Option<f64>,
+    /// The whole-mix cause this gain may be a side effect of.
+    pub side_effect_of: Option<FindingCode>,
+}
+
+/// What a dynamics process on the mix bus looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DynamicsKind {
+    /// Flat-topped runs in the mix that the stems do not have.
+    Clipping,
+    /// Peaks held at a ceiling and crest factor gone.
+    Limiting,
+    /// The mix/stem-sum gain falls as the level rises.
+    Compression,
+}
+
+/// How sure the diagnosis is of a bus process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// The model fits and nothing else in the residual masks it.
+    Strong,
+    /// Content no stem carries fills the residual, but the stems' gain falls reproducibly as
+    /// the mix gets louder (dynamics only).
+    Rides,
+    /// Other content masks it, but the model explains most of what its kind could.
+    Masked,
+    /// Dynamics: the gain varies, but not clearly with level. EQ: the curve is nearly flat.
+    Unclear,
+}
+
+/// Dynamics on the mix bus that the stems did not get.
+///
+/// Gains are mix over stem sum on 10 ms frames; the `null_gain_*` numbers say how much deeper
+/// each model nulls than one global gain, so that the report shows why this model won.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusProcessing {
+    /// Clipping, limiting or compression.
+    pub kind: DynamicsKind,
+    /// How sure the diagnosis is.
+    pub evidence: Evidence,
+    /// Residual energy the process accounts for, dB re mix.
+    pub explained_db: f64,
+    /// Median gain reduction of the loudest quarter of the frames against the quiet ones, dB.
+    pub gain_reduction_typical_db: f64,
+    /// Largest gain reduction (99th percentile over all frames), dB.
+    pub gain_reduction_max_db: f64,
+    /// Mix/stem-sum gain of the quietest quarter of the frames (make-up gain, or the gain
+    /// below threshold), dB.
+    pub quiet_passage_gain_db: f64,
+    /// dB of gain change per dB of stem-sum level (negative = compression).
+    pub gain_slope_db_per_db: f64,
+    /// Crest factor (peak to RMS) of the stem sum minus that of the mix, dB.
+    pub crest_factor_drop_db: f64,
+    /// Share (0..1) of loud frames whose mix peak sits within 0.5 dB of the mix's highest
+    /// peak: a limiter pins them there.
+    pub peak_pinned_share: f64,
+    /// The mix's highest sample peak, dBFS (a limiter's ceiling).
+    pub mix_ceiling_dbfs: f64,
+    /// 10 ms frames of the mix holding flat-topped (clipped) samples.
+    pub clipped_frames: usize,
+    /// Cross-validated residual with one global gain, dB re mix.
+    pub residual_db: f64,
+    /// Cross-validated residual with a time-varying (10 ms) gain, dB re mix.
+    pub residual_with_dynamics_db: f64,
+    /// How much deeper the time-varying gain nulls than the global gain, dB.
+    pub null_gain_db: f64,
+    /// How much deeper a linear filter (EQ) nulls than the global gain, dB: the rival model.
+    pub null_gain_with_eq_db: f64,
+    /// How much deeper a gain that depends on the stem sum's level (a compressor's static
+    /// curve) nulls than the global gain, dB.
+    pub null_gain_with_level_gain_db: f64,
+    /// Share (0..1) of what any per-frame gain could explain that the cross-validated
+    /// time-varying gain explains (added content masks dynamics in the null gain, not here).
+    pub explained_share: f64,
+    /// Correlation of window gain (dB) with the window's level (dB), the mix's or the
+    /// stems', whichever the gain falls with more clearly. Window gains are regression gains,
+    /// unbiased by content no stem carries.
+    pub level_ride_correlation: f64,
+    /// Correlation of the window gains measured on even and on odd 10 ms frames: the
+    /// movement is reproducible, not noise from added content.
+    pub level_ride_reproducibility: f64,
+    /// dB of window-gain change per dB of that level.
+    pub level_ride_slope_db_per_db: f64,
+}
+
+/// One octave band of a bus EQ curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OctaveGain {
+    /// Band centre, Hz.
+    pub hz: f64,
+    /// Mix/stem-sum gain in the band, dB.
+    pub gain_db: f64,
+    /// Coherence (0..1) of mix and stem sum in the band: how far the band's gain is a
+    /// filter's rather than other content's (see [`COHERENT_BAND`]).
+    pub coherence: f64,
+}
+
+/// The bands of a curve coherent enough to describe (see [`COHERENT_BAND`]).
+pub fn coherent_bands(curve: &[OctaveGain]) -> impl Iterator<Item = &OctaveGain> {
+    curve.iter().filter(|c| c.coherence >= COHERENT_BAND)
+}
+
+/// A linear filter on the mix bus that the stems did not get.
+///
+/// Residuals are cross-validated and measured in the spectral domain; the `null_gain_*`
+/// numbers say how much deeper each model nulls than one global gain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusEq {
+    /// `Strong`, `Masked` or `Unclear` (a nearly flat curve).
+    pub evidence: Evidence,
+    /// Residual energy the filter accounts for, dB re mix.
+    pub explained_db: f64,
+    /// The filter's gain per octave band, lowest band first.
+    pub curve: Vec<OctaveGain>,
+    /// Range of the coherent bands' gains, dB.
+    pub curve_span_db: f64,
+    /// Residual with one global gain, dB re mix.
+    pub residual_db: f64,
+    /// Residual with a third-octave linear filter, dB re mix.
+    pub residual_with_eq_db: f64,
+    /// How much deeper the filter nulls than the global gain, dB.
+    pub null_gain_db: f64,
+    /// How much deeper a time-varying (dynamics) gain nulls than the global gain, dB: the
+    /// rival model.
+    pub null_gain_with_dynamics_db: f64,
+    /// Share (0..1) of the coherent misfit (what any per-band filter could explain) that the
+    /// cross-validated filter explains (a reverb masks an EQ in the null gain, not here).
+    pub explained_share: f64,
+}
+
+/// What kind of content the mix holds that no stem carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddedKind {
+    /// An effect return; `trails` = its envelope trails the stems (a reverb's tail).
+    FxReturn {
+        /// Its envelope trails the stems' (a reverb's or delay's tail).
+        trails: bool,
+        /// Its channels are decorrelated (reverb, chorus, widener).
+        decorrelated: bool,
+    },
+    /// A part of its own.
+    Element,
+}
+
+/// Content in the mix that no stem carries.
+///
+/// Envelope and onset numbers are measured on 10 ms frames of the fitted residual against
+/// the stem sum; they are what tells an effect return (follows the stems) from a part of its
+/// own (onsets and spectrum of its own).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddedContent {
+    /// An effect return or a part.
+    pub kind: AddedKind,
+    /// The evidence is strong (else the finding says it could also be a wide part that
+    /// plays throughout).
+    pub strong: bool,
+    /// A whole-mix process was found too: this is a secondary cause (a warning at most).
+    pub secondary: bool,
+    /// Level of the added content, dB re mix.
+    pub residual_db: f64,
+    /// Correlation of its left and right channels (`None` for mono).
+    pub interchannel_correlation: Option<f64>,
+    /// The same for the plain stem sum, for reference.
+    pub sum_interchannel_correlation: Option<f64>,
+    /// Energy decay time constant of its envelope, s.
+    pub tau_s: f64,
+    /// Correlation (log envelopes) with the stem sum's envelope integrated at `tau_s`.
+    pub trail_correlation: f64,
+    /// Correlation (log envelopes) with the stem sum's instantaneous envelope.
+    pub instant_correlation: f64,
+    /// Its onsets per second.
+    pub onsets_per_s: f64,
+    /// Share (0..1) of its onsets with no onset of the stem sum next to them.
+    pub own_onset_share: f64,
+    /// Correlation with the sum's envelope integrated *backwards* at `tau_s` (a reverb
+    /// trails the sum, so this stays below `trail_correlation`).
+    pub backwards_correlation: f64,
+    /// How closely its band energies follow the stem sum's from segment to segment: an
+    /// effect return plays the stems' notes, a missing part its own.
+    pub spectral_follow: f64,
+    /// Frequency under which 10 % of its energy lies, Hz.
+    pub spectrum_low_hz: f64,
+    /// Frequency under which 90 % of its energy lies, Hz.
+    pub spectrum_high_hz: f64,
+    /// Its spectral centroid, Hz.
+    pub spectrum_centroid_hz: f64,
+    /// (band centre Hz, level dB re the loudest band).
+    pub octave_bands: Vec<(f64, f64)>,
+}
+
+impl AddedContent {
+    /// RT60 of the tail (energy decay of 60 dB), s.
+    pub fn tail_rt60_s(&self) -> f64 {
+        self.tau_s * (1e6f64).ln()
+    }
+}
