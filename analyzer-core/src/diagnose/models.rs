@@ -435,6 +435,9 @@ impl LevelRide {
     }
 }
 
+/// Measures the [`LevelRide`] (its doc says what and why): per-window gains, then the
+/// regression on the mix level and the even/odd agreement. One function of ~115 lines because
+/// the window statistics feed the regression directly.
 pub(super) fn level_ride(frames: &[FrameStat]) -> LevelRide {
     struct Win {
         mix_db: f64,
