@@ -62,6 +62,13 @@ fit_len() { # fit_len IN OUT FRAMES: pad with silence or cut to exactly FRAMES
 
 peak_of() { $SOX "$1" -n stat 2>&1 | awk '/Maximum amplitude/ {print $3}'; }
 
+width_of() { # RMS of the side (L-R) over RMS of the mid (L+R) of a stereo file
+  local s m
+  s=$($SOX "$1" -n remix 1,2v-1 stat 2>&1 | awk '/RMS     amplitude/ {print $3}')
+  m=$($SOX "$1" -n remix 1,2 stat 2>&1 | awk '/RMS     amplitude/ {print $3}')
+  awk -v s="$s" -v m="$m" 'BEGIN { if (m > 0) printf "%.3f", s / m; else print 0 }'
+}
+
 write_case() { # write_case DIR FAULT EXPECT STEM [ALSO] [TRUE]: ALSO = a second injected cause,
   # TRUE = space-separated codes that are true of the case without being a fault of the stems'
   # sum (a 16-bit export under the mastering profile is low_bit_depth)
@@ -227,5 +234,86 @@ for song in $SONGS; do
   d=$(newcase master_gain)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" vol -2dB
   write_case "$d" "mix 2 dB lower than the stems' sum (master fader)" gain_mismatch ""
+
+  # ---- the common real faults of issue 16 ----
+  # The widest stem (most side signal against its mid): a swap only shows on a wide stem.
+  wide=$target; best=0
+  for g in "${groups[@]}"; do
+    w=$(width_of "$work/dry/${Song}_$g.wav")
+    if awk -v a="$w" -v b="$best" 'BEGIN { exit !(a > b) }'; then best=$w; wide=$g; fi
+  done
+  d="$base/swapped_channels"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$wide.wav"
+  $SOX "$work/dry/${Song}_$wide.wav" "${F32[@]}" "$d/${Song}_$wide.wav" remix 2 1
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$wide.wav (the widest, side/mid $best) with left and right swapped" channels_swapped "${Song}_$wide.wav"
+
+  d="$base/inverted_channel"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" remix 1 2v-1
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav with its right channel polarity-inverted" channel_polarity_inverted "${Song}_$target.wav"
+
+  # 100 ppm: sox speed resamples the stem as if its clock ran 100 ppm fast.
+  d="$base/clock_drift"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$work/drift.wav" speed 1.0001
+  fit_len "$work/drift.wav" "$d/${Song}_$target.wav" $frames; rm -f "$work/drift.wav"
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav on a clock 100 ppm fast (sox speed 1.0001)" clock_drift "${Song}_$target.wav"
+
+  d="$base/nan_samples"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  cp "$work/dry/${Song}_$target.wav" "$d/${Song}_$target.wav"
+  "$PY" - "$d/${Song}_$target.wav" <<'PYEOF'
+import struct, sys
+path = sys.argv[1]
+b = bytearray(open(path, "rb").read())
+i, channels, data = 12, 2, None
+while i + 8 <= len(b):
+    cid, size = b[i:i + 4], struct.unpack("<I", b[i + 4:i + 8])[0]
+    if cid == b"fmt ":
+        channels = struct.unpack("<H", b[i + 10:i + 12])[0]
+    if cid == b"data":
+        data = i + 8
+        break
+    i += 8 + size + (size & 1)
+# Three NaN samples (left channel) 10 s in: a float export of a plug-in that blew up.
+for k in range(3):
+    o = data + ((10 * 48000 + k * 1000) * channels) * 4
+    b[o:o + 4] = struct.pack("<f", float("nan"))
+open(path, "wb").write(b)
+PYEOF
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav with three NaN samples 10 s in (float)" non_finite_samples "${Song}_$target.wav"
+
+  # Every file (stems and mix) 6 dB above full scale at the mix peak: legal in float files.
+  d="$base/float_over"; mkdir -p "$d"
+  boost=$(awk -v p="$peak" 'BEGIN { printf "%.4f", 6 - 20 * log(p) / log(10) }')
+  for f in "$work"/dry/*.wav "$work/mix_dry.wav"; do
+    o="$d/$(basename "$f")"; [ "$f" = "$work/mix_dry.wav" ] && o="$d/$mix"
+    $SOX "$f" "${F32[@]}" "$o" vol "${boost}dB"
+  done
+  write_case "$d" "every file raised so the mix peaks at +6 dBFS (float, not clipped)" float_over "" "" "true_peak_over low_headroom"
+
+  d=$(newcase master_reference); ln -f "$work/mix_dry.wav" "$d/$mix"
+  ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" \
+    -af "alimiter=level_in=4:limit=0.7:attack=2:release=30:level=disabled:latency=1" -c:a pcm_f32le "$d/${Song}_Master.wav"
+  write_case "$d" "none: a mastered reference (+12 dB into a limiter) beside the mix" none ""
+
+  d="$base/normalised_stems"; mkdir -p "$d"
+  for f in "$work"/dry/*.wav; do $SOX "$f" "${F32[@]}" "$d/$(basename "$f")" gain -n -1; done
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "every stem peak-normalised to -1 dBFS (sox gain -n -1)" gain_mismatch ""
+
+  # REAPER's "stems via master": every stem and the mix through the same master limiter.
+  d="$base/master_chain_on_stems"; mkdir -p "$d"
+  for f in "$work"/dry/*.wav "$work/mix_dry.wav"; do
+    o="$d/$(basename "$f")"; [ "$f" = "$work/mix_dry.wav" ] && o="$d/$mix"
+    ffmpeg -nostdin -v error -y -i "$f" \
+      -af "alimiter=level_in=4:limit=0.5:attack=2:release=30:level=disabled:latency=1" -c:a pcm_f32le "$o"
+  done
+  write_case "$d" "every stem and the mix through the same limiter (+12 dB in, -6 dBFS ceiling)" master_processing_on_stems ""
+
+  d="$base/other_rate_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" rate -v 44100
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav exported at 44.1 kHz (sox rate -v)" sample_rate_mismatch "${Song}_$target.wav"
 done
 echo "== corpus: written to $OUT" >&2
