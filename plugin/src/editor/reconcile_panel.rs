@@ -147,26 +147,57 @@ fn report_ui(ui: &mut egui::Ui, bounce_id: &str, report: &Report) {
                 }
             });
             ui.separator();
-            for finding in &report.findings {
-                let color = match finding.severity {
+            for line in finding_lines(report) {
+                let color = match line.severity {
                     Severity::Error => Color32::from_rgb(230, 60, 60),
                     Severity::Warning => Color32::from_rgb(230, 190, 40),
                     Severity::Info => Color32::GRAY,
                 };
-                ui.colored_label(
-                    color,
-                    format!(
-                        "[{}] {}: {}",
-                        finding.severity.as_str(),
-                        finding.code,
-                        finding.message
-                    ),
-                );
-                if !finding.fix.is_empty() {
-                    ui.small(format!("fix: {}", finding.fix));
+                ui.colored_label(color, line.headline);
+                if let Some(files) = line.files {
+                    ui.small(files);
+                }
+                if let Some(fix) = line.fix {
+                    ui.small(fix);
                 }
             }
         });
+}
+
+/// One finding as the panel shows it: the same grouped findings as the CLI's report (one per
+/// cause), with the files a cause concerns listed under it when there are several.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingLine {
+    /// Severity (the line's colour).
+    pub severity: Severity,
+    /// "[error] code: message".
+    pub headline: String,
+    /// "files: a.wav, b.wav" for a finding that concerns more than one file.
+    pub files: Option<String>,
+    /// "fix: ..." when the finding has a fix.
+    pub fix: Option<String>,
+}
+
+/// The report's findings as panel lines, in the report's order (worst first).
+pub fn finding_lines(report: &Report) -> Vec<FindingLine> {
+    let base = |p: &str| {
+        std::path::Path::new(p)
+            .file_name()
+            .map_or_else(|| p.to_owned(), |n| n.to_string_lossy().into_owned())
+    };
+    report
+        .findings
+        .iter()
+        .map(|f| FindingLine {
+            severity: f.severity,
+            headline: format!("[{}] {}: {}", f.severity.as_str(), f.code, f.message),
+            files: (f.files.len() > 1).then(|| {
+                let names: Vec<String> = f.files.iter().map(|p| base(p)).collect();
+                format!("files ({}): {}", names.len(), names.join(", "))
+            }),
+            fix: (!f.fix.is_empty()).then(|| format!("fix: {}", f.fix)),
+        })
+        .collect()
 }
 
 /// One reconciliation plot: mix and residual in dB over `xs` (seconds or Hz), with a dB grid,
@@ -264,5 +295,42 @@ fn plot_ui(
             text,
         );
         legend_x = label.right() + 12.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use analyzer_core::report::{Finding, FindingCode};
+
+    #[test]
+    fn a_cause_of_several_files_is_one_line_listing_them() {
+        let finding = |code, files: &[&str], fix: &str| {
+            Finding::new(
+                code,
+                Severity::Warning,
+                files.iter().map(|&f| f.to_owned()).collect(),
+                "m",
+                fix,
+            )
+        };
+        let report = Report::new(
+            "mastering",
+            vec![],
+            None,
+            vec![
+                finding(FindingCode::LowBitDepth, &["in/a.wav", "in/b.wav"], "f"),
+                finding(FindingCode::Naming, &["in/c d.wav"], ""),
+            ],
+        );
+        let lines = finding_lines(&report);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].files.as_deref(), Some("files (2): a.wav, b.wav"));
+        assert_eq!(lines[0].fix.as_deref(), Some("fix: f"));
+        assert!(lines[0].headline.starts_with("[warning] low_bit_depth: m"));
+        assert_eq!(
+            (lines[1].files.as_ref(), lines[1].fix.as_ref()),
+            (None, None)
+        );
     }
 }
