@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cause::{Cause, NamingProblem};
+use crate::cause::{Cause, ClipRuns, NamingProblem, NonFinite};
 use crate::profile::Profile;
 use crate::report::{Role, SampleFormat};
 
@@ -40,6 +40,8 @@ pub struct FileFacts {
     pub longest_clip_run_samples: u64,
     /// Count of NaN or infinite samples.
     pub non_finite_samples: u64,
+    /// Time of the first NaN or infinite sample, s (`None` without any).
+    pub first_non_finite_s: Option<f64>,
     /// Hash of the decoded samples; equal hashes mean identical audio.
     pub content_hash: u64,
     /// RMS per 100 ms block in dB, for near-duplicate detection.
@@ -142,16 +144,19 @@ fn format_consistency(files: &[FileFacts], profile: &Profile, out: &mut Vec<Caus
             majority_format: format_name(float.then_some(SampleFormat::Float), bits),
         });
     }
-    for f in files {
-        if f.sample_format != Some(SampleFormat::Float) && f.bits_per_sample < profile.min_int_bits
-        {
-            out.push(Cause::LowBitDepth {
-                file: f.name.clone(),
-                bits_per_sample: f.bits_per_sample,
-                profile: profile.name,
-                expected_bits: profile.min_int_bits,
-            });
-        }
+    let low: Vec<&FileFacts> = files
+        .iter()
+        .filter(|f| {
+            f.sample_format != Some(SampleFormat::Float) && f.bits_per_sample < profile.min_int_bits
+        })
+        .collect();
+    if !low.is_empty() {
+        out.push(Cause::LowBitDepth {
+            files: names(low.iter().copied()),
+            bits_per_sample: low.iter().map(|f| f.bits_per_sample).max().unwrap_or(0),
+            profile: profile.name,
+            expected_bits: profile.min_int_bits,
+        });
     }
 }
 
@@ -277,6 +282,7 @@ fn says_nothing(name: &str) -> bool {
 
 fn naming(files: &[FileFacts], out: &mut Vec<Cause>) {
     let mut seen: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut by_file = Vec::new();
     for f in files {
         let normalised: String = words(&f.name).join("_");
         seen.entry(normalised).or_default().push(&f.name);
@@ -296,11 +302,11 @@ fn naming(files: &[FileFacts], out: &mut Vec<Cause>) {
             problems.push(NamingProblem::SaysNothing);
         }
         if !problems.is_empty() {
-            out.push(Cause::Naming {
-                file: f.name.clone(),
-                problems,
-            });
+            by_file.push((f.name.clone(), problems));
         }
+    }
+    if !by_file.is_empty() {
+        out.push(Cause::Naming { by_file });
     }
     for group in seen.values().filter(|g| g.len() > 1) {
         out.push(Cause::NamedAlike {
@@ -314,13 +320,16 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
         f.sample_peak_dbfs
             .is_none_or(|p| p < profile.silence_below_dbfs)
     };
-    for f in files.iter().filter(|f| silent(f)) {
-        out.push(Cause::Silent {
-            file: f.name.clone(),
-            is_mix: !f.is_stem(),
-            sample_peak_dbfs: f.sample_peak_dbfs,
-        });
-    }
+    per_role(
+        files,
+        |f| silent(f).then_some(f.sample_peak_dbfs),
+        |by_file, is_stem| {
+            out.push(Cause::Silent {
+                by_file,
+                is_mix: !is_stem,
+            });
+        },
+    );
     let audible: Vec<&FileFacts> = files.iter().filter(|f| !silent(f)).collect();
     for (i, a) in audible.iter().enumerate() {
         for b in &audible[i + 1..] {
@@ -352,54 +361,102 @@ fn envelopes_match(a: &[f32], b: &[f32]) -> bool {
         })
 }
 
-fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
-    for f in files {
-        let file = || f.name.clone();
-        if f.non_finite_samples > 0 {
-            out.push(Cause::NonFiniteSamples {
-                file: file(),
-                count: f.non_finite_samples,
-            });
-        }
-        if f.clipped_runs > 0 {
-            out.push(Cause::Clipping {
-                file: file(),
-                is_stem: f.is_stem(),
-                clipped_runs: f.clipped_runs,
-                longest_run_samples: f.longest_clip_run_samples,
-            });
-        }
-        if let Some(tp) = f.true_peak_dbtp
-            && tp > profile.true_peak_max_dbtp
-        {
-            out.push(Cause::TruePeakOver {
-                file: file(),
-                is_stem: f.is_stem(),
-                profile: profile.name,
-                true_peak_dbtp: tp,
-                ceiling_dbtp: profile.true_peak_max_dbtp,
-            });
-        }
-        if f.is_stem()
-            && let Some(peak) = f.sample_peak_dbfs
-            && peak > profile.stem_peak_max_dbfs
-        {
-            out.push(Cause::LowHeadroom {
-                file: file(),
-                profile: profile.name,
-                sample_peak_dbfs: peak,
-                target_dbfs: profile.stem_peak_max_dbfs,
-            });
-        }
-        if let Some(dc) = f.dc_offset_dbfs
-            && dc > profile.dc_offset_max_dbfs
-        {
-            out.push(Cause::DcOffset {
-                file: file(),
-                dc_offset_dbfs: dc,
-            });
+/// Calls `push` with the stems for which `pick` gives a value, then with the mix if it does:
+/// a level cause that concerns several files is one cause, but a stem's and the mix's are
+/// fixed in different places (stem export, mix bus), so they stay apart.
+fn per_role<T>(
+    files: &[FileFacts],
+    pick: impl Fn(&FileFacts) -> Option<T>,
+    mut push: impl FnMut(Vec<(String, T)>, bool),
+) {
+    for is_stem in [true, false] {
+        let by_file: Vec<(String, T)> = files
+            .iter()
+            .filter(|f| f.is_stem() == is_stem)
+            .filter_map(|f| pick(f).map(|v| (f.name.clone(), v)))
+            .collect();
+        if !by_file.is_empty() {
+            push(by_file, is_stem);
         }
     }
+}
+
+fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
+    let non_finite: Vec<(String, NonFinite)> = files
+        .iter()
+        .filter(|f| f.non_finite_samples > 0)
+        .map(|f| {
+            (
+                f.name.clone(),
+                NonFinite {
+                    count: f.non_finite_samples,
+                    first_s: f.first_non_finite_s.unwrap_or(0.0),
+                },
+            )
+        })
+        .collect();
+    if !non_finite.is_empty() {
+        out.push(Cause::NonFiniteSamples {
+            by_file: non_finite,
+        });
+    }
+    per_role(
+        files,
+        |f| {
+            (f.clipped_runs > 0).then_some(ClipRuns {
+                runs: f.clipped_runs,
+                longest_run_samples: f.longest_clip_run_samples,
+            })
+        },
+        |by_file, is_stem| out.push(Cause::Clipping { by_file, is_stem }),
+    );
+    per_role(
+        files,
+        |f| {
+            f.sample_peak_dbfs
+                .filter(|&p| f.sample_format == Some(SampleFormat::Float) && p > 0.0)
+        },
+        |by_file, is_stem| out.push(Cause::FloatOver { by_file, is_stem }),
+    );
+    per_role(
+        files,
+        |f| {
+            f.true_peak_dbtp
+                .filter(|&tp| tp > profile.true_peak_max_dbtp)
+        },
+        |by_file, is_stem| {
+            out.push(Cause::TruePeakOver {
+                by_file,
+                is_stem,
+                profile: profile.name,
+                ceiling_dbtp: profile.true_peak_max_dbtp,
+            });
+        },
+    );
+    let hot: Vec<(String, f64)> = files
+        .iter()
+        .filter(|f| f.is_stem())
+        .filter_map(|f| {
+            f.sample_peak_dbfs
+                .filter(|&p| p > profile.stem_peak_max_dbfs)
+                .map(|p| (f.name.clone(), p))
+        })
+        .collect();
+    if !hot.is_empty() {
+        out.push(Cause::LowHeadroom {
+            by_file: hot,
+            profile: profile.name,
+            target_dbfs: profile.stem_peak_max_dbfs,
+        });
+    }
+    per_role(
+        files,
+        |f| {
+            f.dc_offset_dbfs
+                .filter(|&dc| dc > profile.dc_offset_max_dbfs)
+        },
+        |by_file, is_stem| out.push(Cause::DcOffset { by_file, is_stem }),
+    );
 }
 
 #[cfg(test)]
@@ -513,7 +570,17 @@ mod tests {
             .iter()
             .filter(|f| f.code == FindingCode::Naming)
             .collect();
-        assert_eq!(naming.len(), 3, "{naming:#?}");
+        // One cause, every file it concerns.
+        assert_eq!(naming.len(), 1, "{naming:#?}");
+        assert_eq!(
+            naming[0].files,
+            vec!["Song Drums.wav", "Bäss.wav", "Audio 03.wav"]
+        );
+        assert!(
+            naming[0].message.starts_with("3 file names"),
+            "{}",
+            naming[0].message
+        );
         let mut files = clean();
         files[1].name = "song_drums.wav".into();
         let findings = findings_of(&files, &MASTERING);
@@ -566,6 +633,65 @@ mod tests {
         let mut files = clean();
         files[0].sample_peak_dbfs = Some(-3.0);
         assert!(findings_of(&files, &crate::profile::COLLAB).is_empty());
+    }
+
+    #[test]
+    fn a_cause_over_many_files_is_one_finding() {
+        // Thirteen 16-bit files are one low_bit_depth naming them all.
+        let mut files: Vec<FileFacts> = (0..13)
+            .map(|i| {
+                let mut f = stem(&format!("Song_Part{i}.wav"));
+                f.bits_per_sample = 16;
+                f.envelope_db = vec![-20.0 - i as f32; 100];
+                f
+            })
+            .collect();
+        let findings = findings_of(&files, &crate::profile::SYNC);
+        let low: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::LowBitDepth)
+            .collect();
+        assert_eq!(low.len(), 1, "{findings:#?}");
+        assert_eq!(low[0].files.len(), 13);
+        assert!(
+            low[0].message.starts_with("13 files ("),
+            "{}",
+            low[0].message
+        );
+        // Hot stems: one low_headroom with one number, the largest excess.
+        files[2].sample_peak_dbfs = Some(-4.0);
+        files[5].sample_peak_dbfs = Some(-1.5);
+        files[7].true_peak_dbtp = Some(-0.5);
+        files[8].true_peak_dbtp = Some(-0.2);
+        let findings = findings_of(&files, &MASTERING);
+        let hot: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::LowHeadroom)
+            .collect();
+        assert_eq!(hot.len(), 1, "{findings:#?}");
+        assert_eq!(hot[0].files, vec!["Song_Part2.wav", "Song_Part5.wav"]);
+        assert_eq!(hot[0].measured["lower_by_db"], 4.5);
+        assert!(hot[0].fix.contains("the same 4.5 dB"), "{}", hot[0].fix);
+        let tp: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::TruePeakOver)
+            .collect();
+        assert_eq!(tp.len(), 1);
+        assert_eq!(tp[0].files, vec!["Song_Part7.wav", "Song_Part8.wav"]);
+        // The mix's level causes stay apart from the stems' (fixed elsewhere).
+        let mut files = clean();
+        files[0].dc_offset_dbfs = Some(-30.0);
+        files[1].dc_offset_dbfs = Some(-35.0);
+        files[4].dc_offset_dbfs = Some(-40.0);
+        let findings = findings_of(&files, &MASTERING);
+        let dc: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::DcOffset)
+            .collect();
+        assert_eq!(dc.len(), 2);
+        assert_eq!(dc[0].files, vec!["Song_Drums.wav", "Song_Bass.wav"]);
+        assert_eq!(dc[1].files, vec!["Song_Mix.wav"]);
+        assert!(dc[1].fix.contains("mix bus"), "{}", dc[1].fix);
     }
 
     #[test]

@@ -65,6 +65,11 @@ pub enum FindingCode {
     MissingElement,
     /// `unexplained_residual`: the stems do not null and no cause above explains it.
     UnexplainedResidual,
+    /// `float_over`: float samples above full scale: not clipped in the file, but they will clip
+    /// in any fixed-point conversion.
+    FloatOver,
+    /// `dual_mono` (info): a stereo stem whose two channels are identical.
+    DualMono,
     // ---- extensions beyond the contract's list ----
     /// Stems do not share one channel layout (e.g. a mono stem in a stereo delivery).
     ChannelLayout,
@@ -103,6 +108,8 @@ impl FindingCode {
             Self::BusEq => "bus_eq",
             Self::MissingElement => "missing_element",
             Self::UnexplainedResidual => "unexplained_residual",
+            Self::FloatOver => "float_over",
+            Self::DualMono => "dual_mono",
             Self::ChannelLayout => "channel_layout",
             Self::NoMix => "no_mix",
             Self::IncompleteCapture => "incomplete_capture",

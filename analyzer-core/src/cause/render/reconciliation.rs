@@ -38,7 +38,7 @@ pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
             " The shift is small and may be a side effect of the {by} reported here (phase delay or added content bias the alignment); check it after fixing that."
         ));
     }
-    base(c, message, fix)
+    super::delivery::folded_length(base(c, message, fix), s)
         .with("offset_samples", off)
         .with("offset_ms", ms(off, sr))
         .with("correlation", s.correlation)
