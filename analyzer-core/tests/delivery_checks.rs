@@ -84,3 +84,65 @@ fn a_flat_topped_float_file_is_clipping_at_whatever_level() {
     assert!(clipping[0].measured["clipped_runs"].as_u64().unwrap() > 1000);
     assert!(with_code(&report, FindingCode::FloatOver).is_empty());
 }
+
+/// Two stems (a tone and a noisy tone) and their sum as the mix, `seconds` long.
+fn stems_and_mix(seconds: f32) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let frames = (seconds * RATE as f32) as usize;
+    let mut rng = analyzer_core::synth::Rng::new(7);
+    let a: Vec<f32> = (0..frames * 2)
+        .map(|i| 0.2 * (2.0 * std::f32::consts::PI * 220.0 * (i / 2) as f32 / RATE as f32).sin())
+        .collect();
+    let b: Vec<f32> = (0..frames * 2)
+        .map(|_| 0.1 * (rng.next_f32() * 2.0 - 1.0))
+        .collect();
+    let mix: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+    (a, b, mix)
+}
+
+#[test]
+fn a_nan_is_named_and_read_as_silence_everywhere_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut a, b, mix) = stems_and_mix(4.0);
+    // One NaN at 1.5 s in the left channel, one infinity a bit later.
+    a[2 * 72_000] = f32::NAN;
+    a[2 * 72_010 + 1] = f32::INFINITY;
+    let paths = [
+        write(dir.path(), "Song_Keys.wav", 2, WavFormat::Float32, &a),
+        write(dir.path(), "Song_Noise.wav", 2, WavFormat::Float32, &b),
+        write(dir.path(), "Song_Mix.wav", 2, WavFormat::Float32, &mix),
+    ];
+    let report = check(&paths);
+    let nf = with_code(&report, FindingCode::NonFiniteSamples);
+    assert_eq!(nf.len(), 1, "{:#?}", report.findings);
+    assert_eq!(nf[0].severity, Severity::Error);
+    assert_eq!(nf[0].files, ["Song_Keys.wav"]);
+    assert_eq!(nf[0].measured["non_finite_samples"], 2);
+    assert!(
+        nf[0]
+            .message
+            .contains("2 NaN or infinite samples, the first at 1.500 s"),
+        "{}",
+        nf[0].message
+    );
+    // The rest of the report is as if those samples were silence: the stems still sum to the
+    // mix, no gain or level is poisoned.
+    let keys = report
+        .files
+        .iter()
+        .find(|f| f.path == "Song_Keys.wav")
+        .unwrap();
+    assert!(keys.sample_peak_dbfs.unwrap() < -13.0, "{keys:?}");
+    assert!(keys.gain_db.unwrap().abs() < 0.01, "{keys:?}");
+    assert!(
+        with_code(&report, FindingCode::GainMismatch).is_empty(),
+        "{:#?}",
+        report.findings
+    );
+    let null = report
+        .reconciliation
+        .as_ref()
+        .unwrap()
+        .null_depth_db
+        .unwrap();
+    assert!(null < -50.0, "{null}");
+}

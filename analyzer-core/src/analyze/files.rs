@@ -135,7 +135,9 @@ fn file_facts(input: &Input, m: &Metered) -> FileFacts {
         clipped_runs: x.clipped_runs,
         longest_clip_run_samples: x.longest_clip_run_samples,
         non_finite_samples: x.non_finite_samples,
-        first_non_finite_s: None,
+        first_non_finite_s: x
+            .first_non_finite_frame
+            .map(|f| f as f64 / f64::from(info.sample_rate.max(1))),
         content_hash: x.content_hash,
         envelope_db: x.envelope_db.clone(),
     }

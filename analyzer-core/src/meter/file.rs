@@ -61,6 +61,8 @@ pub struct Metrics {
     pub longest_clip_run_samples: u64,
     /// NaN or infinite samples (treated as 0 by every other measurement).
     pub non_finite_samples: u64,
+    /// Frame of the first NaN or infinite sample (`None` without any).
+    pub first_non_finite_frame: Option<u64>,
     /// RMS over all samples of all channels, dBFS (a full-scale sine reads -3.01).
     pub rms_dbfs: Option<f64>,
     /// RMS in dB (same scale as `rms_dbfs`) per 100 ms block, the last block possibly partial;
@@ -99,6 +101,7 @@ pub struct FileMeter {
     flat_top: FlatTopDetector,
     clip_mode: ClipMode,
     non_finite: NonFiniteCounter,
+    first_non_finite_frame: Option<u64>,
     env_block_frames: usize,
     env_pos: usize,
     env_lanes: [f64; LANES],
@@ -136,6 +139,7 @@ impl FileMeter {
             flat_top: FlatTopDetector::new(channels, sample_rate),
             clip_mode: ClipMode::FullScaleOrFlatTop,
             non_finite: NonFiniteCounter::new(channels, sample_rate),
+            first_non_finite_frame: None,
             env_block_frames,
             env_pos: 0,
             env_lanes: [0.0; LANES],
@@ -200,7 +204,12 @@ impl FileMeter {
         if self.clip_mode != ClipMode::FullScale {
             self.flat_top.process(x);
         }
+        let before = self.non_finite.count();
         self.non_finite.process(x);
+        if self.first_non_finite_frame.is_none() && self.non_finite.count() > before {
+            let i = x.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            self.first_non_finite_frame = Some(self.frames + (i / ch) as u64);
+        }
         self.hash_samples(x);
 
         let mut rest = x;
@@ -256,6 +265,7 @@ impl FileMeter {
         self.clip.reset();
         self.flat_top.reset();
         self.non_finite.reset();
+        self.first_non_finite_frame = None;
         self.env_pos = 0;
         self.env_lanes = [0.0; LANES];
         self.envelope.clear();
@@ -311,6 +321,7 @@ impl FileMeter {
             clipped_runs,
             longest_clip_run_samples,
             non_finite_samples: self.non_finite.count(),
+            first_non_finite_frame: self.first_non_finite_frame,
             rms_dbfs: finite(rms),
             envelope_db: envelope_db_vec,
             content_hash: content,
@@ -362,7 +373,16 @@ pub fn meter_reader(mut reader: WavReader, progress: &dyn Fn(u64)) -> Result<(Wa
         meter.process(&buf[..n * ch]);
         progress(n as u64);
     }
-    Ok((info, meter.finish()))
+    // The reader read non-finite samples as silence (so every meter saw 0.0 there); the count
+    // and where the first was are the reader's.
+    let mut metrics = meter.finish();
+    let read = reader.non_finite();
+    metrics.non_finite_samples += read.count;
+    metrics.first_non_finite_frame = match (metrics.first_non_finite_frame, read.first_frame) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok((info, metrics))
 }
 
 #[cfg(test)]
