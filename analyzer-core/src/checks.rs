@@ -42,6 +42,9 @@ pub struct FileFacts {
     pub non_finite_samples: u64,
     /// Time of the first NaN or infinite sample, s (`None` without any).
     pub first_non_finite_s: Option<f64>,
+    /// Stereo files: energy of left minus right against the channels' mean, dB (`None` for
+    /// other layouts and silence).
+    pub channel_difference_db: Option<f64>,
     /// Hash of the decoded samples; equal hashes mean identical audio.
     pub content_hash: u64,
     /// RMS per 100 ms block in dB, for near-duplicate detection.
@@ -64,6 +67,7 @@ pub fn delivery_checks(files: &[FileFacts], profile: &Profile) -> Vec<Cause> {
     stem_count(files, profile, &mut out);
     naming(files, &mut out);
     silence_and_duplicates(files, profile, &mut out);
+    dual_mono(files, profile, &mut out);
     levels(files, profile, &mut out);
     out
 }
@@ -349,6 +353,32 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
                 });
             }
         }
+    }
+}
+
+/// Channels closer than this (left minus right against their mean energy, dB) are the same
+/// signal: dither alone keeps 24-bit copies near -140 dB, a real stereo image above -40.
+pub const DUAL_MONO_BELOW_DB: f64 = -90.0;
+
+/// Stereo stems whose two channels carry the same signal: one cause listing them all
+/// (information: legitimate for a mono part, but twice the space).
+fn dual_mono(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
+    let audible = |f: &FileFacts| {
+        f.sample_peak_dbfs
+            .is_some_and(|p| p >= profile.silence_below_dbfs)
+    };
+    let dual: Vec<&FileFacts> = files
+        .iter()
+        .filter(|f| f.is_stem() && f.channels == 2 && audible(f))
+        .filter(|f| {
+            f.channel_difference_db
+                .is_some_and(|d| d < DUAL_MONO_BELOW_DB)
+        })
+        .collect();
+    if !dual.is_empty() {
+        out.push(Cause::DualMono {
+            files: names(dual.iter().copied()),
+        });
     }
 }
 
@@ -692,6 +722,20 @@ mod tests {
         assert_eq!(dc[0].files, vec!["Song_Drums.wav", "Song_Bass.wav"]);
         assert_eq!(dc[1].files, vec!["Song_Mix.wav"]);
         assert!(dc[1].fix.contains("mix bus"), "{}", dc[1].fix);
+    }
+
+    #[test]
+    fn dual_mono_stems_are_one_information() {
+        let mut files = clean();
+        files[0].channel_difference_db = Some(f64::NEG_INFINITY);
+        files[2].channel_difference_db = Some(-120.0);
+        files[3].channel_difference_db = Some(-20.0);
+        files[4].channel_difference_db = Some(f64::NEG_INFINITY); // the mix: not a stem
+        let findings = findings_of(&files, &MASTERING);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].code, FindingCode::DualMono);
+        assert_eq!(findings[0].severity, Severity::Info);
+        assert_eq!(findings[0].files, vec!["Song_Drums.wav", "Song_Keys.wav"]);
     }
 
     #[test]

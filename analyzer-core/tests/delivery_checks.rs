@@ -146,3 +146,25 @@ fn a_nan_is_named_and_read_as_silence_everywhere_else() {
         .unwrap();
     assert!(null < -50.0, "{null}");
 }
+
+#[test]
+fn a_stereo_stem_with_identical_channels_is_dual_mono() {
+    let dir = tempfile::tempdir().unwrap();
+    let mono = sine(0.3, 1.0, 1);
+    let dual: Vec<f32> = mono.iter().flat_map(|&v| [v, v]).collect();
+    let paths = [
+        write(dir.path(), "Song_Bass.wav", 2, WavFormat::Int24, &dual),
+        write(
+            dir.path(),
+            "Song_Keys.wav",
+            2,
+            WavFormat::Int24,
+            &sine(0.3, 1.0, 2),
+        ),
+    ];
+    let report = check(&paths);
+    let dm = with_code(&report, FindingCode::DualMono);
+    assert_eq!(dm.len(), 1, "{:#?}", report.findings);
+    assert_eq!(dm[0].severity, Severity::Info);
+    assert_eq!(dm[0].files, ["Song_Bass.wav"]);
+}

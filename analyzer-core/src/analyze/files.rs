@@ -138,6 +138,7 @@ fn file_facts(input: &Input, m: &Metered) -> FileFacts {
         first_non_finite_s: x
             .first_non_finite_frame
             .map(|f| f as f64 / f64::from(info.sample_rate.max(1))),
+        channel_difference_db: x.channel_difference_db,
         content_hash: x.content_hash,
         envelope_db: x.envelope_db.clone(),
     }

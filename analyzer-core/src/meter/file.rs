@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::loudness::Loudness;
 use super::peak::{SamplePeak, TruePeak};
-use super::signal::{ClipDetector, DcOffset, FlatTopDetector, NonFiniteCounter};
+use super::signal::{ChannelDifference, ClipDetector, DcOffset, FlatTopDetector, NonFiniteCounter};
 use super::{LANES, lane_accumulate, sanitize};
 use crate::error::{Error, Result};
 use crate::report::SampleFormat;
@@ -63,6 +63,9 @@ pub struct Metrics {
     pub non_finite_samples: u64,
     /// Frame of the first NaN or infinite sample (`None` without any).
     pub first_non_finite_frame: Option<u64>,
+    /// Stereo files: energy of left minus right against the channels' mean energy, dB
+    /// (`None` for other layouts and silence; very low or -inf for dual mono).
+    pub channel_difference_db: Option<f64>,
     /// RMS over all samples of all channels, dBFS (a full-scale sine reads -3.01).
     pub rms_dbfs: Option<f64>,
     /// RMS in dB (same scale as `rms_dbfs`) per 100 ms block, the last block possibly partial;
@@ -102,6 +105,7 @@ pub struct FileMeter {
     clip_mode: ClipMode,
     non_finite: NonFiniteCounter,
     first_non_finite_frame: Option<u64>,
+    channel_difference: ChannelDifference,
     env_block_frames: usize,
     env_pos: usize,
     env_lanes: [f64; LANES],
@@ -140,6 +144,7 @@ impl FileMeter {
             clip_mode: ClipMode::FullScaleOrFlatTop,
             non_finite: NonFiniteCounter::new(channels, sample_rate),
             first_non_finite_frame: None,
+            channel_difference: ChannelDifference::new(),
             env_block_frames,
             env_pos: 0,
             env_lanes: [0.0; LANES],
@@ -204,6 +209,9 @@ impl FileMeter {
         if self.clip_mode != ClipMode::FullScale {
             self.flat_top.process(x);
         }
+        if ch == 2 {
+            self.channel_difference.process(x);
+        }
         let before = self.non_finite.count();
         self.non_finite.process(x);
         if self.first_non_finite_frame.is_none() && self.non_finite.count() > before {
@@ -266,6 +274,7 @@ impl FileMeter {
         self.flat_top.reset();
         self.non_finite.reset();
         self.first_non_finite_frame = None;
+        self.channel_difference.reset();
         self.env_pos = 0;
         self.env_lanes = [0.0; LANES];
         self.envelope.clear();
@@ -322,6 +331,11 @@ impl FileMeter {
             longest_clip_run_samples,
             non_finite_samples: self.non_finite.count(),
             first_non_finite_frame: self.first_non_finite_frame,
+            channel_difference_db: if ch == 2 {
+                self.channel_difference.difference_db()
+            } else {
+                None
+            },
             rms_dbfs: finite(rms),
             envelope_db: envelope_db_vec,
             content_hash: content,

@@ -33,7 +33,7 @@ pub use file::{
 pub use gating::{energy_to_lufs, gated_loudness_lufs, lufs_to_energy};
 pub use loudness::{Loudness, default_channel_weights};
 pub use peak::{Oversampling, SamplePeak, TruePeak, TruePeakFilter};
-pub use signal::{ClipDetector, DcOffset, FlatTopDetector, NonFiniteCounter};
+pub use signal::{ChannelDifference, ClipDetector, DcOffset, FlatTopDetector, NonFiniteCounter};
 
 /// A NaN or infinite sample becomes 0 for the DSP (they are counted separately).
 #[inline(always)]

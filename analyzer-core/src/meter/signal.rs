@@ -396,6 +396,65 @@ impl FlatTopDetector {
     }
 }
 
+/// How far apart the two channels of a stereo stream are: the energy of left minus right
+/// against the channels' mean energy. Identical channels (dual mono: a mono part exported as
+/// stereo) read minus infinity, or very low when only dither tells them apart.
+///
+/// Sums run in lanes tied to global frame positions (as every meter here), so the reading does
+/// not depend on how the stream was cut into blocks.
+#[derive(Debug, Clone)]
+pub struct ChannelDifference {
+    /// Per lane: sum of (left - right)^2.
+    diff: [f64; LANES],
+    /// Per lane: sum of (left^2 + right^2) / 2.
+    mean: [f64; LANES],
+    /// Frames seen.
+    frames: u64,
+}
+
+impl Default for ChannelDifference {
+    fn default() -> Self {
+        Self {
+            diff: [0.0; LANES],
+            mean: [0.0; LANES],
+            frames: 0,
+        }
+    }
+}
+
+impl ChannelDifference {
+    /// A meter for a stereo stream (other layouts are not fed to it).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds interleaved stereo samples; a trailing partial frame is ignored. Never allocates.
+    pub fn process(&mut self, interleaved: &[f32]) {
+        let (frames, _) = interleaved.as_chunks::<2>();
+        let mut lane = (self.frames % LANES as u64) as usize;
+        for [l, r] in frames {
+            let (l, r) = (f64::from(sanitize(*l)), f64::from(sanitize(*r)));
+            self.diff[lane] += (l - r) * (l - r);
+            self.mean[lane] += 0.5 * (l * l + r * r);
+            lane = if lane + 1 == LANES { 0 } else { lane + 1 };
+        }
+        self.frames += frames.len() as u64;
+    }
+
+    /// Forgets everything.
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Left minus right against the channels' mean energy, dB (`None` for silence; minus
+    /// infinity for bit-identical channels).
+    pub fn difference_db(&self) -> Option<f64> {
+        let mean: f64 = self.mean.iter().sum();
+        let diff: f64 = self.diff.iter().sum();
+        (mean > 0.0).then(|| crate::units::power_to_db(diff / mean))
+    }
+}
+
 /// Counts NaN and infinite samples (every other meter treats them as 0).
 #[derive(Debug, Clone, Default)]
 pub struct NonFiniteCounter {
