@@ -135,6 +135,9 @@ pub enum Cause {
         sample_rate: u32,
         /// Every file with its length in frames, in input order.
         frames_by_file: Vec<(String, u64)>,
+        /// Every file shorter than the longest ends in silence (its last 10 ms): the
+        /// difference is a trimmed silent tail, no audio is cut.
+        silent_tails: bool,
     },
     /// Stems with more channels than the mix.
     WiderThanMix {
@@ -516,6 +519,7 @@ mod tests {
             majority_frames: 48_000,
             sample_rate: 48_000,
             frames_by_file: frames.into_iter().map(|(f, n)| (f.to_owned(), n)).collect(),
+            silent_tails: false,
         };
         // b is 480 samples late and 481 samples short: one start_offset.
         let mut causes = vec![

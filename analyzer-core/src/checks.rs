@@ -45,6 +45,8 @@ pub struct FileFacts {
     /// Stereo files: energy of left minus right against the channels' mean, dB (`None` for
     /// other layouts and silence).
     pub channel_difference_db: Option<f64>,
+    /// Its last 10 ms are silent (nothing at or above `meter::AUDIBLE_TAIL_DBFS`).
+    pub silent_tail: bool,
     /// Hash of the decoded samples; equal hashes mean identical audio.
     pub content_hash: u64,
     /// RMS per 100 ms block in dB, for near-duplicate detection.
@@ -164,17 +166,44 @@ fn format_consistency(files: &[FileFacts], profile: &Profile, out: &mut Vec<Caus
     }
 }
 
+/// Lengths are compared in time: a file at another rate (reported by `sample_rate_mismatch`)
+/// has its length counted in frames of the delivery's common rate, and matches when it lies
+/// within a frame of it (30.000 s at 44.1 kHz is 30.000 s at 48 kHz). A mismatch is an error
+/// when a shorter file may have lost audio, a warning when every shorter file ends in silence
+/// (a trimmed silent tail).
 fn lengths(files: &[FileFacts], out: &mut Vec<Cause>) {
-    let groups = group_by(files, |f| f.frames);
-    if groups.len() <= 1 {
+    if files.is_empty() {
         return;
     }
-    let (majority, odd) = odd_ones_out(&groups);
+    let (common_rate, _) = odd_ones_out(&group_by(files, |f| f.sample_rate));
+    let at_common = |f: &FileFacts| {
+        if f.sample_rate == common_rate || f.sample_rate == 0 {
+            f.frames
+        } else {
+            (f.frames as f64 * f64::from(common_rate) / f64::from(f.sample_rate)).round() as u64
+        }
+    };
+    let (majority, _) = odd_ones_out(&group_by(files, at_common));
+    // Exact at the common rate; a frame of rounding for a file converted from another rate.
+    let matches = |f: &FileFacts, len: u64| {
+        let slack = u64::from(f.sample_rate != common_rate);
+        at_common(f).abs_diff(len) <= slack
+    };
+    let odd: Vec<&FileFacts> = files.iter().filter(|f| !matches(f, majority)).collect();
+    if odd.is_empty() {
+        return;
+    }
+    let longest = files.iter().map(at_common).max().unwrap_or(0);
+    let silent_tails = files
+        .iter()
+        .filter(|f| !matches(f, longest))
+        .all(|f| f.silent_tail);
     out.push(Cause::UnequalLengths {
-        files: odd,
+        files: names(odd),
         majority_frames: majority,
-        sample_rate: files[0].sample_rate,
+        sample_rate: common_rate,
         frames_by_file: files.iter().map(|f| (f.name.clone(), f.frames)).collect(),
+        silent_tails,
     });
 }
 
@@ -553,7 +582,9 @@ mod tests {
     #[test]
     fn sample_rate_and_length_mismatch_name_the_odd_file() {
         let mut files = clean();
+        // 10 s at 44.1 kHz beside 10 s at 48 kHz: the same length in time.
         files[1].sample_rate = 44_100;
+        files[1].frames = 441_000;
         files[2].frames = 480_001;
         let findings = findings_of(&files, &MASTERING);
         let sr = findings
@@ -567,6 +598,48 @@ mod tests {
             .find(|f| f.code == FindingCode::LengthMismatch)
             .unwrap();
         assert_eq!(len.files, vec!["Song_Keys.wav"]);
+    }
+
+    #[test]
+    fn lengths_are_compared_in_time() {
+        let mut files = clean();
+        files[1].sample_rate = 44_100;
+        files[1].frames = 441_000;
+        let findings = findings_of(&files, &MASTERING);
+        assert!(
+            !codes(&findings).contains(&FindingCode::LengthMismatch),
+            "{findings:#?}"
+        );
+        // 10.0001 s at 44.1 kHz is not 10 s.
+        files[1].frames = 441_005;
+        let findings = findings_of(&files, &MASTERING);
+        assert!(codes(&findings).contains(&FindingCode::LengthMismatch));
+    }
+
+    #[test]
+    fn a_trimmed_silent_tail_is_a_warning_a_cut_is_an_error() {
+        let mut files = clean();
+        for f in &mut files {
+            f.silent_tail = true;
+        }
+        files[2].frames = 470_000;
+        let len = |files: &[FileFacts]| {
+            findings_of(files, &MASTERING)
+                .into_iter()
+                .find(|f| f.code == FindingCode::LengthMismatch)
+                .unwrap()
+        };
+        let f = len(&files);
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.message.contains("trimmed silent tail"), "{}", f.message);
+        // The short file ends in audio: it may be cut.
+        files[2].silent_tail = false;
+        assert_eq!(len(&files).severity, Severity::Error);
+        // A longer file ending in audio cuts nothing of the others.
+        files[2].silent_tail = true;
+        files[2].frames = 490_000;
+        files[2].silent_tail = false;
+        assert_eq!(len(&files).severity, Severity::Warning);
     }
 
     #[test]

@@ -168,3 +168,29 @@ fn a_stereo_stem_with_identical_channels_is_dual_mono() {
     assert_eq!(dm[0].severity, Severity::Info);
     assert_eq!(dm[0].files, ["Song_Bass.wav"]);
 }
+
+#[test]
+fn lengths_compare_in_time_and_a_trimmed_silent_tail_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2 s of tone, then 1 s of silence.
+    let mut tone = sine(0.3, 2.0, 2);
+    tone.extend(vec![0.0; 2 * RATE as usize]);
+    let mut trimmed = tone.clone();
+    trimmed.truncate(2 * (RATE as usize * 5 / 2));
+    let other_rate: Vec<f32> = vec![0.1; 2 * 3 * 44_100];
+    let p44 = dir.path().join("Song_Pad.wav");
+    write_wav(&p44, 2, 44_100, WavFormat::Int24, &other_rate).unwrap();
+    let paths = [
+        write(dir.path(), "Song_Keys.wav", 2, WavFormat::Int24, &tone),
+        write(dir.path(), "Song_Lead.wav", 2, WavFormat::Int24, &tone),
+        write(dir.path(), "Song_Vox.wav", 2, WavFormat::Int24, &trimmed),
+        p44,
+    ];
+    let report = check(&paths);
+    let len = with_code(&report, FindingCode::LengthMismatch);
+    assert_eq!(len.len(), 1, "{:#?}", report.findings);
+    // The 44.1 kHz file of 3.000 s is not a length mismatch (its rate is reported apart).
+    assert_eq!(len[0].files, ["Song_Vox.wav"]);
+    assert_eq!(len[0].severity, Severity::Warning, "{}", len[0].message);
+    assert_eq!(with_code(&report, FindingCode::SampleRateMismatch).len(), 1);
+}

@@ -28,6 +28,10 @@ pub const ENVELOPE_FLOOR_DB: f32 = -200.0;
 pub const METER_BLOCK_FRAMES: usize = 16_384;
 /// Full scale of an 8-bit file: its largest positive sample, 127/128, is as far as it goes.
 pub const INT8_FULL_SCALE: f32 = 127.0 / 128.0;
+/// Level (sample peak, dBFS) from which a sample counts as audio for
+/// [`Metrics::last_audible_frame`]: 16-bit dither peaks near -84 dBFS, a reverb tail this far
+/// down is gone.
+pub const AUDIBLE_TAIL_DBFS: f64 = -70.0;
 /// Independent hash lanes, chosen by global sample index, so the multiplications run in
 /// parallel and the result does not depend on block sizes.
 const HASH_LANES: usize = 4;
@@ -63,6 +67,9 @@ pub struct Metrics {
     pub non_finite_samples: u64,
     /// Frame of the first NaN or infinite sample (`None` without any).
     pub first_non_finite_frame: Option<u64>,
+    /// Last frame holding a sample at or above [`AUDIBLE_TAIL_DBFS`] (`None`: no such sample):
+    /// how far before its end the file falls silent.
+    pub last_audible_frame: Option<u64>,
     /// Stereo files: energy of left minus right against the channels' mean energy, dB
     /// (`None` for other layouts and silence; very low or -inf for dual mono).
     pub channel_difference_db: Option<f64>,
@@ -106,6 +113,7 @@ pub struct FileMeter {
     non_finite: NonFiniteCounter,
     first_non_finite_frame: Option<u64>,
     channel_difference: ChannelDifference,
+    last_audible_frame: Option<u64>,
     env_block_frames: usize,
     env_pos: usize,
     env_lanes: [f64; LANES],
@@ -145,6 +153,7 @@ impl FileMeter {
             non_finite: NonFiniteCounter::new(channels, sample_rate),
             first_non_finite_frame: None,
             channel_difference: ChannelDifference::new(),
+            last_audible_frame: None,
             env_block_frames,
             env_pos: 0,
             env_lanes: [0.0; LANES],
@@ -212,6 +221,10 @@ impl FileMeter {
         if ch == 2 {
             self.channel_difference.process(x);
         }
+        let audible = crate::units::db_to_amp(AUDIBLE_TAIL_DBFS) as f32;
+        if let Some(i) = x.iter().rposition(|v| super::finite_abs(*v) >= audible) {
+            self.last_audible_frame = Some(self.frames + (i / ch) as u64);
+        }
         let before = self.non_finite.count();
         self.non_finite.process(x);
         if self.first_non_finite_frame.is_none() && self.non_finite.count() > before {
@@ -275,6 +288,7 @@ impl FileMeter {
         self.non_finite.reset();
         self.first_non_finite_frame = None;
         self.channel_difference.reset();
+        self.last_audible_frame = None;
         self.env_pos = 0;
         self.env_lanes = [0.0; LANES];
         self.envelope.clear();
@@ -331,6 +345,7 @@ impl FileMeter {
             longest_clip_run_samples,
             non_finite_samples: self.non_finite.count(),
             first_non_finite_frame: self.first_non_finite_frame,
+            last_audible_frame: self.last_audible_frame,
             channel_difference_db: if ch == 2 {
                 self.channel_difference.difference_db()
             } else {

@@ -27,8 +27,8 @@ pub mod peak;
 pub mod signal;
 
 pub use file::{
-    ClipMode, ENVELOPE_FLOOR_DB, FileMeter, INT8_FULL_SCALE, METER_BLOCK_FRAMES, Metrics,
-    meter_file, meter_reader,
+    AUDIBLE_TAIL_DBFS, ClipMode, ENVELOPE_FLOOR_DB, FileMeter, INT8_FULL_SCALE, METER_BLOCK_FRAMES,
+    Metrics, meter_file, meter_reader,
 };
 pub use gating::{energy_to_lufs, gated_loudness_lufs, lufs_to_energy};
 pub use loudness::{Loudness, default_channel_weights};

@@ -202,6 +202,7 @@ pub(super) fn formats(c: &Cause) -> Finding {
             majority_frames: majority,
             sample_rate,
             frames_by_file,
+            silent_tails,
         } => {
             let rate = f64::from((*sample_rate).max(1));
             let lens: serde_json::Map<String, serde_json::Value> = frames_by_file
@@ -211,13 +212,21 @@ pub(super) fn formats(c: &Cause) -> Finding {
             base(
                 c,
                 format!(
-                    "The files do not share one length: most are {majority} samples ({:.3} s), {} differ.",
+                    "The files do not share one length: most are {} ({:.3} s), {} {}.{}",
+                    plural(*majority, "sample"),
                     *majority as f64 / rate,
-                    files.join(", ")
+                    list(files),
+                    if files.len() == 1 { "differs" } else { "differ" },
+                    if *silent_tails {
+                        " The shorter files end in silence: a trimmed silent tail, no audio is cut."
+                    } else {
+                        " A shorter file ends in audio, so it may be cut short."
+                    }
                 ),
                 "Export every stem over the same range (song start to the end of the longest tail) so they line up and have equal length.",
             )
             .with("majority_frames", *majority)
+            .with("silent_tails", *silent_tails)
             .with("frames_by_file", serde_json::Value::Object(lens))
         }
         _ => unreachable!("not a format cause: {c:?}"),

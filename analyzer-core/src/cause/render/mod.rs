@@ -100,7 +100,6 @@ pub(super) fn severity(c: &Cause) -> Severity {
         Cause::Unreadable { .. }
         | Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
-        | Cause::UnequalLengths { .. }
         | Cause::NonFiniteSamples { .. }
         | Cause::TruePeakOver { .. }
         | Cause::PolarityInverted { .. } => Error,
@@ -119,6 +118,13 @@ pub(super) fn severity(c: &Cause) -> Severity {
                 Warning
             } else {
                 Info
+            }
+        }
+        Cause::UnequalLengths { silent_tails, .. } => {
+            if *silent_tails {
+                Warning
+            } else {
+                Error
             }
         }
         Cause::Silent { is_mix, .. } => {
