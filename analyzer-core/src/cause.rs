@@ -550,6 +550,15 @@ mod tests {
     }
 
     #[test]
+    fn counts_are_worded_in_the_right_number() {
+        let one = Cause::StartOffset(shift("a", 1, 0.9)).to_finding();
+        assert!(one.message.contains("starts 1 sample ("), "{}", one.message);
+        assert!(one.fix.contains("the first 1 sample of"), "{}", one.fix);
+        let two = Cause::StartOffset(shift("a", -2, 0.9)).to_finding();
+        assert!(two.message.contains("2 samples ("), "{}", two.message);
+    }
+
+    #[test]
     fn a_side_effect_is_reported_lower_and_says_of_what() {
         let mut c = Cause::StartOffset(shift("a", 3, 0.9));
         assert_eq!(c.severity(), Severity::Error);

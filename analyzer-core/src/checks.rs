@@ -798,6 +798,46 @@ mod tests {
     }
 
     #[test]
+    fn levels_over_a_limit_print_the_excess_and_fixes_name_the_mix() {
+        let mut files = clean();
+        files[4].true_peak_dbtp = Some(-0.955);
+        let findings = findings_of(&files, &MASTERING);
+        let tp = findings
+            .iter()
+            .find(|f| f.code == FindingCode::TruePeakOver)
+            .unwrap();
+        assert_eq!(tp.files, vec!["Song_Mix.wav"]);
+        assert!(
+            tp.message
+                .contains("above the mastering profile's ceiling of -1.00 dBTP"),
+            "{}",
+            tp.message
+        );
+        assert!(!tp.message.contains("-1.0 dBTP,"), "{}", tp.message);
+        assert!(tp.fix.contains("at least 0.05 dB"), "{}", tp.fix);
+        // The mix's fix talks about the mix, never about a stem.
+        assert!(
+            tp.fix.contains("master") && !tp.fix.contains("stem"),
+            "{}",
+            tp.fix
+        );
+        files[4].clipped_runs = 1;
+        files[4].longest_clip_run_samples = 3;
+        let findings = findings_of(&files, &MASTERING);
+        let clip = findings
+            .iter()
+            .find(|f| f.code == FindingCode::Clipping)
+            .unwrap();
+        assert!(!clip.fix.contains("stem"), "{}", clip.fix);
+        assert!(
+            clip.message
+                .contains("1 flat-topped run, the longest 3 samples"),
+            "{}",
+            clip.message
+        );
+    }
+
+    #[test]
     fn dual_mono_stems_are_one_information() {
         let mut files = clean();
         files[0].channel_difference_db = Some(f64::NEG_INFINITY);

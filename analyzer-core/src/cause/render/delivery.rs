@@ -21,7 +21,8 @@ pub(super) fn reading(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "{file} is truncated: its header promises {declared_frames} frames, the file holds {frames}; the rest was checked."
+                "{file} is truncated: its header promises {}, the file holds {frames}; the rest was checked.",
+                plural(*declared_frames, "frame")
             ),
             "Re-export or re-copy the file; it was cut short (interrupted export or transfer).",
         )
@@ -80,8 +81,9 @@ fn incomplete_capture(c: &Cause, ic: &IncompleteCapture) -> Finding {
     let (message, fix) = match &ic.problem {
         CaptureProblem::CutShort { short_by_frames } => (
             format!(
-                "The capture of {label} is {short_by_frames} frames shorter than its sidecar recorded ({} frames): the WAV was cut after the bounce (power loss before the disk caught up, or a partial copy).",
-                ic.length_frames
+                "The capture of {label} is {} shorter than its sidecar recorded ({}): the WAV was cut after the bounce (power loss before the disk caught up, or a partial copy).",
+                plural(*short_by_frames, "frame"),
+                plural(ic.length_frames, "frame")
             ),
             "Bounce again, or copy the bounce folder again from where it was written.",
         ),
@@ -94,8 +96,8 @@ fn incomplete_capture(c: &Cause, ic: &IncompleteCapture) -> Finding {
         ),
         CaptureProblem::StoppedRecording => (
             format!(
-                "The capture of {label} stopped while recording (the host quit or crashed); it is readable up to its last flushed block ({} frames).",
-                ic.length_frames
+                "The capture of {label} stopped while recording (the host quit or crashed); it is readable up to its last flushed block ({}).",
+                plural(ic.length_frames, "frame")
             ),
             "Bounce again; the file holds only part of the export.",
         ),
@@ -105,8 +107,8 @@ fn incomplete_capture(c: &Cause, ic: &IncompleteCapture) -> Finding {
         ),
         CaptureProblem::DroppedFrames => (
             format!(
-                "The capture of {label} lost {} frames: the host rendered in real-time mode faster than the disk could take.",
-                ic.dropped_frames
+                "The capture of {label} lost {}: the host rendered in real-time mode faster than the disk could take.",
+                plural(ic.dropped_frames, "frame")
             ),
             "Bounce offline (or in a slower real-time pass) so no frame is dropped.",
         ),
@@ -150,8 +152,9 @@ pub(super) fn formats(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "The {profile} profile requires {required} Hz; {} file(s) are at another rate.",
-                files.len()
+                "The {profile} profile requires {required} Hz; {} {} at another rate.",
+                plural(files.len() as u64, "file"),
+                is_are(files.len())
             ),
             format!("Export at {required} Hz from the session."),
         )
@@ -162,11 +165,12 @@ pub(super) fn formats(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "The files do not share one bit depth / sample format: most are {majority}, {} differ.",
-                files.join(", ")
+                "The files do not share one bit depth / sample format: most are {majority}, {} {}.",
+                files.join(", "),
+                if files.len() == 1 { "differs" } else { "differ" }
             ),
             format!(
-                "Export every stem with the same format ({majority} or 32-bit float) and no dither between stems."
+                "Export every stem and the mix in the same format ({majority} or 32-bit float) and no dither between stems."
             ),
         )
         .with("majority_format", majority.clone()),
@@ -223,7 +227,7 @@ pub(super) fn formats(c: &Cause) -> Finding {
                         " A shorter file ends in audio, so it may be cut short."
                     }
                 ),
-                "Export every stem over the same range (song start to the end of the longest tail) so they line up and have equal length.",
+                "Export every stem and the mix over the same range (song start to the end of the longest tail) so they line up and have equal length.",
             )
             .with("majority_frames", *majority)
             .with("silent_tails", *silent_tails)
@@ -242,8 +246,11 @@ pub(super) fn layout(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "{} stem(s) have more channels than the {mix_channels}-channel mix.",
-                files.len()
+                "{} more channels than the {mix_channels}-channel mix.",
+                match files.len() {
+                    1 => format!("{} has", files[0]),
+                    n => format!("{n} stems have"),
+                }
             ),
             "Export stems in the mix's channel layout (or the mix in the stems' layout).",
         )
@@ -255,8 +262,10 @@ pub(super) fn layout(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "The stems do not share one channel layout: most have {majority} channel(s), {} differ.",
-                files.join(", ")
+                "The stems do not share one channel layout: most have {}, {} {}.",
+                plural(*majority, "channel"),
+                files.join(", "),
+                if files.len() == 1 { "differs" } else { "differ" }
             ),
             "Confirm with the receiver whether mono stems are welcome; otherwise export every stem in the same layout.",
         )
@@ -306,7 +315,7 @@ pub(super) fn layout(c: &Cause) -> Finding {
             base(
                 c,
                 message,
-                "Name stems as Artist_Song_Stem.wav using only letters, digits, '_', '-' and '.', with the part it holds (Drums, Bass, Vox...).",
+                "Name stems as Artist_Song_Stem.wav (the mix Artist_Song_Mix.wav) using only letters, digits, '_', '-' and '.', with the part each stem holds (Drums, Bass, Vox...).",
             )
             .with("problems", all)
             .with("problems_by_file", by_file_map(&per_file))
