@@ -13,9 +13,9 @@ mod detail;
 mod render;
 
 pub use detail::{
-    AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, DynamicsKind,
-    Evidence, IncompleteCapture, NamingProblem, OctaveGain, SetGain, StartOffset, StemGain,
-    coherent_bands, group_start_offsets,
+    AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ClipRuns,
+    DynamicsKind, Evidence, IncompleteCapture, NamingProblem, NonFinite, OctaveGain, SetGain,
+    StartOffset, StemGain, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -114,11 +114,11 @@ pub enum Cause {
         /// The majority's format as people say it ("24-bit", "32-bit float").
         majority_format: String,
     },
-    /// An integer file below the profile's bit depth.
+    /// Integer files below the profile's bit depth: one cause however many files.
     LowBitDepth {
-        /// The file.
-        file: String,
-        /// Its bits per sample.
+        /// The files, in input order.
+        files: Vec<String>,
+        /// The highest bits per sample among them (all at or below it).
         bits_per_sample: u16,
         /// The profile's name.
         profile: &'static str,
@@ -135,6 +135,9 @@ pub enum Cause {
         sample_rate: u32,
         /// Every file with its length in frames, in input order.
         frames_by_file: Vec<(String, u64)>,
+        /// Every file shorter than the longest ends in silence (its last 10 ms): the
+        /// difference is a trimmed silent tail, no audio is cut.
+        silent_tails: bool,
     },
     /// Stems with more channels than the mix.
     WiderThanMix {
@@ -161,26 +164,22 @@ pub enum Cause {
         /// Most stems a submix delivery usually has (the profile's).
         expected_max_stems: usize,
     },
-    /// A file name with problems.
+    /// File names with problems: one cause for every file whose name breaks the rules.
     Naming {
-        /// The file.
-        file: String,
-        /// What is wrong with its name, in the order checked.
-        problems: Vec<NamingProblem>,
+        /// Each file with what is wrong with its name, in the order checked.
+        by_file: Vec<(String, Vec<NamingProblem>)>,
     },
     /// Files named alike enough to be confused.
     NamedAlike {
         /// The files, as a group.
         files: Vec<String>,
     },
-    /// A file that holds only silence.
+    /// Files that hold only silence (the silent stems are one cause, the mix another).
     Silent {
-        /// The file.
-        file: String,
-        /// The file is the mix (else a stem).
+        /// Each file with its sample peak, dBFS (`None` = digital silence, every sample zero).
+        by_file: Vec<(String, Option<f64>)>,
+        /// The file is the mix (else stems).
         is_mix: bool,
-        /// Its sample peak, dBFS (`None` = digital silence, every sample zero).
-        sample_peak_dbfs: Option<f64>,
     },
     /// Two files with the same (or practically the same) audio.
     Duplicate {
@@ -189,54 +188,57 @@ pub enum Cause {
         /// Sample for sample the same (else only practically: same level and peak).
         identical: bool,
     },
-    /// NaN or infinite samples.
+    /// NaN or infinite samples in float files (read as silence by every other check).
     NonFiniteSamples {
-        /// The file.
-        file: String,
-        /// Non-finite samples found (all channels).
-        count: u64,
+        /// Each file with where its non-finite samples are.
+        by_file: Vec<(String, NonFinite)>,
     },
-    /// Runs of full-scale samples.
+    /// Clipped audio: flat-topped runs of equal samples at the file's peak level.
     Clipping {
-        /// The file.
-        file: String,
-        /// The file is a stem (else the mix).
+        /// Each file with its runs.
+        by_file: Vec<(String, ClipRuns)>,
+        /// The files are stems (else the mix).
         is_stem: bool,
-        /// Runs of consecutive full-scale samples.
-        clipped_runs: u64,
-        /// The longest such run, samples.
-        longest_run_samples: u64,
+    },
+    /// Float samples above full scale that are not clipped: they clip in any fixed-point
+    /// conversion.
+    FloatOver {
+        /// Each file with its sample peak, dBFS (above 0).
+        by_file: Vec<(String, f64)>,
+        /// The files are stems (else the mix).
+        is_stem: bool,
     },
     /// True peak above the profile's ceiling.
     TruePeakOver {
-        /// The file.
-        file: String,
-        /// The file is a stem (else the mix).
+        /// Each file with its true peak, dBTP (BS.1770-4).
+        by_file: Vec<(String, f64)>,
+        /// The files are stems (else the mix).
         is_stem: bool,
         /// The profile's name.
         profile: &'static str,
-        /// The file's true peak, dBTP (BS.1770-4).
-        true_peak_dbtp: f64,
         /// The profile's true-peak ceiling, dBTP.
         ceiling_dbtp: f64,
     },
-    /// A stem peaking above the profile's headroom target.
+    /// Stems peaking above the profile's headroom target: one cause, one gain for the set.
     LowHeadroom {
-        /// The stem.
-        file: String,
+        /// Each stem above the target with its sample peak, dBFS.
+        by_file: Vec<(String, f64)>,
         /// The profile's name.
         profile: &'static str,
-        /// The stem's sample peak, dBFS.
-        sample_peak_dbfs: f64,
         /// The highest sample peak the profile wants a stem at, dBFS.
         target_dbfs: f64,
     },
-    /// A DC offset above the profile's limit.
+    /// DC offsets above the profile's limit.
     DcOffset {
-        /// The file.
-        file: String,
-        /// The offset (mean sample value), dBFS.
-        dc_offset_dbfs: f64,
+        /// Each file with its offset (mean sample value), dBFS.
+        by_file: Vec<(String, f64)>,
+        /// The files are stems (else the mix).
+        is_stem: bool,
+    },
+    /// Stereo stems whose two channels carry the same signal.
+    DualMono {
+        /// The stems.
+        files: Vec<String>,
     },
 
     // ---- reconciliation ----
@@ -359,14 +361,6 @@ impl Cause {
             | Self::IncompleteCapture(IncompleteCapture { file, .. })
             | Self::MixUnreadable { mix: file }
             | Self::TooManyStems { mix: file, .. }
-            | Self::LowBitDepth { file, .. }
-            | Self::Naming { file, .. }
-            | Self::Silent { file, .. }
-            | Self::NonFiniteSamples { file, .. }
-            | Self::Clipping { file, .. }
-            | Self::TruePeakOver { file, .. }
-            | Self::LowHeadroom { file, .. }
-            | Self::DcOffset { file, .. }
             | Self::PolarityInverted { file, .. }
             | Self::StemGain(StemGain { file, .. })
             | Self::CutOff { file, .. } => one(file),
@@ -377,7 +371,17 @@ impl Cause {
             | Self::MixedChannelLayouts { files, .. }
             | Self::NamedAlike { files }
             | Self::Duplicate { files, .. }
+            | Self::LowBitDepth { files, .. }
+            | Self::DualMono { files }
             | Self::StartOffset(StartOffset { files, .. }) => files.iter_mut().for_each(one),
+            Self::Naming { by_file } => by_file.iter_mut().for_each(|(f, _)| one(f)),
+            Self::Silent { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
+            Self::NonFiniteSamples { by_file } => by_file.iter_mut().for_each(|(f, _)| one(f)),
+            Self::Clipping { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
+            Self::FloatOver { by_file, .. }
+            | Self::TruePeakOver { by_file, .. }
+            | Self::LowHeadroom { by_file, .. }
+            | Self::DcOffset { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::SampleRateMismatch {
                 files,
                 files_by_rate,
@@ -410,6 +414,70 @@ impl Cause {
     }
 }
 
+/// Lengths within this many frames of a start offset's shift are that shift's doing (an
+/// export that starts late by N samples usually also ends N samples short or long, give or
+/// take a sample of resampling or block rounding).
+pub const LENGTH_OFFSET_SLACK_SAMPLES: u64 = 2;
+
+/// Folds length differences that a reported start offset explains into that offset: a stem
+/// shifted by N samples that is also N samples longer or shorter than the others is one
+/// `start_offset` (which then mentions the length), not also a `length_mismatch`.
+///
+/// Run where the reconciliation's causes join the delivery causes: an [`Cause::UnequalLengths`]
+/// loses every file whose length differs from the common length by the shift of a
+/// [`Cause::StartOffset`] naming it (within [`LENGTH_OFFSET_SLACK_SAMPLES`]), and disappears
+/// when no file is left.
+pub fn fold_lengths_into_offsets(causes: &mut Vec<Cause>) {
+    let shifts: Vec<(usize, Vec<String>, u64)> = causes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match c {
+            Cause::StartOffset(s) => Some((i, s.files.clone(), s.offset_samples.unsigned_abs())),
+            _ => None,
+        })
+        .collect();
+    if shifts.is_empty() {
+        return;
+    }
+    // (start offset's index, length difference) for every folded file.
+    let mut folded: Vec<(usize, i64)> = Vec::new();
+    for c in causes.iter_mut() {
+        let Cause::UnequalLengths {
+            files,
+            majority_frames,
+            frames_by_file,
+            ..
+        } = c
+        else {
+            continue;
+        };
+        let common = *majority_frames;
+        files.retain(|f| {
+            let Some(&(_, frames)) = frames_by_file.iter().find(|(n, _)| n == f) else {
+                return true;
+            };
+            let diff = frames as i64 - common as i64;
+            let by = shifts.iter().find(|(_, names, shift)| {
+                names.contains(f)
+                    && diff.unsigned_abs().abs_diff(*shift) <= LENGTH_OFFSET_SLACK_SAMPLES
+            });
+            match by {
+                Some((i, _, _)) => {
+                    folded.push((*i, diff));
+                    false
+                }
+                None => true,
+            }
+        });
+    }
+    for (i, diff) in folded {
+        if let Cause::StartOffset(s) = &mut causes[i] {
+            s.length_difference_samples = Some(diff);
+        }
+    }
+    causes.retain(|c| !matches!(c, Cause::UnequalLengths { files, .. } if files.is_empty()));
+}
+
 /// Renders causes into findings, in order.
 pub fn findings(causes: &[Cause]) -> Vec<Finding> {
     causes.iter().map(Cause::to_finding).collect()
@@ -427,6 +495,7 @@ mod tests {
             correlation,
             active_stems: 3,
             side_effect_of: None,
+            length_difference_samples: None,
         }
     }
 
@@ -441,6 +510,52 @@ mod tests {
         assert_eq!(groups[0].offset_samples, -37);
         assert_eq!(groups[1].files, vec!["a", "c"]);
         assert_eq!(groups[1].correlation, 0.8);
+    }
+
+    #[test]
+    fn a_length_difference_a_shift_explains_is_folded_into_it() {
+        let lengths = |odd: Vec<&str>, frames: Vec<(&str, u64)>| Cause::UnequalLengths {
+            files: odd.into_iter().map(String::from).collect(),
+            majority_frames: 48_000,
+            sample_rate: 48_000,
+            frames_by_file: frames.into_iter().map(|(f, n)| (f.to_owned(), n)).collect(),
+            silent_tails: false,
+        };
+        // b is 480 samples late and 481 samples short: one start_offset.
+        let mut causes = vec![
+            lengths(vec!["b"], vec![("a", 48_000), ("b", 47_519), ("c", 48_000)]),
+            Cause::StartOffset(shift("b", 480, 0.9)),
+        ];
+        fold_lengths_into_offsets(&mut causes);
+        assert_eq!(causes.len(), 1, "{causes:#?}");
+        let f = causes[0].to_finding();
+        assert_eq!(f.measured["length_difference_samples"], -481);
+        assert!(
+            f.message.contains("it is 481 samples shorter"),
+            "{}",
+            f.message
+        );
+        // A length difference of another size stays a length_mismatch of its own.
+        let mut causes = vec![
+            lengths(
+                vec!["b", "c"],
+                vec![("a", 48_000), ("b", 47_520), ("c", 47_000)],
+            ),
+            Cause::StartOffset(shift("b", 480, 0.9)),
+            Cause::StartOffset(shift("c", 480, 0.9)),
+        ];
+        fold_lengths_into_offsets(&mut causes);
+        assert_eq!(causes.len(), 3);
+        assert_eq!(causes[0].files(), vec!["c"]);
+    }
+
+    #[test]
+    fn counts_are_worded_in_the_right_number() {
+        let one = Cause::StartOffset(shift("a", 1, 0.9)).to_finding();
+        assert!(one.message.contains("starts 1 sample ("), "{}", one.message);
+        assert!(one.fix.contains("the first 1 sample of"), "{}", one.fix);
+        let two = Cause::StartOffset(shift("a", -2, 0.9)).to_finding();
+        assert!(two.message.contains("2 samples ("), "{}", two.message);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cause::{Cause, NamingProblem};
+use crate::cause::{Cause, ClipRuns, NamingProblem, NonFinite};
 use crate::profile::Profile;
 use crate::report::{Role, SampleFormat};
 
@@ -40,6 +40,13 @@ pub struct FileFacts {
     pub longest_clip_run_samples: u64,
     /// Count of NaN or infinite samples.
     pub non_finite_samples: u64,
+    /// Time of the first NaN or infinite sample, s (`None` without any).
+    pub first_non_finite_s: Option<f64>,
+    /// Stereo files: energy of left minus right against the channels' mean, dB (`None` for
+    /// other layouts and silence).
+    pub channel_difference_db: Option<f64>,
+    /// Its last 10 ms are silent (nothing at or above `meter::AUDIBLE_TAIL_DBFS`).
+    pub silent_tail: bool,
     /// Hash of the decoded samples; equal hashes mean identical audio.
     pub content_hash: u64,
     /// RMS per 100 ms block in dB, for near-duplicate detection.
@@ -62,6 +69,7 @@ pub fn delivery_checks(files: &[FileFacts], profile: &Profile) -> Vec<Cause> {
     stem_count(files, profile, &mut out);
     naming(files, &mut out);
     silence_and_duplicates(files, profile, &mut out);
+    dual_mono(files, profile, &mut out);
     levels(files, profile, &mut out);
     out
 }
@@ -142,30 +150,60 @@ fn format_consistency(files: &[FileFacts], profile: &Profile, out: &mut Vec<Caus
             majority_format: format_name(float.then_some(SampleFormat::Float), bits),
         });
     }
-    for f in files {
-        if f.sample_format != Some(SampleFormat::Float) && f.bits_per_sample < profile.min_int_bits
-        {
-            out.push(Cause::LowBitDepth {
-                file: f.name.clone(),
-                bits_per_sample: f.bits_per_sample,
-                profile: profile.name,
-                expected_bits: profile.min_int_bits,
-            });
-        }
+    let low: Vec<&FileFacts> = files
+        .iter()
+        .filter(|f| {
+            f.sample_format != Some(SampleFormat::Float) && f.bits_per_sample < profile.min_int_bits
+        })
+        .collect();
+    if !low.is_empty() {
+        out.push(Cause::LowBitDepth {
+            files: names(low.iter().copied()),
+            bits_per_sample: low.iter().map(|f| f.bits_per_sample).max().unwrap_or(0),
+            profile: profile.name,
+            expected_bits: profile.min_int_bits,
+        });
     }
 }
 
+/// Lengths are compared in time: a file at another rate (reported by `sample_rate_mismatch`)
+/// has its length counted in frames of the delivery's common rate, and matches when it lies
+/// within a frame of it (30.000 s at 44.1 kHz is 30.000 s at 48 kHz). A mismatch is an error
+/// when a shorter file may have lost audio, a warning when every shorter file ends in silence
+/// (a trimmed silent tail).
 fn lengths(files: &[FileFacts], out: &mut Vec<Cause>) {
-    let groups = group_by(files, |f| f.frames);
-    if groups.len() <= 1 {
+    if files.is_empty() {
         return;
     }
-    let (majority, odd) = odd_ones_out(&groups);
+    let (common_rate, _) = odd_ones_out(&group_by(files, |f| f.sample_rate));
+    let at_common = |f: &FileFacts| {
+        if f.sample_rate == common_rate || f.sample_rate == 0 {
+            f.frames
+        } else {
+            (f.frames as f64 * f64::from(common_rate) / f64::from(f.sample_rate)).round() as u64
+        }
+    };
+    let (majority, _) = odd_ones_out(&group_by(files, at_common));
+    // Exact at the common rate; a frame of rounding for a file converted from another rate.
+    let matches = |f: &FileFacts, len: u64| {
+        let slack = u64::from(f.sample_rate != common_rate);
+        at_common(f).abs_diff(len) <= slack
+    };
+    let odd: Vec<&FileFacts> = files.iter().filter(|f| !matches(f, majority)).collect();
+    if odd.is_empty() {
+        return;
+    }
+    let longest = files.iter().map(at_common).max().unwrap_or(0);
+    let silent_tails = files
+        .iter()
+        .filter(|f| !matches(f, longest))
+        .all(|f| f.silent_tail);
     out.push(Cause::UnequalLengths {
-        files: odd,
+        files: names(odd),
         majority_frames: majority,
-        sample_rate: files[0].sample_rate,
+        sample_rate: common_rate,
         frames_by_file: files.iter().map(|f| (f.name.clone(), f.frames)).collect(),
+        silent_tails,
     });
 }
 
@@ -277,6 +315,7 @@ fn says_nothing(name: &str) -> bool {
 
 fn naming(files: &[FileFacts], out: &mut Vec<Cause>) {
     let mut seen: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut by_file = Vec::new();
     for f in files {
         let normalised: String = words(&f.name).join("_");
         seen.entry(normalised).or_default().push(&f.name);
@@ -296,11 +335,11 @@ fn naming(files: &[FileFacts], out: &mut Vec<Cause>) {
             problems.push(NamingProblem::SaysNothing);
         }
         if !problems.is_empty() {
-            out.push(Cause::Naming {
-                file: f.name.clone(),
-                problems,
-            });
+            by_file.push((f.name.clone(), problems));
         }
+    }
+    if !by_file.is_empty() {
+        out.push(Cause::Naming { by_file });
     }
     for group in seen.values().filter(|g| g.len() > 1) {
         out.push(Cause::NamedAlike {
@@ -314,13 +353,16 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
         f.sample_peak_dbfs
             .is_none_or(|p| p < profile.silence_below_dbfs)
     };
-    for f in files.iter().filter(|f| silent(f)) {
-        out.push(Cause::Silent {
-            file: f.name.clone(),
-            is_mix: !f.is_stem(),
-            sample_peak_dbfs: f.sample_peak_dbfs,
-        });
-    }
+    per_role(
+        files,
+        |f| silent(f).then_some(f.sample_peak_dbfs),
+        |by_file, is_stem| {
+            out.push(Cause::Silent {
+                by_file,
+                is_mix: !is_stem,
+            });
+        },
+    );
     let audible: Vec<&FileFacts> = files.iter().filter(|f| !silent(f)).collect();
     for (i, a) in audible.iter().enumerate() {
         for b in &audible[i + 1..] {
@@ -343,6 +385,32 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
     }
 }
 
+/// Channels closer than this (left minus right against their mean energy, dB) are the same
+/// signal: dither alone keeps 24-bit copies near -140 dB, a real stereo image above -40.
+pub const DUAL_MONO_BELOW_DB: f64 = -90.0;
+
+/// Stereo stems whose two channels carry the same signal: one cause listing them all
+/// (information: legitimate for a mono part, but twice the space).
+fn dual_mono(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
+    let audible = |f: &FileFacts| {
+        f.sample_peak_dbfs
+            .is_some_and(|p| p >= profile.silence_below_dbfs)
+    };
+    let dual: Vec<&FileFacts> = files
+        .iter()
+        .filter(|f| f.is_stem() && f.channels == 2 && audible(f))
+        .filter(|f| {
+            f.channel_difference_db
+                .is_some_and(|d| d < DUAL_MONO_BELOW_DB)
+        })
+        .collect();
+    if !dual.is_empty() {
+        out.push(Cause::DualMono {
+            files: names(dual.iter().copied()),
+        });
+    }
+}
+
 /// Two 100 ms RMS envelopes match when every block agrees within 0.05 dB.
 fn envelopes_match(a: &[f32], b: &[f32]) -> bool {
     a.len() == b.len()
@@ -352,54 +420,102 @@ fn envelopes_match(a: &[f32], b: &[f32]) -> bool {
         })
 }
 
-fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
-    for f in files {
-        let file = || f.name.clone();
-        if f.non_finite_samples > 0 {
-            out.push(Cause::NonFiniteSamples {
-                file: file(),
-                count: f.non_finite_samples,
-            });
-        }
-        if f.clipped_runs > 0 {
-            out.push(Cause::Clipping {
-                file: file(),
-                is_stem: f.is_stem(),
-                clipped_runs: f.clipped_runs,
-                longest_run_samples: f.longest_clip_run_samples,
-            });
-        }
-        if let Some(tp) = f.true_peak_dbtp
-            && tp > profile.true_peak_max_dbtp
-        {
-            out.push(Cause::TruePeakOver {
-                file: file(),
-                is_stem: f.is_stem(),
-                profile: profile.name,
-                true_peak_dbtp: tp,
-                ceiling_dbtp: profile.true_peak_max_dbtp,
-            });
-        }
-        if f.is_stem()
-            && let Some(peak) = f.sample_peak_dbfs
-            && peak > profile.stem_peak_max_dbfs
-        {
-            out.push(Cause::LowHeadroom {
-                file: file(),
-                profile: profile.name,
-                sample_peak_dbfs: peak,
-                target_dbfs: profile.stem_peak_max_dbfs,
-            });
-        }
-        if let Some(dc) = f.dc_offset_dbfs
-            && dc > profile.dc_offset_max_dbfs
-        {
-            out.push(Cause::DcOffset {
-                file: file(),
-                dc_offset_dbfs: dc,
-            });
+/// Calls `push` with the stems for which `pick` gives a value, then with the mix if it does:
+/// a level cause that concerns several files is one cause, but a stem's and the mix's are
+/// fixed in different places (stem export, mix bus), so they stay apart.
+fn per_role<T>(
+    files: &[FileFacts],
+    pick: impl Fn(&FileFacts) -> Option<T>,
+    mut push: impl FnMut(Vec<(String, T)>, bool),
+) {
+    for is_stem in [true, false] {
+        let by_file: Vec<(String, T)> = files
+            .iter()
+            .filter(|f| f.is_stem() == is_stem)
+            .filter_map(|f| pick(f).map(|v| (f.name.clone(), v)))
+            .collect();
+        if !by_file.is_empty() {
+            push(by_file, is_stem);
         }
     }
+}
+
+fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
+    let non_finite: Vec<(String, NonFinite)> = files
+        .iter()
+        .filter(|f| f.non_finite_samples > 0)
+        .map(|f| {
+            (
+                f.name.clone(),
+                NonFinite {
+                    count: f.non_finite_samples,
+                    first_s: f.first_non_finite_s.unwrap_or(0.0),
+                },
+            )
+        })
+        .collect();
+    if !non_finite.is_empty() {
+        out.push(Cause::NonFiniteSamples {
+            by_file: non_finite,
+        });
+    }
+    per_role(
+        files,
+        |f| {
+            (f.clipped_runs > 0).then_some(ClipRuns {
+                runs: f.clipped_runs,
+                longest_run_samples: f.longest_clip_run_samples,
+            })
+        },
+        |by_file, is_stem| out.push(Cause::Clipping { by_file, is_stem }),
+    );
+    per_role(
+        files,
+        |f| {
+            f.sample_peak_dbfs
+                .filter(|&p| f.sample_format == Some(SampleFormat::Float) && p > 0.0)
+        },
+        |by_file, is_stem| out.push(Cause::FloatOver { by_file, is_stem }),
+    );
+    per_role(
+        files,
+        |f| {
+            f.true_peak_dbtp
+                .filter(|&tp| tp > profile.true_peak_max_dbtp)
+        },
+        |by_file, is_stem| {
+            out.push(Cause::TruePeakOver {
+                by_file,
+                is_stem,
+                profile: profile.name,
+                ceiling_dbtp: profile.true_peak_max_dbtp,
+            });
+        },
+    );
+    let hot: Vec<(String, f64)> = files
+        .iter()
+        .filter(|f| f.is_stem())
+        .filter_map(|f| {
+            f.sample_peak_dbfs
+                .filter(|&p| p > profile.stem_peak_max_dbfs)
+                .map(|p| (f.name.clone(), p))
+        })
+        .collect();
+    if !hot.is_empty() {
+        out.push(Cause::LowHeadroom {
+            by_file: hot,
+            profile: profile.name,
+            target_dbfs: profile.stem_peak_max_dbfs,
+        });
+    }
+    per_role(
+        files,
+        |f| {
+            f.dc_offset_dbfs
+                .filter(|&dc| dc > profile.dc_offset_max_dbfs)
+        },
+        |by_file, is_stem| out.push(Cause::DcOffset { by_file, is_stem }),
+    );
 }
 
 #[cfg(test)]
@@ -466,7 +582,9 @@ mod tests {
     #[test]
     fn sample_rate_and_length_mismatch_name_the_odd_file() {
         let mut files = clean();
+        // 10 s at 44.1 kHz beside 10 s at 48 kHz: the same length in time.
         files[1].sample_rate = 44_100;
+        files[1].frames = 441_000;
         files[2].frames = 480_001;
         let findings = findings_of(&files, &MASTERING);
         let sr = findings
@@ -480,6 +598,48 @@ mod tests {
             .find(|f| f.code == FindingCode::LengthMismatch)
             .unwrap();
         assert_eq!(len.files, vec!["Song_Keys.wav"]);
+    }
+
+    #[test]
+    fn lengths_are_compared_in_time() {
+        let mut files = clean();
+        files[1].sample_rate = 44_100;
+        files[1].frames = 441_000;
+        let findings = findings_of(&files, &MASTERING);
+        assert!(
+            !codes(&findings).contains(&FindingCode::LengthMismatch),
+            "{findings:#?}"
+        );
+        // 10.0001 s at 44.1 kHz is not 10 s.
+        files[1].frames = 441_005;
+        let findings = findings_of(&files, &MASTERING);
+        assert!(codes(&findings).contains(&FindingCode::LengthMismatch));
+    }
+
+    #[test]
+    fn a_trimmed_silent_tail_is_a_warning_a_cut_is_an_error() {
+        let mut files = clean();
+        for f in &mut files {
+            f.silent_tail = true;
+        }
+        files[2].frames = 470_000;
+        let len = |files: &[FileFacts]| {
+            findings_of(files, &MASTERING)
+                .into_iter()
+                .find(|f| f.code == FindingCode::LengthMismatch)
+                .unwrap()
+        };
+        let f = len(&files);
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.message.contains("trimmed silent tail"), "{}", f.message);
+        // The short file ends in audio: it may be cut.
+        files[2].silent_tail = false;
+        assert_eq!(len(&files).severity, Severity::Error);
+        // A longer file ending in audio cuts nothing of the others.
+        files[2].silent_tail = true;
+        files[2].frames = 490_000;
+        files[2].silent_tail = false;
+        assert_eq!(len(&files).severity, Severity::Warning);
     }
 
     #[test]
@@ -513,7 +673,17 @@ mod tests {
             .iter()
             .filter(|f| f.code == FindingCode::Naming)
             .collect();
-        assert_eq!(naming.len(), 3, "{naming:#?}");
+        // One cause, every file it concerns.
+        assert_eq!(naming.len(), 1, "{naming:#?}");
+        assert_eq!(
+            naming[0].files,
+            vec!["Song Drums.wav", "Bäss.wav", "Audio 03.wav"]
+        );
+        assert!(
+            naming[0].message.starts_with("3 file names"),
+            "{}",
+            naming[0].message
+        );
         let mut files = clean();
         files[1].name = "song_drums.wav".into();
         let findings = findings_of(&files, &MASTERING);
@@ -566,6 +736,119 @@ mod tests {
         let mut files = clean();
         files[0].sample_peak_dbfs = Some(-3.0);
         assert!(findings_of(&files, &crate::profile::COLLAB).is_empty());
+    }
+
+    #[test]
+    fn a_cause_over_many_files_is_one_finding() {
+        // Thirteen 16-bit files are one low_bit_depth naming them all.
+        let mut files: Vec<FileFacts> = (0..13)
+            .map(|i| {
+                let mut f = stem(&format!("Song_Part{i}.wav"));
+                f.bits_per_sample = 16;
+                f.envelope_db = vec![-20.0 - i as f32; 100];
+                f
+            })
+            .collect();
+        let findings = findings_of(&files, &crate::profile::SYNC);
+        let low: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::LowBitDepth)
+            .collect();
+        assert_eq!(low.len(), 1, "{findings:#?}");
+        assert_eq!(low[0].files.len(), 13);
+        assert!(
+            low[0].message.starts_with("13 files ("),
+            "{}",
+            low[0].message
+        );
+        // Hot stems: one low_headroom with one number, the largest excess.
+        files[2].sample_peak_dbfs = Some(-4.0);
+        files[5].sample_peak_dbfs = Some(-1.5);
+        files[7].true_peak_dbtp = Some(-0.5);
+        files[8].true_peak_dbtp = Some(-0.2);
+        let findings = findings_of(&files, &MASTERING);
+        let hot: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::LowHeadroom)
+            .collect();
+        assert_eq!(hot.len(), 1, "{findings:#?}");
+        assert_eq!(hot[0].files, vec!["Song_Part2.wav", "Song_Part5.wav"]);
+        assert_eq!(hot[0].measured["lower_by_db"], 4.5);
+        assert!(hot[0].fix.contains("the same 4.5 dB"), "{}", hot[0].fix);
+        let tp: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::TruePeakOver)
+            .collect();
+        assert_eq!(tp.len(), 1);
+        assert_eq!(tp[0].files, vec!["Song_Part7.wav", "Song_Part8.wav"]);
+        // The mix's level causes stay apart from the stems' (fixed elsewhere).
+        let mut files = clean();
+        files[0].dc_offset_dbfs = Some(-30.0);
+        files[1].dc_offset_dbfs = Some(-35.0);
+        files[4].dc_offset_dbfs = Some(-40.0);
+        let findings = findings_of(&files, &MASTERING);
+        let dc: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::DcOffset)
+            .collect();
+        assert_eq!(dc.len(), 2);
+        assert_eq!(dc[0].files, vec!["Song_Drums.wav", "Song_Bass.wav"]);
+        assert_eq!(dc[1].files, vec!["Song_Mix.wav"]);
+        assert!(dc[1].fix.contains("mix bus"), "{}", dc[1].fix);
+    }
+
+    #[test]
+    fn levels_over_a_limit_print_the_excess_and_fixes_name_the_mix() {
+        let mut files = clean();
+        files[4].true_peak_dbtp = Some(-0.955);
+        let findings = findings_of(&files, &MASTERING);
+        let tp = findings
+            .iter()
+            .find(|f| f.code == FindingCode::TruePeakOver)
+            .unwrap();
+        assert_eq!(tp.files, vec!["Song_Mix.wav"]);
+        assert!(
+            tp.message
+                .contains("above the mastering profile's ceiling of -1.00 dBTP"),
+            "{}",
+            tp.message
+        );
+        assert!(!tp.message.contains("-1.0 dBTP,"), "{}", tp.message);
+        assert!(tp.fix.contains("at least 0.05 dB"), "{}", tp.fix);
+        // The mix's fix talks about the mix, never about a stem.
+        assert!(
+            tp.fix.contains("master") && !tp.fix.contains("stem"),
+            "{}",
+            tp.fix
+        );
+        files[4].clipped_runs = 1;
+        files[4].longest_clip_run_samples = 3;
+        let findings = findings_of(&files, &MASTERING);
+        let clip = findings
+            .iter()
+            .find(|f| f.code == FindingCode::Clipping)
+            .unwrap();
+        assert!(!clip.fix.contains("stem"), "{}", clip.fix);
+        assert!(
+            clip.message
+                .contains("1 flat-topped run, the longest 3 samples"),
+            "{}",
+            clip.message
+        );
+    }
+
+    #[test]
+    fn dual_mono_stems_are_one_information() {
+        let mut files = clean();
+        files[0].channel_difference_db = Some(f64::NEG_INFINITY);
+        files[2].channel_difference_db = Some(-120.0);
+        files[3].channel_difference_db = Some(-20.0);
+        files[4].channel_difference_db = Some(f64::NEG_INFINITY); // the mix: not a stem
+        let findings = findings_of(&files, &MASTERING);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].code, FindingCode::DualMono);
+        assert_eq!(findings[0].severity, Severity::Info);
+        assert_eq!(findings[0].files, vec!["Song_Drums.wav", "Song_Keys.wav"]);
     }
 
     #[test]

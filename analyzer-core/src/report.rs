@@ -65,6 +65,11 @@ pub enum FindingCode {
     MissingElement,
     /// `unexplained_residual`: the stems do not null and no cause above explains it.
     UnexplainedResidual,
+    /// `float_over`: float samples above full scale: not clipped in the file, but they will clip
+    /// in any fixed-point conversion.
+    FloatOver,
+    /// `dual_mono` (info): a stereo stem whose two channels are identical.
+    DualMono,
     // ---- extensions beyond the contract's list ----
     /// Stems do not share one channel layout (e.g. a mono stem in a stereo delivery).
     ChannelLayout,
@@ -103,6 +108,8 @@ impl FindingCode {
             Self::BusEq => "bus_eq",
             Self::MissingElement => "missing_element",
             Self::UnexplainedResidual => "unexplained_residual",
+            Self::FloatOver => "float_over",
+            Self::DualMono => "dual_mono",
             Self::ChannelLayout => "channel_layout",
             Self::NoMix => "no_mix",
             Self::IncompleteCapture => "incomplete_capture",
@@ -376,18 +383,69 @@ pub struct Report {
     pub profile: String,
 }
 
-/// Points a finding costs in the health score, by severity. Documented in the README.
-pub const ERROR_COST_POINTS: u32 = 25;
-/// See [`ERROR_COST_POINTS`].
-pub const WARNING_COST_POINTS: u32 = 8;
+/// Points an error-level finding (one cause) costs in the health score: it stops the stems
+/// summing back to the mix or makes the delivery unusable. See [`Report::new`].
+pub const ERROR_COST_POINTS: u32 = 30;
+/// Points a warning about the sum (alignment, gain, bus processing, content no stem carries,
+/// an incomplete file...) costs: the stems may not sum back as delivered.
+pub const WARNING_COST_POINTS: u32 = 10;
+/// Points a warning that leaves the sum intact costs: a departure from the profile's format,
+/// level or naming rules ([`FindingCode::leaves_sum_intact`]); the stems are usable as they
+/// are.
+pub const PROFILE_WARNING_COST_POINTS: u32 = 3;
+
+impl FindingCode {
+    /// Whether a warning of this code leaves the stems' sum intact: a departure from the
+    /// profile (format, level, layout, naming) rather than from the mix. Such warnings cost
+    /// [`PROFILE_WARNING_COST_POINTS`] in the health score; every other warning
+    /// [`WARNING_COST_POINTS`].
+    pub fn leaves_sum_intact(self) -> bool {
+        matches!(
+            self,
+            Self::LowBitDepth
+                | Self::BitDepthMismatch
+                | Self::SampleRateProfile
+                | Self::Naming
+                | Self::ChannelLayout
+                | Self::MultitracksNotStems
+                | Self::LowHeadroom
+                | Self::DcOffset
+                | Self::FloatOver
+                | Self::SilentStem
+                | Self::LengthMismatch
+                | Self::DualMono
+        )
+    }
+}
+
+/// What one finding costs in the health score (see [`Report::new`]).
+fn score_cost(f: &Finding) -> u32 {
+    match f.severity {
+        Severity::Error => ERROR_COST_POINTS,
+        Severity::Warning if f.code.leaves_sum_intact() => PROFILE_WARNING_COST_POINTS,
+        Severity::Warning => WARNING_COST_POINTS,
+        Severity::Info => 0,
+    }
+}
 
 impl Report {
     /// Builds a report, sorting findings (worst first, stable within a severity) and computing
     /// the verdict and health score from them.
     ///
-    /// Health score: 100, minus 25 per error-level finding and 8 per warning, never below 0;
-    /// info findings cost nothing. The verdict is `fail` with any error, `warn` with any
-    /// warning, otherwise `pass`.
+    /// Health score: 100 minus the cost of every finding, never below 0. Findings are causes
+    /// (one finding per cause, however many files it concerns), so the score counts causes,
+    /// not files, by consequence:
+    ///
+    /// | finding | cost |
+    /// |---|---|
+    /// | error: the stems do not sum back to the mix, or the delivery is unusable | 30 |
+    /// | warning about the sum (offsets, gains, bus processing, missing content, incomplete files) | 10 |
+    /// | warning that leaves the sum intact (bit depth, naming, headroom, DC, float overs, layout, a trimmed silent tail: [`FindingCode::leaves_sum_intact`]) | 3 |
+    /// | information | 0 |
+    ///
+    /// So a bit-perfect 16-bit delivery scores 97, a naming problem 97, an unclear bus
+    /// compressor 90 and a clear one 70. The verdict is `fail` with any error, `warn` with
+    /// any warning, otherwise `pass`. The table is repeated in the README.
     pub fn new(
         profile: &str,
         files: Vec<FileReport>,
@@ -403,7 +461,7 @@ impl Report {
             .iter()
             .filter(|f| f.severity == Severity::Warning)
             .count() as u32;
-        let cost = errors * ERROR_COST_POINTS + warnings * WARNING_COST_POINTS;
+        let cost: u32 = findings.iter().map(score_cost).sum();
         let verdict = if errors > 0 {
             Verdict::Fail
         } else if warnings > 0 {
@@ -474,7 +532,8 @@ mod tests {
             None,
             vec![f(Severity::Info), f(Severity::Warning)],
         );
-        assert_eq!((r.verdict, r.health_score), (Verdict::Warn, 92));
+        // A naming warning leaves the sum intact: it costs little.
+        assert_eq!((r.verdict, r.health_score), (Verdict::Warn, 97));
         let r = Report::new(
             "mastering",
             vec![],
@@ -482,6 +541,22 @@ mod tests {
             vec![f(Severity::Warning), f(Severity::Error)],
         );
         assert_eq!((r.verdict, r.health_score), (Verdict::Fail, 67));
+        // A warning about the sum costs more than any departure from the profile, an error
+        // more than any warning.
+        let g = |code, s| Finding::new(code, s, vec![], "m", "f");
+        let score = |f: Vec<Finding>| Report::new("m", vec![], None, f).health_score;
+        let bus = score(vec![g(
+            FindingCode::MissingBusProcessing,
+            Severity::Warning,
+        )]);
+        let naming = score(vec![g(FindingCode::Naming, Severity::Warning)]);
+        let sixteen_bit = score(vec![g(FindingCode::LowBitDepth, Severity::Warning)]);
+        let missing = score(vec![g(FindingCode::MissingElement, Severity::Error)]);
+        assert!(
+            missing < bus && bus < naming && naming == sixteen_bit,
+            "{missing} {bus} {naming}"
+        );
+        assert_eq!(sixteen_bit, 97);
         assert_eq!(r.findings[0].severity, Severity::Error, "worst first");
         let many = (0..10).map(|_| f(Severity::Error)).collect();
         assert_eq!(Report::new("m", vec![], None, many).health_score, 0);

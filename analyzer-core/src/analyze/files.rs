@@ -118,6 +118,14 @@ fn fill_file_report(file: &mut FileReport, m: &Metered) {
     file.non_finite_samples = Some(x.non_finite_samples);
 }
 
+/// The file's last 10 ms hold nothing at or above [`crate::meter::AUDIBLE_TAIL_DBFS`]: a
+/// shorter file that ends so lacks only silence.
+fn silent_tail(info: &WavInfo, x: &Metrics) -> bool {
+    let ten_ms = u64::from(info.sample_rate).div_ceil(100);
+    x.last_audible_frame
+        .is_none_or(|last| info.frames.saturating_sub(last + 1) >= ten_ms)
+}
+
 /// What the delivery checks compare across files.
 fn file_facts(input: &Input, m: &Metered) -> FileFacts {
     let (info, x) = (&m.info, &m.metrics);
@@ -135,6 +143,11 @@ fn file_facts(input: &Input, m: &Metered) -> FileFacts {
         clipped_runs: x.clipped_runs,
         longest_clip_run_samples: x.longest_clip_run_samples,
         non_finite_samples: x.non_finite_samples,
+        first_non_finite_s: x
+            .first_non_finite_frame
+            .map(|f| f as f64 / f64::from(info.sample_rate.max(1))),
+        channel_difference_db: x.channel_difference_db,
+        silent_tail: silent_tail(info, x),
         content_hash: x.content_hash,
         envelope_db: x.envelope_db.clone(),
     }

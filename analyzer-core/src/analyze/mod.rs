@@ -393,6 +393,9 @@ impl Check<'_, '_> {
             c.rename_files(name_of_path);
             c
         }));
+        // A length difference that a start offset explains is that offset's, not a finding
+        // of its own.
+        cause::fold_lengths_into_offsets(causes);
         rec
     }
 }

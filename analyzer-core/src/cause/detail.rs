@@ -34,6 +34,24 @@ impl std::fmt::Display for NamingProblem {
     }
 }
 
+/// Where a file's NaN or infinite samples are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NonFinite {
+    /// Non-finite samples (all channels).
+    pub count: u64,
+    /// Time of the first one, s from the start of the file.
+    pub first_s: f64,
+}
+
+/// A file's clipped (flat-topped) runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClipRuns {
+    /// Runs of consecutive equal samples at the file's peak level.
+    pub runs: u64,
+    /// The longest such run, samples.
+    pub longest_run_samples: u64,
+}
+
 /// How a plugin capture failed to complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaptureProblem {
@@ -89,6 +107,11 @@ pub struct StartOffset {
     pub active_stems: usize,
     /// The whole-mix cause this shift may be a side effect of.
     pub side_effect_of: Option<FindingCode>,
+    /// How much longer (positive) or shorter these stems are than the delivery's common
+    /// length, frames, when that difference is this shift's doing (folded into this cause by
+    /// [`fold_lengths_into_offsets`](super::fold_lengths_into_offsets) rather than reported as
+    /// a `length_mismatch` of its own).
+    pub length_difference_samples: Option<i64>,
 }
 
 impl StartOffset {

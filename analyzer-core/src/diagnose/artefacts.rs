@@ -139,6 +139,7 @@ mod tests {
                 correlation: 0.99,
                 active_stems: 3,
                 side_effect_of: None,
+                length_difference_samples: None,
             }),
             stem_gain("b", -1.5),
             stem_gain("c", -9.0),

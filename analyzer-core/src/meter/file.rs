@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::loudness::Loudness;
 use super::peak::{SamplePeak, TruePeak};
-use super::signal::{ClipDetector, DcOffset, NonFiniteCounter};
+use super::signal::{ChannelDifference, ClipDetector, DcOffset, FlatTopDetector, NonFiniteCounter};
 use super::{LANES, lane_accumulate, sanitize};
 use crate::error::{Error, Result};
 use crate::report::SampleFormat;
@@ -28,6 +28,10 @@ pub const ENVELOPE_FLOOR_DB: f32 = -200.0;
 pub const METER_BLOCK_FRAMES: usize = 16_384;
 /// Full scale of an 8-bit file: its largest positive sample, 127/128, is as far as it goes.
 pub const INT8_FULL_SCALE: f32 = 127.0 / 128.0;
+/// Level (sample peak, dBFS) from which a sample counts as audio for
+/// [`Metrics::last_audible_frame`]: 16-bit dither peaks near -84 dBFS, a reverb tail this far
+/// down is gone.
+pub const AUDIBLE_TAIL_DBFS: f64 = -70.0;
 /// Independent hash lanes, chosen by global sample index, so the multiplications run in
 /// parallel and the result does not depend on block sizes.
 const HASH_LANES: usize = 4;
@@ -53,12 +57,22 @@ pub struct Metrics {
     pub dc_offset_dbfs: Option<f64>,
     /// Mean per channel (linear).
     pub dc_offset: Vec<f64>,
-    /// Runs of >= 3 consecutive full-scale samples, over all channels.
+    /// Clipped runs over all channels: >= 3 consecutive samples at integer full scale, or
+    /// (float files, and 24-bit files below full scale) >= 3 consecutive equal samples at the
+    /// channel's peak level (see [`ClipMode`]).
     pub clipped_runs: u64,
     /// Longest such run, in samples of one channel.
     pub longest_clip_run_samples: u64,
     /// NaN or infinite samples (treated as 0 by every other measurement).
     pub non_finite_samples: u64,
+    /// Frame of the first NaN or infinite sample (`None` without any).
+    pub first_non_finite_frame: Option<u64>,
+    /// Last frame holding a sample at or above [`AUDIBLE_TAIL_DBFS`] (`None`: no such sample):
+    /// how far before its end the file falls silent.
+    pub last_audible_frame: Option<u64>,
+    /// Stereo files: energy of left minus right against the channels' mean energy, dB
+    /// (`None` for other layouts and silence; very low or -inf for dual mono).
+    pub channel_difference_db: Option<f64>,
     /// RMS over all samples of all channels, dBFS (a full-scale sine reads -3.01).
     pub rms_dbfs: Option<f64>,
     /// RMS in dB (same scale as `rms_dbfs`) per 100 ms block, the last block possibly partial;
@@ -71,6 +85,20 @@ pub struct Metrics {
     pub frames: u64,
 }
 
+/// What counts as a clipped run in a file, by its format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipMode {
+    /// Runs at full scale only (integer files of 16 bits or fewer: their quantisation alone
+    /// can make a quiet low-frequency crest a few equal samples long).
+    FullScale,
+    /// Runs at full scale; without any, flat tops at the peak level below it (24-bit and
+    /// finer integer files, and streams of unknown format).
+    FullScaleOrFlatTop,
+    /// Flat tops at the peak level only, whatever the level (float files: a sample above 1.0
+    /// is not clipped there, `float_over` says what it is).
+    FlatTop,
+}
+
 /// All meters of analyzer-core over one stream, for whole-file analysis.
 #[derive(Debug, Clone)]
 pub struct FileMeter {
@@ -80,7 +108,12 @@ pub struct FileMeter {
     loudness: Loudness,
     dc: DcOffset,
     clip: ClipDetector,
+    flat_top: FlatTopDetector,
+    clip_mode: ClipMode,
     non_finite: NonFiniteCounter,
+    first_non_finite_frame: Option<u64>,
+    channel_difference: ChannelDifference,
+    last_audible_frame: Option<u64>,
     env_block_frames: usize,
     env_pos: usize,
     env_lanes: [f64; LANES],
@@ -115,7 +148,12 @@ impl FileMeter {
             loudness: Loudness::new(channels, sample_rate),
             dc: DcOffset::new(channels, sample_rate),
             clip: ClipDetector::new(channels, sample_rate),
+            flat_top: FlatTopDetector::new(channels, sample_rate),
+            clip_mode: ClipMode::FullScaleOrFlatTop,
             non_finite: NonFiniteCounter::new(channels, sample_rate),
+            first_non_finite_frame: None,
+            channel_difference: ChannelDifference::new(),
+            last_audible_frame: None,
             env_block_frames,
             env_pos: 0,
             env_lanes: [0.0; LANES],
@@ -136,12 +174,23 @@ impl FileMeter {
         if info.sample_format == SampleFormat::Int && info.bits_per_sample <= 8 {
             meter.set_clip_threshold(INT8_FULL_SCALE);
         }
+        meter.clip_mode = match info.sample_format {
+            SampleFormat::Float => ClipMode::FlatTop,
+            SampleFormat::Int if info.bits_per_sample <= 16 => ClipMode::FullScale,
+            SampleFormat::Int => ClipMode::FullScaleOrFlatTop,
+        };
         meter
     }
 
     /// Replaces the clip detector's full scale (e.g. 127/128 for 8-bit files).
     pub fn set_clip_threshold(&mut self, threshold: f32) {
         self.clip = ClipDetector::with_threshold(self.channels, threshold);
+    }
+
+    /// Sets what counts as a clipped run (see [`ClipMode`]; [`for_wav`](Self::for_wav) sets
+    /// it from the format).
+    pub fn set_clip_mode(&mut self, mode: ClipMode) {
+        self.clip_mode = mode;
     }
 
     /// Number of channels the meter expects.
@@ -163,8 +212,25 @@ impl FileMeter {
         self.true_peak.process(x);
         self.loudness.process(x);
         self.dc.process(x);
-        self.clip.process(x);
+        if self.clip_mode != ClipMode::FlatTop {
+            self.clip.process(x);
+        }
+        if self.clip_mode != ClipMode::FullScale {
+            self.flat_top.process(x);
+        }
+        if ch == 2 {
+            self.channel_difference.process(x);
+        }
+        let audible = crate::units::db_to_amp(AUDIBLE_TAIL_DBFS) as f32;
+        if let Some(i) = x.iter().rposition(|v| super::finite_abs(*v) >= audible) {
+            self.last_audible_frame = Some(self.frames + (i / ch) as u64);
+        }
+        let before = self.non_finite.count();
         self.non_finite.process(x);
+        if self.first_non_finite_frame.is_none() && self.non_finite.count() > before {
+            let i = x.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            self.first_non_finite_frame = Some(self.frames + (i / ch) as u64);
+        }
         self.hash_samples(x);
 
         let mut rest = x;
@@ -218,7 +284,11 @@ impl FileMeter {
         self.loudness.reset();
         self.dc.reset();
         self.clip.reset();
+        self.flat_top.reset();
         self.non_finite.reset();
+        self.first_non_finite_frame = None;
+        self.channel_difference.reset();
+        self.last_audible_frame = None;
         self.env_pos = 0;
         self.env_lanes = [0.0; LANES];
         self.envelope.clear();
@@ -252,6 +322,16 @@ impl FileMeter {
         for v in self.hash.iter().chain(&[ch as u64, self.frames]) {
             content = (content ^ v).wrapping_mul(FNV_PRIME);
         }
+        let full_scale = (self.clip.total_runs(), self.clip.longest_run_samples());
+        let flat_top = (
+            self.flat_top.total_runs(),
+            self.flat_top.longest_run_samples(),
+        );
+        let (clipped_runs, longest_clip_run_samples) = match self.clip_mode {
+            ClipMode::FullScale => full_scale,
+            ClipMode::FullScaleOrFlatTop if full_scale.0 > 0 => full_scale,
+            ClipMode::FullScaleOrFlatTop | ClipMode::FlatTop => flat_top,
+        };
         Metrics {
             sample_peak_dbfs: finite(amp_to_db(sp)),
             true_peak_dbtp: finite(amp_to_db(tp)),
@@ -261,9 +341,16 @@ impl FileMeter {
             max_short_term_lufs: finite(self.loudness.max_short_term_lufs()),
             dc_offset_dbfs: finite(self.dc.max_abs_dbfs()),
             dc_offset: self.dc.means(),
-            clipped_runs: self.clip.total_runs(),
-            longest_clip_run_samples: self.clip.longest_run_samples(),
+            clipped_runs,
+            longest_clip_run_samples,
             non_finite_samples: self.non_finite.count(),
+            first_non_finite_frame: self.first_non_finite_frame,
+            last_audible_frame: self.last_audible_frame,
+            channel_difference_db: if ch == 2 {
+                self.channel_difference.difference_db()
+            } else {
+                None
+            },
             rms_dbfs: finite(rms),
             envelope_db: envelope_db_vec,
             content_hash: content,
@@ -315,7 +402,16 @@ pub fn meter_reader(mut reader: WavReader, progress: &dyn Fn(u64)) -> Result<(Wa
         meter.process(&buf[..n * ch]);
         progress(n as u64);
     }
-    Ok((info, meter.finish()))
+    // The reader read non-finite samples as silence (so every meter saw 0.0 there); the count
+    // and where the first was are the reader's.
+    let mut metrics = meter.finish();
+    let read = reader.non_finite();
+    metrics.non_finite_samples += read.count;
+    metrics.first_non_finite_frame = match (metrics.first_non_finite_frame, read.first_frame) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok((info, metrics))
 }
 
 #[cfg(test)]

@@ -27,13 +27,13 @@ pub mod peak;
 pub mod signal;
 
 pub use file::{
-    ENVELOPE_FLOOR_DB, FileMeter, INT8_FULL_SCALE, METER_BLOCK_FRAMES, Metrics, meter_file,
-    meter_reader,
+    AUDIBLE_TAIL_DBFS, ClipMode, ENVELOPE_FLOOR_DB, FileMeter, INT8_FULL_SCALE, METER_BLOCK_FRAMES,
+    Metrics, meter_file, meter_reader,
 };
 pub use gating::{energy_to_lufs, gated_loudness_lufs, lufs_to_energy};
 pub use loudness::{Loudness, default_channel_weights};
 pub use peak::{Oversampling, SamplePeak, TruePeak, TruePeakFilter};
-pub use signal::{ClipDetector, DcOffset, NonFiniteCounter};
+pub use signal::{ChannelDifference, ClipDetector, DcOffset, FlatTopDetector, NonFiniteCounter};
 
 /// A NaN or infinite sample becomes 0 for the DSP (they are counted separately).
 #[inline(always)]

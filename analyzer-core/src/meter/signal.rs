@@ -1,5 +1,9 @@
 //! Signal-integrity meters: DC offset, clipped runs and non-finite samples.
 //!
+//! Two clip detectors: [`ClipDetector`] counts runs at integer full scale, and
+//! [`FlatTopDetector`] runs of equal samples at a channel's own peak level, whatever that is
+//! (float files, and clippers below full scale). [`FileMeter`](super::FileMeter) picks by format.
+//!
 //! Clipping is detected as runs of at least [`MIN_CLIP_RUN_SAMPLES`] consecutive samples at or
 //! above full scale (minus [`CLIP_EPSILON`]), per channel: one full-scale sample is a legitimate
 //! peak, a flat-topped run means the waveform was cut off. Runs are tracked across `process`
@@ -231,6 +235,226 @@ impl ClipDetector {
     }
 }
 
+/// Below this level (linear, -20 dBFS) a flat top is not taken for clipping: a quiet,
+/// low-frequency waveform can hold a few equal samples at its crest by quantisation alone.
+pub const FLAT_TOP_MIN_LEVEL: f32 = 0.1;
+
+/// Counts flat-topped runs at each channel's peak level: at least [`MIN_CLIP_RUN_SAMPLES`]
+/// consecutive *equal* samples at the highest level the channel reaches, whatever that level
+/// is. This is what a clipper leaves in a float file (at 0.5 or at +3 dBFS alike), where the
+/// full-scale test of [`ClipDetector`] means nothing: a float sample above 1.0 is not clipped.
+///
+/// Only runs at the channel's final peak count, so a run at a level some later sample exceeds
+/// is forgotten; runs below [`FLAT_TOP_MIN_LEVEL`] never count.
+#[derive(Debug, Clone)]
+pub struct FlatTopDetector {
+    /// Per channel: the previous sample.
+    prev: Vec<f32>,
+    /// Per channel: length of the run of equal samples in progress.
+    current: Vec<u64>,
+    /// Per channel: highest |sample| so far.
+    peak: Vec<f32>,
+    /// Per channel: the level of the counted runs (the highest level a run reached).
+    level: Vec<f32>,
+    /// Per channel: runs at `level`.
+    runs: Vec<u64>,
+    /// Per channel: longest run at `level`.
+    longest: Vec<u64>,
+}
+
+impl FlatTopDetector {
+    /// A detector for `channels` interleaved channels.
+    pub fn new(channels: usize, _sample_rate: u32) -> Self {
+        let channels = channels.max(1);
+        FlatTopDetector {
+            prev: vec![f32::NAN; channels],
+            current: vec![0; channels],
+            peak: vec![0.0; channels],
+            level: vec![0.0; channels],
+            runs: vec![0; channels],
+            longest: vec![0; channels],
+        }
+    }
+
+    /// Feeds interleaved samples; a trailing partial frame is ignored. Never allocates.
+    pub fn process(&mut self, interleaved: &[f32]) {
+        let ch = self.prev.len();
+        let frames = interleaved.len() / ch;
+        let block = if LANES.is_multiple_of(ch) {
+            LANES * 4
+        } else {
+            ch * 64
+        };
+        for chunk in interleaved[..frames * ch].chunks(block) {
+            // A block whose samples all lie below every channel's peak (and the floor) can
+            // hold no run that counts: it only ends the runs in progress.
+            let floor = self
+                .peak
+                .iter()
+                .fold(f32::INFINITY, |m, &p| m.min(p))
+                .max(FLAT_TOP_MIN_LEVEL);
+            let mut m = [0f32; LANES];
+            for row in chunk.chunks(LANES) {
+                for (m, &x) in m.iter_mut().zip(row) {
+                    let a = super::finite_abs(x);
+                    *m = if a > *m { a } else { *m };
+                }
+            }
+            if m.iter().all(|&v| v < floor) {
+                for c in 0..ch {
+                    self.end_run(c);
+                    self.prev[c] = f32::NAN;
+                }
+                continue;
+            }
+            for c in 0..ch {
+                for &x in chunk.iter().skip(c).step_by(ch) {
+                    self.push(c, sanitize(x));
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, c: usize, x: f32) {
+        if x == self.prev[c] {
+            self.current[c] += 1;
+        } else {
+            self.end_run(c);
+            self.current[c] = 1;
+            self.prev[c] = x;
+        }
+        let a = x.abs();
+        if a > self.peak[c] {
+            self.peak[c] = a;
+        }
+    }
+
+    /// Ends channel `c`'s run in progress, counting it when it is a flat top at the peak.
+    fn end_run(&mut self, c: usize) {
+        let len = std::mem::take(&mut self.current[c]);
+        if let Some((level, len)) = self.counted_run(c, len) {
+            if level > self.level[c] {
+                (self.level[c], self.runs[c], self.longest[c]) = (level, 1, len);
+            } else {
+                self.runs[c] += 1;
+                self.longest[c] = self.longest[c].max(len);
+            }
+        }
+    }
+
+    /// Channel `c`'s run of `len` equal samples, when it counts: (its level, `len`).
+    fn counted_run(&self, c: usize, len: u64) -> Option<(f32, u64)> {
+        let level = self.prev[c].abs();
+        (len >= MIN_CLIP_RUN_SAMPLES
+            && level >= FLAT_TOP_MIN_LEVEL
+            && level >= self.peak[c]
+            && level >= self.level[c])
+            .then_some((level, len))
+    }
+
+    /// Forgets everything.
+    pub fn reset(&mut self) {
+        self.prev.fill(f32::NAN);
+        self.current.fill(0);
+        self.peak.fill(0.0);
+        self.level.fill(0.0);
+        self.runs.fill(0);
+        self.longest.fill(0);
+    }
+
+    /// Channel `c`'s flat-topped runs at its peak, and the longest (counting a run in
+    /// progress).
+    fn channel(&self, c: usize) -> (u64, u64) {
+        let (mut level, mut runs, mut longest) = (self.level[c], self.runs[c], self.longest[c]);
+        if let Some((l, len)) = self.counted_run(c, self.current[c]) {
+            if l > level {
+                (level, runs, longest) = (l, 1, len);
+            } else {
+                runs += 1;
+                longest = longest.max(len);
+            }
+        }
+        if runs > 0 && level >= self.peak[c] {
+            (runs, longest)
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// Flat-topped runs at the peak over all channels.
+    pub fn total_runs(&self) -> u64 {
+        (0..self.prev.len()).map(|c| self.channel(c).0).sum()
+    }
+
+    /// Longest flat-topped run at the peak (samples) over all channels.
+    pub fn longest_run_samples(&self) -> u64 {
+        (0..self.prev.len())
+            .map(|c| self.channel(c).1)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// How far apart the two channels of a stereo stream are: the energy of left minus right
+/// against the channels' mean energy. Identical channels (dual mono: a mono part exported as
+/// stereo) read minus infinity, or very low when only dither tells them apart.
+///
+/// Sums run in lanes tied to global frame positions (as every meter here), so the reading does
+/// not depend on how the stream was cut into blocks.
+#[derive(Debug, Clone)]
+pub struct ChannelDifference {
+    /// Per lane: sum of (left - right)^2.
+    diff: [f64; LANES],
+    /// Per lane: sum of (left^2 + right^2) / 2.
+    mean: [f64; LANES],
+    /// Frames seen.
+    frames: u64,
+}
+
+impl Default for ChannelDifference {
+    fn default() -> Self {
+        Self {
+            diff: [0.0; LANES],
+            mean: [0.0; LANES],
+            frames: 0,
+        }
+    }
+}
+
+impl ChannelDifference {
+    /// A meter for a stereo stream (other layouts are not fed to it).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds interleaved stereo samples; a trailing partial frame is ignored. Never allocates.
+    pub fn process(&mut self, interleaved: &[f32]) {
+        let (frames, _) = interleaved.as_chunks::<2>();
+        let mut lane = (self.frames % LANES as u64) as usize;
+        for [l, r] in frames {
+            let (l, r) = (f64::from(sanitize(*l)), f64::from(sanitize(*r)));
+            self.diff[lane] += (l - r) * (l - r);
+            self.mean[lane] += 0.5 * (l * l + r * r);
+            lane = if lane + 1 == LANES { 0 } else { lane + 1 };
+        }
+        self.frames += frames.len() as u64;
+    }
+
+    /// Forgets everything.
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Left minus right against the channels' mean energy, dB (`None` for silence; minus
+    /// infinity for bit-identical channels).
+    pub fn difference_db(&self) -> Option<f64> {
+        let mean: f64 = self.mean.iter().sum();
+        let diff: f64 = self.diff.iter().sum();
+        (mean > 0.0).then(|| crate::units::power_to_db(diff / mean))
+    }
+}
+
 /// Counts NaN and infinite samples (every other meter treats them as 0).
 #[derive(Debug, Clone, Default)]
 pub struct NonFiniteCounter {
@@ -288,6 +512,38 @@ mod tests {
         let mut c = ClipDetector::new(1, 48_000);
         c.process(&[0.999; 10]);
         assert_eq!(c.total_runs(), 0);
+    }
+
+    #[test]
+    fn flat_tops_count_at_the_peak_level_whatever_it_is() {
+        // A sine hard-clipped at 0.5: flat tops at 0.5, once per half cycle.
+        let sine = |amp: f32, i: usize| amp * (i as f32 * 2.0 * std::f32::consts::PI / 48.0).sin();
+        let clipped: Vec<f32> = (0..4800).map(|i| sine(1.0, i).clamp(-0.5, 0.5)).collect();
+        let mut f = FlatTopDetector::new(1, 48_000);
+        for block in clipped.chunks(333) {
+            f.process(block);
+        }
+        assert_eq!(f.total_runs(), 200);
+        assert!(f.longest_run_samples() >= 3);
+        // A sine at +6 dBFS, not flat-topped: nothing.
+        let hot: Vec<f32> = (0..4800).map(|i| sine(2.0, i)).collect();
+        let mut f = FlatTopDetector::new(1, 48_000);
+        f.process(&hot);
+        assert_eq!(f.total_runs(), 0);
+        // A flat run below a later, higher peak is not at the peak.
+        let mut f = FlatTopDetector::new(1, 48_000);
+        f.process(&[0.5, 0.5, 0.5, 0.5, 0.1, 0.9, 0.2]);
+        assert_eq!(f.total_runs(), 0);
+        // Silence and quiet flats are not clipping.
+        let mut f = FlatTopDetector::new(2, 48_000);
+        f.process(&[0.05; 20]);
+        f.process(&[0.0; 20]);
+        assert_eq!(f.total_runs(), 0);
+        // A run still in progress at the end counts.
+        let mut f = FlatTopDetector::new(1, 48_000);
+        f.process(&[0.2, -0.7, -0.7]);
+        f.process(&[-0.7]);
+        assert_eq!((f.total_runs(), f.longest_run_samples()), (1, 3));
     }
 
     #[test]

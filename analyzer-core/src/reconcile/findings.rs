@@ -101,6 +101,7 @@ fn start_offsets(ctx: &Context<'_>, active: &[(usize, &StemFit)]) -> Vec<StartOf
             correlation: f.confidence,
             active_stems: active.len(),
             side_effect_of: None,
+            length_difference_samples: None,
         })
         .collect();
     group_start_offsets(per_stem)

@@ -26,6 +26,11 @@
 //! recognised and reported as unsupported. Integer samples are scaled by `1 / 2^(container
 //! bits - 1)`, so full-scale negative reads -1.0.
 //!
+//! NaN and infinite float samples are read as 0.0 (silence), here, once: every later stage
+//! (metering, reconciliation, diagnosis) sees silence there rather than a value that poisons a
+//! sum, a filter state or a level. Each reader counts the ones it decoded
+//! ([`WavReader::non_finite`]), so the check that reads a file front to back names them.
+//!
 //! Memory use is bounded by the read block size, never by file length; no size read from the
 //! file is ever used to allocate, and channel counts above [`MAX_CHANNELS`] are refused.
 
@@ -110,6 +115,7 @@ impl WavFile {
             file: self.clone(),
             pos: 0,
             buf: vec![0u8; buf_len],
+            non_finite: NonFiniteRead::default(),
         }
     }
 }
@@ -121,6 +127,17 @@ pub struct WavReader {
     pos: u64,
     /// Scratch bytes for block conversion; fixed size after `open`.
     buf: Vec<u8>,
+    /// The non-finite samples this reader decoded (as 0.0).
+    non_finite: NonFiniteRead,
+}
+
+/// NaN or infinite float samples a [`WavReader`] decoded, each read as 0.0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NonFiniteRead {
+    /// How many (all channels), counted every time they are read.
+    pub count: u64,
+    /// Frame of the first one read.
+    pub first_frame: Option<u64>,
 }
 
 impl std::fmt::Debug for WavReader {
@@ -155,6 +172,12 @@ impl WavReader {
     /// The path the file was opened with.
     pub fn path(&self) -> &Path {
         self.file.path()
+    }
+
+    /// The NaN or infinite samples this reader decoded so far (each read as 0.0): for a reader
+    /// that read the file once from the start, the file's.
+    pub fn non_finite(&self) -> NonFiniteRead {
+        self.non_finite
     }
 
     /// The frame the next [`read_frames`](Self::read_frames) starts at.
@@ -197,7 +220,11 @@ impl WavReader {
             }
             let bytes = &self.buf[..got_frames * frame_bytes];
             let dst = &mut out[done * ch..(done + got_frames) * ch];
-            convert(*encoding, bytes, dst);
+            if let Some((count, first)) = convert(*encoding, bytes, dst) {
+                self.non_finite.count += count;
+                let first = self.pos + (first / ch) as u64;
+                self.non_finite.first_frame.get_or_insert(first);
+            }
             done += got_frames;
             self.pos += got_frames as u64;
             if got_frames < n {
@@ -252,8 +279,9 @@ impl WavReader {
 }
 
 /// Converts whole frames of little-endian samples to f32. `bytes.len()` is a multiple of the
-/// sample size and `out.len()` equals the sample count.
-fn convert(enc: Encoding, bytes: &[u8], out: &mut [f32]) {
+/// sample size and `out.len()` equals the sample count. NaN and infinite float samples become
+/// 0.0; when there were any, returns how many and the index of the first.
+fn convert(enc: Encoding, bytes: &[u8], out: &mut [f32]) -> Option<(u64, usize)> {
     debug_assert_eq!(bytes.len(), out.len() * enc.bytes());
     match enc {
         Encoding::U8 => {
@@ -282,13 +310,37 @@ fn convert(enc: Encoding, bytes: &[u8], out: &mut [f32]) {
             for (o, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
                 *o = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             }
+            return silence_non_finite(out);
         }
         Encoding::F64 => {
             for (o, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
-                *o = f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32;
+                let v = f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+                // A finite f64 beyond f32's range would become infinite: keep it as loud as f32
+                // goes rather than silence it.
+                *o = if v.is_finite() {
+                    v.clamp(-f64::from(f32::MAX), f64::from(f32::MAX)) as f32
+                } else {
+                    f32::NAN
+                };
             }
+            return silence_non_finite(out);
         }
     }
+    None
+}
+
+/// Replaces NaN and infinite samples by 0.0: how many there were and the index of the first.
+fn silence_non_finite(out: &mut [f32]) -> Option<(u64, usize)> {
+    // One vectorised pass finds whether there is any; the rare block with some is walked again.
+    let bad = out.iter().filter(|x| !x.is_finite()).count() as u64;
+    if bad == 0 {
+        return None;
+    }
+    let first = out.iter().position(|x| !x.is_finite()).unwrap_or(0);
+    for x in out.iter_mut().filter(|x| !x.is_finite()) {
+        *x = 0.0;
+    }
+    Some((bad, first))
 }
 
 #[cfg(test)]

@@ -35,3 +35,61 @@ pub(super) fn list(names: &[String]) -> String {
 pub(super) fn base(c: &Cause, message: impl Into<String>, fix: impl Into<String>) -> Finding {
     Finding::new(c.code(), c.severity(), c.files(), message, fix)
 }
+
+/// "1 sample", "2 samples": a count with its noun in the right number (nouns that take an
+/// "s"; every count the report words goes through here).
+pub(crate) fn plural(n: impl Into<i128>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 || n == -1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// "is" or "are" for `n` things.
+pub(super) fn is_are(n: usize) -> &'static str {
+    if n == 1 { "is" } else { "are" }
+}
+
+/// The fewest decimals (1 to 3) at which `value` and `limit` print apart, so that a level
+/// above a limit never reads as equal to it ("-0.96 dBTP, above the ceiling of -1.00").
+pub(super) fn decimals_apart(value: f64, limit: f64) -> usize {
+    (1..=3)
+        .find(|&d| format!("{value:.d$}") != format!("{limit:.d$}"))
+        .unwrap_or(3)
+}
+
+/// `x` rounded up at `decimals` decimals: an "at least" amount that never prints as less than
+/// what is needed (0.041 dB over reads "at least 0.05", never "0.0").
+pub(super) fn ceil_to(x: f64, decimals: usize) -> f64 {
+    let scale = 10f64.powi(decimals as i32);
+    // A hair below the next step stays on this one (0.3 is not raised to 0.31 by f64 noise).
+    ((x * scale) - 1e-9).ceil() / scale
+}
+
+/// A level above a limit and the amount it is over, worded at the decimals that show the
+/// excess: (`value`, `limit`, `excess`, as text, and the excess as a number at those decimals).
+pub(super) fn over_limit(value: f64, limit: f64) -> (String, String, String, f64) {
+    let over = value - limit;
+    let d = decimals_apart(value, limit).max(if over < 0.1 { 2 } else { 1 });
+    let excess = ceil_to(over, d);
+    (
+        format!("{value:.d$}"),
+        format!("{limit:.d$}"),
+        format!("{excess:.d$}"),
+        excess,
+    )
+}
+
+/// A per-file map for `measured` (`{"file": value}`), in the order given.
+pub(super) fn by_file_map<T: Clone + Into<serde_json::Value>>(
+    by_file: &[(String, T)],
+) -> serde_json::Value {
+    serde_json::Value::Object(
+        by_file
+            .iter()
+            .map(|(f, v)| (f.clone(), v.clone().into()))
+            .collect(),
+    )
+}

@@ -1,7 +1,7 @@
 //! Reading, delivery checks and file content: one sentence each for what is wrong with a
 //! file or the set of files.
 
-use super::common::base;
+use super::common::{base, by_file_map, is_are, list, over_limit, plural, round2};
 use crate::cause::{CaptureProblem, Cause, IncompleteCapture};
 use crate::report::Finding;
 
@@ -21,7 +21,8 @@ pub(super) fn reading(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "{file} is truncated: its header promises {declared_frames} frames, the file holds {frames}; the rest was checked."
+                "{file} is truncated: its header promises {}, the file holds {frames}; the rest was checked.",
+                plural(*declared_frames, "frame")
             ),
             "Re-export or re-copy the file; it was cut short (interrupted export or transfer).",
         )
@@ -80,8 +81,9 @@ fn incomplete_capture(c: &Cause, ic: &IncompleteCapture) -> Finding {
     let (message, fix) = match &ic.problem {
         CaptureProblem::CutShort { short_by_frames } => (
             format!(
-                "The capture of {label} is {short_by_frames} frames shorter than its sidecar recorded ({} frames): the WAV was cut after the bounce (power loss before the disk caught up, or a partial copy).",
-                ic.length_frames
+                "The capture of {label} is {} shorter than its sidecar recorded ({}): the WAV was cut after the bounce (power loss before the disk caught up, or a partial copy).",
+                plural(*short_by_frames, "frame"),
+                plural(ic.length_frames, "frame")
             ),
             "Bounce again, or copy the bounce folder again from where it was written.",
         ),
@@ -94,8 +96,8 @@ fn incomplete_capture(c: &Cause, ic: &IncompleteCapture) -> Finding {
         ),
         CaptureProblem::StoppedRecording => (
             format!(
-                "The capture of {label} stopped while recording (the host quit or crashed); it is readable up to its last flushed block ({} frames).",
-                ic.length_frames
+                "The capture of {label} stopped while recording (the host quit or crashed); it is readable up to its last flushed block ({}).",
+                plural(ic.length_frames, "frame")
             ),
             "Bounce again; the file holds only part of the export.",
         ),
@@ -105,8 +107,8 @@ fn incomplete_capture(c: &Cause, ic: &IncompleteCapture) -> Finding {
         ),
         CaptureProblem::DroppedFrames => (
             format!(
-                "The capture of {label} lost {} frames: the host rendered in real-time mode faster than the disk could take.",
-                ic.dropped_frames
+                "The capture of {label} lost {}: the host rendered in real-time mode faster than the disk could take.",
+                plural(ic.dropped_frames, "frame")
             ),
             "Bounce offline (or in a slower real-time pass) so no frame is dropped.",
         ),
@@ -150,8 +152,9 @@ pub(super) fn formats(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "The {profile} profile requires {required} Hz; {} file(s) are at another rate.",
-                files.len()
+                "The {profile} profile requires {required} Hz; {} {} at another rate.",
+                plural(files.len() as u64, "file"),
+                is_are(files.len())
             ),
             format!("Export at {required} Hz from the session."),
         )
@@ -162,33 +165,48 @@ pub(super) fn formats(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "The files do not share one bit depth / sample format: most are {majority}, {} differ.",
-                files.join(", ")
+                "The files do not share one bit depth / sample format: most are {majority}, {} {}.",
+                files.join(", "),
+                if files.len() == 1 { "differs" } else { "differ" }
             ),
             format!(
-                "Export every stem with the same format ({majority} or 32-bit float) and no dither between stems."
+                "Export every stem and the mix in the same format ({majority} or 32-bit float) and no dither between stems."
             ),
         )
         .with("majority_format", majority.clone()),
         Cause::LowBitDepth {
-            file,
+            files,
             bits_per_sample,
             profile,
             expected_bits,
-        } => base(
-            c,
-            format!(
-                "{file} is {bits_per_sample}-bit; the {profile} profile expects {expected_bits}-bit or float."
-            ),
-            format!("Re-export {file} as {expected_bits}-bit or 32-bit float."),
-        )
-        .with("bits_per_sample", *bits_per_sample)
-        .with("expected_bits", *expected_bits),
+        } => {
+            let n = files.len();
+            let who = if n > 4 {
+                format!("{n} files ({})", list(files))
+            } else {
+                list(files)
+            };
+            base(
+                c,
+                format!(
+                    "{who} {} {bits_per_sample}-bit; the {profile} profile expects {expected_bits}-bit or float.",
+                    is_are(n)
+                ),
+                format!(
+                    "Re-export {} as {expected_bits}-bit or 32-bit float from the session (not converted from the {bits_per_sample}-bit files).",
+                    if n == 1 { "it" } else { "them" }
+                ),
+            )
+            .with("bits_per_sample", *bits_per_sample)
+            .with("expected_bits", *expected_bits)
+            .with("file_count", n)
+        }
         Cause::UnequalLengths {
             files,
             majority_frames: majority,
             sample_rate,
             frames_by_file,
+            silent_tails,
         } => {
             let rate = f64::from((*sample_rate).max(1));
             let lens: serde_json::Map<String, serde_json::Value> = frames_by_file
@@ -198,13 +216,21 @@ pub(super) fn formats(c: &Cause) -> Finding {
             base(
                 c,
                 format!(
-                    "The files do not share one length: most are {majority} samples ({:.3} s), {} differ.",
+                    "The files do not share one length: most are {} ({:.3} s), {} {}.{}",
+                    plural(*majority, "sample"),
                     *majority as f64 / rate,
-                    files.join(", ")
+                    list(files),
+                    if files.len() == 1 { "differs" } else { "differ" },
+                    if *silent_tails {
+                        " The shorter files end in silence: a trimmed silent tail, no audio is cut."
+                    } else {
+                        " A shorter file ends in audio, so it may be cut short."
+                    }
                 ),
-                "Export every stem over the same range (song start to the end of the longest tail) so they line up and have equal length.",
+                "Export every stem and the mix over the same range (song start to the end of the longest tail) so they line up and have equal length.",
             )
             .with("majority_frames", *majority)
+            .with("silent_tails", *silent_tails)
             .with("frames_by_file", serde_json::Value::Object(lens))
         }
         _ => unreachable!("not a format cause: {c:?}"),
@@ -220,8 +246,11 @@ pub(super) fn layout(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "{} stem(s) have more channels than the {mix_channels}-channel mix.",
-                files.len()
+                "{} more channels than the {mix_channels}-channel mix.",
+                match files.len() {
+                    1 => format!("{} has", files[0]),
+                    n => format!("{n} stems have"),
+                }
             ),
             "Export stems in the mix's channel layout (or the mix in the stems' layout).",
         )
@@ -233,8 +262,10 @@ pub(super) fn layout(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "The stems do not share one channel layout: most have {majority} channel(s), {} differ.",
-                files.join(", ")
+                "The stems do not share one channel layout: most have {}, {} {}.",
+                plural(*majority, "channel"),
+                files.join(", "),
+                if files.len() == 1 { "differs" } else { "differ" }
             ),
             "Confirm with the receiver whether mono stems are welcome; otherwise export every stem in the same layout.",
         )
@@ -259,14 +290,35 @@ pub(super) fn layout(c: &Cause) -> Finding {
         .with("stem_count", *stem_count)
         .with("single_instrument_names", *single)
         .with("expected_max_stems", *max),
-        Cause::Naming { file, problems } => {
-            let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        Cause::Naming { by_file } => {
+            let words = |p: &[crate::cause::NamingProblem]| {
+                p.iter().map(ToString::to_string).collect::<Vec<String>>()
+            };
+            let each: Vec<String> = by_file
+                .iter()
+                .map(|(f, p)| format!("{f} {}", words(p).join(" and ")))
+                .collect();
+            let message = if by_file.len() == 1 {
+                format!("{}.", each[0])
+            } else {
+                format!(
+                    "{} file names break the naming rules: {}.",
+                    by_file.len(),
+                    each.join("; ")
+                )
+            };
+            let all: Vec<String> = by_file.iter().flat_map(|(_, p)| words(p)).collect();
+            let per_file: Vec<(String, Vec<String>)> = by_file
+                .iter()
+                .map(|(f, p)| (f.clone(), words(p)))
+                .collect();
             base(
                 c,
-                format!("{file} {}.", problems.join(" and ")),
-                "Name stems as Artist_Song_Stem.wav using only letters, digits, '_', '-' and '.', with the part it holds (Drums, Bass, Vox...).",
+                message,
+                "Name stems as Artist_Song_Stem.wav (the mix Artist_Song_Mix.wav) using only letters, digits, '_', '-' and '.', with the part each stem holds (Drums, Bass, Vox...).",
             )
-            .with("problems", problems)
+            .with("problems", all)
+            .with("problems_by_file", by_file_map(&per_file))
         }
         Cause::NamedAlike { files } => base(
             c,
@@ -281,22 +333,31 @@ pub(super) fn layout(c: &Cause) -> Finding {
 /// What the files' audio holds: silence, duplicates and levels.
 pub(super) fn content(c: &Cause) -> Finding {
     match c {
-        Cause::Silent {
-            file,
-            is_mix,
-            sample_peak_dbfs,
-        } => base(
-            c,
-            format!(
-                "The {} {file} holds only silence.",
-                if *is_mix { "mix" } else { "stem" }
-            ),
-            "Check that the track was not muted or routed elsewhere during the export, or leave the file out.",
-        )
-        .with(
-            "sample_peak_dbfs",
-            sample_peak_dbfs.unwrap_or(f64::NEG_INFINITY),
-        ),
+        Cause::Silent { by_file, is_mix } => {
+            let files: Vec<String> = by_file.iter().map(|(f, _)| f.clone()).collect();
+            let peak = by_file
+                .iter()
+                .map(|(_, p)| p.unwrap_or(f64::NEG_INFINITY))
+                .fold(f64::NEG_INFINITY, f64::max);
+            base(
+                c,
+                format!(
+                    "The {} {} only silence.",
+                    match (*is_mix, files.len()) {
+                        (true, _) => format!("mix {}", files[0]),
+                        (false, 1) => format!("stem {}", files[0]),
+                        (false, _) => format!("stems {}", list(&files)),
+                    },
+                    if files.len() == 1 { "holds" } else { "hold" }
+                ),
+                if *is_mix {
+                    "Check that the master was not muted or routed elsewhere during the mix export, and export the mix again."
+                } else {
+                    "Check that the track was not muted or routed elsewhere during the export, or leave the file out."
+                },
+            )
+            .with("sample_peak_dbfs", peak)
+        }
         Cause::Duplicate { files, identical } => base(
             c,
             format!(
@@ -312,71 +373,232 @@ pub(super) fn content(c: &Cause) -> Finding {
             "Re-export one of them with the right track soloed; a doubled stem adds 6 dB of that part to the sum.",
         )
         .with("identical_samples", *identical),
-        Cause::NonFiniteSamples { file, count } => base(
-            c,
-            format!("{file} holds {count} NaN or infinite samples."),
-            "Find the plugin that produced NaN/inf on that track (often a filter or a denormal bug) and re-export.",
-        )
-        .with("non_finite_samples", *count),
-        Cause::Clipping {
-            file,
-            clipped_runs,
-            longest_run_samples,
-            ..
-        } => base(
+        Cause::NonFiniteSamples { by_file } => {
+            let each: Vec<String> = by_file
+                .iter()
+                .map(|(f, n)| {
+                    format!(
+                        "{f} holds {}, the first at {:.3} s",
+                        plural(n.count, "NaN or infinite sample"),
+                        n.first_s
+                    )
+                })
+                .collect();
+            let counts: Vec<(String, u64)> =
+                by_file.iter().map(|(f, n)| (f.clone(), n.count)).collect();
+            let firsts: Vec<(String, f64)> = by_file
+                .iter()
+                .map(|(f, n)| (f.clone(), (n.first_s * 1000.0).round() / 1000.0))
+                .collect();
+            base(
+                c,
+                format!(
+                    "{}; every other check read them as silence.",
+                    each.join("; ")
+                ),
+                "Find the plugin that produced NaN/inf on that track (often a filter or a denormal bug) and re-export.",
+            )
+            .with(
+                "non_finite_samples",
+                by_file.iter().map(|(_, n)| n.count).sum::<u64>(),
+            )
+            .with("non_finite_by_file", by_file_map(&counts))
+            .with("first_non_finite_s", by_file_map(&firsts))
+        }
+        Cause::Clipping { by_file, is_stem } => {
+            let each: Vec<String> = by_file
+                .iter()
+                .map(|(f, r)| {
+                    format!(
+                        "{f} ({}, the longest {})",
+                        plural(r.runs, "flat-topped run"),
+                        plural(r.longest_run_samples, "sample")
+                    )
+                })
+                .collect();
+            let runs: u64 = by_file.iter().map(|(_, r)| r.runs).sum();
+            let longest = by_file
+                .iter()
+                .map(|(_, r)| r.longest_run_samples)
+                .max()
+                .unwrap_or(0);
+            let runs_by_file: Vec<(String, u64)> =
+                by_file.iter().map(|(f, r)| (f.clone(), r.runs)).collect();
+            let n = by_file.len();
+            base(
+                c,
+                format!(
+                    "{} {}: {} of equal samples at {} peak level.",
+                    list(&each),
+                    if n == 1 { "clips" } else { "clip" },
+                    if n == 1 && by_file[0].1.runs == 1 { "a run" } else { "runs" },
+                    if n == 1 { "its" } else { "their" }
+                ),
+                if *is_stem {
+                    "Lower the track or bus feeding the stem (or remove the clipper on it) and re-export."
+                } else {
+                    "Lower the mix bus into its limiter or clipper (or the master fader) so the mix does not clip, and export the mix again."
+                },
+            )
+            .with("clipped_runs", runs)
+            .with("longest_run_samples", longest)
+            .with("clipped_runs_by_file", by_file_map(&runs_by_file))
+        }
+        Cause::FloatOver { by_file, is_stem } => {
+            let peak = by_file.iter().map(|(_, p)| *p).fold(f64::NEG_INFINITY, f64::max);
+            let (_, _, excess, excess_db) = over_limit(peak, 0.0);
+            let each: Vec<String> = by_file
+                .iter()
+                .map(|(f, p)| format!("{f} (+{p:.2} dBFS)"))
+                .collect();
+            let peaks: Vec<(String, f64)> =
+                by_file.iter().map(|(f, p)| (f.clone(), round2(*p))).collect();
+            base(
+                c,
+                format!(
+                    "{} {} float samples above full scale: not clipped in the file, but they will clip in any fixed-point conversion.",
+                    list(&each),
+                    if by_file.len() == 1 { "holds" } else { "hold" }
+                ),
+                if *is_stem {
+                    format!(
+                        "Lower every stem by the same {excess} dB before export (keeps their balance), or deliver them as they are if the recipient keeps float."
+                    )
+                } else {
+                    format!(
+                        "Lower the master by {excess} dB before exporting the mix, or deliver it as it is if the recipient keeps float."
+                    )
+                },
+            )
+            .with("sample_peak_dbfs", round2(peak))
+            .with("lower_by_db", excess_db)
+            .with("sample_peak_dbfs_by_file", by_file_map(&peaks))
+        }
+        Cause::DualMono { files } => base(
             c,
             format!(
-                "{file} clips: {clipped_runs} run(s) of consecutive full-scale samples, the longest {longest_run_samples} samples."
+                "{} {} stereo with two identical channels (dual mono).",
+                list(files),
+                is_are(files.len())
             ),
-            "Lower the track or bus feeding this stem (or export 32-bit float) and re-export.",
-        )
-        .with("clipped_runs", *clipped_runs)
-        .with("longest_run_samples", *longest_run_samples),
+            "Nothing to fix if the part is mono; a mono file would carry it in half the space.",
+        ),
         Cause::TruePeakOver {
-            file,
+            by_file,
             is_stem,
             profile,
-            true_peak_dbtp: tp,
             ceiling_dbtp: ceiling,
-        } => base(
-            c,
-            format!(
-                "{file} reaches {tp:.1} dBTP, above the {profile} profile's ceiling of {ceiling:.1} dBTP."
-            ),
-            format!(
-                "Turn the {} down by at least {:.1} dB before export (do not limit a stem).",
-                if *is_stem { "stem's bus" } else { "master" },
-                tp - ceiling
-            ),
-        )
-        .with("true_peak_dbtp", *tp)
-        .with("ceiling_dbtp", *ceiling),
+        } => {
+            let (top_file, tp) = by_file
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(f, p)| (f.clone(), *p))
+                .unwrap_or_default();
+            let (tp_s, ceiling_s, excess, excess_db) = over_limit(tp, *ceiling);
+            let message = if by_file.len() == 1 {
+                format!(
+                    "{top_file} reaches {tp_s} dBTP, above the {profile} profile's ceiling of {ceiling_s} dBTP."
+                )
+            } else {
+                format!(
+                    "{} {} reach above the {profile} profile's ceiling of {ceiling_s} dBTP, the highest {top_file} at {tp_s} dBTP.",
+                    by_file.len(),
+                    if *is_stem { "stems" } else { "files" }
+                )
+            };
+            let peaks: Vec<(String, f64)> =
+                by_file.iter().map(|(f, p)| (f.clone(), round2(*p))).collect();
+            base(
+                c,
+                message,
+                if *is_stem {
+                    format!(
+                        "Lower every stem by the same {excess} dB before export (keeps their balance; do not limit a stem)."
+                    )
+                } else {
+                    format!(
+                        "Turn the master down by at least {excess} dB (or lower the limiter's ceiling) and export the mix again."
+                    )
+                },
+            )
+            .with("true_peak_dbtp", tp)
+            .with("ceiling_dbtp", *ceiling)
+            .with("lower_by_db", excess_db)
+            .with("true_peak_dbtp_by_file", by_file_map(&peaks))
+        }
         Cause::LowHeadroom {
-            file,
+            by_file,
             profile,
-            sample_peak_dbfs: peak,
             target_dbfs: target,
-        } => base(
-            c,
-            format!(
-                "{file} peaks at {peak:.1} dBFS; the {profile} profile wants stems at or below {target:.1} dBFS."
-            ),
-            format!(
-                "Lower every stem by the same {:.1} dB (keep their balance) so the loudest peaks at {target:.1} dBFS.",
-                peak - target
-            ),
-        )
-        .with("sample_peak_dbfs", *peak)
-        .with("target_dbfs", *target),
-        Cause::DcOffset {
-            file,
-            dc_offset_dbfs: dc,
-        } => base(
-            c,
-            format!("{file} carries a DC offset of {dc:.1} dBFS."),
-            "Put a high-pass (or DC filter) on the source track and re-export.",
-        )
-        .with("dc_offset_dbfs", *dc),
+        } => {
+            let (top_file, peak) = by_file
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(f, p)| (f.clone(), *p))
+                .unwrap_or_default();
+            let (peak_s, target_s, excess, excess_db) = over_limit(peak, *target);
+            let message = if by_file.len() == 1 {
+                format!(
+                    "{top_file} peaks at {peak_s} dBFS; the {profile} profile wants stems at or below {target_s} dBFS."
+                )
+            } else {
+                format!(
+                    "{} stems peak above the {profile} profile's {target_s} dBFS for stems, the highest {top_file} at {peak_s} dBFS.",
+                    by_file.len()
+                )
+            };
+            let peaks: Vec<(String, f64)> =
+                by_file.iter().map(|(f, p)| (f.clone(), round2(*p))).collect();
+            base(
+                c,
+                message,
+                format!(
+                    "Lower every stem by the same {excess} dB (keep their balance) so the loudest peaks at {target_s} dBFS."
+                ),
+            )
+            .with("sample_peak_dbfs", peak)
+            .with("target_dbfs", *target)
+            .with("lower_by_db", excess_db)
+            .with("sample_peak_dbfs_by_file", by_file_map(&peaks))
+        }
+        Cause::DcOffset { by_file, is_stem } => {
+            let each: Vec<String> = by_file
+                .iter()
+                .map(|(f, dc)| format!("{f} ({dc:.1} dBFS)"))
+                .collect();
+            let dc = by_file.iter().map(|(_, d)| *d).fold(f64::NEG_INFINITY, f64::max);
+            base(
+                c,
+                format!(
+                    "{} {} a DC offset.",
+                    list(&each),
+                    if by_file.len() == 1 { "carries" } else { "carry" }
+                ),
+                if *is_stem {
+                    "Put a high-pass (or DC filter) on the source track and re-export."
+                } else {
+                    "Put a high-pass (or DC filter) on the mix bus and export the mix again."
+                },
+            )
+            .with("dc_offset_dbfs", dc)
+            .with("dc_offset_dbfs_by_file", by_file_map(&by_file.to_vec()))
+        }
         _ => unreachable!("not a content cause: {c:?}"),
     }
+}
+
+/// The sentence a start offset gets when a length difference was folded into it (see
+/// [`crate::cause::fold_lengths_into_offsets`]).
+pub(super) fn folded_length(mut f: Finding, s: &crate::cause::StartOffset) -> Finding {
+    if let Some(d) = s.length_difference_samples {
+        f.message.push_str(&format!(
+            " That is also why {} {} {} {} than the other files.",
+            if s.files.len() == 1 { "it" } else { "they" },
+            if s.files.len() == 1 { "is" } else { "are" },
+            plural(d.unsigned_abs(), "sample"),
+            if d > 0 { "longer" } else { "shorter" }
+        ));
+        f = f.with("length_difference_samples", d);
+    }
+    f
 }

@@ -1,6 +1,6 @@
 //! The diagnosis's causes: bus dynamics, bus EQ and content no stem carries.
 
-use super::common::{base, round1, round2};
+use super::common::{base, plural, round1, round2};
 use crate::cause::{
     AddedContent, AddedKind, BusEq, BusProcessing, Cause, DynamicsKind, Evidence, coherent_bands,
 };
@@ -12,8 +12,8 @@ pub(super) fn bus_processing(c: &Cause, b: &BusProcessing) -> Finding {
         DynamicsKind::Clipping => (
             "clipping",
             format!(
-                "The mix is clipped: {} frames hold flat-topped runs, which the stems do not have.",
-                b.clipped_frames
+                "The mix is clipped: {} hold flat-topped runs, which the stems do not have.",
+                plural(b.clipped_frames as u64, "frame")
             ),
             "Lower the mix-bus level or the clipper before the export, or export the stems through the same clipping stage.",
         ),

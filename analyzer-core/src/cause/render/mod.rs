@@ -43,6 +43,8 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::Duplicate { .. } => F::DuplicateStem,
         Cause::NonFiniteSamples { .. } => F::NonFiniteSamples,
         Cause::Clipping { .. } => F::Clipping,
+        Cause::FloatOver { .. } => F::FloatOver,
+        Cause::DualMono { .. } => F::DualMono,
         Cause::TruePeakOver { .. } => F::TruePeakOver,
         Cause::LowHeadroom { .. } => F::LowHeadroom,
         Cause::DcOffset { .. } => F::DcOffset,
@@ -98,14 +100,15 @@ pub(super) fn severity(c: &Cause) -> Severity {
         Cause::Unreadable { .. }
         | Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
-        | Cause::UnequalLengths { .. }
         | Cause::NonFiniteSamples { .. }
         | Cause::TruePeakOver { .. }
         | Cause::PolarityInverted { .. } => Error,
         Cause::NoMix
         | Cause::NoStemAtMixRate
         | Cause::LeftOutOfReconciliation { .. }
+        | Cause::DualMono { .. }
         | Cause::SumMatchesMix { .. } => Info,
+        Cause::FloatOver { .. } => Warning,
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -115,6 +118,13 @@ pub(super) fn severity(c: &Cause) -> Severity {
                 Warning
             } else {
                 Info
+            }
+        }
+        Cause::UnequalLengths { silent_tails, .. } => {
+            if *silent_tails {
+                Warning
+            } else {
+                Error
             }
         }
         Cause::Silent { is_mix, .. } => {
@@ -189,14 +199,6 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::IncompleteCapture(IncompleteCapture { file, .. })
         | Cause::MixUnreadable { mix: file }
         | Cause::TooManyStems { mix: file, .. }
-        | Cause::LowBitDepth { file, .. }
-        | Cause::Naming { file, .. }
-        | Cause::Silent { file, .. }
-        | Cause::NonFiniteSamples { file, .. }
-        | Cause::Clipping { file, .. }
-        | Cause::TruePeakOver { file, .. }
-        | Cause::LowHeadroom { file, .. }
-        | Cause::DcOffset { file, .. }
         | Cause::PolarityInverted { file, .. }
         | Cause::StemGain(StemGain { file, .. })
         | Cause::CutOff { file, .. } => vec![file.clone()],
@@ -209,7 +211,17 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::MixedChannelLayouts { files, .. }
         | Cause::NamedAlike { files }
         | Cause::Duplicate { files, .. }
+        | Cause::LowBitDepth { files, .. }
+        | Cause::DualMono { files }
         | Cause::StartOffset(StartOffset { files, .. }) => files.clone(),
+        Cause::Naming { by_file } => names_of(by_file),
+        Cause::Silent { by_file, .. } => names_of(by_file),
+        Cause::NonFiniteSamples { by_file } => names_of(by_file),
+        Cause::Clipping { by_file, .. } => names_of(by_file),
+        Cause::FloatOver { by_file, .. }
+        | Cause::TruePeakOver { by_file, .. }
+        | Cause::LowHeadroom { by_file, .. }
+        | Cause::DcOffset { by_file, .. } => names_of(by_file),
         Cause::NoMix
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationFailed { .. }
@@ -221,6 +233,11 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::AddedContent(_)
         | Cause::UnexplainedResidual { .. } => Vec::new(),
     }
+}
+
+/// The files of a per-file list.
+fn names_of<T>(by_file: &[(String, T)]) -> Vec<String> {
+    by_file.iter().map(|(f, _)| f.clone()).collect()
 }
 
 pub(super) fn finding(c: &Cause) -> Finding {
@@ -248,6 +265,8 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::Duplicate { .. }
         | Cause::NonFiniteSamples { .. }
         | Cause::Clipping { .. }
+        | Cause::FloatOver { .. }
+        | Cause::DualMono { .. }
         | Cause::TruePeakOver { .. }
         | Cause::LowHeadroom { .. }
         | Cause::DcOffset { .. } => delivery::content(c),

@@ -1,6 +1,6 @@
 //! The reconciliation's causes: start offsets, gains, polarity, cut-off stems and the null.
 
-use super::common::{base, list, ms, round2, round4};
+use super::common::{base, list, ms, plural, round2, round4};
 use crate::cause::{Cause, SetGain, StartOffset, StemGain};
 use crate::report::{Finding, FindingCode};
 
@@ -20,17 +20,18 @@ pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
     };
     let fix = if off > 0 {
         format!(
-            "Export every stem from the same start point as the mix; to repair, remove the first {off} samples of {which}."
+            "Export every stem from the same start point as the mix; to repair, remove the first {} of {which}.",
+            plural(off, "sample")
         )
     } else {
         format!(
-            "Export every stem from the same start point as the mix; to repair, insert {} samples of silence at the start of {which}.",
-            -off
+            "Export every stem from the same start point as the mix; to repair, insert {} of silence at the start of {which}.",
+            plural(-off, "sample")
         )
     };
     let mut message = format!(
-        "{who} {verb} {} samples ({} ms) {dir} than the mix.",
-        off.abs(),
+        "{who} {verb} {} ({} ms) {dir} than the mix.",
+        plural(off.abs(), "sample"),
         ms(off.abs(), sr)
     );
     if let Some(by) = s.side_effect_of {
@@ -38,7 +39,7 @@ pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
             " The shift is small and may be a side effect of the {by} reported here (phase delay or added content bias the alignment); check it after fixing that."
         ));
     }
-    base(c, message, fix)
+    super::delivery::folded_length(base(c, message, fix), s)
         .with("offset_samples", off)
         .with("offset_ms", ms(off, sr))
         .with("correlation", s.correlation)
@@ -120,8 +121,9 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
         } => base(
             c,
             format!(
-                "Once aligned with the mix, {file} is cut off: its {} misses {missing_frames} samples ({} ms) of audio.",
+                "Once aligned with the mix, {file} is cut off: its {} misses {} ({} ms) of audio.",
                 if *at_start { "start" } else { "end" },
+                plural(*missing_frames, "sample"),
                 ms(*missing_frames, *sample_rate)
             ),
             "Re-export this stem over the full length of the mix, from the same start point.",
