@@ -302,26 +302,17 @@ impl Check<'_, '_> {
             causes.push(Cause::NoMix);
             return None;
         };
-        let Some(mix) = readable(mi) else {
+        if readable(mi).is_none() {
             causes.push(Cause::MixUnreadable {
                 mix: inputs[mi].name.clone(),
             });
             return None;
-        };
-        let rate = mix.info.sample_rate;
-        let stems: Vec<usize> = (0..inputs.len())
-            .filter(|&i| i != mi && readable(i).is_some_and(|m| m.info.sample_rate == rate))
-            .collect();
-        let skipped: Vec<String> = (0..inputs.len())
-            .filter(|&i| i != mi && readable(i).is_some_and(|m| m.info.sample_rate != rate))
-            .map(|i| inputs[i].name.clone())
-            .collect();
-        if !skipped.is_empty() {
-            causes.push(Cause::LeftOutOfReconciliation {
-                files: skipped,
-                mix_sample_rate: rate,
-            });
         }
+        // Every readable stem enters the sum; one at another rate is read resampled to the
+        // mix's (its rate is still a `sample_rate_mismatch` of the delivery checks).
+        let stems: Vec<usize> = (0..inputs.len())
+            .filter(|&i| i != mi && readable(i).is_some())
+            .collect();
         if stems.len() > MAX_RECONCILE_STEMS {
             causes.push(Cause::TooManyStems {
                 mix: inputs[mi].name.clone(),
