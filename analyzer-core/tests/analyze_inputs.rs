@@ -1,6 +1,7 @@
 //! What enters the stem sum, through the whole check ([`check_paths`], what the CLI and the
 //! plugin run): a stem at another sample rate is resampled for the reconciliation and
-//! reconciles (still a `sample_rate_mismatch`).
+//! reconciles (still a `sample_rate_mismatch`); a stem that cannot be read is
+//! `reconciliation_incomplete`, and what the sum misses may be its part.
 
 // Test code may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -103,4 +104,59 @@ fn a_stem_at_another_rate_is_resampled_into_the_sum() {
         "{:?}",
         keys.gain_db
     );
+}
+
+/// A stem that cannot be read is left out of the sum and said so: `reconciliation_incomplete`
+/// and `excluded_files` name it, the missing content it leaves may be its part, and the other
+/// stems are not blamed for its absence.
+#[test]
+fn an_unreadable_stem_is_an_incomplete_reconciliation() {
+    let dir = tempfile::tempdir().unwrap();
+    delivery(dir.path(), "", RATE);
+    std::fs::write(
+        dir.path().join("Song_Keys.wav"),
+        b"RIFF\x10\0\0\0WAVEjunk not audio",
+    )
+    .unwrap();
+    let report = check(dir.path());
+    let found = codes(&report);
+    let rec = report.reconciliation.as_ref().expect("reconciled");
+    assert_eq!(rec.excluded_files.len(), 1, "{:?}", rec.excluded_files);
+    assert_eq!(rec.excluded_files[0].path, "Song_Keys.wav");
+    assert!(rec.excluded_files[0].reason.starts_with("unreadable"));
+    let incomplete = report
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::ReconciliationIncomplete)
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(incomplete.severity, Severity::Warning);
+    assert_eq!(incomplete.files, vec!["Song_Keys.wav".to_owned()]);
+    let missing: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.code,
+                FindingCode::MissingElement
+                    | FindingCode::MissingFxReturn
+                    | FindingCode::UnexplainedResidual
+            )
+        })
+        .collect();
+    assert!(
+        !missing.is_empty(),
+        "the keys are missing from the sum: {found:?}"
+    );
+    for f in missing {
+        assert!(f.message.contains("Song_Keys.wav"), "{}", f.message);
+        assert_eq!(
+            f.measured["may_be_excluded"],
+            serde_json::json!(["Song_Keys.wav"])
+        );
+    }
+    for (code, severity, files) in &found {
+        if matches!(code, FindingCode::GainMismatch | FindingCode::StartOffset) {
+            assert!(*severity < Severity::Error, "{code:?} {files:?}: {found:?}");
+        }
+    }
 }

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::meter::meter_reader;
 use crate::profile::Profile;
 use crate::reconcile::ReconcileResult;
-use crate::report::{FileReport, Reconciliation, Report, Role};
+use crate::report::{ExcludedFile, FileReport, FindingCode, Reconciliation, Report, Role};
 use crate::wav::{WavFile, WavInfo};
 use files::{Metered, capture_causes, file_reports};
 use reconciliation::{level_timeline, reconcile_plan};
@@ -331,7 +331,7 @@ impl Check<'_, '_> {
             _ => self.reconcile(&plan),
         };
         match result {
-            Ok(result) => Some(self.take_result(&plan, result, files, causes)),
+            Ok(result) => Some(self.take_result(&plan, result, results, files, causes)),
             Err(e) => {
                 causes.push(Cause::ReconciliationFailed {
                     reason: e.to_string(),
@@ -347,6 +347,7 @@ impl Check<'_, '_> {
         &self,
         (mi, stems): &Plan,
         result: ReconcileResult,
+        results: &[Result<Metered>],
         files: &mut [FileReport],
         causes: &mut Vec<Cause>,
     ) -> Reconciliation {
@@ -373,6 +374,7 @@ impl Check<'_, '_> {
             }
         }
         let mut rec = result.reconciliation;
+        rec.excluded_files = self.excluded_stems(mi, results, stems, &result.stems);
         rec.timeline = Some(level_timeline(
             &result.blocks,
             result.sample_rate,
@@ -380,10 +382,54 @@ impl Check<'_, '_> {
         ));
         rec.mix = Some(inputs[mi].name.clone());
         // Reconciliation speaks of paths; the report speaks of names.
+        let excluded: Vec<String> = rec.excluded_files.iter().map(|e| e.path.clone()).collect();
         causes.extend(result.causes.into_iter().map(|mut c| {
             c.rename_files(name_of_path);
+            if !excluded.is_empty() {
+                // What the sum misses may be an excluded stem's, and the other stems' fits
+                // lean towards filling its place: neither blames the stems that are there.
+                c.note_excluded(&excluded);
+                c.attribute_to(FindingCode::ReconciliationIncomplete);
+            }
             c
         }));
+        if !rec.excluded_files.is_empty() {
+            causes.push(Cause::ReconciliationIncomplete {
+                excluded: rec.excluded_files.clone(),
+            });
+        }
         rec
+    }
+
+    /// The stems that could not enter the sum, with why: every stem whose file could not be
+    /// read, and every stem of the plan that got no fit although it holds frames (its source
+    /// could not be built). Other candidates for the mix (references) are not stems.
+    fn excluded_stems(
+        &self,
+        mi: usize,
+        results: &[Result<Metered>],
+        planned: &[usize],
+        fits: &[Option<crate::reconcile::StemFit>],
+    ) -> Vec<ExcludedFile> {
+        let mut out = Vec::new();
+        for (i, input) in self.inputs.iter().enumerate() {
+            if i == mi || input.role != Role::Stem {
+                continue;
+            }
+            let reason = match &results[i] {
+                Err(e) => format!("unreadable: {}", e.problem()),
+                Ok(m) => match planned.iter().position(|&p| p == i) {
+                    Some(k) if fits.get(k).is_some_and(Option::is_none) && m.info.frames > 0 => {
+                        "its audio could not be read for the reconciliation".to_owned()
+                    }
+                    _ => continue,
+                },
+            };
+            out.push(ExcludedFile {
+                path: input.name.clone(),
+                reason,
+            });
+        }
+        out
     }
 }

@@ -325,6 +325,8 @@ pub struct AddedContent {
     /// How closely its band energies follow the stem sum's from segment to segment: an
     /// effect return plays the stems' notes, a missing part its own.
     pub spectral_follow: f64,
+    /// Stems that could not enter the sum: the added content may be theirs.
+    pub may_be_excluded: Vec<String>,
     /// Frequency under which 10 % of its energy lies, Hz.
     pub spectrum_low_hz: f64,
     /// Frequency under which 90 % of its energy lies, Hz.

@@ -51,19 +51,33 @@ pub(super) fn reading(c: &Cause) -> Finding {
         .with("max_stems", *max_stems),
         Cause::NoStemAtMixRate => base(
             c,
-            "No readable stem shares the mix's sample rate; nothing to reconcile.",
-            "Deliver the stems with the mix at one sample rate.",
+            "No stem could be read, so there is nothing to reconcile against the mix.",
+            "Re-export the stems as PCM WAV and check the delivery again.",
         ),
-        Cause::LeftOutOfReconciliation {
-            files,
-            mix_sample_rate,
-        } => base(
+        Cause::ReconciliationIncomplete { excluded } => base(
             c,
             format!(
-                "{} left out of reconciliation: not at the mix's {mix_sample_rate} Hz.",
-                files.join(", ")
+                "{} could not enter the stem sum ({}): whatever the sum misses against the mix may be {}.",
+                if excluded.len() == 1 {
+                    "1 stem".to_owned()
+                } else {
+                    format!("{} stems", excluded.len())
+                },
+                excluded
+                    .iter()
+                    .map(|e| format!("{}: {}", e.path, e.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                if excluded.len() == 1 { "its part" } else { "their parts" }
             ),
-            "Re-export those stems at the mix's sample rate.",
+            "Re-export the stems left out as PCM WAV and check the delivery again.",
+        )
+        .with(
+            "excluded_files",
+            excluded
+                .iter()
+                .map(|e| serde_json::json!({"path": e.path, "reason": e.reason}))
+                .collect::<Vec<_>>(),
         ),
         Cause::ReconciliationFailed { reason } => base(
             c,

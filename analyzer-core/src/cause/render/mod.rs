@@ -28,9 +28,10 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         | Cause::MixUnreadable { .. }
         | Cause::TooManyStems { .. }
         | Cause::NoStemAtMixRate => F::NoMix,
-        Cause::LeftOutOfReconciliation { .. }
-        | Cause::ReconciliationFailed { .. }
-        | Cause::UnexplainedResidual { .. } => F::UnexplainedResidual,
+        Cause::ReconciliationIncomplete { .. } => F::ReconciliationIncomplete,
+        Cause::ReconciliationFailed { .. } | Cause::UnexplainedResidual { .. } => {
+            F::UnexplainedResidual
+        }
         Cause::SampleRateMismatch { .. } => F::SampleRateMismatch,
         Cause::SampleRateProfile { .. } => F::SampleRateProfile,
         Cause::BitDepthMismatch { .. } => F::BitDepthMismatch,
@@ -86,6 +87,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::MixUnreadable { .. }
         | Cause::TooManyStems { .. }
         | Cause::ReconciliationFailed { .. }
+        | Cause::ReconciliationIncomplete { .. }
         | Cause::BitDepthMismatch { .. }
         | Cause::LowBitDepth { .. }
         | Cause::WiderThanMix { .. }
@@ -102,10 +104,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::NonFiniteSamples { .. }
         | Cause::TruePeakOver { .. }
         | Cause::PolarityInverted { .. } => Error,
-        Cause::NoMix
-        | Cause::NoStemAtMixRate
-        | Cause::LeftOutOfReconciliation { .. }
-        | Cause::SumMatchesMix { .. } => Info,
+        Cause::NoMix | Cause::NoStemAtMixRate | Cause::SumMatchesMix { .. } => Info,
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -200,8 +199,10 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::PolarityInverted { file, .. }
         | Cause::StemGain(StemGain { file, .. })
         | Cause::CutOff { file, .. } => vec![file.clone()],
-        Cause::LeftOutOfReconciliation { files, .. }
-        | Cause::SampleRateMismatch { files, .. }
+        Cause::ReconciliationIncomplete { excluded } => {
+            excluded.iter().map(|e| e.path.clone()).collect()
+        }
+        Cause::SampleRateMismatch { files, .. }
         | Cause::SampleRateProfile { files, .. }
         | Cause::BitDepthMismatch { files, .. }
         | Cause::UnequalLengths { files, .. }
@@ -232,7 +233,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::MixUnreadable { .. }
         | Cause::TooManyStems { .. }
         | Cause::NoStemAtMixRate
-        | Cause::LeftOutOfReconciliation { .. }
+        | Cause::ReconciliationIncomplete { .. }
         | Cause::ReconciliationFailed { .. } => delivery::reading(c),
         Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
@@ -264,14 +265,21 @@ pub(super) fn finding(c: &Cause) -> Finding {
             residual_db,
             null_gain_with_dynamics_db,
             null_gain_with_eq_db,
+            may_be_excluded,
         } => base(
             c,
             format!(
-                "The stems leave a residual at {:.1} dB under the mix that no model explains (gain, EQ, dynamics, added content).",
-                -residual_db
+                "The stems leave a residual at {:.1} dB under the mix that no model explains (gain, EQ, dynamics, added content).{}",
+                -residual_db,
+                common::may_be_excluded_note(may_be_excluded)
             ),
-            "Compare the mix-bus chain and the stem export settings (plugins, sends, render options).",
+            if may_be_excluded.is_empty() {
+                "Compare the mix-bus chain and the stem export settings (plugins, sends, render options)."
+            } else {
+                "Re-export the stems that could not enter the sum and check again: the residual may be theirs."
+            },
         )
+        .with("may_be_excluded", may_be_excluded.clone())
         .with("residual_db", round1(*residual_db))
         .with("null_gain_with_dynamics_db", round1(*null_gain_with_dynamics_db))
         .with("null_gain_with_eq_db", round1(*null_gain_with_eq_db)),
