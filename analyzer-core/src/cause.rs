@@ -14,8 +14,8 @@ mod render;
 
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, DynamicsKind,
-    Evidence, IncompleteCapture, NamingProblem, OctaveGain, SetGain, StartOffset, StemGain,
-    coherent_bands, group_start_offsets,
+    Evidence, IncompleteCapture, MixCandidates, MixChoice, NamingProblem, OctaveGain, SetGain,
+    StartOffset, StemGain, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -82,6 +82,8 @@ pub enum Cause {
         /// Every stem left out, with why.
         excluded: Vec<ExcludedFile>,
     },
+    /// Several files could be the mix: which one is and why; the others are references.
+    MixCandidates(MixCandidates),
     /// The reconciliation failed.
     ReconciliationFailed {
         /// Why (the error, as text).
@@ -385,6 +387,12 @@ impl Cause {
             | Self::PolarityInverted { file, .. }
             | Self::StemGain(StemGain { file, .. })
             | Self::CutOff { file, .. } => one(file),
+            Self::MixCandidates(m) => {
+                one(&mut m.mix);
+                m.references.iter_mut().for_each(one);
+                m.stems.iter_mut().for_each(one);
+                m.null_by_file_db.iter_mut().for_each(|(f, _)| one(f));
+            }
             Self::ReconciliationIncomplete { excluded } => {
                 excluded.iter_mut().for_each(|e| one(&mut e.path));
             }

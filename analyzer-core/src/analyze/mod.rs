@@ -9,6 +9,7 @@
 //! read, `files` what the report says about each, `reconciliation` runs the stem-sum
 //! reconciliation and its diagnosis over the opened files.
 
+mod candidates;
 mod files;
 mod inputs;
 mod reconciliation;
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::cause::{self, Cause};
+use crate::cause::{self, Cause, MixChoice};
 use crate::checks::delivery_checks;
 use crate::error::{Error, Result};
 use crate::meter::meter_reader;
@@ -150,6 +151,17 @@ pub fn check_paths(paths: &[PathBuf], opts: &Options<'_>) -> Result<Report> {
 /// reconciliation start at once beside the metering.
 pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     let (opened, open_errors) = open_inputs(inputs);
+    // Among several files that could be the mix, the one the stems sum to is the mix.
+    let mut inputs = inputs.to_vec();
+    let given = if opts.mix.is_some() {
+        Some(MixChoice::Option)
+    } else if inputs::mix_is_authoritative(&inputs, false) {
+        Some(MixChoice::Metadata)
+    } else {
+        None
+    };
+    let candidates = candidates::decide(&mut inputs, &opened, given);
+    let inputs = &inputs[..];
     let check = Check {
         inputs,
         opened,
@@ -168,7 +180,17 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
 
     let (results, speculative) = check.meter_all(open_errors, mix_index);
     let (mut files, facts, mut causes) = file_reports(inputs, &results);
-    causes.extend(delivery_checks(&facts, opts.profile));
+    causes.extend(candidates);
+    // References (other candidates for the mix) are checked as files of their own, never in
+    // the stems' set checks (a master legitimately differs in length, level and format).
+    let (references, set): (Vec<_>, Vec<_>) = facts
+        .into_iter()
+        .partition(|f| f.role == Some(Role::Reference));
+    causes.extend(delivery_checks(&set, opts.profile));
+    for mut reference in references {
+        reference.role = Some(Role::Mix);
+        causes.extend(delivery_checks(&[reference], opts.profile));
+    }
     causes.extend(capture_causes(inputs, |i| {
         results[i].as_ref().ok().map(|m| m.info.frames)
     }));
@@ -239,7 +261,11 @@ impl Check<'_, '_> {
     ) -> (Vec<Result<Metered>>, Option<Speculative>) {
         let n_inputs = self.inputs.len();
         let planned = reconcile_plan(n_inputs, mix_index, |i| {
-            self.opened[i].info().map(|h| h.sample_rate)
+            let in_sum = Some(i) == mix_index || self.inputs[i].role == Role::Stem;
+            self.opened[i]
+                .info()
+                .filter(|_| in_sum)
+                .map(|h| h.sample_rate)
         })
         .filter(|(_, stems)| !stems.is_empty() && stems.len() <= MAX_RECONCILE_STEMS);
         let results: Vec<Mutex<Option<Result<Metered>>>> = open_errors
@@ -311,7 +337,7 @@ impl Check<'_, '_> {
         // Every readable stem enters the sum; one at another rate is read resampled to the
         // mix's (its rate is still a `sample_rate_mismatch` of the delivery checks).
         let stems: Vec<usize> = (0..inputs.len())
-            .filter(|&i| i != mi && readable(i).is_some())
+            .filter(|&i| i != mi && inputs[i].role == Role::Stem && readable(i).is_some())
             .collect();
         if stems.len() > MAX_RECONCILE_STEMS {
             causes.push(Cause::TooManyStems {

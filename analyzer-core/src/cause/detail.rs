@@ -343,3 +343,33 @@ impl AddedContent {
         self.tau_s * (1e6f64).ln()
     }
 }
+
+/// How the mix was chosen among several candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MixChoice {
+    /// The stems' plain sum nulls clearly deepest against it.
+    Content,
+    /// Its name (the content did not decide: the stems null against no candidate clearly
+    /// better than against the others).
+    Name,
+    /// The user named it (`--mix`).
+    Option,
+    /// The plugin's metadata says it is the mix.
+    Metadata,
+}
+
+/// Several files could be the mix: which one is, why, and what the others are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixCandidates {
+    /// The mix.
+    pub mix: String,
+    /// The other candidates that are references (checked as files, not part of the sum).
+    pub references: Vec<String>,
+    /// Candidates by name whose audio is part of the sum: stems after all.
+    pub stems: Vec<String>,
+    /// How the mix was chosen.
+    pub chosen_by: MixChoice,
+    /// The plain stem sum's null against every candidate over a few loud seconds, dB (`None`
+    /// when it could not be measured).
+    pub null_by_file_db: Vec<(String, Option<f64>)>,
+}

@@ -2,7 +2,7 @@
 //! file or the set of files.
 
 use super::common::base;
-use crate::cause::{CaptureProblem, Cause, IncompleteCapture};
+use crate::cause::{CaptureProblem, Cause, IncompleteCapture, MixCandidates, MixChoice};
 use crate::report::Finding;
 
 /// Reading the files and deciding what can be reconciled.
@@ -393,4 +393,88 @@ pub(super) fn content(c: &Cause) -> Finding {
         .with("dc_offset_dbfs", *dc),
         _ => unreachable!("not a content cause: {c:?}"),
     }
+}
+
+/// Which candidate is the mix and why; what the others are.
+pub(super) fn mix_candidates(c: &Cause, m: &MixCandidates) -> Finding {
+    let null_of = |name: &str| {
+        m.null_by_file_db
+            .iter()
+            .find(|(f, _)| f == name)
+            .and_then(|(_, n)| *n)
+    };
+    let against = |name: &String| {
+        null_of(name).map(|n| {
+            if n < -99.0 {
+                format!("below -99 dB against {name}")
+            } else {
+                format!("{n:.1} dB against {name}")
+            }
+        })
+    };
+    let mix = &m.mix;
+    let nulls: Vec<String> = std::iter::once(mix)
+        .chain(&m.references)
+        .filter_map(against)
+        .collect();
+    let why = match m.chosen_by {
+        MixChoice::Content => format!("the stems sum to it: they null {}", nulls.join(", ")),
+        MixChoice::Name if nulls.is_empty() => {
+            "by its name (the stems could not be compared with the candidates)".to_owned()
+        }
+        MixChoice::Name => format!(
+            "by its name: the stems null against no candidate clearly better ({})",
+            nulls.join(", ")
+        ),
+        MixChoice::Option => "named with --mix".to_owned(),
+        MixChoice::Metadata => "the plugin's metadata says so".to_owned(),
+    };
+    let mut message = format!("{mix} is the mix ({why}).");
+    match m.references.len() {
+        0 => {}
+        1 => message.push_str(&format!(
+            " {} is a reference (a mastered or alternate mix): checked as a file, not part of the sum.",
+            m.references[0]
+        )),
+        _ => message.push_str(&format!(
+            " {} are references (mastered or alternate mixes): checked as files, not part of the sum.",
+            super::common::list(&m.references)
+        )),
+    }
+    if !m.stems.is_empty() {
+        message.push_str(&format!(
+            " {} {} part of the sum: checked as {}.",
+            super::common::list(&m.stems),
+            if m.stems.len() == 1 { "is" } else { "are" },
+            if m.stems.len() == 1 {
+                "a stem"
+            } else {
+                "stems"
+            },
+        ));
+    }
+    base(
+        c,
+        message,
+        "Nothing to fix; to check the stems against another file, name it with --mix.",
+    )
+    .with("mix", mix.clone())
+    .with("references", m.references.clone())
+    .with("stems", m.stems.clone())
+    .with(
+        "chosen_by",
+        match m.chosen_by {
+            MixChoice::Content => "content",
+            MixChoice::Name => "name",
+            MixChoice::Option => "option",
+            MixChoice::Metadata => "metadata",
+        },
+    )
+    .with(
+        "null_by_file_db",
+        m.null_by_file_db
+            .iter()
+            .map(|(f, n)| (f.clone(), serde_json::json!(n.map(super::common::round1))))
+            .collect::<serde_json::Map<String, serde_json::Value>>(),
+    )
 }

@@ -29,6 +29,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         | Cause::TooManyStems { .. }
         | Cause::NoStemAtMixRate => F::NoMix,
         Cause::ReconciliationIncomplete { .. } => F::ReconciliationIncomplete,
+        Cause::MixCandidates(_) => F::MixCandidates,
         Cause::ReconciliationFailed { .. } | Cause::UnexplainedResidual { .. } => {
             F::UnexplainedResidual
         }
@@ -104,7 +105,10 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::NonFiniteSamples { .. }
         | Cause::TruePeakOver { .. }
         | Cause::PolarityInverted { .. } => Error,
-        Cause::NoMix | Cause::NoStemAtMixRate | Cause::SumMatchesMix { .. } => Info,
+        Cause::NoMix
+        | Cause::NoStemAtMixRate
+        | Cause::MixCandidates(_)
+        | Cause::SumMatchesMix { .. } => Info,
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -202,6 +206,11 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         Cause::ReconciliationIncomplete { excluded } => {
             excluded.iter().map(|e| e.path.clone()).collect()
         }
+        Cause::MixCandidates(m) => std::iter::once(&m.mix)
+            .chain(&m.references)
+            .chain(&m.stems)
+            .cloned()
+            .collect(),
         Cause::SampleRateMismatch { files, .. }
         | Cause::SampleRateProfile { files, .. }
         | Cause::BitDepthMismatch { files, .. }
@@ -235,6 +244,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationIncomplete { .. }
         | Cause::ReconciliationFailed { .. } => delivery::reading(c),
+        Cause::MixCandidates(m) => delivery::mix_candidates(c, m),
         Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
         | Cause::BitDepthMismatch { .. }
