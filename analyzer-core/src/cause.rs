@@ -73,8 +73,8 @@ pub enum Cause {
         /// Most stems one reconciliation takes (its cost grows with every stem).
         max_stems: usize,
     },
-    /// No stem could be read: nothing to reconcile (a stem at another rate is resampled, so
-    /// only unreadable stems leave none).
+    /// No readable stem to reconcile (a stem at another rate is resampled, so only missing or
+    /// unreadable stems leave none).
     NoStemAtMixRate,
     /// Stems that could not enter the stem sum (unreadable, not audio, failed to read): what
     /// the sum misses may be theirs. (A stem at another sample rate enters it resampled.)

@@ -222,13 +222,11 @@ pub(super) fn decide(
 /// The plain stem sum's null against every candidate, and the sum itself.
 struct Measured {
     sum: Sum,
-    /// Stems in the sum.
-    stems: usize,
     nulls: std::collections::HashMap<usize, Option<f64>>,
 }
 
 /// Reads the windows (around the loud parts of the `named` mix) of every stem and candidate;
-/// `None` when nothing can be compared (an unreadable or very short mix).
+/// `None` when nothing can be compared (an unreadable or very short mix, no readable stem).
 fn measure(files: &Files<'_>, named: usize, candidates: &[usize]) -> Option<Measured> {
     let mut mix = files.source(named, files.opened[named].info()?.sample_rate)?;
     let mut sum = Sum::new(mix.as_mut())?;
@@ -242,6 +240,10 @@ fn measure(files: &Files<'_>, named: usize, candidates: &[usize]) -> Option<Meas
         }
     }
     sum.sum = total;
+    if stems == 0 {
+        // Nothing to sum: every candidate would null at 0 dB.
+        return None;
+    }
     let nulls = candidates
         .iter()
         .map(|&i| {
@@ -251,13 +253,13 @@ fn measure(files: &Files<'_>, named: usize, candidates: &[usize]) -> Option<Meas
             (i, null)
         })
         .collect();
-    Some(Measured { sum, stems, nulls })
+    Some(Measured { sum, nulls })
 }
 
 impl Measured {
     /// Does adding candidate `part` to the sum deepen its null against `mix` clearly?
     fn deepens(&self, files: &Files<'_>, mix: usize, part: usize) -> bool {
-        let Some(before) = self.nulls[&mix].filter(|_| self.stems > 0) else {
+        let Some(before) = self.nulls[&mix] else {
             return false;
         };
         let (Some(mut m), Some(mut p)) = (

@@ -51,8 +51,8 @@ pub(super) fn reading(c: &Cause) -> Finding {
         .with("max_stems", *max_stems),
         Cause::NoStemAtMixRate => base(
             c,
-            "No stem could be read, so there is nothing to reconcile against the mix.",
-            "Re-export the stems as PCM WAV and check the delivery again.",
+            "There is no readable stem to reconcile against the mix.",
+            "Add the stems (re-export unreadable ones as PCM WAV) and check the delivery again.",
         ),
         Cause::ReconciliationIncomplete { excluded } => base(
             c,
