@@ -14,13 +14,14 @@ mod render;
 
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ClipRuns,
-    DynamicsKind, Evidence, IncompleteCapture, NamingProblem, NonFinite, OctaveGain, SetGain,
+    DynamicsKind, Evidence, IncompleteCapture, MixCandidates, MixChoice, NamingProblem, NonFinite,
+    OctaveGain, SetGain,
     StartOffset, StemGain, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
 
-use crate::report::{Finding, FindingCode, Severity};
+use crate::report::{ExcludedFile, Finding, FindingCode, Severity};
 
 /// A gain error this large is an error, not a warning.
 pub const GAIN_ERROR_DB: f64 = 3.0;
@@ -73,15 +74,17 @@ pub enum Cause {
         /// Most stems one reconciliation takes (its cost grows with every stem).
         max_stems: usize,
     },
-    /// No readable stem shares the mix's sample rate.
+    /// No readable stem to reconcile (a stem at another rate is resampled, so only missing or
+    /// unreadable stems leave none).
     NoStemAtMixRate,
-    /// Stems left out of the reconciliation because they are not at the mix's rate.
-    LeftOutOfReconciliation {
-        /// The stems left out.
-        files: Vec<String>,
-        /// The mix's sample rate, Hz.
-        mix_sample_rate: u32,
+    /// Stems that could not enter the stem sum (unreadable, not audio, failed to read): what
+    /// the sum misses may be theirs. (A stem at another sample rate enters it resampled.)
+    ReconciliationIncomplete {
+        /// Every stem left out, with why.
+        excluded: Vec<ExcludedFile>,
     },
+    /// Several files could be the mix: which one is and why; the others are references.
+    MixCandidates(MixCandidates),
     /// The reconciliation failed.
     ReconciliationFailed {
         /// Why (the error, as text).
@@ -304,6 +307,8 @@ pub enum Cause {
         null_gain_with_dynamics_db: f64,
         /// How much deeper a linear filter (EQ) nulls than the global gain, dB.
         null_gain_with_eq_db: f64,
+        /// Stems that could not enter the sum: the residual may be theirs.
+        may_be_excluded: Vec<String>,
     },
 }
 
@@ -352,6 +357,19 @@ impl Cause {
         }
     }
 
+    /// Notes on a missing-content cause (an added part or effect return, an unexplained
+    /// residual) that stems left out of the sum (`excluded`, report names) may hold what the
+    /// sum misses; the finding then says so. Other causes are left as they are.
+    pub fn note_excluded(&mut self, excluded: &[String]) {
+        match self {
+            Self::AddedContent(a) => a.may_be_excluded = excluded.to_vec(),
+            Self::UnexplainedResidual {
+                may_be_excluded, ..
+            } => *may_be_excluded = excluded.to_vec(),
+            _ => {}
+        }
+    }
+
     /// Renames every file the cause names (e.g. paths to the names the report shows).
     pub fn rename_files(&mut self, rename: impl Fn(&str) -> String) {
         let one = |f: &mut String| *f = rename(f);
@@ -364,8 +382,20 @@ impl Cause {
             | Self::PolarityInverted { file, .. }
             | Self::StemGain(StemGain { file, .. })
             | Self::CutOff { file, .. } => one(file),
-            Self::LeftOutOfReconciliation { files, .. }
-            | Self::SampleRateProfile { files, .. }
+            Self::MixCandidates(m) => {
+                one(&mut m.mix);
+                m.references.iter_mut().for_each(one);
+                m.stems.iter_mut().for_each(one);
+                m.null_by_file_db.iter_mut().for_each(|(f, _)| one(f));
+            }
+            Self::ReconciliationIncomplete { excluded } => {
+                excluded.iter_mut().for_each(|e| one(&mut e.path));
+            }
+            Self::AddedContent(a) => a.may_be_excluded.iter_mut().for_each(one),
+            Self::UnexplainedResidual {
+                may_be_excluded, ..
+            } => may_be_excluded.iter_mut().for_each(one),
+            Self::SampleRateProfile { files, .. }
             | Self::BitDepthMismatch { files, .. }
             | Self::WiderThanMix { files, .. }
             | Self::MixedChannelLayouts { files, .. }
@@ -407,9 +437,7 @@ impl Cause {
             | Self::SetGain(_)
             | Self::SumMatchesMix { .. }
             | Self::MissingBusProcessing(_)
-            | Self::BusEq(_)
-            | Self::AddedContent(_)
-            | Self::UnexplainedResidual { .. } => {}
+            | Self::BusEq(_) => {}
         }
     }
 }

@@ -74,6 +74,27 @@ pub enum Error {
         /// What is wrong with its shape.
         problem: SourceProblem,
     },
+    /// A stem at another sample rate could not be resampled to the mix's rate.
+    #[error("{name}: cannot resample to the mix's rate: {source}")]
+    Resample {
+        /// The source's name (its file name).
+        name: String,
+        /// What the resampler said.
+        #[source]
+        source: ResampleFailure,
+    },
+}
+
+/// Why resampling failed (the resampler's own structured errors).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResampleFailure {
+    /// The resampler could not be built for these rates or channels.
+    #[error("{0}")]
+    Construction(rubato::ResamplerConstructionError),
+    /// A chunk could not be resampled.
+    #[error("{0}")]
+    Process(rubato::ResampleError),
 }
 
 fn list_paths(paths: &[PathBuf]) -> String {
@@ -93,7 +114,10 @@ impl Error {
             | Error::Unsupported { path, .. }
             | Error::Write { path, .. }
             | Error::Sidecar { path, .. } => Some(path),
-            Error::NoInput { .. } | Error::InvalidSource { .. } | Error::InvalidInput(_) => None,
+            Error::NoInput { .. }
+            | Error::InvalidSource { .. }
+            | Error::InvalidInput(_)
+            | Error::Resample { .. } => None,
         }
     }
 

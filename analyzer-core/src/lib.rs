@@ -20,6 +20,7 @@ pub mod meter;
 pub mod profile;
 pub mod reconcile;
 pub mod report;
+pub mod resample;
 pub mod source;
 pub mod synth;
 pub mod units;

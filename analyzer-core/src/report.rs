@@ -79,6 +79,13 @@ pub enum FindingCode {
     IncompleteCapture,
     /// The delivery's sample rate is not what the profile asks for.
     SampleRateProfile,
+    // ---- issue 16: what enters the sum ----
+    /// `reconciliation_incomplete`: some stems could not enter the sum; what the sum is missing
+    /// may be theirs.
+    ReconciliationIncomplete,
+    /// `mix_candidates`: several files could be the mix; which one was used and why, the
+    /// others are references, not stems.
+    MixCandidates,
 }
 
 impl FindingCode {
@@ -114,6 +121,8 @@ impl FindingCode {
             Self::NoMix => "no_mix",
             Self::IncompleteCapture => "incomplete_capture",
             Self::SampleRateProfile => "sample_rate_profile",
+            Self::ReconciliationIncomplete => "reconciliation_incomplete",
+            Self::MixCandidates => "mix_candidates",
         }
     }
 }
@@ -203,6 +212,9 @@ pub enum Role {
     Stem,
     /// The mix the stems must sum back to.
     Mix,
+    /// Another candidate for the mix (a mastered or alternate mix): checked as a file, never
+    /// part of the sum.
+    Reference,
 }
 
 /// Integer or floating-point PCM.
@@ -296,6 +308,18 @@ pub struct Reconciliation {
     pub spectrum: Option<BandSpectrum>,
     /// Centre pan law (dB per channel) the mono stems were judged at, inferred from them.
     pub pan_law_db: Option<f64>,
+    /// Every stem left out of the sum, with why (empty when every stem entered it).
+    #[serde(default)]
+    pub excluded_files: Vec<ExcludedFile>,
+}
+
+/// A stem that could not enter the stem sum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ExcludedFile {
+    /// The file, as the report names it.
+    pub path: String,
+    /// Why it could not enter the sum (one phrase).
+    pub reason: String,
 }
 
 /// Levels over time, one value per step (`None` = silence).

@@ -203,7 +203,7 @@ fn offset_bars(report: &Report) -> String {
     let stems: Vec<_> = report
         .files
         .iter()
-        .filter(|f| f.role != Some(Role::Mix))
+        .filter(|f| !matches!(f.role, Some(Role::Mix | Role::Reference)))
         .collect();
     let max = stems
         .iter()
@@ -319,10 +319,10 @@ td:first-child, th:first-child {{ text-align: left; }}
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&f.path),
-            if f.role == Some(Role::Mix) {
-                "mix"
-            } else {
-                "stem"
+            match f.role {
+                Some(Role::Mix) => "mix",
+                Some(Role::Reference) => "reference",
+                _ => "stem",
             },
             format,
             f.duration_s.map_or("-".into(), |d| format!("{d:.2} s")),

@@ -91,6 +91,7 @@ pub fn human(report: &Report, colour: bool) -> String {
             fit(&f.path, name_w),
             match f.role {
                 Some(Role::Mix) => "mix",
+                Some(Role::Reference) => "ref",
                 _ => "stem",
             },
             format_of(f),

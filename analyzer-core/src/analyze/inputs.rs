@@ -14,7 +14,8 @@ pub struct Input {
     pub path: PathBuf,
     /// Name shown in the report.
     pub name: String,
-    /// Mix or stem.
+    /// Stem, mix, or reference (another file whose name says mix: the check decides by
+    /// content which candidate is the mix, see `analyze::candidates`).
     pub role: Role,
     /// The plugin's sidecar, when the file is a capture from a bounce folder.
     pub capture: Option<CaptureSidecar>,
@@ -105,6 +106,7 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
     }
     disambiguate_names(&mut inputs);
     choose_mix(&mut inputs, mix.is_some());
+    mark_references(&mut inputs);
     Ok(inputs)
 }
 
@@ -136,6 +138,32 @@ fn choose_mix(inputs: &mut [Input], named_mix: bool) {
             inputs[best].role = Role::Mix;
         }
     }
+}
+
+/// Every other file whose name says mix (see [`name_says_mix`]) is a reference, not a stem:
+/// a mastered or alternate mix beside the mix. The check then decides by content which
+/// candidate the stems sum to, and gives a candidate that is part of the sum back to the stems
+/// (`analyze::candidates`). A capture of a bounce folder or a file whose plugin sidecar says
+/// "stem" stays a stem: the plugin's metadata is authoritative.
+fn mark_references(inputs: &mut [Input]) {
+    if !inputs.iter().any(|i| i.role == Role::Mix) {
+        return;
+    }
+    for input in inputs.iter_mut() {
+        if input.role == Role::Stem
+            && input.capture.is_none()
+            && name_says_mix(&input.name)
+            && sidecar_role(&input.path).is_none()
+        {
+            input.role = Role::Reference;
+        }
+    }
+}
+
+/// Whether the mix was named by the user or by plugin metadata (authoritative), rather than
+/// chosen among names that say mix.
+pub(super) fn mix_is_authoritative(inputs: &[Input], named_mix: bool) -> bool {
+    named_mix || capture_mix_index(inputs).is_some() || sidecar_mix_index(inputs).is_some()
 }
 
 /// A folder the plugin wrote: it has a bounce manifest or capture sidecars.

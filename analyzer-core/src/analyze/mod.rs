@@ -9,6 +9,7 @@
 //! read, `files` what the report says about each, `reconciliation` runs the stem-sum
 //! reconciliation and its diagnosis over the opened files.
 
+mod candidates;
 mod files;
 mod inputs;
 mod reconciliation;
@@ -17,13 +18,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::cause::{self, Cause};
+use crate::cause::{self, Cause, MixChoice};
 use crate::checks::delivery_checks;
 use crate::error::{Error, Result};
 use crate::meter::meter_reader;
 use crate::profile::Profile;
 use crate::reconcile::ReconcileResult;
-use crate::report::{FileReport, Reconciliation, Report, Role};
+use crate::report::{ExcludedFile, FileReport, FindingCode, Reconciliation, Report, Role};
 use crate::wav::{WavFile, WavInfo};
 use files::{Metered, capture_causes, file_reports};
 use reconciliation::{level_timeline, reconcile_plan};
@@ -150,6 +151,17 @@ pub fn check_paths(paths: &[PathBuf], opts: &Options<'_>) -> Result<Report> {
 /// reconciliation start at once beside the metering.
 pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     let (opened, open_errors) = open_inputs(inputs);
+    // Among several files that could be the mix, the one the stems sum to is the mix.
+    let mut inputs = inputs.to_vec();
+    let given = if opts.mix.is_some() {
+        Some(MixChoice::Option)
+    } else if inputs::mix_is_authoritative(&inputs, false) {
+        Some(MixChoice::Metadata)
+    } else {
+        None
+    };
+    let candidates = candidates::decide(&mut inputs, &opened, given);
+    let inputs = &inputs[..];
     let check = Check {
         inputs,
         opened,
@@ -168,7 +180,17 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
 
     let (results, speculative) = check.meter_all(open_errors, mix_index);
     let (mut files, facts, mut causes) = file_reports(inputs, &results);
-    causes.extend(delivery_checks(&facts, opts.profile));
+    causes.extend(candidates);
+    // References (other candidates for the mix) are checked as files of their own, never in
+    // the stems' set checks (a master legitimately differs in length, level and format).
+    let (references, set): (Vec<_>, Vec<_>) = facts
+        .into_iter()
+        .partition(|f| f.role == Some(Role::Reference));
+    causes.extend(delivery_checks(&set, opts.profile));
+    for mut reference in references {
+        reference.role = Some(Role::Mix);
+        causes.extend(delivery_checks(&[reference], opts.profile));
+    }
     causes.extend(capture_causes(inputs, |i| {
         results[i].as_ref().ok().map(|m| m.info.frames)
     }));
@@ -239,7 +261,11 @@ impl Check<'_, '_> {
     ) -> (Vec<Result<Metered>>, Option<Speculative>) {
         let n_inputs = self.inputs.len();
         let planned = reconcile_plan(n_inputs, mix_index, |i| {
-            self.opened[i].info().map(|h| h.sample_rate)
+            let in_sum = Some(i) == mix_index || self.inputs[i].role == Role::Stem;
+            self.opened[i]
+                .info()
+                .filter(|_| in_sum)
+                .map(|h| h.sample_rate)
         })
         .filter(|(_, stems)| !stems.is_empty() && stems.len() <= MAX_RECONCILE_STEMS);
         let results: Vec<Mutex<Option<Result<Metered>>>> = open_errors
@@ -302,26 +328,17 @@ impl Check<'_, '_> {
             causes.push(Cause::NoMix);
             return None;
         };
-        let Some(mix) = readable(mi) else {
+        if readable(mi).is_none() {
             causes.push(Cause::MixUnreadable {
                 mix: inputs[mi].name.clone(),
             });
             return None;
-        };
-        let rate = mix.info.sample_rate;
-        let stems: Vec<usize> = (0..inputs.len())
-            .filter(|&i| i != mi && readable(i).is_some_and(|m| m.info.sample_rate == rate))
-            .collect();
-        let skipped: Vec<String> = (0..inputs.len())
-            .filter(|&i| i != mi && readable(i).is_some_and(|m| m.info.sample_rate != rate))
-            .map(|i| inputs[i].name.clone())
-            .collect();
-        if !skipped.is_empty() {
-            causes.push(Cause::LeftOutOfReconciliation {
-                files: skipped,
-                mix_sample_rate: rate,
-            });
         }
+        // Every readable stem enters the sum; one at another rate is read resampled to the
+        // mix's (its rate is still a `sample_rate_mismatch` of the delivery checks).
+        let stems: Vec<usize> = (0..inputs.len())
+            .filter(|&i| i != mi && inputs[i].role == Role::Stem && readable(i).is_some())
+            .collect();
         if stems.len() > MAX_RECONCILE_STEMS {
             causes.push(Cause::TooManyStems {
                 mix: inputs[mi].name.clone(),
@@ -340,7 +357,7 @@ impl Check<'_, '_> {
             _ => self.reconcile(&plan),
         };
         match result {
-            Ok(result) => Some(self.take_result(&plan, result, files, causes)),
+            Ok(result) => Some(self.take_result(&plan, result, results, files, causes)),
             Err(e) => {
                 causes.push(Cause::ReconciliationFailed {
                     reason: e.to_string(),
@@ -356,6 +373,7 @@ impl Check<'_, '_> {
         &self,
         (mi, stems): &Plan,
         result: ReconcileResult,
+        results: &[Result<Metered>],
         files: &mut [FileReport],
         causes: &mut Vec<Cause>,
     ) -> Reconciliation {
@@ -382,6 +400,7 @@ impl Check<'_, '_> {
             }
         }
         let mut rec = result.reconciliation;
+        rec.excluded_files = self.excluded_stems(mi, results, stems, &result.stems);
         rec.timeline = Some(level_timeline(
             &result.blocks,
             result.sample_rate,
@@ -389,13 +408,57 @@ impl Check<'_, '_> {
         ));
         rec.mix = Some(inputs[mi].name.clone());
         // Reconciliation speaks of paths; the report speaks of names.
+        let excluded: Vec<String> = rec.excluded_files.iter().map(|e| e.path.clone()).collect();
         causes.extend(result.causes.into_iter().map(|mut c| {
             c.rename_files(name_of_path);
+            if !excluded.is_empty() {
+                // What the sum misses may be an excluded stem's, and the other stems' fits
+                // lean towards filling its place: neither blames the stems that are there.
+                c.note_excluded(&excluded);
+                c.attribute_to(FindingCode::ReconciliationIncomplete);
+            }
             c
         }));
         // A length difference that a start offset explains is that offset's, not a finding
         // of its own.
         cause::fold_lengths_into_offsets(causes);
+        if !rec.excluded_files.is_empty() {
+            causes.push(Cause::ReconciliationIncomplete {
+                excluded: rec.excluded_files.clone(),
+            });
+        }
         rec
+    }
+
+    /// The stems that could not enter the sum, with why: every stem whose file could not be
+    /// read, and every stem of the plan that got no fit although it holds frames (its source
+    /// could not be built). Other candidates for the mix (references) are not stems.
+    fn excluded_stems(
+        &self,
+        mi: usize,
+        results: &[Result<Metered>],
+        planned: &[usize],
+        fits: &[Option<crate::reconcile::StemFit>],
+    ) -> Vec<ExcludedFile> {
+        let mut out = Vec::new();
+        for (i, input) in self.inputs.iter().enumerate() {
+            if i == mi || input.role != Role::Stem {
+                continue;
+            }
+            let reason = match &results[i] {
+                Err(e) => format!("unreadable: {}", e.problem()),
+                Ok(m) => match planned.iter().position(|&p| p == i) {
+                    Some(k) if fits.get(k).is_some_and(Option::is_none) && m.info.frames > 0 => {
+                        "its audio could not be read for the reconciliation".to_owned()
+                    }
+                    _ => continue,
+                },
+            };
+            out.push(ExcludedFile {
+                path: input.name.clone(),
+                reason,
+            });
+        }
+        out
     }
 }

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::profile::Profile;
 use crate::reconcile::{self, ReconcileOptions, ReconcileResult};
 use crate::report::LevelTimeline;
+use crate::resample::ResampledSource;
 use crate::source::{FrameSource, WavSource};
 use crate::units::power_to_db;
 use crate::wav::WavFile;
@@ -50,8 +51,9 @@ pub fn reconcile_and_diagnose_with(
 /// streaming pass. Every reader (also those of the pass's worker threads) reads the files
 /// given; none is opened again.
 ///
-/// A stem given as `None` (it could not be opened) gets no fit, like one at another sample
-/// rate; `progress` receives the mix frames streamed so far.
+/// A stem at another sample rate than the mix is read resampled to the mix's rate
+/// ([`ResampledSource`]); a stem given as `None` (it could not be opened) gets no fit.
+/// `progress` receives the mix frames streamed so far.
 ///
 /// # Errors
 /// When a file fails while it is being read.
@@ -66,8 +68,11 @@ pub fn reconcile_and_diagnose_files(
     let mut opened: Vec<Box<dyn FrameSource>> = Vec::new();
     let mut index = Vec::new();
     for (i, file) in stems.iter().enumerate() {
-        if let Some(file) = file {
-            opened.push(Box::new(WavSource::from_file(file)));
+        if let Some(src) = file
+            .as_ref()
+            .and_then(|f| stem_source(f, mix_src.sample_rate()))
+        {
+            opened.push(src);
             index.push(i);
         }
     }
@@ -89,17 +94,31 @@ pub fn reconcile_and_diagnose_files(
     Ok((r, d))
 }
 
-/// The mix and the stems to reconcile against it (readable, at the mix's rate), given each
-/// file's sample rate when it is readable; `None` when there is nothing to reconcile.
+/// A stem file as the reconciliation reads it: as it is at the mix's rate, resampled to it
+/// otherwise (for the reconciliation only: the delivery checks still report the other rate).
+/// `None` when no resampler can be built for it (a header with no channels or no rate).
+fn stem_source(file: &WavFile, mix_rate: u32) -> Option<Box<dyn FrameSource>> {
+    let src = WavSource::from_file(file);
+    if src.sample_rate() == mix_rate {
+        return Some(Box::new(src));
+    }
+    ResampledSource::new(Box::new(src), mix_rate)
+        .ok()
+        .map(|r| Box::new(r) as Box<dyn FrameSource>)
+}
+
+/// The mix and the stems to reconcile against it (every readable one: a stem at another rate
+/// is resampled), given each file's sample rate when it is readable; `None` when there is
+/// nothing to reconcile.
 pub(super) fn reconcile_plan(
     files: usize,
     mix_index: Option<usize>,
     rate_of: impl Fn(usize) -> Option<u32>,
 ) -> Option<(usize, Vec<usize>)> {
     let mi = mix_index?;
-    let rate = rate_of(mi)?;
+    rate_of(mi)?;
     let stems: Vec<usize> = (0..files)
-        .filter(|&i| i != mi && rate_of(i) == Some(rate))
+        .filter(|&i| i != mi && rate_of(i).is_some())
         .collect();
     (!stems.is_empty()).then_some((mi, stems))
 }

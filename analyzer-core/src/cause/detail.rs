@@ -348,6 +348,8 @@ pub struct AddedContent {
     /// How closely its band energies follow the stem sum's from segment to segment: an
     /// effect return plays the stems' notes, a missing part its own.
     pub spectral_follow: f64,
+    /// Stems that could not enter the sum: the added content may be theirs.
+    pub may_be_excluded: Vec<String>,
     /// Frequency under which 10 % of its energy lies, Hz.
     pub spectrum_low_hz: f64,
     /// Frequency under which 90 % of its energy lies, Hz.
@@ -363,4 +365,34 @@ impl AddedContent {
     pub fn tail_rt60_s(&self) -> f64 {
         self.tau_s * (1e6f64).ln()
     }
+}
+
+/// How the mix was chosen among several candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MixChoice {
+    /// The stems' plain sum nulls clearly deepest against it.
+    Content,
+    /// Its name (the content did not decide: the stems null against no candidate clearly
+    /// better than against the others).
+    Name,
+    /// The user named it (`--mix`).
+    Option,
+    /// The plugin's metadata says it is the mix.
+    Metadata,
+}
+
+/// Several files could be the mix: which one is, why, and what the others are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixCandidates {
+    /// The mix.
+    pub mix: String,
+    /// The other candidates that are references (checked as files, not part of the sum).
+    pub references: Vec<String>,
+    /// Candidates by name whose audio is part of the sum: stems after all.
+    pub stems: Vec<String>,
+    /// How the mix was chosen.
+    pub chosen_by: MixChoice,
+    /// The plain stem sum's null against every candidate over a few loud seconds, dB (`None`
+    /// when it could not be measured).
+    pub null_by_file_db: Vec<(String, Option<f64>)>,
 }

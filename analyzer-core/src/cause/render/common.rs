@@ -93,3 +93,16 @@ pub(super) fn by_file_map<T: Clone + Into<serde_json::Value>>(
             .collect(),
     )
 }
+
+/// The sentence a missing-content finding adds when stems could not enter the sum: the part
+/// may be theirs rather than missing from the delivery (empty when none was left out).
+pub(super) fn may_be_excluded_note(excluded: &[String]) -> String {
+    if excluded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " It may be the part of {}, which could not enter the sum.",
+            list(excluded)
+        )
+    }
+}

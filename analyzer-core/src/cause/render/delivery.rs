@@ -2,7 +2,7 @@
 //! file or the set of files.
 
 use super::common::{base, by_file_map, is_are, list, over_limit, plural, round2};
-use crate::cause::{CaptureProblem, Cause, IncompleteCapture};
+use crate::cause::{CaptureProblem, Cause, IncompleteCapture, MixCandidates, MixChoice};
 use crate::report::Finding;
 
 /// Reading the files and deciding what can be reconciled.
@@ -52,19 +52,33 @@ pub(super) fn reading(c: &Cause) -> Finding {
         .with("max_stems", *max_stems),
         Cause::NoStemAtMixRate => base(
             c,
-            "No readable stem shares the mix's sample rate; nothing to reconcile.",
-            "Deliver the stems with the mix at one sample rate.",
+            "There is no readable stem to reconcile against the mix.",
+            "Add the stems (re-export unreadable ones as PCM WAV) and check the delivery again.",
         ),
-        Cause::LeftOutOfReconciliation {
-            files,
-            mix_sample_rate,
-        } => base(
+        Cause::ReconciliationIncomplete { excluded } => base(
             c,
             format!(
-                "{} left out of reconciliation: not at the mix's {mix_sample_rate} Hz.",
-                files.join(", ")
+                "{} could not enter the stem sum ({}): whatever the sum misses against the mix may be {}.",
+                if excluded.len() == 1 {
+                    "1 stem".to_owned()
+                } else {
+                    format!("{} stems", excluded.len())
+                },
+                excluded
+                    .iter()
+                    .map(|e| format!("{}: {}", e.path, e.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                if excluded.len() == 1 { "its part" } else { "their parts" }
             ),
-            "Re-export those stems at the mix's sample rate.",
+            "Re-export the stems left out as PCM WAV and check the delivery again.",
+        )
+        .with(
+            "excluded_files",
+            excluded
+                .iter()
+                .map(|e| serde_json::json!({"path": e.path, "reason": e.reason}))
+                .collect::<Vec<_>>(),
         ),
         Cause::ReconciliationFailed { reason } => base(
             c,
@@ -601,4 +615,88 @@ pub(super) fn folded_length(mut f: Finding, s: &crate::cause::StartOffset) -> Fi
         f = f.with("length_difference_samples", d);
     }
     f
+}
+
+/// Which candidate is the mix and why; what the others are.
+pub(super) fn mix_candidates(c: &Cause, m: &MixCandidates) -> Finding {
+    let null_of = |name: &str| {
+        m.null_by_file_db
+            .iter()
+            .find(|(f, _)| f == name)
+            .and_then(|(_, n)| *n)
+    };
+    let against = |name: &String| {
+        null_of(name).map(|n| {
+            if n < -99.0 {
+                format!("below -99 dB against {name}")
+            } else {
+                format!("{n:.1} dB against {name}")
+            }
+        })
+    };
+    let mix = &m.mix;
+    let nulls: Vec<String> = std::iter::once(mix)
+        .chain(&m.references)
+        .filter_map(against)
+        .collect();
+    let why = match m.chosen_by {
+        MixChoice::Content => format!("the stems sum to it: they null {}", nulls.join(", ")),
+        MixChoice::Name if nulls.is_empty() => {
+            "by its name (the stems could not be compared with the candidates)".to_owned()
+        }
+        MixChoice::Name => format!(
+            "by its name: the stems null against no candidate clearly better ({})",
+            nulls.join(", ")
+        ),
+        MixChoice::Option => "named with --mix".to_owned(),
+        MixChoice::Metadata => "the plugin's metadata says so".to_owned(),
+    };
+    let mut message = format!("{mix} is the mix ({why}).");
+    match m.references.len() {
+        0 => {}
+        1 => message.push_str(&format!(
+            " {} is a reference (a mastered or alternate mix): checked as a file, not part of the sum.",
+            m.references[0]
+        )),
+        _ => message.push_str(&format!(
+            " {} are references (mastered or alternate mixes): checked as files, not part of the sum.",
+            super::common::list(&m.references)
+        )),
+    }
+    if !m.stems.is_empty() {
+        message.push_str(&format!(
+            " {} {} part of the sum: checked as {}.",
+            super::common::list(&m.stems),
+            if m.stems.len() == 1 { "is" } else { "are" },
+            if m.stems.len() == 1 {
+                "a stem"
+            } else {
+                "stems"
+            },
+        ));
+    }
+    base(
+        c,
+        message,
+        "Nothing to fix; to check the stems against another file, name it with --mix.",
+    )
+    .with("mix", mix.clone())
+    .with("references", m.references.clone())
+    .with("stems", m.stems.clone())
+    .with(
+        "chosen_by",
+        match m.chosen_by {
+            MixChoice::Content => "content",
+            MixChoice::Name => "name",
+            MixChoice::Option => "option",
+            MixChoice::Metadata => "metadata",
+        },
+    )
+    .with(
+        "null_by_file_db",
+        m.null_by_file_db
+            .iter()
+            .map(|(f, n)| (f.clone(), serde_json::json!(n.map(super::common::round1))))
+            .collect::<serde_json::Map<String, serde_json::Value>>(),
+    )
 }

@@ -121,12 +121,12 @@ pub(super) fn bus_eq(c: &Cause, e: &BusEq) -> Finding {
 
 pub(super) fn added_content(c: &Cause, a: &AddedContent) -> Finding {
     let weak_note = if a.strong {
-        ""
+        String::new()
     } else {
-        " The evidence is weak (it could also be a wide part that plays throughout)."
-    };
+        " The evidence is weak (it could also be a wide part that plays throughout).".to_owned()
+    } + &super::common::may_be_excluded_note(&a.may_be_excluded);
     let added_db = a.residual_db;
-    let f = match a.kind {
+    let mut f = match a.kind {
         AddedKind::FxReturn {
             trails,
             decorrelated,
@@ -161,7 +161,11 @@ pub(super) fn added_content(c: &Cause, a: &AddedContent) -> Finding {
             "Find the track or bus that was not exported (muted, unrouted or left out of the stem groups) and deliver it as a stem.",
         ),
     };
+    if !a.may_be_excluded.is_empty() {
+        f.fix = "Re-export the stems that could not enter the sum and check again: the part may be theirs.".to_owned();
+    }
     f.with("residual_db", round1(added_db))
+        .with("may_be_excluded", a.may_be_excluded.clone())
         .with(
             "interchannel_correlation",
             a.interchannel_correlation.map(round2),

@@ -28,9 +28,11 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         | Cause::MixUnreadable { .. }
         | Cause::TooManyStems { .. }
         | Cause::NoStemAtMixRate => F::NoMix,
-        Cause::LeftOutOfReconciliation { .. }
-        | Cause::ReconciliationFailed { .. }
-        | Cause::UnexplainedResidual { .. } => F::UnexplainedResidual,
+        Cause::ReconciliationIncomplete { .. } => F::ReconciliationIncomplete,
+        Cause::MixCandidates(_) => F::MixCandidates,
+        Cause::ReconciliationFailed { .. } | Cause::UnexplainedResidual { .. } => {
+            F::UnexplainedResidual
+        }
         Cause::SampleRateMismatch { .. } => F::SampleRateMismatch,
         Cause::SampleRateProfile { .. } => F::SampleRateProfile,
         Cause::BitDepthMismatch { .. } => F::BitDepthMismatch,
@@ -88,6 +90,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::MixUnreadable { .. }
         | Cause::TooManyStems { .. }
         | Cause::ReconciliationFailed { .. }
+        | Cause::ReconciliationIncomplete { .. }
         | Cause::BitDepthMismatch { .. }
         | Cause::LowBitDepth { .. }
         | Cause::WiderThanMix { .. }
@@ -105,8 +108,8 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::PolarityInverted { .. } => Error,
         Cause::NoMix
         | Cause::NoStemAtMixRate
-        | Cause::LeftOutOfReconciliation { .. }
         | Cause::DualMono { .. }
+        | Cause::MixCandidates(_)
         | Cause::SumMatchesMix { .. } => Info,
         Cause::FloatOver { .. } => Warning,
         Cause::IncompleteCapture(c) => match c.problem {
@@ -202,8 +205,15 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::PolarityInverted { file, .. }
         | Cause::StemGain(StemGain { file, .. })
         | Cause::CutOff { file, .. } => vec![file.clone()],
-        Cause::LeftOutOfReconciliation { files, .. }
-        | Cause::SampleRateMismatch { files, .. }
+        Cause::ReconciliationIncomplete { excluded } => {
+            excluded.iter().map(|e| e.path.clone()).collect()
+        }
+        Cause::MixCandidates(m) => std::iter::once(&m.mix)
+            .chain(&m.references)
+            .chain(&m.stems)
+            .cloned()
+            .collect(),
+        Cause::SampleRateMismatch { files, .. }
         | Cause::SampleRateProfile { files, .. }
         | Cause::BitDepthMismatch { files, .. }
         | Cause::UnequalLengths { files, .. }
@@ -249,8 +259,9 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::MixUnreadable { .. }
         | Cause::TooManyStems { .. }
         | Cause::NoStemAtMixRate
-        | Cause::LeftOutOfReconciliation { .. }
+        | Cause::ReconciliationIncomplete { .. }
         | Cause::ReconciliationFailed { .. } => delivery::reading(c),
+        Cause::MixCandidates(m) => delivery::mix_candidates(c, m),
         Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
         | Cause::BitDepthMismatch { .. }
@@ -283,14 +294,21 @@ pub(super) fn finding(c: &Cause) -> Finding {
             residual_db,
             null_gain_with_dynamics_db,
             null_gain_with_eq_db,
+            may_be_excluded,
         } => base(
             c,
             format!(
-                "The stems leave a residual at {:.1} dB under the mix that no model explains (gain, EQ, dynamics, added content).",
-                -residual_db
+                "The stems leave a residual at {:.1} dB under the mix that no model explains (gain, EQ, dynamics, added content).{}",
+                -residual_db,
+                common::may_be_excluded_note(may_be_excluded)
             ),
-            "Compare the mix-bus chain and the stem export settings (plugins, sends, render options).",
+            if may_be_excluded.is_empty() {
+                "Compare the mix-bus chain and the stem export settings (plugins, sends, render options)."
+            } else {
+                "Re-export the stems that could not enter the sum and check again: the residual may be theirs."
+            },
         )
+        .with("may_be_excluded", may_be_excluded.clone())
         .with("residual_db", round1(*residual_db))
         .with("null_gain_with_dynamics_db", round1(*null_gain_with_dynamics_db))
         .with("null_gain_with_eq_db", round1(*null_gain_with_eq_db)),

@@ -79,6 +79,7 @@ pub(super) fn cause(cx: &Context<'_>, added_db: f64, secondary: bool) -> Option<
         own_onset_share: r.own_onset_share,
         backwards_correlation: r.backwards_correlation,
         spectral_follow: r.spectral_follow,
+        may_be_excluded: Vec::new(),
         spectrum_low_hz: f10,
         spectrum_high_hz: f90,
         spectrum_centroid_hz: centroid,
