@@ -393,9 +393,9 @@ impl Check<'_, '_> {
             c.rename_files(name_of_path);
             c
         }));
-        // A length difference that a start offset explains is that offset's, not a finding
-        // of its own.
-        cause::fold_lengths_into_offsets(causes);
+        // A consequence of a reported cause (a length a start offset explains, the mix's flat
+        // tops under bus processing) is that cause's, not a finding of its own.
+        cause::fold_consequences(causes);
         rec
     }
 }
