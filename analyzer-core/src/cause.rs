@@ -442,6 +442,28 @@ impl Cause {
     }
 }
 
+/// Folds every consequence of a reported cause into that cause, where the reconciliation's
+/// causes join the delivery causes: lengths a start offset explains
+/// ([`fold_lengths_into_offsets`]) and the mix's flat tops when the mix went through bus
+/// processing the stems did not ([`fold_mix_clipping_into_bus_processing`]).
+pub fn fold_consequences(causes: &mut Vec<Cause>) {
+    fold_lengths_into_offsets(causes);
+    fold_mix_clipping_into_bus_processing(causes);
+}
+
+/// The mix's flat-topped runs are the mix bus's doing when the diagnosis found bus processing
+/// the stems did not get (a limiter's or clipper's ceiling holds samples there): that
+/// [`Cause::MissingBusProcessing`] already counts them (`clipped_frames`) and names the fix,
+/// so the mix's own [`Cause::Clipping`] is not reported beside it. Stems' clipping stays.
+pub fn fold_mix_clipping_into_bus_processing(causes: &mut Vec<Cause>) {
+    if causes
+        .iter()
+        .any(|c| matches!(c, Cause::MissingBusProcessing(_)))
+    {
+        causes.retain(|c| !matches!(c, Cause::Clipping { is_stem: false, .. }));
+    }
+}
+
 /// Lengths within this many frames of a start offset's shift are that shift's doing (an
 /// export that starts late by N samples usually also ends N samples short or long, give or
 /// take a sample of resampling or block rounding).
@@ -575,6 +597,68 @@ mod tests {
         fold_lengths_into_offsets(&mut causes);
         assert_eq!(causes.len(), 3);
         assert_eq!(causes[0].files(), vec!["c"]);
+    }
+
+    #[test]
+    fn the_mix_flat_tops_under_bus_processing_are_that_cause() {
+        let clip = |is_stem| Cause::Clipping {
+            by_file: vec![(
+                "m".into(),
+                ClipRuns {
+                    runs: 4,
+                    longest_run_samples: 3,
+                },
+            )],
+            is_stem,
+        };
+        let mut causes = vec![clip(false), clip(true)];
+        fold_consequences(&mut causes);
+        assert_eq!(causes.len(), 2, "no bus processing: both stay");
+        causes.push(Cause::UnexplainedResidual {
+            residual_db: -20.0,
+            null_gain_with_dynamics_db: 0.0,
+            null_gain_with_eq_db: 0.0,
+        });
+        let mut with_bus = causes.clone();
+        with_bus[2] = Cause::BusEq(BusEq {
+            evidence: Evidence::Strong,
+            explained_db: -20.0,
+            curve: vec![],
+            curve_span_db: 0.0,
+            residual_db: -20.0,
+            residual_with_eq_db: -30.0,
+            null_gain_db: 10.0,
+            null_gain_with_dynamics_db: 0.0,
+            explained_share: 0.9,
+        });
+        fold_consequences(&mut with_bus);
+        assert_eq!(with_bus.len(), 3, "an EQ does not flat-top the mix");
+        with_bus[2] = Cause::MissingBusProcessing(BusProcessing {
+            kind: DynamicsKind::Limiting,
+            evidence: Evidence::Strong,
+            explained_db: -20.0,
+            gain_reduction_typical_db: 1.0,
+            gain_reduction_max_db: 4.0,
+            quiet_passage_gain_db: 0.0,
+            gain_slope_db_per_db: -0.1,
+            crest_factor_drop_db: 7.0,
+            peak_pinned_share: 0.5,
+            mix_ceiling_dbfs: -18.4,
+            clipped_frames: 4,
+            residual_db: -18.0,
+            residual_with_dynamics_db: -30.0,
+            null_gain_db: 12.0,
+            null_gain_with_eq_db: 1.0,
+            null_gain_with_level_gain_db: 10.0,
+            explained_share: 0.9,
+            level_ride_correlation: -0.8,
+            level_ride_reproducibility: 0.9,
+            level_ride_slope_db_per_db: -0.1,
+        });
+        fold_consequences(&mut with_bus);
+        // The mix's flat tops are the limiter's; the stem's clipping stays.
+        assert_eq!(with_bus.len(), 2, "{with_bus:#?}");
+        assert!(matches!(with_bus[0], Cause::Clipping { is_stem: true, .. }));
     }
 
     #[test]

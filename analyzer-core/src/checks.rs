@@ -34,7 +34,8 @@ pub struct FileFacts {
     pub true_peak_dbtp: Option<f64>,
     /// Largest absolute DC offset over the channels, dBFS (`None` = none at all).
     pub dc_offset_dbfs: Option<f64>,
-    /// Runs of consecutive samples at or over full scale that look like clipping.
+    /// Clipped (flat-topped) runs, as metering counts them for the file's format
+    /// (`meter::ClipMode`).
     pub clipped_runs: u64,
     /// Length of the longest such run, samples.
     pub longest_clip_run_samples: u64,

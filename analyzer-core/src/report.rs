@@ -278,7 +278,8 @@ pub struct FileReport {
     pub max_momentary_lufs: Option<f64>,
     /// Largest absolute DC offset over the channels, in dBFS.
     pub dc_offset_dbfs: Option<f64>,
-    /// Number of runs of consecutive samples at or over full scale that look like clipping.
+    /// Number of clipped runs: flat tops of equal samples at the file's peak level (at full
+    /// scale for 16-bit and coarser integer files).
     pub clipped_runs: Option<u64>,
     /// Count of NaN or infinite samples (float files).
     pub non_finite_samples: Option<u64>,

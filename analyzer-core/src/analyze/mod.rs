@@ -419,9 +419,9 @@ impl Check<'_, '_> {
             }
             c
         }));
-        // A length difference that a start offset explains is that offset's, not a finding
-        // of its own.
-        cause::fold_lengths_into_offsets(causes);
+        // A consequence of a reported cause (a length a start offset explains, the mix's flat
+        // tops under bus processing) is that cause's, not a finding of its own.
+        cause::fold_consequences(causes);
         if !rec.excluded_files.is_empty() {
             causes.push(Cause::ReconciliationIncomplete {
                 excluded: rec.excluded_files.clone(),
