@@ -285,6 +285,9 @@ pub enum Cause {
         judged_span_frames: [u64; 2],
         /// The centre pan law mono stems were judged at, dB (`None` without mono stems).
         pan_law_db: Option<f64>,
+        /// The stems as delivered sum to the mix exactly (zero residual; `null_depth_db` is
+        /// then the report's floor, not a measurement).
+        bit_exact: bool,
     },
 
     // ---- diagnosis ----

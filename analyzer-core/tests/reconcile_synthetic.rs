@@ -57,6 +57,54 @@ fn clean_delivery_nulls_with_no_faults() {
 }
 
 #[test]
+fn the_headline_is_the_null_as_delivered() {
+    // One stem 480 samples late: with every stem at its own offset the sum nulls, but as
+    // delivered (one common lag) it does not; the headline says so, the corrected null says
+    // what the correction gives, and there is no `sum_matches_mix`.
+    let mut song = Song::new(SR, 12.0, 6, 11);
+    let mix = song.mix();
+    song.stems[2].shift(480);
+    let r = run(&song, &mix);
+    let rec = &r.reconciliation;
+    assert_eq!(rec.lag_samples, 0);
+    let delivered = rec.null_depth_db.unwrap();
+    assert!(delivered > -20.0, "as delivered: {delivered}");
+    assert!(rec.corrected_null_depth_db.unwrap() < -100.0, "{rec:?}");
+    assert!(r.aligned_null_depth_db.unwrap() < -100.0);
+}
+
+#[test]
+fn a_bit_exact_null_says_so() {
+    // Stereo stems on a coarse grid: their sum is exact in f32, so the residual is zero.
+    let mut song = Song::new(SR, 8.0, 4, 12);
+    for s in &mut song.stems {
+        if s.channels == 1 {
+            let pan = s.pan;
+            s.samples = s
+                .samples
+                .iter()
+                .flat_map(|&x| [x * pan[0], x * pan[1]])
+                .collect();
+            s.channels = 2;
+        }
+        s.samples
+            .iter_mut()
+            .for_each(|x| *x = (*x * 4096.0).round() / 4096.0);
+    }
+    let mix = song.mix();
+    let r = run(&song, &mix);
+    assert!(r.delivered_bit_exact);
+    assert_eq!(r.reconciliation.null_depth_db, Some(-200.0));
+    let sum = r
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::SumMatchesMix)
+        .unwrap();
+    assert!(sum.message.contains("bit-exact"), "{}", sum.message);
+    assert_eq!(sum.measured["bit_exact"], true);
+}
+
+#[test]
 fn injected_delays_are_recovered_exactly() {
     let range = 2 * SR as i64;
     let delays = [1, 37, 480, -range + 1, range - 1, 0, -37];

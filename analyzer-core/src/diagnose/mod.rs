@@ -87,9 +87,13 @@ pub fn diagnose(
     let rec = &result.reconciliation;
     let fitted = rec.fitted_null_depth_db;
     let mut diagnosis = diagnoser.finish(rec.judged_span_frames);
-    // A set that nulls per the profile needs no explanation.
+    // A set that nulls per the profile needs no explanation. The plain sum judged here has
+    // every stem at its own offset (the residual the diagnosis sees); shifted stems are the
+    // reconciliation's causes, not a residual to explain.
     if fitted.is_some_and(|f| f <= profile.null_pass_db)
-        && rec.null_depth_db.is_some_and(|n| n <= profile.null_pass_db)
+        && result
+            .aligned_null_depth_db
+            .is_some_and(|n| n <= profile.null_pass_db)
     {
         diagnosis.clear_causes();
         return diagnosis;

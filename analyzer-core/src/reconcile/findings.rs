@@ -26,6 +26,8 @@ pub(super) struct Context<'a> {
     pub mono: &'a [bool],
     /// The session's pan law (dB at the centre) inferred from the mono stems.
     pub pan_law_db: Option<f64>,
+    /// The stems as delivered sum to the mix exactly.
+    pub bit_exact: bool,
 }
 
 /// The offset shared by the largest part of the stem sum's energy: the lag of the stem sum
@@ -173,6 +175,7 @@ fn null(ctx: &Context<'_>, any_active: bool) -> Option<Cause> {
         lag_samples: rec.lag_samples,
         judged_span_frames: span,
         pan_law_db: ctx.pan_law_db,
+        bit_exact: ctx.bit_exact,
     })
 }
 

@@ -136,9 +136,12 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
             lag_samples,
             judged_span_frames: span,
             pan_law_db,
+            bit_exact,
         } => {
             let as_delivered = null_depth_db.is_some_and(|n| n <= *null_pass_db);
-            let message = if as_delivered {
+            let message = if *bit_exact {
+                "The stems sum back to the mix bit-exactly: the residual is zero.".to_owned()
+            } else if as_delivered {
                 format!(
                     "The stems sum back to the mix: the residual is {:.1} dB below the mix.",
                     null_depth_db.unwrap_or(*fit)
@@ -163,6 +166,7 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
             .with("lag_samples", *lag_samples)
             .with("judged_span_frames", vec![span[0], span[1]])
             .with("pan_law_db", *pan_law_db)
+            .with("bit_exact", *bit_exact)
         }
         _ => unreachable!("not a reconciliation cause: {c:?}"),
     }
