@@ -71,6 +71,25 @@ fn the_headline_is_the_null_as_delivered() {
     assert!(delivered > -20.0, "as delivered: {delivered}");
     assert!(rec.corrected_null_depth_db.unwrap() < -100.0, "{rec:?}");
     assert!(r.aligned_null_depth_db.unwrap() < -100.0);
+    assert!(
+        !codes(&r).contains(&FindingCode::SumMatchesMix),
+        "{:?}",
+        codes(&r)
+    );
+    let start = r
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::StartOffset)
+        .unwrap();
+    assert_eq!(start.severity, Severity::Error);
+    assert!(
+        start
+            .message
+            .contains("As delivered the stems null to only"),
+        "{}",
+        start.message
+    );
+    assert!(start.measured["null_depth_db"].as_f64().unwrap() > -20.0);
 }
 
 #[test]
@@ -194,7 +213,9 @@ fn gains_and_polarity_are_fitted() {
     assert_eq!(
         gm,
         vec![
-            (song.stems[0].name.clone(), Severity::Warning),
+            // 2 dB off on the bass alone leaves a residual far above the profile's null: it
+            // stops the stems summing back to the mix, an error (severity by consequence).
+            (song.stems[0].name.clone(), Severity::Error),
             (song.stems[2].name.clone(), Severity::Error),
         ]
     );
@@ -210,6 +231,54 @@ fn gains_and_polarity_are_fitted() {
         "as delivered it does not null"
     );
     assert!(r.reconciliation.fitted_null_depth_db.unwrap() < -100.0);
+}
+
+#[test]
+fn a_gain_that_leaves_the_sum_intact_is_a_warning() {
+    // A stem 60 dB under the rest, delivered 1 dB cold: its gain is off, but the delivered
+    // sum still nulls past the profile, so it is a warning and the sum matches.
+    let mut song = Song::new(SR, 10.0, 5, 13);
+    song.stems[4].scale_db(-60.0);
+    let mix = song.mix();
+    song.stems[4].scale_db(-1.0);
+    let r = run(&song, &mix);
+    assert!(r.reconciliation.null_depth_db.unwrap() < MASTERING.null_pass_db);
+    let gm: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::GainMismatch)
+        .collect();
+    assert_eq!(gm.len(), 1, "{:?}", r.findings);
+    assert_eq!(gm[0].severity, Severity::Warning);
+    assert!(codes(&r).contains(&FindingCode::SumMatchesMix));
+}
+
+#[test]
+fn stems_each_at_their_own_gain_are_one_finding() {
+    let mut song = Song::new(SR, 10.0, 6, 14);
+    let mix = song.mix();
+    // The stereo stems (the mono ones are judged at the session's pan law, which gains on
+    // them would move).
+    let stereo: Vec<usize> = (0..6).filter(|&i| song.stems[i].channels == 2).collect();
+    assert!(stereo.len() >= 3);
+    for (&i, g) in stereo.iter().zip([-3.0, 2.0, 4.0]) {
+        song.stems[i].scale_db(g);
+    }
+    let r = run(&song, &mix);
+    let gm: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::GainMismatch)
+        .collect();
+    assert_eq!(gm.len(), 1, "{:?}", r.findings);
+    assert_eq!(gm[0].severity, Severity::Error);
+    assert_eq!(gm[0].files.len(), 3, "{:?}", gm[0]);
+    let gains = gm[0].measured["gains_db"].as_object().unwrap();
+    let last = &song.stems[stereo[2]].name;
+    assert!(
+        (gains[last].as_f64().unwrap() + 4.0).abs() < 0.01,
+        "{gains:?}"
+    );
 }
 
 #[test]

@@ -154,6 +154,10 @@ impl Finish<'_> {
                 .collect::<Vec<_>>(),
             pan_law_db: pan_law_db.map(pan_law::display_db),
             bit_exact,
+            stem_energy_share: (0..k)
+                .map(|i| out.gram.stem_energy_at(&unity_final, i) / e_mix.max(1e-300))
+                .collect(),
+            sum_energy_share: out.gram.sum_energy_at(&unity_final) / e_mix.max(1e-300),
         };
         let causes = findings::make(&ctx);
         Ok(ReconcileResult {
