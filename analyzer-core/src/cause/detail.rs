@@ -84,6 +84,8 @@ pub struct SumImpact {
     pub null_depth_db: Option<f64>,
     /// The null after every per-stem correction the findings name, dB re mix.
     pub corrected_null_depth_db: Option<f64>,
+    /// The profile expects this departure (bus processing under `stem-mastering`): info.
+    pub expected_by_profile: bool,
 }
 
 impl SumImpact {
@@ -93,6 +95,7 @@ impl SumImpact {
             breaks_sum: true,
             null_depth_db,
             corrected_null_depth_db,
+            expected_by_profile: false,
         }
     }
 }

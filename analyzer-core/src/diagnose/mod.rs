@@ -110,9 +110,26 @@ pub fn diagnose(
     // comes before the side effects (downgraded above) it has on the per-stem fits.
     let rest = std::mem::take(&mut result.causes);
     result.causes = diagnosis.causes.iter().cloned().chain(rest).collect();
+    if profile.bus_processing_expected {
+        expect_bus_processing(&mut result.causes);
+    }
     by_consequence(result, profile, diagnosis.causes.len());
     result.findings = cause::findings(&result.causes);
     diagnosis
+}
+
+/// Under a profile that expects stems without the bus processing (`stem-mastering`), the
+/// bus dynamics and EQ the mix has over them are expected: info, with what they measure.
+fn expect_bus_processing(causes: &mut [cause::Cause]) {
+    for c in causes {
+        if matches!(
+            c,
+            cause::Cause::MissingBusProcessing(_) | cause::Cause::BusEq(_)
+        ) && let Some(sum) = c.sum_impact_mut()
+        {
+            sum.expected_by_profile = true;
+        }
+    }
 }
 
 /// Severity by consequence (report contract): when the stems as delivered miss the profile's
@@ -131,6 +148,14 @@ fn by_consequence(result: &mut ReconcileResult, profile: &Profile, explanations:
         return;
     };
     let impact = cause::SumImpact::breaking(Some(delivered), rec.corrected_null_depth_db);
+    // What the profile expects (bus processing under stem-mastering) does not fail the sum.
+    if result.causes[..explanations]
+        .first_mut()
+        .and_then(|c| c.sum_impact_mut())
+        .is_some_and(|s| s.expected_by_profile)
+    {
+        return;
+    }
     if let Some(primary) = result.causes[..explanations].first_mut()
         && primary
             .residual_share_db()

@@ -74,7 +74,9 @@ fn residual_severity(share_db: f64, strong: bool) -> Severity {
 /// A diagnosis cause that stops the stems summing back to the mix is an error, whatever
 /// its evidence alone would make it.
 fn breaking(sum: SumImpact, otherwise: Severity) -> Severity {
-    if sum.breaks_sum {
+    if sum.expected_by_profile {
+        Severity::Info
+    } else if sum.breaks_sum {
         Severity::Error
     } else {
         otherwise

@@ -7,6 +7,14 @@ use crate::report::{Finding, FindingCode};
 /// The sentence and numbers a cause that breaks the delivered sum adds: what the stems null to
 /// as delivered, and once corrected.
 pub(super) fn with_sum(mut f: Finding, sum: &SumImpact) -> Finding {
+    if sum.expected_by_profile {
+        f.message.push_str(
+            " The profile expects it: the stems come without the mix-bus processing the reference mix has.",
+        );
+        f.fix = "Nothing to do for stem mastering (the reference mix shows the bus processing)."
+            .to_owned();
+        return f.with("expected_by_profile", true);
+    }
     if let (true, Some(delivered)) = (sum.breaks_sum, sum.null_depth_db) {
         f.message.push_str(&format!(
             " As delivered the stems null to only {delivered:.1} dB"
@@ -61,6 +69,9 @@ pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
         .with("offset_samples", off)
         .with("offset_ms", ms(off, sr))
         .with("correlation", s.correlation);
+    if s.side_effect_of.is_some() {
+        return f;
+    }
     with_sum(f, &s.sum)
 }
 
@@ -88,6 +99,9 @@ pub(super) fn set_gain(c: &Cause, g: &SetGain) -> Finding {
     .with("gain_db", round2(g.gain_db))
     .with("tolerance_db", g.tolerance_db)
     .with("pan_law_db", g.pan_law_db);
+    if g.side_effect_of.is_some() {
+        return f;
+    }
     with_sum(f, &g.sum)
 }
 
@@ -128,6 +142,9 @@ pub(super) fn stem_gains(c: &Cause, g: &StemGains) -> Finding {
         .with("gains_db", serde_json::Value::Object(gains))
         .with("tolerance_db", g.tolerance_db)
         .with("normalised_peak_dbfs", g.normalised_peak_dbfs.map(round2));
+    if g.side_effect_of.is_some() {
+        return f;
+    }
     with_sum(f, &g.sum)
 }
 
@@ -154,6 +171,9 @@ pub(super) fn stem_gain(c: &Cause, g: &StemGain) -> Finding {
     .with("tolerance_db", g.tolerance_db)
     .with("correlation", round4(g.correlation))
     .with("pan_law_db", g.pan_law_db);
+    if g.side_effect_of.is_some() {
+        return f;
+    }
     with_sum(f, &g.sum)
 }
 
