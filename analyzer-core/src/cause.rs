@@ -15,8 +15,8 @@ mod render;
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ClipRuns,
     DynamicsKind, Evidence, IncompleteCapture, MixCandidates, MixChoice, NamingProblem, NonFinite,
-    OctaveGain, SetGain,
-    StartOffset, StemGain, coherent_bands, group_start_offsets,
+    OctaveGain, SetGain, StartOffset, StemGain, StemGains, SumImpact, coherent_bands,
+    group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -262,6 +262,8 @@ pub enum Cause {
     SetGain(SetGain),
     /// One stem enters the mix at another level than delivered.
     StemGain(StemGain),
+    /// Several stems that each enter the mix at a gain of their own (one cause).
+    StemGains(StemGains),
     /// A stem that, once aligned, misses audio at its start or end.
     CutOff {
         /// The stem.
@@ -290,6 +292,9 @@ pub enum Cause {
         judged_span_frames: [u64; 2],
         /// The centre pan law mono stems were judged at, dB (`None` without mono stems).
         pan_law_db: Option<f64>,
+        /// The stems as delivered sum to the mix exactly (zero residual; `null_depth_db` is
+        /// then the report's floor, not a measurement).
+        bit_exact: bool,
     },
 
     // ---- diagnosis ----
@@ -309,6 +314,8 @@ pub enum Cause {
         null_gain_with_eq_db: f64,
         /// Stems that could not enter the sum: the residual may be theirs.
         may_be_excluded: Vec<String>,
+        /// What it does to the sum as delivered.
+        sum: SumImpact,
     },
 }
 
@@ -345,6 +352,23 @@ impl Cause {
         }
     }
 
+    /// What the cause does to the sum as delivered, for the causes that can stop the stems
+    /// summing back to the mix (offsets, gains, bus processing, added content, the
+    /// unexplained residual).
+    pub fn sum_impact_mut(&mut self) -> Option<&mut SumImpact> {
+        match self {
+            Self::StartOffset(StartOffset { sum, .. })
+            | Self::SetGain(SetGain { sum, .. })
+            | Self::StemGain(StemGain { sum, .. })
+            | Self::StemGains(StemGains { sum, .. })
+            | Self::MissingBusProcessing(BusProcessing { sum, .. })
+            | Self::BusEq(BusEq { sum, .. })
+            | Self::AddedContent(AddedContent { sum, .. })
+            | Self::UnexplainedResidual { sum, .. } => Some(sum),
+            _ => None,
+        }
+    }
+
     /// Marks a per-stem fit cause (gain or start offset) as a side effect of the whole-mix
     /// cause `by`: it is then reported at a lower severity and says so. Other causes are left
     /// as they are.
@@ -353,6 +377,7 @@ impl Cause {
             Self::StartOffset(s) => s.side_effect_of = Some(by),
             Self::SetGain(g) => g.side_effect_of = Some(by),
             Self::StemGain(g) => g.side_effect_of = Some(by),
+            Self::StemGains(g) => g.side_effect_of = Some(by),
             _ => {}
         }
     }
@@ -412,6 +437,7 @@ impl Cause {
             | Self::TruePeakOver { by_file, .. }
             | Self::LowHeadroom { by_file, .. }
             | Self::DcOffset { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
+            Self::StemGains(g) => g.stems.iter_mut().for_each(|s| one(&mut s.file)),
             Self::SampleRateMismatch {
                 files,
                 files_by_rate,
@@ -528,6 +554,76 @@ pub fn fold_lengths_into_offsets(causes: &mut Vec<Cause>) {
     causes.retain(|c| !matches!(c, Cause::UnequalLengths { files, .. } if files.is_empty()));
 }
 
+/// Stems with gain errors of their own are one cause from this many on (a set exported with
+/// normalisation, or from another mix's faders).
+pub const GROUP_GAINS_FROM: usize = 3;
+
+/// Groups the per-stem gain causes that are not side effects into one [`Cause::StemGains`]
+/// when there are [`GROUP_GAINS_FROM`] or more, at the place of the first; it breaks the sum
+/// when any of them does. `active_stems`: the set's active stems (for the wording).
+pub fn group_stem_gains(causes: Vec<Cause>, active_stems: usize) -> Vec<Cause> {
+    let own = |c: &Cause| matches!(c, Cause::StemGain(g) if g.side_effect_of.is_none());
+    if causes.iter().filter(|c| own(c)).count() < GROUP_GAINS_FROM {
+        return causes;
+    }
+    let first = causes.iter().position(own).unwrap_or(0);
+    let (mut out, mut stems) = (Vec::with_capacity(causes.len()), Vec::new());
+    for c in causes {
+        match c {
+            Cause::StemGain(g) if g.side_effect_of.is_none() => stems.push(g),
+            c => out.push(c),
+        }
+    }
+    let sum = stems
+        .iter()
+        .map(|g| g.sum)
+        .find(|s| s.breaks_sum)
+        .unwrap_or_default();
+    let group = StemGains {
+        tolerance_db: stems.first().map_or(0.0, |g| g.tolerance_db),
+        stems,
+        active_stems,
+        normalised_peak_dbfs: None,
+        side_effect_of: None,
+        sum,
+    };
+    out.insert(first.min(out.len()), Cause::StemGains(group));
+    out
+}
+
+/// Stems whose delivered sample peaks lie within this many dB of each other sit at one level:
+/// a normalising export (each stem raised or lowered to one peak), not their mix levels.
+pub const NORMALISED_PEAK_SPREAD_DB: f64 = 0.1;
+
+/// Names the cause of grouped stem gains when the stems were normalised: their sample peaks
+/// (`peak_of` a file name, dBFS) all sit within [`NORMALISED_PEAK_SPREAD_DB`] of one level.
+pub fn mark_normalised(causes: &mut [Cause], peak_of: impl Fn(&str) -> Option<f64>) {
+    for c in causes {
+        let Cause::StemGains(g) = c else { continue };
+        let peaks: Option<Vec<f64>> = g.stems.iter().map(|s| peak_of(&s.file)).collect();
+        let Some(peaks) = peaks.filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        let lo = peaks.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = peaks.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if hi - lo <= NORMALISED_PEAK_SPREAD_DB {
+            g.normalised_peak_dbfs = Some(hi);
+        }
+    }
+}
+
+/// Splits a [`Cause::StemGains`] back into one cause per stem (to judge each on its own,
+/// e.g. as a side effect of a whole-mix cause), in place.
+pub fn ungroup_stem_gains(causes: Vec<Cause>) -> Vec<Cause> {
+    causes
+        .into_iter()
+        .flat_map(|c| match c {
+            Cause::StemGains(g) => g.stems.into_iter().map(Cause::StemGain).collect(),
+            c => vec![c],
+        })
+        .collect()
+}
+
 /// Renders causes into findings, in order.
 pub fn findings(causes: &[Cause]) -> Vec<Finding> {
     causes.iter().map(Cause::to_finding).collect()
@@ -546,6 +642,7 @@ mod tests {
             active_stems: 3,
             side_effect_of: None,
             length_difference_samples: None,
+            sum: SumImpact::default(),
         }
     }
 

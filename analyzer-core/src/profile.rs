@@ -30,6 +30,10 @@ pub struct Profile {
     pub silence_below_dbfs: f64,
     /// Stem counts this profile expects from a submix delivery.
     pub stem_count_range: (usize, usize),
+    /// The stems come without the mix-bus processing the mix has (a stem-mastering request:
+    /// stems dry of the bus chain, plus a reference mix with it): `missing_bus_processing`
+    /// and `bus_eq` are then expected, reported as info with what they measure.
+    pub bus_processing_expected: bool,
 }
 
 /// Mastering delivery (default): stems with 6 dB of headroom, 24-bit or float, any rate.
@@ -45,6 +49,7 @@ pub const MASTERING: Profile = Profile {
     dc_offset_max_dbfs: -50.0,
     silence_below_dbfs: -90.0,
     stem_count_range: (2, 12),
+    bus_processing_expected: false,
 };
 
 /// Sync / film delivery: -1 dBTP ceiling, 24-bit (or float) at 48 kHz.
@@ -60,6 +65,7 @@ pub const SYNC: Profile = Profile {
     dc_offset_max_dbfs: -50.0,
     silence_below_dbfs: -90.0,
     stem_count_range: (2, 16),
+    bus_processing_expected: false,
 };
 
 /// Collaboration between mix engineers: anything that nulls and does not clip.
@@ -75,10 +81,22 @@ pub const COLLAB: Profile = Profile {
     dc_offset_max_dbfs: -40.0,
     silence_below_dbfs: -90.0,
     stem_count_range: (2, 24),
+    bus_processing_expected: false,
+};
+
+/// Stem mastering: the mastering engineer asks for stems without the mix-bus processing and
+/// a reference mix with it. Everything is checked as for `mastering`, except that the bus
+/// processing (dynamics, EQ) the mix has over the stems is expected (info, with the gain
+/// reduction measured).
+pub const STEM_MASTERING: Profile = Profile {
+    name: "stem-mastering",
+    description: "stems for stem mastering: as mastering, but stems without the mix-bus processing the reference mix has",
+    bus_processing_expected: true,
+    ..MASTERING
 };
 
 /// Every profile, default first.
-pub const ALL: [&Profile; 3] = [&MASTERING, &SYNC, &COLLAB];
+pub const ALL: [&Profile; 4] = [&MASTERING, &SYNC, &COLLAB, &STEM_MASTERING];
 
 impl Profile {
     /// Looks a profile up by name (case-insensitive).
@@ -106,5 +124,8 @@ mod tests {
         assert_eq!(Profile::default().name, "mastering");
         assert_eq!(MASTERING.stem_peak_max_dbfs, -6.0);
         assert_eq!(SYNC.required_sample_rate, Some(48_000));
+        let stem = Profile::by_name("stem-mastering").unwrap();
+        assert!(stem.bus_processing_expected && !MASTERING.bus_processing_expected);
+        assert_eq!(stem.null_pass_db, MASTERING.null_pass_db);
     }
 }

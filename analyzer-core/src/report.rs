@@ -292,8 +292,12 @@ pub struct FileReport {
 pub struct Reconciliation {
     /// Lag of the stem sum against the mix, in samples (positive = the sum comes later).
     pub lag_samples: i64,
-    /// Residual RMS relative to mix RMS, after alignment only (no gain fit), in dB.
+    /// Residual RMS relative to mix RMS of the stems as delivered: shifted only by the one
+    /// common lag above, no per-stem offset, gain or polarity correction, in dB (the headline;
+    /// a bit-exact null is written as the floor, -200 dB).
     pub null_depth_db: Option<f64>,
+    /// The same after every per-stem correction the findings name (offsets, gains, polarity).
+    pub corrected_null_depth_db: Option<f64>,
     /// Loudness of the residual (mix minus aligned stem sum).
     pub residual_lufs: Option<f64>,
     // ---- extensions ----

@@ -57,6 +57,73 @@ fn clean_delivery_nulls_with_no_faults() {
 }
 
 #[test]
+fn the_headline_is_the_null_as_delivered() {
+    // One stem 480 samples late: with every stem at its own offset the sum nulls, but as
+    // delivered (one common lag) it does not; the headline says so, the corrected null says
+    // what the correction gives, and there is no `sum_matches_mix`.
+    let mut song = Song::new(SR, 12.0, 6, 11);
+    let mix = song.mix();
+    song.stems[2].shift(480);
+    let r = run(&song, &mix);
+    let rec = &r.reconciliation;
+    assert_eq!(rec.lag_samples, 0);
+    let delivered = rec.null_depth_db.unwrap();
+    assert!(delivered > -20.0, "as delivered: {delivered}");
+    assert!(rec.corrected_null_depth_db.unwrap() < -100.0, "{rec:?}");
+    assert!(r.aligned_null_depth_db.unwrap() < -100.0);
+    assert!(
+        !codes(&r).contains(&FindingCode::SumMatchesMix),
+        "{:?}",
+        codes(&r)
+    );
+    let start = r
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::StartOffset)
+        .unwrap();
+    assert_eq!(start.severity, Severity::Error);
+    assert!(
+        start
+            .message
+            .contains("As delivered the stems null to only"),
+        "{}",
+        start.message
+    );
+    assert!(start.measured["null_depth_db"].as_f64().unwrap() > -20.0);
+}
+
+#[test]
+fn a_bit_exact_null_says_so() {
+    // Stereo stems on a coarse grid: their sum is exact in f32, so the residual is zero.
+    let mut song = Song::new(SR, 8.0, 4, 12);
+    for s in &mut song.stems {
+        if s.channels == 1 {
+            let pan = s.pan;
+            s.samples = s
+                .samples
+                .iter()
+                .flat_map(|&x| [x * pan[0], x * pan[1]])
+                .collect();
+            s.channels = 2;
+        }
+        s.samples
+            .iter_mut()
+            .for_each(|x| *x = (*x * 4096.0).round() / 4096.0);
+    }
+    let mix = song.mix();
+    let r = run(&song, &mix);
+    assert!(r.delivered_bit_exact);
+    assert_eq!(r.reconciliation.null_depth_db, Some(-200.0));
+    let sum = r
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::SumMatchesMix)
+        .unwrap();
+    assert!(sum.message.contains("bit-exact"), "{}", sum.message);
+    assert_eq!(sum.measured["bit_exact"], true);
+}
+
+#[test]
 fn injected_delays_are_recovered_exactly() {
     let range = 2 * SR as i64;
     let delays = [1, 37, 480, -range + 1, range - 1, 0, -37];
@@ -146,7 +213,9 @@ fn gains_and_polarity_are_fitted() {
     assert_eq!(
         gm,
         vec![
-            (song.stems[0].name.clone(), Severity::Warning),
+            // 2 dB off on the bass alone leaves a residual far above the profile's null: it
+            // stops the stems summing back to the mix, an error (severity by consequence).
+            (song.stems[0].name.clone(), Severity::Error),
             (song.stems[2].name.clone(), Severity::Error),
         ]
     );
@@ -162,6 +231,54 @@ fn gains_and_polarity_are_fitted() {
         "as delivered it does not null"
     );
     assert!(r.reconciliation.fitted_null_depth_db.unwrap() < -100.0);
+}
+
+#[test]
+fn a_gain_that_leaves_the_sum_intact_is_a_warning() {
+    // A stem 60 dB under the rest, delivered 1 dB cold: its gain is off, but the delivered
+    // sum still nulls past the profile, so it is a warning and the sum matches.
+    let mut song = Song::new(SR, 10.0, 5, 13);
+    song.stems[4].scale_db(-60.0);
+    let mix = song.mix();
+    song.stems[4].scale_db(-1.0);
+    let r = run(&song, &mix);
+    assert!(r.reconciliation.null_depth_db.unwrap() < MASTERING.null_pass_db);
+    let gm: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::GainMismatch)
+        .collect();
+    assert_eq!(gm.len(), 1, "{:?}", r.findings);
+    assert_eq!(gm[0].severity, Severity::Warning);
+    assert!(codes(&r).contains(&FindingCode::SumMatchesMix));
+}
+
+#[test]
+fn stems_each_at_their_own_gain_are_one_finding() {
+    let mut song = Song::new(SR, 10.0, 6, 14);
+    let mix = song.mix();
+    // The stereo stems (the mono ones are judged at the session's pan law, which gains on
+    // them would move).
+    let stereo: Vec<usize> = (0..6).filter(|&i| song.stems[i].channels == 2).collect();
+    assert!(stereo.len() >= 3);
+    for (&i, g) in stereo.iter().zip([-3.0, 2.0, 4.0]) {
+        song.stems[i].scale_db(g);
+    }
+    let r = run(&song, &mix);
+    let gm: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::GainMismatch)
+        .collect();
+    assert_eq!(gm.len(), 1, "{:?}", r.findings);
+    assert_eq!(gm[0].severity, Severity::Error);
+    assert_eq!(gm[0].files.len(), 3, "{:?}", gm[0]);
+    let gains = gm[0].measured["gains_db"].as_object().unwrap();
+    let last = &song.stems[stereo[2]].name;
+    assert!(
+        (gains[last].as_f64().unwrap() + 4.0).abs() < 0.01,
+        "{gains:?}"
+    );
 }
 
 #[test]

@@ -196,6 +196,12 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     }));
     let reconciliation =
         check.reconcile_mix(mix_index, &results, speculative, &mut files, &mut causes);
+    cause::mark_normalised(&mut causes, |name| {
+        files
+            .iter()
+            .find(|f| f.path == name)
+            .and_then(|f| f.sample_peak_dbfs)
+    });
     Report::new(
         opts.profile.name,
         files,

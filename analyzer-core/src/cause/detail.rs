@@ -92,6 +92,32 @@ pub struct IncompleteCapture {
     pub bounce_id: String,
 }
 
+/// What a cause does to the stems' sum as delivered (see the report contract: a cause that
+/// stops the stems summing back to the mix is an error).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SumImpact {
+    /// The stems as delivered miss the profile's null, and this cause is (part of) why.
+    pub breaks_sum: bool,
+    /// The null of the stems as delivered, dB re mix (stated in the message when set).
+    pub null_depth_db: Option<f64>,
+    /// The null after every per-stem correction the findings name, dB re mix.
+    pub corrected_null_depth_db: Option<f64>,
+    /// The profile expects this departure (bus processing under `stem-mastering`): info.
+    pub expected_by_profile: bool,
+}
+
+impl SumImpact {
+    /// The stems as delivered (`null_depth_db`) miss the profile: this cause breaks the sum.
+    pub fn breaking(null_depth_db: Option<f64>, corrected_null_depth_db: Option<f64>) -> Self {
+        Self {
+            breaks_sum: true,
+            null_depth_db,
+            corrected_null_depth_db,
+            expected_by_profile: false,
+        }
+    }
+}
+
 /// Stems shifted against the mix by the same amount.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartOffset {
@@ -112,6 +138,8 @@ pub struct StartOffset {
     /// [`fold_lengths_into_offsets`](super::fold_lengths_into_offsets) rather than reported as
     /// a `length_mismatch` of its own).
     pub length_difference_samples: Option<i64>,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
 }
 
 impl StartOffset {
@@ -154,6 +182,8 @@ pub struct SetGain {
     pub pan_law_db: Option<f64>,
     /// The whole-mix cause this gain may be a side effect of.
     pub side_effect_of: Option<FindingCode>,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
 }
 
 /// One stem enters the mix at another level than delivered.
@@ -171,6 +201,26 @@ pub struct StemGain {
     pub pan_law_db: Option<f64>,
     /// The whole-mix cause this gain may be a side effect of.
     pub side_effect_of: Option<FindingCode>,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
+}
+
+/// Several stems that each enter the mix at a gain of their own: one cause (a normalising
+/// export, or stems from another mix's faders), every stem's gain in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StemGains {
+    /// Each stem off by more than the tolerance, with its gain.
+    pub stems: Vec<StemGain>,
+    /// Active stems of the set.
+    pub active_stems: usize,
+    /// The profile's gain tolerance, dB.
+    pub tolerance_db: f64,
+    /// The stems' common sample peak when they were each normalised to it, dBFS.
+    pub normalised_peak_dbfs: Option<f64>,
+    /// The whole-mix cause these gains may be a side effect of.
+    pub side_effect_of: Option<FindingCode>,
+    /// What they do to the sum as delivered.
+    pub sum: SumImpact,
 }
 
 /// What a dynamics process on the mix bus looks like.
@@ -242,6 +292,8 @@ pub struct BusProcessing {
     /// Share (0..1) of what any per-frame gain could explain that the cross-validated
     /// time-varying gain explains (added content masks dynamics in the null gain, not here).
     pub explained_share: f64,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
     /// Correlation of window gain (dB) with the window's level (dB), the mix's or the
     /// stems', whichever the gain falls with more clearly. Window gains are regression gains,
     /// unbiased by content no stem carries.
@@ -296,6 +348,8 @@ pub struct BusEq {
     /// Share (0..1) of the coherent misfit (what any per-band filter could explain) that the
     /// cross-validated filter explains (a reverb masks an EQ in the null gain, not here).
     pub explained_share: f64,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
 }
 
 /// What kind of content the mix holds that no stem carries.
@@ -358,6 +412,8 @@ pub struct AddedContent {
     pub spectrum_centroid_hz: f64,
     /// (band centre Hz, level dB re the loudest band).
     pub octave_bands: Vec<(f64, f64)>,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
 }
 
 impl AddedContent {

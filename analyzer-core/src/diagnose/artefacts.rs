@@ -90,7 +90,7 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cause::{BusProcessing, DynamicsKind, Evidence, StartOffset};
+    use crate::cause::{BusProcessing, DynamicsKind, Evidence, StartOffset, SumImpact};
 
     fn compression(gain_reduction_max_db: f64) -> Cause {
         Cause::MissingBusProcessing(BusProcessing {
@@ -114,6 +114,7 @@ mod tests {
             level_ride_correlation: -0.8,
             level_ride_reproducibility: 0.9,
             level_ride_slope_db_per_db: -0.1,
+            sum: SumImpact::default(),
         })
     }
 
@@ -125,6 +126,7 @@ mod tests {
             correlation: 0.99,
             pan_law_db: None,
             side_effect_of: None,
+            sum: SumImpact::default(),
         })
     }
 
@@ -140,9 +142,17 @@ mod tests {
                 active_stems: 3,
                 side_effect_of: None,
                 length_difference_samples: None,
+                sum: SumImpact::default(),
             }),
             stem_gain("b", -1.5),
-            stem_gain("c", -9.0),
+            {
+                // 9 dB off: it alone stops the delivered sum nulling (an error).
+                let mut c = stem_gain("c", -9.0);
+                if let Some(sum) = c.sum_impact_mut() {
+                    *sum = SumImpact::breaking(Some(-8.0), Some(-60.0));
+                }
+                c
+            },
         ];
         absorb_artefacts(&diagnosis, &mut causes, 48_000);
         let severities: Vec<Severity> = causes.iter().map(Cause::severity).collect();

@@ -87,18 +87,108 @@ pub fn diagnose(
     let rec = &result.reconciliation;
     let fitted = rec.fitted_null_depth_db;
     let mut diagnosis = diagnoser.finish(rec.judged_span_frames);
-    // A set that nulls per the profile needs no explanation.
+    // A set that nulls per the profile needs no explanation. The plain sum judged here has
+    // every stem at its own offset (the residual the diagnosis sees); shifted stems are the
+    // reconciliation's causes, not a residual to explain.
     if fitted.is_some_and(|f| f <= profile.null_pass_db)
-        && rec.null_depth_db.is_some_and(|n| n <= profile.null_pass_db)
+        && result
+            .aligned_null_depth_db
+            .is_some_and(|n| n <= profile.null_pass_db)
     {
         diagnosis.clear_causes();
+        by_consequence(result, profile, 0);
+        result.findings = cause::findings(&result.causes);
         return diagnosis;
     }
+    // Grouped stem gains are judged one by one (some may be the whole-mix cause's side
+    // effects) and grouped again after.
+    result.causes = cause::ungroup_stem_gains(std::mem::take(&mut result.causes));
     absorb_artefacts(&diagnosis.causes, &mut result.causes, result.sample_rate);
+    let active = result.stems.iter().flatten().filter(|f| f.active).count();
+    result.causes = cause::group_stem_gains(std::mem::take(&mut result.causes), active);
     // The explanations go first: within one severity the report keeps this order, and a cause
     // comes before the side effects (downgraded above) it has on the per-stem fits.
     let rest = std::mem::take(&mut result.causes);
     result.causes = diagnosis.causes.iter().cloned().chain(rest).collect();
+    if profile.bus_processing_expected {
+        expect_bus_processing(&mut result.causes);
+    }
+    by_consequence(result, profile, diagnosis.causes.len());
     result.findings = cause::findings(&result.causes);
     diagnosis
+}
+
+/// Under a profile that expects stems without the bus processing (`stem-mastering`), the
+/// bus dynamics and EQ the mix has over them are expected: info, with what they measure.
+fn expect_bus_processing(causes: &mut [cause::Cause]) {
+    for c in causes {
+        if matches!(
+            c,
+            cause::Cause::MissingBusProcessing(_) | cause::Cause::BusEq(_)
+        ) && let Some(sum) = c.sum_impact_mut()
+        {
+            sum.expected_by_profile = true;
+        }
+    }
+}
+
+/// Severity by consequence (report contract): when the stems as delivered miss the profile's
+/// null (by a residual louder than render noise, see [`crate::reconcile::delivered_fails`]),
+/// the verdict is fail and an error says why. The primary explanation (the first of the
+/// `explanations` the diagnosis put first, strongest first) breaks the sum when the residual
+/// it accounts for is above the profile's null; when still no cause is an error, the first
+/// cause that can break a sum and is not a side effect does; with none,
+/// `unexplained_residual` is the error.
+fn by_consequence(result: &mut ReconcileResult, profile: &Profile, explanations: usize) {
+    let rec = &result.reconciliation;
+    let Some(delivered) = rec
+        .null_depth_db
+        .filter(|_| crate::reconcile::delivered_fails(rec.null_depth_db, profile))
+    else {
+        return;
+    };
+    let impact = cause::SumImpact::breaking(Some(delivered), rec.corrected_null_depth_db);
+    // What the profile expects (bus processing under stem-mastering) does not fail the sum.
+    if result.causes[..explanations]
+        .first_mut()
+        .and_then(|c| c.sum_impact_mut())
+        .is_some_and(|s| s.expected_by_profile)
+    {
+        return;
+    }
+    if let Some(primary) = result.causes[..explanations].first_mut()
+        && primary
+            .residual_share_db()
+            .is_some_and(|s| s > profile.null_pass_db)
+        && let Some(sum) = primary.sum_impact_mut()
+    {
+        *sum = impact;
+    }
+    if result
+        .causes
+        .iter()
+        .any(|c| c.severity() == crate::report::Severity::Error)
+    {
+        return;
+    }
+    let breaking = |c: &cause::Cause| {
+        let mut c = c.clone();
+        if let Some(sum) = c.sum_impact_mut() {
+            *sum = impact;
+        }
+        c.severity() == crate::report::Severity::Error
+    };
+    if let Some(i) = result.causes.iter().position(breaking)
+        && let Some(sum) = result.causes[i].sum_impact_mut()
+    {
+        *sum = impact;
+        return;
+    }
+    result.causes.push(cause::Cause::UnexplainedResidual {
+        residual_db: delivered,
+        null_gain_with_dynamics_db: 0.0,
+        null_gain_with_eq_db: 0.0,
+        may_be_excluded: Vec::new(),
+        sum: impact,
+    });
 }

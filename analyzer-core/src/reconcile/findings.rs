@@ -5,9 +5,13 @@ use std::collections::BTreeMap;
 
 use super::gram::{Gram, Model};
 use super::types::StemFit;
-use crate::cause::{Cause, SetGain, StartOffset, StemGain, group_start_offsets};
+use crate::cause::QUIET_RESIDUAL_DB;
+use crate::cause::{
+    Cause, SetGain, StartOffset, StemGain, SumImpact, group_start_offsets, group_stem_gains,
+};
 use crate::report::{Polarity, Reconciliation};
 use crate::source::FrameSource;
+use crate::units::{db_to_amp, power_to_db};
 use crate::{Profile, Result};
 
 pub(super) struct Context<'a> {
@@ -26,6 +30,46 @@ pub(super) struct Context<'a> {
     pub mono: &'a [bool],
     /// The session's pan law (dB at the centre) inferred from the mono stems.
     pub pan_law_db: Option<f64>,
+    /// The stems as delivered sum to the mix exactly.
+    pub bit_exact: bool,
+    /// Per stem: its energy in the plain sum over the mix's energy (judged span).
+    pub stem_energy_share: Vec<f64>,
+    /// The plain sum's energy over the mix's energy (judged span).
+    pub sum_energy_share: f64,
+}
+
+impl Context<'_> {
+    /// The stems as delivered miss the profile's null (see [`delivered_fails`]).
+    fn delivered_fails(&self) -> bool {
+        delivered_fails(self.reconciliation.null_depth_db, self.profile)
+    }
+
+    /// The impact of a cause that is part of why the delivered sum misses the profile (when
+    /// `breaks` and it does), else none.
+    fn impact(&self, breaks: bool) -> SumImpact {
+        if breaks && self.delivered_fails() {
+            SumImpact::breaking(
+                self.reconciliation.null_depth_db,
+                self.reconciliation.corrected_null_depth_db,
+            )
+        } else {
+            SumImpact::default()
+        }
+    }
+
+    /// Whether a gain error of `gain_db` on a signal of `energy_share` (re mix) alone leaves
+    /// a residual above the profile's null: its consequence, not its size, makes it an error.
+    fn gain_breaks(&self, gain_db: f64, energy_share: f64) -> bool {
+        let alone = (db_to_amp(gain_db) - 1.0).powi(2) * energy_share;
+        power_to_db(alone.max(1e-300)) > self.profile.null_pass_db
+    }
+}
+
+/// The stems as delivered (`null_depth_db`) miss the profile's null by a residual that is a
+/// fault: louder than [`QUIET_RESIDUAL_DB`] (quieter is render noise, dither or quantisation,
+/// e.g. two renders of the same reverb). Then the causes that explain it are errors.
+pub fn delivered_fails(null_depth_db: Option<f64>, profile: &Profile) -> bool {
+    null_depth_db.is_some_and(|n| n > profile.null_pass_db && n > QUIET_RESIDUAL_DB)
 }
 
 /// The offset shared by the largest part of the stem sum's energy: the lag of the stem sum
@@ -102,12 +146,16 @@ fn start_offsets(ctx: &Context<'_>, active: &[(usize, &StemFit)]) -> Vec<StartOf
             active_stems: active.len(),
             side_effect_of: None,
             length_difference_samples: None,
+            // A stem at another offset than the common lag is not summed where the mix has it.
+            sum: ctx.impact(f.offset_samples != ctx.reconciliation.lag_samples),
         })
         .collect();
     group_start_offsets(per_stem)
 }
 
-/// Gain: the whole set when every stem is off by about the same amount, else per stem.
+/// Gain: the whole set when every stem is off by about the same amount; one grouped cause when
+/// [`crate::cause::GROUP_GAINS_FROM`] or more stems each have their own; else per stem. A gain is an error
+/// when it alone would leave a residual above the profile's null (see [`Context::gain_breaks`]).
 fn gains(ctx: &Context<'_>, active: &[(usize, &StemFit)], out: &mut Vec<Cause>) {
     let tol = ctx.profile.gain_tolerance_db;
     let gains: Vec<f64> = active.iter().map(|(_, f)| f.gain_db).collect();
@@ -120,12 +168,15 @@ fn gains(ctx: &Context<'_>, active: &[(usize, &StemFit)], out: &mut Vec<Cause>) 
             tolerance_db: tol,
             pan_law_db: ctx.pan_law_db,
             side_effect_of: None,
+            sum: ctx.impact(ctx.gain_breaks(median, ctx.sum_energy_share)),
         }));
         return;
     }
-    for &(i, f) in active {
-        if f.gain_db.abs() > tol {
-            out.push(Cause::StemGain(StemGain {
+    let own = active
+        .iter()
+        .filter(|(_, f)| f.gain_db.abs() > tol)
+        .map(|&(i, f)| {
+            Cause::StemGain(StemGain {
                 file: ctx.names[i].clone(),
                 gain_db: f.gain_db,
                 tolerance_db: tol,
@@ -133,9 +184,11 @@ fn gains(ctx: &Context<'_>, active: &[(usize, &StemFit)], out: &mut Vec<Cause>) 
                 // A mono stem is judged at the session's pan law; say which.
                 pan_law_db: ctx.pan_law_db.filter(|_| ctx.mono[i]),
                 side_effect_of: None,
-            }));
-        }
-    }
+                sum: ctx.impact(ctx.gain_breaks(f.gain_db, ctx.stem_energy_share[i])),
+            })
+        })
+        .collect();
+    out.extend(group_stem_gains(own, active.len()));
 }
 
 /// Content cut off by a shift.
@@ -163,17 +216,20 @@ fn cut_off(ctx: &Context<'_>, i: usize, f: &StemFit) -> Option<Cause> {
     })
 }
 
-/// The null, when the fitted sum passes the profile.
+/// The null, when the stems as delivered pass the profile (when only the corrected sum does,
+/// the offset, gain and polarity causes say which corrections it takes).
 fn null(ctx: &Context<'_>, any_active: bool) -> Option<Cause> {
     let rec = ctx.reconciliation;
     let (fit, span) = (rec.fitted_null_depth_db?, rec.judged_span_frames?);
-    (fit <= ctx.profile.null_pass_db && any_active).then_some(Cause::SumMatchesMix {
+    let delivered = rec.null_depth_db?;
+    (delivered <= ctx.profile.null_pass_db && any_active).then_some(Cause::SumMatchesMix {
         null_depth_db: rec.null_depth_db,
         fitted_null_depth_db: fit,
         null_pass_db: ctx.profile.null_pass_db,
         lag_samples: rec.lag_samples,
         judged_span_frames: span,
         pan_law_db: ctx.pan_law_db,
+        bit_exact: ctx.bit_exact,
     })
 }
 

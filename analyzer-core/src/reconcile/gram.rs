@@ -299,6 +299,28 @@ impl Gram {
             .sum()
     }
 
+    /// Energy of one stem's routed signal at the per-mix-channel gains `coefs` (e.g. the
+    /// plain sum's, so that a mono stem counts at its pan position).
+    pub fn stem_energy_at(&self, coefs: &[f64], stem: usize) -> f64 {
+        (0..self.c)
+            .map(|c| coefs[stem * self.c + c].powi(2) * self.pp(c, stem, stem))
+            .sum()
+    }
+
+    /// Energy of the stem sum at the per-mix-channel gains `coefs`.
+    pub fn sum_energy_at(&self, coefs: &[f64]) -> f64 {
+        let (k, cm) = (self.k, self.c);
+        let mut e = 0.0;
+        for c in 0..cm {
+            for i in 0..k {
+                for j in 0..k {
+                    e += coefs[i * cm + c] * coefs[j * cm + c] * self.pp(c, i, j);
+                }
+            }
+        }
+        e
+    }
+
     fn pp(&self, c: usize, i: usize, j: usize) -> f64 {
         self.pp[(c * self.k + i) * self.k + j]
     }

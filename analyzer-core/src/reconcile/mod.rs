@@ -80,6 +80,7 @@ use result::Finish;
 use search::Search;
 use window_io::WindowIo;
 
+pub use findings::delivered_fails;
 pub use stream::{BlockStats, BlockVisitor};
 pub use types::{ReconcileOptions, ReconcileResult, StemFit};
 

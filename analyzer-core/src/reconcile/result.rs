@@ -14,6 +14,11 @@ use crate::source::FrameSource;
 use crate::units::{amp_to_db, db_to_amp, power_to_db};
 use crate::{Profile, Result};
 
+/// Floor of the null depths in the report, dB re mix: a residual of exactly zero (a bit-exact
+/// null) would read about -3000 dB; it is written as this floor and the `sum_matches_mix`
+/// finding says "bit-exact" (`measured.bit_exact`).
+pub const NULL_FLOOR_DB: f64 = -200.0;
+
 /// What the streaming pass needs besides the sources.
 pub(super) struct Finish<'a> {
     pub plan: &'a Plan,
@@ -83,16 +88,43 @@ impl Finish<'_> {
         let e_unity = out.gram.energy_from(&unity_final, &used.unity, out.e_unity);
         let e_mix = out.gram.mix_energy();
         let e_fit = out.gram.energy_from(&coefs, &used.fitted, out.e_fitted);
-        let ratio_db = |e: f64| (e_mix > 0.0).then(|| power_to_db(e.max(1e-300) / e_mix));
+        let ratio_db = |e: f64, e_mix: f64| {
+            (e_mix > 0.0).then(|| power_to_db(e.max(1e-300) / e_mix).max(NULL_FLOOR_DB))
+        };
         let fits = self.fits(&coefs, pan_law_db);
         // BS.1770-4 integrated loudness of the residual (mix minus the aligned plain sum).
         let residual_lufs = stream::gated_loudness_lufs(&out.gating_blocks);
         let lag_samples = findings::common_offset(&fits, &out.gram, model);
+        // The headline: the plain sum as delivered, every stem at the one common lag. When
+        // every stem already sits there the pass above measured it; otherwise a second,
+        // plain-sum-only pass reads the stems at the common lag.
+        let (e_delivered, e_mix_delivered) = if (0..k)
+            .filter(|&i| plan.eligible[i])
+            .all(|i| offsets[i] == lag_samples)
+        {
+            (e_unity, e_mix)
+        } else {
+            let common = vec![lag_samples; k];
+            let delivered_span = judged_span(active, &common, &plan.stem_frames, plan.mix_frames);
+            let delivered_plan = stream::StreamPlan {
+                offsets: &common,
+                unity: &unity_final,
+                fitted: &unity_final,
+                span: delivered_span,
+                ..stream_plan
+            };
+            stream::plain_residual(&delivered_plan, mix, stems)?
+        };
+        // Under the floor the stems sum to the mix within the arithmetic's own rounding (f32
+        // samples cannot differ by that little): bit-exact.
+        let bit_exact = e_mix_delivered > 0.0
+            && power_to_db(e_delivered.max(1e-300) / e_mix_delivered) <= NULL_FLOOR_DB;
         let reconciliation = Reconciliation {
             lag_samples,
-            null_depth_db: ratio_db(e_unity),
+            null_depth_db: ratio_db(e_delivered, e_mix_delivered),
+            corrected_null_depth_db: ratio_db(e_fit, e_mix),
             residual_lufs,
-            fitted_null_depth_db: ratio_db(e_fit),
+            fitted_null_depth_db: ratio_db(e_fit, e_mix),
             judged_span_frames: Some([span.start, span.end]),
             mix: Some(mix.name().to_owned()),
             pan_law_db: pan_law_db.map(pan_law::display_db),
@@ -121,9 +153,16 @@ impl Finish<'_> {
                 .map(|i| mono_fit(model, &coefs, i).is_some())
                 .collect::<Vec<_>>(),
             pan_law_db: pan_law_db.map(pan_law::display_db),
+            bit_exact,
+            stem_energy_share: (0..k)
+                .map(|i| out.gram.stem_energy_at(&unity_final, i) / e_mix.max(1e-300))
+                .collect(),
+            sum_energy_share: out.gram.sum_energy_at(&unity_final) / e_mix.max(1e-300),
         };
         let causes = findings::make(&ctx);
         Ok(ReconcileResult {
+            aligned_null_depth_db: ratio_db(e_unity, e_mix),
+            delivered_bit_exact: bit_exact,
             reconciliation,
             stems: fits,
             findings: crate::cause::findings(&causes),

@@ -35,6 +35,13 @@ pub struct ReconcileResult {
     /// One entry per stem given; `None` when the stem could not be compared with the mix
     /// (another sample rate, unreadable, empty).
     pub stems: Vec<Option<StemFit>>,
+    /// Null depth of the plain sum with every stem at its own offset (unity gains, no
+    /// polarity correction), dB re mix: the residual the diagnosis sees and explains. The
+    /// report's headline is the null as delivered (`reconciliation.null_depth_db`, one common
+    /// lag); the two differ when stems are shifted against each other.
+    pub aligned_null_depth_db: Option<f64>,
+    /// The stems as delivered sum to the mix exactly (a residual of zero).
+    pub delivered_bit_exact: bool,
     /// What the reconciliation found (and, after the diagnosis, what explains the residual).
     pub causes: Vec<crate::cause::Cause>,
     /// `causes` rendered for the report (kept for tools and tests that read findings).

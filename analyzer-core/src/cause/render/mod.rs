@@ -13,8 +13,8 @@ mod reconciliation;
 pub(crate) use common::{round1, round2};
 
 use crate::cause::{
-    AddedKind, CaptureProblem, Cause, ERROR_RESIDUAL_DB, Evidence, GAIN_ERROR_DB,
-    IncompleteCapture, QUIET_RESIDUAL_DB, SetGain, StartOffset, StemGain,
+    AddedKind, CaptureProblem, Cause, ERROR_RESIDUAL_DB, Evidence, IncompleteCapture,
+    QUIET_RESIDUAL_DB, SetGain, StartOffset, StemGain, StemGains, SumImpact,
 };
 use crate::report::{Finding, FindingCode, Severity};
 use common::base;
@@ -52,7 +52,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::DcOffset { .. } => F::DcOffset,
         Cause::StartOffset(_) => F::StartOffset,
         Cause::PolarityInverted { .. } => F::PolarityInverted,
-        Cause::SetGain(_) | Cause::StemGain(_) => F::GainMismatch,
+        Cause::SetGain(_) | Cause::StemGain(_) | Cause::StemGains(_) => F::GainMismatch,
         Cause::SumMatchesMix { .. } => F::SumMatchesMix,
         Cause::MissingBusProcessing(_) => F::MissingBusProcessing,
         Cause::BusEq(_) => F::BusEq,
@@ -75,11 +75,15 @@ fn residual_severity(share_db: f64, strong: bool) -> Severity {
     }
 }
 
-fn gain_severity(gain_db: f64) -> Severity {
-    if gain_db.abs() > GAIN_ERROR_DB {
+/// A diagnosis cause that stops the stems summing back to the mix is an error, whatever
+/// its evidence alone would make it.
+fn breaking(sum: SumImpact, otherwise: Severity) -> Severity {
+    if sum.expected_by_profile {
+        Severity::Info
+    } else if sum.breaks_sum {
         Severity::Error
     } else {
-        Severity::Warning
+        otherwise
     }
 }
 
@@ -158,33 +162,48 @@ pub(super) fn severity(c: &Cause) -> Severity {
                 Error
             }
         }
+        // A gain is an error when it stops the stems summing back to the mix (its own
+        // residual misses the profile's null); a departure that leaves the sum intact warns.
         Cause::SetGain(SetGain {
-            gain_db,
             side_effect_of,
+            sum,
             ..
         })
         | Cause::StemGain(StemGain {
-            gain_db,
             side_effect_of,
+            sum,
+            ..
+        })
+        | Cause::StemGains(StemGains {
+            side_effect_of,
+            sum,
             ..
         }) => {
             if side_effect_of.is_some() {
                 Info
+            } else if sum.breaks_sum {
+                Error
             } else {
-                gain_severity(*gain_db)
+                Warning
             }
         }
-        Cause::MissingBusProcessing(b) => {
-            residual_severity(b.explained_db, b.evidence == Evidence::Strong)
-        }
-        Cause::BusEq(e) => residual_severity(e.explained_db, e.evidence == Evidence::Strong),
-        Cause::AddedContent(a) => {
+        Cause::MissingBusProcessing(b) => breaking(
+            b.sum,
+            residual_severity(b.explained_db, b.evidence == Evidence::Strong),
+        ),
+        Cause::BusEq(e) => breaking(
+            e.sum,
+            residual_severity(e.explained_db, e.evidence == Evidence::Strong),
+        ),
+        Cause::AddedContent(a) => breaking(
+            a.sum,
             if a.secondary {
                 Warning
             } else {
                 residual_severity(a.residual_db, a.strong)
-            }
-        }
+            },
+        ),
+        Cause::UnexplainedResidual { sum, .. } if sum.breaks_sum => Error,
         Cause::UnexplainedResidual { residual_db, .. } => {
             if *residual_db > ERROR_RESIDUAL_DB {
                 Warning
@@ -232,6 +251,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::TruePeakOver { by_file, .. }
         | Cause::LowHeadroom { by_file, .. }
         | Cause::DcOffset { by_file, .. } => names_of(by_file),
+        Cause::StemGains(g) => g.stems.iter().map(|s| s.file.clone()).collect(),
         Cause::NoMix
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationFailed { .. }
@@ -287,15 +307,20 @@ pub(super) fn finding(c: &Cause) -> Finding {
         }
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
-        Cause::MissingBusProcessing(b) => diagnosis::bus_processing(c, b),
-        Cause::BusEq(e) => diagnosis::bus_eq(c, e),
-        Cause::AddedContent(a) => diagnosis::added_content(c, a),
+        Cause::StemGains(g) => reconciliation::stem_gains(c, g),
+        Cause::MissingBusProcessing(b) => {
+            reconciliation::with_sum(diagnosis::bus_processing(c, b), &b.sum)
+        }
+        Cause::BusEq(e) => reconciliation::with_sum(diagnosis::bus_eq(c, e), &e.sum),
+        Cause::AddedContent(a) => reconciliation::with_sum(diagnosis::added_content(c, a), &a.sum),
         Cause::UnexplainedResidual {
             residual_db,
             null_gain_with_dynamics_db,
             null_gain_with_eq_db,
             may_be_excluded,
-        } => base(
+            sum,
+        } => reconciliation::with_sum(
+            base(
             c,
             format!(
                 "The stems leave a residual at {:.1} dB under the mix that no model explains (gain, EQ, dynamics, added content).{}",
@@ -312,5 +337,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         .with("residual_db", round1(*residual_db))
         .with("null_gain_with_dynamics_db", round1(*null_gain_with_dynamics_db))
         .with("null_gain_with_eq_db", round1(*null_gain_with_eq_db)),
+            sum,
+        ),
     }
 }

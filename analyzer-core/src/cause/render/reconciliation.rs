@@ -1,8 +1,35 @@
 //! The reconciliation's causes: start offsets, gains, polarity, cut-off stems and the null.
 
 use super::common::{base, list, ms, plural, round2, round4};
-use crate::cause::{Cause, SetGain, StartOffset, StemGain};
+use crate::cause::{Cause, SetGain, StartOffset, StemGain, StemGains, SumImpact};
 use crate::report::{Finding, FindingCode};
+
+/// The sentence and numbers a cause that breaks the delivered sum adds: what the stems null to
+/// as delivered, and once corrected.
+pub(super) fn with_sum(mut f: Finding, sum: &SumImpact) -> Finding {
+    if sum.expected_by_profile {
+        f.message.push_str(
+            " The profile expects it: the stems come without the mix-bus processing the reference mix has.",
+        );
+        f.fix = "Nothing to do for stem mastering (the reference mix shows the bus processing)."
+            .to_owned();
+        return f.with("expected_by_profile", true);
+    }
+    if let (true, Some(delivered)) = (sum.breaks_sum, sum.null_depth_db) {
+        f.message.push_str(&format!(
+            " As delivered the stems null to only {delivered:.1} dB"
+        ));
+        match sum.corrected_null_depth_db {
+            Some(c) if c < delivered => f.message.push_str(&format!("; corrected, {c:.1} dB.")),
+            _ => f.message.push('.'),
+        }
+        f = f.with("null_depth_db", round2(delivered)).with(
+            "corrected_null_depth_db",
+            sum.corrected_null_depth_db.map(round2),
+        );
+    }
+    f
+}
 
 pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
     let (off, sr, n) = (s.offset_samples, s.sample_rate, s.files.len());
@@ -39,10 +66,14 @@ pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
             " The shift is small and may be a side effect of the {by} reported here (phase delay or added content bias the alignment); check it after fixing that."
         ));
     }
-    super::delivery::folded_length(base(c, message, fix), s)
+    let f = super::delivery::folded_length(base(c, message, fix), s)
         .with("offset_samples", off)
         .with("offset_ms", ms(off, sr))
-        .with("correlation", s.correlation)
+        .with("correlation", s.correlation);
+    if s.side_effect_of.is_some() {
+        return f;
+    }
+    with_sum(f, &s.sum)
 }
 
 /// The sentence a gain finding gets when a whole-mix cause explains it.
@@ -61,14 +92,61 @@ pub(super) fn set_gain(c: &Cause, g: &SetGain) -> Finding {
         if g.gain_db > 0.0 { "louder" } else { "quieter" }
     );
     gain_side_effect(&mut message, g.side_effect_of);
-    base(
+    let f = base(
         c,
         message,
         "Export the stems with the master fader and mix-bus gain as in the mix, and without normalisation.",
     )
     .with("gain_db", round2(g.gain_db))
     .with("tolerance_db", g.tolerance_db)
-    .with("pan_law_db", g.pan_law_db)
+    .with("pan_law_db", g.pan_law_db);
+    if g.side_effect_of.is_some() {
+        return f;
+    }
+    with_sum(f, &g.sum)
+}
+
+pub(super) fn stem_gains(c: &Cause, g: &StemGains) -> Finding {
+    let n = g.stems.len();
+    let who = if n == g.active_stems {
+        format!("All {n} stems")
+    } else {
+        format!("{n} of the {} stems", g.active_stems)
+    };
+    let mut message = match g.normalised_peak_dbfs {
+        Some(peak) => format!(
+            "{who} enter the mix each at a gain of its own, and their sample peaks all sit at {peak:.1} dBFS: the stems were normalised on export."
+        ),
+        None => format!(
+            "{who} enter the mix each at a gain of its own ({}).",
+            g.stems
+                .iter()
+                .take(4)
+                .map(|s| format!("{} {:+.2} dB", s.file, s.gain_db))
+                .chain((n > 4).then(|| format!("{} more", n - 4)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    gain_side_effect(&mut message, g.side_effect_of);
+    let fix = if g.normalised_peak_dbfs.is_some() {
+        "Export the stems without normalisation (each at the level its fader gives it in the mix)."
+    } else {
+        "Re-export these stems with their faders and sends as in the mix (measured.gains_db says what each needs)."
+    };
+    let gains: serde_json::Map<String, serde_json::Value> = g
+        .stems
+        .iter()
+        .map(|s| (s.file.clone(), round2(s.gain_db).into()))
+        .collect();
+    let f = base(c, message, fix)
+        .with("gains_db", serde_json::Value::Object(gains))
+        .with("tolerance_db", g.tolerance_db)
+        .with("normalised_peak_dbfs", g.normalised_peak_dbfs.map(round2));
+    if g.side_effect_of.is_some() {
+        return f;
+    }
+    with_sum(f, &g.sum)
 }
 
 pub(super) fn stem_gain(c: &Cause, g: &StemGain) -> Finding {
@@ -82,7 +160,7 @@ pub(super) fn stem_gain(c: &Cause, g: &StemGain) -> Finding {
         ))
     );
     gain_side_effect(&mut message, g.side_effect_of);
-    base(
+    let f = base(
         c,
         message,
         format!(
@@ -93,7 +171,11 @@ pub(super) fn stem_gain(c: &Cause, g: &StemGain) -> Finding {
     .with("gain_db", round2(g.gain_db))
     .with("tolerance_db", g.tolerance_db)
     .with("correlation", round4(g.correlation))
-    .with("pan_law_db", g.pan_law_db)
+    .with("pan_law_db", g.pan_law_db);
+    if g.side_effect_of.is_some() {
+        return f;
+    }
+    with_sum(f, &g.sum)
 }
 
 /// Polarity, cut-off stems and the null.
@@ -106,7 +188,12 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
             null_depth_db,
         } => base(
             c,
-            format!("{file} enters the mix with inverted polarity."),
+            format!(
+                "{file} enters the mix with inverted polarity.{}",
+                null_depth_db.map_or(String::new(), |n| format!(
+                    " As delivered the stems null to {n:.1} dB."
+                ))
+            ),
             "Flip the polarity of this stem (or re-export it without the phase inversion) so that it adds to the mix as it does in the session.",
         )
         .with("gain_db", round2(*gain_db))
@@ -138,9 +225,12 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
             lag_samples,
             judged_span_frames: span,
             pan_law_db,
+            bit_exact,
         } => {
             let as_delivered = null_depth_db.is_some_and(|n| n <= *null_pass_db);
-            let message = if as_delivered {
+            let message = if *bit_exact {
+                "The stems sum back to the mix bit-exactly: the residual is zero.".to_owned()
+            } else if as_delivered {
                 format!(
                     "The stems sum back to the mix: the residual is {:.1} dB below the mix.",
                     null_depth_db.unwrap_or(*fit)
@@ -165,6 +255,7 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
             .with("lag_samples", *lag_samples)
             .with("judged_span_frames", vec![span[0], span[1]])
             .with("pan_law_db", *pan_law_db)
+            .with("bit_exact", *bit_exact)
         }
         _ => unreachable!("not a reconciliation cause: {c:?}"),
     }

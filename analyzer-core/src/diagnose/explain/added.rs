@@ -3,7 +3,7 @@
 
 use super::super::features::residual_spectrum;
 use super::judge::Context;
-use crate::cause::{AddedContent, AddedKind};
+use crate::cause::{AddedContent, AddedKind, SumImpact};
 
 /// Residuals whose band energies follow the sum's at least this closely (see
 /// [`ResidualFeatures::spectral_follow`](crate::diagnose::ResidualFeatures::spectral_follow))
@@ -84,5 +84,6 @@ pub(super) fn cause(cx: &Context<'_>, added_db: f64, secondary: bool) -> Option<
         spectrum_high_hz: f90,
         spectrum_centroid_hz: centroid,
         octave_bands,
+        sum: SumImpact::default(),
     })
 }

@@ -3,7 +3,7 @@
 use super::super::models::dynamics;
 use super::super::stats::db;
 use super::judge::{Context, DECISIVE_DB, WholeMix};
-use crate::cause::{BusProcessing, DynamicsKind, Evidence};
+use crate::cause::{BusProcessing, DynamicsKind, Evidence, SumImpact};
 use crate::units::db_to_power;
 
 /// The bus-processing cause, and the residual left once dynamics are modelled (dB re mix;
@@ -69,6 +69,7 @@ pub(super) fn cause(cx: &Context<'_>, whole_mix: &WholeMix) -> (BusProcessing, O
         level_ride_correlation: ride.level_correlation,
         level_ride_reproducibility: ride.reproducibility,
         level_ride_slope_db_per_db: ride.slope_db_per_db,
+        sum: SumImpact::default(),
     };
     (cause, (!rides).then_some(with_dynamics_db))
 }

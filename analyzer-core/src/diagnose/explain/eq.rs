@@ -3,7 +3,7 @@
 use super::super::features::octave_curve;
 use super::super::stats::db;
 use super::judge::Context;
-use crate::cause::{BusEq, Evidence, OctaveGain, coherent_bands};
+use crate::cause::{BusEq, Evidence, OctaveGain, SumImpact, coherent_bands};
 use crate::units::db_to_power;
 
 /// The bus-EQ cause; `masked` = added content masks it (see `WholeMix`).
@@ -44,5 +44,6 @@ pub(super) fn cause(cx: &Context<'_>, masked: bool) -> BusEq {
         null_gain_db: s.filter_gain_db,
         null_gain_with_dynamics_db: s.dynamics_gain_db,
         explained_share: s.filter_share,
+        sum: SumImpact::default(),
     }
 }

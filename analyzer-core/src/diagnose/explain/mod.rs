@@ -59,6 +59,7 @@ fn finish_causes(mut causes: Vec<Cause>, residual_db: f64, s: &ModelScores) -> V
             null_gain_with_dynamics_db: s.dynamics_gain_db,
             null_gain_with_eq_db: s.filter_gain_db,
             may_be_excluded: Vec::new(),
+            sum: crate::cause::SumImpact::default(),
         });
     }
     let share = |c: &Cause| c.residual_share_db().unwrap_or(f64::NEG_INFINITY);

@@ -426,3 +426,51 @@ impl<'a> Accumulator<'a> {
         v.block(f0, &vm[..n * cm], &vs[..n * cm], &vf[..n * cm]);
     }
 }
+
+/// Residual and mix energies of the plain sum with every stem read at `plan.offsets` (one
+/// common lag for the null as delivered), over `plan.span` only: a second, cheap pass that
+/// keeps no statistics (one block per file in memory, one read of the span).
+///
+/// Returns `(residual energy, mix energy)`, sums of squares over all mix channels.
+pub(crate) fn plain_residual(
+    plan: &StreamPlan<'_>,
+    mix: &mut dyn FrameSource,
+    stems: &mut [Box<dyn FrameSource>],
+) -> Result<(f64, f64)> {
+    let model = plan.model;
+    let (k, cm) = (model.stems(), model.mix_channels);
+    let bf = plan.block_frames as u64;
+    let blocks = plan.span.start / bf..plan.span.end.div_ceil(bf);
+    let (mut e_res, mut e_mix) = (0.0f64, 0.0f64);
+    let mut sum = vec![0.0f64; plan.block_frames];
+    for_each_block(
+        plan,
+        mix,
+        stems,
+        blocks,
+        false,
+        |_, _, _| {},
+        |f0, n, audio| {
+            let r = plan.span_in(f0, n);
+            for c in 0..cm {
+                let s = &mut sum[..n];
+                s.fill(0.0);
+                for i in 0..k {
+                    let u = plan.unity[i * cm + c];
+                    if u != 0.0 {
+                        let x = &audio.stems[i][model.route(i, c)][..n];
+                        for (sv, &xv) in s.iter_mut().zip(x) {
+                            *sv += u * xv;
+                        }
+                    }
+                }
+                for t in r.clone() {
+                    let m = audio.mix[c][t];
+                    e_res += (m - s[t]) * (m - s[t]);
+                    e_mix += m * m;
+                }
+            }
+        },
+    )?;
+    Ok((e_res, e_mix))
+}
