@@ -12,11 +12,15 @@
 mod detail;
 mod render;
 
+mod master_chain;
+
+pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems};
+
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ClipRuns,
-    DynamicsKind, Evidence, IncompleteCapture, MixCandidates, MixChoice, NamingProblem, NonFinite,
-    OctaveGain, SetGain, StartOffset, StemGain, StemGains, SumImpact, coherent_bands,
-    group_start_offsets,
+    DynamicsKind, Evidence, IncompleteCapture, MasterChain, MixCandidates, MixChoice,
+    NamingProblem, NonFinite, OctaveGain, SetGain, StartOffset, StemGain, StemGains, SumImpact,
+    coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -304,7 +308,9 @@ pub enum Cause {
     BusEq(BusEq),
     /// Content in the mix that no stem carries: an effect return or a part.
     AddedContent(AddedContent),
-    /// A residual no model explains.
+    /// The stems went one by one through the mix bus's processing (see [`MasterChain`]).
+    MasterProcessingOnStems(MasterChain),
+    /// The stems do not null and no model explains the residual.
     UnexplainedResidual {
         /// The residual with one global gain, dB re mix.
         residual_db: f64,
@@ -438,6 +444,10 @@ impl Cause {
             | Self::LowHeadroom { by_file, .. }
             | Self::DcOffset { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::StemGains(g) => g.stems.iter_mut().for_each(|s| one(&mut s.file)),
+            Self::MasterProcessingOnStems(m) => {
+                m.stems.iter_mut().for_each(one);
+                one(&mut m.mix);
+            }
             Self::SampleRateMismatch {
                 files,
                 files_by_rate,

@@ -86,6 +86,9 @@ pub enum FindingCode {
     /// `mix_candidates`: several files could be the mix; which one was used and why, the
     /// others are references, not stems.
     MixCandidates,
+    /// `master_processing_on_stems`: the stems went one by one through mix-bus processing
+    /// (each stem limited or compressed on its own).
+    MasterProcessingOnStems,
 }
 
 impl FindingCode {
@@ -123,6 +126,7 @@ impl FindingCode {
             Self::SampleRateProfile => "sample_rate_profile",
             Self::ReconciliationIncomplete => "reconciliation_incomplete",
             Self::MixCandidates => "mix_candidates",
+            Self::MasterProcessingOnStems => "master_processing_on_stems",
         }
     }
 }

@@ -202,6 +202,26 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
             .find(|f| f.path == name)
             .and_then(|f| f.sample_peak_dbfs)
     });
+    let level = |f: &FileReport| f.sample_peak_dbfs.map(|p| (f.path.clone(), p));
+    let stem_peaks: Vec<(String, f64)> = files
+        .iter()
+        .filter(|f| f.role == Some(Role::Stem))
+        .filter_map(level)
+        .collect();
+    let mix_peak = files
+        .iter()
+        .find(|f| f.role == Some(Role::Mix))
+        .and_then(level);
+    let missed_null_db = reconciliation
+        .as_ref()
+        .and_then(|r| r.null_depth_db)
+        .filter(|&n| n > opts.profile.null_pass_db);
+    cause::name_master_processing_on_stems(
+        &mut causes,
+        &stem_peaks,
+        mix_peak.as_ref().map(|(f, p)| (f.as_str(), *p)),
+        missed_null_db,
+    );
     Report::new(
         opts.profile.name,
         files,

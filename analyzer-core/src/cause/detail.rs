@@ -452,3 +452,24 @@ pub struct MixCandidates {
     /// when it could not be measured).
     pub null_by_file_db: Vec<(String, Option<f64>)>,
 }
+
+/// The stems went one by one through the mix bus's processing (REAPER's "stems via master", a
+/// limiter left on the master while exporting stems): each stem was limited on its own, so the
+/// loud stems' peaks sit at the mix's ceiling and their sum no longer matches the mix, which
+/// was limited as a whole. Named instead of the `missing_bus_processing` / unexplained residual
+/// the diagnosis saw, which would send the engineer to the wrong bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MasterChain {
+    /// The stems whose sample peaks sit at the mix's ceiling.
+    pub stems: Vec<String>,
+    /// The mix.
+    pub mix: String,
+    /// The common ceiling: the mix's sample peak, dBFS.
+    pub ceiling_dbfs: f64,
+    /// The residual the replaced cause accounted for, dB re mix (when it said).
+    pub residual_db: Option<f64>,
+    /// The cause the diagnosis named for the residual before this one explained it.
+    pub replaced: crate::report::FindingCode,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
+}

@@ -193,3 +193,30 @@ pub(super) fn added_content(c: &Cause, a: &AddedContent) -> Finding {
             a.octave_bands.iter().map(|o| o.1).collect::<Vec<_>>(),
         )
 }
+
+/// Stems that went through the master chain one by one.
+pub(super) fn master_chain(c: &Cause, m: &crate::cause::MasterChain) -> Finding {
+    let n = m.stems.len();
+    let mut message = format!(
+        "The stems went through the mix bus's processing one by one: {} peak{} at the mix's own ceiling of {:.1} dBFS, so each was limited on its own and their sum no longer matches the mix, which was limited as a whole",
+        super::common::list(&m.stems),
+        if n == 1 { "s" } else { "" },
+        m.ceiling_dbfs
+    );
+    match m.residual_db {
+        Some(r) => message.push_str(&format!(" (a residual at {:.1} dB under the mix).", -r)),
+        None => message.push('.'),
+    }
+    super::reconciliation::with_sum(
+        base(
+            c,
+            message,
+            "Export the stems with the master bus processing bypassed (pre-master, from the stem buses), not through the master chain (REAPER: not \"stems via master\").",
+        )
+        .with("ceiling_dbfs", round2(m.ceiling_dbfs))
+        .with("mix", m.mix.clone())
+        .with("instead_of", m.replaced.as_str())
+        .with("residual_db", m.residual_db.map(round1)),
+        &m.sum,
+    )
+}

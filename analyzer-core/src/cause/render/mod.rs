@@ -30,6 +30,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         | Cause::NoStemAtMixRate => F::NoMix,
         Cause::ReconciliationIncomplete { .. } => F::ReconciliationIncomplete,
         Cause::MixCandidates(_) => F::MixCandidates,
+        Cause::MasterProcessingOnStems(_) => F::MasterProcessingOnStems,
         Cause::ReconciliationFailed { .. } | Cause::UnexplainedResidual { .. } => {
             F::UnexplainedResidual
         }
@@ -116,6 +117,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::MixCandidates(_)
         | Cause::SumMatchesMix { .. } => Info,
         Cause::FloatOver { .. } => Warning,
+        Cause::MasterProcessingOnStems(m) => breaking(m.sum, Warning),
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -252,6 +254,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::LowHeadroom { by_file, .. }
         | Cause::DcOffset { by_file, .. } => names_of(by_file),
         Cause::StemGains(g) => g.stems.iter().map(|s| s.file.clone()).collect(),
+        Cause::MasterProcessingOnStems(m) => m.stems.clone(),
         Cause::NoMix
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationFailed { .. }
@@ -308,6 +311,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),
+        Cause::MasterProcessingOnStems(m) => diagnosis::master_chain(c, m),
         Cause::MissingBusProcessing(b) => {
             reconciliation::with_sum(diagnosis::bus_processing(c, b), &b.sum)
         }
