@@ -176,6 +176,46 @@ impl<'a> WindowIo<'a> {
         Ok(g)
     }
 
+    /// Where each stem, read at its offset, sounds in each current window.
+    pub fn present(&self) -> &[Vec<bool>] {
+        &self.present
+    }
+
+    /// Gram statistics of every current window on its own (`None` for a window outside
+    /// `span`), for evidence that must hold window by window rather than in the sum (see
+    /// `super::evidence`). Not cached: each call reads the windows.
+    ///
+    /// # Errors
+    /// When a file cannot be read.
+    pub fn window_grams(
+        &mut self,
+        offsets: &[i64],
+        span: &Range<u64>,
+    ) -> Result<Vec<Option<Gram>>> {
+        let model = self.model;
+        let window = self.window_frames;
+        let mut out = Vec::with_capacity(self.windows.len());
+        for wi in 0..self.windows.len() {
+            let t = self.windows[wi];
+            let lo = span.start.clamp(t, t + window as u64) - t;
+            let hi = span.end.clamp(t, t + window as u64) - t;
+            if hi <= lo {
+                out.push(None);
+                continue;
+            }
+            self.load(t as i64, window, offsets)?;
+            let mut g = Gram::new(model);
+            g.add(
+                model,
+                &self.mix_planar,
+                &self.stems_planar,
+                lo as usize..hi as usize,
+            );
+            out.push(Some(g));
+        }
+        Ok(out)
+    }
+
     /// Lag of every stem in `which` against its leave-one-out target (the mix minus every
     /// other fitted stem, gains `coefs`), relative to its offset in `offsets`, over `corr`'s
     /// range, by normalised correlation. With `slide_stem` the target window stays fixed and
