@@ -13,9 +13,9 @@ mod detail;
 mod render;
 
 pub use detail::{
-    AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, DynamicsKind,
-    Evidence, IncompleteCapture, NamingProblem, OctaveGain, SetGain, StartOffset, StemGain,
-    coherent_bands, group_start_offsets,
+    AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
+    ChannelFaultKind, DynamicsKind, Evidence, IncompleteCapture, NamingProblem, OctaveGain,
+    SetGain, StartOffset, StemGain, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -253,6 +253,8 @@ pub enum Cause {
         /// The set's null depth as delivered, dB re mix (`None` when not measured).
         null_depth_db: Option<f64>,
     },
+    /// A stereo stem with its channels swapped or one channel inverted.
+    ChannelFault(ChannelFault),
     /// The whole set enters the mix at another level than delivered.
     SetGain(SetGain),
     /// One stem enters the mix at another level than delivered.
@@ -368,6 +370,7 @@ impl Cause {
             | Self::LowHeadroom { file, .. }
             | Self::DcOffset { file, .. }
             | Self::PolarityInverted { file, .. }
+            | Self::ChannelFault(ChannelFault { file, .. })
             | Self::StemGain(StemGain { file, .. })
             | Self::CutOff { file, .. } => one(file),
             Self::LeftOutOfReconciliation { files, .. }

@@ -341,3 +341,28 @@ impl AddedContent {
         self.tau_s * (1e6f64).ln()
     }
 }
+
+/// What is wrong with a stereo stem's channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelFaultKind {
+    /// Left and right swapped.
+    Swapped,
+    /// The left channel polarity-inverted.
+    LeftInverted,
+    /// The right channel polarity-inverted.
+    RightInverted,
+}
+
+/// A stereo stem whose channels enter the mix swapped or with one channel inverted: fitted
+/// per channel on the analysis windows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelFault {
+    /// The stem.
+    pub file: String,
+    /// What is wrong.
+    pub kind: ChannelFaultKind,
+    /// The windows' joint least-squares residual with the stem as delivered, dB re mix.
+    pub residual_as_is_db: f64,
+    /// The same with the stem read corrected, dB re mix.
+    pub residual_fixed_db: f64,
+}

@@ -60,6 +60,7 @@
 //! [`ReconcileResult`]; `findings` turns it into findings.
 
 mod arbiter;
+pub mod channels;
 mod evidence;
 mod findings;
 pub mod gram;
@@ -80,6 +81,7 @@ use realfft::RealFftPlanner;
 use crate::source::{FrameSource, WavSource};
 use crate::wav::WavFile;
 use crate::{Profile, Result};
+use channels::{ChannelTest, ChannelVerdict, FixedChannels, channel_fault};
 use gram::Model;
 use locate::Located;
 use plan::Plan;
@@ -150,20 +152,27 @@ pub fn reconcile_sources(
     let coarse = located.coarse_lags(&plan, &mut planner, mix.as_mut(), &mut stems)?;
     // 3b to 4. Searches on the windows.
     let model = Model::new(plan.mix_channels, &plan.stem_channels);
-    let mut io = WindowIo::new(
-        &model,
-        mix.as_mut(),
-        &mut stems,
-        plan.window_frames as usize,
-    );
-    let mut search = Search {
+    let placer = Placer {
         plan: &plan,
         located: &located,
         options,
-        planner,
+        model: &model,
     };
-    let placement = search.place(&mut io, coarse)?;
-    let windows = io.windows().to_vec();
+    let (placement, windows, verdicts, planner) =
+        placer.run(planner, mix.as_mut(), &mut stems, coarse)?;
+    // 4c. Channel faults: a stem read corrected is placed again from its coarse lag.
+    let (placement, windows) = if verdicts.is_empty() {
+        (placement, windows)
+    } else {
+        for v in &verdicts {
+            let inner = stems.remove(v.stem);
+            stems.insert(v.stem, Box::new(FixedChannels::new(inner, v.fix)));
+        }
+        let mut planner = planner;
+        let coarse = located.coarse_lags(&plan, &mut planner, mix.as_mut(), &mut stems)?;
+        let (p, w, _, _) = placer.run(planner, mix.as_mut(), &mut stems, coarse)?;
+        (p, w)
+    };
     // 5. Streaming pass and the result.
     let finish = Finish {
         plan: &plan,
@@ -173,5 +182,71 @@ pub fn reconcile_sources(
         windows,
         threads: options.threads,
     };
-    finish.run(mix.as_mut(), &mut stems, visitor, progress)
+    let mut result = finish.run(mix.as_mut(), &mut stems, visitor, progress)?;
+    if !verdicts.is_empty() {
+        let faults = verdicts
+            .iter()
+            .map(|v| channel_fault(v, stems[v.stem].name()));
+        result.causes.splice(0..0, faults);
+        result.findings = crate::cause::findings(&result.causes);
+    }
+    Ok(result)
+}
+
+/// Steps 3b to 4c over the windows: what stays fixed while a channel fault makes the stems be
+/// placed again.
+struct Placer<'a> {
+    plan: &'a Plan,
+    located: &'a Located,
+    options: &'a ReconcileOptions,
+    model: &'a Model,
+}
+
+/// What [`Placer::run`] gives: the placement, its windows, the channel faults found, and the
+/// planner back.
+type Placed = (
+    search::Placement,
+    Vec<u64>,
+    Vec<ChannelVerdict>,
+    RealFftPlanner<f32>,
+);
+
+impl Placer<'_> {
+    /// Steps 3b to 4 on a fresh [`WindowIo`], then the channel test of the placed stems (step
+    /// 4c).
+    ///
+    /// # Errors
+    /// When a file cannot be read.
+    fn run(
+        &self,
+        planner: RealFftPlanner<f32>,
+        mix: &mut dyn FrameSource,
+        stems: &mut [Box<dyn FrameSource>],
+        coarse: Vec<Option<crate::align::LagEstimate>>,
+    ) -> Result<Placed> {
+        let (plan, located, options, model) = (self.plan, self.located, self.options, self.model);
+        let mut io = WindowIo::new(model, mix, stems, plan.window_frames as usize);
+        let mut search = Search {
+            plan,
+            located,
+            options,
+            planner,
+        };
+        let placement = search.place(&mut io, coarse)?;
+        let (k, active) = (placement.offsets.len(), &placement.active);
+        let common = locate::common_lag(
+            &(0..k)
+                .filter(|&i| active[i])
+                .map(|i| placement.offsets[i])
+                .collect::<Vec<_>>(),
+        );
+        let test = ChannelTest {
+            active,
+            offsets: &placement.offsets,
+            common,
+            confidence: &placement.confidence,
+        };
+        let verdicts = channels::test_channels(&mut io, &test)?;
+        Ok((placement, io.windows().to_vec(), verdicts, search.planner))
+    }
 }

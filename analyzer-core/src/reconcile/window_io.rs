@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 
+use super::channels::ChannelFix;
 use super::gram::{Gram, Model};
 use super::plan::judged_span;
 use super::stream;
@@ -53,6 +54,9 @@ pub(super) struct WindowIo<'a> {
     stems_planar: Vec<Vec<Vec<f64>>>,
     /// Recent window Grams, oldest first (at most [`GRAM_CACHE`]).
     grams: Vec<(GramKey, Gram)>,
+    /// How each stem's channels are read (a channel fault under test, see
+    /// `super::channels`).
+    fixes: Vec<ChannelFix>,
 }
 
 impl<'a> WindowIo<'a> {
@@ -81,6 +85,7 @@ impl<'a> WindowIo<'a> {
             window_frames,
             buf: Vec::new(),
             grams: Vec::new(),
+            fixes: vec![ChannelFix::AsIs; model.stem_channels.len()],
         }
     }
 
@@ -88,6 +93,15 @@ impl<'a> WindowIo<'a> {
     pub fn set_windows(&mut self, windows: Vec<u64>, present: Vec<Vec<bool>>) {
         self.windows = windows;
         self.present = present;
+    }
+
+    /// Reads stem `i`'s channels with `fix` from now on (the kept statistics, read otherwise,
+    /// are dropped).
+    pub fn set_fix(&mut self, i: usize, fix: ChannelFix) {
+        if self.fixes[i] != fix {
+            self.fixes[i] = fix;
+            self.grams.clear();
+        }
     }
 
     /// The current windows' start frames in the mix.
@@ -124,6 +138,7 @@ impl<'a> WindowIo<'a> {
             self.buf.resize(len * ch, 0.0);
             s.read_window(start + offsets[i], &mut self.buf)?;
             stream::to_planar(&self.buf, ch, &mut self.stems_planar[i]);
+            self.fixes[i].apply_planar(&mut self.stems_planar[i]);
         }
         Ok(())
     }

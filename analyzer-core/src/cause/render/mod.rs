@@ -13,8 +13,8 @@ mod reconciliation;
 pub(crate) use common::{round1, round2};
 
 use crate::cause::{
-    AddedKind, CaptureProblem, Cause, ERROR_RESIDUAL_DB, Evidence, GAIN_ERROR_DB,
-    IncompleteCapture, QUIET_RESIDUAL_DB, SetGain, StartOffset, StemGain,
+    AddedKind, CaptureProblem, Cause, ChannelFault, ChannelFaultKind, ERROR_RESIDUAL_DB, Evidence,
+    GAIN_ERROR_DB, IncompleteCapture, QUIET_RESIDUAL_DB, SetGain, StartOffset, StemGain,
 };
 use crate::report::{Finding, FindingCode, Severity};
 use common::base;
@@ -48,6 +48,10 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::DcOffset { .. } => F::DcOffset,
         Cause::StartOffset(_) => F::StartOffset,
         Cause::PolarityInverted { .. } => F::PolarityInverted,
+        Cause::ChannelFault(f) => match f.kind {
+            ChannelFaultKind::Swapped => F::ChannelsSwapped,
+            _ => F::ChannelPolarityInverted,
+        },
         Cause::SetGain(_) | Cause::StemGain(_) => F::GainMismatch,
         Cause::SumMatchesMix { .. } => F::SumMatchesMix,
         Cause::MissingBusProcessing(_) => F::MissingBusProcessing,
@@ -101,7 +105,8 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::UnequalLengths { .. }
         | Cause::NonFiniteSamples { .. }
         | Cause::TruePeakOver { .. }
-        | Cause::PolarityInverted { .. } => Error,
+        | Cause::PolarityInverted { .. }
+        | Cause::ChannelFault(_) => Error,
         Cause::NoMix
         | Cause::NoStemAtMixRate
         | Cause::LeftOutOfReconciliation { .. }
@@ -198,6 +203,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::LowHeadroom { file, .. }
         | Cause::DcOffset { file, .. }
         | Cause::PolarityInverted { file, .. }
+        | Cause::ChannelFault(ChannelFault { file, .. })
         | Cause::StemGain(StemGain { file, .. })
         | Cause::CutOff { file, .. } => vec![file.clone()],
         Cause::LeftOutOfReconciliation { files, .. }
@@ -255,6 +261,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         Cause::PolarityInverted { .. } | Cause::CutOff { .. } | Cause::SumMatchesMix { .. } => {
             reconciliation::reconciliation(c)
         }
+        Cause::ChannelFault(f) => reconciliation::channel_fault(c, f),
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::MissingBusProcessing(b) => diagnosis::bus_processing(c, b),

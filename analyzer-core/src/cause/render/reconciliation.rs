@@ -1,7 +1,7 @@
 //! The reconciliation's causes: start offsets, gains, polarity, cut-off stems and the null.
 
 use super::common::{base, list, ms, round2, round4};
-use crate::cause::{Cause, SetGain, StartOffset, StemGain};
+use crate::cause::{Cause, ChannelFault, ChannelFaultKind, SetGain, StartOffset, StemGain};
 use crate::report::{Finding, FindingCode};
 
 pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
@@ -166,4 +166,41 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
         }
         _ => unreachable!("not a reconciliation cause: {c:?}"),
     }
+}
+
+/// A stereo stem with swapped or one inverted channel.
+pub(super) fn channel_fault(c: &Cause, f: &ChannelFault) -> Finding {
+    let file = &f.file;
+    let (what, fix, channel) = match f.kind {
+        ChannelFaultKind::Swapped => (
+            format!("{file} enters the mix with left and right swapped"),
+            "Swap the left and right channels of this stem (or re-export it with the session's channel order).",
+            None,
+        ),
+        ChannelFaultKind::LeftInverted | ChannelFaultKind::RightInverted => {
+            let side = if f.kind == ChannelFaultKind::LeftInverted {
+                "left"
+            } else {
+                "right"
+            };
+            (
+                format!("The {side} channel of {file} is polarity-inverted against the mix"),
+                "Flip the polarity of that one channel of this stem (or re-export it without the inversion).",
+                Some(side),
+            )
+        }
+    };
+    base(
+        c,
+        format!(
+            "{what}: read corrected, the stems leave {:.1} dB less residual ({:.1} dB instead of {:.1} dB under the mix on the analysis windows).",
+            f.residual_as_is_db - f.residual_fixed_db,
+            -f.residual_fixed_db,
+            -f.residual_as_is_db
+        ),
+        fix,
+    )
+    .with("channel", channel)
+    .with("residual_as_delivered_db", round2(f.residual_as_is_db))
+    .with("residual_corrected_db", round2(f.residual_fixed_db))
 }
