@@ -14,8 +14,8 @@ mod render;
 
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
-    ChannelFaultKind, DynamicsKind, Evidence, IncompleteCapture, NamingProblem, OctaveGain,
-    SetGain, StartOffset, StemGain, coherent_bands, group_start_offsets,
+    ChannelFaultKind, ClockDrift, DynamicsKind, Evidence, IncompleteCapture, NamingProblem,
+    OctaveGain, SetGain, StartOffset, StemGain, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -255,6 +255,8 @@ pub enum Cause {
     },
     /// A stereo stem with its channels swapped or one channel inverted.
     ChannelFault(ChannelFault),
+    /// A stem on a clock slightly off the mix's.
+    ClockDrift(ClockDrift),
     /// The whole set enters the mix at another level than delivered.
     SetGain(SetGain),
     /// One stem enters the mix at another level than delivered.
@@ -371,6 +373,7 @@ impl Cause {
             | Self::DcOffset { file, .. }
             | Self::PolarityInverted { file, .. }
             | Self::ChannelFault(ChannelFault { file, .. })
+            | Self::ClockDrift(ClockDrift { file, .. })
             | Self::StemGain(StemGain { file, .. })
             | Self::CutOff { file, .. } => one(file),
             Self::LeftOutOfReconciliation { files, .. }

@@ -366,3 +366,20 @@ pub struct ChannelFault {
     /// The same with the stem read corrected, dB re mix.
     pub residual_fixed_db: f64,
 }
+
+/// A stem whose clock runs off the mix's: its offset grows linearly over the song.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockDrift {
+    /// The stem.
+    pub file: String,
+    /// Rate error, parts per million (positive: the stem's content comes later and later).
+    pub ppm: f64,
+    /// The stem's offset against the mix at the mix's first frame, samples.
+    pub offset_start_samples: f64,
+    /// Its offset at the mix's last frame, samples.
+    pub offset_end_samples: f64,
+    /// The mix's sample rate, Hz.
+    pub sample_rate: u32,
+    /// Windows spread over the song the trend was fitted on.
+    pub windows: usize,
+}

@@ -13,8 +13,9 @@ mod reconciliation;
 pub(crate) use common::{round1, round2};
 
 use crate::cause::{
-    AddedKind, CaptureProblem, Cause, ChannelFault, ChannelFaultKind, ERROR_RESIDUAL_DB, Evidence,
-    GAIN_ERROR_DB, IncompleteCapture, QUIET_RESIDUAL_DB, SetGain, StartOffset, StemGain,
+    AddedKind, CaptureProblem, Cause, ChannelFault, ChannelFaultKind, ClockDrift,
+    ERROR_RESIDUAL_DB, Evidence, GAIN_ERROR_DB, IncompleteCapture, QUIET_RESIDUAL_DB, SetGain,
+    StartOffset, StemGain,
 };
 use crate::report::{Finding, FindingCode, Severity};
 use common::base;
@@ -48,6 +49,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::DcOffset { .. } => F::DcOffset,
         Cause::StartOffset(_) => F::StartOffset,
         Cause::PolarityInverted { .. } => F::PolarityInverted,
+        Cause::ClockDrift(_) => F::ClockDrift,
         Cause::ChannelFault(f) => match f.kind {
             ChannelFaultKind::Swapped => F::ChannelsSwapped,
             _ => F::ChannelPolarityInverted,
@@ -106,7 +108,8 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::NonFiniteSamples { .. }
         | Cause::TruePeakOver { .. }
         | Cause::PolarityInverted { .. }
-        | Cause::ChannelFault(_) => Error,
+        | Cause::ChannelFault(_)
+        | Cause::ClockDrift(_) => Error,
         Cause::NoMix
         | Cause::NoStemAtMixRate
         | Cause::LeftOutOfReconciliation { .. }
@@ -204,6 +207,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::DcOffset { file, .. }
         | Cause::PolarityInverted { file, .. }
         | Cause::ChannelFault(ChannelFault { file, .. })
+        | Cause::ClockDrift(ClockDrift { file, .. })
         | Cause::StemGain(StemGain { file, .. })
         | Cause::CutOff { file, .. } => vec![file.clone()],
         Cause::LeftOutOfReconciliation { files, .. }
@@ -262,6 +266,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
             reconciliation::reconciliation(c)
         }
         Cause::ChannelFault(f) => reconciliation::channel_fault(c, f),
+        Cause::ClockDrift(d) => reconciliation::clock_drift(c, d),
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::MissingBusProcessing(b) => diagnosis::bus_processing(c, b),

@@ -1,7 +1,9 @@
 //! The reconciliation's causes: start offsets, gains, polarity, cut-off stems and the null.
 
 use super::common::{base, list, ms, round2, round4};
-use crate::cause::{Cause, ChannelFault, ChannelFaultKind, SetGain, StartOffset, StemGain};
+use crate::cause::{
+    Cause, ChannelFault, ChannelFaultKind, ClockDrift, SetGain, StartOffset, StemGain,
+};
 use crate::report::{Finding, FindingCode};
 
 pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
@@ -203,4 +205,28 @@ pub(super) fn channel_fault(c: &Cause, f: &ChannelFault) -> Finding {
     .with("channel", channel)
     .with("residual_as_delivered_db", round2(f.residual_as_is_db))
     .with("residual_corrected_db", round2(f.residual_fixed_db))
+}
+
+/// A stem on a clock slightly off the mix's.
+pub(super) fn clock_drift(c: &Cause, d: &ClockDrift) -> Finding {
+    base(
+        c,
+        format!(
+            "{} runs {:.0} ppm {} than the mix: its offset grows from {:.0} to {:.0} samples over the song (a clock or sample-rate mismatch, not a start offset).",
+            d.file,
+            d.ppm.abs(),
+            if d.ppm > 0.0 { "slower" } else { "faster" },
+            d.offset_start_samples,
+            d.offset_end_samples
+        ),
+        format!(
+            "Re-export this stem on the session's clock at {} Hz (or resample it by {:.1} ppm so that it keeps time with the mix).",
+            d.sample_rate,
+            -d.ppm
+        ),
+    )
+    .with("ppm", round2(d.ppm))
+    .with("offset_start_samples", round2(d.offset_start_samples))
+    .with("offset_end_samples", round2(d.offset_end_samples))
+    .with("windows", d.windows)
 }
