@@ -63,6 +63,14 @@ fn check_named(r: &ReconcileResult, code: FindingCode) -> &analyzer_core::report
             r.findings
         );
     }
+    // As delivered the stems do not sum to the mix: the headline says so.
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.code == FindingCode::SumMatchesMix)
+    );
+    let delivered = r.reconciliation.null_depth_db.unwrap();
+    assert!(delivered > -20.0, "as delivered: {delivered}");
     let corrected = r.reconciliation.fitted_null_depth_db.unwrap();
     assert!(
         corrected < -60.0,

@@ -31,6 +31,14 @@ pub(super) const MIN_DRIFT_PPM: f64 = 5.0;
 /// Largest distance (samples) of a window's lag from the fitted line: a drift is one straight
 /// line, not lags that jump (periodic material locking on another period).
 const MAX_SCATTER: f64 = 2.0;
+/// The lag's change over the measured windows must be at least this many times the scatter
+/// around the line (and at least [`MIN_TREND_SAMPLES`]): a chorus or a reverb return in the
+/// mix wobbles a stem's lag by a few samples, which a line through a few windows can read as a
+/// slope of a few ppm (corpus: 8 samples of trend at 2 samples of scatter; a real 100 ppm
+/// drift over 20 s: 85 samples at 1.8).
+const MIN_TREND_OVER_SCATTER: f64 = 8.0;
+/// See [`MIN_TREND_OVER_SCATTER`].
+const MIN_TREND_SAMPLES: f64 = 4.0;
 /// A stem at or above this leave-one-out correlation already explains its part.
 const EXPLAINED_CORRELATION: f64 = 0.99;
 /// Per-window lag peaks under this normalised correlation are not measurements.
@@ -49,6 +57,9 @@ pub struct Drift {
     pub end_samples: f64,
     /// Windows the line was fitted on.
     pub windows: usize,
+    /// The analysis windows' joint least-squares residual with the stem as delivered, dB re
+    /// mix.
+    pub residual_as_is_db: f64,
 }
 
 impl Drift {
@@ -97,6 +108,8 @@ pub(super) fn measure(
     let model = io.model();
     let gram = io.judged_gram(t.active, t.offsets)?;
     let coefs = model.coefs(&gram.solve_masked(model, t.active));
+    let residual_as_is_db =
+        crate::units::power_to_db(gram.energy(&coefs).max(1e-300) / gram.mix_energy().max(1e-300));
     let mut corr = Correlator::new(planner, window as usize, t.plan.refine_range_samples);
     let step = (span.end - span.start - window) / (DRIFT_WINDOWS as u64 - 1);
     let saved = (io.windows().to_vec(), io.present().to_vec());
@@ -122,13 +135,22 @@ pub(super) fn measure(
         };
         let ppm = b * 1e6;
         dbg_align(|| format!("drift stem {i}: {points:?} -> {ppm:.1} ppm, scatter {scatter:.2}"));
-        if points.len() >= MIN_WINDOWS && scatter <= MAX_SCATTER && ppm.abs() >= MIN_DRIFT_PPM {
+        let xs = points.iter().map(|p| p.0);
+        let reach = xs.clone().fold(f64::NEG_INFINITY, f64::max) - xs.fold(f64::INFINITY, f64::min);
+        let trend = (b * reach).abs();
+        if points.len() >= MIN_WINDOWS
+            && scatter <= MAX_SCATTER
+            && ppm.abs() >= MIN_DRIFT_PPM
+            && trend >= MIN_TREND_SAMPLES
+            && trend >= MIN_TREND_OVER_SCATTER * scatter
+        {
             out.push(Drift {
                 stem: i,
                 ppm,
                 start_samples: a,
                 end_samples: a + b * last,
                 windows: points.len(),
+                residual_as_is_db,
             });
         }
     }

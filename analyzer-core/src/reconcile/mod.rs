@@ -203,6 +203,19 @@ pub fn reconcile_sources(
             .chain(drifts.iter().map(|d| d.cause(stems[d.stem].name(), sr)))
             .collect::<Vec<_>>();
         result.causes.splice(0..0, faults);
+        // The streaming pass read the corrected stems, so its null is not the delivered sum's:
+        // the stems as delivered do not sum to the mix (the fault is an error that breaks the
+        // sum). The headline then carries the windows' residual with the stems as delivered
+        // (least-squares gains, the worst of the faults found).
+        result
+            .causes
+            .retain(|c| !matches!(c, crate::cause::Cause::SumMatchesMix { .. }));
+        let as_delivered = verdicts
+            .iter()
+            .map(|v| v.residual_as_is_db)
+            .chain(drifts.iter().map(|d| d.residual_as_is_db))
+            .fold(f64::NEG_INFINITY, f64::max);
+        result.reconciliation.null_depth_db = Some(as_delivered);
         result.findings = crate::cause::findings(&result.causes);
     }
     Ok(result)
