@@ -17,10 +17,10 @@ mod master_chain;
 pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems};
 
 pub use detail::{
-    AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ClipRuns,
-    DynamicsKind, Evidence, IncompleteCapture, MasterChain, MixCandidates, MixChoice,
-    NamingProblem, NonFinite, OctaveGain, SetGain, StartOffset, StemGain, StemGains, SumImpact,
-    coherent_bands, group_start_offsets,
+    AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
+    ChannelFaultKind, ClipRuns, ClockDrift, DynamicsKind, Evidence, IncompleteCapture, MasterChain,
+    MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain, SetGain, StartOffset, StemGain,
+    StemGains, SumImpact, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -262,6 +262,10 @@ pub enum Cause {
         /// The set's null depth as delivered, dB re mix (`None` when not measured).
         null_depth_db: Option<f64>,
     },
+    /// A stereo stem with its channels swapped or one channel inverted.
+    ChannelFault(ChannelFault),
+    /// A stem on a clock slightly off the mix's.
+    ClockDrift(ClockDrift),
     /// The whole set enters the mix at another level than delivered.
     SetGain(SetGain),
     /// One stem enters the mix at another level than delivered.
@@ -411,6 +415,8 @@ impl Cause {
             | Self::MixUnreadable { mix: file }
             | Self::TooManyStems { mix: file, .. }
             | Self::PolarityInverted { file, .. }
+            | Self::ChannelFault(ChannelFault { file, .. })
+            | Self::ClockDrift(ClockDrift { file, .. })
             | Self::StemGain(StemGain { file, .. })
             | Self::CutOff { file, .. } => one(file),
             Self::MixCandidates(m) => {

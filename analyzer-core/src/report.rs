@@ -52,6 +52,13 @@ pub enum FindingCode {
     SumMatchesMix,
     /// `polarity_inverted`: a stem enters the mix with inverted polarity.
     PolarityInverted,
+    /// `channels_swapped`: a stereo stem enters the mix with left and right swapped.
+    ChannelsSwapped,
+    /// `channel_polarity_inverted`: one channel of a stem is polarity-inverted.
+    ChannelPolarityInverted,
+    /// `clock_drift`: a stem runs at a slightly different rate than the mix (its offset grows
+    /// over time).
+    ClockDrift,
     /// `gain_mismatch`: a stem (or the whole sum) enters the mix at another gain than delivered.
     GainMismatch,
     /// `missing_fx_return`: the mix holds effect returns (reverb, delay) that no stem carries.
@@ -112,6 +119,9 @@ impl FindingCode {
             Self::NonFiniteSamples => "non_finite_samples",
             Self::SumMatchesMix => "sum_matches_mix",
             Self::PolarityInverted => "polarity_inverted",
+            Self::ChannelsSwapped => "channels_swapped",
+            Self::ChannelPolarityInverted => "channel_polarity_inverted",
+            Self::ClockDrift => "clock_drift",
             Self::GainMismatch => "gain_mismatch",
             Self::MissingFxReturn => "missing_fx_return",
             Self::MissingBusProcessing => "missing_bus_processing",

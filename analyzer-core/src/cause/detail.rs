@@ -473,3 +473,45 @@ pub struct MasterChain {
     /// What it does to the sum as delivered.
     pub sum: SumImpact,
 }
+
+/// What is wrong with a stereo stem's channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelFaultKind {
+    /// Left and right swapped.
+    Swapped,
+    /// The left channel polarity-inverted.
+    LeftInverted,
+    /// The right channel polarity-inverted.
+    RightInverted,
+}
+
+/// A stereo stem whose channels enter the mix swapped or with one channel inverted: fitted
+/// per channel on the analysis windows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelFault {
+    /// The stem.
+    pub file: String,
+    /// What is wrong.
+    pub kind: ChannelFaultKind,
+    /// The windows' joint least-squares residual with the stem as delivered, dB re mix.
+    pub residual_as_is_db: f64,
+    /// The same with the stem read corrected, dB re mix.
+    pub residual_fixed_db: f64,
+}
+
+/// A stem whose clock runs off the mix's: its offset grows linearly over the song.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockDrift {
+    /// The stem.
+    pub file: String,
+    /// Rate error, parts per million (positive: the stem's content comes later and later).
+    pub ppm: f64,
+    /// The stem's offset against the mix at the mix's first frame, samples.
+    pub offset_start_samples: f64,
+    /// Its offset at the mix's last frame, samples.
+    pub offset_end_samples: f64,
+    /// The mix's sample rate, Hz.
+    pub sample_rate: u32,
+    /// Windows spread over the song the trend was fitted on.
+    pub windows: usize,
+}

@@ -151,8 +151,14 @@ impl Located {
             }
         }
         ws.sort_unstable();
-        let present = self
-            .activity
+        let present = self.present_at(plan, &ws, offsets);
+        (ws, present)
+    }
+
+    /// Per stem, whether it sounds (read at its offset) in each window of `ws` (mix time).
+    pub fn present_at(&self, plan: &Plan, ws: &[u64], offsets: &[i64]) -> Vec<Vec<bool>> {
+        let (window, floor) = (plan.window_frames, plan.floor_mean_square);
+        self.activity
             .iter()
             .enumerate()
             .map(|(i, a)| {
@@ -165,8 +171,7 @@ impl Located {
                     })
                     .collect()
             })
-            .collect();
-        (ws, present)
+            .collect()
     }
 }
 

@@ -8,6 +8,7 @@
 use realfft::RealFftPlanner;
 
 use super::arbiter::{Arbiter, LOO_MIN_CORRELATION};
+use super::evidence;
 use super::locate::{Located, common_lag};
 use super::plan::{Plan, dbg_align};
 use super::types::ReconcileOptions;
@@ -102,6 +103,14 @@ impl Search<'_> {
         self.arbitrate(io, &mut lags, &active)?;
         if !self.located.windows.is_empty() && active.iter().any(|&a| a) {
             self.refine(io, &active, &mut lags.offsets)?;
+            // 4b. An offset stands only on evidence that holds window by window.
+            let before = lags.offsets.clone();
+            evidence::confirm_offsets(io, &active, &mut lags.offsets)?;
+            if lags.offsets != before {
+                let (windows, present) =
+                    self.located.mix_windows(self.plan, &lags.offsets, &active);
+                io.set_windows(windows, present);
+            }
         }
         let (window_coefs, confidence) = self.fit_windows(io, &mut active, &mut lags.offsets)?;
         Ok(Placement {

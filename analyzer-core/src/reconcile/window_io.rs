@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 
+use super::channels::ChannelFix;
 use super::gram::{Gram, Model};
 use super::plan::judged_span;
 use super::stream;
@@ -53,6 +54,9 @@ pub(super) struct WindowIo<'a> {
     stems_planar: Vec<Vec<Vec<f64>>>,
     /// Recent window Grams, oldest first (at most [`GRAM_CACHE`]).
     grams: Vec<(GramKey, Gram)>,
+    /// How each stem's channels are read (a channel fault under test, see
+    /// `super::channels`).
+    fixes: Vec<ChannelFix>,
 }
 
 impl<'a> WindowIo<'a> {
@@ -81,6 +85,7 @@ impl<'a> WindowIo<'a> {
             window_frames,
             buf: Vec::new(),
             grams: Vec::new(),
+            fixes: vec![ChannelFix::AsIs; model.stem_channels.len()],
         }
     }
 
@@ -88,6 +93,15 @@ impl<'a> WindowIo<'a> {
     pub fn set_windows(&mut self, windows: Vec<u64>, present: Vec<Vec<bool>>) {
         self.windows = windows;
         self.present = present;
+    }
+
+    /// Reads stem `i`'s channels with `fix` from now on (the kept statistics, read otherwise,
+    /// are dropped).
+    pub fn set_fix(&mut self, i: usize, fix: ChannelFix) {
+        if self.fixes[i] != fix {
+            self.fixes[i] = fix;
+            self.grams.clear();
+        }
     }
 
     /// The current windows' start frames in the mix.
@@ -124,6 +138,7 @@ impl<'a> WindowIo<'a> {
             self.buf.resize(len * ch, 0.0);
             s.read_window(start + offsets[i], &mut self.buf)?;
             stream::to_planar(&self.buf, ch, &mut self.stems_planar[i]);
+            self.fixes[i].apply_planar(&mut self.stems_planar[i]);
         }
         Ok(())
     }
@@ -174,6 +189,46 @@ impl<'a> WindowIo<'a> {
             );
         }
         Ok(g)
+    }
+
+    /// Where each stem, read at its offset, sounds in each current window.
+    pub fn present(&self) -> &[Vec<bool>] {
+        &self.present
+    }
+
+    /// Gram statistics of every current window on its own (`None` for a window outside
+    /// `span`), for evidence that must hold window by window rather than in the sum (see
+    /// `super::evidence`). Not cached: each call reads the windows.
+    ///
+    /// # Errors
+    /// When a file cannot be read.
+    pub fn window_grams(
+        &mut self,
+        offsets: &[i64],
+        span: &Range<u64>,
+    ) -> Result<Vec<Option<Gram>>> {
+        let model = self.model;
+        let window = self.window_frames;
+        let mut out = Vec::with_capacity(self.windows.len());
+        for wi in 0..self.windows.len() {
+            let t = self.windows[wi];
+            let lo = span.start.clamp(t, t + window as u64) - t;
+            let hi = span.end.clamp(t, t + window as u64) - t;
+            if hi <= lo {
+                out.push(None);
+                continue;
+            }
+            self.load(t as i64, window, offsets)?;
+            let mut g = Gram::new(model);
+            g.add(
+                model,
+                &self.mix_planar,
+                &self.stems_planar,
+                lo as usize..hi as usize,
+            );
+            out.push(Some(g));
+        }
+        Ok(out)
     }
 
     /// Lag of every stem in `which` against its leave-one-out target (the mix minus every

@@ -13,8 +13,9 @@ mod reconciliation;
 pub(crate) use common::{round1, round2};
 
 use crate::cause::{
-    AddedKind, CaptureProblem, Cause, ERROR_RESIDUAL_DB, Evidence, IncompleteCapture,
-    QUIET_RESIDUAL_DB, SetGain, StartOffset, StemGain, StemGains, SumImpact,
+    AddedKind, CaptureProblem, Cause, ChannelFault, ChannelFaultKind, ClockDrift,
+    ERROR_RESIDUAL_DB, Evidence, IncompleteCapture, QUIET_RESIDUAL_DB, SetGain, StartOffset,
+    StemGain, StemGains, SumImpact,
 };
 use crate::report::{Finding, FindingCode, Severity};
 use common::base;
@@ -53,6 +54,11 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::DcOffset { .. } => F::DcOffset,
         Cause::StartOffset(_) => F::StartOffset,
         Cause::PolarityInverted { .. } => F::PolarityInverted,
+        Cause::ClockDrift(_) => F::ClockDrift,
+        Cause::ChannelFault(f) => match f.kind {
+            ChannelFaultKind::Swapped => F::ChannelsSwapped,
+            _ => F::ChannelPolarityInverted,
+        },
         Cause::SetGain(_) | Cause::StemGain(_) | Cause::StemGains(_) => F::GainMismatch,
         Cause::SumMatchesMix { .. } => F::SumMatchesMix,
         Cause::MissingBusProcessing(_) => F::MissingBusProcessing,
@@ -110,7 +116,9 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::SampleRateProfile { .. }
         | Cause::NonFiniteSamples { .. }
         | Cause::TruePeakOver { .. }
-        | Cause::PolarityInverted { .. } => Error,
+        | Cause::PolarityInverted { .. }
+        | Cause::ChannelFault(_)
+        | Cause::ClockDrift(_) => Error,
         Cause::NoMix
         | Cause::NoStemAtMixRate
         | Cause::DualMono { .. }
@@ -224,6 +232,8 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::MixUnreadable { mix: file }
         | Cause::TooManyStems { mix: file, .. }
         | Cause::PolarityInverted { file, .. }
+        | Cause::ChannelFault(ChannelFault { file, .. })
+        | Cause::ClockDrift(ClockDrift { file, .. })
         | Cause::StemGain(StemGain { file, .. })
         | Cause::CutOff { file, .. } => vec![file.clone()],
         Cause::ReconciliationIncomplete { excluded } => {
@@ -308,6 +318,8 @@ pub(super) fn finding(c: &Cause) -> Finding {
         Cause::PolarityInverted { .. } | Cause::CutOff { .. } | Cause::SumMatchesMix { .. } => {
             reconciliation::reconciliation(c)
         }
+        Cause::ChannelFault(f) => reconciliation::channel_fault(c, f),
+        Cause::ClockDrift(d) => reconciliation::clock_drift(c, d),
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),

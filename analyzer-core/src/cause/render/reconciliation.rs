@@ -1,7 +1,10 @@
 //! The reconciliation's causes: start offsets, gains, polarity, cut-off stems and the null.
 
 use super::common::{base, list, ms, plural, round2, round4};
-use crate::cause::{Cause, SetGain, StartOffset, StemGain, StemGains, SumImpact};
+use crate::cause::{
+    Cause, ChannelFault, ChannelFaultKind, ClockDrift, SetGain, StartOffset, StemGain, StemGains,
+    SumImpact,
+};
 use crate::report::{Finding, FindingCode};
 
 /// The sentence and numbers a cause that breaks the delivered sum adds: what the stems null to
@@ -259,4 +262,65 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
         }
         _ => unreachable!("not a reconciliation cause: {c:?}"),
     }
+}
+
+/// A stereo stem with swapped or one inverted channel.
+pub(super) fn channel_fault(c: &Cause, f: &ChannelFault) -> Finding {
+    let file = &f.file;
+    let (what, fix, channel) = match f.kind {
+        ChannelFaultKind::Swapped => (
+            format!("{file} enters the mix with left and right swapped"),
+            "Swap the left and right channels of this stem (or re-export it with the session's channel order).",
+            None,
+        ),
+        ChannelFaultKind::LeftInverted | ChannelFaultKind::RightInverted => {
+            let side = if f.kind == ChannelFaultKind::LeftInverted {
+                "left"
+            } else {
+                "right"
+            };
+            (
+                format!("The {side} channel of {file} is polarity-inverted against the mix"),
+                "Flip the polarity of that one channel of this stem (or re-export it without the inversion).",
+                Some(side),
+            )
+        }
+    };
+    base(
+        c,
+        format!(
+            "{what}: read corrected, the stems leave {:.1} dB less residual ({:.1} dB instead of {:.1} dB under the mix on the analysis windows).",
+            f.residual_as_is_db - f.residual_fixed_db,
+            -f.residual_fixed_db,
+            -f.residual_as_is_db
+        ),
+        fix,
+    )
+    .with("channel", channel)
+    .with("residual_as_delivered_db", round2(f.residual_as_is_db))
+    .with("residual_corrected_db", round2(f.residual_fixed_db))
+}
+
+/// A stem on a clock slightly off the mix's.
+pub(super) fn clock_drift(c: &Cause, d: &ClockDrift) -> Finding {
+    base(
+        c,
+        format!(
+            "{} runs {:.0} ppm {} than the mix: its offset grows from {:.0} to {:.0} samples over the song (a clock or sample-rate mismatch, not a start offset).",
+            d.file,
+            d.ppm.abs(),
+            if d.ppm > 0.0 { "slower" } else { "faster" },
+            d.offset_start_samples,
+            d.offset_end_samples
+        ),
+        format!(
+            "Re-export this stem on the session's clock at {} Hz (or resample it by {:.1} ppm so that it keeps time with the mix).",
+            d.sample_rate,
+            -d.ppm
+        ),
+    )
+    .with("ppm", round2(d.ppm))
+    .with("offset_start_samples", round2(d.offset_start_samples))
+    .with("offset_end_samples", round2(d.offset_end_samples))
+    .with("windows", d.windows)
 }

@@ -1,0 +1,301 @@
+//! Clock drift: a stem rendered on a clock a little off the mix's (a device at 48 kHz
+//! +100 ppm, a sample-rate conversion with a wrong ratio). Its offset grows linearly over the
+//! song (100 ppm over 30 s at 48 kHz: 144 samples end to end), so one offset fits it nowhere
+//! and the plain fit reads it as an offset in the middle plus a gain error, an EQ and a
+//! missing part.
+//!
+//! After the placement, each active stem that does not already explain its part is measured
+//! in [`DRIFT_WINDOWS`] windows spread evenly over the judged span: its lag against its
+//! leave-one-out target is refined around its placed lag in each window on its own. A linear
+//! trend of those lags over time, with every window close to the line ([`MAX_SCATTER`]) and a
+//! slope of at least [`MIN_DRIFT_PPM`], is a clock drift. The stem is then read through
+//! [`DriftCorrected`] for the rest of the reconciliation, so neither its offset nor the gain,
+//! EQ or missing part its drift looked like are blamed on it.
+
+use realfft::RealFftPlanner;
+
+use super::locate::Located;
+use super::plan::{Plan, dbg_align};
+use super::window_io::WindowIo;
+use crate::Result;
+use crate::align::Correlator;
+use crate::cause::{Cause, ClockDrift};
+use crate::source::FrameSource;
+
+/// Windows the lag is measured in, spread over the song.
+pub(super) const DRIFT_WINDOWS: usize = 8;
+/// Fewest windows (where the stem sounds and correlates) a drift is judged on.
+const MIN_WINDOWS: usize = 4;
+/// A slope under this (parts per million) is not called a drift.
+pub(super) const MIN_DRIFT_PPM: f64 = 5.0;
+/// Largest distance (samples) of a window's lag from the fitted line: a drift is one straight
+/// line, not lags that jump (periodic material locking on another period).
+const MAX_SCATTER: f64 = 2.0;
+/// The lag's change over the measured windows must be at least this many times the scatter
+/// around the line (and at least [`MIN_TREND_SAMPLES`]): a chorus or a reverb return in the
+/// mix wobbles a stem's lag by a few samples, which a line through a few windows can read as a
+/// slope of a few ppm (corpus: 8 samples of trend at 2 samples of scatter; a real 100 ppm
+/// drift over 20 s: 85 samples at 1.8).
+const MIN_TREND_OVER_SCATTER: f64 = 8.0;
+/// See [`MIN_TREND_OVER_SCATTER`].
+const MIN_TREND_SAMPLES: f64 = 4.0;
+/// A stem at or above this leave-one-out correlation already explains its part.
+const EXPLAINED_CORRELATION: f64 = 0.99;
+/// Per-window lag peaks under this normalised correlation are not measurements.
+const MIN_PEAK: f64 = 0.3;
+
+/// A drift found for one stem: its lag at mix frame `t` is `start + ppm * 1e-6 * t`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    /// The stem.
+    pub stem: usize,
+    /// Rate error, parts per million (positive: the stem's content comes later and later).
+    pub ppm: f64,
+    /// Lag at the mix's first frame, samples (fractional).
+    pub start_samples: f64,
+    /// Lag at the mix's last frame, samples.
+    pub end_samples: f64,
+    /// Windows the line was fitted on.
+    pub windows: usize,
+    /// The analysis windows' joint least-squares residual with the stem as delivered, dB re
+    /// mix.
+    pub residual_as_is_db: f64,
+}
+
+impl Drift {
+    /// The cause for the stem named `file`.
+    pub fn cause(&self, file: &str, sample_rate: u32) -> Cause {
+        Cause::ClockDrift(ClockDrift {
+            file: file.to_owned(),
+            ppm: self.ppm,
+            offset_start_samples: self.start_samples,
+            offset_end_samples: self.end_samples,
+            sample_rate,
+            windows: self.windows,
+        })
+    }
+}
+
+/// What [`measure`] needs besides the windows.
+pub(super) struct DriftTest<'a> {
+    pub plan: &'a Plan,
+    pub located: &'a Located,
+    pub active: &'a [bool],
+    pub offsets: &'a [i64],
+    /// Each stem's normalised correlation with its leave-one-out target.
+    pub confidence: &'a [f64],
+}
+
+/// Measures every active stem that does not already explain its part (see the module docs).
+/// Leaves `io` on its own windows.
+///
+/// # Errors
+/// When a file cannot be read.
+pub(super) fn measure(
+    io: &mut WindowIo<'_>,
+    planner: &mut RealFftPlanner<f32>,
+    t: &DriftTest<'_>,
+) -> Result<Vec<Drift>> {
+    let k = t.offsets.len();
+    let which: Vec<bool> = (0..k)
+        .map(|i| t.active[i] && t.confidence[i] < EXPLAINED_CORRELATION)
+        .collect();
+    let window = t.plan.window_frames;
+    let span = io.judged_span(t.active, t.offsets);
+    if !which.iter().any(|&w| w) || span.end < span.start + window * DRIFT_WINDOWS as u64 {
+        return Ok(Vec::new());
+    }
+    let model = io.model();
+    let gram = io.judged_gram(t.active, t.offsets)?;
+    let coefs = model.coefs(&gram.solve_masked(model, t.active));
+    let residual_as_is_db =
+        crate::units::power_to_db(gram.energy(&coefs).max(1e-300) / gram.mix_energy().max(1e-300));
+    let mut corr = Correlator::new(planner, window as usize, t.plan.refine_range_samples);
+    let step = (span.end - span.start - window) / (DRIFT_WINDOWS as u64 - 1);
+    let saved = (io.windows().to_vec(), io.present().to_vec());
+    let mut lags: Vec<Vec<(f64, f64)>> = vec![Vec::new(); k];
+    for w in 0..DRIFT_WINDOWS as u64 {
+        let start = span.start + w * step;
+        let present = t.located.present_at(t.plan, &[start], t.offsets);
+        io.set_windows(vec![start], present);
+        let found = io.loo_search(&which, t.offsets, &coefs, &mut corr, true)?;
+        for (i, f) in found.iter().enumerate() {
+            if let Some(f) = f.filter(|f| f.peak.abs() >= MIN_PEAK) {
+                let centre = (start + window / 2) as f64;
+                lags[i].push((centre, (t.offsets[i] + f.lag_samples) as f64));
+            }
+        }
+    }
+    io.set_windows(saved.0, saved.1);
+    let last = io_last_frame(t.plan);
+    let mut out = Vec::new();
+    for (i, points) in lags.iter().enumerate() {
+        let Some((a, b, scatter)) = fit_line(points) else {
+            continue;
+        };
+        let ppm = b * 1e6;
+        dbg_align(|| format!("drift stem {i}: {points:?} -> {ppm:.1} ppm, scatter {scatter:.2}"));
+        let xs = points.iter().map(|p| p.0);
+        let reach = xs.clone().fold(f64::NEG_INFINITY, f64::max) - xs.fold(f64::INFINITY, f64::min);
+        let trend = (b * reach).abs();
+        if points.len() >= MIN_WINDOWS
+            && scatter <= MAX_SCATTER
+            && ppm.abs() >= MIN_DRIFT_PPM
+            && trend >= MIN_TREND_SAMPLES
+            && trend >= MIN_TREND_OVER_SCATTER * scatter
+        {
+            out.push(Drift {
+                stem: i,
+                ppm,
+                start_samples: a,
+                end_samples: a + b * last,
+                windows: points.len(),
+                residual_as_is_db,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn io_last_frame(plan: &Plan) -> f64 {
+    plan.mix_frames.saturating_sub(1) as f64
+}
+
+/// Least-squares line `y = a + b x` through `points`, with the largest distance of a point
+/// from it. `None` for fewer than two distinct `x`.
+fn fit_line(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return None;
+    }
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let b = sxy / sxx;
+    let a = my - b * mx;
+    let scatter = points
+        .iter()
+        .map(|p| (p.1 - a - b * p.0).abs())
+        .fold(0.0, f64::max);
+    Some((a, b, scatter))
+}
+
+/// A stem source read on the mix's clock: mix frame `t` reads the stem at
+/// `start + (1 + ppm * 1e-6) * t`, by 4-point cubic (Catmull-Rom) interpolation.
+///
+/// For the analysis only: the interpolation is good to roughly -60 dB at a few kHz and
+/// falls off towards the top octave, which is below the nulls a drifting stem could reach
+/// otherwise but not a mastering-grade resampler (the delivery fix is a re-export on the
+/// session's clock).
+pub struct DriftCorrected {
+    inner: Box<dyn FrameSource>,
+    start: f64,
+    ratio: f64,
+    buf: Vec<f32>,
+}
+
+impl DriftCorrected {
+    /// `inner` read on the mix's clock, given its lag `start_samples` at the mix's first frame
+    /// and its rate error `ppm`.
+    pub fn new(inner: Box<dyn FrameSource>, start_samples: f64, ppm: f64) -> Self {
+        Self {
+            inner,
+            start: start_samples,
+            ratio: 1.0 + ppm * 1e-6,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Stem position (fractional frame) of mix frame `t`.
+    fn position(&self, t: i64) -> f64 {
+        self.start + self.ratio * t as f64
+    }
+}
+
+impl FrameSource for DriftCorrected {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn channels(&self) -> usize {
+        self.inner.channels()
+    }
+    fn sample_rate(&self) -> u32 {
+        self.inner.sample_rate()
+    }
+    fn frames(&self) -> u64 {
+        // The stem covers mix frames up to where its own end lands.
+        let end = (self.inner.frames() as f64 - self.start) / self.ratio;
+        end.max(0.0).round() as u64
+    }
+    fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()> {
+        let ch = self.inner.channels();
+        let n = out.len() / ch;
+        if n == 0 {
+            return Ok(());
+        }
+        let first = self.position(start_frame).floor() as i64 - 1;
+        let last = self.position(start_frame + n as i64 - 1).floor() as i64 + 2;
+        let len = (last - first + 1) as usize;
+        self.buf.resize(len * ch, 0.0);
+        self.inner.read_window(first, &mut self.buf)?;
+        for j in 0..n {
+            let p = self.position(start_frame + j as i64);
+            let base = p.floor();
+            let x = (p - base) as f32;
+            let i = (base as i64 - first) as usize; // index of sample p0 in buf is i
+            for c in 0..ch {
+                let s = |o: usize| self.buf[(i + o - 1) * ch + c];
+                let (p0, p1, p2, p3) = (s(0), s(1), s(2), s(3));
+                // Catmull-Rom between p1 and p2.
+                out[j * ch + c] = p1
+                    + 0.5
+                        * x
+                        * (p2 - p0
+                            + x * (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3
+                                + x * (3.0 * (p1 - p2) + p3 - p0)));
+            }
+        }
+        Ok(())
+    }
+    fn reopen(&self) -> Result<Box<dyn FrameSource>> {
+        Ok(Box::new(Self {
+            inner: self.inner.reopen()?,
+            start: self.start,
+            ratio: self.ratio,
+            buf: Vec::new(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemorySource;
+
+    #[test]
+    fn a_line_is_fitted_and_its_scatter_measured() {
+        let pts: Vec<(f64, f64)> = (0..5)
+            .map(|i| (i as f64 * 10.0, 3.0 + 0.5 * i as f64 * 10.0))
+            .collect();
+        let (a, b, s) = fit_line(&pts).unwrap();
+        assert!((a - 3.0).abs() < 1e-9 && (b - 0.5).abs() < 1e-9 && s < 1e-9);
+    }
+
+    #[test]
+    fn drift_corrected_reads_a_ramp_on_the_other_clock() {
+        // A ramp x[n] = n: read at ratio 1.001 from 10, frame t is 10 + 1.001 t.
+        let ramp: Vec<f32> = (0..4000).map(|n| n as f32).collect();
+        let src = MemorySource::new("r", 1, 48_000, ramp).unwrap();
+        let mut d = DriftCorrected::new(Box::new(src), 10.0, 1000.0);
+        let mut out = vec![0.0f32; 100];
+        d.read_window(1000, &mut out).unwrap();
+        for (j, &v) in out.iter().enumerate() {
+            let want = 10.0 + 1.001 * (1000 + j) as f64;
+            assert!((f64::from(v) - want).abs() < 1e-2, "{j}: {v} vs {want}");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Clock drift: a stem on a clock 100 ppm off the mix's is named `clock_drift` with its rate
+//! error and its offset at start and end, and is not blamed for an offset or a gain.
+
+// Test code may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use analyzer_core::profile::MASTERING;
+use analyzer_core::reconcile::synth::Song;
+use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};
+use analyzer_core::report::{FindingCode, Severity};
+
+const SR: u32 = 48_000;
+
+/// `x` (interleaved, `ch` channels) time-stretched so that its content comes `ppm` parts per
+/// million later and later: `y[n] = x(n / (1 + ppm 1e-6))`, by linear interpolation.
+fn stretch(x: &[f32], ch: usize, ppm: f64) -> Vec<f32> {
+    let n = x.len() / ch;
+    let r = 1.0 + ppm * 1e-6;
+    let mut y = vec![0.0f32; x.len()];
+    for t in 0..n {
+        let p = t as f64 / r;
+        let (i, f) = (p.floor() as usize, (p - p.floor()) as f32);
+        for c in 0..ch {
+            let a = x[i * ch + c];
+            let b = if i + 1 < n { x[(i + 1) * ch + c] } else { 0.0 };
+            y[t * ch + c] = a + f * (b - a);
+        }
+    }
+    y
+}
+
+fn run(song: &Song, mix: &[f32]) -> ReconcileResult {
+    let (m, stems) = song.sources(mix).unwrap();
+    reconcile_sources(
+        m,
+        stems,
+        &MASTERING,
+        &ReconcileOptions::default(),
+        None,
+        &|_| {},
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_stem_100_ppm_slow_is_clock_drift_not_an_offset() {
+    let mut song = Song::new(SR, 20.0, 6, 1);
+    let mix = song.mix();
+    let keys = &mut song.stems[1];
+    keys.samples = stretch(&keys.samples, keys.channels, 100.0);
+    let r = run(&song, &mix);
+    let drift: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::ClockDrift)
+        .collect();
+    assert_eq!(drift.len(), 1, "{:#?}", r.findings);
+    let d = drift[0];
+    assert_eq!(d.severity, Severity::Error);
+    assert_eq!(d.files, [song.stems[1].name.clone()]);
+    let ppm = d.measured["ppm"].as_f64().unwrap();
+    assert!((ppm - 100.0).abs() < 5.0, "{d:#?}");
+    let end = d.measured["offset_end_samples"].as_f64().unwrap();
+    assert!((end - 96.0).abs() < 4.0, "{d:#?}");
+    let start = d.measured["offset_start_samples"].as_f64().unwrap();
+    assert!(start.abs() < 4.0, "{d:#?}");
+    for f in &r.findings {
+        assert!(
+            !matches!(f.code, FindingCode::StartOffset | FindingCode::GainMismatch),
+            "the drift explains the stem: {:#?}",
+            r.findings
+        );
+    }
+}
+
+#[test]
+fn a_clean_delivery_has_no_drift() {
+    let song = Song::new(SR, 20.0, 6, 1);
+    let r = run(&song, &song.mix());
+    assert!(
+        !r.findings.iter().any(|f| f.code == FindingCode::ClockDrift),
+        "{:#?}",
+        r.findings
+    );
+}
