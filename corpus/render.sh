@@ -288,7 +288,8 @@ PYEOF
   boost=$(awk -v p="$peak" 'BEGIN { printf "%.4f", 6 - 20 * log(p) / log(10) }')
   for f in "$work"/dry/*.wav "$work/mix_dry.wav"; do
     o="$d/$(basename "$f")"; [ "$f" = "$work/mix_dry.wav" ] && o="$d/$mix"
-    $SOX "$f" "${F32[@]}" "$o" vol "${boost}dB"
+    # ffmpeg, not sox: sox works in fixed point and would clip the overs.
+    ffmpeg -nostdin -v error -y -i "$f" -af "volume=${boost}dB" -c:a pcm_f32le "$o"
   done
   write_case "$d" "every file raised so the mix peaks at +6 dBFS (float, not clipped)" float_over "" "" "true_peak_over low_headroom"
 
@@ -300,16 +301,16 @@ PYEOF
   d="$base/normalised_stems"; mkdir -p "$d"
   for f in "$work"/dry/*.wav; do $SOX "$f" "${F32[@]}" "$d/$(basename "$f")" gain -n -1; done
   ln -f "$work/mix_dry.wav" "$d/$mix"
-  write_case "$d" "every stem peak-normalised to -1 dBFS (sox gain -n -1)" gain_mismatch ""
+  write_case "$d" "every stem peak-normalised to -1 dBFS (sox gain -n -1)" gain_mismatch "" "" "true_peak_over low_headroom dc_offset"
 
   # REAPER's "stems via master": every stem and the mix through the same master limiter.
   d="$base/master_chain_on_stems"; mkdir -p "$d"
   for f in "$work"/dry/*.wav "$work/mix_dry.wav"; do
     o="$d/$(basename "$f")"; [ "$f" = "$work/mix_dry.wav" ] && o="$d/$mix"
     ffmpeg -nostdin -v error -y -i "$f" \
-      -af "alimiter=level_in=4:limit=0.5:attack=2:release=30:level=disabled:latency=1" -c:a pcm_f32le "$o"
+      -af "alimiter=level_in=8:limit=0.5:attack=2:release=30:level=disabled:latency=1" -c:a pcm_f32le "$o"
   done
-  write_case "$d" "every stem and the mix through the same limiter (+12 dB in, -6 dBFS ceiling)" master_processing_on_stems ""
+  write_case "$d" "every stem and the mix through the same limiter (+18 dB in, -6 dBFS ceiling)" master_processing_on_stems ""
 
   d="$base/other_rate_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
   $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" rate -v 44100
