@@ -731,6 +731,8 @@ mod tests {
             residual_db: -20.0,
             null_gain_with_dynamics_db: 0.0,
             null_gain_with_eq_db: 0.0,
+            may_be_excluded: Vec::new(),
+            sum: SumImpact::default(),
         });
         let mut with_bus = causes.clone();
         with_bus[2] = Cause::BusEq(BusEq {
@@ -743,6 +745,7 @@ mod tests {
             null_gain_db: 10.0,
             null_gain_with_dynamics_db: 0.0,
             explained_share: 0.9,
+            sum: SumImpact::default(),
         });
         fold_consequences(&mut with_bus);
         assert_eq!(with_bus.len(), 3, "an EQ does not flat-top the mix");
@@ -767,6 +770,7 @@ mod tests {
             level_ride_correlation: -0.8,
             level_ride_reproducibility: 0.9,
             level_ride_slope_db_per_db: -0.1,
+            sum: SumImpact::default(),
         });
         fold_consequences(&mut with_bus);
         // The mix's flat tops are the limiter's; the stem's clipping stays.
