@@ -291,7 +291,7 @@ PYEOF
     # ffmpeg, not sox: sox works in fixed point and would clip the overs.
     ffmpeg -nostdin -v error -y -i "$f" -af "volume=${boost}dB" -c:a pcm_f32le "$o"
   done
-  write_case "$d" "every file raised so the mix peaks at +6 dBFS (float, not clipped)" float_over "" "" "true_peak_over low_headroom"
+  write_case "$d" "every file raised so the mix peaks at +6 dBFS (float, not clipped)" float_over "" "" "true_peak_over low_headroom dc_offset"
 
   d=$(newcase master_reference); ln -f "$work/mix_dry.wav" "$d/$mix"
   ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" \

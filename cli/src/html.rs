@@ -351,11 +351,11 @@ td:first-child, th:first-child {{ text-align: left; }}
         Some(r) => {
             let _ = write!(
                 h,
-                r#"<p class="muted" id="null">Against {}: stem-sum lag {} samples, null depth {} dB (after gain fit {} dB), residual {} LUFS.</p>"#,
+                r#"<p class="muted" id="null">Against {}: stem-sum lag {} samples, null as delivered {} (corrected as the findings say: {}), residual {} LUFS.</p>"#,
                 esc(r.mix.as_deref().unwrap_or("the mix")),
                 r.lag_samples,
-                db(r.null_depth_db),
-                db(r.fitted_null_depth_db),
+                crate::render::null_db(r.null_depth_db),
+                crate::render::null_db(r.corrected_null_depth_db),
                 db(r.residual_lufs)
             );
             if let Some(t) = &r.timeline {

@@ -129,11 +129,11 @@ pub fn human(report: &Report, colour: bool) -> String {
         Some(r) => {
             let _ = writeln!(
                 out,
-                "Reconciliation against {}: stem-sum lag {} samples, null depth {} dB (after gain fit {} dB), residual {} LUFS{}",
+                "Reconciliation against {}: stem-sum lag {} samples, null as delivered {} (corrected as the findings say: {}), residual {} LUFS{}",
                 r.mix.as_deref().unwrap_or("the mix"),
                 r.lag_samples,
-                db(r.null_depth_db),
-                db(r.fitted_null_depth_db),
+                crate::render::null_db(r.null_depth_db),
+                crate::render::null_db(r.corrected_null_depth_db),
                 db(r.residual_lufs),
                 r.pan_law_db.map_or(String::new(), |l| format!(
                     "; mono stems judged at a {l:.1} dB pan law"
@@ -183,4 +183,14 @@ pub fn human(report: &Report, colour: bool) -> String {
         report.profile
     );
     out
+}
+
+/// A null depth as the reports print it: "-74.6 dB", "bit-exact" at the analyzer's floor (a
+/// zero residual), "-" when not computed.
+pub fn null_db(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v <= analyzer_core::reconcile::NULL_FLOOR_DB => "bit-exact".to_owned(),
+        Some(v) => format!("{v:.1} dB"),
+        None => "-".to_owned(),
+    }
 }

@@ -97,6 +97,7 @@ use search::Search;
 use window_io::WindowIo;
 
 pub use findings::delivered_fails;
+pub use result::NULL_FLOOR_DB;
 pub use stream::{BlockStats, BlockVisitor};
 pub use types::{ReconcileOptions, ReconcileResult, StemFit};
 

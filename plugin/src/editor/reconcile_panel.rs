@@ -73,11 +73,11 @@ fn report_ui(ui: &mut egui::Ui, bounce_id: &str, report: &Report) {
     });
     if let Some(r) = &report.reconciliation {
         ui.small(format!(
-            "stem sum against {}: lag {} samples, null depth {} dB (after gain fit {} dB)",
+            "stem sum against {}: lag {} samples, null as delivered {} dB (corrected as the findings say: {} dB)",
             r.mix.as_deref().unwrap_or("the mix"),
             r.lag_samples,
             fmt_opt(r.null_depth_db, 1),
-            fmt_opt(r.fitted_null_depth_db, 1),
+            fmt_opt(r.corrected_null_depth_db, 1),
         ));
         ui.columns(2, |cols| {
             let timeline = r.timeline.as_ref().map(|t| {
