@@ -27,6 +27,9 @@ pub(crate) use render::{round1, round2};
 
 use crate::report::{ExcludedFile, Finding, FindingCode, Severity};
 
+/// A bus EQ whose octave curve (coherent bands) spans less than this many dB is flat: a
+/// level, not a filter anyone set; it is context (info), never the cause that breaks a sum.
+pub const FLAT_EQ_SPAN_DB: f64 = 1.0;
 /// A gain error this large is an error, not a warning.
 pub const GAIN_ERROR_DB: f64 = 3.0;
 /// Residuals (relative to the mix) quieter than this are never diagnosed as errors: renders by

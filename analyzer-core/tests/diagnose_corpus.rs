@@ -45,6 +45,10 @@ fn primary(report: &Report) -> Option<FindingCode> {
                     | FindingCode::BusEq
                     | FindingCode::MissingElement
                     | FindingCode::UnexplainedResidual
+                    | FindingCode::ChannelsSwapped
+                    | FindingCode::ChannelPolarityInverted
+                    | FindingCode::ClockDrift
+                    | FindingCode::MasterProcessingOnStems
             )
         })
         .map(|f| f.code)
@@ -71,7 +75,9 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         .expect("render.sh runs");
     assert!(status.success(), "corpus/render.sh failed");
     let song = out.path().join("music005");
-    let cases: [(&str, Option<FindingCode>); 9] = [
+    // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
+    // with the sum found sound: the primary is then no reconciliation code at all.
+    let cases: [(&str, Option<FindingCode>); 15] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -81,7 +87,27 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         ("eq_mix", Some(FindingCode::BusEq)),
         ("drop_stem", Some(FindingCode::MissingElement)),
         ("offset_37", Some(FindingCode::StartOffset)),
+        ("swapped_channels", Some(FindingCode::ChannelsSwapped)),
+        (
+            "inverted_channel",
+            Some(FindingCode::ChannelPolarityInverted),
+        ),
+        ("master_reference", None),
+        (
+            "master_chain_on_stems",
+            Some(FindingCode::MasterProcessingOnStems),
+        ),
+        ("other_rate_stem", None),
+        ("nan_samples", None),
     ];
+    // The file faults those cases carry, true of them (not false errors).
+    let file_fault = |case: &str, code: FindingCode| {
+        matches!(
+            (case, code),
+            ("other_rate_stem", FindingCode::SampleRateMismatch)
+                | ("nan_samples", FindingCode::NonFiniteSamples)
+        )
+    };
     let mut failures = Vec::new();
     for (case, expect) in cases {
         let report = check_paths(&[song.join(case)], &Options::default()).expect("check runs");
@@ -89,7 +115,9 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         let false_errors: Vec<FindingCode> = report
             .findings
             .iter()
-            .filter(|f| f.severity == Severity::Error && Some(f.code) != expect)
+            .filter(|f| {
+                f.severity == Severity::Error && Some(f.code) != expect && !file_fault(case, f.code)
+            })
             .map(|f| f.code)
             .collect();
         if expect.is_some() && got != expect || !false_errors.is_empty() {

@@ -8,6 +8,9 @@ use crate::report::{FindingCode, Severity};
 /// Gain errors up to this size (beyond the measured gain reduction or EQ boost) are what
 /// whole-mix processing makes per-stem fits read.
 pub const GAIN_ARTEFACT_DB: f64 = 3.0;
+/// Gain errors up to this size are what content in the mix that no stem carries (an effect
+/// return, a part) makes per-stem fits read.
+pub const ADDED_CONTENT_GAIN_DB: f64 = 2.0;
 /// Per-stem offsets up to this long can be the phase delay of a bus EQ or compressor.
 pub const OFFSET_ARTEFACT_S: f64 = 0.0005;
 
@@ -51,6 +54,11 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
             .filter(|g| g.is_finite())
             .fold(0.0f64, |a, x| a.max(x.abs()));
         gain_bound = Some(gain_bound.unwrap_or(0.0).max(boost.min(12.0) + 1.5));
+    }
+    if added.is_some() {
+        // Content no stem carries (a reverb return plays the stems' notes) pulls a least-squares
+        // gain by a dB or two; a stem really off by more still stands out.
+        gain_bound = Some(gain_bound.unwrap_or(0.0).max(ADDED_CONTENT_GAIN_DB));
     }
     let by = dynamics
         .map(|_| FindingCode::MissingBusProcessing)

@@ -157,6 +157,7 @@ fn by_consequence(result: &mut ReconcileResult, profile: &Profile, explanations:
         return;
     }
     if let Some(primary) = result.causes[..explanations].first_mut()
+        && !matches!(primary, cause::Cause::BusEq(e) if e.curve_span_db < cause::FLAT_EQ_SPAN_DB)
         && primary
             .residual_share_db()
             .is_some_and(|s| s > profile.null_pass_db)

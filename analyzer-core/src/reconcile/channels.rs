@@ -150,6 +150,10 @@ pub(super) fn channel_fault(v: &ChannelVerdict, file: &str) -> Cause {
 pub(super) struct ChannelTest<'a> {
     /// Stems fitted (and judged).
     pub active: &'a [bool],
+    /// Stems that carry audio (above the silence level). A stereo stem with one channel
+    /// inverted can sound and still not correlate with the mix at all (its mono downmix
+    /// nearly cancels when the channels are alike), so it is tried although not active.
+    pub sounding: &'a [bool],
     /// The placed lags.
     pub offsets: &'a [i64],
     /// The set's common lag (a candidate lag for a stem the fault misled).
@@ -181,8 +185,10 @@ pub(super) fn test_channels(
     let cm = model.mix_channels;
     // The windows' joint residual (dB re mix) and whether stem `i` fits with a positive gain.
     let residual = |io: &mut WindowIo<'_>, offsets: &[i64], i: usize| -> Result<(f64, bool)> {
-        let g = io.judged_gram(t.active, offsets)?;
-        let coefs = model.coefs(&g.solve_masked(model, t.active));
+        let mut fitted = t.active.to_vec();
+        fitted[i] = true;
+        let g = io.judged_gram(&fitted, offsets)?;
+        let coefs = model.coefs(&g.solve_masked(model, &fitted));
         let e = g.energy(&coefs);
         let positive = coefs[i * cm..(i + 1) * cm].iter().sum::<f64>() > 0.0;
         Ok((
@@ -191,7 +197,9 @@ pub(super) fn test_channels(
         ))
     };
     let tried = |i: usize| {
-        t.active[i] && model.stem_channels[i] == 2 && t.confidence[i] < EXPLAINED_CORRELATION
+        model.stem_channels[i] == 2
+            && (t.active[i] && t.confidence[i] < EXPLAINED_CORRELATION
+                || !t.active[i] && t.sounding[i])
     };
     for i in (0..k).filter(|&i| tried(i)) {
         let (as_is, _) = residual(io, t.offsets, i)?;

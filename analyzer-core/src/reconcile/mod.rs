@@ -273,8 +273,10 @@ impl Placer<'_> {
                 .map(|i| placement.offsets[i])
                 .collect::<Vec<_>>(),
         );
+        let sounding: Vec<bool> = located.activity.iter().map(Option::is_some).collect();
         let test = ChannelTest {
             active,
+            sounding: &sounding,
             offsets: &placement.offsets,
             common,
             confidence: &placement.confidence,

@@ -14,8 +14,8 @@ pub(crate) use common::{round1, round2};
 
 use crate::cause::{
     AddedKind, CaptureProblem, Cause, ChannelFault, ChannelFaultKind, ClockDrift,
-    ERROR_RESIDUAL_DB, Evidence, IncompleteCapture, QUIET_RESIDUAL_DB, SetGain, StartOffset,
-    StemGain, StemGains, SumImpact,
+    ERROR_RESIDUAL_DB, Evidence, FLAT_EQ_SPAN_DB, IncompleteCapture, QUIET_RESIDUAL_DB, SetGain,
+    StartOffset, StemGain, StemGains, SumImpact,
 };
 use crate::report::{Finding, FindingCode, Severity};
 use common::base;
@@ -201,6 +201,9 @@ pub(super) fn severity(c: &Cause) -> Severity {
             b.sum,
             residual_severity(b.explained_db, b.evidence == Evidence::Strong),
         ),
+        // A "filter" whose coherent bands lie within a dB of each other is a level, not an EQ
+        // anyone set: context, never a warning beside the cause that made the residual.
+        Cause::BusEq(e) if e.curve_span_db < FLAT_EQ_SPAN_DB && !e.sum.breaks_sum => Info,
         Cause::BusEq(e) => breaking(
             e.sum,
             residual_severity(e.explained_db, e.evidence == Evidence::Strong),

@@ -23,7 +23,9 @@ pub(super) fn with_sum(mut f: Finding, sum: &SumImpact) -> Finding {
             " As delivered the stems null to only {delivered:.1} dB"
         ));
         match sum.corrected_null_depth_db {
-            Some(c) if c < delivered - 0.5 => f.message.push_str(&format!("; corrected, {c:.1} dB.")),
+            Some(c) if c < delivered - 0.5 => {
+                f.message.push_str(&format!("; corrected, {c:.1} dB."))
+            }
             _ => f.message.push('.'),
         }
         f = f.with("null_depth_db", round2(delivered)).with(
