@@ -95,6 +95,15 @@ pub enum ResampleFailure {
     /// A chunk could not be resampled.
     #[error("{0}")]
     Process(rubato::ResampleError),
+    /// The rates are outside what a delivery holds (a header claiming 4 GHz), or so close to
+    /// coprime that the resampler's block would have to be huge: never sized by a header.
+    #[error("cannot resample {from_rate} Hz to {to_rate} Hz")]
+    UnsupportedRates {
+        /// The file's rate, Hz.
+        from_rate: u32,
+        /// The rate it would be read at, Hz.
+        to_rate: u32,
+    },
 }
 
 fn list_paths(paths: &[PathBuf]) -> String {

@@ -68,6 +68,14 @@ impl std::fmt::Debug for ResampledSource {
     }
 }
 
+/// Lowest and highest rate resampled, Hz: what audio files hold (a header outside is wrong,
+/// and sizing a resampler by it could take gigabytes).
+const MIN_RATE_HZ: u32 = 1_000;
+const MAX_RATE_HZ: u32 = 1_536_000;
+/// Longest alignment period (frames of one rate before the two rates line up again) resampled:
+/// 44.1 -> 48 kHz is 147 -> 160; rates one hertz apart near 48 kHz are 48 000.
+const MAX_PERIOD_FRAMES: usize = 1 << 16;
+
 impl ResampledSource {
     /// `inner` read at `rate` frames per second.
     ///
@@ -79,6 +87,20 @@ impl ResampledSource {
         let channels = inner.channels();
         let g = gcd(from as usize, rate as usize).max(1);
         let period_in = (from as usize / g).max(1);
+        let supported = |r: u32| (MIN_RATE_HZ..=MAX_RATE_HZ).contains(&r);
+        if !supported(from)
+            || !supported(rate)
+            || period_in > MAX_PERIOD_FRAMES
+            || rate as usize / g > MAX_PERIOD_FRAMES
+        {
+            return Err(Error::Resample {
+                name: inner.name().to_owned(),
+                source: ResampleFailure::UnsupportedRates {
+                    from_rate: from,
+                    to_rate: rate,
+                },
+            });
+        }
         // An even number of alignment periods per FFT block: with an odd block size the
         // resampler's delay is a half-integer that its trimming rounds, which would shift the
         // output by half a sample of the lower rate (measured with rubato 5.1).
