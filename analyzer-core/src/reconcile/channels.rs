@@ -9,7 +9,7 @@
 //! inverted; each at its placed lag, at no offset and at the set's common lag, since the
 //! fault may have misled the lag search), with every active stem fitted: the joint
 //! least-squares residual of the windows says which reading explains the mix. A reading is
-//! adopted only when it leaves [`CHANNEL_MARGIN_DB`] less residual than the stem as
+//! adopted only when it leaves `CHANNEL_MARGIN_DB` less residual than the stem as
 //! delivered. A near-mono stem (left equal to right) reads the same swapped, so a swap can
 //! only win on a stem whose channels clearly differ.
 //!
@@ -159,7 +159,7 @@ pub(super) struct ChannelTest<'a> {
     /// The set's common lag (a candidate lag for a stem the fault misled).
     pub common: i64,
     /// Each stem's normalised correlation with its leave-one-out target: a stem at or above
-    /// [`EXPLAINED_CORRELATION`] already explains its part and is not tried (a swapped or
+    /// `EXPLAINED_CORRELATION` already explains its part and is not tried (a swapped or
     /// half-inverted wide stem cannot reach it).
     pub confidence: &'a [f64],
 }

@@ -5,10 +5,10 @@
 //! missing part.
 //!
 //! After the placement, each active stem that does not already explain its part is measured
-//! in [`DRIFT_WINDOWS`] windows spread evenly over the judged span: its lag against its
+//! in `DRIFT_WINDOWS` windows spread evenly over the judged span: its lag against its
 //! leave-one-out target is refined around its placed lag in each window on its own. A linear
-//! trend of those lags over time, with every window close to the line ([`MAX_SCATTER`]) and a
-//! slope of at least [`MIN_DRIFT_PPM`], is a clock drift. The stem is then read through
+//! trend of those lags over time, with every window close to the line (`MAX_SCATTER`) and a
+//! slope of at least `MIN_DRIFT_PPM`, is a clock drift. The stem is then read through
 //! [`DriftCorrected`] for the rest of the reconciliation, so neither its offset nor the gain,
 //! EQ or missing part its drift looked like are blamed on it.
 
@@ -32,12 +32,12 @@ pub(super) const MIN_DRIFT_PPM: f64 = 5.0;
 /// line, not lags that jump (periodic material locking on another period).
 const MAX_SCATTER: f64 = 2.0;
 /// The lag's change over the measured windows must be at least this many times the scatter
-/// around the line (and at least [`MIN_TREND_SAMPLES`]): a chorus or a reverb return in the
+/// around the line (and at least `MIN_TREND_SAMPLES`): a chorus or a reverb return in the
 /// mix wobbles a stem's lag by a few samples, which a line through a few windows can read as a
 /// slope of a few ppm (corpus: 8 samples of trend at 2 samples of scatter; a real 100 ppm
 /// drift over 20 s: 85 samples at 1.8).
 const MIN_TREND_OVER_SCATTER: f64 = 8.0;
-/// See [`MIN_TREND_OVER_SCATTER`].
+/// See `MIN_TREND_OVER_SCATTER`.
 const MIN_TREND_SAMPLES: f64 = 4.0;
 /// A stem at or above this leave-one-out correlation already explains its part.
 const EXPLAINED_CORRELATION: f64 = 0.99;

@@ -10,7 +10,7 @@
 //! above what the shifted fit leaves. So each shifted stem is tested against the no-offset
 //! alternative on every window on its own (every active stem fitted, the window's own
 //! least-squares gains): the offset stands only when it leaves clearly less residual
-//! ([`OFFSET_MARGIN_DB`]) in most of the windows where the stem sounds ([`OFFSET_MAJORITY`]).
+//! (`OFFSET_MARGIN_DB`) in most of the windows where the stem sounds (`OFFSET_MAJORITY`).
 //! A stem whose offset does not stand is read at no offset: what its shift shaved off is then
 //! attributed to the residual's real cause by the diagnosis.
 
@@ -41,7 +41,7 @@ pub(super) struct OffsetEvidence {
     pub offset_samples: i64,
     /// Windows where the stem sounds.
     pub windows: usize,
-    /// Windows where the no-offset alternative leaves at least [`OFFSET_MARGIN_DB`] more
+    /// Windows where the no-offset alternative leaves at least `OFFSET_MARGIN_DB` more
     /// residual.
     pub windows_for: usize,
     /// Median over those windows of how much more residual (dB) no offset leaves.

@@ -170,7 +170,7 @@ fn report_ui(ui: &mut egui::Ui, bounce_id: &str, report: &Report) {
 pub struct FindingLine {
     /// Severity (the line's colour).
     pub severity: Severity,
-    /// "[error] code: message".
+    /// `[error] code: message`.
     pub headline: String,
     /// "files: a.wav, b.wav" for a finding that concerns more than one file.
     pub files: Option<String>,
