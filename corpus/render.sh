@@ -310,7 +310,7 @@ PYEOF
     ffmpeg -nostdin -v error -y -i "$f" \
       -af "alimiter=level_in=8:limit=0.5:attack=2:release=30:level=disabled:latency=1" -c:a pcm_f32le "$o"
   done
-  write_case "$d" "every stem and the mix through the same limiter (+18 dB in, -6 dBFS ceiling)" master_processing_on_stems ""
+  write_case "$d" "every stem and the mix through the same limiter (+18 dB in, -6 dBFS ceiling)" master_processing_on_stems "" "" "dc_offset"
 
   d="$base/other_rate_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
   $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" rate -v 44100
