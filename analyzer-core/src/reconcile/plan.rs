@@ -2,6 +2,9 @@
 //! profile and the options: search ranges, probe and window lengths, the silence floor and the
 //! streaming pass's block grid.
 
+/// Longest streaming block (frames) a mix's rate may ask for: common rates need under 1/100 of it.
+const MAX_BLOCK_FRAMES: usize = 1 << 20;
+
 use std::ops::Range;
 
 use super::types::ReconcileOptions;
@@ -63,6 +66,14 @@ impl Plan {
         let sub_block = ((sr as usize + 5) / 10).max(1);
         let grid = lcm(stat_frames, sub_block);
         let block_frames = grid.max(4096).div_ceil(grid) * grid;
+        // A rate whose 10 ms and 100 ms grids only meet far apart (a fuzzed or broken header,
+        // e.g. a prime rate) would size every stream buffer by that: refuse it, never allocate.
+        if block_frames > MAX_BLOCK_FRAMES {
+            return Err(Error::InvalidInput(format!(
+                "{}: cannot reconcile at {sr} Hz",
+                mix.name()
+            )));
+        }
         Ok(Self {
             sample_rate: sr,
             mix_channels: cm,
