@@ -411,6 +411,12 @@ pub enum SourceProblem {
     NoChannels,
     /// A sample rate of 0.
     ZeroSampleRate,
+    /// A sample rate no delivery holds (a broken or fuzzed header): analysis state is sized by
+    /// the rate, so it is refused before anything is allocated.
+    UnsupportedRate {
+        /// The rate claimed, Hz.
+        rate_hz: u32,
+    },
     /// Samples that do not fill whole frames.
     PartialFrame {
         /// Samples given.
@@ -425,6 +431,12 @@ impl fmt::Display for SourceProblem {
         match self {
             SourceProblem::NoChannels => f.write_str("no channels"),
             SourceProblem::ZeroSampleRate => f.write_str("sample rate 0"),
+            SourceProblem::UnsupportedRate { rate_hz } => {
+                write!(
+                    f,
+                    "cannot analyse at {rate_hz} Hz (supported: 1 kHz to 1.536 MHz)"
+                )
+            }
             SourceProblem::PartialFrame { samples, channels } => write!(
                 f,
                 "{samples} samples do not make whole frames of {channels} channels"

@@ -68,10 +68,15 @@ impl std::fmt::Debug for ResampledSource {
     }
 }
 
-/// Lowest and highest rate resampled, Hz: what audio files hold (a header outside is wrong,
-/// and sizing a resampler by it could take gigabytes).
+/// Lowest and highest rate resampled or reconciled, Hz: what audio files hold (a header outside
+/// is wrong, and sizing a resampler or a spectrum by it could take gigabytes).
 const MIN_RATE_HZ: u32 = 1_000;
 const MAX_RATE_HZ: u32 = 1_536_000;
+
+/// Whether `rate_hz` is one the analysis sizes buffers by (1 kHz to 1.536 MHz).
+pub(crate) fn supported_rate(rate_hz: u32) -> bool {
+    (MIN_RATE_HZ..=MAX_RATE_HZ).contains(&rate_hz)
+}
 /// Longest alignment period (frames of one rate before the two rates line up again) resampled:
 /// 44.1 -> 48 kHz is 147 -> 160; rates one hertz apart near 48 kHz are 48 000.
 const MAX_PERIOD_FRAMES: usize = 1 << 16;
@@ -87,9 +92,8 @@ impl ResampledSource {
         let channels = inner.channels();
         let g = gcd(from as usize, rate as usize).max(1);
         let period_in = (from as usize / g).max(1);
-        let supported = |r: u32| (MIN_RATE_HZ..=MAX_RATE_HZ).contains(&r);
-        if !supported(from)
-            || !supported(rate)
+        if !supported_rate(from)
+            || !supported_rate(rate)
             || period_in > MAX_PERIOD_FRAMES
             || rate as usize / g > MAX_PERIOD_FRAMES
         {

@@ -142,3 +142,37 @@ fn header_claims_never_size_an_allocation() {
     assert!(largest < 96 * MIB, "largest allocation {largest} bytes");
     assert!(peak < 384 * MIB, "peak live heap {peak} bytes");
 }
+
+/// A delivery whose mix and stems all claim a rate no file holds (the check_folder fuzzer's
+/// 1.88 GHz header): the spectrum and stream buffers are sized by the mix's rate, so the sum is
+/// refused with a finding that names the rate, never allocated for.
+#[test]
+fn an_absurd_mix_rate_is_refused_not_allocated_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let rate = 0x7000_BB80;
+    let frames = 4_000;
+    let drums = tone(1, 2, frames, RATE);
+    let bass = tone(2, 2, frames, RATE);
+    let mix: Vec<f32> = drums.iter().zip(&bass).map(|(a, b)| a + b).collect();
+    for (name, s) in [
+        ("Drums.wav", &drums),
+        ("Bass.wav", &bass),
+        ("Mix.wav", &mix),
+    ] {
+        std::fs::write(dir.path().join(name), float_stereo(rate, s)).unwrap();
+    }
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    LARGEST.store(0, Ordering::Relaxed);
+    let report = check_paths(&[dir.path().to_path_buf()], &Options::default()).unwrap();
+    let largest = LARGEST.load(Ordering::Relaxed);
+    assert!(largest < 96 * MIB, "largest allocation {largest} bytes");
+    let text = format!("{:#?}", report.findings);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.message.contains("1879096192 Hz")),
+        "{text}"
+    );
+}

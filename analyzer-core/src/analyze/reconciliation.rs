@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use crate::diagnose::{self, Diagnoser, Diagnosis};
-use crate::error::Result;
+use crate::error::{Error, Result, SourceProblem};
 use crate::profile::Profile;
 use crate::reconcile::{self, ReconcileOptions, ReconcileResult};
 use crate::report::LevelTimeline;
-use crate::resample::ResampledSource;
+use crate::resample::{ResampledSource, supported_rate};
 use crate::source::{FrameSource, WavSource};
 use crate::units::power_to_db;
 use crate::wav::WavFile;
@@ -56,7 +56,8 @@ pub fn reconcile_and_diagnose_with(
 /// `progress` receives the mix frames streamed so far.
 ///
 /// # Errors
-/// When a file fails while it is being read.
+/// When a file fails while it is being read; [`Error::InvalidSource`] when the mix's rate is
+/// one no delivery holds (the spectrum and stream buffers are sized by it).
 pub fn reconcile_and_diagnose_files(
     mix: &WavFile,
     stems: &[Option<WavFile>],
@@ -64,6 +65,14 @@ pub fn reconcile_and_diagnose_files(
     progress: &dyn Fn(u64),
 ) -> Result<(ReconcileResult, Diagnosis)> {
     let mix_src = WavSource::from_file(mix);
+    if !supported_rate(mix_src.sample_rate()) {
+        return Err(Error::InvalidSource {
+            name: mix_src.name().to_owned(),
+            problem: SourceProblem::UnsupportedRate {
+                rate_hz: mix_src.sample_rate(),
+            },
+        });
+    }
     let mut diagnoser = Diagnoser::new(mix_src.channels(), mix_src.sample_rate());
     let mut opened: Vec<Box<dyn FrameSource>> = Vec::new();
     let mut index = Vec::new();

@@ -97,7 +97,10 @@ impl Diagnoser {
         let sr = f64::from(sample_rate.max(1));
         let frame_len = ((sr * FRAME_S).round() as usize).max(1);
         // About 85 ms at any rate (4096 at 48 kHz): fine enough for third octaves at 40 Hz.
-        let fft_len = ((sr * 0.085) as usize).next_power_of_two().max(64);
+        // Capped at 2^17 (85 ms at 1.536 MHz): a diagnoser is never sized by a broken header.
+        let fft_len = ((sr * 0.085) as usize)
+            .next_power_of_two()
+            .clamp(64, 1 << 17);
         let hop = fft_len / 2;
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(fft_len);
         let window: Vec<f32> = (0..fft_len)

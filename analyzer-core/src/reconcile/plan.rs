@@ -8,6 +8,7 @@ const MAX_BLOCK_FRAMES: usize = 1 << 20;
 use std::ops::Range;
 
 use super::types::ReconcileOptions;
+use crate::error::SourceProblem;
 use crate::source::FrameSource;
 use crate::units::db_to_power;
 use crate::{Error, Profile, Result};
@@ -56,6 +57,12 @@ impl Plan {
         let mix_frames = mix.frames();
         if cm == 0 || sr == 0 {
             return Err(Error::InvalidInput(format!("{}: no channels", mix.name())));
+        }
+        if !crate::resample::supported_rate(sr) {
+            return Err(Error::InvalidSource {
+                name: mix.name().to_owned(),
+                problem: SourceProblem::UnsupportedRate { rate_hz: sr },
+            });
         }
         let eligible = stems
             .iter()
