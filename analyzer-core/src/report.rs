@@ -241,6 +241,25 @@ pub enum SampleFormat {
     Float,
 }
 
+/// What a file actually is, whatever its name says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Container {
+    /// RIFF/WAVE (BWF included).
+    #[default]
+    Wav,
+    /// RF64 (EBU Tech 3306): WAV with 64-bit sizes in a `ds64` chunk.
+    Rf64,
+    /// BW64 (ITU-R BS.2088): RF64 as Dolby Atmos ADM masters use it.
+    Bw64,
+    /// AIFF (big-endian PCM).
+    Aiff,
+    /// AIFF-C.
+    Aifc,
+    /// FLAC.
+    Flac,
+}
+
 /// How a stem enters the mix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -285,6 +304,11 @@ pub struct FileReport {
     pub gain_db: Option<f64>,
     /// Polarity the stem enters the mix with (`None` for the mix and unreconciled stems).
     pub polarity: Option<Polarity>,
+    /// What the file actually is (`None` when it could not be read).
+    pub container: Option<Container>,
+    /// Start time stamp: BWF `bext` TimeReference (or iXML's), in samples since midnight at the
+    /// file's rate; `None` when the file carries none.
+    pub time_reference_samples: Option<u64>,
     // ---- extensions ----
     /// Highest short-term loudness (3 s window), LUFS.
     pub max_short_term_lufs: Option<f64>,

@@ -106,6 +106,8 @@ fn fill_file_report(file: &mut FileReport, m: &Metered) {
     file.sample_format = Some(info.sample_format);
     file.channels = Some(info.channels);
     file.frames = Some(info.frames);
+    file.container = Some(info.container);
+    file.time_reference_samples = info.time_reference_samples;
     file.duration_s = Some(info.frames as f64 / f64::from(info.sample_rate.max(1)));
     file.sample_peak_dbfs = x.sample_peak_dbfs;
     file.true_peak_dbtp = x.true_peak_dbtp;

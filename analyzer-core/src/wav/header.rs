@@ -171,6 +171,8 @@ pub(super) fn parse(path: &Path, file: &File) -> Result<Header> {
             frames,
             declared_frames,
             truncated,
+            container: crate::report::Container::Wav,
+            time_reference_samples: None,
         },
         encoding: fmt.encoding,
         data_offset: data.offset,

@@ -1,7 +1,7 @@
 //! What a WAV header says ([`WavInfo`]) and how its samples are laid out ([`Encoding`]): the
 //! types the header parser produces and the reader consumes.
 
-use crate::report::SampleFormat;
+use crate::report::{Container, SampleFormat};
 
 /// What the header of a WAV file says, corrected for what is actually on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,10 @@ pub struct WavInfo {
     /// The data chunk is shorter than declared, its size was a placeholder (0 / 0xFFFFFFFF) left
     /// by a recorder that did not finish, or it ends in a partial frame.
     pub truncated: bool,
+    /// What the file is (RIFF/WAVE, RF64, ...).
+    pub container: Container,
+    /// BWF `bext` TimeReference (or iXML's), samples since midnight; `None` when absent.
+    pub time_reference_samples: Option<u64>,
 }
 
 impl WavInfo {
