@@ -285,6 +285,11 @@ pub struct LagEstimate {
     pub peak_to_sidelobe: f64,
     /// The same correlation at lag 0 (how much the peak improves on no shift).
     pub at_zero: f64,
+    /// Where between samples the peak sits, in `-0.5..=0.5` and the sign of `lag_samples`
+    /// (a parabola through the peak and its two neighbours): the true lag is about
+    /// `lag_samples + fraction_samples`. Only a lag that changes over time (clock drift)
+    /// needs it; every placement stays on whole samples.
+    pub fraction_samples: f64,
 }
 
 /// Cross-spectrum accumulator for a correlation of a window of `window` frames against a
@@ -492,8 +497,24 @@ impl Correlator {
             peak: p,
             peak_to_sidelobe: psr,
             at_zero: r[self.range],
+            fraction_samples: -parabolic_vertex(&r, l),
         })
     }
+}
+
+/// Offset (in `-0.5..=0.5` index units) of the vertex of the parabola through `r[l - 1]`,
+/// `r[l]` and `r[l + 1]` from `l`, taken on the peak's sign; 0 at an edge or a flat top.
+fn parabolic_vertex(r: &[f64], l: usize) -> f64 {
+    if l == 0 || l + 1 >= r.len() {
+        return 0.0;
+    }
+    let sign = r[l].signum();
+    let (ym, y0, yp) = (sign * r[l - 1], sign * r[l], sign * r[l + 1]);
+    let curve = ym - 2.0 * y0 + yp;
+    if curve >= 0.0 || !curve.is_finite() {
+        return 0.0;
+    }
+    (0.5 * (ym - yp) / curve).clamp(-0.5, 0.5)
 }
 
 /// Energies behind a normalised correlation (see [`Correlator::add_energies`]).
@@ -572,6 +593,24 @@ mod tests {
                 (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
             })
             .collect()
+    }
+
+    #[test]
+    fn the_peak_is_placed_between_samples() {
+        let tone = |t: f64| -> f32 {
+            [(211.0, 0.5), (523.0, 0.3), (1217.0, 0.2), (2903.0, 0.1)]
+                .iter()
+                .map(|&(f, a)| a * (2.0 * std::f64::consts::PI * f * t / 48_000.0).sin())
+                .sum::<f64>() as f32
+        };
+        for delay in [3.3, -7.75, 12.0] {
+            let reference: Vec<f32> = (0..8192).map(|n| tone(n as f64)).collect();
+            let stem: Vec<f32> = (0..8192).map(|n| tone(n as f64 - delay)).collect();
+            let e = find_lag(&reference, &stem, 32).unwrap();
+            let lag = e.lag_samples as f64 + e.fraction_samples;
+            assert!((lag - delay).abs() < 0.25, "{delay}: {e:?}");
+            assert!(e.fraction_samples.abs() <= 0.5);
+        }
     }
 
     #[test]

@@ -494,6 +494,19 @@ impl Cause {
 pub fn fold_consequences(causes: &mut Vec<Cause>) {
     fold_lengths_into_offsets(causes);
     fold_mix_clipping_into_bus_processing(causes);
+    fold_weak_added_content_into_drift(causes);
+}
+
+/// A drifting stem is read on the mix's clock for the diagnosis, but through a line fitted to
+/// whole-window lags: measured on the corpus (100 ppm, three songs) the corrected sum nulls to
+/// only -25 to -31 dB, the rest high-frequency smear of the correction. That residual has
+/// onsets of its own (the drifting stem's), so the added-content model can read it as a part
+/// no stem carries. With a [`Cause::ClockDrift`] reported, added content whose evidence is
+/// weak is that smear and is not reported beside it; strong evidence of a part stays.
+pub fn fold_weak_added_content_into_drift(causes: &mut Vec<Cause>) {
+    if causes.iter().any(|c| matches!(c, Cause::ClockDrift(_))) {
+        causes.retain(|c| !matches!(c, Cause::AddedContent(a) if !a.strong));
+    }
 }
 
 /// The mix's flat-topped runs are the mix bus's doing when the diagnosis found bus processing
@@ -663,6 +676,49 @@ mod tests {
             length_difference_samples: None,
             sum: SumImpact::default(),
         }
+    }
+
+    fn added(strong: bool) -> Cause {
+        Cause::AddedContent(AddedContent {
+            kind: AddedKind::Element,
+            strong,
+            secondary: false,
+            residual_db: -27.0,
+            interchannel_correlation: None,
+            sum_interchannel_correlation: None,
+            tau_s: 0.1,
+            trail_correlation: 0.0,
+            instant_correlation: 0.0,
+            onsets_per_s: 2.0,
+            own_onset_share: 0.5,
+            backwards_correlation: 0.0,
+            spectral_follow: 0.0,
+            may_be_excluded: Vec::new(),
+            spectrum_low_hz: 3000.0,
+            spectrum_high_hz: 12000.0,
+            spectrum_centroid_hz: 6000.0,
+            octave_bands: Vec::new(),
+            sum: SumImpact::default(),
+        })
+    }
+
+    #[test]
+    fn weak_added_content_beside_a_drift_is_the_drift_correction() {
+        let drift = Cause::ClockDrift(ClockDrift {
+            file: "Bass.wav".into(),
+            ppm: -100.0,
+            offset_start_samples: 0.0,
+            offset_end_samples: -154.0,
+            sample_rate: 48_000,
+            windows: 7,
+        });
+        let mut causes = vec![added(false), drift.clone(), added(true)];
+        fold_consequences(&mut causes);
+        assert_eq!(causes, vec![drift, added(true)]);
+        // Without a drift, weak evidence of a part is still reported.
+        let mut alone = vec![added(false)];
+        fold_consequences(&mut alone);
+        assert_eq!(alone.len(), 1);
     }
 
     #[test]

@@ -447,6 +447,11 @@ impl<'o> LooAccumulator<'o> {
                                 } else {
                                     p.lag_samples
                                 },
+                                fraction_samples: if slide_stem {
+                                    -p.fraction_samples
+                                } else {
+                                    p.fraction_samples
+                                },
                                 ..p
                             })
                     })
