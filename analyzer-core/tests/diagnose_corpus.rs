@@ -120,6 +120,15 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             })
             .map(|f| f.code)
             .collect();
+        // A loud reverb return alone fills the quiet passages more than the loud ones, which
+        // a moving gain also models; it is no bus compressor (not even a warning).
+        if case == "reverb_mix"
+            && report.findings.iter().any(|f| {
+                f.code == FindingCode::MissingBusProcessing && f.severity >= Severity::Warning
+            })
+        {
+            failures.push(format!("{case}: a bus compressor reported beside the reverb"));
+        }
         if expect.is_some() && got != expect || !false_errors.is_empty() {
             failures.push(format!(
                 "{case}: expected {expect:?}, primary {got:?}, false errors {false_errors:?}"

@@ -394,6 +394,9 @@ pub(super) fn dynamics(frames: &[FrameStat]) -> Dynamics {
 /// release).
 const RIDE_WINDOW_FRAMES: usize = 25;
 
+/// Fewest level windows a level ride is judged on.
+pub(super) const MIN_RIDE_WINDOWS: usize = 20;
+
 /// How the gain the stems enter the mix with rides the mix's level, on 250 ms windows.
 ///
 /// When a part or a return that no stem carries dominates the residual, the null-depth models
@@ -427,7 +430,7 @@ pub(super) struct LevelRide {
 impl LevelRide {
     /// A bus compressor, even under added content.
     pub(super) fn holds(&self) -> bool {
-        self.windows >= 20
+        self.windows >= MIN_RIDE_WINDOWS
             && self.reproducibility >= 0.7
             && self.level_correlation <= -0.4
             && self.slope_db_per_db <= -0.05
