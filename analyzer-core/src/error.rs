@@ -213,6 +213,11 @@ pub enum FormatProblem {
     },
     /// A valid container with no audio in it.
     NoAudio,
+    /// An RF64/BW64 file whose `ds64` chunk (its 64-bit sizes) is missing or too short.
+    BadDs64 {
+        /// `"RF64"` or `"BW64"`.
+        magic: String,
+    },
 }
 
 impl fmt::Display for FormatProblem {
@@ -260,6 +265,11 @@ impl fmt::Display for FormatProblem {
                 "{bits} bits per sample do not fit a {container_bytes}-byte container"
             ),
             FormatProblem::NoAudio => f.write_str("holds no audio (0 frames in its data chunk)"),
+            FormatProblem::BadDs64 { magic } => write!(
+                f,
+                "{magic} file without a valid ds64 chunk after its header (where its 64-bit \
+                 sizes must be)"
+            ),
         }
     }
 }
