@@ -195,7 +195,7 @@ pub(super) fn parse(path: &Path, file: &File) -> Result<Header> {
             && available > 0
             && !(riff_size != 0
                 && !unknown(riff_size)
-                && riff_size + 8 > data.offset
+                && riff_size.saturating_add(8) > data.offset
                 && next_is_chunk(file, data.offset, file_len)));
     // A plain RIFF file cannot describe more than 4 GiB of data; a recorder that kept going
     // wraps the size field, and reading only the wrapped size would silently drop audio.
@@ -223,8 +223,9 @@ pub(super) fn parse(path: &Path, file: &File) -> Result<Header> {
     } else {
         data_size / frame_bytes as u64
     };
-    if !placeholder && stamps.bext.is_none() {
+    if !placeholder && !truncated && stamps.bext.is_none() {
         // BWF writers often append `bext`/iXML after the audio (they know the stamp late).
+        // Not truncated: the data ends inside the file, so this cannot overflow.
         let end = data.offset + data_size;
         walk_tail(
             file,

@@ -426,7 +426,8 @@ fn rf64(magic: &[u8; 4], fmt: &[u8], data_bytes: u64, data: &[u8], tail: &[u8]) 
     v.extend_from_slice(b"WAVE");
     v.extend_from_slice(b"ds64");
     v.extend_from_slice(&28u32.to_le_bytes());
-    let riff_bytes = 4 + 36 + 8 + fmt.len() as u64 + 8 + data_bytes + tail.len() as u64;
+    let riff_bytes =
+        (4 + 36 + 8 + fmt.len() as u64 + 8 + tail.len() as u64).wrapping_add(data_bytes);
     v.extend_from_slice(&riff_bytes.to_le_bytes());
     v.extend_from_slice(&data_bytes.to_le_bytes());
     v.extend_from_slice(&0u64.to_le_bytes());
@@ -592,4 +593,31 @@ fn bext_and_ixml_time_references() {
         assert_eq!(r.info().time_reference_samples, None, "{name}");
         assert_eq!(r.info().frames, 2, "{name}");
     }
+}
+
+#[test]
+fn hostile_ds64_sizes_are_truncations_not_overflows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = i16_bytes(&[1, 2, 3, 4]);
+    for size in [u64::MAX - 1, u64::MAX - 8, 1 << 62] {
+        let mut b = rf64(
+            b"RF64",
+            &pcm_fmt(1, 1, 48000, 16),
+            size,
+            &data,
+            &bext_chunk(9),
+        );
+        // The RIFF size too.
+        b[20..28].copy_from_slice(&size.to_le_bytes());
+        let p = put(dir.path(), "huge.wav", &b);
+        let i = WavReader::open(&p).unwrap().info().clone();
+        assert!(i.truncated && !i.sizes_unfinalised, "{size}");
+        assert_eq!(i.frames, (data.len() + 8 + 602) as u64 / 2, "{size}");
+    }
+    // Data size 0 with a huge RIFF size: the audio after the header is read.
+    let mut b = rf64(b"RF64", &pcm_fmt(1, 1, 48000, 16), 0, &data, &[]);
+    b[20..28].copy_from_slice(&(u64::MAX - 2).to_le_bytes());
+    let p = put(dir.path(), "zero.wav", &b);
+    let i = WavReader::open(&p).unwrap().info().clone();
+    assert_eq!((i.frames, i.sizes_unfinalised), (4, true));
 }
