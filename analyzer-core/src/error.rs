@@ -278,11 +278,6 @@ impl fmt::Display for FormatProblem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UnsupportedEncoding {
-    /// RF64 or BW64 (64-bit sizes).
-    Rf64 {
-        /// `"RF64"` or `"BW64"`.
-        magic: String,
-    },
     /// Big-endian RIFX.
     Rifx,
     /// A plain RIFF file with more than 4 GiB of data (its size field wrapped).
@@ -319,11 +314,6 @@ pub enum UnsupportedEncoding {
 impl fmt::Display for UnsupportedEncoding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UnsupportedEncoding::Rf64 { magic } => write!(
-                f,
-                "RF64/BW64 (64-bit sizes, {magic}) is not supported; export as plain WAV \
-                 (files under 4 GiB)"
-            ),
             UnsupportedEncoding::Rifx => f.write_str("big-endian RIFX is not supported"),
             UnsupportedEncoding::DataOver4GiB {
                 available_bytes,
