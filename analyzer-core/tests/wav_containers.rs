@@ -32,7 +32,7 @@ fn check(dir: &Path) -> Report {
         threads: 2,
         ..Options::default()
     };
-    check_paths(&[dir.to_path_buf()], &opts).unwrap()
+    check_paths(&[dir.to_path_buf()], &opts).expect("a delivery of readable files always runs")
 }
 
 /// A `bext` chunk whose TimeReference is `stamp`.
