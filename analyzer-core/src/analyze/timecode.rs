@@ -79,11 +79,11 @@ pub(super) fn timecode_causes(files: &[FileReport]) -> Vec<Cause> {
     // Files with the same disagreement (stamp apart, audio offset) are one cause.
     let mut groups: BTreeMap<(i64, Option<i64>), Vec<String>> = BTreeMap::new();
     for s in &stamped {
-        if (s.spot() - reference_spot).abs() <= TOLERANCE_SAMPLES {
+        if apart(s.spot(), reference_spot).abs() <= TOLERANCE_SAMPLES {
             continue;
         }
         groups
-            .entry((s.stamp - reference_spot, s.offset))
+            .entry((apart(s.stamp, reference_spot), s.offset))
             .or_default()
             .push(s.name.to_owned());
     }
@@ -100,6 +100,11 @@ pub(super) fn timecode_causes(files: &[FileReport]) -> Vec<Cause> {
             })
         })
         .collect()
+}
+
+/// `a - b`, saturated: stamps come from the files and may be anything.
+fn apart(a: i64, b: i64) -> i64 {
+    a.saturating_sub(b)
 }
 
 #[cfg(test)]
@@ -202,6 +207,20 @@ mod tests {
             file("A.wav", Role::Stem, 48_000, Some(HOUR), Some(0)),
         ];
         assert!(timecode_causes(&files).is_empty());
+    }
+
+    #[test]
+    fn absurd_stamps_and_offsets_do_not_overflow() {
+        let files = [
+            file("A.wav", Role::Stem, 48_000, Some(1 << 62), Some(i64::MAX)),
+            file("B.wav", Role::Stem, 48_000, Some(0), Some(-(1 << 62))),
+            file("C.wav", Role::Stem, 48_000, Some(0), Some(-(1 << 62))),
+            // Beyond what a stamp at the comparison rate can hold: not compared.
+            file("D.wav", Role::Stem, 1, Some(u64::MAX), Some(0)),
+        ];
+        let c = timecode_causes(&files);
+        assert_eq!(only(&c).files, ["A.wav"]);
+        assert!(!c[0].to_finding().message.is_empty());
     }
 
     #[test]
