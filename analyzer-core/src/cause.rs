@@ -20,7 +20,7 @@ pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
     ChannelFaultKind, ClipRuns, ClockDrift, DynamicsKind, Evidence, IncompleteCapture, MasterChain,
     MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain, SetGain, StartOffset, StemGain,
-    StemGains, SumImpact, coherent_bands, group_start_offsets,
+    StemGains, SumImpact, TimecodeMismatch, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -62,6 +62,12 @@ pub enum Cause {
         declared_frames: u64,
         /// Frames actually in the file.
         frames: u64,
+    },
+    /// Files whose header sizes were never finalised (0 / 0xFFFFFFFF placeholders, as a writer
+    /// into a pipe leaves them): read to the end of the file, named once for the set.
+    UnfinalisedSizes {
+        /// The files.
+        files: Vec<String>,
     },
     /// A plugin capture did not complete cleanly.
     IncompleteCapture(IncompleteCapture),
@@ -254,6 +260,9 @@ pub enum Cause {
     // ---- reconciliation ----
     /// Stems that start later or earlier than the mix, by the same amount.
     StartOffset(StartOffset),
+    /// Files whose BWF/iXML time stamps would spot them elsewhere than their audio belongs
+    /// (see [`TimecodeMismatch`]).
+    TimecodeMismatch(TimecodeMismatch),
     /// A stem that enters the mix with inverted polarity.
     PolarityInverted {
         /// The stem.
@@ -443,6 +452,8 @@ impl Cause {
             | Self::Duplicate { files, .. }
             | Self::LowBitDepth { files, .. }
             | Self::DualMono { files }
+            | Self::UnfinalisedSizes { files }
+            | Self::TimecodeMismatch(TimecodeMismatch { files, .. })
             | Self::StartOffset(StartOffset { files, .. }) => files.iter_mut().for_each(one),
             Self::Naming { by_file } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::Silent { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),

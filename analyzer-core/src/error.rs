@@ -213,6 +213,11 @@ pub enum FormatProblem {
     },
     /// A valid container with no audio in it.
     NoAudio,
+    /// An RF64/BW64 file whose `ds64` chunk (its 64-bit sizes) is missing or too short.
+    BadDs64 {
+        /// `"RF64"` or `"BW64"`.
+        magic: String,
+    },
 }
 
 impl fmt::Display for FormatProblem {
@@ -260,6 +265,11 @@ impl fmt::Display for FormatProblem {
                 "{bits} bits per sample do not fit a {container_bytes}-byte container"
             ),
             FormatProblem::NoAudio => f.write_str("holds no audio (0 frames in its data chunk)"),
+            FormatProblem::BadDs64 { magic } => write!(
+                f,
+                "{magic} file without a valid ds64 chunk after its header (where its 64-bit \
+                 sizes must be)"
+            ),
         }
     }
 }
@@ -268,11 +278,6 @@ impl fmt::Display for FormatProblem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UnsupportedEncoding {
-    /// RF64 or BW64 (64-bit sizes).
-    Rf64 {
-        /// `"RF64"` or `"BW64"`.
-        magic: String,
-    },
     /// Big-endian RIFX.
     Rifx,
     /// A plain RIFF file with more than 4 GiB of data (its size field wrapped).
@@ -309,11 +314,6 @@ pub enum UnsupportedEncoding {
 impl fmt::Display for UnsupportedEncoding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UnsupportedEncoding::Rf64 { magic } => write!(
-                f,
-                "RF64/BW64 (64-bit sizes, {magic}) is not supported; export as plain WAV \
-                 (files under 4 GiB)"
-            ),
             UnsupportedEncoding::Rifx => f.write_str("big-endian RIFX is not supported"),
             UnsupportedEncoding::DataOver4GiB {
                 available_bytes,

@@ -96,6 +96,13 @@ pub enum FindingCode {
     /// `master_processing_on_stems`: the stems went one by one through mix-bus processing
     /// (each stem limited or compressed on its own).
     MasterProcessingOnStems,
+    // ---- issue 17: what is read ----
+    /// `timecode_mismatch`: BWF/iXML time references (start timecode) differ between files, or
+    /// disagree with the measured alignment.
+    TimecodeMismatch,
+    /// `unfinalised_header` (info): files whose header sizes were never patched (written
+    /// through a pipe or by a recorder that did not finish); read to the end of the file.
+    UnfinalisedHeader,
 }
 
 impl FindingCode {
@@ -137,6 +144,8 @@ impl FindingCode {
             Self::ReconciliationIncomplete => "reconciliation_incomplete",
             Self::MixCandidates => "mix_candidates",
             Self::MasterProcessingOnStems => "master_processing_on_stems",
+            Self::TimecodeMismatch => "timecode_mismatch",
+            Self::UnfinalisedHeader => "unfinalised_header",
         }
     }
 }
@@ -145,6 +154,20 @@ impl std::fmt::Display for FindingCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A time stamp (samples since midnight) as `HH:MM:SS.mmm` at `sample_rate` (milliseconds
+/// truncated, as timecode counts): how the report shows BWF time references.
+pub fn format_timecode(samples: u64, sample_rate: u32) -> String {
+    let sr = u64::from(sample_rate.max(1));
+    let secs = samples / sr;
+    let ms = (samples % sr) * 1000 / sr;
+    format!(
+        "{:02}:{:02}:{:02}.{ms:03}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// How bad a finding is. Ordered so that `Error > Warning > Info`.

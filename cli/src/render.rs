@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use analyzer_core::report::{FileReport, Polarity, Report, Role, SampleFormat, Severity, Verdict};
+use analyzer_core::report::{
+    FileReport, Polarity, Report, Role, SampleFormat, Severity, Verdict, format_timecode,
+};
 
 struct Style {
     on: bool,
@@ -58,6 +60,14 @@ fn format_of(f: &FileReport) -> String {
     }
 }
 
+/// A file's BWF/iXML time reference as timecode, "-" when it has none.
+fn stamp(f: &FileReport) -> String {
+    match (f.time_reference_samples, f.sample_rate) {
+        (Some(t), Some(sr)) => format_timecode(t, sr),
+        _ => "-".to_owned(),
+    }
+}
+
 /// Truncates a name to `width` characters, keeping the end (where the part name usually is).
 fn fit(name: &str, width: usize) -> String {
     let n = name.chars().count();
@@ -79,13 +89,23 @@ pub fn human(report: &Report, colour: bool) -> String {
         .max()
         .unwrap_or(4)
         .clamp(4, 36);
-    let _ = writeln!(
+    // Time stamps get a column only when a file carries one: unstamped deliveries (most music)
+    // keep the table they always had.
+    let stamped = report
+        .files
+        .iter()
+        .any(|f| f.time_reference_samples.is_some());
+    let _ = write!(
         out,
         "{:<name_w$}  {:<4}  {:<14} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6} {:>4}",
         "FILE", "ROLE", "FORMAT", "LENGTH", "PEAK", "TP", "LUFS", "OFFSET", "GAIN", "POL"
     );
+    if stamped {
+        let _ = write!(out, " {:>12}", "STAMP");
+    }
+    out.push('\n');
     for f in &report.files {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{:<name_w$}  {:<4}  {:<14} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6} {:>4}",
             fit(&f.path, name_w),
@@ -119,10 +139,19 @@ pub fn human(report: &Report, colour: bool) -> String {
                 None => "-",
             },
         );
+        if stamped {
+            let _ = write!(out, " {:>12}", stamp(f));
+        }
+        out.push('\n');
     }
     let _ = writeln!(
         out,
-        "(PEAK dBFS, TP dBTP, LUFS integrated; OFFSET in samples against the mix, + = late; GAIN to apply to match the mix)"
+        "(PEAK dBFS, TP dBTP, LUFS integrated; OFFSET in samples against the mix, + = late; GAIN to apply to match the mix{})",
+        if stamped {
+            "; STAMP the BWF time reference as HH:MM:SS.mmm"
+        } else {
+            ""
+        }
     );
     out.push('\n');
     match &report.reconciliation {
@@ -192,5 +221,45 @@ pub fn null_db(x: Option<f64>) -> String {
         Some(v) if v <= analyzer_core::reconcile::NULL_FLOOR_DB => "bit-exact".to_owned(),
         Some(v) => format!("{v:.1} dB"),
         None => "-".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, stamp: Option<u64>) -> FileReport {
+        FileReport {
+            path: path.to_owned(),
+            role: Some(Role::Stem),
+            sample_rate: Some(48_000),
+            time_reference_samples: stamp,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn stamp_column_only_when_a_file_is_stamped() {
+        let plain = Report::new("p", vec![file("A.wav", None)], None, Vec::new());
+        let text = human(&plain, false);
+        assert!(!text.contains("STAMP"), "{text}");
+        let header = text.lines().next().unwrap_or_default();
+        assert!(header.ends_with("POL"), "{header:?}");
+
+        let stamped = Report::new(
+            "p",
+            vec![
+                file("A.wav", Some(3600 * 48_000 + 48_000 + 24_000)),
+                file("B.wav", None),
+            ],
+            None,
+            Vec::new(),
+        );
+        let text = human(&stamped, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with("STAMP"), "{text}");
+        assert!(lines[1].ends_with("01:00:01.500"), "{text}");
+        assert!(lines[2].ends_with(" -"), "{text}");
+        assert!(text.contains("STAMP the BWF time reference"), "{text}");
     }
 }

@@ -54,6 +54,17 @@ pub(super) fn file_reports(
         }
         files.push(file);
     }
+    // Headers never finalised are one note for the set, not a finding per file: a whole
+    // delivery written through a pipe is one fact.
+    let unfinalised: Vec<String> = inputs
+        .iter()
+        .zip(results)
+        .filter(|(_, r)| r.as_ref().is_ok_and(|m| m.info.sizes_unfinalised))
+        .map(|(i, _)| i.name.clone())
+        .collect();
+    if !unfinalised.is_empty() {
+        causes.push(Cause::UnfinalisedSizes { files: unfinalised });
+    }
     (files, facts, causes)
 }
 

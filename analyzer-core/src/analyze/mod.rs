@@ -13,6 +13,7 @@ mod candidates;
 mod files;
 mod inputs;
 mod reconciliation;
+mod timecode;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -196,6 +197,7 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     }));
     let reconciliation =
         check.reconcile_mix(mix_index, &results, speculative, &mut files, &mut causes);
+    causes.extend(timecode::timecode_causes(&files));
     cause::mark_normalised(&mut causes, |name| {
         files
             .iter()

@@ -118,6 +118,48 @@ impl SumImpact {
     }
 }
 
+/// Files whose BWF/iXML time stamps disagree with where their audio belongs: spotted to
+/// timecode (as a post house conforms a delivery), they land `misplacement_samples` off.
+///
+/// A warning, not an error: the audio itself is intact and sums as delivered, and many music
+/// deliveries are never spotted to timecode (DAWs stamp whatever the session start was). Where
+/// they are (film, TV, Atmos), the misplacement is silent and exact, so the finding names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimecodeMismatch {
+    /// The files, all with the same disagreement.
+    pub files: Vec<String>,
+    /// What they are compared with: the mix, or `None` for the stamp most stems share (when
+    /// the mix carries no stamp).
+    pub reference: Option<String>,
+    /// The reference's stamp (samples since midnight) at `sample_rate`.
+    pub reference_stamp_samples: u64,
+    /// The files' stamp minus the reference's, at `sample_rate`.
+    pub stamped_apart_samples: i64,
+    /// The files' measured offset against the mix (positive = their content comes later in
+    /// the file than in the mix), at `sample_rate`; `None` where they were not reconciled.
+    pub audio_offset_samples: Option<i64>,
+    /// The rate the samples count at (the mix's), Hz.
+    pub sample_rate: u32,
+}
+
+impl TimecodeMismatch {
+    /// How far from its place the files' audio lands when spotted to their stamps: positive
+    /// = later. Content at mix position `t` sits at file position `t + offset`, spotted at
+    /// `stamp + t + offset`; the mix puts it at `reference stamp + t`.
+    pub fn misplacement_samples(&self) -> i64 {
+        self.stamped_apart_samples
+            .saturating_add(self.audio_offset_samples.unwrap_or(0))
+    }
+
+    /// The stamp that would spot the files where their audio belongs (at `sample_rate`);
+    /// `None` when that lies before midnight (the audio would need trimming instead).
+    pub fn right_stamp_samples(&self) -> Option<u64> {
+        let right = i128::from(self.reference_stamp_samples)
+            - i128::from(self.audio_offset_samples.unwrap_or(0));
+        u64::try_from(right).ok()
+    }
+}
+
 /// Stems shifted against the mix by the same amount.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StartOffset {

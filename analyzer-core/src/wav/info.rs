@@ -19,9 +19,12 @@ pub struct WavInfo {
     /// Frames the header declares; differs from `frames` when the file is truncated or still
     /// growing.
     pub declared_frames: u64,
-    /// The data chunk is shorter than declared, its size was a placeholder (0 / 0xFFFFFFFF) left
-    /// by a recorder that did not finish, or it ends in a partial frame.
+    /// The data chunk is shorter than declared, or it ends in a partial frame.
     pub truncated: bool,
+    /// The data size was a placeholder (0 / 0xFFFFFFFF) that the writer never patched: written
+    /// through a pipe, or by a recorder that did not finish. The audio is read to the end of
+    /// the file and is not `truncated`; the report notes it once for the whole set.
+    pub sizes_unfinalised: bool,
     /// What the file is (RIFF/WAVE, RF64, ...).
     pub container: Container,
     /// BWF `bext` TimeReference (or iXML's), samples since midnight; `None` when absent.

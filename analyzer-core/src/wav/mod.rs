@@ -2,8 +2,9 @@
 //!
 //! The header is parsed by our own RIFF chunk walk (`header.rs`) rather than `hound`'s reader,
 //! because a stem delivery is exactly where broken files turn up: recorders that crashed before
-//! patching the chunk sizes (sizes of 0 or 0xFFFFFFFF), truncated copies, unpadded odd chunks.
-//! Those are recovered (and flagged with [`WavInfo::truncated`]) instead of being rejected.
+//! patching the chunk sizes (sizes of 0 or 0xFFFFFFFF, also what a writer into a pipe leaves),
+//! truncated copies, unpadded odd chunks. Those are recovered (and flagged with
+//! [`WavInfo::sizes_unfinalised`] or [`WavInfo::truncated`]) instead of being rejected.
 //!
 //! The sample path is hand-written too, for speed: a check reads gigabytes, every file at least
 //! twice (metering, reconciliation). Samples are read from the `data` chunk in large byte
@@ -22,8 +23,9 @@
 //! metering, reconciliation and its streaming threads.
 //!
 //! Supported encodings: PCM integer in 8 (unsigned), 16, 24 and 32-bit containers, IEEE float in
-//! 32 and 64 bits, plain or as `WAVE_FORMAT_EXTENSIBLE`, any channel count. RF64/BW64 files are
-//! recognised and reported as unsupported. Integer samples are scaled by `1 / 2^(container
+//! 32 and 64 bits, plain or as `WAVE_FORMAT_EXTENSIBLE`, any channel count; in RIFF/WAVE or in
+//! RF64/BW64 (64-bit sizes from the `ds64` chunk). The BWF `bext` TimeReference (or iXML's)
+//! fills [`WavInfo::time_reference_samples`]. Integer samples are scaled by `1 / 2^(container
 //! bits - 1)`, so full-scale negative reads -1.0.
 //!
 //! NaN and infinite float samples are read as 0.0 (silence), here, once: every later stage
@@ -80,7 +82,7 @@ impl WavFile {
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be opened or read, [`Error::Format`] when it is not a
-    /// RIFF/WAVE file or its header is inconsistent, [`Error::Unsupported`] for RF64/BW64 and
+    /// RIFF/WAVE or RF64/BW64 file or its header is inconsistent, [`Error::Unsupported`] for
     /// compressed or otherwise non-PCM encodings. Every error names `path`.
     pub fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(|source| Error::Io {

@@ -1,7 +1,7 @@
 //! Unit tests of the WAV reader: every format, broken headers, hostile sizes, windows.
 
 use super::*;
-use crate::report::SampleFormat;
+use crate::report::{Container, SampleFormat};
 use std::io::Write;
 
 fn write_hound(
@@ -217,7 +217,10 @@ fn crashed_recorder_sizes_are_recovered() {
         let p = put(dir.path(), name, &b);
         let mut r = WavReader::open(&p).unwrap();
         assert_eq!(r.info().frames, 6, "{name}");
-        assert!(r.info().truncated);
+        assert_eq!(r.info().declared_frames, 6, "{name}");
+        // Written through a pipe, the audio is complete: not truncated, only unfinalised.
+        assert!(!r.info().truncated, "{name}");
+        assert!(r.info().sizes_unfinalised, "{name}");
         assert_eq!(read_all(&mut r, 4).len(), 6);
     }
 }
@@ -275,12 +278,15 @@ fn rejects_non_wav_rf64_and_compressed() {
         Error::Format { .. }
     ));
 
+    // RF64 without its ds64 chunk: the sizes cannot be known.
     let mut b = craft(&pcm_fmt(1, 1, 48000, 16), &[], 0, &[]);
     b[0..4].copy_from_slice(b"RF64");
     let p = put(dir.path(), "rf.wav", &b);
     let e = WavReader::open(&p).unwrap_err();
     assert!(
-        matches!(e, Error::Unsupported { .. }) && e.to_string().contains("RF64/BW64"),
+        matches!(e, Error::Format { .. })
+            && e.to_string().contains("ds64")
+            && e.to_string().contains("rf.wav"),
         "{e}"
     );
 
@@ -409,4 +415,209 @@ fn readers_of_one_opened_file_are_independent() {
             s.spawn(move || assert_eq!(&read_all(&mut file.reader(), block), whole));
         }
     });
+}
+
+/// An RF64/BW64 file: preamble with all-ones RIFF size, `ds64` declaring `data_bytes`, `fmt `,
+/// `data` with an all-ones size, the data, then `tail` (raw chunk bytes).
+fn rf64(magic: &[u8; 4], fmt: &[u8], data_bytes: u64, data: &[u8], tail: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(magic);
+    v.extend_from_slice(&u32::MAX.to_le_bytes());
+    v.extend_from_slice(b"WAVE");
+    v.extend_from_slice(b"ds64");
+    v.extend_from_slice(&28u32.to_le_bytes());
+    let riff_bytes =
+        (4 + 36 + 8 + fmt.len() as u64 + 8 + tail.len() as u64).wrapping_add(data_bytes);
+    v.extend_from_slice(&riff_bytes.to_le_bytes());
+    v.extend_from_slice(&data_bytes.to_le_bytes());
+    v.extend_from_slice(&0u64.to_le_bytes());
+    v.extend_from_slice(&0u32.to_le_bytes());
+    v.extend_from_slice(b"fmt ");
+    v.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
+    v.extend_from_slice(fmt);
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&u32::MAX.to_le_bytes());
+    v.extend_from_slice(data);
+    v.extend_from_slice(tail);
+    v
+}
+
+/// A `bext` chunk (header included) whose TimeReference is `samples`.
+fn bext_chunk(samples: u64) -> Vec<u8> {
+    let mut body = vec![0u8; 602];
+    body[338..346].copy_from_slice(&samples.to_le_bytes());
+    let mut v = b"bext".to_vec();
+    v.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    v.extend_from_slice(&body);
+    v
+}
+
+/// An `iXML` chunk (header included) holding `xml`.
+fn ixml_chunk(xml: &str) -> Vec<u8> {
+    let mut v = b"iXML".to_vec();
+    v.extend_from_slice(&(xml.len() as u32).to_le_bytes());
+    v.extend_from_slice(xml.as_bytes());
+    if xml.len() % 2 == 1 {
+        v.push(0);
+    }
+    v
+}
+
+#[test]
+fn rf64_and_bw64_read_their_ds64_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = i16_bytes(&[1, 2, 3, 4, 5, 6]);
+    // The ds64 says 4 frames: the 2 after them are not audio (a reader of the 32-bit size or
+    // of the file's end would return 6).
+    for (magic, container) in [(b"RF64", Container::Rf64), (b"BW64", Container::Bw64)] {
+        let b = rf64(magic, &pcm_fmt(1, 1, 48000, 16), 8, &data, &[]);
+        let p = put(dir.path(), "long.wav", &b);
+        let mut r = WavReader::open(&p).unwrap();
+        let i = r.info().clone();
+        assert_eq!((i.frames, i.declared_frames), (4, 4));
+        assert_eq!(i.container, container);
+        assert!(!i.truncated && !i.sizes_unfinalised);
+        assert_eq!(read_all(&mut r, 3).len(), 4);
+    }
+    // A data size beyond the file is a truncation, as in plain RIFF.
+    let b = rf64(b"RF64", &pcm_fmt(1, 1, 48000, 16), 100, &data, &[]);
+    let p = put(dir.path(), "cut.wav", &b);
+    let i = WavReader::open(&p).unwrap().info().clone();
+    assert_eq!((i.frames, i.declared_frames, i.truncated), (6, 50, true));
+    // A ds64 too short for its three sizes.
+    let mut b = rf64(b"BW64", &pcm_fmt(1, 1, 48000, 16), 8, &data, &[]);
+    b[16..20].copy_from_slice(&8u32.to_le_bytes());
+    let p = put(dir.path(), "short_ds64.wav", &b);
+    let e = WavReader::open(&p).unwrap_err();
+    assert!(
+        matches!(e, Error::Format { .. })
+            && e.to_string().contains("BW64")
+            && e.to_string().contains("short_ds64.wav"),
+        "{e}"
+    );
+}
+
+/// A sparse RF64 file of 5 GiB of audio with a `bext` after it: the 64-bit size is used
+/// (nothing is read to find the end), and the stamp beyond 4 GiB is found.
+#[test]
+fn rf64_over_4_gib_uses_64_bit_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_bytes = 5u64 << 30;
+    let b = rf64(b"RF64", &pcm_fmt(1, 2, 48000, 16), data_bytes, &[], &[]);
+    let p = dir.path().join("film.wav");
+    let mut f = std::fs::File::create(&p).unwrap();
+    f.write_all(&b).unwrap();
+    f.set_len(b.len() as u64 + data_bytes).unwrap();
+    use std::io::Seek;
+    f.seek(std::io::SeekFrom::End(0)).unwrap();
+    f.write_all(&bext_chunk(172_800_000)).unwrap();
+    drop(f);
+    let mut r = WavReader::open(&p).unwrap();
+    let i = r.info().clone();
+    assert_eq!(i.frames, data_bytes / 4);
+    assert!(!i.truncated && !i.sizes_unfinalised);
+    assert_eq!(i.time_reference_samples, Some(172_800_000));
+    // The last frames read (zeros of the sparse file), the bext after them is not audio.
+    r.seek(i.frames - 2);
+    assert_eq!(read_all(&mut r, 8), vec![0.0; 4]);
+}
+
+#[test]
+fn bext_and_ixml_time_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let fmt = pcm_fmt(1, 1, 48000, 16);
+    let data = i16_bytes(&[1, 2]);
+    let stamp = (1u64 << 32) + 7;
+    // bext before data.
+    let mut body = vec![0u8; 602];
+    body[338..346].copy_from_slice(&stamp.to_le_bytes());
+    let b = craft(&fmt, &[(b"bext", body)], 4, &data);
+    let p = put(dir.path(), "before.wav", &b);
+    assert_eq!(
+        WavReader::open(&p).unwrap().info().time_reference_samples,
+        Some(stamp)
+    );
+    // bext after data (plain RIFF), behind another chunk.
+    let mut b = craft(&fmt, &[], 4, &data);
+    b.extend_from_slice(&ixml_chunk("<BWFXML/>"));
+    b.extend_from_slice(&bext_chunk(48_000));
+    let p = put(dir.path(), "after.wav", &b);
+    assert_eq!(
+        WavReader::open(&p).unwrap().info().time_reference_samples,
+        Some(48_000)
+    );
+    // iXML only, both halves; then LOW alone.
+    let xml = "<BWFXML><BEXT><BWF_TIME_REFERENCE_LOW> 7 </BWF_TIME_REFERENCE_LOW>\
+               <BWF_TIME_REFERENCE_HIGH>1</BWF_TIME_REFERENCE_HIGH></BEXT></BWFXML>";
+    let mut b = craft(&fmt, &[], 4, &data);
+    b.extend_from_slice(&ixml_chunk(xml));
+    let p = put(dir.path(), "ixml.wav", &b);
+    assert_eq!(
+        WavReader::open(&p).unwrap().info().time_reference_samples,
+        Some(stamp)
+    );
+    let xml = "<BWF_TIME_REFERENCE_LOW>96000</BWF_TIME_REFERENCE_LOW>";
+    let b = craft(&fmt, &[(b"iXML", xml.as_bytes().to_vec())], 4, &data);
+    let p = put(dir.path(), "ixml_low.wav", &b);
+    assert_eq!(
+        WavReader::open(&p).unwrap().info().time_reference_samples,
+        Some(96_000)
+    );
+    // bext wins over iXML.
+    let mut b = craft(&fmt, &[(b"iXML", xml.as_bytes().to_vec())], 4, &data);
+    b.extend_from_slice(&bext_chunk(5));
+    let p = put(dir.path(), "both.wav", &b);
+    assert_eq!(
+        WavReader::open(&p).unwrap().info().time_reference_samples,
+        Some(5)
+    );
+    // No stamp: a bext too short, iXML without the tag, garbage after data, nothing at all.
+    for (name, tail) in [
+        ("short_bext.wav", {
+            let mut v = b"bext".to_vec();
+            v.extend_from_slice(&10u32.to_le_bytes());
+            v.extend_from_slice(&[0; 10]);
+            v
+        }),
+        (
+            "no_tag.wav",
+            ixml_chunk("<BWF_TIME_REFERENCE_LOW>x</BWF_TIME_REFERENCE_LOW>"),
+        ),
+        ("garbage.wav", vec![0xff; 20]),
+        ("plain.wav", Vec::new()),
+    ] {
+        let mut b = craft(&fmt, &[], 4, &data);
+        b.extend_from_slice(&tail);
+        let p = put(dir.path(), name, &b);
+        let r = WavReader::open(&p).unwrap();
+        assert_eq!(r.info().time_reference_samples, None, "{name}");
+        assert_eq!(r.info().frames, 2, "{name}");
+    }
+}
+
+#[test]
+fn hostile_ds64_sizes_are_truncations_not_overflows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = i16_bytes(&[1, 2, 3, 4]);
+    for size in [u64::MAX - 1, u64::MAX - 8, 1 << 62] {
+        let mut b = rf64(
+            b"RF64",
+            &pcm_fmt(1, 1, 48000, 16),
+            size,
+            &data,
+            &bext_chunk(9),
+        );
+        // The RIFF size too.
+        b[20..28].copy_from_slice(&size.to_le_bytes());
+        let p = put(dir.path(), "huge.wav", &b);
+        let i = WavReader::open(&p).unwrap().info().clone();
+        assert!(i.truncated && !i.sizes_unfinalised, "{size}");
+        assert_eq!(i.frames, (data.len() + 8 + 602) as u64 / 2, "{size}");
+    }
+    // Data size 0 with a huge RIFF size: the audio after the header is read.
+    let mut b = rf64(b"RF64", &pcm_fmt(1, 1, 48000, 16), 0, &data, &[]);
+    b[20..28].copy_from_slice(&(u64::MAX - 2).to_le_bytes());
+    let p = put(dir.path(), "zero.wav", &b);
+    let i = WavReader::open(&p).unwrap().info().clone();
+    assert_eq!((i.frames, i.sizes_unfinalised), (4, true));
 }

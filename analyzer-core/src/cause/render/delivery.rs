@@ -28,6 +28,15 @@ pub(super) fn reading(c: &Cause) -> Finding {
         )
         .with("declared_frames", *declared_frames)
         .with("frames", *frames),
+        Cause::UnfinalisedSizes { files } => base(
+            c,
+            format!(
+                "The header sizes of {} were never finalised (written through a pipe or by a recorder that did not finish); {} read to the end of the file.",
+                list(files),
+                if files.len() == 1 { "it was" } else { "they were" },
+            ),
+            "Nothing to fix if the audio is complete; a tool that patches WAV headers (or a re-export to a file) makes them standard.",
+        ),
         Cause::IncompleteCapture(ic) => incomplete_capture(c, ic),
         Cause::NoMix => base(
             c,

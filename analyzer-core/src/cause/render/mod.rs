@@ -15,7 +15,7 @@ pub(crate) use common::{round1, round2};
 use crate::cause::{
     AddedKind, CaptureProblem, Cause, ChannelFault, ChannelFaultKind, ClockDrift,
     ERROR_RESIDUAL_DB, Evidence, FLAT_EQ_SPAN_DB, IncompleteCapture, QUIET_RESIDUAL_DB, SetGain,
-    StartOffset, StemGain, StemGains, SumImpact,
+    StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
 };
 use crate::report::{Finding, FindingCode, Severity};
 use common::base;
@@ -25,6 +25,8 @@ pub(super) fn code(c: &Cause) -> FindingCode {
     match c {
         Cause::Unreadable { .. } | Cause::Truncated { .. } => F::UnreadableFile,
         Cause::IncompleteCapture(_) => F::IncompleteCapture,
+        Cause::UnfinalisedSizes { .. } => F::UnfinalisedHeader,
+        Cause::TimecodeMismatch(_) => F::TimecodeMismatch,
         Cause::NoMix
         | Cause::MixUnreadable { .. }
         | Cause::TooManyStems { .. }
@@ -110,6 +112,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::NamedAlike { .. }
         | Cause::LowHeadroom { .. }
         | Cause::DcOffset { .. }
+        | Cause::TimecodeMismatch(_)
         | Cause::CutOff { .. } => Warning,
         Cause::Unreadable { .. }
         | Cause::SampleRateMismatch { .. }
@@ -121,6 +124,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::ClockDrift(_) => Error,
         Cause::NoMix
         | Cause::NoStemAtMixRate
+        | Cause::UnfinalisedSizes { .. }
         | Cause::DualMono { .. }
         | Cause::MixCandidates(_)
         | Cause::SumMatchesMix { .. } => Info,
@@ -257,6 +261,8 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::Duplicate { files, .. }
         | Cause::LowBitDepth { files, .. }
         | Cause::DualMono { files }
+        | Cause::UnfinalisedSizes { files }
+        | Cause::TimecodeMismatch(TimecodeMismatch { files, .. })
         | Cause::StartOffset(StartOffset { files, .. }) => files.clone(),
         Cause::Naming { by_file } => names_of(by_file),
         Cause::Silent { by_file, .. } => names_of(by_file),
@@ -290,6 +296,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
     match c {
         Cause::Unreadable { .. }
         | Cause::Truncated { .. }
+        | Cause::UnfinalisedSizes { .. }
         | Cause::IncompleteCapture(_)
         | Cause::NoMix
         | Cause::MixUnreadable { .. }
@@ -318,6 +325,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::LowHeadroom { .. }
         | Cause::DcOffset { .. } => delivery::content(c),
         Cause::StartOffset(s) => reconciliation::start_offset(c, s),
+        Cause::TimecodeMismatch(t) => reconciliation::timecode_mismatch(c, t),
         Cause::PolarityInverted { .. } | Cause::CutOff { .. } | Cause::SumMatchesMix { .. } => {
             reconciliation::reconciliation(c)
         }

@@ -3,9 +3,9 @@
 use super::common::{base, list, ms, plural, round2, round4};
 use crate::cause::{
     Cause, ChannelFault, ChannelFaultKind, ClockDrift, SetGain, StartOffset, StemGain, StemGains,
-    SumImpact,
+    SumImpact, TimecodeMismatch,
 };
-use crate::report::{Finding, FindingCode};
+use crate::report::{Finding, FindingCode, format_timecode};
 
 /// The sentence and numbers a cause that breaks the delivered sum adds: what the stems null to
 /// as delivered, and once corrected.
@@ -325,4 +325,97 @@ pub(super) fn clock_drift(c: &Cause, d: &ClockDrift) -> Finding {
     .with("offset_start_samples", round2(d.offset_start_samples))
     .with("offset_end_samples", round2(d.offset_end_samples))
     .with("windows", d.windows)
+}
+
+/// A duration in words: seconds to the millisecond from one second up, else milliseconds.
+fn span(samples: i64, sr: u32) -> String {
+    let s = samples.unsigned_abs();
+    if s >= u64::from(sr) {
+        format!("{:.3} s", s as f64 / f64::from(sr))
+    } else {
+        format!("{} ms", ms(samples.abs(), sr))
+    }
+}
+
+/// "later" or "earlier" for a signed shift.
+fn later(samples: i64) -> &'static str {
+    if samples > 0 { "later" } else { "earlier" }
+}
+
+pub(super) fn timecode_mismatch(c: &Cause, t: &TimecodeMismatch) -> Finding {
+    let (sr, n) = (t.sample_rate, t.files.len());
+    let (is, its, land) = if n == 1 {
+        ("is", "its", "lands")
+    } else {
+        ("are", "their", "land")
+    };
+    let reference = match &t.reference {
+        Some(mix) => format!("the mix {mix}"),
+        None => "most stems".to_owned(),
+    };
+    let apart = t.stamped_apart_samples;
+    let offset = t.audio_offset_samples.unwrap_or(0);
+    let miss = t.misplacement_samples();
+    let stamp = t.reference_stamp_samples.saturating_add_signed(apart);
+    let stamps = format!(
+        "{} against {}",
+        format_timecode(stamp, sr),
+        format_timecode(t.reference_stamp_samples, sr)
+    );
+    let what = if offset == 0 {
+        let aligned = if t.audio_offset_samples.is_some() {
+            format!(" but {its} audio lines up with {reference} from the file start")
+        } else {
+            String::new()
+        };
+        format!(
+            "{} {is} stamped {} {} than {reference} ({stamps}){aligned}",
+            list(&t.files),
+            span(apart, sr),
+            later(apart)
+        )
+    } else if apart == 0 {
+        format!(
+            "{} {is} stamped together with {reference} ({}) but {its} audio sits {} {} in the file",
+            list(&t.files),
+            format_timecode(stamp, sr),
+            span(offset, sr),
+            later(offset)
+        )
+    } else {
+        format!(
+            "{} {is} stamped {} {} than {reference} ({stamps}) and {its} audio sits {} {} in the file",
+            list(&t.files),
+            span(apart, sr),
+            later(apart),
+            span(offset, sr),
+            later(offset)
+        )
+    };
+    let late = if miss > 0 { "late" } else { "early" };
+    let fix = match t.right_stamp_samples() {
+        Some(right) => format!(
+            "Re-stamp {} to {} (BWF TimeReference {right} at {sr} Hz), or re-export {} from the same session start as the mix, if the delivery is spotted to timecode.",
+            if n == 1 { "it" } else { "them" },
+            format_timecode(right, sr),
+            if n == 1 { "it" } else { "them" },
+        ),
+        None => "Re-export from the same session start as the mix, if the delivery is spotted to timecode.".to_owned(),
+    };
+    base(
+        c,
+        format!(
+            "{what}: spotted to timecode, {} {land} {} {late}.",
+            if n == 1 { "it" } else { "they" },
+            span(miss, sr)
+        ),
+        fix,
+    )
+    .with("reference", t.reference.clone())
+    .with("reference_stamp_samples", t.reference_stamp_samples)
+    .with("stamped_apart_samples", apart)
+    .with("audio_offset_samples", t.audio_offset_samples)
+    .with("misplacement_samples", miss)
+    .with("misplacement_ms", ms(miss, sr))
+    .with("sample_rate", sr)
 }
