@@ -12,6 +12,7 @@
 mod candidates;
 mod files;
 mod inputs;
+mod names;
 mod reconciliation;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ use files::{Metered, capture_causes, file_reports};
 use reconciliation::{level_timeline, reconcile_plan};
 
 pub use inputs::{Input, collect_inputs, is_bounce_folder, name_says_mix, sidecar_role};
+pub use names::{lossless_name, lossless_path};
 pub use reconciliation::{
     reconcile_and_diagnose, reconcile_and_diagnose_files, reconcile_and_diagnose_with,
 };
@@ -407,7 +409,7 @@ impl Check<'_, '_> {
         let name_of_path = |p: &str| {
             inputs
                 .iter()
-                .find(|i| i.path.display().to_string() == p || i.name == p)
+                .find(|i| names::lossless_path(&i.path) == p || i.name == p)
                 .map_or_else(|| p.to_owned(), |i| i.name.clone())
         };
         for (k, fit) in result.stems.iter().enumerate() {
