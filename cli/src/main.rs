@@ -166,18 +166,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// A progress bar on stderr that only appears once a run has taken more than a second.
+/// A progress bar on stderr that only appears once a run has taken more than a second, and
+/// only when stderr is a terminal (never in CI logs or beside `--json -`). It names the stages
+/// running ("metering + aligning") beside the fraction of all the work.
 struct DelayedBar {
     bar: ProgressBar,
     start: Instant,
     shown: AtomicBool,
+    running: std::sync::Mutex<Vec<analyzer_core::analyze::Stage>>,
 }
 
 impl DelayedBar {
     fn new() -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         bar.set_style(
-            ProgressStyle::with_template("{spinner} checking [{bar:30}] {percent:>3}% {elapsed}")
+            ProgressStyle::with_template("{spinner} {msg:<24} [{bar:30}] {percent:>3}% {elapsed}")
                 .expect("valid template")
                 .progress_chars("=> "),
         );
@@ -185,6 +188,7 @@ impl DelayedBar {
             bar,
             start: Instant::now(),
             shown: AtomicBool::new(false),
+            running: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -192,6 +196,17 @@ impl DelayedBar {
         match p {
             Progress::Total(n) => self.bar.set_length(n),
             Progress::Advance(n) => self.bar.inc(n),
+            Progress::Begin(stage) | Progress::End(stage) => {
+                if let Ok(mut running) = self.running.lock() {
+                    running.retain(|&s| s != stage);
+                    if matches!(p, Progress::Begin(_)) {
+                        running.push(stage);
+                        running.sort();
+                    }
+                    let names: Vec<&str> = running.iter().map(|s| s.label()).collect();
+                    self.bar.set_message(names.join(" + "));
+                }
+            }
         }
         if !self.shown.load(Ordering::Relaxed)
             && self.start.elapsed() > Duration::from_secs(1)
