@@ -173,7 +173,7 @@ impl WavSource {
     /// Wraps an open reader; findings name it by its path.
     pub fn new(reader: WavReader) -> Self {
         Self {
-            name: reader.path().display().to_string(),
+            name: crate::analyze::lossless_path(reader.path()),
             reader,
         }
     }

@@ -2,11 +2,14 @@
 //! for the command line, the JSON and the exit statuses (0 pass, 1 findings at --fail-on, 2
 //! could not run).
 
+mod batch;
 mod demo;
 mod html;
+mod output;
 mod render;
 
-use std::io::IsTerminal;
+use std::ffi::OsStr;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,9 +18,10 @@ use std::time::{Duration, Instant};
 use analyzer_core::analyze::{self, Options, Progress};
 use analyzer_core::capture;
 use analyzer_core::{Profile, Report, Severity};
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use output::Sink;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -33,7 +37,11 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check WAV files and folders (a delivery folder or a plugin bounce folder).
+    #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
+    /// Check every delivery folder under ROOT, each as its own set, in parallel.
+    #[command(after_help = batch::AFTER_HELP)]
+    Batch(batch::BatchArgs),
     /// Synthesize a short multi-stem song with one delivery fault, check it and print the report.
     Demo {
         /// Keep the rendered stems in this folder instead of a temporary one.
@@ -67,8 +75,9 @@ struct CheckArgs {
     /// Write the JSON report to FILE, or '-' for standard output (then nothing else is printed there).
     #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
-    /// Write a self-contained HTML report (charts as inline SVG) to FILE.
-    #[arg(long, value_name = "FILE.html")]
+    /// Write a self-contained HTML report (charts as inline SVG) to FILE, or '-' for standard
+    /// output.
+    #[arg(long, value_name = "FILE.html|-")]
     report: Option<PathBuf>,
     /// Delivery profile: thresholds for headroom, true peak, bit depth, sample rate.
     #[arg(long, default_value = "mastering", value_parser = parse_profile)]
@@ -79,7 +88,28 @@ struct CheckArgs {
     /// Worker threads for metering (default: the number of cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Check folders that each look like a delivery of their own (each with its own mix) as
+    /// one set anyway (else `check` refuses them and points to `stemcheck batch`).
+    #[arg(long)]
+    as_one_set: bool,
 }
+
+/// `check --help`: what the exit statuses mean and where the finding codes are listed.
+const CHECK_AFTER_HELP: &str = "\
+Exit status:
+  0  no finding reaches --fail-on (default: error)
+  1  a finding reaches --fail-on
+  2  the check could not run: bad arguments, an output that cannot be written, no readable
+     input (a single unreadable file is an `unreadable_file` finding, not exit 2)
+
+Findings: every finding has a code (`start_offset`, `missing_fx_return`, ...); the codes and
+what they mean are listed in the report contract, section \"Finding codes\"
+(shared/spec/report-contract.md, linked from the README), which also defines the JSON.
+
+Several folders given here are one delivery. Folders that each hold their own mix are
+refused (two songs would be merged): check them one by one or with `stemcheck batch ROOT`.
+Output paths: '-' is standard output; files are checked for writability before the analysis.
+NO_COLOR (non-empty) turns colour off.";
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum FailOn {
@@ -100,7 +130,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("stemcheck: error: {e:#}");
+            // Standard error may itself be closed: nothing more to say then.
+            let _ = writeln!(
+                std::io::stderr(),
+                "stemcheck: error: {}",
+                output::describe(&e)
+            );
             ExitCode::from(2)
         }
     }
@@ -109,6 +144,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Batch(args) => batch::run(&args),
         Command::Demo { keep, json } => demo::run(keep, json),
         Command::Bounces { root } => bounces(root),
         Command::Profiles => {
@@ -130,18 +166,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// A progress bar on stderr that only appears once a run has taken more than a second.
+/// A progress bar on stderr that only appears once a run has taken more than a second, and
+/// only when stderr is a terminal (never in CI logs or beside `--json -`). It names the stages
+/// running ("metering + aligning") beside the fraction of all the work.
 struct DelayedBar {
     bar: ProgressBar,
     start: Instant,
     shown: AtomicBool,
+    running: std::sync::Mutex<Vec<analyzer_core::analyze::Stage>>,
 }
 
 impl DelayedBar {
     fn new() -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         bar.set_style(
-            ProgressStyle::with_template("{spinner} checking [{bar:30}] {percent:>3}% {elapsed}")
+            ProgressStyle::with_template("{spinner} {msg:<24} [{bar:30}] {percent:>3}% {elapsed}")
                 .expect("valid template")
                 .progress_chars("=> "),
         );
@@ -149,6 +188,7 @@ impl DelayedBar {
             bar,
             start: Instant::now(),
             shown: AtomicBool::new(false),
+            running: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -156,6 +196,17 @@ impl DelayedBar {
         match p {
             Progress::Total(n) => self.bar.set_length(n),
             Progress::Advance(n) => self.bar.inc(n),
+            Progress::Begin(stage) | Progress::End(stage) => {
+                if let Ok(mut running) = self.running.lock() {
+                    running.retain(|&s| s != stage);
+                    if matches!(p, Progress::Begin(_)) {
+                        running.push(stage);
+                        running.sort();
+                    }
+                    let names: Vec<&str> = running.iter().map(|s| s.label()).collect();
+                    self.bar.set_message(names.join(" + "));
+                }
+            }
         }
         if !self.shown.load(Ordering::Relaxed)
             && self.start.elapsed() > Duration::from_secs(1)
@@ -233,6 +284,12 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
         );
         args.paths = vec![bounce.path];
     }
+    let json = args.json.as_deref().map(|s| Sink::parse(OsStr::new(s)));
+    let html = args.report.as_deref().map(|p| Sink::parse(p.as_os_str()));
+    preflight_outputs(json.as_ref(), html.as_ref())?;
+    if !args.as_one_set {
+        batch::refuse_separate_deliveries(&args.paths)?;
+    }
     let bar = DelayedBar::new();
     let progress = |p: Progress| bar.update(p);
     let opts = Options {
@@ -245,11 +302,13 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
     };
     let report = analyze::check_paths(&args.paths, &opts).map_err(|e| anyhow!(e))?;
     bar.finish();
-    emit(&report, args.json.as_deref())?;
-    if let Some(path) = &args.report {
-        std::fs::write(path, html::render(&report))
-            .with_context(|| format!("cannot write HTML report to {}", path.display()))?;
-        if args.json.as_deref() != Some("-") {
+    let human = json != Some(Sink::Stdout) && html != Some(Sink::Stdout);
+    emit_to(&report, json.as_ref(), human)?;
+    if let Some(sink) = &html {
+        sink.write("the HTML report", &html::render(&report))?;
+        if let Some(path) = sink.path()
+            && human
+        {
             eprintln!("HTML report written to {}", path.display());
         }
     }
@@ -259,29 +318,52 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
     Ok(exit_status(&report, args.fail_on))
 }
 
-/// Prints the human report (unless JSON goes to stdout) and writes the JSON where asked.
+/// Prints the human report (unless JSON goes to stdout) and writes the JSON where asked
+/// (`-`: standard output).
+///
+/// # Errors
+/// When the JSON file or standard output cannot be written.
 pub(crate) fn emit(report: &Report, json: Option<&str>) -> Result<()> {
-    match json {
-        Some("-") => println!("{}", report.to_json()),
-        Some(path) => {
-            std::fs::write(path, report.to_json() + "\n")
-                .with_context(|| format!("cannot write JSON report to {path}"))?;
-            print!("{}", render::human(report, std::io::stdout().is_terminal()));
-        }
-        None => print!("{}", render::human(report, std::io::stdout().is_terminal())),
+    let json = json.map(|s| Sink::parse(OsStr::new(s)));
+    let human = json != Some(Sink::Stdout);
+    emit_to(report, json.as_ref(), human)
+}
+
+/// Writes the JSON to `json` when given, and the human report to standard output when `human`.
+fn emit_to(report: &Report, json: Option<&Sink>, human: bool) -> Result<()> {
+    if let Some(sink) = json {
+        sink.write("the JSON report", &(report.to_json() + "\n"))?;
+    }
+    if human {
+        output::print(&render::human(report, output::stdout_colour()))?;
+    }
+    Ok(())
+}
+
+/// Checks the report outputs before any analysis: at most one on standard output, every file
+/// writable (exit 2 naming the path, instead of failing after a long run).
+fn preflight_outputs(json: Option<&Sink>, html: Option<&Sink>) -> Result<()> {
+    output::one_stdout(&[("--json", json), ("--report", html)])?;
+    if let Some(s) = json {
+        s.preflight("the JSON report")?;
+    }
+    if let Some(s) = html {
+        s.preflight("the HTML report")?;
     }
     Ok(())
 }
 
 fn exit_status(report: &Report, fail_on: FailOn) -> ExitCode {
+    ExitCode::from(exit_code(report, fail_on))
+}
+
+/// The check's exit status as a number (0 or 1; 2 is for runs that could not happen), so a
+/// batch can take the worst of its deliveries'.
+fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
     let level = match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Never => None,
     };
-    if level.is_some_and(|l| report.fails_at(l)) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    u8::from(level.is_some_and(|l| report.fails_at(l)))
 }

@@ -242,8 +242,8 @@ fn sidecar_mix_index(inputs: &[Input]) -> Option<usize> {
 
 fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
+        || super::names::lossless_path(path),
+        super::names::lossless_name,
     )
 }
 
@@ -253,10 +253,10 @@ fn disambiguate_names(inputs: &mut [Input]) {
         if inputs.iter().filter(|o| o.name == inputs[i].name).count() > 1 {
             for j in 0..inputs.len() {
                 if inputs[j].name == inputs[i].name && j != i {
-                    inputs[j].name = inputs[j].path.display().to_string();
+                    inputs[j].name = super::names::lossless_path(&inputs[j].path);
                 }
             }
-            inputs[i].name = inputs[i].path.display().to_string();
+            inputs[i].name = super::names::lossless_path(&inputs[i].path);
         }
     }
 }

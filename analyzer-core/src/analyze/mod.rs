@@ -12,6 +12,8 @@
 mod candidates;
 mod files;
 mod inputs;
+mod names;
+mod progress;
 mod reconciliation;
 mod timecode;
 
@@ -31,6 +33,9 @@ use files::{Metered, capture_causes, file_reports};
 use reconciliation::{level_timeline, reconcile_plan};
 
 pub use inputs::{Input, collect_inputs, is_bounce_folder, name_says_mix, sidecar_role};
+pub use names::{lossless_name, lossless_path};
+pub use progress::Stage;
+use progress::Tracker;
 pub use reconciliation::{
     reconcile_and_diagnose, reconcile_and_diagnose_files, reconcile_and_diagnose_with,
 };
@@ -43,13 +48,21 @@ pub use crate::meter::METER_BLOCK_FRAMES;
 /// reported as multitracks and checked file by file instead.
 pub const MAX_RECONCILE_STEMS: usize = 64;
 
-/// What a check run reports about its progress, for a progress bar.
+/// What a check run reports about its progress, for a progress bar (see the `progress`
+/// module: the total is all the work, the frames done never pass it and reach it only at the
+/// end).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    /// The total amount of work, in frames (all files, all passes).
+    /// The total amount of work, in frames read (all files, all passes); sent once, before
+    /// any frame is done.
     Total(u64),
     /// This many more frames are done.
     Advance(u64),
+    /// A stage begins (each at most once, in the order of [`Stage`]; metering and aligning
+    /// run side by side).
+    Begin(Stage),
+    /// A stage has ended.
+    End(Stage),
 }
 
 /// How to run a check.
@@ -134,6 +147,7 @@ struct Check<'a, 'o> {
     inputs: &'a [Input],
     opened: Vec<Opened>,
     opts: &'a Options<'o>,
+    tracker: Tracker<'o>,
 }
 
 /// Checks the files and folders in `paths` (see [`collect_inputs`]) and returns the report.
@@ -151,7 +165,10 @@ pub fn check_paths(paths: &[PathBuf], opts: &Options<'_>) -> Result<Report> {
 /// Every file is opened once, here; its header tells the work to do and lets the
 /// reconciliation start at once beside the metering.
 pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
+    let tracker = Tracker::new(opts.progress);
+    tracker.begin(Stage::Reading);
     let (opened, open_errors) = open_inputs(inputs);
+    tracker.end(Stage::Reading);
     // Among several files that could be the mix, the one the stems sum to is the mix.
     let mut inputs = inputs.to_vec();
     let given = if opts.mix.is_some() {
@@ -167,19 +184,12 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
         inputs,
         opened,
         opts,
+        tracker,
     };
-    // Work estimate: every file is read once for metering, stems and mix once more for
-    // reconciliation.
-    let total: u64 = check
-        .opened
-        .iter()
-        .filter_map(Opened::info)
-        .map(|h| h.frames)
-        .sum();
-    check.progress(Progress::Total(total * 2));
     let mix_index = inputs.iter().position(|i| i.role == Role::Mix);
 
     let (results, speculative) = check.meter_all(open_errors, mix_index);
+    check.tracker.begin(Stage::Diagnosing);
     let (mut files, facts, mut causes) = file_reports(inputs, &results);
     causes.extend(candidates);
     // References (other candidates for the mix) are checked as files of their own, never in
@@ -224,12 +234,14 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
         mix_peak.as_ref().map(|(f, p)| (f.as_str(), *p)),
         missed_null_db,
     );
-    Report::new(
+    let report = Report::new(
         opts.profile.name,
         files,
         reconciliation,
         cause::findings(&causes),
-    )
+    );
+    check.tracker.finish();
+    report
 }
 
 /// Opens every input once and parses its header: the opened files, and each file's open
@@ -247,19 +259,10 @@ fn open_inputs(inputs: &[Input]) -> (Vec<Opened>, Vec<Option<Error>>) {
 }
 
 impl Check<'_, '_> {
-    /// Passes `p` to the caller's progress callback, if any.
-    fn progress(&self, p: Progress) {
-        if let Some(cb) = self.opts.progress {
-            cb(p);
-        }
-    }
-
     /// Meters input `i` through its opened file (the one metering path, [`meter_reader`]).
     fn meter_one(&self, i: usize) -> Result<Metered> {
         let file = self.opened[i].file(&self.inputs[i].path)?;
-        let (info, metrics) = meter_reader(file.reader(), &|n| {
-            self.progress(Progress::Advance(n));
-        })?;
+        let (info, metrics) = meter_reader(file.reader(), &|n| self.tracker.metered(n))?;
         Ok(Metered { info, metrics })
     }
 
@@ -270,8 +273,13 @@ impl Check<'_, '_> {
             .iter()
             .map(|&i| self.opened[i].file(&self.inputs[i].path).ok())
             .collect();
-        let cb = |n: u64| self.progress(Progress::Advance(n));
-        reconcile_and_diagnose_files(&mix, &stems, self.opts.profile, &cb).map(|(r, _)| r)
+        self.tracker.begin(Stage::Aligning);
+        // The streaming pass reports the mix frames streamed so far; its first report is the
+        // end of the alignment.
+        let cb = |done: u64| self.tracker.streamed(done);
+        let r = reconcile_and_diagnose_files(&mix, &stems, self.opts.profile, &cb).map(|(r, _)| r);
+        self.tracker.reconciled();
+        r
     }
 
     /// Meters every file on a small pool of threads (results in input order; a file that did
@@ -296,6 +304,20 @@ impl Check<'_, '_> {
                 .map(|h| h.sample_rate)
         })
         .filter(|(_, stems)| !stems.is_empty() && stems.len() <= MAX_RECONCILE_STEMS);
+        // The work, fixed before any audio is read: every opened file metered, and the
+        // planned files streamed once more by the reconciliation.
+        let frames = |i: usize| self.opened[i].info().map_or(0, |h| h.frames);
+        let meter_frames: u64 = (0..n_inputs).map(frames).sum();
+        let (reconcile_frames, mix_frames) = planned.as_ref().map_or((0, 0), |(mi, stems)| {
+            (
+                frames(*mi) + stems.iter().map(|&i| frames(i)).sum::<u64>(),
+                frames(*mi),
+            )
+        });
+        self.tracker
+            .set_total(meter_frames, reconcile_frames, mix_frames);
+        self.tracker.begin(Stage::Metering);
+        let meters_running = AtomicUsize::new(0);
         let results: Vec<Mutex<Option<Result<Metered>>>> = open_errors
             .into_iter()
             .map(|e| Mutex::new(e.map(Err)))
@@ -311,6 +333,7 @@ impl Check<'_, '_> {
             let rec = planned
                 .as_ref()
                 .map(|plan| s.spawn(|| (plan.clone(), self.reconcile(plan))));
+            meters_running.store(meter_threads, Ordering::Relaxed);
             for _ in 0..meter_threads {
                 s.spawn(|| {
                     loop {
@@ -323,6 +346,10 @@ impl Check<'_, '_> {
                         }
                         let r = self.meter_one(i);
                         *results[i].lock().expect("no panics while holding") = Some(r);
+                    }
+                    // The last metering thread to finish ends the stage.
+                    if meters_running.fetch_sub(1, Ordering::Relaxed) == 1 {
+                        self.tracker.end(Stage::Metering);
                     }
                 });
             }
@@ -409,7 +436,7 @@ impl Check<'_, '_> {
         let name_of_path = |p: &str| {
             inputs
                 .iter()
-                .find(|i| i.path.display().to_string() == p || i.name == p)
+                .find(|i| names::lossless_path(&i.path) == p || i.name == p)
                 .map_or_else(|| p.to_owned(), |i| i.name.clone())
         };
         for (k, fit) in result.stems.iter().enumerate() {
