@@ -96,6 +96,10 @@ pub enum FindingCode {
     /// `master_processing_on_stems`: the stems went one by one through mix-bus processing
     /// (each stem limited or compressed on its own).
     MasterProcessingOnStems,
+    // ---- issue 17: what is read ----
+    /// `skipped_file` (info): files in a delivery folder that are not read (documents,
+    /// archives); system debris (`._*`, `.DS_Store`, `__MACOSX/`) is ignored without a word.
+    SkippedFile,
 }
 
 impl FindingCode {
@@ -137,6 +141,7 @@ impl FindingCode {
             Self::ReconciliationIncomplete => "reconciliation_incomplete",
             Self::MixCandidates => "mix_candidates",
             Self::MasterProcessingOnStems => "master_processing_on_stems",
+            Self::SkippedFile => "skipped_file",
         }
     }
 }

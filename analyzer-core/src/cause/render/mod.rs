@@ -24,6 +24,8 @@ pub(super) fn code(c: &Cause) -> FindingCode {
     use FindingCode as F;
     match c {
         Cause::Unreadable { .. } | Cause::Truncated { .. } => F::UnreadableFile,
+        Cause::UnreadAudioFormat { .. } => F::UnreadableFile,
+        Cause::Skipped { .. } => F::SkippedFile,
         Cause::IncompleteCapture(_) => F::IncompleteCapture,
         Cause::NoMix
         | Cause::MixUnreadable { .. }
@@ -111,6 +113,10 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::LowHeadroom { .. }
         | Cause::DcOffset { .. }
         | Cause::CutOff { .. } => Warning,
+        // Warns, not errs: what the file holds is simply not in the check, and the finding
+        // says how to send it in a format that is read.
+        Cause::UnreadAudioFormat { .. } => Warning,
+        Cause::Skipped { .. } => Info,
         Cause::Unreadable { .. }
         | Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
@@ -257,7 +263,9 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::Duplicate { files, .. }
         | Cause::LowBitDepth { files, .. }
         | Cause::DualMono { files }
+        | Cause::Skipped { files }
         | Cause::StartOffset(StartOffset { files, .. }) => files.clone(),
+        Cause::UnreadAudioFormat { by_file } => names_of(by_file),
         Cause::Naming { by_file } => names_of(by_file),
         Cause::Silent { by_file, .. } => names_of(by_file),
         Cause::NonFiniteSamples { by_file } => names_of(by_file),
@@ -296,7 +304,9 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::TooManyStems { .. }
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationIncomplete { .. }
-        | Cause::ReconciliationFailed { .. } => delivery::reading(c),
+        | Cause::ReconciliationFailed { .. }
+        | Cause::Skipped { .. }
+        | Cause::UnreadAudioFormat { .. } => delivery::reading(c),
         Cause::MixCandidates(m) => delivery::mix_candidates(c, m),
         Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
