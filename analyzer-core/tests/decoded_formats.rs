@@ -544,3 +544,24 @@ fn sidecar_json_beside_a_wav_is_not_skipped() {
         .collect();
     assert_eq!(skipped, vec![PathBuf::from("session.json")]);
 }
+
+/// A header that declares more frames than the file's bytes can hold is refused when the file
+/// is opened: nothing downstream is sized by a length the file cannot have. (symphonia takes an
+/// AIFF's length from its sound data, so only FLAC's STREAMINFO can claim one.)
+#[test]
+fn flac_declaring_more_frames_than_its_bytes_hold_is_refused_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("liar.flac");
+    write_flac(&path, 2, 16, &signal(2, 5_000));
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The 36-bit total sample count (see the unknown-length test) set to 2^35.
+    bytes[21] = (bytes[21] & 0xF0) | 0x08;
+    bytes[22..26].fill(0);
+    std::fs::write(&path, &bytes).unwrap();
+    let err = WavFile::open(&path).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("liar.flac") && text.contains("can hold"),
+        "{text}"
+    );
+}

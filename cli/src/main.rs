@@ -32,7 +32,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check WAV files and folders (a delivery folder or a plugin bounce folder).
+    /// Check audio files and folders (WAV, AIFF, FLAC; a delivery folder or a plugin bounce folder).
     Check(CheckArgs),
     /// Synthesize a short multi-stem song with one delivery fault, check it and print the report.
     Demo {
@@ -55,7 +55,7 @@ enum Command {
 
 #[derive(clap::Args, Debug)]
 struct CheckArgs {
-    /// WAV files and folders of WAVs.
+    /// Audio files (WAV, AIFF, FLAC) and folders of them.
     #[arg(required_unless_present = "latest")]
     paths: Vec<PathBuf>,
     /// Check the newest complete bounce captured by the plugin (see `stemcheck bounces`).

@@ -20,10 +20,12 @@
 //! Length: AIFF's `COMM` chunk and FLAC's STREAMINFO declare the frame count. A FLAC stream
 //! may leave it unknown (0, written by streaming encoders); [`open`] then counts the frames
 //! once by walking the packets (the demuxer reads frame headers only, nothing is decoded), so
-//! [`WavInfo::frames`] is always the true length. Audio that ends before the declared count
+//! [`WavInfo::frames`] is always the true length. A declared length the file's size cannot
+//! hold is refused when the file is opened; audio that still ends before the declared count
 //! (a truncated copy) is an [`Error::Decode`] naming the file when a reader reaches that
 //! point, as is every mid-file decode error (a FLAC frame whose CRC fails): a decoded file is
-//! never silently shortened or patched.
+//! never silently shortened or patched. (WAV, whose data is its samples, is read to where a
+//! truncated file ends instead; a decoder cannot tell a cut stream from a corrupt one.)
 //!
 //! NaN and infinite float samples (AIFF-C `fl32`/`fl64`) are read as 0.0 and counted, as on
 //! the WAV path.
@@ -53,6 +55,10 @@ const FORWARD_DECODE_FRAMES: u64 = 1 << 16;
 /// frames; symphonia's PCM packets are far smaller. A packet beyond this is refused rather
 /// than buffered.
 const MAX_PACKET_SAMPLES: usize = 1 << 22;
+
+/// Most frames a FLAC file can hold per byte: a block of 65535 frames of constant subframes
+/// still takes about 10 bytes (frame header, one constant per channel, CRC).
+const MAX_FLAC_FRAMES_PER_BYTE: u64 = 8192;
 
 /// Which decoder a file needs; sniffed from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +235,30 @@ pub(crate) fn open(path: &Path, kind: Kind, head: &[u8]) -> Result<Decoded> {
     };
     if frames == 0 {
         return Err(bad("holds no audio (0 frames)"));
+    }
+    // A length the file cannot hold is refused here rather than read until the stream runs
+    // out (and never sizes anything downstream): AIFF stores every sample, so its data needs
+    // frames x frame bytes (symphonia already takes the length from the sound data; this
+    // keeps the bound ours); a FLAC frame of 65535 constant samples still takes ~10 bytes.
+    let file_bytes = std::fs::metadata(path)
+        .map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?
+        .len();
+    let most_frames = match kind {
+        Kind::Aiff => file_bytes / (u64::from(bits_per_sample.div_ceil(8)) * u64::from(channels)),
+        Kind::Flac => file_bytes.saturating_mul(MAX_FLAC_FRAMES_PER_BYTE),
+    };
+    if frames > most_frames {
+        return Err(decode_err(
+            path,
+            container,
+            format!(
+                "its header declares {frames} frames, more than its {file_bytes} bytes can hold \
+                 (truncated file?)"
+            ),
+        ));
     }
     Ok(Decoded {
         kind,
