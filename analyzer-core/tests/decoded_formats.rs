@@ -565,3 +565,28 @@ fn flac_declaring_more_frames_than_its_bytes_hold_is_refused_at_open() {
         "{text}"
     );
 }
+
+/// A FLAC damaged in the middle (a byte flipped inside a frame): reading it is an error naming
+/// the file, never audio with a hole or a glitch in it.
+#[test]
+fn flac_damaged_mid_file_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.flac");
+    write_flac(&path, 2, 24, &signal(2, 40_000));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x5A;
+    bytes[mid + 1] ^= 0xA5;
+    std::fs::write(&path, &bytes).unwrap();
+    let mut reader = WavReader::open(&path).unwrap();
+    let mut block = vec![0.0f32; 2 * 4096];
+    let err = loop {
+        match reader.read_frames(&mut block) {
+            Ok(0) => panic!("read a damaged FLAC to the end without an error"),
+            Ok(_) => {}
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, Error::Decode { .. }), "{err}");
+    assert!(err.to_string().contains("damaged.flac"), "{err}");
+}
