@@ -155,6 +155,18 @@ fn open_stream(
         return Err(decode_err(path, container, "no audio codec parameters"));
     };
     let (track_id, declared) = (track.id, track.num_frames);
+    // Before the decoder exists: it sizes its packet buffer by the channel count (an AIFF
+    // claiming 48641 channels had it allocate 300 MB; found by the decoded_reader fuzzer).
+    let channels = params.channels.as_ref().map_or(0, |c| c.count());
+    if channels > usize::from(MAX_CHANNELS) {
+        return Err(Error::Unsupported {
+            path: path.to_owned(),
+            encoding: crate::error::UnsupportedEncoding::TooManyChannels {
+                channels: u16::try_from(channels).unwrap_or(u16::MAX),
+                max: MAX_CHANNELS,
+            },
+        });
+    }
     let opts = AudioDecoderOptions::default();
     let decoder: Box<dyn AudioDecoder> = match kind {
         Kind::Aiff => Box::new(PcmDecoder::try_new(&params, &opts).map_err(sym)?),
