@@ -22,7 +22,7 @@ pub struct Input {
 }
 
 /// What a folder held besides the audio files it contributes: nothing here is dropped
-/// without a word except system debris (see [`FolderEntry`]).
+/// without a word except system debris (`._*` and other dot files, `Thumbs.db`, `desktop.ini`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Skipped {
     /// Files that are not audio (documents, images, archives), in folder order.
