@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds=${FUZZ_SECONDS:-60}
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
-for target in wav_reader sidecar check_folder; do
+for target in wav_reader decoded_reader sidecar check_folder; do
   echo "== fuzz $target for ${seconds} s"
   mkdir -p "corpus/$target" "work/$target"
   # New inputs go to work/ (not committed); corpus/ holds the small seeds.

@@ -71,6 +71,18 @@ pub enum Cause {
     },
     /// A plugin capture did not complete cleanly.
     IncompleteCapture(IncompleteCapture),
+    /// Files in a delivery folder that are not read (documents, archives, images): context,
+    /// listed so nothing is dropped without a word. System debris is not listed.
+    Skipped {
+        /// The files, as the report names them.
+        files: Vec<String>,
+    },
+    /// Audio files in a format StemCheck does not read (MP3, AAC, Ogg, ...): the delivery is
+    /// missing whatever they hold until they are sent again in a format that is read.
+    UnreadAudioFormat {
+        /// Each file with its format's name ("MP3").
+        by_file: Vec<(String, String)>,
+    },
     /// No mix was found: the stems were checked without reconciliation.
     NoMix,
     /// The mix cannot be read.
@@ -454,7 +466,9 @@ impl Cause {
             | Self::DualMono { files }
             | Self::UnfinalisedSizes { files }
             | Self::TimecodeMismatch(TimecodeMismatch { files, .. })
+            | Self::Skipped { files }
             | Self::StartOffset(StartOffset { files, .. }) => files.iter_mut().for_each(one),
+            Self::UnreadAudioFormat { by_file } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::Naming { by_file } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::Silent { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::NonFiniteSamples { by_file } => by_file.iter_mut().for_each(|(f, _)| one(f)),

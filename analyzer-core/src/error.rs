@@ -39,6 +39,17 @@ pub enum Error {
         /// The encoding found.
         encoding: UnsupportedEncoding,
     },
+    /// An AIFF, AIFF-C or FLAC file that the decoder refused: a malformed or truncated stream,
+    /// an encoding it does not decode, or audio that ends before its header says.
+    #[error("{path}: cannot decode {format} file: {problem}")]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// What the file is: `"AIFF"`, `"AIFF-C"` or `"FLAC"`.
+        format: &'static str,
+        /// What the decoder (or the check of its output) said.
+        problem: String,
+    },
     /// A WAV file could not be written (test signals, the demo).
     #[error("{path}: cannot write WAV: {source}")]
     Write {
@@ -57,10 +68,17 @@ pub enum Error {
         problem: SidecarProblem,
     },
     /// The paths given hold no file the analyzer reads.
-    #[error("invalid input: no WAV files found in {}", list_paths(searched))]
+    #[error(
+        "invalid input: no audio files found in {}{}",
+        list_paths(searched),
+        unread_hint(unread_audio)
+    )]
     NoInput {
         /// The files and folders searched, as given.
         searched: Vec<PathBuf>,
+        /// Audio files found in formats that are not read (MP3, AAC, ...), named in the
+        /// message with how to convert them.
+        unread_audio: Vec<PathBuf>,
     },
     /// The caller passed arguments that cannot work together (being replaced by
     /// [`Error::InvalidSource`]).
@@ -106,6 +124,18 @@ pub enum ResampleFailure {
     },
 }
 
+/// "; not read: a.mp3 (convert ...)" when audio in formats that are not read was found.
+fn unread_hint(unread: &[PathBuf]) -> String {
+    if unread.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} not read: convert to WAV, AIFF or FLAC at the session's rate and bit depth",
+            list_paths(unread)
+        )
+    }
+}
+
 fn list_paths(paths: &[PathBuf]) -> String {
     paths
         .iter()
@@ -122,6 +152,7 @@ impl Error {
             | Error::Format { path, .. }
             | Error::Unsupported { path, .. }
             | Error::Write { path, .. }
+            | Error::Decode { path, .. }
             | Error::Sidecar { path, .. } => Some(path),
             Error::NoInput { .. }
             | Error::InvalidSource { .. }
@@ -138,6 +169,9 @@ impl Error {
             Error::Unsupported { encoding, .. } => encoding.to_string(),
             Error::Write { source, .. } => source.to_string(),
             Error::Sidecar { problem, .. } => problem.to_string(),
+            Error::Decode {
+                format, problem, ..
+            } => format!("cannot decode {format} file: {problem}"),
             other => other.to_string(),
         }
     }

@@ -103,6 +103,9 @@ pub enum FindingCode {
     /// `unfinalised_header` (info): files whose header sizes were never patched (written
     /// through a pipe or by a recorder that did not finish); read to the end of the file.
     UnfinalisedHeader,
+    /// `skipped_file` (info): files in a delivery folder that are not read (documents,
+    /// archives); system debris (`._*`, `.DS_Store`, `__MACOSX/`) is ignored without a word.
+    SkippedFile,
 }
 
 impl FindingCode {
@@ -146,6 +149,7 @@ impl FindingCode {
             Self::MasterProcessingOnStems => "master_processing_on_stems",
             Self::TimecodeMismatch => "timecode_mismatch",
             Self::UnfinalisedHeader => "unfinalised_header",
+            Self::SkippedFile => "skipped_file",
         }
     }
 }

@@ -38,11 +38,15 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
+/// The counters are global: the tests of this binary take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const RATE: u32 = 48_000;
 const MIB: usize = 1 << 20;
 
 #[test]
 fn header_claims_never_size_an_allocation() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let frames = 24_000;
     let drums = tone(1, 2, frames, RATE);
@@ -92,6 +96,9 @@ fn header_claims_never_size_an_allocation() {
             "rate_4_ghz.wav",
             wav(fmt_body(3, 2, u32::MAX, 32), short.clone()),
         ),
+        // The decoder sizes its packet buffer by the channel count: 300 MB for this file
+        // unless the count is refused first (found by the decoded_reader fuzzer).
+        ("channels_48641.aifc", aifc_fl32(48_641, &[0u8; 800])),
     ];
     for (name, bytes) in &hostile {
         std::fs::write(dir.path().join(name), bytes).unwrap();
@@ -120,12 +127,12 @@ fn header_claims_never_size_an_allocation() {
         peak as f64 / MIB as f64,
         largest as f64 / MIB as f64
     );
-    assert_eq!(report.files.len(), 10);
+    assert_eq!(report.files.len(), 11);
     let named: usize = report
         .findings_with(FindingCode::UnreadableFile)
         .map(|f| f.files.len())
         .sum();
-    assert_eq!(named, 5, "{:#?}", report.findings);
+    assert_eq!(named, 6, "{:#?}", report.findings);
     // A 4 GHz header is readable (and wrong): the rate finding names it.
     assert!(
         report
@@ -143,11 +150,52 @@ fn header_claims_never_size_an_allocation() {
     assert!(peak < 384 * MIB, "peak live heap {peak} bytes");
 }
 
+/// An AIFF-C header claiming 48641 channels is refused before symphonia's decoder is built:
+/// the decoder sizes its buffers by the channel count (225 MB live for this 900-byte file
+/// before the fix; found by the decoded_reader fuzzer at 300 MB RSS).
+#[test]
+fn an_absurd_aiff_channel_count_is_refused_not_allocated_for() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("channels_48641.aifc");
+    std::fs::write(&path, aifc_fl32(48_641, &[0u8; 800])).unwrap();
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let err = analyzer_core::wav::WavFile::open(&path).unwrap_err();
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    assert!(err.to_string().contains("48641 channels"), "{err}");
+    assert!(peak < 8 * MIB, "peak live heap {peak} bytes");
+}
+
+/// An AIFF-C `fl32` file of `channels` channels (as its header says) holding `data`.
+fn aifc_fl32(channels: u16, data: &[u8]) -> Vec<u8> {
+    let chunk = |id: &[u8; 4], body: &[u8]| {
+        let mut c = id.to_vec();
+        c.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        c.extend_from_slice(body);
+        c
+    };
+    let mut comm = channels.to_be_bytes().to_vec();
+    comm.extend_from_slice(&200u32.to_be_bytes());
+    comm.extend_from_slice(&32u16.to_be_bytes());
+    // 48000 Hz as an 80-bit extended float.
+    comm.extend_from_slice(&[0x40, 0x0E, 0xBB, 0x80, 0, 0, 0, 0, 0, 0]);
+    comm.extend_from_slice(b"fl32\0\0");
+    let mut ssnd = vec![0u8; 8];
+    ssnd.extend_from_slice(data);
+    let mut body = b"AIFC".to_vec();
+    body.extend(chunk(b"FVER", &0xA280_5140u32.to_be_bytes()));
+    body.extend(chunk(b"COMM", &comm));
+    body.extend(chunk(b"SSND", &ssnd));
+    chunk(b"FORM", &body)
+}
+
 /// A delivery whose mix and stems all claim a rate no file holds (the check_folder fuzzer's
 /// 1.88 GHz header): the spectrum and stream buffers are sized by the mix's rate, so the sum is
 /// refused with a finding that names the rate, never allocated for.
 #[test]
 fn an_absurd_mix_rate_is_refused_not_allocated_for() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let rate = 0x7000_BB80;
     let frames = 4_000;

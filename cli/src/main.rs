@@ -36,7 +36,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check WAV files and folders (a delivery folder or a plugin bounce folder).
+    /// Check audio files and folders (WAV, AIFF, FLAC; a delivery folder or a plugin bounce folder).
     #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
     /// Check every delivery folder under ROOT, each as its own set, in parallel.
@@ -63,7 +63,7 @@ enum Command {
 
 #[derive(clap::Args, Debug)]
 struct CheckArgs {
-    /// WAV files and folders of WAVs.
+    /// Audio files (WAV, AIFF, FLAC) and folders of them.
     #[arg(required_unless_present = "latest")]
     paths: Vec<PathBuf>,
     /// Check the newest complete bounce captured by the plugin (see `stemcheck bounces`).

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use analyzer_core::analyze::{Options, check_paths};
 use analyzer_core::capture;
-use analyzer_core::wav::WavReader;
+use analyzer_core::wav::{WavFile, WavReader};
 
 /// A folder private to this fuzzing process, emptied on every call.
 pub fn scratch(name: &str) -> PathBuf {
@@ -44,6 +44,68 @@ pub fn exercise_wav(path: &Path) {
             r.read_window(info.frames as i64 - 2, &mut w).expect("window");
         }
         Err(e) => assert!(e.to_string().contains(&name), "error does not name the file: {e}"),
+    }
+}
+
+/// Opens `path` through the reader (AIFF/FLAC go to the decoder) and reads it twice: once
+/// front to back, once from the middle. A decoded stream may fail mid-file (corrupt or cut
+/// short): that error must name the file, and the frames read before it must be those the
+/// second reader reads from the middle.
+pub fn exercise_decoded(path: &Path) {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let names_file = |e: &analyzer_core::Error| {
+        assert!(e.to_string().contains(&name), "error does not name the file: {e}");
+    };
+    let file = match WavFile::open(path) {
+        Ok(f) => f,
+        Err(e) => return names_file(&e),
+    };
+    let info = file.info().clone();
+    assert!(info.channels > 0 && info.sample_rate > 0, "{info:?}");
+    let ch = usize::from(info.channels);
+    let mut first = file.reader();
+    let mut buf = vec![0f32; 61 * ch];
+    // Keep at most this many samples of the first pass to compare with.
+    const KEEP: usize = 1 << 20;
+    let mut kept: Vec<f32> = Vec::new();
+    let mut total = 0u64;
+    let mut failed = false;
+    loop {
+        match first.read_frames(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                assert!(buf[..n * ch].iter().all(|x| x.is_finite()), "non-finite sample read");
+                if kept.len() < KEEP {
+                    kept.extend_from_slice(&buf[..n * ch]);
+                }
+                total += n as u64;
+            }
+            Err(e) => {
+                names_file(&e);
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert!(total <= info.frames, "read more frames than the header says");
+    if !failed {
+        assert_eq!(total, info.frames, "read a different number of frames");
+    }
+    let kept_frames = (kept.len() / ch) as u64;
+    let mid = kept_frames / 2;
+    let mut second = file.reader();
+    second.seek(mid);
+    let mut w = vec![0f32; 7 * ch];
+    match second.read_frames(&mut w) {
+        Ok(n) => {
+            let avail = (kept_frames - mid).min(n as u64) as usize;
+            let at = mid as usize * ch;
+            assert_eq!(&w[..avail * ch], &kept[at..at + avail * ch], "seek to {mid} differs");
+        }
+        Err(e) => names_file(&e),
+    }
+    if let Err(e) = second.read_window(-3, &mut w) {
+        names_file(&e);
     }
 }
 

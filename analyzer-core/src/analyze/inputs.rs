@@ -21,11 +21,102 @@ pub struct Input {
     pub capture: Option<CaptureSidecar>,
 }
 
-/// Is this a WAV file name (by extension)?
-fn is_wav_name(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("wave"))
+/// What a folder held besides the audio files it contributes: nothing here is dropped
+/// without a word except system debris (`._*` and other dot files, `Thumbs.db`, `desktop.ini`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Files that are not audio (documents, images, archives), in folder order.
+    pub other: Vec<PathBuf>,
+    /// Audio files in a format the analyzer does not read, each with its format's name.
+    pub unread_audio: Vec<(PathBuf, &'static str)>,
+}
+
+/// What a file found in a delivery folder is, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FolderEntry {
+    /// WAV/BWF/RF64, AIFF/AIFF-C or FLAC (any case): read. The reader goes by content, so a
+    /// mislabelled one is still read as what it is.
+    Audio,
+    /// System debris a copy leaves behind (macOS `._*` AppleDouble files, `.DS_Store` and
+    /// other dot files, Windows `Thumbs.db` / `desktop.ini`): ignored silently, it is never
+    /// part of a delivery.
+    Debris,
+    /// A plugin sidecar or bounce manifest beside its WAVs: read with them, not skipped.
+    Metadata,
+    /// Audio in a format not read (the format's name): named with a conversion hint.
+    UnreadAudio(&'static str),
+    /// Anything else (documents, images, archives): listed in one info.
+    Other,
+}
+
+/// Extensions of audio formats that are not read, with their names.
+const UNREAD_AUDIO: &[(&str, &str)] = &[
+    ("mp3", "MP3"),
+    ("mp2", "MPEG audio"),
+    ("m4a", "AAC/ALAC in MP4"),
+    ("aac", "AAC"),
+    ("mp4", "MP4"),
+    ("ogg", "Ogg Vorbis"),
+    ("oga", "Ogg audio"),
+    ("opus", "Opus"),
+    ("wma", "Windows Media Audio"),
+    ("caf", "Core Audio Format"),
+    ("ape", "Monkey's Audio"),
+    ("wv", "WavPack"),
+    ("alac", "ALAC"),
+    ("ac3", "AC-3"),
+    ("ec3", "E-AC-3"),
+    ("eac3", "E-AC-3"),
+    ("dts", "DTS"),
+    ("mka", "Matroska audio"),
+    ("w64", "Sony Wave64"),
+    ("sd2", "Sound Designer II"),
+    ("dsf", "DSD"),
+    ("dff", "DSD"),
+    ("amr", "AMR"),
+    ("au", "Sun audio"),
+    ("snd", "Sun audio"),
+    ("tta", "True Audio"),
+];
+
+/// Classifies a file found in a delivery folder by its name (see [`FolderEntry`]).
+fn classify(path: &Path) -> FolderEntry {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    if name.starts_with('.') || lower == "thumbs.db" || lower == "desktop.ini" {
+        return FolderEntry::Debris;
+    }
+    let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
+    if matches!(
+        ext,
+        "wav" | "wave" | "bwf" | "rf64" | "aif" | "aiff" | "aifc" | "flac"
+    ) {
+        return FolderEntry::Audio;
+    }
+    if let Some((_, format)) = UNREAD_AUDIO.iter().find(|(e, _)| *e == ext) {
+        return FolderEntry::UnreadAudio(format);
+    }
+    if ext == "json" && is_capture_metadata(path, &name) {
+        return FolderEntry::Metadata;
+    }
+    FolderEntry::Other
+}
+
+/// A bounce manifest, or a sidecar whose WAV is beside it (`X.stemcheck.json`, `X.json`,
+/// `X.wav.json`: the names [`sidecar_role`] reads).
+fn is_capture_metadata(path: &Path, name: &str) -> bool {
+    if name == capture::BOUNCE_MANIFEST {
+        return true;
+    }
+    let base = name
+        .strip_suffix(capture::SIDECAR_SUFFIX)
+        .or_else(|| name.strip_suffix(".json"))
+        .unwrap_or(name);
+    let wav = path.with_file_name(base);
+    wav.is_file() || path.with_file_name(format!("{base}.wav")).is_file()
 }
 
 /// Does the file name say it is the mix (mix, mixdown, master, 2mix; case-insensitive)?
@@ -43,16 +134,29 @@ pub fn name_says_mix(name: &str) -> bool {
 
 /// Expands files and folders into the list of files to check and decides which one is the mix.
 ///
-/// A folder contributes its `.wav` files (not recursively). A file named explicitly is always
-/// included, whatever its extension, so a mislabelled file is reported rather than skipped.
+/// A folder contributes its WAV, AIFF and FLAC files (`.wav`, `.wave`, `.bwf`, `.rf64`,
+/// `.aif`, `.aiff`, `.aifc`, `.flac`, any case; not recursively). A file named explicitly is
+/// always included, whatever its extension, so a mislabelled file is reported rather than
+/// skipped. What else a folder holds is returned by [`collect_delivery`].
 ///
 /// # Errors
 /// A path that does not exist or cannot be listed, or no file at all to check.
 pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input>> {
+    collect_delivery(paths, mix).map(|(inputs, _)| inputs)
+}
+
+/// [`collect_inputs`], and what the folders held that is not read ([`Skipped`]): files that
+/// are not audio, and audio in formats that are not read. System debris is ignored.
+///
+/// # Errors
+/// As [`collect_inputs`]; [`Error::NoInput`] names the audio files found in formats that are
+/// not read, when those are all there is.
+pub fn collect_delivery(paths: &[PathBuf], mix: Option<&Path>) -> Result<(Vec<Input>, Skipped)> {
     let Expanded {
         mut files,
         captures,
         bad_sidecars,
+        skipped,
     } = expand(paths)?;
     if let Some(m) = mix
         && !m.exists()
@@ -73,6 +177,7 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
     if files.is_empty() {
         return Err(Error::NoInput {
             searched: paths.to_vec(),
+            unread_audio: skipped.unread_audio.into_iter().map(|(p, _)| p).collect(),
         });
     }
     let mut inputs: Vec<Input> = files
@@ -107,7 +212,7 @@ pub fn collect_inputs(paths: &[PathBuf], mix: Option<&Path>) -> Result<Vec<Input
     disambiguate_names(&mut inputs);
     choose_mix(&mut inputs, mix.is_some());
     mark_references(&mut inputs);
-    Ok(inputs)
+    Ok((inputs, skipped))
 }
 
 /// Gives one input the mix role: the first when the user named the mix (`named_mix`), else the
@@ -268,6 +373,8 @@ struct Expanded {
     captures: Vec<(PathBuf, CaptureSidecar)>,
     /// Sidecars that could not be read.
     bad_sidecars: Vec<Error>,
+    /// What plain folders held that is not read.
+    skipped: Skipped,
 }
 
 /// Expands files and folders (bounce folders through their sidecars) into files.
@@ -275,6 +382,7 @@ fn expand(paths: &[PathBuf]) -> Result<Expanded> {
     let mut files: Vec<PathBuf> = Vec::new();
     let mut captures: Vec<(PathBuf, CaptureSidecar)> = Vec::new();
     let mut bad_sidecars: Vec<Error> = Vec::new();
+    let mut skipped = Skipped::default();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|source| Error::Io {
             path: p.clone(),
@@ -289,16 +397,24 @@ fn expand(paths: &[PathBuf]) -> Result<Expanded> {
             }
             bad_sidecars.extend(bounce.unreadable);
         } else if meta.is_dir() {
+            // Subfolders (`__MACOSX/` among them) are not read: a folder is one delivery.
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|source| Error::Io {
                     path: p.clone(),
                     source,
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| is_wav_name(f) && !f.is_dir())
+                .filter(|f| !f.is_dir())
                 .collect();
             found.sort();
-            files.extend(found);
+            for f in found {
+                match classify(&f) {
+                    FolderEntry::Audio => files.push(f),
+                    FolderEntry::Debris | FolderEntry::Metadata => {}
+                    FolderEntry::UnreadAudio(format) => skipped.unread_audio.push((f, format)),
+                    FolderEntry::Other => skipped.other.push(f),
+                }
+            }
         } else {
             files.push(p.clone());
         }
@@ -307,6 +423,7 @@ fn expand(paths: &[PathBuf]) -> Result<Expanded> {
         files,
         captures,
         bad_sidecars,
+        skipped,
     })
 }
 

@@ -32,7 +32,9 @@ use crate::wav::{WavFile, WavInfo};
 use files::{Metered, capture_causes, file_reports};
 use reconciliation::{level_timeline, reconcile_plan};
 
-pub use inputs::{Input, collect_inputs, is_bounce_folder, name_says_mix, sidecar_role};
+pub use inputs::{
+    Input, Skipped, collect_delivery, collect_inputs, is_bounce_folder, name_says_mix, sidecar_role,
+};
 pub use names::{lossless_name, lossless_path};
 pub use progress::Stage;
 use progress::Tracker;
@@ -156,8 +158,35 @@ struct Check<'a, 'o> {
 /// Only when there is nothing to check at all (see [`collect_inputs`]). Unreadable files are
 /// `unreadable_file` findings in the report.
 pub fn check_paths(paths: &[PathBuf], opts: &Options<'_>) -> Result<Report> {
-    let inputs = collect_inputs(paths, opts.mix.as_deref())?;
-    Ok(check_inputs(&inputs, opts))
+    let (inputs, skipped) = collect_delivery(paths, opts.mix.as_deref())?;
+    Ok(check_inputs_noting(&inputs, skipped_causes(&skipped), opts))
+}
+
+/// What a folder held that is not read, as causes: one `skipped_file` info for the files that
+/// are not audio, one `unreadable_file` warning naming the audio in formats not read.
+fn skipped_causes(skipped: &Skipped) -> Vec<Cause> {
+    let name = |p: &PathBuf| {
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let mut causes = Vec::new();
+    if !skipped.unread_audio.is_empty() {
+        causes.push(Cause::UnreadAudioFormat {
+            by_file: skipped
+                .unread_audio
+                .iter()
+                .map(|(p, format)| (name(p), (*format).to_owned()))
+                .collect(),
+        });
+    }
+    if !skipped.other.is_empty() {
+        causes.push(Cause::Skipped {
+            files: skipped.other.iter().map(name).collect(),
+        });
+    }
+    causes
 }
 
 /// Checks an already collected list of files.
@@ -165,6 +194,12 @@ pub fn check_paths(paths: &[PathBuf], opts: &Options<'_>) -> Result<Report> {
 /// Every file is opened once, here; its header tells the work to do and lets the
 /// reconciliation start at once beside the metering.
 pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
+    check_inputs_noting(inputs, Vec::new(), opts)
+}
+
+/// [`check_inputs`] with causes found before reading (what the folders held that is not
+/// read) added to the report.
+fn check_inputs_noting(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>) -> Report {
     let tracker = Tracker::new(opts.progress);
     tracker.begin(Stage::Reading);
     let (opened, open_errors) = open_inputs(inputs);
@@ -192,6 +227,7 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
     check.tracker.begin(Stage::Diagnosing);
     let (mut files, facts, mut causes) = file_reports(inputs, &results);
     causes.extend(candidates);
+    causes.extend(noted);
     // References (other candidates for the mix) are checked as files of their own, never in
     // the stems' set checks (a master legitimately differs in length, level and format).
     let (references, set): (Vec<_>, Vec<_>) = facts

@@ -22,6 +22,10 @@
 //! ([`crate::analyze`]) opens every file once this way and hands the same [`WavFile`] to
 //! metering, reconciliation and its streaming threads.
 //!
+//! AIFF, AIFF-C and FLAC are recognised by their first bytes and read through a decoder crate
+//! behind the same API (see `decode.rs` for why WAV keeps its own path, and for how those
+//! readers seek and what they do with a stream whose length is unknown).
+//!
 //! Supported encodings: PCM integer in 8 (unsigned), 16, 24 and 32-bit containers, IEEE float in
 //! 32 and 64 bits, plain or as `WAVE_FORMAT_EXTENSIBLE`, any channel count; in RIFF/WAVE or in
 //! RF64/BW64 (64-bit sizes from the `ds64` chunk). The BWF `bext` TimeReference (or iXML's)
@@ -36,6 +40,7 @@
 //! Memory use is bounded by the read block size, never by file length; no size read from the
 //! file is ever used to allocate, and channel counts above [`MAX_CHANNELS`] are refused.
 
+mod decode;
 mod header;
 mod info;
 
@@ -64,44 +69,72 @@ pub struct WavFile {
 /// What the readers of one file share.
 struct Opened {
     path: PathBuf,
-    file: File,
-    header: Header,
+    backend: Backend,
+}
+
+/// How a file's samples are read: the hand-written WAV path or a decoder.
+enum Backend {
+    /// RIFF/WAVE, read with positional reads from the one shared handle.
+    Wav { file: File, header: Header },
+    /// AIFF, AIFF-C or FLAC: every reader decodes with its own handle and decoder.
+    Decoded(decode::Decoded),
+}
+
+impl Opened {
+    fn info(&self) -> &WavInfo {
+        match &self.backend {
+            Backend::Wav { header, .. } => &header.info,
+            Backend::Decoded(d) => &d.info,
+        }
+    }
 }
 
 impl std::fmt::Debug for WavFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WavFile")
             .field("path", &self.shared.path)
-            .field("info", &self.shared.header.info)
+            .field("info", self.shared.info())
             .finish_non_exhaustive()
     }
 }
 
 impl WavFile {
-    /// Opens `path` and parses its header.
+    /// Opens `path` and parses its header: WAV by our own parser, AIFF/AIFF-C and FLAC
+    /// (recognised by their first bytes, whatever the file is named) by the decoder.
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be opened or read, [`Error::Format`] when it is not a
     /// RIFF/WAVE or RF64/BW64 file or its header is inconsistent, [`Error::Unsupported`] for
-    /// compressed or otherwise non-PCM encodings. Every error names `path`.
+    /// compressed or otherwise non-PCM encodings, [`Error::Decode`] when an AIFF or FLAC
+    /// header is refused by the decoder. Every error names `path`.
     pub fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(|source| Error::Io {
             path: path.to_owned(),
             source,
         })?;
-        let header = header::parse(path, &file)?;
+        let mut head = [0u8; 12];
+        let got = read_full_at(&file, &mut head, 0).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let backend = match decode::Kind::sniff(&head[..got]) {
+            Some(kind) => Backend::Decoded(decode::open(path, kind, &head[..got])?),
+            None => {
+                let header = header::parse(path, &file)?;
+                Backend::Wav { file, header }
+            }
+        };
         Ok(Self {
             shared: Arc::new(Opened {
                 path: path.to_owned(),
-                file,
-                header,
+                backend,
             }),
         })
     }
 
     /// The file's format and length.
     pub fn info(&self) -> &WavInfo {
-        &self.shared.header.info
+        self.shared.info()
     }
 
     /// The path the file was opened with.
@@ -110,13 +143,23 @@ impl WavFile {
     }
 
     /// A new reader at frame 0, independent of every other reader of this file.
+    ///
+    /// A reader of a decoded file (AIFF, FLAC) opens its own handle and decoder on its first
+    /// read, so this never fails; an error then comes from that read.
     pub fn reader(&self) -> WavReader {
-        let frame_bytes = self.shared.header.frame_bytes;
-        let buf_len = READ_BLOCK_BYTES.max(frame_bytes) / frame_bytes * frame_bytes;
+        let (buf, decoded) = match &self.shared.backend {
+            Backend::Wav { header, .. } => {
+                let frame_bytes = header.frame_bytes;
+                let buf_len = READ_BLOCK_BYTES.max(frame_bytes) / frame_bytes * frame_bytes;
+                (vec![0u8; buf_len], None)
+            }
+            Backend::Decoded(_) => (Vec::new(), Some(Box::new(decode::DecodedReader::new()))),
+        };
         WavReader {
             file: self.clone(),
             pos: 0,
-            buf: vec![0u8; buf_len],
+            buf,
+            decoded,
             non_finite: NonFiniteRead::default(),
         }
     }
@@ -127,8 +170,10 @@ pub struct WavReader {
     file: WavFile,
     /// Next frame `read_frames` returns.
     pos: u64,
-    /// Scratch bytes for block conversion; fixed size after `open`.
+    /// Scratch bytes for block conversion; fixed size after `open` (empty for decoded files).
     buf: Vec<u8>,
+    /// The decoding state of an AIFF or FLAC file's reader.
+    decoded: Option<Box<decode::DecodedReader>>,
     /// The non-finite samples this reader decoded (as 0.0).
     non_finite: NonFiniteRead,
 }
@@ -193,15 +238,28 @@ impl WavReader {
     /// Fewer frames than asked for are returned only at the end of the data.
     ///
     /// # Errors
-    /// [`Error::Io`] when the OS read fails. A file that shrank while being read simply ends.
+    /// [`Error::Io`] when the OS read fails. A WAV file that shrank while being read simply
+    /// ends; a decoded file (AIFF, FLAC) whose stream is corrupt or ends early is an
+    /// [`Error::Decode`] naming it.
     pub fn read_frames(&mut self, out: &mut [f32]) -> Result<usize> {
         let opened = &*self.file.shared;
+        let (file, header) = match &opened.backend {
+            Backend::Wav { file, header } => (file, header),
+            Backend::Decoded(d) => {
+                let Some(reader) = self.decoded.as_mut() else {
+                    return Ok(0);
+                };
+                let got = reader.read(&opened.path, d, self.pos, out, &mut self.non_finite)?;
+                self.pos += got as u64;
+                return Ok(got);
+            }
+        };
         let Header {
             info,
             encoding,
             data_offset,
             frame_bytes,
-        } = &opened.header;
+        } = header;
         let (frame_bytes, ch) = (*frame_bytes, usize::from(info.channels));
         let want = (out.len() / ch) as u64;
         let want = want.min(info.frames.saturating_sub(self.pos)) as usize;
@@ -210,12 +268,13 @@ impl WavReader {
         while done < want {
             let n = (want - done).min(frames_per_block);
             let at = data_offset + self.pos * frame_bytes as u64;
-            let got = read_full_at(&opened.file, &mut self.buf[..n * frame_bytes], at).map_err(
-                |source| Error::Io {
-                    path: opened.path.clone(),
-                    source,
-                },
-            )?;
+            let got =
+                read_full_at(file, &mut self.buf[..n * frame_bytes], at).map_err(|source| {
+                    Error::Io {
+                        path: opened.path.clone(),
+                        source,
+                    }
+                })?;
             let got_frames = got / frame_bytes;
             if got_frames == 0 {
                 break;

@@ -38,6 +38,35 @@ pub(super) fn reading(c: &Cause) -> Finding {
             "Nothing to fix if the audio is complete; a tool that patches WAV headers (or a re-export to a file) makes them standard.",
         ),
         Cause::IncompleteCapture(ic) => incomplete_capture(c, ic),
+        Cause::Skipped { files } => base(
+            c,
+            format!(
+                "{} in the delivery {} not audio and {} not read: {}.",
+                plural(files.len() as u64, "file"),
+                is_are(files.len()),
+                if files.len() == 1 { "was" } else { "were" },
+                list(files)
+            ),
+            "Nothing to do if they are notes or paperwork; if one holds audio, export it as WAV, AIFF or FLAC.",
+        )
+        .with("files", files.len()),
+        Cause::UnreadAudioFormat { by_file } => {
+            let named: Vec<String> = by_file
+                .iter()
+                .map(|(f, format)| format!("{f} ({format})"))
+                .collect();
+            base(
+                c,
+                format!(
+                    "{} in a format StemCheck does not read {} not checked: {}.",
+                    plural(by_file.len() as u64, "audio file"),
+                    if by_file.len() == 1 { "was" } else { "were" },
+                    list(&named)
+                ),
+                "Convert to WAV, AIFF or FLAC at the session's rate and bit depth (from the session, not from the lossy file) and send it again.",
+            )
+            .with("formats", by_file_map(by_file))
+        }
         Cause::NoMix => base(
             c,
             "No mix was found, so the stems were checked without reconciliation.",

@@ -24,6 +24,8 @@ pub(super) fn code(c: &Cause) -> FindingCode {
     use FindingCode as F;
     match c {
         Cause::Unreadable { .. } | Cause::Truncated { .. } => F::UnreadableFile,
+        Cause::UnreadAudioFormat { .. } => F::UnreadableFile,
+        Cause::Skipped { .. } => F::SkippedFile,
         Cause::IncompleteCapture(_) => F::IncompleteCapture,
         Cause::UnfinalisedSizes { .. } => F::UnfinalisedHeader,
         Cause::TimecodeMismatch(_) => F::TimecodeMismatch,
@@ -114,6 +116,10 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::DcOffset { .. }
         | Cause::TimecodeMismatch(_)
         | Cause::CutOff { .. } => Warning,
+        // Warns, not errs: what the file holds is simply not in the check, and the finding
+        // says how to send it in a format that is read.
+        Cause::UnreadAudioFormat { .. } => Warning,
+        Cause::Skipped { .. } => Info,
         Cause::Unreadable { .. }
         | Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
@@ -263,7 +269,9 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::DualMono { files }
         | Cause::UnfinalisedSizes { files }
         | Cause::TimecodeMismatch(TimecodeMismatch { files, .. })
+        | Cause::Skipped { files }
         | Cause::StartOffset(StartOffset { files, .. }) => files.clone(),
+        Cause::UnreadAudioFormat { by_file } => names_of(by_file),
         Cause::Naming { by_file } => names_of(by_file),
         Cause::Silent { by_file, .. } => names_of(by_file),
         Cause::NonFiniteSamples { by_file } => names_of(by_file),
@@ -303,7 +311,9 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::TooManyStems { .. }
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationIncomplete { .. }
-        | Cause::ReconciliationFailed { .. } => delivery::reading(c),
+        | Cause::ReconciliationFailed { .. }
+        | Cause::Skipped { .. }
+        | Cause::UnreadAudioFormat { .. } => delivery::reading(c),
         Cause::MixCandidates(m) => delivery::mix_candidates(c, m),
         Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
