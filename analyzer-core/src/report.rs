@@ -96,6 +96,18 @@ pub enum FindingCode {
     /// `master_processing_on_stems`: the stems went one by one through mix-bus processing
     /// (each stem limited or compressed on its own).
     MasterProcessingOnStems,
+    // ---- issue 17: delivery specs ----
+    /// `stem_count`: fewer stems than the profile's `stem_count_range` asks for.
+    StemCount,
+    /// `loudness_off_target`: the mix's integrated loudness is outside the profile's target
+    /// and tolerance.
+    LoudnessOffTarget,
+    /// `head_silence`: the delivery starts with more silence than the profile allows.
+    HeadSilence,
+    /// `tail_silence`: the delivery ends with more silence than the profile allows.
+    TailSilence,
+    /// `missing_fx_stem`: the profile requires an FX stem and no stem is named as one.
+    MissingFxStem,
 }
 
 impl FindingCode {
@@ -137,6 +149,11 @@ impl FindingCode {
             Self::ReconciliationIncomplete => "reconciliation_incomplete",
             Self::MixCandidates => "mix_candidates",
             Self::MasterProcessingOnStems => "master_processing_on_stems",
+            Self::StemCount => "stem_count",
+            Self::LoudnessOffTarget => "loudness_off_target",
+            Self::HeadSilence => "head_silence",
+            Self::TailSilence => "tail_silence",
+            Self::MissingFxStem => "missing_fx_stem",
         }
     }
 }
@@ -481,6 +498,10 @@ impl FindingCode {
                 | Self::SilentStem
                 | Self::LengthMismatch
                 | Self::DualMono
+                | Self::StemCount
+                | Self::HeadSilence
+                | Self::TailSilence
+                | Self::MissingFxStem
         )
     }
 }

@@ -54,7 +54,7 @@ pub enum Progress {
 /// How to run a check.
 pub struct Options<'a> {
     /// The thresholds the findings are judged by.
-    pub profile: &'static Profile,
+    pub profile: &'a Profile,
     /// The mix, when the user named it (`--mix`).
     pub mix: Option<PathBuf>,
     /// Worker threads for metering (at least 1).
@@ -223,7 +223,7 @@ pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
         missed_null_db,
     );
     Report::new(
-        opts.profile.name,
+        &opts.profile.name,
         files,
         reconciliation,
         cause::findings(&causes),

@@ -8,6 +8,7 @@
 mod common;
 mod delivery;
 mod diagnosis;
+mod profile;
 mod reconciliation;
 
 pub(crate) use common::{round1, round2};
@@ -37,6 +38,12 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         }
         Cause::SampleRateMismatch { .. } => F::SampleRateMismatch,
         Cause::SampleRateProfile { .. } => F::SampleRateProfile,
+        Cause::ChannelsProfile { .. } => F::ChannelLayout,
+        Cause::TooFewStems { .. } => F::StemCount,
+        Cause::LoudnessOffTarget { .. } => F::LoudnessOffTarget,
+        Cause::EdgeSilence { at_end: false, .. } => F::HeadSilence,
+        Cause::EdgeSilence { at_end: true, .. } => F::TailSilence,
+        Cause::MissingFxStem { .. } => F::MissingFxStem,
         Cause::BitDepthMismatch { .. } => F::BitDepthMismatch,
         Cause::LowBitDepth { .. } => F::LowBitDepth,
         Cause::UnequalLengths { .. } | Cause::CutOff { .. } => F::LengthMismatch,
@@ -110,12 +117,17 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::NamedAlike { .. }
         | Cause::LowHeadroom { .. }
         | Cause::DcOffset { .. }
+        | Cause::ChannelsProfile { .. }
+        | Cause::TooFewStems { .. }
+        | Cause::EdgeSilence { .. }
+        | Cause::MissingFxStem { .. }
         | Cause::CutOff { .. } => Warning,
         Cause::Unreadable { .. }
         | Cause::SampleRateMismatch { .. }
         | Cause::SampleRateProfile { .. }
         | Cause::NonFiniteSamples { .. }
         | Cause::TruePeakOver { .. }
+        | Cause::LoudnessOffTarget { .. }
         | Cause::PolarityInverted { .. }
         | Cause::ChannelFault(_)
         | Cause::ClockDrift(_) => Error,
@@ -238,6 +250,8 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::ChannelFault(ChannelFault { file, .. })
         | Cause::ClockDrift(ClockDrift { file, .. })
         | Cause::StemGain(StemGain { file, .. })
+        | Cause::LoudnessOffTarget { file, .. }
+        | Cause::EdgeSilence { file, .. }
         | Cause::CutOff { file, .. } => vec![file.clone()],
         Cause::ReconciliationIncomplete { excluded } => {
             excluded.iter().map(|e| e.path.clone()).collect()
@@ -259,6 +273,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::DualMono { files }
         | Cause::StartOffset(StartOffset { files, .. }) => files.clone(),
         Cause::Naming { by_file } => names_of(by_file),
+        Cause::ChannelsProfile { by_file, .. } => names_of(by_file),
         Cause::Silent { by_file, .. } => names_of(by_file),
         Cause::NonFiniteSamples { by_file } => names_of(by_file),
         Cause::Clipping { by_file, .. } => names_of(by_file),
@@ -272,6 +287,8 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationFailed { .. }
         | Cause::Multitracks { .. }
+        | Cause::TooFewStems { .. }
+        | Cause::MissingFxStem { .. }
         | Cause::SetGain(_)
         | Cause::SumMatchesMix { .. }
         | Cause::MissingBusProcessing(_)
@@ -317,6 +334,11 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::TruePeakOver { .. }
         | Cause::LowHeadroom { .. }
         | Cause::DcOffset { .. } => delivery::content(c),
+        Cause::ChannelsProfile { .. }
+        | Cause::TooFewStems { .. }
+        | Cause::LoudnessOffTarget { .. }
+        | Cause::EdgeSilence { .. }
+        | Cause::MissingFxStem { .. } => profile::spec(c),
         Cause::StartOffset(s) => reconciliation::start_offset(c, s),
         Cause::PolarityInverted { .. } | Cause::CutOff { .. } | Cause::SumMatchesMix { .. } => {
             reconciliation::reconciliation(c)
