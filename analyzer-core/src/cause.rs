@@ -131,9 +131,9 @@ pub enum Cause {
         /// The files at another rate.
         files: Vec<String>,
         /// The profile's name.
-        profile: &'static str,
-        /// The rate the profile requires, Hz.
-        required_sample_rate: u32,
+        profile: String,
+        /// The rates the profile accepts, Hz (usually one).
+        allowed_sample_rates: Vec<u32>,
     },
     /// The files do not share one bit depth / sample format.
     BitDepthMismatch {
@@ -149,7 +149,7 @@ pub enum Cause {
         /// The highest bits per sample among them (all at or below it).
         bits_per_sample: u16,
         /// The profile's name.
-        profile: &'static str,
+        profile: String,
         /// The bits per sample the profile wants at least.
         expected_bits: u16,
     },
@@ -243,7 +243,7 @@ pub enum Cause {
         /// The files are stems (else the mix).
         is_stem: bool,
         /// The profile's name.
-        profile: &'static str,
+        profile: String,
         /// The profile's true-peak ceiling, dBTP.
         ceiling_dbtp: f64,
     },
@@ -252,9 +252,60 @@ pub enum Cause {
         /// Each stem above the target with its sample peak, dBFS.
         by_file: Vec<(String, f64)>,
         /// The profile's name.
-        profile: &'static str,
+        profile: String,
         /// The highest sample peak the profile wants a stem at, dBFS.
         target_dbfs: f64,
+    },
+    /// Stems with a channel count the profile does not accept (`channels`).
+    ChannelsProfile {
+        /// Each such stem with its channel count.
+        by_file: Vec<(String, u16)>,
+        /// The profile's name.
+        profile: String,
+        /// The channel counts the profile accepts.
+        allowed_channels: Vec<u16>,
+    },
+    /// Fewer stems than the profile's `stem_count_range` asks for.
+    TooFewStems {
+        /// Stems delivered.
+        stem_count: usize,
+        /// The fewest the profile accepts.
+        min_stems: usize,
+        /// The profile's name.
+        profile: String,
+    },
+    /// The mix's integrated loudness lies outside the profile's target and tolerance.
+    LoudnessOffTarget {
+        /// The mix.
+        file: String,
+        /// Its integrated loudness (BS.1770), LUFS.
+        integrated_lufs: f64,
+        /// The profile's target, LUFS.
+        target_lufs: f64,
+        /// The profile's tolerance either way, LU.
+        tolerance_lu: f64,
+        /// The profile's name.
+        profile: String,
+    },
+    /// The delivery starts (or ends) with more silence than the profile allows.
+    EdgeSilence {
+        /// The file that sounds first (head) or last (tail): the one that decides it.
+        file: String,
+        /// The silence at the end (else at the start).
+        at_end: bool,
+        /// The delivery's silence there, ms.
+        silence_ms: f64,
+        /// The most the profile allows, ms.
+        max_ms: f64,
+        /// The profile's name.
+        profile: String,
+    },
+    /// The profile requires an FX stem and no stem is named as one.
+    MissingFxStem {
+        /// The stems delivered.
+        files: Vec<String>,
+        /// The profile's name.
+        profile: String,
     },
     /// DC offsets above the profile's limit.
     DcOffset {
@@ -467,9 +518,12 @@ impl Cause {
             | Self::UnfinalisedSizes { files }
             | Self::TimecodeMismatch(TimecodeMismatch { files, .. })
             | Self::Skipped { files }
+            | Self::MissingFxStem { files, .. }
             | Self::StartOffset(StartOffset { files, .. }) => files.iter_mut().for_each(one),
             Self::UnreadAudioFormat { by_file } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::Naming { by_file } => by_file.iter_mut().for_each(|(f, _)| one(f)),
+            Self::ChannelsProfile { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
+            Self::LoudnessOffTarget { file, .. } | Self::EdgeSilence { file, .. } => one(file),
             Self::Silent { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::NonFiniteSamples { by_file } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::Clipping { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
@@ -504,6 +558,7 @@ impl Cause {
             | Self::NoStemAtMixRate
             | Self::ReconciliationFailed { .. }
             | Self::Multitracks { .. }
+            | Self::TooFewStems { .. }
             | Self::SetGain(_)
             | Self::SumMatchesMix { .. }
             | Self::MissingBusProcessing(_)

@@ -48,6 +48,15 @@ pub struct FileFacts {
     pub channel_difference_db: Option<f64>,
     /// Its last 10 ms are silent (nothing at or above `meter::AUDIBLE_TAIL_DBFS`).
     pub silent_tail: bool,
+    /// First frame at or above `meter::AUDIBLE_TAIL_DBFS` (`None`: never that loud): the
+    /// head silence a profile may limit.
+    pub first_audible_frame: Option<u64>,
+    /// Last frame at or above `meter::AUDIBLE_TAIL_DBFS`: the tail silence a profile may
+    /// limit.
+    pub last_audible_frame: Option<u64>,
+    /// BS.1770 integrated loudness, LUFS (`None`: below the gate); the mix's is checked
+    /// against a profile's `mix_loudness`.
+    pub integrated_lufs: Option<f64>,
     /// Hash of the decoded samples; equal hashes mean identical audio.
     pub content_hash: u64,
     /// RMS per 100 ms block in dB, for near-duplicate detection.
@@ -68,10 +77,11 @@ pub fn delivery_checks(files: &[FileFacts], profile: &Profile) -> Vec<Cause> {
     lengths(files, &mut out);
     channel_layout(files, &mut out);
     stem_count(files, profile, &mut out);
-    naming(files, &mut out);
+    naming(files, profile, &mut out);
     silence_and_duplicates(files, profile, &mut out);
     dual_mono(files, profile, &mut out);
     levels(files, profile, &mut out);
+    spec_requirements(files, profile, &mut out);
     out
 }
 
@@ -128,13 +138,16 @@ fn format_consistency(files: &[FileFacts], profile: &Profile, out: &mut Vec<Caus
                 .collect(),
         });
     }
-    if let Some(required) = profile.required_sample_rate {
-        let wrong: Vec<&FileFacts> = files.iter().filter(|f| f.sample_rate != required).collect();
+    if !profile.sample_rates_hz.is_empty() {
+        let wrong: Vec<&FileFacts> = files
+            .iter()
+            .filter(|f| !profile.sample_rates_hz.contains(&f.sample_rate))
+            .collect();
         if !wrong.is_empty() {
             out.push(Cause::SampleRateProfile {
                 files: names(wrong.iter().copied()),
-                profile: profile.name,
-                required_sample_rate: required,
+                profile: profile.name.clone(),
+                allowed_sample_rates: profile.sample_rates_hz.clone(),
             });
         }
     }
@@ -161,7 +174,7 @@ fn format_consistency(files: &[FileFacts], profile: &Profile, out: &mut Vec<Caus
         out.push(Cause::LowBitDepth {
             files: names(low.iter().copied()),
             bits_per_sample: low.iter().map(|f| f.bits_per_sample).max().unwrap_or(0),
-            profile: profile.name,
+            profile: profile.name.clone(),
             expected_bits: profile.min_int_bits,
         });
     }
@@ -314,7 +327,7 @@ fn says_nothing(name: &str) -> bool {
         })
 }
 
-fn naming(files: &[FileFacts], out: &mut Vec<Cause>) {
+fn naming(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
     let mut seen: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     let mut by_file = Vec::new();
     for f in files {
@@ -334,6 +347,12 @@ fn naming(files: &[FileFacts], out: &mut Vec<Cause>) {
         }
         if f.is_stem() && says_nothing(&f.name) {
             problems.push(NamingProblem::SaysNothing);
+        }
+        if let Some(pattern) = &profile.file_name_pattern
+            && f.is_stem()
+            && !profile.name_matches(&f.name)
+        {
+            problems.push(NamingProblem::Pattern(pattern.clone()));
         }
         if !problems.is_empty() {
             by_file.push((f.name.clone(), problems));
@@ -488,7 +507,7 @@ fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
             out.push(Cause::TruePeakOver {
                 by_file,
                 is_stem,
-                profile: profile.name,
+                profile: profile.name.clone(),
                 ceiling_dbtp: profile.true_peak_max_dbtp,
             });
         },
@@ -505,7 +524,7 @@ fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
     if !hot.is_empty() {
         out.push(Cause::LowHeadroom {
             by_file: hot,
-            profile: profile.name,
+            profile: profile.name.clone(),
             target_dbfs: profile.stem_peak_max_dbfs,
         });
     }
@@ -517,6 +536,108 @@ fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
         },
         |by_file, is_stem| out.push(Cause::DcOffset { by_file, is_stem }),
     );
+}
+
+/// Words that name a stem as the FX stem (`fx_stem_required`); a word ending in "fx"
+/// ("VoxFX") counts too.
+const FX_WORDS: &[&str] = &["fx", "sfx", "efx", "effects", "returns"];
+
+/// The requirements only a delivery spec sets (each key `None`/empty/false checks nothing):
+/// stem count minimum, channel layouts, mix loudness, head and tail silence, the FX stem.
+fn spec_requirements(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
+    let stems: Vec<&FileFacts> = files.iter().filter(|f| f.is_stem()).collect();
+    let (min_stems, _) = profile.stem_count_range;
+    if !stems.is_empty() && stems.len() < min_stems {
+        out.push(Cause::TooFewStems {
+            stem_count: stems.len(),
+            min_stems,
+            profile: profile.name.clone(),
+        });
+    }
+    if !profile.channels.is_empty() {
+        let by_file: Vec<(String, u16)> = stems
+            .iter()
+            .filter(|f| !profile.channels.contains(&f.channels))
+            .map(|f| (f.name.clone(), f.channels))
+            .collect();
+        if !by_file.is_empty() {
+            out.push(Cause::ChannelsProfile {
+                by_file,
+                profile: profile.name.clone(),
+                allowed_channels: profile.channels.clone(),
+            });
+        }
+    }
+    if let Some(want) = profile.mix_loudness {
+        for f in files.iter().filter(|f| !f.is_stem()) {
+            if let Some(lufs) = f
+                .integrated_lufs
+                .filter(|l| (l - want.target_lufs).abs() > want.tolerance_lu)
+            {
+                out.push(Cause::LoudnessOffTarget {
+                    file: f.name.clone(),
+                    integrated_lufs: lufs,
+                    target_lufs: want.target_lufs,
+                    tolerance_lu: want.tolerance_lu,
+                    profile: profile.name.clone(),
+                });
+            }
+        }
+    }
+    edge_silence(files, profile, out);
+    if profile.fx_stem_required
+        && !stems.is_empty()
+        && !stems.iter().any(|f| {
+            words(&f.name)
+                .iter()
+                .any(|w| FX_WORDS.contains(&w.as_str()) || w.ends_with("fx"))
+        })
+    {
+        out.push(Cause::MissingFxStem {
+            files: names(stems.iter().copied()),
+            profile: profile.name.clone(),
+        });
+    }
+}
+
+/// Head silence is the delivery's: the time before the first file sounds (a stem that
+/// enters at bar 20 is silent that long, and rightly). Tail silence likewise: the silence
+/// left after the last file to sound falls silent, measured on that file. Files that never
+/// sound (`silent_stem`) do not count.
+fn edge_silence(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
+    let ms = |frames: u64, f: &FileFacts| frames as f64 * 1000.0 / f64::from(f.sample_rate.max(1));
+    let sounding = || files.iter().filter(|f| f.first_audible_frame.is_some());
+    if let Some(max_ms) = profile.max_head_silence_ms
+        && let Some((f, head_ms)) = sounding()
+            .filter_map(|f| f.first_audible_frame.map(|first| (f, ms(first, f))))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+        && head_ms > max_ms
+    {
+        out.push(Cause::EdgeSilence {
+            file: f.name.clone(),
+            at_end: false,
+            silence_ms: head_ms,
+            max_ms,
+            profile: profile.name.clone(),
+        });
+    }
+    if let Some(max_ms) = profile.max_tail_silence_ms
+        && let Some((f, tail_ms)) = sounding()
+            .filter_map(|f| {
+                f.last_audible_frame
+                    .map(|last| (f, ms(f.frames.saturating_sub(last + 1), f)))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+        && tail_ms > max_ms
+    {
+        out.push(Cause::EdgeSilence {
+            file: f.name.clone(),
+            at_end: true,
+            silence_ms: tail_ms,
+            max_ms,
+            profile: profile.name.clone(),
+        });
+    }
 }
 
 #[cfg(test)]
@@ -889,5 +1010,234 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].code, FindingCode::ChannelLayout);
         assert_eq!(findings[0].severity, Severity::Info);
+    }
+}
+
+/// Every delivery-spec key is enforced: a delivery that breaks it gets the finding, one that
+/// meets it does not.
+#[cfg(test)]
+mod spec_tests {
+    use super::*;
+    use crate::profile::{LoudnessTarget, MASTERING};
+    use crate::report::{Finding, FindingCode};
+
+    /// Four stereo 24-bit 48 kHz stems and a mix, 10 s, sounding from 5 ms to 9.99 s, the
+    /// mix at -14 LUFS.
+    fn delivery() -> Vec<FileFacts> {
+        let mut v: Vec<FileFacts> = ["Song_Drums.wav", "Song_Bass.wav", "Song_FX.wav"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| FileFacts {
+                name: (*n).into(),
+                role: Some(Role::Stem),
+                sample_rate: 48_000,
+                channels: 2,
+                bits_per_sample: 24,
+                sample_format: Some(SampleFormat::Int),
+                frames: 480_000,
+                sample_peak_dbfs: Some(-8.0),
+                true_peak_dbtp: Some(-7.5),
+                content_hash: i as u64 + 1,
+                envelope_db: vec![-20.0 - i as f32; 100],
+                first_audible_frame: Some(240),
+                last_audible_frame: Some(479_519),
+                integrated_lufs: Some(-20.0),
+                ..Default::default()
+            })
+            .collect();
+        let mut mix = v[0].clone();
+        mix.name = "Song_Mix.wav".into();
+        mix.role = Some(Role::Mix);
+        mix.content_hash = 99;
+        mix.envelope_db = vec![-10.0; 100];
+        mix.integrated_lufs = Some(-14.0);
+        v.push(mix);
+        v
+    }
+
+    fn spec(edit: impl FnOnce(&mut Profile)) -> Profile {
+        let mut p = MASTERING.clone();
+        p.name = "spec".into();
+        edit(&mut p);
+        p
+    }
+
+    fn of(files: &[FileFacts], p: &Profile, code: FindingCode) -> Vec<Finding> {
+        crate::cause::findings(&delivery_checks(files, p))
+            .into_iter()
+            .filter(|f| f.code == code)
+            .collect()
+    }
+
+    #[test]
+    fn the_test_delivery_meets_mastering() {
+        assert!(crate::cause::findings(&delivery_checks(&delivery(), &MASTERING)).is_empty());
+    }
+
+    #[test]
+    fn sample_rates_hz_accepts_any_listed_rate() {
+        let mut files = delivery();
+        files[1].sample_rate = 44_100;
+        let p = spec(|p| p.sample_rates_hz = vec![48_000, 96_000]);
+        let f = of(&files, &p, FindingCode::SampleRateProfile);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].files, ["Song_Bass.wav"]);
+        assert!(
+            f[0].message.contains("48000 Hz or 96000 Hz"),
+            "{}",
+            f[0].message
+        );
+        files[1].sample_rate = 96_000;
+        let mut same_rate = files.clone();
+        same_rate.iter_mut().for_each(|f| f.sample_rate = 96_000);
+        assert!(of(&same_rate, &p, FindingCode::SampleRateProfile).is_empty());
+    }
+
+    #[test]
+    fn min_bit_depth_is_enforced() {
+        let mut files = delivery();
+        files.iter_mut().for_each(|f| f.bits_per_sample = 16);
+        let p = spec(|p| p.min_int_bits = 24);
+        assert_eq!(of(&files, &p, FindingCode::LowBitDepth).len(), 1);
+        let p = spec(|p| p.min_int_bits = 16);
+        assert!(of(&files, &p, FindingCode::LowBitDepth).is_empty());
+    }
+
+    #[test]
+    fn channels_lists_the_accepted_layouts() {
+        let mut files = delivery();
+        files[0].channels = 1;
+        let p = spec(|p| p.channels = vec![2]);
+        // A mono stem among stereo ones is also `mixed channel layouts` (info): the
+        // profile's finding is the one naming it.
+        let f: Vec<Finding> = of(&files, &p, FindingCode::ChannelLayout)
+            .into_iter()
+            .filter(|f| f.message.contains("profile"))
+            .collect();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].files, ["Song_Drums.wav"]);
+        assert!(f[0].message.contains("spec profile"), "{}", f[0].message);
+        let p = spec(|p| p.channels = vec![1, 2]);
+        assert!(
+            of(&files, &p, FindingCode::ChannelLayout)
+                .iter()
+                .all(|f| !f.message.contains("spec profile"))
+        );
+    }
+
+    #[test]
+    fn stem_count_range_has_a_minimum() {
+        let files = delivery();
+        let p = spec(|p| p.stem_count_range = (4, 12));
+        let f = of(&files, &p, FindingCode::StemCount);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].measured["min_stems"], 4);
+        let p = spec(|p| p.stem_count_range = (3, 12));
+        assert!(of(&files, &p, FindingCode::StemCount).is_empty());
+        let p = spec(|p| p.stem_count_range = (1, 2));
+        assert_eq!(of(&files, &p, FindingCode::MultitracksNotStems).len(), 1);
+    }
+
+    #[test]
+    fn file_name_pattern_names_the_stems_that_break_it() {
+        let mut files = delivery();
+        files[1].name = "Bass.wav".into();
+        let p = spec(|p| p.file_name_pattern = Some("{song}_{stem}.wav".into()));
+        let f = of(&files, &p, FindingCode::Naming);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].files, ["Bass.wav"]);
+        assert!(
+            f[0].message.contains("{song}_{stem}.wav"),
+            "{}",
+            f[0].message
+        );
+        assert!(of(&delivery(), &p, FindingCode::Naming).is_empty());
+    }
+
+    #[test]
+    fn peak_ceilings_are_enforced() {
+        let p = spec(|p| p.true_peak_max_dbtp = -8.0);
+        assert!(!of(&delivery(), &p, FindingCode::TruePeakOver).is_empty());
+        let p = spec(|p| p.stem_peak_max_dbfs = -9.0);
+        assert_eq!(of(&delivery(), &p, FindingCode::LowHeadroom).len(), 1);
+    }
+
+    #[test]
+    fn mix_loudness_is_checked_on_the_mix_within_tolerance() {
+        let want = |target_lufs, tolerance_lu| {
+            spec(|p| {
+                p.mix_loudness = Some(LoudnessTarget {
+                    target_lufs,
+                    tolerance_lu,
+                })
+            })
+        };
+        let f = of(
+            &delivery(),
+            &want(-23.0, 0.5),
+            FindingCode::LoudnessOffTarget,
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].files, ["Song_Mix.wav"]);
+        assert_eq!(f[0].severity, crate::report::Severity::Error);
+        assert_eq!(f[0].measured["off_target_lu"], 9.0);
+        assert!(
+            of(
+                &delivery(),
+                &want(-14.5, 0.5),
+                FindingCode::LoudnessOffTarget
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            of(
+                &delivery(),
+                &want(-13.4, 0.5),
+                FindingCode::LoudnessOffTarget
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn head_silence_is_the_deliverys_not_each_stems() {
+        let mut files = delivery();
+        // A stem entering at 5 s is normal; the delivery still sounds at 5 ms.
+        files[1].first_audible_frame = Some(240_000);
+        let p = spec(|p| p.max_head_silence_ms = Some(10.0));
+        assert!(of(&files, &p, FindingCode::HeadSilence).is_empty());
+        files
+            .iter_mut()
+            .for_each(|f| f.first_audible_frame = Some(4_800));
+        let f = of(&files, &p, FindingCode::HeadSilence);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].measured["silence_ms"], 100.0);
+    }
+
+    #[test]
+    fn tail_silence_under_one_frame() {
+        // Every file falls silent 10 ms before its end: within one 24 fps frame.
+        let p = spec(|p| p.max_tail_silence_ms = Some(41.66));
+        assert!(of(&delivery(), &p, FindingCode::TailSilence).is_empty());
+        let mut files = delivery();
+        files
+            .iter_mut()
+            .for_each(|f| f.last_audible_frame = Some(480_000 - 4_801));
+        let f = of(&files, &p, FindingCode::TailSilence);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].measured["silence_ms"], 100.0);
+    }
+
+    #[test]
+    fn fx_stem_required_wants_a_stem_named_fx() {
+        let p = spec(|p| p.fx_stem_required = true);
+        assert!(of(&delivery(), &p, FindingCode::MissingFxStem).is_empty());
+        let mut files = delivery();
+        files[2].name = "Song_Keys.wav".into();
+        assert_eq!(of(&files, &p, FindingCode::MissingFxStem).len(), 1);
+        files[2].name = "Song_VoxFX.wav".into();
+        assert!(of(&files, &p, FindingCode::MissingFxStem).is_empty());
+        assert!(of(&files, &MASTERING, FindingCode::MissingFxStem).is_empty());
     }
 }

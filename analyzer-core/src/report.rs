@@ -106,6 +106,18 @@ pub enum FindingCode {
     /// `skipped_file` (info): files in a delivery folder that are not read (documents,
     /// archives); system debris (`._*`, `.DS_Store`, `__MACOSX/`) is ignored without a word.
     SkippedFile,
+    // ---- issue 17: delivery specs ----
+    /// `stem_count`: fewer stems than the profile's `stem_count_range` asks for.
+    StemCount,
+    /// `loudness_off_target`: the mix's integrated loudness is outside the profile's target
+    /// and tolerance.
+    LoudnessOffTarget,
+    /// `head_silence`: the delivery starts with more silence than the profile allows.
+    HeadSilence,
+    /// `tail_silence`: the delivery ends with more silence than the profile allows.
+    TailSilence,
+    /// `missing_fx_stem`: the profile requires an FX stem and no stem is named as one.
+    MissingFxStem,
 }
 
 impl FindingCode {
@@ -150,6 +162,11 @@ impl FindingCode {
             Self::TimecodeMismatch => "timecode_mismatch",
             Self::UnfinalisedHeader => "unfinalised_header",
             Self::SkippedFile => "skipped_file",
+            Self::StemCount => "stem_count",
+            Self::LoudnessOffTarget => "loudness_off_target",
+            Self::HeadSilence => "head_silence",
+            Self::TailSilence => "tail_silence",
+            Self::MissingFxStem => "missing_fx_stem",
         }
     }
 }
@@ -508,6 +525,10 @@ impl FindingCode {
                 | Self::SilentStem
                 | Self::LengthMismatch
                 | Self::DualMono
+                | Self::StemCount
+                | Self::HeadSilence
+                | Self::TailSilence
+                | Self::MissingFxStem
         )
     }
 }

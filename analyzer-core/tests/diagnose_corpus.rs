@@ -127,7 +127,9 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
                 f.code == FindingCode::MissingBusProcessing && f.severity >= Severity::Warning
             })
         {
-            failures.push(format!("{case}: a bus compressor reported beside the reverb"));
+            failures.push(format!(
+                "{case}: a bus compressor reported beside the reverb"
+            ));
         }
         if expect.is_some() && got != expect || !false_errors.is_empty() {
             failures.push(format!(

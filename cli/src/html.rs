@@ -266,9 +266,9 @@ fn offset_bars(report: &Report) -> String {
     s
 }
 
-/// Renders the whole report as one HTML document.
-pub fn render(report: &Report) -> String {
-    let profile = Profile::by_name(&report.profile).unwrap_or(&analyzer_core::profile::MASTERING);
+/// Renders the whole report as one HTML document, with the targets of the profile it was
+/// checked against (a shipped one or a `--profile-file` spec).
+pub fn render(report: &Report, profile: &Profile) -> String {
     let (verdict_class, verdict) = match report.verdict {
         Verdict::Pass => ("pass", "PASS"),
         Verdict::Warn => ("warn", "WARN"),
@@ -299,8 +299,8 @@ td:first-child, th:first-child {{ text-align: left; }}
 <p class="muted">Profile <b>{}</b> ({}) · {} file(s) · {} {}</p>
 "#,
         report.health_score,
-        esc(profile.name),
-        esc(profile.description),
+        esc(&profile.name),
+        esc(&profile.description),
         report.files.len(),
         esc(&report.tool.name),
         esc(&report.tool.version)
@@ -446,7 +446,10 @@ mod tests {
             "late & wrong",
             "fix it",
         )];
-        let html = render(&Report::new("mastering", files, Some(rec), findings));
+        let html = render(
+            &Report::new("mastering", files, Some(rec), findings),
+            &analyzer_core::profile::MASTERING,
+        );
         assert!(html.contains("&lt;Drums&gt;.wav"));
         assert!(!html.contains("<Drums>"));
         assert!(!html.contains("<script"));

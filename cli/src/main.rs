@@ -79,9 +79,12 @@ struct CheckArgs {
     /// output.
     #[arg(long, value_name = "FILE.html|-")]
     report: Option<PathBuf>,
-    /// Delivery profile: thresholds for headroom, true peak, bit depth, sample rate.
+    /// Delivery profile: thresholds for headroom, true peak, bit depth, sample rate (see `stemcheck profiles`).
     #[arg(long, default_value = "mastering", value_parser = parse_profile)]
     profile: &'static Profile,
+    /// Delivery spec as a TOML file (keys: see the README), instead of --profile.
+    #[arg(long, value_name = "PATH", conflicts_with = "profile")]
+    profile_file: Option<PathBuf>,
     /// Exit with status 1 when a finding reaches this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
@@ -120,7 +123,10 @@ enum FailOn {
 
 fn parse_profile(name: &str) -> Result<&'static Profile, String> {
     Profile::by_name(name).ok_or_else(|| {
-        let names: Vec<&str> = analyzer_core::profile::ALL.iter().map(|p| p.name).collect();
+        let names: Vec<&str> = analyzer_core::profile::all()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
         format!("unknown profile '{name}' (known: {})", names.join(", "))
     })
 }
@@ -147,23 +153,62 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Batch(args) => batch::run(&args),
         Command::Demo { keep, json } => demo::run(keep, json),
         Command::Bounces { root } => bounces(root),
-        Command::Profiles => {
-            for p in analyzer_core::profile::ALL {
-                println!("{:<10} {}", p.name, p.description);
-                println!(
-                    "           stem peak <= {} dBFS, true peak <= {} dBTP, int >= {}-bit, rate {}, gain tolerance {} dB, null <= {} dB",
-                    p.stem_peak_max_dbfs,
-                    p.true_peak_max_dbtp,
-                    p.min_int_bits,
-                    p.required_sample_rate
-                        .map_or("any".to_owned(), |r| format!("{r} Hz")),
-                    p.gain_tolerance_db,
-                    p.null_pass_db
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Profiles => list_profiles(),
     }
+}
+
+/// `stemcheck profiles`: every shipped profile with its source and its numbers.
+fn list_profiles() -> Result<ExitCode> {
+    for p in analyzer_core::profile::all() {
+        println!("{:<15} {}", p.name, p.description);
+        println!("{:<15} source: {}", "", p.source);
+        let rates = if p.sample_rates_hz.is_empty() {
+            "any".to_owned()
+        } else {
+            let hz: Vec<String> = p
+                .sample_rates_hz
+                .iter()
+                .map(|r| format!("{r} Hz"))
+                .collect();
+            hz.join(" or ")
+        };
+        let mut terms = vec![
+            format!("stem peak <= {} dBFS", p.stem_peak_max_dbfs),
+            format!("true peak <= {} dBTP", p.true_peak_max_dbtp),
+            format!("int >= {}-bit", p.min_int_bits),
+            format!("rate {rates}"),
+            format!("stems {}-{}", p.stem_count_range.0, p.stem_count_range.1),
+            format!("gain tolerance {} dB", p.gain_tolerance_db),
+            format!("null <= {} dB", p.null_pass_db),
+        ];
+        if let Some(l) = p.mix_loudness {
+            terms.push(format!(
+                "mix {} LUFS +-{} LU",
+                l.target_lufs, l.tolerance_lu
+            ));
+        }
+        if let Some(ms) = p.max_tail_silence_ms {
+            terms.push(format!("end silence <= {ms} ms"));
+        }
+        if let Some(ms) = p.max_head_silence_ms {
+            terms.push(format!("start silence <= {ms} ms"));
+        }
+        if !p.channels.is_empty() {
+            let ch: Vec<String> = p.channels.iter().map(ToString::to_string).collect();
+            terms.push(format!("{} ch stems", ch.join(" or ")));
+        }
+        if let Some(pattern) = &p.file_name_pattern {
+            terms.push(format!("names {pattern}"));
+        }
+        if p.fx_stem_required {
+            terms.push("FX stem required".to_owned());
+        }
+        if p.bus_processing_expected {
+            terms.push("bus processing on the mix expected".to_owned());
+        }
+        println!("{:<15} {}", "", terms.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A progress bar on stderr that only appears once a run has taken more than a second, and
@@ -290,10 +335,18 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
     if !args.as_one_set {
         batch::refuse_separate_deliveries(&args.paths)?;
     }
+    let loaded;
+    let profile: &Profile = match &args.profile_file {
+        Some(path) => {
+            loaded = Profile::from_file(path)?;
+            &loaded
+        }
+        None => args.profile,
+    };
     let bar = DelayedBar::new();
     let progress = |p: Progress| bar.update(p);
     let opts = Options {
-        profile: args.profile,
+        profile,
         mix: args.mix.clone(),
         threads: args
             .threads
@@ -305,7 +358,7 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
     let human = json != Some(Sink::Stdout) && html != Some(Sink::Stdout);
     emit_to(&report, json.as_ref(), human)?;
     if let Some(sink) = &html {
-        sink.write("the HTML report", &html::render(&report))?;
+        sink.write("the HTML report", &html::render(&report, profile))?;
         if let Some(path) = sink.path()
             && human
         {

@@ -161,6 +161,9 @@ fn file_facts(input: &Input, m: &Metered) -> FileFacts {
             .map(|f| f as f64 / f64::from(info.sample_rate.max(1))),
         channel_difference_db: x.channel_difference_db,
         silent_tail: silent_tail(info, x),
+        first_audible_frame: x.first_audible_frame,
+        last_audible_frame: x.last_audible_frame,
+        integrated_lufs: x.integrated_lufs,
         content_hash: x.content_hash,
         envelope_db: x.envelope_db.clone(),
     }

@@ -70,7 +70,7 @@ pub enum Progress {
 /// How to run a check.
 pub struct Options<'a> {
     /// The thresholds the findings are judged by.
-    pub profile: &'static Profile,
+    pub profile: &'a Profile,
     /// The mix, when the user named it (`--mix`).
     pub mix: Option<PathBuf>,
     /// Worker threads for metering (at least 1).
@@ -271,7 +271,7 @@ fn check_inputs_noting(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>) 
         missed_null_db,
     );
     let report = Report::new(
-        opts.profile.name,
+        &opts.profile.name,
         files,
         reconciliation,
         cause::findings(&causes),

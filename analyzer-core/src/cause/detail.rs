@@ -20,6 +20,8 @@ pub enum NamingProblem {
     Characters(String),
     /// The stem's name does not say what it holds.
     SaysNothing,
+    /// The name does not match the profile's `file_name_pattern` (the pattern).
+    Pattern(String),
 }
 
 impl std::fmt::Display for NamingProblem {
@@ -30,6 +32,7 @@ impl std::fmt::Display for NamingProblem {
                 write!(f, "contains characters outside [A-Za-z0-9._-]: {bad:?}")
             }
             Self::SaysNothing => f.write_str("does not say what the stem holds"),
+            Self::Pattern(p) => write!(f, "does not match the profile's pattern {p}"),
         }
     }
 }

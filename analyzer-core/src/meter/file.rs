@@ -70,6 +70,9 @@ pub struct Metrics {
     /// Last frame holding a sample at or above [`AUDIBLE_TAIL_DBFS`] (`None`: no such sample):
     /// how far before its end the file falls silent.
     pub last_audible_frame: Option<u64>,
+    /// First frame holding a sample at or above [`AUDIBLE_TAIL_DBFS`] (`None`: no such
+    /// sample): how long the file is silent before it sounds (a profile's head silence).
+    pub first_audible_frame: Option<u64>,
     /// Stereo files: energy of left minus right against the channels' mean energy, dB
     /// (`None` for other layouts and silence; very low or -inf for dual mono).
     pub channel_difference_db: Option<f64>,
@@ -114,6 +117,7 @@ pub struct FileMeter {
     first_non_finite_frame: Option<u64>,
     channel_difference: ChannelDifference,
     last_audible_frame: Option<u64>,
+    first_audible_frame: Option<u64>,
     env_block_frames: usize,
     env_pos: usize,
     env_lanes: [f64; LANES],
@@ -154,6 +158,7 @@ impl FileMeter {
             first_non_finite_frame: None,
             channel_difference: ChannelDifference::new(),
             last_audible_frame: None,
+            first_audible_frame: None,
             env_block_frames,
             env_pos: 0,
             env_lanes: [0.0; LANES],
@@ -224,6 +229,10 @@ impl FileMeter {
         let audible = crate::units::db_to_amp(AUDIBLE_TAIL_DBFS) as f32;
         if let Some(i) = x.iter().rposition(|v| super::finite_abs(*v) >= audible) {
             self.last_audible_frame = Some(self.frames + (i / ch) as u64);
+            if self.first_audible_frame.is_none() {
+                let first = x.iter().position(|v| super::finite_abs(*v) >= audible);
+                self.first_audible_frame = first.map(|i| self.frames + (i / ch) as u64);
+            }
         }
         let before = self.non_finite.count();
         self.non_finite.process(x);
@@ -289,6 +298,7 @@ impl FileMeter {
         self.first_non_finite_frame = None;
         self.channel_difference.reset();
         self.last_audible_frame = None;
+        self.first_audible_frame = None;
         self.env_pos = 0;
         self.env_lanes = [0.0; LANES];
         self.envelope.clear();
@@ -346,6 +356,7 @@ impl FileMeter {
             non_finite_samples: self.non_finite.count(),
             first_non_finite_frame: self.first_non_finite_frame,
             last_audible_frame: self.last_audible_frame,
+            first_audible_frame: self.first_audible_frame,
             channel_difference_db: if ch == 2 {
                 self.channel_difference.difference_db()
             } else {

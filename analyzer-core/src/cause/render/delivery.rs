@@ -200,17 +200,36 @@ pub(super) fn formats(c: &Cause) -> Finding {
         Cause::SampleRateProfile {
             files,
             profile,
-            required_sample_rate: required,
-        } => base(
-            c,
-            format!(
-                "The {profile} profile requires {required} Hz; {} {} at another rate.",
-                plural(files.len() as u64, "file"),
-                is_are(files.len())
-            ),
-            format!("Export at {required} Hz from the session."),
-        )
-        .with("required_sample_rate", *required),
+            allowed_sample_rates,
+        } => match allowed_sample_rates.as_slice() {
+            [required] => base(
+                c,
+                format!(
+                    "The {profile} profile requires {required} Hz; {} {} at another rate.",
+                    plural(files.len() as u64, "file"),
+                    is_are(files.len())
+                ),
+                format!("Export at {required} Hz from the session."),
+            )
+            .with("required_sample_rate", *required),
+            rates => {
+                let hz: Vec<String> = rates.iter().map(|r| format!("{r} Hz")).collect();
+                let accepted = match hz.split_last() {
+                    Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                    None => String::new(),
+                };
+                base(
+                    c,
+                    format!(
+                        "The {profile} profile accepts {accepted}; {} {} at another rate.",
+                        plural(files.len() as u64, "file"),
+                        is_are(files.len())
+                    ),
+                    format!("Export at {accepted} from the session."),
+                )
+                .with("allowed_sample_rates", rates.to_vec())
+            }
+        },
         Cause::BitDepthMismatch {
             files,
             majority_format: majority,

@@ -8,6 +8,7 @@
 mod common;
 mod delivery;
 mod diagnosis;
+mod profile;
 mod reconciliation;
 
 pub(crate) use common::{round1, round2};
@@ -41,6 +42,12 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         }
         Cause::SampleRateMismatch { .. } => F::SampleRateMismatch,
         Cause::SampleRateProfile { .. } => F::SampleRateProfile,
+        Cause::ChannelsProfile { .. } => F::ChannelLayout,
+        Cause::TooFewStems { .. } => F::StemCount,
+        Cause::LoudnessOffTarget { .. } => F::LoudnessOffTarget,
+        Cause::EdgeSilence { at_end: false, .. } => F::HeadSilence,
+        Cause::EdgeSilence { at_end: true, .. } => F::TailSilence,
+        Cause::MissingFxStem { .. } => F::MissingFxStem,
         Cause::BitDepthMismatch { .. } => F::BitDepthMismatch,
         Cause::LowBitDepth { .. } => F::LowBitDepth,
         Cause::UnequalLengths { .. } | Cause::CutOff { .. } => F::LengthMismatch,
@@ -115,6 +122,10 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::LowHeadroom { .. }
         | Cause::DcOffset { .. }
         | Cause::TimecodeMismatch(_)
+        | Cause::ChannelsProfile { .. }
+        | Cause::TooFewStems { .. }
+        | Cause::EdgeSilence { .. }
+        | Cause::MissingFxStem { .. }
         | Cause::CutOff { .. } => Warning,
         // Warns, not errs: what the file holds is simply not in the check, and the finding
         // says how to send it in a format that is read.
@@ -125,6 +136,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::SampleRateProfile { .. }
         | Cause::NonFiniteSamples { .. }
         | Cause::TruePeakOver { .. }
+        | Cause::LoudnessOffTarget { .. }
         | Cause::PolarityInverted { .. }
         | Cause::ChannelFault(_)
         | Cause::ClockDrift(_) => Error,
@@ -248,6 +260,8 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::ChannelFault(ChannelFault { file, .. })
         | Cause::ClockDrift(ClockDrift { file, .. })
         | Cause::StemGain(StemGain { file, .. })
+        | Cause::LoudnessOffTarget { file, .. }
+        | Cause::EdgeSilence { file, .. }
         | Cause::CutOff { file, .. } => vec![file.clone()],
         Cause::ReconciliationIncomplete { excluded } => {
             excluded.iter().map(|e| e.path.clone()).collect()
@@ -273,6 +287,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::StartOffset(StartOffset { files, .. }) => files.clone(),
         Cause::UnreadAudioFormat { by_file } => names_of(by_file),
         Cause::Naming { by_file } => names_of(by_file),
+        Cause::ChannelsProfile { by_file, .. } => names_of(by_file),
         Cause::Silent { by_file, .. } => names_of(by_file),
         Cause::NonFiniteSamples { by_file } => names_of(by_file),
         Cause::Clipping { by_file, .. } => names_of(by_file),
@@ -286,6 +301,8 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationFailed { .. }
         | Cause::Multitracks { .. }
+        | Cause::TooFewStems { .. }
+        | Cause::MissingFxStem { .. }
         | Cause::SetGain(_)
         | Cause::SumMatchesMix { .. }
         | Cause::MissingBusProcessing(_)
@@ -334,6 +351,11 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::TruePeakOver { .. }
         | Cause::LowHeadroom { .. }
         | Cause::DcOffset { .. } => delivery::content(c),
+        Cause::ChannelsProfile { .. }
+        | Cause::TooFewStems { .. }
+        | Cause::LoudnessOffTarget { .. }
+        | Cause::EdgeSilence { .. }
+        | Cause::MissingFxStem { .. } => profile::spec(c),
         Cause::StartOffset(s) => reconciliation::start_offset(c, s),
         Cause::TimecodeMismatch(t) => reconciliation::timecode_mismatch(c, t),
         Cause::PolarityInverted { .. } | Cause::CutOff { .. } | Cause::SumMatchesMix { .. } => {
