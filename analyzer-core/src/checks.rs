@@ -384,8 +384,19 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
         },
     );
     let audible: Vec<&FileFacts> = files.iter().filter(|f| !silent(f)).collect();
+    // Files that carry the same audio are one cause however many copies there are: pairs are
+    // joined into groups (three copies are one finding naming three files, not three pairs).
+    let mut group: Vec<usize> = (0..audible.len()).collect();
+    let mut all_identical = vec![true; audible.len()];
+    fn root(group: &mut [usize], mut i: usize) -> usize {
+        while group[i] != i {
+            group[i] = group[group[i]];
+            i = group[i];
+        }
+        i
+    }
     for (i, a) in audible.iter().enumerate() {
-        for b in &audible[i + 1..] {
+        for (j, b) in audible.iter().enumerate().skip(i + 1) {
             if a.frames != b.frames || a.channels != b.channels {
                 continue;
             }
@@ -396,11 +407,26 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
                     .zip(b.sample_peak_dbfs)
                     .is_some_and(|(x, y)| (x - y).abs() < 0.01);
             if identical || near {
-                out.push(Cause::Duplicate {
-                    files: vec![a.name.clone(), b.name.clone()],
-                    identical,
-                });
+                let (ri, rj) = (root(&mut group, i), root(&mut group, j));
+                let both = all_identical[ri] && all_identical[rj] && identical;
+                group[rj] = ri;
+                all_identical[ri] = both;
             }
+        }
+    }
+    for r in 0..audible.len() {
+        if root(&mut group, r) != r {
+            continue;
+        }
+        let members: Vec<String> = (0..audible.len())
+            .filter(|&k| root(&mut group, k) == r)
+            .map(|k| audible[k].name.clone())
+            .collect();
+        if members.len() > 1 {
+            out.push(Cause::Duplicate {
+                files: members,
+                identical: all_identical[r],
+            });
         }
     }
 }
@@ -833,6 +859,25 @@ mod tests {
             .unwrap();
         assert_eq!(dup.files, vec!["Song_Drums.wav", "Song_Bass.wav"]);
         assert_eq!(dup.severity, Severity::Error);
+    }
+
+    #[test]
+    fn three_copies_are_one_duplicate_finding() {
+        let mut files = clean();
+        files[1].content_hash = files[0].content_hash;
+        files[2].content_hash = files[0].content_hash;
+        let findings = findings_of(&files, &MASTERING);
+        let dups: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::DuplicateStem)
+            .collect();
+        assert_eq!(dups.len(), 1, "{dups:#?}");
+        assert_eq!(dups[0].files.len(), 3);
+        assert!(
+            dups[0].message.contains(&files[2].name),
+            "{}",
+            dups[0].message
+        );
     }
 
     #[test]

@@ -432,16 +432,19 @@ pub(super) fn content(c: &Cause) -> Finding {
         Cause::Duplicate { files, identical } => base(
             c,
             format!(
-                "{} and {} carry {} audio.",
-                files[0],
-                files[1],
+                "{} carry {} audio.",
+                list(files),
                 if *identical {
                     "the same"
                 } else {
                     "practically the same"
                 }
             ),
-            "Re-export one of them with the right track soloed; a doubled stem adds 6 dB of that part to the sum.",
+            if files.len() > 2 {
+                "Re-export all but one of them with the right track soloed; each copy adds that part to the sum again."
+            } else {
+                "Re-export one of them with the right track soloed; a doubled stem adds 6 dB of that part to the sum."
+            },
         )
         .with("identical_samples", *identical),
         Cause::NonFiniteSamples { by_file } => {
