@@ -414,7 +414,7 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
             }
         }
     }
-    for r in 0..audible.len() {
+    for (r, &identical) in all_identical.iter().enumerate() {
         if root(&mut group, r) != r {
             continue;
         }
@@ -425,7 +425,7 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
         if members.len() > 1 {
             out.push(Cause::Duplicate {
                 files: members,
-                identical: all_identical[r],
+                identical,
             });
         }
     }

@@ -61,6 +61,9 @@ pub struct BatchArgs {
     /// Delivery profile every delivery is judged by.
     #[arg(long, default_value = "mastering", value_parser = crate::parse_profile)]
     profile: &'static Profile,
+    /// Delivery spec as a TOML file (keys: see the README), instead of --profile.
+    #[arg(long, value_name = "PATH", conflicts_with = "profile")]
+    profile_file: Option<PathBuf>,
     /// A delivery fails (exit status 1) when a finding reaches this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
@@ -95,6 +98,12 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode> {
     if let Some(s) = &jsonl {
         s.preflight("the JSON Lines")?;
     }
+    let loaded = args
+        .profile_file
+        .as_deref()
+        .map(Profile::from_file)
+        .transpose()?;
+    let profile: &Profile = loaded.as_ref().unwrap_or(args.profile);
     let found = deliveries(&args.root)?;
     if found.is_empty() {
         bail!(
@@ -107,7 +116,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .max(1);
-    let outcomes = check_all(&found, args, threads);
+    let outcomes = check_all(&found, args, profile, threads);
     let mut lines = String::new();
     for ((dir, _), outcome) in found.iter().zip(&outcomes) {
         lines.push_str(&jsonl_line(dir, outcome)?);
@@ -129,6 +138,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode> {
 fn check_all(
     found: &[(PathBuf, Option<String>)],
     args: &BatchArgs,
+    profile: &Profile,
     threads: usize,
 ) -> Vec<Outcome> {
     let workers = threads.min(found.len()).max(1);
@@ -155,7 +165,7 @@ fn check_all(
                     };
                     let outcome = match listing_error {
                         Some(e) => Outcome::Failed(e.clone()),
-                        None => check_one(dir, args, per_check),
+                        None => check_one(dir, args, profile, per_check),
                     };
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(outcome);
@@ -178,9 +188,9 @@ fn check_all(
 }
 
 /// Checks one delivery folder as `stemcheck check DIR` would.
-fn check_one(dir: &Path, args: &BatchArgs, threads: usize) -> Outcome {
+fn check_one(dir: &Path, args: &BatchArgs, profile: &Profile, threads: usize) -> Outcome {
     let opts = Options {
-        profile: args.profile,
+        profile,
         mix: None,
         threads,
         progress: None,

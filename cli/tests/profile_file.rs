@@ -210,3 +210,39 @@ fn profile_and_profile_file_exclude_each_other() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn batch_judges_every_delivery_by_a_spec_file() {
+    let root = tempfile::tempdir().unwrap();
+    let song = root.path().join("song");
+    std::fs::create_dir(&song).unwrap();
+    delivery(&song, 0.0);
+    let spec = write_spec(root.path(), "channels = [2]");
+    let out = stemcheck(&[
+        "batch",
+        p(root.path()),
+        "--profile-file",
+        p(&spec),
+        "--jsonl",
+        "-",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["profile"], "label-spec", "{stdout}");
+    let codes: Vec<&str> = line["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"channel_layout"), "{codes:?}");
+    let both = stemcheck(&[
+        "batch",
+        p(root.path()),
+        "--profile",
+        "sync",
+        "--profile-file",
+        p(&spec),
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+}
