@@ -9,6 +9,7 @@ mod output;
 mod render;
 
 use std::ffi::OsStr;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -159,9 +160,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 /// `stemcheck profiles`: every shipped profile with its source and its numbers.
 fn list_profiles() -> Result<ExitCode> {
+    let mut text = String::new();
     for p in analyzer_core::profile::all() {
-        println!("{:<15} {}", p.name, p.description);
-        println!("{:<15} source: {}", "", p.source);
+        let _ = writeln!(text, "{:<15} {}", p.name, p.description);
+        let _ = writeln!(text, "{:<15} source: {}", "", p.source);
         let rates = if p.sample_rates_hz.is_empty() {
             "any".to_owned()
         } else {
@@ -206,8 +208,9 @@ fn list_profiles() -> Result<ExitCode> {
         if p.bus_processing_expected {
             terms.push("bus processing on the mix expected".to_owned());
         }
-        println!("{:<15} {}", "", terms.join(", "));
+        let _ = writeln!(text, "{:<15} {}", "", terms.join(", "));
     }
+    output::print(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -276,11 +279,11 @@ fn bounces(root: Option<PathBuf>) -> Result<ExitCode> {
     let root = capture_root(root)?;
     let list = capture::list_bounces(&root);
     if list.is_empty() {
-        println!("No bounces under {}.", root.display());
+        output::print(&format!("No bounces under {}.\n", root.display()))?;
         return Ok(ExitCode::SUCCESS);
     }
     let now = capture::now_unix_ms();
-    println!("Bounces under {} (newest first):", root.display());
+    let mut text = format!("Bounces under {} (newest first):\n", root.display());
     for b in &list {
         let state = if b.is_complete(now) {
             "complete"
@@ -293,7 +296,8 @@ fn bounces(root: Option<PathBuf>) -> Result<ExitCode> {
             .mix()
             .map_or("no mix".to_owned(), |m| format!("mix: {}", m.sidecar.label));
         let age_s = now.saturating_sub(b.created_unix_ms) / 1000;
-        println!(
+        let _ = writeln!(
+            text,
             "  {:<40} {:<10} {:>2} capture(s), {}, {} ago",
             b.bounce_id,
             state,
@@ -302,9 +306,10 @@ fn bounces(root: Option<PathBuf>) -> Result<ExitCode> {
             human_age(age_s)
         );
         for e in &b.unreadable {
-            println!("      unreadable sidecar: {e}");
+            let _ = writeln!(text, "      unreadable sidecar: {e}");
         }
     }
+    output::print(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -295,3 +295,20 @@ fn names_that_are_not_utf8_stay_distinct_in_the_json() {
     assert!(paths.contains(&"Caf\\xe8.wav"), "{paths:?}");
     assert!(!paths.iter().any(|p| p.contains('\u{fffd}')), "{paths:?}");
 }
+
+#[test]
+fn profiles_to_a_full_stdout_is_a_clear_error_not_a_panic() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else {
+        return; // no /dev/full on this system
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_stemcheck"))
+        .arg("profiles")
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("standard output"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
