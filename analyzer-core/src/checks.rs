@@ -672,7 +672,8 @@ mod tests {
     use crate::profile::MASTERING;
     use crate::report::{Finding, FindingCode, Severity};
 
-    fn stem(name: &str) -> FileFacts {
+    /// A clean stereo 24-bit 48 kHz stem of 10 s peaking at -8 dBFS.
+    pub(super) fn stem(name: &str) -> FileFacts {
         FileFacts {
             name: name.into(),
             role: Some(Role::Stem),
@@ -1073,21 +1074,12 @@ mod spec_tests {
             .iter()
             .enumerate()
             .map(|(i, n)| FileFacts {
-                name: (*n).into(),
-                role: Some(Role::Stem),
-                sample_rate: 48_000,
-                channels: 2,
-                bits_per_sample: 24,
-                sample_format: Some(SampleFormat::Int),
-                frames: 480_000,
-                sample_peak_dbfs: Some(-8.0),
-                true_peak_dbtp: Some(-7.5),
                 content_hash: i as u64 + 1,
                 envelope_db: vec![-20.0 - i as f32; 100],
                 first_audible_frame: Some(240),
                 last_audible_frame: Some(479_519),
                 integrated_lufs: Some(-20.0),
-                ..Default::default()
+                ..super::tests::stem(n)
             })
             .collect();
         let mut mix = v[0].clone();

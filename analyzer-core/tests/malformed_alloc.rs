@@ -44,11 +44,8 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 const RATE: u32 = 48_000;
 const MIB: usize = 1 << 20;
 
-#[test]
-fn header_claims_never_size_an_allocation() {
-    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let frames = 24_000;
+/// Drums, Bass and their sum as Mix: float stereo files whose headers claim `rate_hz`.
+fn two_stems_and_mix(dir: &std::path::Path, frames: usize, rate_hz: u32) {
     let drums = tone(1, 2, frames, RATE);
     let bass = tone(2, 2, frames, RATE);
     let mix: Vec<f32> = drums.iter().zip(&bass).map(|(a, b)| a + b).collect();
@@ -57,8 +54,15 @@ fn header_claims_never_size_an_allocation() {
         ("Bass.wav", &bass),
         ("Mix.wav", &mix),
     ] {
-        std::fs::write(dir.path().join(name), float_stereo(RATE, s)).unwrap();
+        std::fs::write(dir.join(name), float_stereo(rate_hz, s)).unwrap();
     }
+}
+
+#[test]
+fn header_claims_never_size_an_allocation() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    two_stems_and_mix(dir.path(), 24_000, RATE);
     let short = f32_bytes(&tone(3, 2, 1_000, RATE));
     let fmt = fmt_body(3, 2, RATE, 32);
     let hostile: Vec<(&str, Vec<u8>)> = vec![
@@ -197,18 +201,7 @@ fn aifc_fl32(channels: u16, data: &[u8]) -> Vec<u8> {
 fn an_absurd_mix_rate_is_refused_not_allocated_for() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let rate = 0x7000_BB80;
-    let frames = 4_000;
-    let drums = tone(1, 2, frames, RATE);
-    let bass = tone(2, 2, frames, RATE);
-    let mix: Vec<f32> = drums.iter().zip(&bass).map(|(a, b)| a + b).collect();
-    for (name, s) in [
-        ("Drums.wav", &drums),
-        ("Bass.wav", &bass),
-        ("Mix.wav", &mix),
-    ] {
-        std::fs::write(dir.path().join(name), float_stereo(rate, s)).unwrap();
-    }
+    two_stems_and_mix(dir.path(), 4_000, 0x7000_BB80);
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     LARGEST.store(0, Ordering::Relaxed);
