@@ -54,7 +54,7 @@ fn two_stems_and_mix(dir: &std::path::Path, frames: usize, rate_hz: u32) {
         ("Bass.wav", &bass),
         ("Mix.wav", &mix),
     ] {
-        std::fs::write(dir.join(name), float_stereo(rate_hz, s)).unwrap();
+        std::fs::write(dir.join(name), float_stereo(rate_hz, s)).expect("write a test file");
     }
 }
 

@@ -4,11 +4,18 @@ use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::synth::Song;
 use analyzer_core::reconcile::{ReconcileOptions, reconcile_sources};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 const SR: u32 = 16_000;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    // A fixed seed: the same twelve cases every run, so CI is reproducible (a case that
+    // failed once is kept in reconcile_props_cases.rs and the regressions file).
+    #![proptest_config(ProptestConfig {
+        cases: 12,
+        rng_seed: RngSeed::Fixed(0x5745_4d43),
+        ..ProptestConfig::default()
+    })]
 
     /// Any delay within +/-2 s, on any stem, is recovered to the sample; the others stay at 0.
     #[test]

@@ -32,6 +32,9 @@ pub(super) const OFFSET_MAJORITY: f64 = 2.0 / 3.0;
 /// bit-exact null is not infinitely better than a -120 dB one.
 const FLOOR_SHARE: f64 = 1e-12;
 
+/// Residuals within this factor of the floor are at the floor (see `confirm_offsets`).
+const NO_EVIDENCE_RATIO: f64 = 1.01;
+
 /// The per-window test of one shifted stem.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct OffsetEvidence {
@@ -94,7 +97,14 @@ pub(super) fn confirm_offsets(
                 g.energy(&model.coefs(&g.solve_masked(model, active)))
                     .max(floor)
             };
-            margins.push(power_to_db(e(g0) / e(g1)));
+            let (e0, e1) = (e(g0), e(g1));
+            // Where the placement changes nothing (both null to the floor: the fit silences a
+            // misplaced stem and the stem has nothing left to add there), the window says
+            // nothing for or against the offset.
+            if e0 <= floor * NO_EVIDENCE_RATIO && e1 <= floor * NO_EVIDENCE_RATIO {
+                continue;
+            }
+            margins.push(power_to_db(e0 / e1));
         }
         let windows_for = margins.iter().filter(|&&m| m >= OFFSET_MARGIN_DB).count();
         margins.sort_by(f64::total_cmp);
