@@ -82,6 +82,22 @@ impl Activity {
             .map_or(0.0, |s| s.iter().copied().fold(0.0, f64::max))
     }
 
+    /// The frames `[first, last)` spanned by the probes above `floor` that overlap
+    /// `[start, start + len)` (frames may be negative: a window before the file's start);
+    /// `(start, start)` when none is.
+    pub fn active_span(&self, start: i64, len: u64, floor: f64) -> (i64, i64) {
+        let hop = self.hop_frames as i64;
+        let a = start.max(0) / hop;
+        let end = (start + len as i64).max(0) as u64;
+        let b = (end.div_ceil(self.hop_frames) as i64).min(self.mean_square.len() as i64);
+        let mut active = (a..b).filter(|&k| self.mean_square[k as usize] > floor);
+        match (active.next(), active.last()) {
+            (Some(f), Some(l)) => (f * hop, (l + 1) * hop),
+            (Some(f), None) => (f * hop, (f + 1) * hop),
+            _ => (start, start),
+        }
+    }
+
     /// Number of probes above `floor`.
     pub fn probes_above(&self, floor: f64) -> usize {
         self.mean_square.iter().filter(|&&x| x > floor).count()

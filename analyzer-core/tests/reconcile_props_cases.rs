@@ -44,10 +44,10 @@ fn windows_without_evidence_do_not_vote_against_an_offset() {
     recovered(533, 5, -20_001);
 }
 
-/// Known failure (since fb1936d): the arbitration windows chosen for stem 5 hold none of its
-/// audio, so 0 and the true 6580 tie at zero residual and 0 wins. Kept so the fix has a test.
+/// The arbitration windows chosen for stem 5 hold none of its audio under either candidate:
+/// 0 and the true 6580 tied at zero residual and 0 won (since fb1936d). Without evidence the
+/// stem now keeps the lag its coarse search found.
 #[test]
-#[ignore = "known failure: arbitration windows miss a sparse stem (see the issue note)"]
 fn a_sparse_stem_is_arbitrated_where_it_sounds() {
     recovered(886, 5, 6_580);
 }

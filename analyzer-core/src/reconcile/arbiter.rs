@@ -26,6 +26,12 @@ const POLISH_STEPS: usize = 32;
 /// residual with the stem left out minus the best residual) are a tie: the smaller shift wins.
 const TIE_SHARE: f64 = 0.01;
 
+/// What a stem must explain in the judged windows (share of the mix energy: the residual with
+/// it left out minus the best residual, at any candidate) before the windows may move it. A
+/// sparse stem can be silent in every window under every candidate; then 0 and the true lag
+/// tie at zero and the windows carry no evidence either way: the stem keeps its lag.
+const MIN_EXPLAINED_SHARE: f64 = 1e-9;
+
 /// Judges offset vectors by their joint null on the windows of `io`, with the stems of
 /// `active` fitted. The statistics of every offset vector judged are kept, so a vector is read
 /// only once per arbiter.
@@ -202,6 +208,11 @@ impl<'a, 's> Arbiter<'a, 's> {
                 else {
                     continue;
                 };
+                let explained = tried.iter().map(|t| t.2 - e_best).fold(0.0, f64::max);
+                if explained <= MIN_EXPLAINED_SHARE {
+                    dbg_align(|| format!("arbitrate stem {i}: {tried:?}, no evidence: kept"));
+                    continue;
+                }
                 let tie = TIE_SHARE * (e_out - e_best).max(0.0);
                 let pick = tried
                     .iter()

@@ -145,7 +145,16 @@ impl Located {
                     continue;
                 }
                 let m = (t as i64 - offsets[i]).clamp(0, last.max(0)) as u64;
-                if !ws.iter().any(|&u| u.abs_diff(m) < window / 2) {
+                // Where the stem sounds inside the moved window, in mix time: a window that
+                // covers only most of the moved one can miss exactly that (a sparse hit in
+                // the part it does not cover).
+                let (lo, hi) = a.active_span(m as i64 + offsets[i], window, floor);
+                let (lo, hi) = (
+                    (lo - offsets[i]).max(m as i64),
+                    (hi - offsets[i]).min((m + window) as i64),
+                );
+                let covered = |u: u64| u as i64 <= lo && hi <= (u + window) as i64;
+                if !ws.iter().any(|&u| covered(u)) {
                     ws.push(m);
                 }
             }
