@@ -91,7 +91,7 @@ impl Activity {
         let end = (start + len as i64).max(0) as u64;
         let b = (end.div_ceil(self.hop_frames) as i64).min(self.mean_square.len() as i64);
         let mut active = (a..b).filter(|&k| self.mean_square[k as usize] > floor);
-        match (active.next(), active.last()) {
+        match (active.next(), active.next_back()) {
             (Some(f), Some(l)) => (f * hop, (l + 1) * hop),
             (Some(f), None) => (f * hop, (f + 1) * hop),
             _ => (start, start),
