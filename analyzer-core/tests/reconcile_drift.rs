@@ -4,10 +4,11 @@
 // Test code may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::synth::Song;
-use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};
 use analyzer_core::report::{FindingCode, Severity};
+
+mod common;
+use common::song::reconcile as run;
 
 const SR: u32 = 48_000;
 
@@ -27,19 +28,6 @@ fn stretch(x: &[f32], ch: usize, ppm: f64) -> Vec<f32> {
         }
     }
     y
-}
-
-fn run(song: &Song, mix: &[f32]) -> ReconcileResult {
-    let (m, stems) = song.sources(mix).unwrap();
-    reconcile_sources(
-        m,
-        stems,
-        &MASTERING,
-        &ReconcileOptions::default(),
-        None,
-        &|_| {},
-    )
-    .unwrap()
 }
 
 #[test]

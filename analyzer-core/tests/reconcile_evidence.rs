@@ -5,32 +5,13 @@
 // Test code may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::synth::Song;
-use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};
 use analyzer_core::report::FindingCode;
 
+mod common;
+use common::song::{offsets, reconcile as run};
+
 const SR: u32 = 48_000;
-
-fn run(song: &Song, mix: &[f32]) -> ReconcileResult {
-    let (m, stems) = song.sources(mix).unwrap();
-    reconcile_sources(
-        m,
-        stems,
-        &MASTERING,
-        &ReconcileOptions::default(),
-        None,
-        &|_| {},
-    )
-    .unwrap()
-}
-
-fn offsets(r: &ReconcileResult) -> Vec<i64> {
-    r.stems
-        .iter()
-        .map(|f| f.as_ref().unwrap().offset_samples)
-        .collect()
-}
 
 /// RBJ peaking biquads in series (minimum phase: their phase delay differs per frequency, so
 /// each stem's best plain-gain fit sits a few samples off), applied to an interleaved stereo

@@ -6,11 +6,13 @@
 // functions; this covers the helpers of this test crate too).
 #![allow(clippy::unwrap_used)]
 
-use analyzer_core::profile::MASTERING;
+use analyzer_core::reconcile::ReconcileResult;
 use analyzer_core::reconcile::pan_law::{PAN_LAWS_DB, display_db};
 use analyzer_core::reconcile::synth::Song;
-use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sources};
 use analyzer_core::report::{FindingCode, Polarity};
+
+mod common;
+use common::song::reconcile as run;
 
 const SR: u32 = 48_000;
 
@@ -23,19 +25,6 @@ fn song_at(law_db: f64) -> Song {
         s.pan = [g, g];
     }
     song
-}
-
-fn run(song: &Song, mix: &[f32]) -> ReconcileResult {
-    let (m, stems) = song.sources(mix).unwrap();
-    reconcile_sources(
-        m,
-        stems,
-        &MASTERING,
-        &ReconcileOptions::default(),
-        None,
-        &|_| {},
-    )
-    .unwrap()
 }
 
 fn gain_findings(r: &ReconcileResult) -> Vec<(Vec<String>, f64)> {

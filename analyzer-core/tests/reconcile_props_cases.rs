@@ -1,9 +1,10 @@
 //! The cases the random reconciliation properties (reconcile_props.rs) failed on, kept as fixed
 //! regression tests: proptest draws new cases every run.
 
-use analyzer_core::profile::MASTERING;
 use analyzer_core::reconcile::synth::Song;
-use analyzer_core::reconcile::{ReconcileOptions, reconcile_sources};
+
+mod common;
+use common::song::reconcile;
 
 const SR: u32 = 16_000;
 
@@ -11,20 +12,7 @@ fn offsets(seed: u64, stem: usize, delay: i64) -> Vec<i64> {
     let mut song = Song::new(SR, 9.0, 6, seed);
     let mix = song.mix();
     song.stems[stem].shift(delay);
-    let (m, stems) = song.sources(&mix).expect("sources");
-    let r = reconcile_sources(
-        m,
-        stems,
-        &MASTERING,
-        &ReconcileOptions::default(),
-        None,
-        &|_| {},
-    )
-    .expect("reconcile");
-    r.stems
-        .iter()
-        .map(|f| f.as_ref().map_or(i64::MIN, |f| f.offset_samples))
-        .collect()
+    common::song::offsets(&reconcile(&song, &mix))
 }
 
 fn recovered(seed: u64, stem: usize, delay: i64) {

@@ -11,27 +11,10 @@ use analyzer_core::reconcile::{ReconcileOptions, ReconcileResult, reconcile_sour
 use analyzer_core::report::{FindingCode, Polarity, Severity};
 use analyzer_core::source::{FrameSource, MemorySource};
 
+mod common;
+use common::song::{offsets, reconcile as run};
+
 const SR: u32 = 48_000;
-
-fn run(song: &Song, mix: &[f32]) -> ReconcileResult {
-    let (m, stems) = song.sources(mix).unwrap();
-    reconcile_sources(
-        m,
-        stems,
-        &MASTERING,
-        &ReconcileOptions::default(),
-        None,
-        &|_| {},
-    )
-    .unwrap()
-}
-
-fn offsets(r: &ReconcileResult) -> Vec<i64> {
-    r.stems
-        .iter()
-        .map(|f| f.as_ref().unwrap().offset_samples)
-        .collect()
-}
 
 fn codes(r: &ReconcileResult) -> Vec<FindingCode> {
     r.findings.iter().map(|f| f.code).collect()

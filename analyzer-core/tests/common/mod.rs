@@ -2,6 +2,8 @@
 //! test's control, so each case breaks exactly one thing.
 #![allow(dead_code)]
 
+pub mod song;
+
 /// A `fmt ` body for plain PCM (`tag` 1) or IEEE float (`tag` 3).
 pub fn fmt_body(tag: u16, channels: u16, rate: u32, bits: u16) -> Vec<u8> {
     let align = channels.wrapping_mul(bits.div_ceil(8));
