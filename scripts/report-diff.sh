@@ -80,9 +80,11 @@ compare_dirs() {
       echo "DIFFERS $f: only in $([ -f "$base/$f" ] && echo base || echo new)"
     elif ! cmp -s "$base/$f" "$new/$f"; then
       echo "DIFFERS $f"
-      diff <(tr ',' '\n' <"$base/$f") <(tr ',' '\n' <"$new/$f") | head -8 | sed 's/^/    /'
+      # diff exits 1 on a difference: under pipefail that would end the loop (and, with
+      # set -e, the script) at the first differing report, before anything is printed.
+      { diff <(tr ',' '\n' <"$base/$f") <(tr ',' '\n' <"$new/$f") || true; } | head -8 | sed 's/^/    /'
     fi
-  done >"$new.diff"
+  done >"$new.diff" || true
   n=$(find "$new" -name '*.json' | wc -l)
   if [ -s "$new.diff" ]; then
     cat "$new.diff"

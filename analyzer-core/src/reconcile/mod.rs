@@ -167,9 +167,9 @@ pub fn reconcile_sources(
         options,
         model: &model,
     };
-    let first = placer.run(planner, mix.as_mut(), &mut stems, coarse)?;
+    let first = placer.run(planner, mix.as_mut(), &mut stems, coarse, &[])?;
     // 4c, 4d. Channel faults and clock drifts: the stems read corrected are placed again.
-    let (verdicts, drifts) = (first.channels, first.drifts);
+    let (verdicts, mut drifts) = (first.channels, first.drifts);
     let (placement, windows) = if verdicts.is_empty() && drifts.is_empty() {
         (first.placement, first.windows)
     } else {
@@ -177,15 +177,35 @@ pub fn reconcile_sources(
             let inner = stems.remove(v.stem);
             stems.insert(v.stem, Box::new(FixedChannels::new(inner, v.fix)));
         }
+        // The drifting stems as delivered, kept to be read again on a refined clock.
+        let mut delivered: Vec<(usize, Box<dyn FrameSource>)> = Vec::new();
         for d in &drifts {
             let inner = stems.remove(d.stem);
+            delivered.push((d.stem, inner.reopen()?));
             let fixed = drift::DriftCorrected::new(inner, d.start_samples, d.ppm);
             stems.insert(d.stem, Box::new(fixed));
         }
         let mut planner = first.planner;
         let coarse = located.coarse_lags(&plan, &mut planner, mix.as_mut(), &mut stems)?;
-        let again = placer.run(planner, mix.as_mut(), &mut stems, coarse)?;
-        (again.placement, again.windows)
+        let again = placer.run(planner, mix.as_mut(), &mut stems, coarse, &drifts)?;
+        if drifts.is_empty() {
+            (again.placement, again.windows)
+        } else {
+            // 4e. The drifts measured again on the corrected stems (see `drift::refine`), and
+            // the stems placed once more on the refined clocks.
+            drifts = again.drifts;
+            for (i, inner) in delivered {
+                if let Some(d) = drifts.iter().find(|d| d.stem == i) {
+                    stems[i] = Box::new(drift::DriftCorrected::new(inner, d.start_samples, d.ppm));
+                }
+            }
+            let mut planner = again.planner;
+            let coarse = located.coarse_lags(&plan, &mut planner, mix.as_mut(), &mut stems)?;
+            // Measured once more on the refined clocks: the figures reported are the closest.
+            let third = placer.run(planner, mix.as_mut(), &mut stems, coarse, &drifts)?;
+            drifts = third.drifts;
+            (third.placement, third.windows)
+        }
     };
     // 5. Streaming pass and the result.
     let finish = Finish {
@@ -246,7 +266,8 @@ struct Placed {
 
 impl Placer<'_> {
     /// Steps 3b to 4 on a fresh [`WindowIo`], then the channel test of the placed stems (step
-    /// 4c).
+    /// 4c) and the drift measurement (4d); with drifts in `refine` (stems already read on their
+    /// corrected clocks), those drifts measured again instead (4e).
     ///
     /// # Errors
     /// When a file cannot be read.
@@ -256,6 +277,7 @@ impl Placer<'_> {
         mix: &mut dyn FrameSource,
         stems: &mut [Box<dyn FrameSource>],
         coarse: Vec<Option<crate::align::LagEstimate>>,
+        refine: &[drift::Drift],
     ) -> Result<Placed> {
         let (plan, located, options, model) = (self.plan, self.located, self.options, self.model);
         let mut io = WindowIo::new(model, mix, stems, plan.window_frames as usize);
@@ -284,14 +306,16 @@ impl Placer<'_> {
         let channels = channels::test_channels(&mut io, &test)?;
         let windows = io.windows().to_vec();
         let mut planner = search.planner;
-        let drifts = if channels.is_empty() {
-            let test = drift::DriftTest {
-                plan,
-                located,
-                active,
-                offsets: &placement.offsets,
-                confidence: &placement.confidence,
-            };
+        let test = drift::DriftTest {
+            plan,
+            located,
+            active,
+            offsets: &placement.offsets,
+            confidence: &placement.confidence,
+        };
+        let drifts = if !refine.is_empty() {
+            drift::refine(&mut io, &mut planner, &test, refine)?
+        } else if channels.is_empty() {
             drift::measure(&mut io, &mut planner, &test)?
         } else {
             Vec::new()
