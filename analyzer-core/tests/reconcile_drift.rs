@@ -54,7 +54,7 @@ fn a_stem_100_ppm_slow_is_clock_drift_not_an_offset() {
     assert!((end - 96.0).abs() < 0.1, "{d:#?}");
     let start = d.measured["offset_start_samples"].as_f64().unwrap();
     assert!(start.abs() < 0.1, "{d:#?}");
-    // Read on the refined clock the stem nulls (-83 dB measured; -35 dB on the first line).
+    // Read on the refined clock the stem nulls (-83 dB measured).
     let corrected = r.reconciliation.corrected_null_depth_db.unwrap();
     assert!(corrected < -60.0, "corrected null {corrected} dB");
     for f in &r.findings {
