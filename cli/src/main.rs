@@ -393,7 +393,11 @@ fn emit_to(report: &Report, json: Option<&Sink>, human: bool) -> Result<()> {
         sink.write("the JSON report", &(report.to_json() + "\n"))?;
     }
     if human {
-        output::print(&render::human(report, output::stdout_colour()))?;
+        output::print(&render::human(
+            report,
+            output::stdout_colour(),
+            output::stdout_width(),
+        ))?;
     }
     Ok(())
 }
