@@ -81,7 +81,7 @@ fn fixed(x: f64, decimals: usize) -> String {
 }
 
 /// `x` with an explicit sign ("+1.5", "-0.7"), except on zero ("0.0").
-fn signed(x: f64, decimals: usize) -> String {
+pub fn signed(x: f64, decimals: usize) -> String {
     let text = fixed(x, decimals);
     if is_zero_text(&text) || text.starts_with('-') {
         text
