@@ -736,6 +736,18 @@ mod tests {
     }
 
     #[test]
+    fn a_clean_unreconciled_set_says_so_in_its_last_line() {
+        let report = Report::new("mastering", vec![file("A.wav", None)], None, Vec::new());
+        let text = human(&report, false, 100);
+        assert_eq!(
+            text.lines().last(),
+            Some(
+                "StemCheck PASS (health 100/100, mastering): 1 stem, not reconciled; no errors or warnings"
+            )
+        );
+    }
+
+    #[test]
     fn zeros_carry_no_sign() {
         assert_eq!(signed(-0.04, 1), "0.0");
         assert_eq!(signed(0.04, 1), "0.0");
