@@ -7,6 +7,7 @@ mod demo;
 mod html;
 mod output;
 mod render;
+mod residual;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -92,6 +93,15 @@ struct CheckArgs {
     /// Worker threads for metering (default: the number of cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Write the residual (mix minus the stem sum) as 32-bit float WAV: FILE as delivered, and
+    /// FILE with `.corrected` before its extension after the corrections the findings name.
+    /// Write it outside the delivery folder (a WAV there is read as a stem next time).
+    #[arg(long, value_name = "FILE.wav")]
+    residual: Option<PathBuf>,
+    /// Embed the loudest stretch (at most 10 s, 1 MiB) of the residual as delivered in the
+    /// HTML report, as an <audio> element (16-bit mono, raised to be heard).
+    #[arg(long, requires = "report")]
+    embed_residual: bool,
     /// Check folders that each look like a delivery of their own (each with its own mix) as
     /// one set anyway (else `check` refuses them and points to `stemcheck batch`).
     #[arg(long)]
@@ -337,6 +347,9 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
     let json = args.json.as_deref().map(|s| Sink::parse(OsStr::new(s)));
     let html = args.report.as_deref().map(|p| Sink::parse(p.as_os_str()));
     preflight_outputs(json.as_ref(), html.as_ref())?;
+    if let Some(path) = &args.residual {
+        residual::check_arg(path)?;
+    }
     if !args.as_one_set {
         batch::refuse_separate_deliveries(&args.paths)?;
     }
@@ -358,12 +371,22 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         progress: Some(&progress),
     };
-    let report = analyze::check_paths(&args.paths, &opts).map_err(|e| anyhow!(e))?;
+    let (report, residuals) =
+        analyze::check_paths_keeping(&args.paths, &opts).map_err(|e| anyhow!(e))?;
     bar.finish();
     let human = json != Some(Sink::Stdout) && html != Some(Sink::Stdout);
     emit_to(&report, json.as_ref(), human)?;
+    // An excerpt that cannot be embedded leaves the report without it, and exit status 2.
+    let mut excerpt_error = None;
     if let Some(sink) = &html {
-        sink.write("the HTML report", &html::render(&report, profile))?;
+        let mut page = html::render(&report, profile);
+        if args.embed_residual {
+            match residual::excerpt_section(residuals.as_ref(), &report) {
+                Ok(section) => page = residual::embed(&page, &section),
+                Err(e) => excerpt_error = Some(e),
+            }
+        }
+        sink.write("the HTML report", &page)?;
         if let Some(path) = sink.path()
             && human
         {
@@ -372,6 +395,20 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
     }
     if report.files.iter().all(|f| f.error.is_some()) {
         bail!("no readable input: every file failed to read (see the findings above)");
+    }
+    // After the reports: a residual that cannot be written is exit 2, the reports stand.
+    if let Some(path) = &args.residual {
+        let [delivered, corrected] = residual::write_both(residuals.as_ref(), path)?;
+        if human {
+            eprintln!(
+                "Residual written to {} (as delivered) and {} (corrected)",
+                delivered.display(),
+                corrected.display()
+            );
+        }
+    }
+    if let Some(e) = excerpt_error {
+        return Err(e);
     }
     Ok(exit_status(&report, args.fail_on))
 }
@@ -393,7 +430,11 @@ fn emit_to(report: &Report, json: Option<&Sink>, human: bool) -> Result<()> {
         sink.write("the JSON report", &(report.to_json() + "\n"))?;
     }
     if human {
-        output::print(&render::human(report, output::stdout_colour()))?;
+        output::print(&render::human(
+            report,
+            output::stdout_colour(),
+            output::stdout_width(),
+        ))?;
     }
     Ok(())
 }

@@ -124,6 +124,29 @@ pub fn stdout_colour() -> bool {
     )
 }
 
+/// Columns the human report is laid out in when standard output is not a terminal and
+/// `COLUMNS` does not say (a log, a pipe, a file): wide enough for the table of a usual
+/// delivery, narrow enough for a code review or an email.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// The width to lay the human report out in: `COLUMNS` when it holds a positive number (the
+/// user's say, also through a pipe), else the terminal's when `terminal` is known, else
+/// [`DEFAULT_WIDTH`].
+pub fn width(columns: Option<&str>, terminal: Option<usize>) -> usize {
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or(terminal.filter(|&c| c > 0))
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// [`width`] for standard output, from the environment and the terminal it is on.
+pub fn stdout_width() -> usize {
+    let terminal = terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(terminal_size::Width(w), _)| usize::from(w));
+    width(std::env::var("COLUMNS").ok().as_deref(), terminal)
+}
+
 /// An error and its causes, each said once: analyzer-core errors already include their source
 /// in their own message ("x: cannot read file: No such file or directory"), so a cause whose
 /// text the message so far already holds is not repeated.
@@ -161,6 +184,15 @@ mod tests {
         assert!(colour(true, Some(OsStr::new(""))));
         assert!(!colour(true, Some(OsStr::new("1"))));
         assert!(!colour(false, None));
+    }
+
+    #[test]
+    fn columns_then_terminal_then_default() {
+        assert_eq!(width(Some("60"), Some(120)), 60);
+        assert_eq!(width(None, Some(120)), 120);
+        assert_eq!(width(Some("wide"), Some(120)), 120);
+        assert_eq!(width(Some("0"), None), DEFAULT_WIDTH);
+        assert_eq!(width(None, None), DEFAULT_WIDTH);
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub use names::{lossless_name, lossless_path};
 pub use progress::Stage;
 use progress::Tracker;
 pub use reconciliation::{
-    reconcile_and_diagnose, reconcile_and_diagnose_files, reconcile_and_diagnose_with,
+    Residuals, reconcile_and_diagnose, reconcile_and_diagnose_files, reconcile_and_diagnose_with,
 };
 
 /// Frames read per block while metering (defined with the metering path it belongs to).
@@ -150,6 +150,8 @@ struct Check<'a, 'o> {
     opened: Vec<Opened>,
     opts: &'a Options<'o>,
     tracker: Tracker<'o>,
+    /// What the residuals as audio need, kept from the reconciliation.
+    residuals: Mutex<Option<Residuals>>,
 }
 
 /// Checks the files and folders in `paths` (see [`collect_inputs`]) and returns the report.
@@ -158,6 +160,18 @@ struct Check<'a, 'o> {
 /// Only when there is nothing to check at all (see [`collect_inputs`]). Unreadable files are
 /// `unreadable_file` findings in the report.
 pub fn check_paths(paths: &[PathBuf], opts: &Options<'_>) -> Result<Report> {
+    check_paths_keeping(paths, opts).map(|(report, _)| report)
+}
+
+/// [`check_paths`], also keeping what it takes to render the residual as audio (`None` when
+/// no reconciliation ran).
+///
+/// # Errors
+/// As [`check_paths`].
+pub fn check_paths_keeping(
+    paths: &[PathBuf],
+    opts: &Options<'_>,
+) -> Result<(Report, Option<Residuals>)> {
     let (inputs, skipped) = collect_delivery(paths, opts.mix.as_deref())?;
     Ok(check_inputs_noting(&inputs, skipped_causes(&skipped), opts))
 }
@@ -194,12 +208,16 @@ fn skipped_causes(skipped: &Skipped) -> Vec<Cause> {
 /// Every file is opened once, here; its header tells the work to do and lets the
 /// reconciliation start at once beside the metering.
 pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
-    check_inputs_noting(inputs, Vec::new(), opts)
+    check_inputs_noting(inputs, Vec::new(), opts).0
 }
 
 /// [`check_inputs`] with causes found before reading (what the folders held that is not
-/// read) added to the report.
-fn check_inputs_noting(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>) -> Report {
+/// read) added to the report, and what the residuals as audio need.
+fn check_inputs_noting(
+    inputs: &[Input],
+    noted: Vec<Cause>,
+    opts: &Options<'_>,
+) -> (Report, Option<Residuals>) {
     let tracker = Tracker::new(opts.progress);
     tracker.begin(Stage::Reading);
     let (opened, open_errors) = open_inputs(inputs);
@@ -220,6 +238,7 @@ fn check_inputs_noting(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>) 
         opened,
         opts,
         tracker,
+        residuals: Mutex::new(None),
     };
     let mix_index = inputs.iter().position(|i| i.role == Role::Mix);
 
@@ -277,7 +296,11 @@ fn check_inputs_noting(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>) 
         cause::findings(&causes),
     );
     check.tracker.finish();
-    report
+    let residuals = check
+        .residuals
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    (report, residuals)
 }
 
 /// Opens every input once and parses its header: the opened files, and each file's open
@@ -489,6 +512,13 @@ impl Check<'_, '_> {
                 file.gain_db = Some(fit.gain_db);
                 file.polarity = Some(fit.polarity);
             }
+        }
+        if let Ok(mut kept) = self.residuals.lock() {
+            *kept = Some(Residuals {
+                mix: inputs[mi].path.clone(),
+                stems: stems.iter().map(|&i| inputs[i].path.clone()).collect(),
+                plan: result.residual_plan.clone(),
+            });
         }
         let mut rec = result.reconciliation;
         rec.excluded_files = self.excluded_stems(mi, results, stems, &result.stems);

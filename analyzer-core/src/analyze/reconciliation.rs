@@ -2,12 +2,12 @@
 //! over files the check has already opened; and what the report takes from the result (per-stem
 //! fits, the level timeline).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::diagnose::{self, Diagnoser, Diagnosis};
 use crate::error::{Error, Result, SourceProblem};
 use crate::profile::Profile;
-use crate::reconcile::{self, ReconcileOptions, ReconcileResult};
+use crate::reconcile::{self, ReconcileOptions, ReconcileResult, ResidualKind, ResidualPlan};
 use crate::report::LevelTimeline;
 use crate::resample::{ResampledSource, supported_rate};
 use crate::source::{FrameSource, WavSource};
@@ -94,13 +94,69 @@ pub fn reconcile_and_diagnose_files(
         progress,
     )?;
     let mut fits = vec![None; stems.len()];
+    let mut placements = vec![None; stems.len()];
     for (j, fit) in r.stems.iter().enumerate() {
         fits[index[j]] = fit.clone();
+        placements[index[j]] = r.residual_plan.stems.get(j).cloned().flatten();
     }
     r.stems = fits;
+    r.residual_plan.stems = placements;
     let d = diagnose::diagnose(&diagnoser, &mut r, profile);
     r.reconciliation.spectrum = Some(diagnoser.band_spectrum());
     Ok((r, d))
+}
+
+/// What it takes to render a check's residual as audio ([`reconcile::render_residual`]): the
+/// files it reconciled and how each entered its two null depths.
+#[derive(Debug, Clone)]
+pub struct Residuals {
+    pub(super) mix: PathBuf,
+    pub(super) stems: Vec<PathBuf>,
+    pub(super) plan: ResidualPlan,
+}
+
+impl Residuals {
+    /// Channels and sample rate of the residual (the mix's).
+    ///
+    /// # Errors
+    /// When the mix can no longer be opened.
+    pub fn format(&self) -> Result<(usize, u32)> {
+        let info = WavFile::open(&self.mix)?;
+        let src = WavSource::from_file(&info);
+        Ok((src.channels(), src.sample_rate()))
+    }
+
+    /// Whether `path` is one of the files the residual is read from (an existing file that is
+    /// the mix or a stem), so that a residual is never written over one.
+    pub fn reads(&self, path: &Path) -> bool {
+        let Ok(target) = path.canonicalize() else {
+            return false;
+        };
+        std::iter::once(&self.mix)
+            .chain(&self.stems)
+            .any(|p| p.canonicalize().is_ok_and(|c| c == target))
+    }
+
+    /// Streams the residual of `kind` over the whole mix to `out` (interleaved, the mix's
+    /// channels and rate), reading the files again the way the reconciliation read them (a
+    /// stem at another rate resampled to the mix's).
+    ///
+    /// # Errors
+    /// When a file can no longer be read, or `out` fails.
+    pub fn render(
+        &self,
+        kind: ResidualKind,
+        out: &mut dyn FnMut(&[f32]) -> Result<()>,
+    ) -> Result<()> {
+        let mix = WavSource::from_file(&WavFile::open(&self.mix)?);
+        let rate = mix.sample_rate();
+        let stems = self
+            .stems
+            .iter()
+            .map(|p| WavFile::open(p).ok().and_then(|f| stem_source(&f, rate)))
+            .collect();
+        reconcile::render_residual(Box::new(mix), stems, &self.plan, kind, out)
+    }
 }
 
 /// A stem file as the reconciliation reads it: as it is at the mix's rate, resampled to it

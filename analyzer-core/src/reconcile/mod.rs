@@ -74,6 +74,7 @@ pub mod gram;
 mod locate;
 pub mod pan_law;
 mod plan;
+pub mod residual;
 mod result;
 mod search;
 pub mod stream;
@@ -97,6 +98,7 @@ use search::Search;
 use window_io::WindowIo;
 
 pub use findings::delivered_fails;
+pub use residual::{ResidualKind, ResidualPlan, StemPlacement, render_residual};
 pub use result::NULL_FLOOR_DB;
 pub use stream::{BlockStats, BlockVisitor};
 pub use types::{ReconcileOptions, ReconcileResult, StemFit};
@@ -134,10 +136,20 @@ pub fn reconcile(
         progress,
     )?;
     let mut fits = vec![None; stems.len()];
+    let mut placements = vec![None; stems.len()];
     for (j, fit) in r.stems.iter().enumerate() {
         fits[index[j]] = fit.clone();
+        placements[index[j]] = r.residual_plan.stems.get(j).cloned().flatten();
     }
-    Ok(ReconcileResult { stems: fits, ..r })
+    let residual_plan = ResidualPlan {
+        stems: placements,
+        ..r.residual_plan.clone()
+    };
+    Ok(ReconcileResult {
+        stems: fits,
+        residual_plan,
+        ..r
+    })
 }
 
 /// Reconciles any [`FrameSource`]s (files or memory). See the module docs for the algorithm:
@@ -238,6 +250,17 @@ pub fn reconcile_sources(
             .chain(drifts.iter().map(|d| d.residual_as_is_db))
             .fold(f64::NEG_INFINITY, f64::max);
         result.reconciliation.null_depth_db = Some(as_delivered);
+        // The corrected residual reads these stems as the pass did.
+        for v in &verdicts {
+            if let Some(Some(p)) = result.residual_plan.stems.get_mut(v.stem) {
+                p.channel_fix = Some(v.fix);
+            }
+        }
+        for d in &drifts {
+            if let Some(Some(p)) = result.residual_plan.stems.get_mut(d.stem) {
+                p.drift = Some((d.start_samples, d.ppm));
+            }
+        }
         result.findings = crate::cause::findings(&result.causes);
     }
     Ok(result)

@@ -160,7 +160,22 @@ impl Finish<'_> {
             sum_energy_share: out.gram.sum_energy_at(&unity_final) / e_mix.max(1e-300),
         };
         let causes = findings::make(&ctx);
+        let residual_plan = super::residual::ResidualPlan {
+            lag_samples,
+            stems: (0..k)
+                .map(|i| {
+                    plan.eligible[i].then(|| super::residual::StemPlacement {
+                        offset_samples: offsets[i],
+                        delivered_gains: unity_final[i * cm..(i + 1) * cm].to_vec(),
+                        corrected_gains: coefs[i * cm..(i + 1) * cm].to_vec(),
+                        channel_fix: None,
+                        drift: None,
+                    })
+                })
+                .collect(),
+        };
         Ok(ReconcileResult {
+            residual_plan,
             aligned_null_depth_db: ratio_db(e_unity, e_mix),
             delivered_bit_exact: bit_exact,
             reconciliation,

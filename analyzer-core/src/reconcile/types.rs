@@ -58,6 +58,9 @@ pub struct ReconcileResult {
     pub windows: Vec<u64>,
     /// Length of each analysis window, frames.
     pub window_frames: u64,
+    /// What the two null depths were computed with, per stem (in the order of `stems`), to
+    /// render the residuals as audio ([`super::residual::render_residual`]).
+    pub residual_plan: super::residual::ResidualPlan,
 }
 
 /// Tuning of the reconciliation; the defaults suit music at any common sample rate.

@@ -474,3 +474,57 @@ pub(crate) fn plain_residual(
     )?;
     Ok((e_res, e_mix))
 }
+
+/// Mix minus the stem sum with `plan.unity` gains, every stem read at `plan.offsets`, over
+/// the whole mix (`0..plan.frames`): handed to `out` block by block, interleaved with the
+/// mix's channels. The residual the null depths measure, as audio (one block per file in
+/// memory).
+///
+/// # Errors
+/// When a source fails while it is being read, or `out` fails (its error is returned).
+pub(crate) fn residual_audio(
+    plan: &StreamPlan<'_>,
+    mix: &mut dyn FrameSource,
+    stems: &mut [Box<dyn FrameSource>],
+    out: &mut dyn FnMut(&[f32]) -> Result<()>,
+) -> Result<()> {
+    let model = plan.model;
+    let (k, cm) = (model.stems(), model.mix_channels);
+    let bf = plan.block_frames;
+    let mut buf = vec![0.0f32; bf * cm];
+    let mut sum = vec![0.0f64; bf];
+    let mut failed = None;
+    for_each_block(
+        plan,
+        mix,
+        stems,
+        0..plan.frames.div_ceil(bf as u64),
+        false,
+        |_, _, _| {},
+        |_, n, audio| {
+            if failed.is_some() {
+                return;
+            }
+            for c in 0..cm {
+                let s = &mut sum[..n];
+                s.fill(0.0);
+                for i in 0..k {
+                    let g = plan.unity[i * cm + c];
+                    if g != 0.0 {
+                        let x = &audio.stems[i][model.route(i, c)][..n];
+                        for (sv, &xv) in s.iter_mut().zip(x) {
+                            *sv += g * xv;
+                        }
+                    }
+                }
+                for (t, &sv) in s.iter().enumerate() {
+                    buf[t * cm + c] = (audio.mix[c][t] - sv) as f32;
+                }
+            }
+            if let Err(e) = out(&buf[..n * cm]) {
+                failed = Some(e);
+            }
+        },
+    )?;
+    failed.map_or(Ok(()), Err)
+}
