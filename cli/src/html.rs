@@ -869,5 +869,45 @@ mod tests {
         assert!(html.contains(r#"id="timeline""#));
         assert!(html.contains(r#"id="offsets""#));
         assert!(html.contains("FAIL"));
+        // The finding links its file's row, the row links the finding back.
+        assert!(html.contains(r##"<a href="#file-0">&lt;Drums&gt;.wav</a>"##));
+        assert!(html.contains(r##"href="#finding-0""##));
+        assert!(html.contains(r#"<tr id="file-0""#));
+    }
+
+    #[test]
+    fn numbers_have_no_signed_zero_and_measured_keys_their_units() {
+        assert_eq!(fixed(-0.04, 1), "0.0");
+        assert_eq!(fixed(-0.0, 2), "0.00");
+        assert_eq!(fixed(-3.25, 1), "−3.2");
+        assert_eq!(signed(-0.001, 2), "0.00");
+        assert_eq!(signed(1.5, 2), "+1.50");
+        assert_eq!(signed(-1.5, 2), "−1.50");
+        assert_eq!(unit_of("null_depth_db"), ("null_depth", "dB"));
+        assert_eq!(unit_of("peak_dbfs"), ("peak", "dBFS"));
+        assert_eq!(unit_of("offset_samples"), ("offset", "samples"));
+        assert_eq!(unit_of("drift_lu_per_s"), ("drift", "LU/s"));
+        assert_eq!(unit_of("correlation"), ("correlation", ""));
+        let f = Finding::new(
+            FindingCode::GainMismatch,
+            Severity::Warning,
+            vec![],
+            "m",
+            "f",
+        )
+        .with("gain_db", -3.0)
+        .with("bands_hz", vec![100.0, 200.0]);
+        let t = measured_table(4, &f);
+        assert!(
+            t.contains(
+                r#"data-finding="4" data-key="gain_db">−3.00</span> <span class="unit">dB</span>"#
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("100.0, 200.0") && !t.contains(r#"data-key="bands_hz""#),
+            "{t}"
+        );
+        assert!(!t.contains('{'), "no raw JSON: {t}");
     }
 }
