@@ -427,6 +427,11 @@ pub struct Reconciliation {
     /// Every stem left out of the sum, with why (empty when every stem entered it).
     #[serde(default)]
     pub excluded_files: Vec<ExcludedFile>,
+    /// EBU R128 short-term loudness over time of the residual (mix minus the stem sum with
+    /// every stem at its measured offset and unity gain, as `timeline.residual_db`), one value
+    /// per second of the mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residual_short_term_loudness: Option<LoudnessTimeline>,
 }
 
 /// A stem that could not enter the stem sum.

@@ -797,6 +797,27 @@ pub fn render(report: &Report, profile: &Profile) -> String {
                     XScale::Linear,
                 ));
             }
+            let mix_st = report
+                .files
+                .iter()
+                .find(|f| f.role == Some(Role::Mix))
+                .and_then(|f| f.short_term_loudness.as_ref());
+            if let (Some(m), Some(res)) = (mix_st, &r.residual_short_term_loudness) {
+                let xs: Vec<f64> = (1..=m.lufs.len().max(res.lufs.len()))
+                    .map(|i| i as f64 * m.step_s)
+                    .collect();
+                h.push_str(&line_chart(
+                    "loudness",
+                    "Short-term loudness of the mix and of the residual",
+                    &xs,
+                    &[
+                        ("s-mix", "mix", &m.lufs),
+                        ("s-res", "residual (mix − aligned stem sum)", &res.lufs),
+                    ],
+                    "time, s — EBU R128 short-term loudness (3 s), LUFS",
+                    XScale::Linear,
+                ));
+            }
             if let Some(sp) = &r.spectrum {
                 h.push_str(&line_chart(
                     "spectrum",

@@ -243,7 +243,7 @@ fn check_layout(probe: &serde_json::Value, files: usize, width: u32) {
         "the page overflows sideways at {width} px: {page}"
     );
     let charts = probe["charts"].as_array().unwrap();
-    let mut ids: Vec<String> = vec!["timeline".into(), "spectrum".into()];
+    let mut ids: Vec<String> = vec!["timeline".into(), "spectrum".into(), "loudness".into()];
     ids.extend((0..files).map(|i| format!("spectrum-{i}")));
     for id in &ids {
         let c = charts
