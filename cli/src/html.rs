@@ -648,7 +648,7 @@ table { border-collapse: collapse; }
 .lv-track i { position: absolute; top: 0; bottom: 0; display: block; }
 .lv-sp { left: 0; background: var(--sp); } .lv-tp { width: 3px; margin-left: -1px; background: var(--tp); }
 .lv-lufs { width: 9px; height: 9px; top: 4.5px !important; margin-left: -4.5px; background: var(--lufs); transform: rotate(45deg); }
-.lv-target { width: 0; border-left: 2px dashed; } .lv-target.peak { border-color: var(--warn); } .lv-target.tp { border-color: var(--err); }
+.lv-target { width: 0; border-left: 2px dashed; z-index: 1; } .lv-target.peak { border-color: var(--warn); } .lv-target.tp { border-color: var(--err); }
 .lv-scale { margin: 0; } .lv-axis { position: relative; height: 16px; font-size: 11px; color: var(--muted); }
 .lv-axis span { position: absolute; transform: translateX(-50%); white-space: nowrap; }
 .lv-axis span:first-child { transform: none; } .lv-axis span:last-child { transform: translateX(-100%); }
