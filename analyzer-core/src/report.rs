@@ -367,6 +367,35 @@ pub struct FileReport {
     pub non_finite_samples: Option<u64>,
     /// Why the file could not be read, when it could not.
     pub error: Option<String>,
+    // ---- issue 18: frequency analysis and loudness over time ----
+    /// Long-term third-octave spectrum of the whole file (`None` when unreadable or shorter
+    /// than ~85 ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spectrum: Option<FileSpectrum>,
+    /// EBU R128 short-term loudness over time (`None` when unreadable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_term_loudness: Option<LoudnessTimeline>,
+}
+
+/// A file's long-term spectrum in third-octave bands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FileSpectrum {
+    /// Nominal centre frequency of each band, Hz (the bands of `reconciliation.spectrum` at
+    /// the same sample rate).
+    pub band_hz: Vec<f64>,
+    /// Mean-square level per band over the whole file, channels averaged, dBFS: absolute, so
+    /// files compare with each other (the bands' powers add up to the file's RMS within the
+    /// covered range; a full-scale sine reads -3.0 in its band). `null` = no energy.
+    pub level_dbfs: Vec<Option<f64>>,
+}
+
+/// Short-term loudness (EBU R128, 3 s window) sampled once per step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LoudnessTimeline {
+    /// Seconds between values; value `i` is the loudness of the 3 s ending at `(i + 1) * step_s`.
+    pub step_s: f64,
+    /// Short-term loudness per step, LUFS (`null` = silence).
+    pub lufs: Vec<Option<f64>>,
 }
 
 /// Stem sum against the mix.
@@ -398,6 +427,11 @@ pub struct Reconciliation {
     /// Every stem left out of the sum, with why (empty when every stem entered it).
     #[serde(default)]
     pub excluded_files: Vec<ExcludedFile>,
+    /// EBU R128 short-term loudness over time of the residual (mix minus the stem sum with
+    /// every stem at its measured offset and unity gain, as `timeline.residual_db`), one value
+    /// per second of the mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residual_short_term_loudness: Option<LoudnessTimeline>,
 }
 
 /// A stem that could not enter the stem sum.

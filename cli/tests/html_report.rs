@@ -1,6 +1,11 @@
 //! The HTML report in a real browser: headless Chromium (Debian's `chromium`, installed by
 //! scripts/test.sh) loads the report, a probe script measures every chart and collects errors,
-//! and a screenshot is saved to `target/report-screenshot.png`.
+//! and a screenshot is saved to `target/report-screenshot.png`. At a narrow and a wide window
+//! it checks the layout (no clipped label, no sideways scrolling, every chart drawn) and that
+//! every number the page shows equals the JSON report's of the same run.
+
+// Test code may unwrap: a panic is the failure report (as in tests/cli.rs).
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,11 +76,14 @@ fn report_renders_its_charts_in_chromium() {
         .unwrap();
     }
     let html = dir.path().join("report.html");
+    let json_path = dir.path().join("report.json");
     let out = Command::new(env!("CARGO_BIN_EXE_stemcheck"))
         .arg("check")
         .arg(dir.path())
         .arg("--report")
         .arg(&html)
+        .arg("--json")
+        .arg(&json_path)
         .output()
         .unwrap();
     assert_eq!(
@@ -85,90 +93,49 @@ fn report_renders_its_charts_in_chromium() {
         String::from_utf8_lossy(&out.stdout)
     );
     let text = std::fs::read_to_string(&html).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     assert!(
         !text.contains("<script"),
         "the report itself runs no script"
     );
     assert!(
-        !text.contains("src=\"http") && !text.contains("href=\"http"),
+        !text.contains("src=\"http") && !text.contains("href=\"http") && !text.contains("url("),
         "no network resources"
     );
+    // Findings first: the first finding's block comes before the file table and every chart.
+    let first_finding = text.find(r#"id="finding-0""#).expect("a finding block");
+    assert!(first_finding < text.find(r#"id="files""#).unwrap());
+    assert!(first_finding < text.find(r#"id="levels""#).unwrap());
 
-    // A copy with a probe script: it measures each chart after layout and writes the result
-    // into the DOM, which --dump-dom prints.
-    let probe = text.replace(
-        "</body>",
-        r#"<script>
-window.addEventListener('load', () => {
-  const out = [];
-  for (const svg of document.querySelectorAll('svg.chart')) {
-    const r = svg.getBoundingClientRect();
-    const marks = svg.querySelectorAll('rect.bar, path.series').length;
-    out.push(svg.id + ':' + Math.round(r.width) + 'x' + Math.round(r.height) + ':' + marks);
-  }
-  const pre = document.createElement('pre');
-  pre.id = 'probe';
-  pre.textContent = 'PROBE[' + out.join(',') + ']';
-  document.body.appendChild(pre);
-});
-</script></body>"#,
-    );
-    let probe_path = dir.path().join("probe.html");
-    std::fs::write(&probe_path, probe).unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let out = chromium_cmd(profile.path())
-        .args([
-            "--virtual-time-budget=5000",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-        ])
-        .arg(format!("file://{}", probe_path.display()))
-        .output()
+    let files = report["files"].as_array().unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let keys_row = files
+        .iter()
+        .position(|f| f["path"].as_str().unwrap().ends_with("Keys.wav"))
         .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let log = String::from_utf8_lossy(&out.stderr);
-    let probe = dom
-        .rsplit("PROBE[")
-        .next()
-        .filter(|_| dom.matches("PROBE[").count() >= 2)
-        .and_then(|s| s.split(']').next())
-        .unwrap_or_else(|| panic!("probe did not run; chromium said:\n{log}"));
-    let charts: Vec<(String, u32, u32, u32)> = probe
-        .split(',')
-        .map(|c| {
-            let parts: Vec<&str> = c.split(':').collect();
-            let (w, h) = parts[1].split_once('x').unwrap();
-            (
-                parts[0].to_owned(),
-                w.parse().unwrap(),
-                h.parse().unwrap(),
-                parts[2].parse().unwrap(),
-            )
-        })
-        .collect();
-    for id in ["levels", "timeline", "spectrum", "offsets"] {
-        let c = charts
-            .iter()
-            .find(|c| c.0 == id)
-            .unwrap_or_else(|| panic!("chart {id} missing: {charts:?}"));
-        assert!(c.1 > 300 && c.2 > 100, "chart {id} has no size: {c:?}");
-        assert!(c.3 > 0, "chart {id} drew nothing: {c:?}");
-    }
-    for line in log.lines() {
-        assert!(
-            !(line.contains("CONSOLE") && (line.contains("Error") || line.contains("Uncaught"))),
-            "console error: {line}"
-        );
-    }
+    // The offset finding links the Keys row, and the Keys row links it back.
+    let offset_finding = findings
+        .iter()
+        .position(|f| f["code"] == "start_offset")
+        .unwrap();
+    assert!(text.contains(&format!(r##"href="#file-{keys_row}""##)));
+    assert!(text.contains(&format!(r##"href="#finding-{offset_finding}""##)));
+    assert!(text.contains(&format!(r#"<tr id="file-{keys_row}""#)));
 
+    // 500 px: headless Chromium will not open a narrower window.
+    for width in [500, 1600] {
+        let probe = probe_in_chromium(dir.path(), &text, width);
+        check_layout(&probe, files.len(), width);
+        check_numbers(&probe, &report);
+    }
     // Screenshot for people (the README shows one made this way).
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/report-screenshot.png");
     // `target/` is not there when CARGO_TARGET_DIR points elsewhere.
     std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let status = chromium_cmd(profile.path())
-        .arg("--window-size=880,2200")
+        .arg("--window-size=1280,2000")
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", html.display()))
         .output()
@@ -183,4 +150,176 @@ window.addEventListener('load', () => {
         png.len() > 10_000 && png.starts_with(b"\x89PNG"),
         "screenshot is a real PNG"
     );
+}
+
+/// Loads a copy of the report with a probe script at `width` CSS pixels and returns what the
+/// probe measured (JSON): every chart's size and marks, clipped labels, the page's overflow,
+/// and every number marked with `data-key` as the browser shows it.
+fn probe_in_chromium(dir: &Path, report_html: &str, width: u32) -> serde_json::Value {
+    let probe = report_html.replace(
+        "</body>",
+        r#"<script>
+window.addEventListener('load', () => {
+  const charts = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const r = svg.getBoundingClientRect();
+    charts.push({id: svg.id, w: r.width, h: r.height, marks: svg.querySelectorAll('path.series').length});
+  }
+  const clipped = [];
+  for (const el of document.querySelectorAll('.name, figcaption, .lv-nums, .verdict, .score, .files td, .files th')) {
+    if (el.scrollWidth > el.clientWidth + 1) clipped.push(el.textContent);
+  }
+  const numbers = [];
+  for (const el of document.querySelectorAll('[data-key]')) {
+    numbers.push({file: el.dataset.file ?? null, finding: el.dataset.finding ?? null,
+      key: el.dataset.key, text: el.innerText});
+  }
+  const levels = document.querySelectorAll('#levels .lv-track').length;
+  const sparks = document.querySelectorAll('#files svg.spark path.series').length;
+  const out = {width: window.innerWidth, page: document.documentElement.scrollWidth,
+    charts, clipped, numbers, levels, sparks};
+  const pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = 'PROBE[' + btoa(unescape(encodeURIComponent(JSON.stringify(out)))) + ']';
+  document.body.appendChild(pre);
+});
+</script></body>"#,
+    );
+    let probe_path = dir.join(format!("probe-{width}.html"));
+    std::fs::write(&probe_path, probe).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = chromium_cmd(profile.path())
+        .args([
+            "--virtual-time-budget=5000",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!("--window-size={width},1200"))
+        .arg(format!("file://{}", probe_path.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    for line in log.lines() {
+        assert!(
+            !(line.contains("CONSOLE") && (line.contains("Error") || line.contains("Uncaught"))),
+            "console error: {line}"
+        );
+    }
+    let b64 = dom
+        .rsplit("PROBE[")
+        .next()
+        .filter(|_| dom.matches("PROBE[").count() >= 2)
+        .and_then(|s| s.split(']').next())
+        .unwrap_or_else(|| panic!("probe did not run; chromium said:\n{log}"));
+    serde_json::from_slice(&base64_decode(b64)).unwrap()
+}
+
+/// Minimal standard base64 decoding (the probe's output is ASCII-safe that way).
+fn base64_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|&c| c != b'=') {
+        let v = ALPHABET.iter().position(|&a| a == c).expect("base64") as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// Charts have a size and draw something, no label is clipped, the page does not scroll
+/// sideways (the file table may, inside its own box), every file has a level bar.
+fn check_layout(probe: &serde_json::Value, files: usize, width: u32) {
+    assert_eq!(probe["width"], width, "window width: {probe}");
+    let page = probe["page"].as_f64().unwrap();
+    assert!(
+        page <= f64::from(width) + 1.0,
+        "the page overflows sideways at {width} px: {page}"
+    );
+    let charts = probe["charts"].as_array().unwrap();
+    let mut ids: Vec<String> = vec!["timeline".into(), "spectrum".into(), "loudness".into()];
+    ids.extend((0..files).map(|i| format!("spectrum-{i}")));
+    for id in &ids {
+        let c = charts
+            .iter()
+            .find(|c| c["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("chart {id} missing at {width} px: {charts:?}"));
+        let (w, h) = (c["w"].as_f64().unwrap(), c["h"].as_f64().unwrap());
+        assert!(
+            w > 150.0 && h > 60.0,
+            "chart {id} has no size at {width} px: {c}"
+        );
+        assert!(
+            c["marks"].as_u64().unwrap() > 0,
+            "chart {id} drew nothing: {c}"
+        );
+        assert!(
+            w <= f64::from(width),
+            "chart {id} wider than the window: {c}"
+        );
+    }
+    // Fluid: at 1600 px the wide charts use the room a fixed 820 px column would waste.
+    if width >= 1600 {
+        let timeline = charts.iter().find(|c| c["id"] == "timeline").unwrap();
+        let small = charts.iter().find(|c| c["id"] == "spectrum-0").unwrap();
+        assert!(timeline["w"].as_f64().unwrap() > 600.0, "{timeline}");
+        assert!(
+            small["w"].as_f64().unwrap() < 500.0,
+            "small multiples: {small}"
+        );
+    }
+    assert_eq!(
+        probe["clipped"].as_array().unwrap().len(),
+        0,
+        "clipped labels at {width} px: {}",
+        probe["clipped"]
+    );
+    assert_eq!(probe["levels"].as_u64().unwrap() as usize, files);
+    assert_eq!(probe["sparks"].as_u64().unwrap() as usize, files);
+}
+
+/// Every number the page shows with a `data-key` equals the JSON report's, to the decimals
+/// shown; a value shown as "−∞" or "–" is `null` in the JSON.
+fn check_numbers(probe: &serde_json::Value, report: &serde_json::Value) {
+    let numbers = probe["numbers"].as_array().unwrap();
+    let files = report["files"].as_array().unwrap().len();
+    assert!(
+        numbers.len() >= files * 8,
+        "too few marked numbers: {}",
+        numbers.len()
+    );
+    let mut file_numbers = 0;
+    for n in numbers {
+        let key = n["key"].as_str().unwrap();
+        let json = match (n["file"].as_str(), n["finding"].as_str()) {
+            (Some(i), _) => {
+                file_numbers += 1;
+                &report["files"][i.parse::<usize>().unwrap()][key]
+            }
+            (_, Some(k)) => &report["findings"][k.parse::<usize>().unwrap()]["measured"][key],
+            _ => &report[key],
+        };
+        let text = n["text"].as_str().unwrap().trim().replace('\u{2212}', "-");
+        match text.parse::<f64>() {
+            Ok(shown) => {
+                let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
+                let want = json
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("{key} shows {text}, the JSON has {json}"));
+                let tolerance = 0.5 * 10f64.powi(-(decimals as i32)) + 1e-9;
+                assert!(
+                    (shown - want).abs() <= tolerance,
+                    "{key} ({n}) shows {text}, the JSON has {want}"
+                );
+            }
+            Err(_) => assert!(json.is_null(), "{key} shows {text}, the JSON has {json}"),
+        }
+    }
+    assert!(file_numbers >= files * 6, "{file_numbers}");
 }

@@ -129,6 +129,26 @@ fn fill_file_report(file: &mut FileReport, m: &Metered) {
     file.dc_offset_dbfs = x.dc_offset_dbfs;
     file.clipped_runs = Some(x.clipped_runs);
     file.non_finite_samples = Some(x.non_finite_samples);
+    file.spectrum = x
+        .band_levels_db
+        .as_ref()
+        .map(|levels| crate::report::FileSpectrum {
+            band_hz: x.band_hz.clone(),
+            level_dbfs: levels.iter().map(|l| l.map(round_2)).collect(),
+        });
+    file.short_term_loudness = Some(crate::report::LoudnessTimeline {
+        step_s: 1.0,
+        lufs: x
+            .short_term_lufs_per_s
+            .iter()
+            .map(|l| l.map(round_2))
+            .collect(),
+    });
+}
+
+/// Two decimals: what a plot or a table needs, and a report a tenth the size.
+fn round_2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 /// The file's last 10 ms hold nothing at or above [`crate::meter::AUDIBLE_TAIL_DBFS`]: a

@@ -6,11 +6,15 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnose::{self, Diagnoser, Diagnosis};
 use crate::error::{Error, Result, SourceProblem};
+use crate::meter::Loudness;
 use crate::profile::Profile;
-use crate::reconcile::{self, ReconcileOptions, ReconcileResult, ResidualKind, ResidualPlan};
-use crate::report::LevelTimeline;
+use crate::reconcile::{
+    self, BlockVisitor, ReconcileOptions, ReconcileResult, ResidualKind, ResidualPlan,
+};
+use crate::report::{LevelTimeline, LoudnessTimeline};
 use crate::resample::{ResampledSource, supported_rate};
 use crate::source::{FrameSource, WavSource};
+use crate::units::finite;
 use crate::units::power_to_db;
 use crate::wav::WavFile;
 
@@ -85,14 +89,17 @@ pub fn reconcile_and_diagnose_files(
             index.push(i);
         }
     }
+    let mut visitor =
+        ResidualLoudness::new(&mut diagnoser, mix.info().channels, mix.info().sample_rate);
     let mut r = reconcile::reconcile_sources(
         Box::new(mix_src),
         opened,
         profile,
         &ReconcileOptions::default(),
-        Some(&mut diagnoser),
+        Some(&mut visitor),
         progress,
     )?;
+    r.reconciliation.residual_short_term_loudness = Some(visitor.timeline());
     let mut fits = vec![None; stems.len()];
     let mut placements = vec![None; stems.len()];
     for (j, fit) in r.stems.iter().enumerate() {
@@ -159,6 +166,69 @@ impl Residuals {
     }
 }
 
+/// Forwards every aligned block to the diagnoser and meters the residual (mix minus the stem
+/// sum with every stem at its measured offset, unity gains) with an EBU R128 loudness meter, reading its short-term loudness
+/// at every whole second of the mix: the residual's loudness over time, in the same pass.
+struct ResidualLoudness<'a> {
+    inner: &'a mut Diagnoser,
+    meter: Loudness,
+    channels: usize,
+    step_frames: usize,
+    pos: usize,
+    lufs: Vec<Option<f64>>,
+    residual: Vec<f32>,
+}
+
+impl<'a> ResidualLoudness<'a> {
+    fn new(inner: &'a mut Diagnoser, channels: u16, sample_rate: u32) -> Self {
+        let channels = usize::from(channels).max(1);
+        Self {
+            inner,
+            meter: Loudness::new(channels, sample_rate),
+            channels,
+            step_frames: (sample_rate as usize).max(1),
+            pos: 0,
+            lufs: Vec::new(),
+            residual: Vec::new(),
+        }
+    }
+
+    fn timeline(&self) -> LoudnessTimeline {
+        LoudnessTimeline {
+            step_s: 1.0,
+            lufs: self
+                .lufs
+                .iter()
+                .map(|l| l.map(|x| (x * 100.0).round() / 100.0))
+                .collect(),
+        }
+    }
+}
+
+impl BlockVisitor for ResidualLoudness<'_> {
+    /// Blocks come in order and back to back (the trait's contract), so cutting at every
+    /// `step_frames` of them is cutting at every second of the mix.
+    fn block(&mut self, frame: u64, mix: &[f32], sum: &[f32], fitted: &[f32]) {
+        self.inner.block(frame, mix, sum, fitted);
+        let ch = self.channels;
+        self.residual.clear();
+        self.residual
+            .extend(mix.iter().zip(sum).map(|(m, s)| m - s));
+        let mut rest = &self.residual[..self.residual.len() / ch * ch];
+        while !rest.is_empty() {
+            let n = (self.step_frames - self.pos).min(rest.len() / ch);
+            let (run, tail) = rest.split_at(n * ch);
+            self.meter.process(run);
+            self.pos += n;
+            if self.pos == self.step_frames {
+                self.lufs.push(finite(self.meter.short_term_lufs()));
+                self.pos = 0;
+            }
+            rest = tail;
+        }
+    }
+}
+
 /// A stem file as the reconciliation reads it: as it is at the mix's rate, resampled to it
 /// otherwise (for the reconciliation only: the delivery checks still report the other rate).
 /// `None` when no resampler can be built for it (a header with no channels or no rate).
@@ -204,5 +274,63 @@ pub(super) fn level_timeline(
         step_s: s.block_frames as f64 / f64::from(sample_rate.max(1)),
         mix_db: s.mix.iter().map(|&e| level(e)).collect(),
         residual_db: s.residual.iter().map(|&e| level(e)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meter::FileMeter;
+    use crate::synth::{self, WavFormat};
+
+    /// A stem left out of the delivery is what the residual holds: the residual's short-term
+    /// loudness over time reads that stem's, second by second.
+    #[test]
+    fn residual_short_term_loudness_reads_the_missing_stem() {
+        let sr = 48_000;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let stems = synth::demo_song(sr, 8.0);
+        let mix = synth::mix_down(&stems, 2);
+        let mix_path = dir.path().join("Mix.wav");
+        synth::write_wav(&mix_path, 2, sr, WavFormat::Float32, &mix).expect("mix written");
+        let missing = stems
+            .iter()
+            .find(|s| s.name == "Lead")
+            .expect("the demo has a lead");
+        let mut paths = Vec::new();
+        for s in stems.iter().filter(|s| s.name != "Lead") {
+            let p = dir.path().join(format!("{}.wav", s.name));
+            synth::write_wav(&p, s.channels, sr, WavFormat::Float32, &s.samples)
+                .expect("stem written");
+            paths.push(p);
+        }
+        let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+        let r = reconcile_and_diagnose(&mix_path, &refs, &crate::profile::MASTERING, &|_| {})
+            .expect("reconciled");
+        let got = r
+            .reconciliation
+            .residual_short_term_loudness
+            .expect("residual loudness");
+        assert_eq!(got.lufs.len(), 8, "{got:?}");
+        // The lead as the mix carries it: the mix-down of the lead alone.
+        let lead_in_mix = synth::mix_down(std::slice::from_ref(missing), 2);
+        let mut m = FileMeter::new(2, sr);
+        m.process(&lead_in_mix);
+        let want = m.finish().short_term_lufs_per_s;
+        let mut compared = 0;
+        for (i, (g, w)) in got.lufs.iter().zip(&want).enumerate() {
+            match (g, w) {
+                (Some(g), Some(w)) if *w > -70.0 => {
+                    assert!(
+                        (g - w).abs() < 0.5,
+                        "second {i}: residual {g} LUFS, lead {w} LUFS"
+                    );
+                    compared += 1;
+                }
+                // Where the lead is silent, so is the residual.
+                (g, _) => assert!(g.is_none_or(|g| g < -70.0), "second {i}: {g:?} {w:?}"),
+            }
+        }
+        assert!(compared >= 3, "{got:?} {want:?}");
     }
 }

@@ -15,12 +15,6 @@ const CLIP_LEVEL: f32 = 0.99;
 /// FFT frames per spectral segment (segments alternate between the two cross-validation
 /// folds).
 const SEGMENT_FFT_FRAMES: usize = 16;
-/// Third-octave band centres (Hz) used for the transfer-function fit.
-const THIRD_OCTAVE_HZ: [f64; 27] = [
-    40.0, 50.0, 63.0, 80.0, 100.0, 125.0, 160.0, 200.0, 250.0, 315.0, 400.0, 500.0, 630.0, 800.0,
-    1000.0, 1250.0, 1600.0, 2000.0, 2500.0, 3150.0, 4000.0, 5000.0, 6300.0, 8000.0, 10000.0,
-    12500.0, 16000.0,
-];
 
 /// Running sums of one 10 ms frame.
 #[derive(Debug, Clone, Copy, Default)]
@@ -98,9 +92,7 @@ impl Diagnoser {
         let frame_len = ((sr * FRAME_S).round() as usize).max(1);
         // About 85 ms at any rate (4096 at 48 kHz): fine enough for third octaves at 40 Hz.
         // Capped at 2^17 (85 ms at 1.536 MHz): a diagnoser is never sized by a broken header.
-        let fft_len = ((sr * 0.085) as usize)
-            .next_power_of_two()
-            .clamp(64, 1 << 17);
+        let fft_len = crate::meter::spectrum::spectrum_fft_len(sample_rate);
         let hop = fft_len / 2;
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(fft_len);
         let window: Vec<f32> = (0..fft_len)
@@ -109,31 +101,8 @@ impl Diagnoser {
                 (0.5 - 0.5 * x.cos()) as f32
             })
             .collect();
-        let df = sr / fft_len as f64;
-        let nyquist_limit = 0.45 * sr;
         // Bands: third octaves below 0.45 * rate; a band without a bin is merged upward.
-        let mut band_hz = Vec::new();
-        let mut bin_band = vec![usize::MAX; fft_len / 2 + 1];
-        let mut pending_lo = None;
-        for &fc in THIRD_OCTAVE_HZ.iter() {
-            let hi = fc * 2f64.powf(1.0 / 6.0);
-            if hi > nyquist_limit {
-                break;
-            }
-            let lo = pending_lo.unwrap_or(fc * 2f64.powf(-1.0 / 6.0));
-            let k0 = (lo / df).ceil() as usize;
-            let k1 = ((hi / df).ceil() as usize).min(bin_band.len());
-            if k1 <= k0 {
-                pending_lo = Some(lo);
-                continue;
-            }
-            pending_lo = None;
-            let b = band_hz.len();
-            band_hz.push(fc);
-            for slot in &mut bin_band[k0..k1] {
-                *slot = b;
-            }
-        }
+        let (band_hz, bin_band) = crate::meter::spectrum::third_octave_bands(sample_rate, fft_len);
         let out_len = fft_len / 2 + 1;
         let scratch = fft.make_scratch_vec();
         Self {

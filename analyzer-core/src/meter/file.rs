@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::loudness::Loudness;
 use super::peak::{SamplePeak, TruePeak};
 use super::signal::{ChannelDifference, ClipDetector, DcOffset, FlatTopDetector, NonFiniteCounter};
+use super::spectrum::SpectrumMeter;
 use super::{LANES, lane_accumulate, sanitize};
 use crate::error::{Error, Result};
 use crate::report::SampleFormat;
@@ -86,6 +87,20 @@ pub struct Metrics {
     pub content_hash: u64,
     /// Frames metered.
     pub frames: u64,
+    /// Centre frequencies (Hz) of [`band_levels_db`](Self::band_levels_db)'s third-octave
+    /// bands (the reconciliation's residual spectrum uses the same at the same rate).
+    #[serde(default)]
+    pub band_hz: Vec<f64>,
+    /// Long-term mean-square level per band over the whole file, channels averaged, dBFS on
+    /// the scale of `rms_dbfs` (see [`SpectrumMeter::band_levels_db`]); `None` for a file
+    /// shorter than one FFT frame (~85 ms).
+    #[serde(default)]
+    pub band_levels_db: Option<Vec<Option<f64>>>,
+    /// EBU R128 short-term loudness (3 s window) at the end of every whole second of the file
+    /// (`None` = silence). The first two read the part of the window the file has, as a meter
+    /// does.
+    #[serde(default)]
+    pub short_term_lufs_per_s: Vec<Option<f64>>,
 }
 
 /// What counts as a clipped run in a file, by its format.
@@ -109,6 +124,12 @@ pub struct FileMeter {
     sample_peak: SamplePeak,
     true_peak: TruePeak,
     loudness: Loudness,
+    spectrum: SpectrumMeter,
+    /// Frames in one short-term loudness step (one second).
+    st_step_frames: usize,
+    /// Frames into the current step.
+    st_pos: usize,
+    short_term: Vec<f64>,
     dc: DcOffset,
     clip: ClipDetector,
     flat_top: FlatTopDetector,
@@ -150,6 +171,11 @@ impl FileMeter {
             sample_peak: SamplePeak::new(channels, sample_rate),
             true_peak: TruePeak::new(channels, sample_rate),
             loudness: Loudness::new(channels, sample_rate),
+            spectrum: SpectrumMeter::new(channels, sample_rate),
+            st_step_frames: (sample_rate as usize).max(1),
+            st_pos: 0,
+            // One per second, bounded as the envelope is.
+            short_term: Vec::with_capacity(blocks / 10 + 1),
             dc: DcOffset::new(channels, sample_rate),
             clip: ClipDetector::new(channels, sample_rate),
             flat_top: FlatTopDetector::new(channels, sample_rate),
@@ -215,7 +241,8 @@ impl FileMeter {
         let x = &interleaved[..interleaved.len() / ch * ch];
         self.sample_peak.process(x);
         self.true_peak.process(x);
-        self.loudness.process(x);
+        self.loudness_per_second(x);
+        self.spectrum.process(x);
         self.dc.process(x);
         if self.clip_mode != ClipMode::FlatTop {
             self.clip.process(x);
@@ -264,6 +291,24 @@ impl FileMeter {
         }
     }
 
+    /// Feeds the loudness meter, cutting at every whole second to read the short-term
+    /// loudness there (the meter's readings do not depend on how its input is cut).
+    fn loudness_per_second(&mut self, x: &[f32]) {
+        let ch = self.channels;
+        let mut rest = x;
+        while !rest.is_empty() {
+            let n = (self.st_step_frames - self.st_pos).min(rest.len() / ch);
+            let (run, tail) = rest.split_at(n * ch);
+            self.loudness.process(run);
+            self.st_pos += n;
+            if self.st_pos == self.st_step_frames {
+                self.short_term.push(self.loudness.short_term_lufs());
+                self.st_pos = 0;
+            }
+            rest = tail;
+        }
+    }
+
     fn hash_samples(&mut self, x: &[f32]) {
         let mut i = 0;
         // Align to a lane boundary so the main loop can use fixed lanes.
@@ -291,6 +336,9 @@ impl FileMeter {
         self.sample_peak.reset();
         self.true_peak.reset();
         self.loudness.reset();
+        self.spectrum.reset();
+        self.st_pos = 0;
+        self.short_term.clear();
         self.dc.reset();
         self.clip.reset();
         self.flat_top.reset();
@@ -366,6 +414,9 @@ impl FileMeter {
             envelope_db: envelope_db_vec,
             content_hash: content,
             frames: self.frames,
+            band_hz: self.spectrum.band_hz().to_vec(),
+            band_levels_db: self.spectrum.band_levels_db(),
+            short_term_lufs_per_s: self.short_term.iter().map(|&l| finite(l)).collect(),
         }
     }
 }
@@ -442,6 +493,33 @@ mod tests {
         assert_eq!(r.envelope_db.len(), 10);
         assert!(r.envelope_db.iter().all(|&e| (e + 3.0103).abs() < 0.01));
         assert_eq!(r.frames, 48_000);
+    }
+
+    #[test]
+    fn short_term_loudness_once_a_second_and_spectrum_in_the_same_pass() {
+        let rate = 48_000u32;
+        let x: Vec<f32> = (0..rate as usize * 5 + 100)
+            .flat_map(|i| {
+                let v = 0.5 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / rate as f32).sin();
+                [v, v]
+            })
+            .collect();
+        let mut m = FileMeter::new(2, rate);
+        for c in x.chunks(2 * 5000) {
+            m.process(c);
+        }
+        let r = m.finish();
+        // Five whole seconds; the 100 trailing frames make no value.
+        assert_eq!(r.short_term_lufs_per_s.len(), 5);
+        let st: Vec<f64> = r.short_term_lufs_per_s.iter().map(|v| v.unwrap()).collect();
+        // A full 3 s window from the third second on reads the steady sine's loudness.
+        for v in &st[2..] {
+            assert!((v - r.integrated_lufs.unwrap()).abs() < 0.05, "{st:?}");
+        }
+        assert!(st[0] < st[2] - 4.0, "a partial window reads lower: {st:?}");
+        let levels = r.band_levels_db.unwrap();
+        let k = r.band_hz.iter().position(|&f| f == 1000.0).unwrap();
+        assert!((levels[k].unwrap() - r.rms_dbfs.unwrap()).abs() < 0.3);
     }
 
     #[test]

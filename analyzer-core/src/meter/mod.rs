@@ -16,6 +16,7 @@
 //! - [`gating`]: the BS.1770-4 gates and block loudness scale, once for [`Loudness`] and for
 //!   the reconciliation's residual loudness ([`gated_loudness_lufs`]).
 //! - [`signal`]: [`DcOffset`], [`ClipDetector`], [`NonFiniteCounter`].
+//! - [`spectrum`]: [`SpectrumMeter`], a file's long-term third-octave spectrum.
 //! - [`file`](mod@file): [`FileMeter`] runs all of them over one file and yields [`Metrics`];
 //!   [`meter_file`] does so for a WAV file on disk, the one metering path of the CLI, tests,
 //!   benchmarks and `xtask`.
@@ -25,6 +26,7 @@ pub mod gating;
 pub mod loudness;
 pub mod peak;
 pub mod signal;
+pub mod spectrum;
 
 pub use file::{
     AUDIBLE_TAIL_DBFS, ClipMode, ENVELOPE_FLOOR_DB, FileMeter, INT8_FULL_SCALE, METER_BLOCK_FRAMES,
@@ -34,6 +36,7 @@ pub use gating::{energy_to_lufs, gated_loudness_lufs, lufs_to_energy};
 pub use loudness::{Loudness, default_channel_weights};
 pub use peak::{Oversampling, SamplePeak, TruePeak, TruePeakFilter};
 pub use signal::{ChannelDifference, ClipDetector, DcOffset, FlatTopDetector, NonFiniteCounter};
+pub use spectrum::SpectrumMeter;
 
 /// A NaN or infinite sample becomes 0 for the DSP (they are counted separately).
 #[inline(always)]
