@@ -181,7 +181,11 @@ pub struct Checked {
 /// As [`check_paths`].
 pub fn check_paths_with_causes(paths: &[PathBuf], opts: &Options<'_>) -> Result<Checked> {
     let (inputs, skipped) = collect_delivery(paths, opts.mix.as_deref())?;
-    Ok(check_inputs_keeping(&inputs, skipped_causes(&skipped), opts))
+    Ok(check_inputs_keeping(
+        &inputs,
+        skipped_causes(&skipped),
+        opts,
+    ))
 }
 
 /// What a folder held that is not read, as causes: one `skipped_file` info for the files that

@@ -35,9 +35,24 @@ use riff::Encoding;
 /// Version of the change log's JSON layout.
 pub const CHANGE_LOG_VERSION: u32 = 1;
 
-/// The centre pan law a mono stem enters a wider mix at when the check measured none, dB
-/// (constant power, the convention the reconciliation reads as 0 dB).
-const DEFAULT_PAN_LAW_DB: f64 = -3.010_299_956_639_812;
+/// Frames a resampled stem (another rate, a drifting clock) may run past the mix's end and be
+/// trimmed whatever they hold: the resampler's rounding of the length and its filter's edge,
+/// not audio the stem was delivered with.
+pub const RESAMPLE_EDGE_FRAMES: usize = 8;
+
+/// The exact pan law behind the report's displayed one (-3.0 is -3.0103 dB): the residual
+/// stem is computed at the law the mix was made with, to the last bit where it can be.
+fn exact_pan_law_db(display_db: Option<f64>) -> f64 {
+    use crate::reconcile::pan_law::{CONSTANT_POWER_DB, PAN_LAWS_DB};
+    display_db.map_or(CONSTANT_POWER_DB, |d| {
+        PAN_LAWS_DB
+            .iter()
+            .copied()
+            .filter(|law| (crate::reconcile::pan_law::display_db(*law) - d).abs() < 1e-9)
+            .next()
+            .unwrap_or(d)
+    })
+}
 
 /// Why a fix did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -386,7 +401,10 @@ fn info_format(info: &WavInfo) -> String {
         SampleFormat::Float => format!("{}-bit float", info.bits_per_sample),
         SampleFormat::Int => format!("{}-bit integer", info.bits_per_sample),
     };
-    format!("{kind}, {} Hz, {} channels", info.sample_rate, info.channels)
+    format!(
+        "{kind}, {} Hz, {} channels",
+        info.sample_rate, info.channels
+    )
 }
 
 /// Reads a whole file as [`Audio`].
@@ -484,12 +502,7 @@ pub fn fix_delivery(
     let mut sum = plan.residual.as_ref().map(|_| StemSum {
         channels: mix_channels,
         pan_gain: 10f64.powf(
-            report
-                .reconciliation
-                .as_ref()
-                .and_then(|r| r.pan_law_db)
-                .unwrap_or(DEFAULT_PAN_LAW_DB)
-                / 20.0,
+            exact_pan_law_db(report.reconciliation.as_ref().and_then(|r| r.pan_law_db)) / 20.0,
         ),
         sum: vec![0.0; mix_frames * mix_channels],
     });
@@ -597,6 +610,21 @@ fn fix_file(
     };
     let mut audio = read_audio(&file)?;
     apply(&mut audio, fp, &mut change, &fp.file)?;
+    let resampled = fp.operations.iter().any(|op| {
+        matches!(
+            op,
+            Operation::Resample { .. } | Operation::CorrectDrift { .. }
+        )
+    });
+    let over = audio.frames().saturating_sub(plan.mix_frames as usize);
+    if resampled && over > 0 && over <= RESAMPLE_EDGE_FRAMES {
+        audio
+            .samples
+            .truncate(plan.mix_frames as usize * audio.channels);
+        change.notes.push(format!(
+            "{over} frame(s) of the resampler's edge past the mix's end removed"
+        ));
+    }
     let edge = audio.fit_length(plan.mix_frames as usize, &fp.file)?;
     if edge != Edge::default() {
         change.changes.push(Change::LengthFitted {
@@ -766,7 +794,6 @@ fn io(path: &Path, source: std::io::Error) -> FixError {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -781,6 +808,9 @@ mod tests {
             residual_name(Path::new("Track 1 master.wav"), true),
             "Track 1 Residual_FX.wav"
         );
-        assert_eq!(residual_name(Path::new("Song.wav"), false), "Song_Residual.wav");
+        assert_eq!(
+            residual_name(Path::new("Song.wav"), false),
+            "Song_Residual.wav"
+        );
     }
 }

@@ -221,8 +221,7 @@ fn run(
             ),
         )
     })?;
-    Ok(r
-        .process_all(&adapter, frames, None)
+    Ok(r.process_all(&adapter, frames, None)
         .map_err(|e| resample_error(file, crate::error::ResampleFailure::Process(e)))?
         .take_data())
 }

@@ -218,10 +218,10 @@ pub fn plan(
         });
     };
     let want_residual = |c: &Cause,
-                             fx: bool,
-                             bus: bool,
-                             refusals: &mut Vec<Refusal>,
-                             residual: &mut Option<ResidualPlan>| {
+                         fx: bool,
+                         bus: bool,
+                         refusals: &mut Vec<Refusal>,
+                         residual: &mut Option<ResidualPlan>| {
         let allowed = match opts.residual {
             ResidualMode::Off => false,
             ResidualMode::Content => !bus,
@@ -349,22 +349,47 @@ pub fn plan(
                         p.because.push(c.code());
                     }
                 } else {
-                    refuse(&mut refusals, c, gain_reason(g.gain_db, "every stem"), GAIN_NEEDS);
+                    refuse(
+                        &mut refusals,
+                        c,
+                        gain_reason(g.gain_db, "every stem"),
+                        GAIN_NEEDS,
+                    );
                 }
             }
             Cause::StemGain(g) if g.side_effect_of.is_none() => {
                 if opts.match_gains {
-                    push(&mut plans, &g.file, Operation::Gain { gain_db: g.gain_db }, c.code());
+                    push(
+                        &mut plans,
+                        &g.file,
+                        Operation::Gain { gain_db: g.gain_db },
+                        c.code(),
+                    );
                 } else {
-                    refuse(&mut refusals, c, gain_reason(g.gain_db, &g.file), GAIN_NEEDS);
+                    refuse(
+                        &mut refusals,
+                        c,
+                        gain_reason(g.gain_db, &g.file),
+                        GAIN_NEEDS,
+                    );
                 }
             }
             Cause::StemGains(gs) if gs.side_effect_of.is_none() => {
                 for g in &gs.stems {
                     if opts.match_gains {
-                        push(&mut plans, &g.file, Operation::Gain { gain_db: g.gain_db }, c.code());
+                        push(
+                            &mut plans,
+                            &g.file,
+                            Operation::Gain { gain_db: g.gain_db },
+                            c.code(),
+                        );
                     } else {
-                        refuse(&mut refusals, c, gain_reason(g.gain_db, &g.file), GAIN_NEEDS);
+                        refuse(
+                            &mut refusals,
+                            c,
+                            gain_reason(g.gain_db, &g.file),
+                            GAIN_NEEDS,
+                        );
                     }
                 }
             }
@@ -384,7 +409,11 @@ pub fn plan(
             }
             Cause::BusEq(_) => {
                 if c.severity() == Severity::Info {
-                    leave(&mut left_alone, c, "a flat level, not a filter: within the profile");
+                    leave(
+                        &mut left_alone,
+                        c,
+                        "a flat level, not a filter: within the profile",
+                    );
                 } else {
                     want_residual(c, false, true, &mut refusals, &mut residual);
                 }
