@@ -586,3 +586,146 @@ fn plan_offset(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cause::{ChannelFault, SumImpact};
+
+    fn files() -> Vec<FileReport> {
+        let f = |path: &str, role| FileReport {
+            path: path.into(),
+            role: Some(role),
+            sample_rate: Some(48_000),
+            frames: Some(48_000),
+            ..FileReport::default()
+        };
+        vec![
+            f("Mix.wav", Role::Mix),
+            f("Bass.wav", Role::Stem),
+            f("Keys.wav", Role::Stem),
+        ]
+    }
+
+    fn shift(offset_samples: i64, correlation: f64) -> Cause {
+        Cause::StartOffset(StartOffset {
+            files: vec!["Bass.wav".into()],
+            offset_samples,
+            sample_rate: 48_000,
+            correlation,
+            active_stems: 2,
+            side_effect_of: None,
+            length_difference_samples: None,
+            sum: SumImpact::default(),
+        })
+    }
+
+    fn ops(p: &Plan, file: &str) -> Vec<Operation> {
+        p.files
+            .iter()
+            .find(|f| f.file == file)
+            .unwrap()
+            .operations
+            .clone()
+    }
+
+    #[test]
+    fn certain_findings_become_operations_in_their_order() {
+        let causes = vec![
+            shift(37, 0.99),
+            Cause::PolarityInverted {
+                file: "Bass.wav".into(),
+                gain_db: 0.0,
+                correlation: 0.98,
+                null_depth_db: None,
+            },
+            Cause::ChannelFault(ChannelFault {
+                file: "Keys.wav".into(),
+                kind: ChannelFaultKind::Swapped,
+                residual_as_is_db: -6.0,
+                residual_fixed_db: -90.0,
+            }),
+        ];
+        let p = plan(&causes, &files(), FixOptions::default()).unwrap();
+        assert_eq!(
+            ops(&p, "Bass.wav"),
+            [
+                Operation::InvertPolarity,
+                Operation::Shift { offset_samples: 37 }
+            ]
+        );
+        assert_eq!(ops(&p, "Keys.wav"), [Operation::SwapChannels]);
+        assert!(ops(&p, "Mix.wav").is_empty());
+    }
+
+    #[test]
+    fn uncertain_findings_are_not_acted_on() {
+        // An offset the stem's content does not confirm refuses the fix.
+        let refused = plan(&[shift(37, 0.4)], &files(), FixOptions::default()).unwrap_err();
+        assert_eq!(refused[0].code, FindingCode::StartOffset);
+        assert!(refused[0].reason.contains("0.40"), "{refused:?}");
+        // A polarity the flipped stem does not match refuses too.
+        let flip = Cause::PolarityInverted {
+            file: "Bass.wav".into(),
+            gain_db: 0.0,
+            correlation: 0.5,
+            null_depth_db: None,
+        };
+        assert!(plan(&[flip], &files(), FixOptions::default()).is_err());
+        // A channel fault whose correction barely helps is not applied.
+        let weak = Cause::ChannelFault(ChannelFault {
+            file: "Keys.wav".into(),
+            kind: ChannelFaultKind::LeftInverted,
+            residual_as_is_db: -20.0,
+            residual_fixed_db: -22.0,
+        });
+        assert!(plan(&[weak], &files(), FixOptions::default()).is_err());
+        // An offset that may be another cause's side effect is left alone, never applied.
+        let Cause::StartOffset(mut s) = shift(7, 0.99) else {
+            unreachable!()
+        };
+        s.side_effect_of = Some(FindingCode::MissingFxReturn);
+        let p = plan(&[Cause::StartOffset(s)], &files(), FixOptions::default()).unwrap();
+        assert!(ops(&p, "Bass.wav").is_empty());
+        assert_eq!(p.left_alone[0].code, FindingCode::StartOffset);
+    }
+
+    #[test]
+    fn gains_need_match_gains() {
+        let gain = Cause::StemGain(crate::cause::StemGain {
+            file: "Keys.wav".into(),
+            gain_db: -3.0,
+            tolerance_db: 0.1,
+            correlation: 0.99,
+            pan_law_db: None,
+            side_effect_of: None,
+            sum: SumImpact::default(),
+        });
+        let refused =
+            plan(std::slice::from_ref(&gain), &files(), FixOptions::default()).unwrap_err();
+        assert!(refused[0].needs.contains("--match-gains"));
+        let opts = FixOptions {
+            match_gains: true,
+            ..FixOptions::default()
+        };
+        let p = plan(&[gain], &files(), opts).unwrap();
+        assert_eq!(ops(&p, "Keys.wav"), [Operation::Gain { gain_db: -3.0 }]);
+    }
+
+    #[test]
+    fn a_stem_at_another_rate_is_resampled_first() {
+        let mut f = files();
+        f[1].sample_rate = Some(44_100);
+        let p = plan(&[shift(-5, 0.99)], &f, FixOptions::default()).unwrap();
+        assert_eq!(
+            ops(&p, "Bass.wav"),
+            [
+                Operation::Resample {
+                    from_hz: 44_100,
+                    to_hz: 48_000
+                },
+                Operation::Shift { offset_samples: -5 }
+            ]
+        );
+    }
+}
