@@ -48,8 +48,7 @@ fn exact_pan_law_db(display_db: Option<f64>) -> f64 {
         PAN_LAWS_DB
             .iter()
             .copied()
-            .filter(|law| (crate::reconcile::pan_law::display_db(*law) - d).abs() < 1e-9)
-            .next()
+            .find(|law| (crate::reconcile::pan_law::display_db(*law) - d).abs() < 1e-9)
             .unwrap_or(d)
     })
 }
