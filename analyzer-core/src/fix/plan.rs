@@ -464,6 +464,39 @@ pub fn plan(
                 "every stem is brought to the mix's length (silence padded or trimmed)",
             ),
             Cause::SumMatchesMix { .. } => {}
+            // Level, format, naming and layout findings: the stems still sum to the mix (or
+            // would once corrected); fix corrects the sum and changes none of these.
+            Cause::TruePeakOver { .. }
+            | Cause::Clipping { .. }
+            | Cause::FloatOver { .. }
+            | Cause::LowHeadroom { .. }
+            | Cause::DcOffset { .. }
+            | Cause::Silent { .. }
+            | Cause::Duplicate { .. }
+            | Cause::Naming { .. }
+            | Cause::NamedAlike { .. }
+            | Cause::LoudnessOffTarget { .. }
+            | Cause::EdgeSilence { .. }
+            | Cause::MixCandidates(_)
+            | Cause::Skipped { .. }
+            | Cause::UnfinalisedSizes { .. }
+            | Cause::DualMono { .. }
+            | Cause::SampleRateProfile { .. }
+            | Cause::LowBitDepth { .. }
+            | Cause::BitDepthMismatch { .. }
+            | Cause::Multitracks { .. }
+            | Cause::MixedChannelLayouts { .. }
+            | Cause::TooFewStems { .. }
+            | Cause::MissingFxStem { .. }
+            | Cause::ChannelsProfile { .. } => {
+                if c.severity() >= Severity::Warning {
+                    leave(
+                        &mut left_alone,
+                        c,
+                        "not a fault of the sum: fix does not change it",
+                    );
+                }
+            }
             other => {
                 let code = other.code();
                 if other.severity() >= Severity::Warning && !code.leaves_sum_intact() {
