@@ -194,6 +194,51 @@ impl FrameSource for ResampledSource {
     }
 }
 
+/// The FFT resampler [`ResampledSource`] reads with, for a whole clip from `from` to `to` Hz
+/// (`stemcheck fix` resamples a stem at another rate with it): the same block rule, so the
+/// output lines up with the mix's frames.
+///
+/// # Errors
+/// [`Error::Resample`] naming `name` when the rates are outside what is resampled or the
+/// resampler cannot be built.
+pub(crate) fn fft_resampler(
+    from: u32,
+    to: u32,
+    channels: usize,
+    name: &str,
+) -> Result<Box<Fft<f32>>> {
+    let g = gcd(from as usize, to as usize).max(1);
+    let period_in = (from as usize / g).max(1);
+    if !supported_rate(from)
+        || !supported_rate(to)
+        || period_in > MAX_PERIOD_FRAMES
+        || to as usize / g > MAX_PERIOD_FRAMES
+    {
+        return Err(Error::Resample {
+            name: name.to_owned(),
+            source: ResampleFailure::UnsupportedRates {
+                from_rate: from,
+                to_rate: to,
+            },
+        });
+    }
+    let chunk = CHUNK_FRAMES.div_ceil(2 * period_in) * 2 * period_in;
+    Fft::<f32>::new_custom(
+        from as usize,
+        to as usize,
+        chunk,
+        1,
+        channels,
+        WindowFunction::BlackmanHarris2,
+        FixedSync::Both,
+    )
+    .map(Box::new)
+    .map_err(|e| Error::Resample {
+        name: name.to_owned(),
+        source: ResampleFailure::Construction(e),
+    })
+}
+
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a } else { gcd(b, a % b) }
 }

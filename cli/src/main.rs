@@ -4,6 +4,7 @@
 
 mod batch;
 mod demo;
+mod fix;
 mod html;
 mod output;
 mod render;
@@ -53,6 +54,10 @@ enum Command {
         #[arg(long)]
         json: Option<String>,
     },
+    /// Write a corrected copy of a delivery: stems shifted, flipped, swapped, resampled and
+    /// brought to the mix's length where the check is certain; a change log beside the files.
+    #[command(after_help = fix::AFTER_HELP)]
+    Fix(fix::FixArgs),
     /// List the delivery profiles and their thresholds.
     Profiles,
     /// List the plugin's bounce folders, newest first (STEMCHECK_CAPTURE_DIR or the default).
@@ -162,6 +167,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Batch(args) => batch::run(&args),
+        Command::Fix(args) => fix::run(&args),
         Command::Demo { keep, json } => demo::run(keep, json),
         Command::Bounces { root } => bounces(root),
         Command::Profiles => list_profiles(),

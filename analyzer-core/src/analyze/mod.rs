@@ -160,7 +160,7 @@ struct Check<'a, 'o> {
 /// Only when there is nothing to check at all (see [`collect_inputs`]). Unreadable files are
 /// `unreadable_file` findings in the report.
 pub fn check_paths(paths: &[PathBuf], opts: &Options<'_>) -> Result<Report> {
-    check_paths_keeping(paths, opts).map(|(report, _)| report)
+    check_paths_with_causes(paths, opts).map(|c| c.report)
 }
 
 /// [`check_paths`], also keeping what it takes to render the residual as audio (`None` when
@@ -172,8 +172,36 @@ pub fn check_paths_keeping(
     paths: &[PathBuf],
     opts: &Options<'_>,
 ) -> Result<(Report, Option<Residuals>)> {
+    check_paths_with_causes(paths, opts).map(|c| (c.report, c.residuals))
+}
+
+/// A check with what it was built from: the report, the typed causes its findings were
+/// rendered from (file names as the report shows them), and the inputs with the roles the
+/// check decided (in the report's file order). What `stemcheck fix` plans its changes from:
+/// it acts on the causes' numbers, never on rendered text.
+#[derive(Debug)]
+pub struct Checked {
+    /// The report, exactly as [`check_paths`] returns it.
+    pub report: Report,
+    /// Every cause behind the report's findings.
+    pub causes: Vec<Cause>,
+    /// The inputs, one per entry of `report.files`, with their decided roles.
+    pub inputs: Vec<Input>,
+    /// What it takes to render the residual as audio (`None` when no reconciliation ran).
+    pub residuals: Option<Residuals>,
+}
+
+/// [`check_paths`], keeping the causes, the inputs and the residuals (see [`Checked`]).
+///
+/// # Errors
+/// As [`check_paths`].
+pub fn check_paths_with_causes(paths: &[PathBuf], opts: &Options<'_>) -> Result<Checked> {
     let (inputs, skipped) = collect_delivery(paths, opts.mix.as_deref())?;
-    Ok(check_inputs_noting(&inputs, skipped_causes(&skipped), opts))
+    Ok(check_inputs_keeping(
+        &inputs,
+        skipped_causes(&skipped),
+        opts,
+    ))
 }
 
 /// What a folder held that is not read, as causes: one `skipped_file` info for the files that
@@ -208,16 +236,13 @@ fn skipped_causes(skipped: &Skipped) -> Vec<Cause> {
 /// Every file is opened once, here; its header tells the work to do and lets the
 /// reconciliation start at once beside the metering.
 pub fn check_inputs(inputs: &[Input], opts: &Options<'_>) -> Report {
-    check_inputs_noting(inputs, Vec::new(), opts).0
+    check_inputs_keeping(inputs, Vec::new(), opts).report
 }
 
 /// [`check_inputs`] with causes found before reading (what the folders held that is not
-/// read) added to the report, and what the residuals as audio need.
-fn check_inputs_noting(
-    inputs: &[Input],
-    noted: Vec<Cause>,
-    opts: &Options<'_>,
-) -> (Report, Option<Residuals>) {
+/// read) added to the report, keeping the causes, the decided inputs and what the residuals
+/// as audio need.
+fn check_inputs_keeping(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>) -> Checked {
     let tracker = Tracker::new(opts.progress);
     tracker.begin(Stage::Reading);
     let (opened, open_errors) = open_inputs(inputs);
@@ -300,7 +325,12 @@ fn check_inputs_noting(
         .residuals
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
-    (report, residuals)
+    Checked {
+        report,
+        causes,
+        inputs: inputs.to_vec(),
+        residuals,
+    }
 }
 
 /// Opens every input once and parses its header: the opened files, and each file's open
