@@ -27,3 +27,6 @@ echo "== host tests took $(( $(date +%s) - start )) s"
 
 echo "== fault table (issue 7; the analyzer's malformed-file cases ran with the workspace tests)"
 cargo run --release --locked -q -p host-tests --bin fault-table -- --no-analyzer
+
+echo "== plugin validators (clap-validator, VST3 validator; skipped when not available)"
+tests/run-validators.sh

@@ -7,6 +7,8 @@
 //! - `meters`: `AudioMeters::process` alone (sample peak, true peak, momentary / short-term
 //!   loudness), the part that runs whether or not anything else does; `meters_gui_60hz`: the
 //!   same with the editor taking the reading at 60 Hz.
+//! - `meters_subnormal_input`: `meters` fed noise that is subnormal in every sample (what
+//!   clap-validator's `process-audio-denormals` feeds); it should cost what `meters` does.
 //! - `editor_closed`: `Engine::process` with meters and capture on (offline bounce, auto-arm):
 //!   exactly what the plugin's `process()` runs while the editor is closed.
 //! - `editor_open`: the same plus the spectrum feed (`SpectrumInput::push`), which is the one
@@ -69,6 +71,24 @@ fn programme(frames: usize) -> Vec<Vec<f32>> {
         }
     }
     out
+}
+
+/// Planar stereo noise in (-f32::MIN_POSITIVE, f32::MIN_POSITIVE): every sample subnormal.
+fn subnormal_noise(frames: usize) -> Vec<Vec<f32>> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    (0..CHANNELS)
+        .map(|_| {
+            (0..frames)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let n = (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+                    n * f32::MIN_POSITIVE
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn capture_root() -> tempfile::TempDir {
@@ -189,6 +209,26 @@ fn bench(c: &mut Criterion) {
                 });
             });
         }
+
+        // clap-validator's `process-audio-denormals` input: noise entirely in the subnormal
+        // range (the meters must not run their filters on subnormal operands; see
+        // `meters::flush_subnormals`). Compare with `meters` at the same block size.
+        g.bench_function(BenchmarkId::new("meters_subnormal_input", block), |b| {
+            let tiny = subnormal_noise(len);
+            let shared = MeterShared::default();
+            let mut m = AudioMeters::new(CHANNELS, RATE);
+            let mut pos = 0usize;
+            run(b, cpu, || {
+                for _ in 0..blocks_per_iter {
+                    if pos + block > len {
+                        pos = 0;
+                    }
+                    let blk = [&tiny[0][pos..pos + block], &tiny[1][pos..pos + block]];
+                    m.process(&blk, block, &shared);
+                    pos += block;
+                }
+            });
+        });
 
         for open in [false, true] {
             let name = if open { "editor_open" } else { "editor_closed" };

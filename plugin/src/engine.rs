@@ -76,10 +76,9 @@ impl Engine {
     pub fn activate(&mut self, config: ActivateConfig) -> std::io::Result<()> {
         self.deactivate();
         let format = config.format;
-        self.meters = Some(AudioMeters::new(
-            format.channels as usize,
-            format.sample_rate,
-        ));
+        let mut meters = AudioMeters::new(format.channels as usize, format.sample_rate);
+        *self.shared.loudness_blocks.lock() = Some(meters.loudness_feed());
+        self.meters = Some(meters);
         let (spectrum, consumer) = SpectrumInput::new(format.channels as usize);
         self.spectrum = Some(spectrum);
         *self.shared.spectrum.lock() = Some((consumer, format.sample_rate as f32));
@@ -125,6 +124,14 @@ impl Engine {
     pub fn reset_meters(&mut self) {
         if let Some(m) = self.meters.as_mut() {
             m.reset();
+        }
+    }
+
+    /// The `meter_reset` parameter's value for the next block (its rising edges reset the
+    /// editor's statistics). Never allocates.
+    pub fn set_meter_reset(&mut self, on: bool) {
+        if let Some(m) = self.meters.as_mut() {
+            m.set_reset_param(on, &self.shared.meters);
         }
     }
 

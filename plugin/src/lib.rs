@@ -6,7 +6,8 @@
 //! and, on the mix instance, reconciles the bounce's stems against the mix with analyzer-core.
 //!
 //! Module map (one concern each):
-//! - [`params`]: the `role` parameter (report contract), arming, persisted label.
+//! - [`params`]: the `role` parameter (report contract), arming, the meters' ceiling, target
+//!   and reset, persisted label.
 //! - [`shared`]: every type that crosses threads.
 //! - [`capture`]: audio thread -> rings -> writer thread -> WAV + sidecar; bounce rendezvous.
 //! - [`reconcile`]: the mix instance's background analysis of a finished bounce.
@@ -226,6 +227,7 @@ impl Plugin for StemCheck {
     ) -> ProcessStatus {
         let info = self.block_info(context.transport());
         let frames = buffer.samples();
+        self.engine.set_meter_reset(self.params.meter_reset.value());
         // Read-only access: the output is the input, untouched.
         self.engine
             .process(buffer.as_slice_immutable(), frames, info);

@@ -3,6 +3,9 @@
 //! `role` is the one parameter host scripts rely on (report contract): its id never changes, and
 //! its plain values are 0 = stem, 1 = mix. As an [`EnumParam`] it is a stepped parameter, which
 //! VST3 hosts (Ardour's Lua, REAPER's ReaScript) see as the plain values 0..N-1.
+//!
+//! New parameters go after the existing ones: VST3 hosts index parameters in declaration
+//! order, and scripts that address them by index must keep working.
 
 use std::sync::Arc;
 
@@ -11,6 +14,7 @@ use nice_plug_egui::EguiEditorState;
 use parking_lot::RwLock;
 
 use analyzer_core::capture::CaptureRole;
+use analyzer_core::profile::MASTERING;
 
 /// What this instance sits on. Append new variants only at the end: the index is the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -32,6 +36,44 @@ impl From<Role> for CaptureRole {
     }
 }
 
+/// The loudness the meter's integrated readout is compared with (the editor shows the
+/// difference). Append new variants only at the end: hosts store the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum LoudnessTarget {
+    /// Streaming services' playback normalisation (Spotify, YouTube, Tidal).
+    #[id = "minus14"]
+    #[name = "-14 LUFS (streaming)"]
+    Minus14,
+    /// Apple Music / podcasts (AES TD1004).
+    #[id = "minus16"]
+    #[name = "-16 LUFS (Apple, podcast)"]
+    Minus16,
+    /// EBU R128 broadcast.
+    #[id = "minus23"]
+    #[name = "-23 LUFS (EBU R128)"]
+    Minus23,
+    /// ATSC A/85 broadcast.
+    #[id = "minus24"]
+    #[name = "-24 LKFS (ATSC A/85)"]
+    Minus24,
+}
+
+impl LoudnessTarget {
+    pub fn lufs(self) -> f32 {
+        match self {
+            Self::Minus14 => -14.0,
+            Self::Minus16 => -16.0,
+            Self::Minus23 => -23.0,
+            Self::Minus24 => -24.0,
+        }
+    }
+}
+
+/// Range of the true-peak ceiling parameter, dBTP: every shipped profile's ceiling (0, -1, -2)
+/// and the stricter ones some distributors ask for.
+pub const CEILING_MIN_DBTP: f32 = -6.0;
+pub const CEILING_MAX_DBTP: f32 = 0.0;
+
 /// Default editor size in logical pixels (room for the reconciliation plots and table).
 pub const EDITOR_WIDTH: u32 = 860;
 pub const EDITOR_HEIGHT: u32 = 860;
@@ -49,6 +91,24 @@ pub struct StemCheckParams {
     /// Capture whenever audio is processed, even without a transport (hosts that report none).
     #[id = "arm"]
     pub manual_arm: BoolParam,
+
+    /// The true-peak ceiling the headroom and the over indicator are measured against, dBTP
+    /// (default: the `mastering` profile's). A float parameter, which also gives
+    /// clap-validator's `param-set-*` tests a value that cannot land on its default (see
+    /// tests/README.md).
+    #[id = "ceiling"]
+    pub ceiling_dbtp: FloatParam,
+
+    /// The loudness the integrated readout is compared with.
+    #[id = "target"]
+    pub loudness_target: EnumParam<LoudnessTarget>,
+
+    /// Resets the meters' maxima, integrated loudness, loudness range and over latch on each
+    /// change from off to on (a host can automate it, e.g. at the start of each pass). The
+    /// audio thread counts the edges ([`crate::shared::MeterShared::reset_requests`]) so none
+    /// is missed while the editor is closed.
+    #[id = "meter_reset"]
+    pub meter_reset: BoolParam,
 
     /// The label the user typed; empty means "use the host's track name".
     #[persist = "label"]
@@ -78,6 +138,19 @@ impl StemCheckParams {
             role: EnumParam::new("Role", role),
             auto_arm: BoolParam::new("Auto capture", true),
             manual_arm: BoolParam::new("Capture armed", false),
+            ceiling_dbtp: FloatParam::new(
+                "True-peak ceiling",
+                MASTERING.true_peak_max_dbtp as f32,
+                FloatRange::Linear {
+                    min: CEILING_MIN_DBTP,
+                    max: CEILING_MAX_DBTP,
+                },
+            )
+            .with_step_size(0.1)
+            .with_unit(" dBTP")
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            loudness_target: EnumParam::new("Loudness target", LoudnessTarget::Minus14),
+            meter_reset: BoolParam::new("Reset meters", false),
             label: Arc::new(RwLock::new(String::new())),
             host_track_name: Arc::new(RwLock::new(String::new())),
             editor_state: EguiEditorState::from_size(

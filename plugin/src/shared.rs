@@ -46,6 +46,19 @@ pub struct MeterShared {
     pub clip_latched: AtomicBool,
     /// Samples that were NaN or infinite (the capture keeps them; the meters skip them).
     pub non_finite_samples: AtomicU64,
+    /// Highest sample peak since the GUI last read it, per side, linear: channel 0 (left or
+    /// mono) and the highest of the others (right). Taken with a swap like
+    /// [`Self::sample_peak_linear`].
+    pub side_peaks_linear: [AtomicF32; 2],
+    /// Rising edges of the `meter_reset` parameter seen by the audio thread (the GUI resets
+    /// its maxima, integrated loudness and over latch when this changes).
+    pub reset_requests: AtomicU32,
+    /// Loudness blocks the audio thread could not hand to the GUI because the ring was full
+    /// (the editor stayed closed for longer than the ring holds); the integrated loudness then
+    /// misses them, and the editor says so.
+    pub loudness_blocks_dropped: AtomicU64,
+    /// Channels being metered (1: mono, the editor shows one side).
+    pub channels: AtomicU32,
 }
 
 impl Default for MeterShared {
@@ -58,6 +71,10 @@ impl Default for MeterShared {
             short_term_lufs: AtomicF32::new(f32::NEG_INFINITY),
             clip_latched: AtomicBool::new(false),
             non_finite_samples: AtomicU64::new(0),
+            side_peaks_linear: [AtomicF32::new(0.0), AtomicF32::new(0.0)],
+            reset_requests: AtomicU32::new(0),
+            loudness_blocks_dropped: AtomicU64::new(0),
+            channels: AtomicU32::new(2),
         }
     }
 }
@@ -141,6 +158,31 @@ impl TruePeakCell {
         }
     }
 }
+
+/// One 100 ms step of the loudness meter, handed from the audio thread to the GUI, which
+/// keeps the programme statistics (integrated loudness, loudness range, maxima) itself: the
+/// audio thread pays one ring push per 100 ms for them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoudnessBlock {
+    /// The meter completed a 100 ms sub-block.
+    Step {
+        /// Momentary loudness (the 400 ms gating block ending here), LUFS; -inf for silence.
+        momentary_lufs: f32,
+        /// Short-term loudness (3 s ending here), LUFS.
+        short_term_lufs: f32,
+        /// The momentary window was full: this is a BS.1770-4 gating block.
+        gating_block: bool,
+        /// The short-term window was full: this value enters the loudness range (EBU Tech
+        /// 3342, a value every 100 ms).
+        lra_value: bool,
+    },
+    /// The `meter_reset` parameter rose here: statistics restart after this point.
+    Reset,
+}
+
+/// Capacity of the loudness-block ring: one hour of 100 ms steps (288 KB per instance), so
+/// the integrated loudness covers an hour with the editor closed.
+pub const LOUDNESS_RING_BLOCKS: usize = 36_000;
 
 /// Raises `cell` to `value` if larger (lock-free, no allocation).
 pub fn raise_f32(cell: &AtomicF32, value: f32) {
@@ -268,6 +310,8 @@ pub struct Shared {
     pub reconcile: Mutex<ReconcileState>,
     /// The GUI end of the spectrum ring and its sample rate, replaced on every activation.
     pub spectrum: Mutex<Option<(rtrb::Consumer<f32>, f32)>>,
+    /// The GUI end of the loudness-block ring, replaced on every activation.
+    pub loudness_blocks: Mutex<Option<rtrb::Consumer<LoudnessBlock>>>,
 }
 
 /// Convenience alias.

@@ -206,6 +206,11 @@ fn role_is_a_two_step_parameter_with_the_contract_id() {
         assert_eq!(role.unmodulated_plain_value(), 1.0);
     }
     assert!(map.iter().any(|(id, _, _)| id == "auto_arm"));
+    // VST3 hosts index parameters in declaration order: `role` stays the first.
+    assert_eq!(map[0].0, "role");
+    for id in ["ceiling", "target", "meter_reset"] {
+        assert!(map.iter().any(|(i, _, _)| i == id), "parameter {id}");
+    }
     // Label and host track name persist with the project.
     let fields = params.serialize_fields();
     assert!(fields.contains_key("label") && fields.contains_key("host_track_name"));
@@ -463,4 +468,57 @@ fn a_process_that_allocates_is_caught() {
     });
     // One allocation and one free per block.
     assert_eq!(allocations, Some(8));
+}
+
+/// The meter parameters a host automates: the ceiling is a continuous dBTP value with the
+/// `mastering` profile's default, and each rise of `meter_reset` during `process()` reaches the
+/// editor's side (a counter and a marker in the loudness blocks), without allocating.
+#[test]
+fn meter_parameters_are_automatable_and_reset_edges_reach_the_editor() {
+    capture_root();
+    let mut plugin = StemCheck::default();
+    let params = plugin.params();
+    let map = params.param_map();
+    let find = |id: &str| map.iter().find(|(i, _, _)| i == id).unwrap().1;
+    let (ceiling, reset) = (find("ceiling"), find("meter_reset"));
+    // SAFETY: the pointers come from the live `params` object above.
+    unsafe {
+        assert_eq!(ceiling.step_count(), None, "a continuous parameter");
+        assert_eq!(ceiling.unmodulated_plain_value(), -1.0);
+        for p in [ceiling, reset] {
+            assert!(!p.flags().contains(ParamFlags::NON_AUTOMATABLE));
+        }
+    }
+    let mut ctx = HostCtx {
+        transport: Transport::new(48_000.0),
+    };
+    activate(&mut plugin, &mut ctx, 512, ProcessMode::Realtime);
+    let mut audio = signal(7, 2, 4_800);
+    let shared = plugin.shared().clone();
+    let allocations = allocations_in(|| {
+        run(&mut plugin, &mut ctx, &mut audio, 512, None, None);
+        // SAFETY: as above; a host sets parameters between blocks.
+        unsafe { reset._internal_set_normalized_value(1.0) };
+        run(&mut plugin, &mut ctx, &mut audio, 512, None, None);
+        // Held on: no further edge.
+        run(&mut plugin, &mut ctx, &mut audio, 512, None, None);
+        unsafe { reset._internal_set_normalized_value(0.0) };
+        run(&mut plugin, &mut ctx, &mut audio, 512, None, None);
+        unsafe { reset._internal_set_normalized_value(1.0) };
+        run(&mut plugin, &mut ctx, &mut audio, 512, None, None);
+    });
+    assert_eq!(allocations.unwrap_or(0), 0, "process() allocated");
+    assert_eq!(shared.meters.reset_requests.load(Ordering::Acquire), 2);
+    let mut ring = shared.loudness_blocks.lock();
+    let consumer = ring.as_mut().unwrap();
+    let mut resets = 0;
+    let mut steps = 0;
+    while let Ok(block) = consumer.pop() {
+        match block {
+            stemcheck_plugin::shared::LoudnessBlock::Reset => resets += 1,
+            stemcheck_plugin::shared::LoudnessBlock::Step { .. } => steps += 1,
+        }
+    }
+    // 5 x 4800 frames at 48 kHz: five 100 ms steps.
+    assert_eq!((resets, steps), (2, 5));
 }

@@ -6,12 +6,157 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::shared::{MeterShared, TruePeakCell};
+use analyzer_core::meter::gating::{
+    LRA_RELATIVE_GATE_LU, passes_absolute_gate, relative_gate_energy,
+};
+use analyzer_core::meter::{energy_to_lufs, gated_loudness_lufs, lufs_to_energy};
+
+use crate::shared::{LoudnessBlock, MeterShared, TruePeakCell};
 
 /// Bottom of the editor's meter scale, dBFS; the bars rest 1 dB below it.
 pub const METER_FLOOR_DB: f32 = -60.0;
 /// How fast the editor's peak bars fall, dB per second.
 pub const RELEASE_DB_PER_S: f32 = 20.0;
+
+/// Where a level sits on the editor's meter scale: 0 at [`METER_FLOOR_DB`], 1 at 0 dB.
+///
+/// Two linear segments: the top [`SCALE_KNEE_DB`] dB (where peaks, ceilings and limiting
+/// happen) get [`SCALE_KNEE_FRACTION`] of the height, the 40 dB below the rest; a linear dB
+/// scale gave the top 6 dB a tenth of the bar. Values outside the scale are clamped.
+pub fn meter_scale_fraction(db: f32) -> f32 {
+    if db.is_nan() {
+        return 0.0;
+    }
+    let db = db.clamp(METER_FLOOR_DB, 0.0);
+    let below = 1.0 - SCALE_KNEE_FRACTION;
+    if db >= SCALE_KNEE_DB {
+        below + SCALE_KNEE_FRACTION * (db - SCALE_KNEE_DB) / -SCALE_KNEE_DB
+    } else {
+        below * (db - METER_FLOOR_DB) / (SCALE_KNEE_DB - METER_FLOOR_DB)
+    }
+}
+
+/// The level below which the meter scale is compressed, dBFS.
+pub const SCALE_KNEE_DB: f32 = -20.0;
+/// Share of the meter's height above [`SCALE_KNEE_DB`].
+pub const SCALE_KNEE_FRACTION: f32 = 0.75;
+
+/// The programme statistics the editor shows, kept on the GUI thread from the audio thread's
+/// 100 ms [`LoudnessBlock`]s: integrated loudness (BS.1770-4, exact gating over the block
+/// list), loudness range (EBU Tech 3342), maximum momentary and short-term loudness, and the
+/// short-term history. Everything since the last reset.
+#[derive(Debug, Clone, Default)]
+pub struct LoudnessStats {
+    /// Energies of the gating blocks (momentary windows every 100 ms).
+    gating_energies: Vec<f64>,
+    /// Energies of the short-term values for the loudness range.
+    lra_energies: Vec<f64>,
+    max_momentary_lufs: Option<f32>,
+    max_short_term_lufs: Option<f32>,
+    /// Short-term loudness of every step since reset (the history graph), LUFS.
+    history: Vec<f32>,
+    /// Cached results, recomputed when blocks arrived since.
+    integrated: Option<Option<f64>>,
+    lra: Option<Option<f64>>,
+}
+
+impl LoudnessStats {
+    /// Takes one block from the audio thread.
+    pub fn add(&mut self, block: LoudnessBlock) {
+        match block {
+            LoudnessBlock::Reset => self.reset(),
+            LoudnessBlock::Step {
+                momentary_lufs,
+                short_term_lufs,
+                gating_block,
+                lra_value,
+            } => {
+                if gating_block {
+                    self.gating_energies
+                        .push(lufs_to_energy(f64::from(momentary_lufs)));
+                    self.max_momentary_lufs = Some(
+                        self.max_momentary_lufs
+                            .map_or(momentary_lufs, |m| m.max(momentary_lufs)),
+                    );
+                    self.integrated = None;
+                }
+                if lra_value {
+                    self.lra_energies
+                        .push(lufs_to_energy(f64::from(short_term_lufs)));
+                    self.max_short_term_lufs = Some(
+                        self.max_short_term_lufs
+                            .map_or(short_term_lufs, |m| m.max(short_term_lufs)),
+                    );
+                    self.lra = None;
+                }
+                self.history.push(short_term_lufs);
+            }
+        }
+    }
+
+    /// Forgets everything (the reset button or the `meter_reset` parameter).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Integrated loudness since reset, LUFS; `None` until a gating block passed the gates.
+    pub fn integrated_lufs(&mut self) -> Option<f64> {
+        let blocks = &self.gating_energies;
+        *self
+            .integrated
+            .get_or_insert_with(|| gated_loudness_lufs(blocks))
+    }
+
+    /// Loudness range since reset (EBU Tech 3342: short-term values every 100 ms, absolute
+    /// gate, relative gate 20 LU below their mean, 95th minus 10th percentile, nearest rank as
+    /// analyzer-core and libebur128 take them), LU; `None` until a value passed the gates.
+    pub fn loudness_range_lu(&mut self) -> Option<f64> {
+        let values = &self.lra_energies;
+        *self.lra.get_or_insert_with(|| loudness_range(values))
+    }
+
+    /// Highest momentary loudness (of the gating blocks) since reset, LUFS.
+    pub fn max_momentary_lufs(&self) -> Option<f32> {
+        self.max_momentary_lufs
+    }
+
+    /// Highest short-term loudness (full 3 s windows) since reset, LUFS.
+    pub fn max_short_term_lufs(&self) -> Option<f32> {
+        self.max_short_term_lufs
+    }
+
+    /// Short-term loudness of each 100 ms step since reset, oldest first.
+    pub fn history(&self) -> &[f32] {
+        &self.history
+    }
+}
+
+fn loudness_range(energies: &[f64]) -> Option<f64> {
+    let passed: Vec<f64> = energies
+        .iter()
+        .copied()
+        .filter(|&e| passes_absolute_gate(energy_to_lufs(e)))
+        .collect();
+    if passed.is_empty() {
+        return None;
+    }
+    let gate = relative_gate_energy(
+        passed.iter().sum::<f64>() / passed.len() as f64,
+        LRA_RELATIVE_GATE_LU,
+    );
+    let mut lufs: Vec<f64> = passed
+        .iter()
+        .filter(|&&e| e > gate)
+        .map(|&e| energy_to_lufs(e))
+        .collect();
+    if lufs.is_empty() {
+        return None;
+    }
+    lufs.sort_by(f64::total_cmp);
+    let n = lufs.len();
+    let at = |p: f64| lufs[(((n - 1) as f64 * p + 0.5) as usize).min(n - 1)];
+    Some((at(0.95) - at(0.10)).max(0.0))
+}
 
 /// What the GUI shows, taken once per frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -161,6 +306,18 @@ impl TruePeakDisplay {
     /// One GUI frame, `dt_s` after the previous one: takes the true peak and updates the bar and
     /// the max. Lock-free (two swaps and a load); never blocks the audio thread.
     pub fn update(&mut self, shared: &MeterShared, dt_s: f32) {
+        self.take(shared, dt_s, true);
+    }
+
+    /// The first frame after the editor (re)opened: the peak held since the last frame (the
+    /// whole time the editor was closed) counts for the max, but the bar starts at rest: a
+    /// bar showing it would be a stale peak falling from where it was minutes ago.
+    pub fn resume(&mut self, shared: &MeterShared) {
+        self.bar_db = METER_FLOOR_DB - 1.0;
+        self.take(shared, 0.0, false);
+    }
+
+    fn take(&mut self, shared: &MeterShared, dt_s: f32, to_bar: bool) {
         let fall = RELEASE_DB_PER_S * dt_s.max(0.0);
         // Below this, a peak cannot raise the bar next frame (it falls to at least
         // bar - fall - margin, or the bar is held above it) nor the max.
@@ -227,6 +384,7 @@ impl TruePeakDisplay {
         // The bar never falls below the floor of a generation whose peak arrived this frame or
         // may still arrive (the peaks are exact only above it); it would rather fall slower.
         let hold_db = self.highest_floor_db_since(oldest).min(self.bar_db);
+        let peak_db = if to_bar { peak_db } else { f32::NEG_INFINITY };
         self.bar_db = (self.bar_db - fall)
             .max(hold_db)
             .max(peak_db)
@@ -277,6 +435,113 @@ mod tests {
                 .collect();
             tp.process(&inter);
             offset += n;
+        }
+    }
+
+    /// The GUI's programme statistics, from the audio thread's 100 ms blocks, agree with
+    /// analyzer-core's own streaming meter on the same audio (integrated loudness to 0.01 LU,
+    /// its histogram's resolution; loudness range to 0.05 LU; the maxima exactly), whatever
+    /// the host's block sizes.
+    #[test]
+    fn loudness_stats_agree_with_the_analyzer() {
+        let x = programme(48_000 * 12, 5);
+        let mut reference = analyzer_core::meter::Loudness::new(2, 48_000);
+        let inter: Vec<f32> = (0..x[0].len()).flat_map(|i| [x[0][i], x[1][i]]).collect();
+        reference.process(&inter);
+        for block in [64usize, 1000, 4096] {
+            let shared = MeterShared::default();
+            let mut m = AudioMeters::new(2, 48_000);
+            let mut feed = m.loudness_feed();
+            let mut stats = LoudnessStats::default();
+            for start in (0..x[0].len()).step_by(block) {
+                let end = (start + block).min(x[0].len());
+                m.process(
+                    &[&x[0][start..end], &x[1][start..end]],
+                    end - start,
+                    &shared,
+                );
+                while let Ok(b) = feed.pop() {
+                    stats.add(b);
+                }
+            }
+            let integrated = stats.integrated_lufs().unwrap();
+            assert!(
+                (integrated - reference.integrated_lufs()).abs() < 0.01,
+                "block {block}: {integrated} vs {}",
+                reference.integrated_lufs()
+            );
+            let lra = stats.loudness_range_lu().unwrap();
+            let expected = reference.loudness_range_lu().unwrap();
+            assert!(
+                lra > 0.1 && (lra - expected).abs() < 0.05,
+                "{lra} vs {expected}"
+            );
+            let close = |a: Option<f32>, b: f64| (f64::from(a.unwrap()) - b).abs() < 1e-3;
+            assert!(close(
+                stats.max_momentary_lufs(),
+                reference.max_momentary_lufs()
+            ));
+            assert!(close(
+                stats.max_short_term_lufs(),
+                reference.max_short_term_lufs()
+            ));
+            assert_eq!(stats.history().len(), x[0].len() / 4800);
+        }
+    }
+
+    /// At a low sample rate a 1024-frame chunk spans several 100 ms steps; none is lost, and a
+    /// reset marker restarts the statistics at its place in the stream.
+    #[test]
+    fn every_loudness_step_arrives_and_reset_restarts_the_statistics() {
+        let rate = 8_000;
+        let shared = MeterShared::default();
+        let mut m = AudioMeters::new(1, rate);
+        let mut feed = m.loudness_feed();
+        let loud: Vec<f32> = (0..rate as usize * 5)
+            .map(|i| 0.5 * (i as f32 * 0.3).sin())
+            .collect();
+        let quiet: Vec<f32> = loud.iter().map(|v| v * 0.1).collect();
+        m.process(&[&loud[..]], loud.len(), &shared);
+        m.set_reset_param(true, &shared);
+        m.set_reset_param(true, &shared);
+        m.process(&[&quiet[..]], quiet.len(), &shared);
+        let mut stats = LoudnessStats::default();
+        let mut steps = 0;
+        while let Ok(b) = feed.pop() {
+            steps += usize::from(matches!(b, LoudnessBlock::Step { .. }));
+            stats.add(b);
+        }
+        assert_eq!(steps, 2 * loud.len() / 800);
+        assert_eq!(shared.reset_requests.load(Ordering::Relaxed), 1);
+        // Only the quiet half counts: 20 dB below the loud one.
+        let mut loud_only = LoudnessStats::default();
+        let mut m2 = AudioMeters::new(1, rate);
+        let mut feed2 = m2.loudness_feed();
+        m2.process(&[&loud[..]], loud.len(), &shared);
+        while let Ok(b) = feed2.pop() {
+            loud_only.add(b);
+        }
+        let drop_lu = loud_only.integrated_lufs().unwrap() - stats.integrated_lufs().unwrap();
+        assert!((drop_lu - 20.0).abs() < 0.1, "{drop_lu}");
+        assert!(
+            stats.max_momentary_lufs().unwrap() < loud_only.max_momentary_lufs().unwrap() - 19.0
+        );
+    }
+
+    #[test]
+    fn meter_scale_gives_the_top_20_db_most_of_the_height() {
+        assert_eq!(meter_scale_fraction(0.0), 1.0);
+        assert_eq!(meter_scale_fraction(METER_FLOOR_DB), 0.0);
+        assert_eq!(meter_scale_fraction(f32::NEG_INFINITY), 0.0);
+        assert_eq!(meter_scale_fraction(3.0), 1.0);
+        assert!((meter_scale_fraction(-20.0) - (1.0 - SCALE_KNEE_FRACTION)).abs() < 1e-6);
+        // The top 6 dB get 22.5 % of the height (a linear -60..0 scale gave them 10 %).
+        assert!(meter_scale_fraction(0.0) - meter_scale_fraction(-6.0) > 0.22);
+        let mut last = -1.0;
+        for i in 0..=700 {
+            let f = meter_scale_fraction(-65.0 + i as f32 * 0.1);
+            assert!(f >= last);
+            last = f;
         }
     }
 

@@ -157,12 +157,16 @@ impl NiceEguiApp for StemCheckEditor {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
         let now = Instant::now();
+        if self.last_frame.is_none() {
+            // First frame since the editor opened: no stale peak on the bars.
+            self.meters.editor_opened();
+        }
         let dt_s = self
             .last_frame
             .map_or(1.0 / 60.0, |t| now.duration_since(t).as_secs_f32())
             .clamp(0.0, 0.5);
         self.last_frame = Some(now);
-        self.meters.update(&self.shared.meters, dt_s);
+        self.meters.update(&self.shared, dt_s);
         egui::CentralPanel::default().show(ui, |ui| {
             // Scrolls when the host gives the editor less room than its default size.
             egui::ScrollArea::vertical()
@@ -171,7 +175,10 @@ impl NiceEguiApp for StemCheckEditor {
                     ui.heading("StemCheck");
                     self.role_ui(ui);
                     ui.separator();
-                    self.meters.ui(ui, &self.shared.meters);
+                    let gui = self.gui.clone();
+                    let setter = gui.as_ref().map(GuiContext::param_setter);
+                    self.meters
+                        .ui(ui, &self.shared.meters, &self.params, setter.as_ref());
                     ui.separator();
                     self.spectrum.ui(ui, &self.shared, dt_s);
                     ui.separator();
