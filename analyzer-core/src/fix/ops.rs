@@ -184,9 +184,45 @@ impl Audio {
             FixedAsync::Input,
         )
         .map_err(|e| resample_error(file, crate::error::ResampleFailure::Construction(e)))?;
-        self.samples = run(&mut r, &self.samples, self.channels, file)?;
+        let mut out = run(&mut r, &self.samples, self.channels, file)?;
+        // `process_all` trims the resampler's delay, but one frame too many when the ratio is
+        // 1 or more (rubato 1.0: a 3 kHz tone came out one frame early at -100 and 0 ppm, on
+        // time at +100 and +200). The delay is measured on an impulse through an identical
+        // resampler instead of trusted, and the output moved by what is left.
+        let lead = impulse_lead_frames(&params, ratio, file)?;
+        let ch = self.channels.max(1);
+        if lead > 0 {
+            out.splice(0..0, std::iter::repeat_n(0.0, lead as usize * ch));
+        } else if lead < 0 {
+            out.drain(..((-lead) as usize * ch).min(out.len()));
+        }
+        self.samples = out;
         Ok(())
     }
+}
+
+/// How many frames early (positive) or late (negative) `process_all` through an `Async`
+/// sinc resampler with `params` at `ratio` puts its output: an impulse at input frame `p`
+/// belongs at output frame `p ratio`.
+fn impulse_lead_frames(
+    params: &SincInterpolationParameters,
+    ratio: f64,
+    file: &str,
+) -> Result<i64, FixError> {
+    let frames = 4 * DRIFT_CHUNK_FRAMES;
+    let p = frames / 2;
+    let mut input = vec![0.0f32; frames];
+    input[p] = 1.0;
+    let mut r =
+        Async::<f32>::new_sinc(ratio, 1.0, params, DRIFT_CHUNK_FRAMES, 1, FixedAsync::Input)
+            .map_err(|e| resample_error(file, crate::error::ResampleFailure::Construction(e)))?;
+    let out = run(&mut r, &input, 1, file)?;
+    let peak = out
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .map_or(0, |(i, _)| i);
+    Ok(((p as f64 * ratio) - peak as f64).round() as i64)
 }
 
 /// Input frames per chunk of the drift resampler.
@@ -274,6 +310,29 @@ mod tests {
         assert_eq!(a.samples, [-0.25, -0.5, -1.0, -1.0]);
         a.invert();
         assert_eq!(a.samples, [0.25, 0.5, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn drift_correction_keeps_time_whichever_way_the_clock_is_off() {
+        // A 3 kHz tone (a frame off reads about -8 dB): rubato's own delay trimming put it a
+        // frame early for a ratio of 1 or more (-100 ppm, 0 ppm).
+        let sr = 48_000.0;
+        for ppm in [-100.0, 0.0, 100.0] {
+            let tone = |t: f64| (2.0 * std::f64::consts::PI * 3000.0 * t).sin() as f32 * 0.5;
+            let stretched: Vec<f32> = (0..48_000)
+                .map(|k| tone(k as f64 / (1.0 + ppm * 1e-6) / sr))
+                .collect();
+            let mut a = audio(1, stretched);
+            a.correct_drift(ppm, "x").unwrap();
+            let (mut e, mut w) = (0.0f64, 0.0f64);
+            for k in 2_000..a.frames() - 2_000 {
+                let want = tone(k as f64 / sr);
+                e += f64::from(a.samples[k] - want).powi(2);
+                w += f64::from(want).powi(2);
+            }
+            let null_db = 10.0 * (e / w).log10();
+            assert!(null_db < -40.0, "{ppm} ppm: null {null_db:.1} dB");
+        }
     }
 
     #[test]
