@@ -104,7 +104,7 @@ struct CheckArgs {
     #[arg(long, value_name = "FILE.wav")]
     residual: Option<PathBuf>,
     /// Embed the loudest stretch (at most 10 s, 1 MiB) of the residual as delivered in the
-    /// HTML report, as an <audio> element (16-bit mono, raised to be heard).
+    /// HTML report, as an `<audio>` element (16-bit mono, raised to be heard).
     #[arg(long, requires = "report")]
     embed_residual: bool,
     /// Check folders that each look like a delivery of their own (each with its own mix) as

@@ -1,6 +1,6 @@
 //! `stemcheck fix`: writes a corrected copy of a delivery from what the check found.
 //!
-//! The check's typed causes decide the plan ([`plan`]): per stem, a list of [`Operation`]s
+//! The check's typed causes decide the plan ([`plan()`]): per stem, a list of [`Operation`]s
 //! taken only from certain findings, or the [`Refusal`]s that stop the fix. The operations are
 //! plain functions on samples ([`ops`]); reading the originals and writing the copies
 //! ([`riff`]) happen here, at the edge, one file at a time.
