@@ -18,9 +18,10 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
-    ChannelFaultKind, ClipRuns, ClockDrift, DynamicsKind, Evidence, IncompleteCapture, MasterChain,
-    MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain, SetGain, StartOffset, StemGain,
-    StemGains, SumImpact, TimecodeMismatch, coherent_bands, group_start_offsets,
+    ChannelFaultKind, ClipRuns, ClockDrift, CutOffAudio, DynamicsKind, Evidence, IncompleteCapture,
+    MasterChain, MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain, SetGain,
+    StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch, coherent_bands,
+    group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -568,7 +569,7 @@ impl Cause {
 }
 
 /// Folds every consequence of a reported cause into that cause, where the reconciliation's
-/// causes join the delivery causes: lengths a start offset explains
+/// causes join the delivery causes: lengths and cut-off audio a start offset explains
 /// ([`fold_lengths_into_offsets`]) and the mix's flat tops when the mix went through bus
 /// processing the stems did not ([`fold_mix_clipping_into_bus_processing`]).
 pub fn fold_consequences(causes: &mut Vec<Cause>) {
@@ -614,7 +615,9 @@ pub const LENGTH_OFFSET_SLACK_SAMPLES: u64 = 2;
 /// Run where the reconciliation's causes join the delivery causes: an [`Cause::UnequalLengths`]
 /// loses every file whose length differs from the common length by the shift of a
 /// [`Cause::StartOffset`] naming it (within [`LENGTH_OFFSET_SLACK_SAMPLES`]), and disappears
-/// when no file is left.
+/// when no file is left. A [`Cause::CutOff`] of a stem at the same shift, missing no more than
+/// the shift (within the slack), is that shift's doing too (a stem exported late at the mix's
+/// length loses its last N samples): it becomes the offset's `cut_off`.
 pub fn fold_lengths_into_offsets(causes: &mut Vec<Cause>) {
     let shifts: Vec<(usize, Vec<String>, u64)> = causes
         .iter()
@@ -664,6 +667,53 @@ pub fn fold_lengths_into_offsets(causes: &mut Vec<Cause>) {
         }
     }
     causes.retain(|c| !matches!(c, Cause::UnequalLengths { files, .. } if files.is_empty()));
+    fold_cut_offs_into_offsets(causes);
+}
+
+/// See [`fold_lengths_into_offsets`]: cut-off audio that a reported shift explains.
+fn fold_cut_offs_into_offsets(causes: &mut Vec<Cause>) {
+    let mut folded: Vec<(usize, CutOffAudio)> = Vec::new();
+    let mut gone = vec![false; causes.len()];
+    for (j, c) in causes.iter().enumerate() {
+        let Cause::CutOff {
+            file,
+            offset_samples,
+            missing_frames,
+            at_start,
+            ..
+        } = c
+        else {
+            continue;
+        };
+        let by = causes.iter().position(|s| {
+            matches!(s, Cause::StartOffset(s) if s.offset_samples == *offset_samples
+                && s.files.contains(file)
+                && missing_frames.unsigned_abs()
+                    <= s.offset_samples.unsigned_abs() + LENGTH_OFFSET_SLACK_SAMPLES)
+        });
+        if let Some(i) = by {
+            let cut = CutOffAudio {
+                missing_frames: *missing_frames,
+                at_start: *at_start,
+            };
+            folded.push((i, cut));
+            gone[j] = true;
+        }
+    }
+    for (i, cut) in folded {
+        if let Cause::StartOffset(s) = &mut causes[i] {
+            // Several stems at one shift: the most any of them misses.
+            s.cut_off = Some(match s.cut_off {
+                Some(c) if c.missing_frames >= cut.missing_frames => c,
+                _ => cut,
+            });
+        }
+    }
+    let mut j = 0;
+    causes.retain(|_| {
+        j += 1;
+        !gone[j - 1]
+    });
 }
 
 /// Stems with gain errors of their own are one cause from this many on (a set exported with
@@ -754,6 +804,7 @@ mod tests {
             active_stems: 3,
             side_effect_of: None,
             length_difference_samples: None,
+            cut_off: None,
             sum: SumImpact::default(),
         }
     }
@@ -849,6 +900,40 @@ mod tests {
         fold_lengths_into_offsets(&mut causes);
         assert_eq!(causes.len(), 3);
         assert_eq!(causes[0].files(), vec!["c"]);
+    }
+
+    #[test]
+    fn audio_a_shift_cuts_off_is_folded_into_it() {
+        let cut = |file: &str, offset_samples, missing_frames| Cause::CutOff {
+            file: file.into(),
+            offset_samples,
+            missing_frames,
+            at_start: false,
+            sample_rate: 48_000,
+        };
+        // b is 480 samples late at the mix's length: its last 480 samples are cut off. One
+        // start_offset (an error) that says so, and whose fix is a re-export, not a trim.
+        let mut causes = vec![Cause::StartOffset(shift("b", 480, 0.9)), cut("b", 480, 480)];
+        fold_lengths_into_offsets(&mut causes);
+        assert_eq!(causes.len(), 1, "{causes:#?}");
+        let f = causes[0].to_finding();
+        assert_eq!(f.code, FindingCode::StartOffset);
+        assert_eq!(f.measured["cut_off_samples"], 480);
+        assert_eq!(f.measured["cut_off_at"], "end");
+        assert!(
+            f.message.contains("misses 480 samples of audio at its end"),
+            "{}",
+            f.message
+        );
+        assert!(f.fix.starts_with("Re-export this stem"), "{}", f.fix);
+        // Audio missing beyond what the shift explains, or on another stem, stays its own.
+        let mut causes = vec![
+            Cause::StartOffset(shift("b", 480, 0.9)),
+            cut("b", 480, 9_000),
+            cut("c", 0, 480),
+        ];
+        fold_lengths_into_offsets(&mut causes);
+        assert_eq!(causes.len(), 3, "{causes:#?}");
     }
 
     #[test]

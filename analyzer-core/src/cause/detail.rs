@@ -183,8 +183,22 @@ pub struct StartOffset {
     /// [`fold_lengths_into_offsets`](super::fold_lengths_into_offsets) rather than reported as
     /// a `length_mismatch` of its own).
     pub length_difference_samples: Option<i64>,
+    /// Audio these stems miss once aligned because of this shift (a stem exported late at
+    /// the mix's length loses its last N samples), folded into this cause by
+    /// [`fold_lengths_into_offsets`](super::fold_lengths_into_offsets) rather than reported
+    /// as a `length_mismatch` of its own.
+    pub cut_off: Option<CutOffAudio>,
     /// What it does to the sum as delivered.
     pub sum: SumImpact,
+}
+
+/// Audio a stem misses at one end once aligned with the mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CutOffAudio {
+    /// Frames of the mix it does not cover.
+    pub missing_frames: i64,
+    /// The start is missing (else the end).
+    pub at_start: bool,
 }
 
 impl StartOffset {

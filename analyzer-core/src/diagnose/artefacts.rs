@@ -150,6 +150,7 @@ mod tests {
                 active_stems: 3,
                 side_effect_of: None,
                 length_difference_samples: None,
+                cut_off: None,
                 sum: SumImpact::default(),
             }),
             stem_gain("b", -1.5),

@@ -596,6 +596,30 @@ fn plan_offset(
                 of.as_str()
             ),
         });
+    } else if let Some(cut) = s.cut_off {
+        refusals.push(Refusal {
+            code: c.code(),
+            files: s.files.clone(),
+            reason: format!(
+                "shifted by {} samples, {} {} {} frames of the mix's audio at {} {}: no change \
+                 restores audio that was not delivered",
+                s.offset_samples,
+                if s.files.len() == 1 {
+                    "the stem"
+                } else {
+                    "the stems"
+                },
+                if s.files.len() == 1 {
+                    "misses"
+                } else {
+                    "miss up to"
+                },
+                cut.missing_frames,
+                if s.files.len() == 1 { "its" } else { "their" },
+                if cut.at_start { "start" } else { "end" }
+            ),
+            needs: "a new export of the stem covering the whole song".into(),
+        });
     } else if s.correlation < MIN_FIX_CORRELATION {
         refusals.push(Refusal {
             code: c.code(),
@@ -649,6 +673,7 @@ mod tests {
             active_stems: 2,
             side_effect_of: None,
             length_difference_samples: None,
+            cut_off: None,
             sum: SumImpact::default(),
         })
     }

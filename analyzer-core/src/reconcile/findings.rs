@@ -146,6 +146,7 @@ fn start_offsets(ctx: &Context<'_>, active: &[(usize, &StemFit)]) -> Vec<StartOf
             active_stems: active.len(),
             side_effect_of: None,
             length_difference_samples: None,
+            cut_off: None,
             // A stem at another offset than the common lag is not summed where the mix has it.
             sum: ctx.impact(f.offset_samples != ctx.reconciliation.lag_samples),
         })

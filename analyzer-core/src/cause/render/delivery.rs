@@ -674,6 +674,24 @@ pub(super) fn folded_length(mut f: Finding, s: &crate::cause::StartOffset) -> Fi
         ));
         f = f.with("length_difference_samples", d);
     }
+    if let Some(cut) = s.cut_off {
+        let one = s.files.len() == 1;
+        f.message.push_str(&format!(
+            " Aligned, {} {} {} of audio at {} {}: trimming or padding cannot bring that back.",
+            if one { "it" } else { "they" },
+            if one { "misses" } else { "miss up to" },
+            plural(cut.missing_frames.unsigned_abs(), "sample"),
+            if one { "its" } else { "their" },
+            if cut.at_start { "start" } else { "end" },
+        ));
+        f.fix = format!(
+            "Re-export {} from the same start point as the mix, over its full length.",
+            if one { "this stem" } else { "these stems" }
+        );
+        f = f
+            .with("cut_off_samples", cut.missing_frames)
+            .with("cut_off_at", if cut.at_start { "start" } else { "end" });
+    }
     f
 }
 
