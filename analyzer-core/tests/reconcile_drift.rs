@@ -8,27 +8,9 @@ use analyzer_core::reconcile::synth::Song;
 use analyzer_core::report::{FindingCode, Severity};
 
 mod common;
-use common::song::reconcile as run;
+use common::song::{reconcile as run, stretch};
 
 const SR: u32 = 48_000;
-
-/// `x` (interleaved, `ch` channels) time-stretched so that its content comes `ppm` parts per
-/// million later and later: `y[n] = x(n / (1 + ppm 1e-6))`, by linear interpolation.
-fn stretch(x: &[f32], ch: usize, ppm: f64) -> Vec<f32> {
-    let n = x.len() / ch;
-    let r = 1.0 + ppm * 1e-6;
-    let mut y = vec![0.0f32; x.len()];
-    for t in 0..n {
-        let p = t as f64 / r;
-        let (i, f) = (p.floor() as usize, (p - p.floor()) as f32);
-        for c in 0..ch {
-            let a = x[i * ch + c];
-            let b = if i + 1 < n { x[(i + 1) * ch + c] } else { 0.0 };
-            y[t * ch + c] = a + f * (b - a);
-        }
-    }
-    y
-}
 
 #[test]
 fn a_stem_100_ppm_slow_is_clock_drift_not_an_offset() {

@@ -11,6 +11,9 @@ use analyzer_core::reconcile::{
     ReconcileOptions, ResidualKind, reconcile_sources, render_residual,
 };
 
+mod common;
+use common::song::stretch;
+
 const SR: u32 = 48_000;
 
 fn energy(x: &[f32]) -> f64 {
@@ -98,24 +101,6 @@ fn corrected_residual_undoes_a_swap_and_a_polarity_flip() {
         "written {:.1} dB, reported {reported:.1} dB",
         db(&corrected)
     );
-}
-
-/// `x` (interleaved, `ch` channels) with its content `ppm` parts per million later and later,
-/// by linear interpolation (as `reconcile_drift` makes a drifting stem).
-fn stretch(x: &[f32], ch: usize, ppm: f64) -> Vec<f32> {
-    let n = x.len() / ch;
-    let r = 1.0 + ppm * 1e-6;
-    let mut y = vec![0.0f32; x.len()];
-    for t in 0..n {
-        let p = t as f64 / r;
-        let (i, f) = (p.floor() as usize, (p - p.floor()) as f32);
-        for c in 0..ch {
-            let a = x[i * ch + c];
-            let b = if i + 1 < n { x[(i + 1) * ch + c] } else { 0.0 };
-            y[t * ch + c] = a + f * (b - a);
-        }
-    }
-    y
 }
 
 #[test]

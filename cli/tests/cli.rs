@@ -6,28 +6,14 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use analyzer_core::synth::{self, SynthStem, WavFormat};
 
+mod common;
+use common::{json_of, p, stemcheck};
+
 const SR: u32 = 48_000;
-
-fn stemcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stemcheck"))
-        .args(args)
-        .output()
-        .expect("stemcheck runs")
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 fn codes(report: &serde_json::Value) -> Vec<String> {
     report["findings"]
@@ -48,10 +34,6 @@ fn clean_delivery(dir: &Path, seconds: f32) -> Vec<SynthStem> {
         synth::write_wav(&p, s.channels, SR, WavFormat::Float32, &s.samples).unwrap();
     }
     stems
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 #[test]

@@ -7,23 +7,15 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use analyzer_core::fix::Audio;
 use analyzer_core::synth::{self, SynthStem, WavFormat};
 
+mod common;
+use common::{p, stemcheck};
+
 const SR: u32 = 48_000;
-
-fn stemcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stemcheck"))
-        .args(args)
-        .output()
-        .expect("stemcheck runs")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 fn text(out: &Output) -> String {
     format!(

@@ -4,22 +4,13 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use analyzer_core::synth::{self, WavFormat};
 
+mod common;
+use common::{p, stemcheck};
+
 const SR: u32 = 48_000;
-
-fn stemcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stemcheck"))
-        .args(args)
-        .output()
-        .expect("stemcheck runs")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// Two mono stems (sines) and their mix, 2 s, silent for the first and last `edge_s`.
 fn delivery(dir: &Path, edge_s: f32) {

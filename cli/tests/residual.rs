@@ -7,22 +7,13 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use analyzer_core::synth::{self, SynthStem, WavFormat};
 
+mod common;
+use common::{p, stemcheck};
+
 const SR: u32 = 48_000;
-
-fn stemcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stemcheck"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// The demo song's mix and stems in `dir`, each stem through `change` (`None`: left out).
 fn delivery(dir: &Path, change: impl Fn(&SynthStem) -> Option<Vec<f32>>) -> Vec<SynthStem> {
