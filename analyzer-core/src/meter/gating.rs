@@ -47,23 +47,41 @@ pub fn relative_gate_energy(mean_energy: f64, rel_lu: f64) -> f64 {
 /// [`RELATIVE_GATE_LU`] below the mean of the blocks that passed. `None` when no block passes
 /// (silence).
 pub fn gated_loudness_lufs(blocks: &[f64]) -> Option<f64> {
+    let gated = gated_blocks(blocks, RELATIVE_GATE_LU);
+    (!gated.is_empty()).then(|| energy_to_lufs(gated.iter().sum::<f64>() / gated.len() as f64))
+}
+
+/// Loudness range (EBU Tech 3342) of a list of short-term block energies (3 s windows),
+/// gated exactly: absolute gate, then [`LRA_RELATIVE_GATE_LU`] below the mean of the blocks
+/// that passed; the spread between the 10th and 95th percentiles of what remains (nearest
+/// rank). `None` when no block passes.
+pub fn gated_loudness_range_lu(blocks: &[f64]) -> Option<f64> {
+    let mut lufs: Vec<f64> = gated_blocks(blocks, LRA_RELATIVE_GATE_LU)
+        .into_iter()
+        .map(energy_to_lufs)
+        .collect();
+    if lufs.is_empty() {
+        return None;
+    }
+    lufs.sort_by(f64::total_cmp);
+    let n = lufs.len();
+    let at = |p: f64| lufs[(((n - 1) as f64 * p + 0.5) as usize).min(n - 1)];
+    Some((at(0.95) - at(0.10)).max(0.0))
+}
+
+/// The block energies that pass the absolute gate and then the relative gate `rel_lu` below
+/// the mean of those that passed it.
+fn gated_blocks(blocks: &[f64], rel_lu: f64) -> Vec<f64> {
     let passed: Vec<f64> = blocks
         .iter()
         .copied()
         .filter(|&e| passes_absolute_gate(energy_to_lufs(e)))
         .collect();
     if passed.is_empty() {
-        return None;
+        return passed;
     }
-    let gate = relative_gate_energy(
-        passed.iter().sum::<f64>() / passed.len() as f64,
-        RELATIVE_GATE_LU,
-    );
-    let (sum, n) = passed
-        .iter()
-        .filter(|&&e| e > gate)
-        .fold((0.0, 0usize), |(s, n), &e| (s + e, n + 1));
-    (n > 0).then(|| energy_to_lufs(sum / n as f64))
+    let gate = relative_gate_energy(passed.iter().sum::<f64>() / passed.len() as f64, rel_lu);
+    passed.into_iter().filter(|&e| e > gate).collect()
 }
 
 /// Bins of the block-loudness histogram.

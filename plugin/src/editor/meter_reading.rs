@@ -6,10 +6,8 @@
 
 use std::sync::atomic::Ordering;
 
-use analyzer_core::meter::gating::{
-    LRA_RELATIVE_GATE_LU, passes_absolute_gate, relative_gate_energy,
-};
-use analyzer_core::meter::{energy_to_lufs, gated_loudness_lufs, lufs_to_energy};
+use analyzer_core::meter::gating::gated_loudness_range_lu;
+use analyzer_core::meter::{gated_loudness_lufs, lufs_to_energy};
 
 use crate::shared::{LoudnessBlock, MeterShared, TruePeakCell};
 
@@ -112,7 +110,9 @@ impl LoudnessStats {
     /// analyzer-core and libebur128 take them), LU; `None` until a value passed the gates.
     pub fn loudness_range_lu(&mut self) -> Option<f64> {
         let values = &self.lra_energies;
-        *self.lra.get_or_insert_with(|| loudness_range(values))
+        *self
+            .lra
+            .get_or_insert_with(|| gated_loudness_range_lu(values))
     }
 
     /// Highest momentary loudness (of the gating blocks) since reset, LUFS.
@@ -129,33 +129,6 @@ impl LoudnessStats {
     pub fn history(&self) -> &[f32] {
         &self.history
     }
-}
-
-fn loudness_range(energies: &[f64]) -> Option<f64> {
-    let passed: Vec<f64> = energies
-        .iter()
-        .copied()
-        .filter(|&e| passes_absolute_gate(energy_to_lufs(e)))
-        .collect();
-    if passed.is_empty() {
-        return None;
-    }
-    let gate = relative_gate_energy(
-        passed.iter().sum::<f64>() / passed.len() as f64,
-        LRA_RELATIVE_GATE_LU,
-    );
-    let mut lufs: Vec<f64> = passed
-        .iter()
-        .filter(|&&e| e > gate)
-        .map(|&e| energy_to_lufs(e))
-        .collect();
-    if lufs.is_empty() {
-        return None;
-    }
-    lufs.sort_by(f64::total_cmp);
-    let n = lufs.len();
-    let at = |p: f64| lufs[(((n - 1) as f64 * p + 0.5) as usize).min(n - 1)];
-    Some((at(0.95) - at(0.10)).max(0.0))
 }
 
 /// What the GUI shows, taken once per frame.
