@@ -5,15 +5,18 @@
 //! plain functions on samples ([`ops`]); reading the originals and writing the copies
 //! ([`riff`]) happen here, at the edge, one file at a time.
 //!
-//! What the copy keeps: each file's format (integer bit depth or 32-bit float; the rate
-//! becomes the mix's when it was another), its other RIFF chunks (`bext`, `iXML`, `LIST`...),
-//! with the BWF time reference set to the mix's. Every stem is brought to the mix's start and
-//! length with silence; audio is never cut (a trim that would remove anything above
-//! [`ops::TRIM_SILENCE_DBFS`] stops the fix). Files that need no change are copied byte for
-//! byte. Integer files wider than 24 bits and 64-bit float files are copied when unchanged and
-//! refused when their samples would have to change: the reader holds samples as `f32`, which
-//! would reduce their depth.
+//! What the copy keeps: each file's container (RIFF/WAVE and BWF, RF64/BW64, AIFF, AIFF-C)
+//! and format (bit depth, integer or float, byte order; the rate becomes the mix's when it was
+//! another), its other chunks (`bext`, `iXML`, `LIST`...), with the BWF and iXML time
+//! references set to the mix's ([`container`]). Shifts, inversions and swaps are done on the
+//! stored sample codes and are exact at every depth; resampling goes through `f32` and is
+//! written back at the original depth. FLAC, which this crate does not encode, is written as
+//! RIFF/WAVE at its depth and the log says so ([`Change::FormatChanged`]). Every stem is
+//! brought to the mix's start and length with silence; audio is never cut (a trim that would
+//! remove anything above [`ops::TRIM_SILENCE_DBFS`] stops the fix). Files that need no change
+//! are copied byte for byte.
 
+pub mod container;
 pub mod ops;
 pub mod plan;
 pub mod riff;
@@ -30,6 +33,7 @@ pub use plan::{
 use crate::analyze::Checked;
 use crate::report::{FileReport, FindingCode, Role, SampleFormat, ToolInfo};
 use crate::wav::{WavFile, WavInfo};
+use container::{Codec, Original};
 use riff::Encoding;
 
 /// Version of the change log's JSON layout.
@@ -74,16 +78,6 @@ pub enum FixError {
         at_start: bool,
         /// Their sample peak, dBFS.
         peak_dbfs: f64,
-    },
-    /// The file's samples would have to change and cannot be written at their depth.
-    #[error(
-        "{file}: its samples would have to change, and {format} is not written without reducing its depth (fix writes 8/16/24-bit integer and 32-bit float)"
-    )]
-    UnsupportedFormat {
-        /// The file.
-        file: String,
-        /// Its format as people say it.
-        format: String,
     },
     /// The corrected audio does not fit a RIFF/WAVE file.
     #[error("{file}: the corrected audio does not fit a RIFF/WAVE file (4 GiB)")]
@@ -184,6 +178,15 @@ pub enum Change {
         /// Silence removed from the end, frames.
         trimmed_end_frames: u64,
     },
+    /// Written in another container than the original's.
+    FormatChanged {
+        /// The original's container.
+        from: String,
+        /// The container written.
+        to: String,
+        /// Why.
+        reason: String,
+    },
     /// BWF time reference set to the mix's.
     TimeReferenceSet {
         /// Samples since midnight.
@@ -249,6 +252,9 @@ impl Change {
                         frames(*trimmed_end_frames)
                     )
                 }
+            }
+            Change::FormatChanged { from, to, reason } => {
+                format!("written as {to}, not {from}: {reason}")
             }
             Change::TimeReferenceSet {
                 samples,
@@ -532,6 +538,18 @@ pub fn fix_delivery(
     })
 }
 
+/// Whether an operation moves, negates or exchanges whole samples and nothing else: done on
+/// the stored codes, it is exact at every depth.
+fn is_sample_exact(op: &Operation) -> bool {
+    matches!(
+        op,
+        Operation::Shift { .. }
+            | Operation::InvertPolarity
+            | Operation::InvertChannel { .. }
+            | Operation::SwapChannels
+    )
+}
+
 /// Corrects and writes one file (see [`fix_delivery`]).
 fn fix_file(
     plan: &Plan,
@@ -543,7 +561,7 @@ fn fix_file(
 ) -> Result<FileChange, FixError> {
     let file = WavFile::open(path)?;
     let info = file.info().clone();
-    let original = riff::read_original(path)?;
+    let original = container::read_original(path)?;
     let written_as = out_name(path, original.is_some());
     let out_path: PathBuf = out_dir.join(&written_as);
     let mut change = FileChange {
@@ -567,64 +585,165 @@ fn fix_file(
     let time_ref = plan
         .mix_time_reference_samples
         .filter(|&t| info.time_reference_samples != Some(t));
+    let rate = plan.mix_sample_rate;
     if !needs_samples {
         if let Some(sum) = sum {
             sum.add(&read_audio(&file)?, &fp.file)?;
         }
-        match (&original, time_ref) {
-            (Some(orig), Some(t)) if orig.data.is_some() => {
-                let (offset, len) = orig.data.unwrap_or_default();
-                let mut others = orig.others.clone();
-                riff::set_time_reference(&mut others, t);
-                riff::write_wav(&out_path, &orig.fmt, &others, len, |w| {
-                    riff::copy_range(path, offset, len, w)
-                })?;
-                change.chunks_kept = orig.kept_ids();
-                change.changes.push(Change::TimeReferenceSet {
-                    samples: t,
-                    was_samples: info.time_reference_samples,
-                });
-            }
-            (None, Some(_)) => {
-                std::fs::copy(path, &out_path).map_err(|e| io(&out_path, e))?;
-                change.changes.push(Change::Copied);
-                change.notes.push(
-                    "time reference not set: the container (RF64, AIFF or FLAC) is copied, not \
-                     rewritten"
-                        .into(),
-                );
-            }
-            _ => {
-                std::fs::copy(path, &out_path).map_err(|e| io(&out_path, e))?;
-                change.changes.push(Change::Copied);
+        let stamped = match (&original, time_ref) {
+            (Some(orig), Some(t)) => orig.stamped_chunks(t, rate).map(|c| (orig, c, t)),
+            _ => None,
+        };
+        if let Some((orig, chunks, t)) = stamped {
+            let (offset, len) = orig.data;
+            let frame = (orig.codec.bytes * orig.channels) as u64;
+            let len = len.min(info.frames * frame);
+            container::write(&out_path, orig, &chunks, orig.sample_rate, len, |w| {
+                riff::copy_range(path, offset, len, w)
+            })?;
+            change.chunks_kept = orig.kept_ids();
+            change.changes.push(Change::TimeReferenceSet {
+                samples: t,
+                was_samples: info.time_reference_samples,
+            });
+        } else {
+            std::fs::copy(path, &out_path).map_err(|e| io(&out_path, e))?;
+            change.changes.push(Change::Copied);
+            if time_ref.is_some() {
+                change.notes.push(format!(
+                    "time reference not set: {:?} has no bext or iXML chunk to hold it, and the \
+                     file needs no other change",
+                    info.container
+                ));
             }
         }
         return Ok(change);
     }
-    let Some(encoding) = encoding_of(&info) else {
-        return Err(FixError::UnsupportedFormat {
-            file: fp.file.clone(),
-            format: info_format(&info),
-        });
+    let exact = original.is_some() && fp.operations.iter().all(is_sample_exact);
+    let (target, data) = match &original {
+        Some(orig) if exact => {
+            let mut pcm = container::Pcm::read(path, orig, info.frames)?;
+            let zeroed = pcm.zero_non_finite();
+            apply_exact(&mut pcm, fp, &mut change, &fp.file)?;
+            let edge = pcm.fit_length(plan.mix_frames as usize, &fp.file)?;
+            push_length(&mut change, plan, edge);
+            if zeroed > 0 {
+                change
+                    .notes
+                    .push("non-finite samples (NaN, infinity) written as silence".into());
+            }
+            if let Some(sum) = sum {
+                let audio = Audio {
+                    channels: pcm.channels,
+                    sample_rate: orig.sample_rate,
+                    samples: pcm.to_f32(),
+                };
+                sum.add(&audio, &fp.file)?;
+            }
+            (orig.clone(), pcm.bytes)
+        }
+        _ => {
+            let target = match &original {
+                Some(orig) => orig.clone(),
+                None => {
+                    let bytes = usize::from(info.bits_per_sample.div_ceil(8));
+                    let float = info.sample_format == SampleFormat::Float;
+                    let codec = Codec::wav(if float { bytes.max(4) } else { bytes }, float);
+                    let target = Original::wav(codec, usize::from(info.channels), info.sample_rate);
+                    change.changes.push(Change::FormatChanged {
+                        from: format!("{:?}", info.container),
+                        to: "Wav".into(),
+                        reason: format!(
+                            "StemCheck writes no {:?}: the corrected samples are written as \
+                             RIFF/WAVE at the same depth ({}), without the original's metadata",
+                            info.container,
+                            codec.text()
+                        ),
+                    });
+                    target
+                }
+            };
+            let mut audio = read_audio(&file)?;
+            apply(&mut audio, fp, &mut change, &fp.file)?;
+            let resampled = fp.operations.iter().any(|op| {
+                matches!(
+                    op,
+                    Operation::Resample { .. } | Operation::CorrectDrift { .. }
+                )
+            });
+            let over = audio.frames().saturating_sub(plan.mix_frames as usize);
+            if resampled && over > 0 && over <= RESAMPLE_EDGE_FRAMES {
+                audio
+                    .samples
+                    .truncate(plan.mix_frames as usize * audio.channels);
+                change.notes.push(format!(
+                    "{over} frame(s) of the resampler's edge past the mix's end removed"
+                ));
+            }
+            let edge = audio.fit_length(plan.mix_frames as usize, &fp.file)?;
+            push_length(&mut change, plan, edge);
+            if fr.non_finite_samples.unwrap_or(0) > 0 {
+                change
+                    .notes
+                    .push("non-finite samples (NaN, infinity) written as silence".into());
+            }
+            if target.codec.bytes > 3 && !target.codec.float || target.codec.bytes == 8 {
+                change.notes.push(format!(
+                    "computed in 32-bit float and written back at {}: the depth is kept, the \
+                     bits below float precision are the resampler's",
+                    target.codec.text()
+                ));
+            }
+            if let Some(sum) = sum {
+                sum.add(&audio, &fp.file)?;
+            }
+            let bytes = target.codec.encode(&audio.samples);
+            let target = Original {
+                sample_rate: audio.sample_rate,
+                ..target
+            };
+            (target, bytes)
+        }
     };
-    let mut audio = read_audio(&file)?;
-    apply(&mut audio, fp, &mut change, &fp.file)?;
-    let resampled = fp.operations.iter().any(|op| {
-        matches!(
-            op,
-            Operation::Resample { .. } | Operation::CorrectDrift { .. }
-        )
-    });
-    let over = audio.frames().saturating_sub(plan.mix_frames as usize);
-    if resampled && over > 0 && over <= RESAMPLE_EDGE_FRAMES {
-        audio
-            .samples
-            .truncate(plan.mix_frames as usize * audio.channels);
-        change.notes.push(format!(
-            "{over} frame(s) of the resampler's edge past the mix's end removed"
-        ));
-    }
-    let edge = audio.fit_length(plan.mix_frames as usize, &fp.file)?;
+    let chunks = match plan.mix_time_reference_samples {
+        Some(t) => match target.stamped_chunks(t, rate) {
+            Some(c) => {
+                if time_ref.is_some() {
+                    change.changes.push(Change::TimeReferenceSet {
+                        samples: t,
+                        was_samples: info.time_reference_samples,
+                    });
+                }
+                c
+            }
+            None => {
+                change.notes.push(
+                    "time reference not set: AIFF has no bext chunk and this file no iXML".into(),
+                );
+                target.chunks.clone()
+            }
+        },
+        None => target.chunks.clone(),
+    };
+    change.chunks_kept = target.kept_ids();
+    container::write(
+        &out_path,
+        &target,
+        &chunks,
+        target.sample_rate,
+        data.len() as u64,
+        |w| w.write_all(&data),
+    )?;
+    change.format = format!(
+        "{}, {} Hz, {} channels",
+        target.codec.text(),
+        target.sample_rate,
+        target.channels
+    );
+    Ok(change)
+}
+
+fn push_length(change: &mut FileChange, plan: &Plan, edge: Edge) {
     if edge != Edge::default() {
         change.changes.push(Change::LengthFitted {
             frames: plan.mix_frames,
@@ -632,41 +751,51 @@ fn fix_file(
             trimmed_end_frames: edge.trimmed_frames,
         });
     }
-    if let Some(sum) = sum {
-        sum.add(&audio, &fp.file)?;
+}
+
+/// Applies a file's sample-exact operations to its stored codes, logging each.
+fn apply_exact(
+    pcm: &mut container::Pcm,
+    fp: &FilePlan,
+    change: &mut FileChange,
+    file: &str,
+) -> Result<(), FixError> {
+    let mut at_most_negative = 0;
+    for op in &fp.operations {
+        match *op {
+            Operation::SwapChannels => {
+                pcm.swap_channels();
+                change.changes.push(Change::ChannelsSwapped);
+            }
+            Operation::InvertChannel { channel } => {
+                at_most_negative += pcm.invert(Some(channel));
+                change.changes.push(Change::ChannelInverted { channel });
+            }
+            Operation::InvertPolarity => {
+                at_most_negative += pcm.invert(None);
+                change.changes.push(Change::PolarityInverted);
+            }
+            Operation::Shift { offset_samples } => {
+                let e = pcm.shift(offset_samples, file)?;
+                change.changes.push(Change::Shifted {
+                    offset_samples,
+                    padded_start_frames: e.padded_frames,
+                    trimmed_start_frames: e.trimmed_frames,
+                });
+            }
+            // Not sample-exact: never planned onto this path (see `is_sample_exact`).
+            Operation::Resample { .. }
+            | Operation::CorrectDrift { .. }
+            | Operation::Gain { .. } => {}
+        }
     }
-    let mut others = Vec::new();
-    if let Some(orig) = &original {
-        others = orig.others.clone();
-        change.chunks_kept = orig.kept_ids();
-    } else {
+    if at_most_negative > 0 {
         change.notes.push(format!(
-            "written as RIFF/WAVE ({}): the original's container ({:?}) and its metadata are not \
-             rewritten",
-            written_as, info.container
+            "{at_most_negative} sample(s) at the most negative integer code have no inverse and \
+             were written as the largest positive code, one step short"
         ));
     }
-    if let Some(t) = plan.mix_time_reference_samples {
-        if time_ref.is_some() {
-            change.changes.push(Change::TimeReferenceSet {
-                samples: t,
-                was_samples: info.time_reference_samples,
-            });
-        }
-        riff::set_time_reference(&mut others, t);
-    }
-    if fr.non_finite_samples.unwrap_or(0) > 0 {
-        change
-            .notes
-            .push("non-finite samples (NaN, infinity) written as silence".into());
-    }
-    let fmt = encoding.fmt_body(audio.channels as u16, audio.sample_rate);
-    let bytes = encoding.encode(&audio.samples);
-    riff::write_wav(&out_path, &fmt, &others, bytes.len() as u64, |w| {
-        w.write_all(&bytes)
-    })?;
-    change.format = format_text(encoding, audio.sample_rate, audio.channels);
-    Ok(change)
+    Ok(())
 }
 
 /// Applies a file's operations in order, logging each.

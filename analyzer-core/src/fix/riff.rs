@@ -1,9 +1,6 @@
-//! Writing a corrected file: RIFF/WAVE with the original's other chunks (`bext`, `iXML`,
-//! `LIST`, ...) carried over, and the BWF time reference set to the mix's.
-//!
-//! The check's reader (`crate::wav`) parses only what it needs; this walk collects every chunk
-//! of a plain RIFF/WAVE original so the copy keeps them. RF64/BW64, AIFF and FLAC originals
-//! are written as plain RIFF/WAVE without their metadata (the log says so).
+//! RIFF/WAVE pieces shared by the fix: the carried [`Chunk`], the BWF time reference, and the
+//! writer of the residual stem (a new file in the mix's format). Corrected stems are written
+//! in their own container by [`super::container`].
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -11,11 +8,6 @@ use std::path::Path;
 
 use super::FixError;
 
-/// Largest chunk body carried over, bytes: metadata chunks are a few KiB; anything larger is
-/// not metadata and is not held in memory.
-const MAX_CARRIED_CHUNK_BYTES: u32 = 16 << 20;
-/// Most chunks walked in one file.
-const MAX_CHUNKS: usize = 256;
 /// Offset of `TimeReferenceLow` in a `bext` body (EBU Tech 3285).
 const BEXT_TIME_REFERENCE_OFFSET: usize = 338;
 /// Size of a `bext` body with no coding history (EBU Tech 3285 version 1).
@@ -30,75 +22,11 @@ pub struct Chunk {
     pub body: Vec<u8>,
 }
 
-/// What a plain RIFF/WAVE original holds besides its audio.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Original {
-    /// The `fmt ` chunk body.
-    pub fmt: Vec<u8>,
-    /// Where the `data` body starts and its size, bytes.
-    pub data: Option<(u64, u64)>,
-    /// Every other chunk, in file order (not `fmt `, `data`, `fact`, padding or `ds64`).
-    pub others: Vec<Chunk>,
-}
-
-impl Original {
-    /// Chunk ids of the carried chunks, for the log.
-    pub fn kept_ids(&self) -> Vec<String> {
-        self.others
-            .iter()
-            .map(|c| String::from_utf8_lossy(&c.id).trim_end().to_owned())
-            .collect()
-    }
-}
-
 fn io(path: &Path, source: std::io::Error) -> FixError {
     FixError::Core(crate::Error::Io {
         path: path.to_owned(),
         source,
     })
-}
-
-/// Walks a RIFF/WAVE file's chunks; `None` when it is not plain RIFF/WAVE (RF64, AIFF, FLAC).
-///
-/// # Errors
-/// [`FixError::Core`] when the file cannot be read.
-pub fn read_original(path: &Path) -> Result<Option<Original>, FixError> {
-    let mut f = File::open(path).map_err(|e| io(path, e))?;
-    let len = f.metadata().map_err(|e| io(path, e))?.len();
-    let mut head = [0u8; 12];
-    if f.read_exact(&mut head).is_err() || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
-        return Ok(None);
-    }
-    let mut out = Original::default();
-    let mut at = 12u64;
-    for _ in 0..MAX_CHUNKS {
-        if at + 8 > len {
-            break;
-        }
-        let mut h = [0u8; 8];
-        f.seek(SeekFrom::Start(at)).map_err(|e| io(path, e))?;
-        f.read_exact(&mut h).map_err(|e| io(path, e))?;
-        let id: [u8; 4] = [h[0], h[1], h[2], h[3]];
-        let size = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
-        let body_at = at + 8;
-        let body_len = u64::from(size).min(len - body_at);
-        match &id {
-            b"data" => out.data = Some((body_at, body_len)),
-            b"fact" | b"JUNK" | b"junk" | b"PAD " | b"ds64" | b"FLLR" => {}
-            _ if size <= MAX_CARRIED_CHUNK_BYTES => {
-                let mut body = vec![0u8; body_len as usize];
-                f.read_exact(&mut body).map_err(|e| io(path, e))?;
-                if &id == b"fmt " {
-                    out.fmt = body;
-                } else {
-                    out.others.push(Chunk { id, body });
-                }
-            }
-            _ => {}
-        }
-        at = body_at + u64::from(size) + u64::from(size & 1);
-    }
-    Ok(Some(out))
 }
 
 /// Sets (or adds) the BWF time reference in `chunks`.
