@@ -314,3 +314,93 @@ fn an_existing_out_is_never_overwritten_without_force() {
     assert!(!out.join("keep.txt").exists());
     assert!(out.join("Song_Mix.wav").exists());
 }
+
+#[test]
+fn an_inverted_32_bit_integer_stem_is_flipped_back_to_the_bit() {
+    // The check's reader holds f32; the fix works on the stored codes, so 32 bits come back.
+    let dir = tempfile::tempdir().unwrap();
+    let stems = clean_delivery(dir.path(), 8.0, WavFormat::Int32);
+    let lead = stem(&stems, "Lead");
+    let flipped: Vec<f32> = lead.samples.iter().map(|s| -s).collect();
+    write_stem(dir.path(), lead, &flipped, SR, WavFormat::Int32);
+    let clean = tempfile::tempdir().unwrap();
+    write_stem(clean.path(), lead, &lead.samples, SR, WavFormat::Int32);
+    let fixed = fix_and_check(dir.path(), "polarity_inverted", &[], -100.0);
+    assert_eq!(
+        data_bytes(&fixed.path().join("fixed/Song_Lead.wav")),
+        data_bytes(&clean.path().join("Song_Lead.wav"))
+    );
+}
+
+#[test]
+fn a_32_bit_integer_stem_at_another_rate_keeps_its_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let stems = clean_delivery(dir.path(), 8.0, WavFormat::Int32);
+    let bass = stem(&stems, "Bass");
+    let mut a = Audio {
+        channels: 1,
+        sample_rate: SR,
+        samples: bass.samples.clone(),
+    };
+    a.resample(44_100, "bass").unwrap();
+    write_stem(dir.path(), bass, &a.samples, 44_100, WavFormat::Int32);
+    let fixed = fix_and_check(dir.path(), "sample_rate_mismatch", &[], -50.0);
+    let r = hound::WavReader::open(fixed.path().join("fixed/Song_Bass.wav")).unwrap();
+    assert_eq!(r.spec().sample_rate, SR);
+    assert_eq!(r.spec().bits_per_sample, 32, "bit depth kept");
+}
+
+/// An integer WAV file as AIFF (big-endian codes in `SSND`, the same samples).
+fn wav_to_aiff(wav: &Path, aiff: &Path) {
+    let spec = hound::WavReader::open(wav).unwrap().spec();
+    let bytes = usize::from(spec.bits_per_sample / 8);
+    let mut data = data_bytes(wav);
+    for s in data.chunks_exact_mut(bytes) {
+        s.reverse();
+    }
+    let frames = (data.len() / bytes / usize::from(spec.channels)) as u32;
+    let mut comm = Vec::new();
+    comm.extend_from_slice(&spec.channels.to_be_bytes());
+    comm.extend_from_slice(&frames.to_be_bytes());
+    comm.extend_from_slice(&spec.bits_per_sample.to_be_bytes());
+    // 48000 Hz as an 80-bit extended.
+    comm.extend_from_slice(&[0x40, 0x0E, 0xBB, 0x80, 0, 0, 0, 0, 0, 0]);
+    let mut body = b"AIFF".to_vec();
+    body.extend_from_slice(b"COMM");
+    body.extend_from_slice(&(comm.len() as u32).to_be_bytes());
+    body.extend_from_slice(&comm);
+    body.extend_from_slice(b"SSND");
+    body.extend_from_slice(&(data.len() as u32 + 8).to_be_bytes());
+    body.extend_from_slice(&[0; 8]);
+    body.extend_from_slice(&data);
+    let mut file = b"FORM".to_vec();
+    file.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    file.extend_from_slice(&body);
+    std::fs::write(aiff, file).unwrap();
+}
+
+#[test]
+fn an_inverted_aiff_stem_stays_aiff_and_comes_back_to_the_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let stems = clean_delivery(dir.path(), 8.0, WavFormat::Int24);
+    let lead = stem(&stems, "Lead");
+    let flipped: Vec<f32> = lead.samples.iter().map(|s| -s).collect();
+    write_stem(dir.path(), lead, &flipped, SR, WavFormat::Int24);
+    let bad_wav = dir.path().join("Song_Lead.wav");
+    wav_to_aiff(&bad_wav, &dir.path().join("Song_Lead.aif"));
+    std::fs::remove_file(&bad_wav).unwrap();
+    let clean = tempfile::tempdir().unwrap();
+    write_stem(clean.path(), lead, &lead.samples, SR, WavFormat::Int24);
+    wav_to_aiff(
+        &clean.path().join("Song_Lead.wav"),
+        &clean.path().join("Song_Lead.aif"),
+    );
+    let fixed = fix_and_check(dir.path(), "polarity_inverted", &[], -100.0);
+    let f = fixed.path().join("fixed");
+    assert!(!f.join("Song_Lead.wav").exists());
+    assert_eq!(
+        std::fs::read(f.join("Song_Lead.aif")).unwrap(),
+        std::fs::read(clean.path().join("Song_Lead.aif")).unwrap(),
+        "the whole AIFF file, header included"
+    );
+}
