@@ -398,6 +398,24 @@ pub struct LoudnessTimeline {
     pub lufs: Vec<Option<f64>>,
 }
 
+/// Most values a [`LoudnessTimeline`] holds: ten minutes at one per second. Longer files get a
+/// longer whole-second step, so an hour-long stem adds 600 values to the report, not 3600.
+pub const MAX_LOUDNESS_POINTS: usize = 600;
+
+impl LoudnessTimeline {
+    /// The timeline of a once-per-second series (value `i`: the 3 s ending at second `i + 1`),
+    /// bounded to [`MAX_LOUDNESS_POINTS`]: the step is the fewest whole seconds that fit, and
+    /// value `i` is the series' value at second `(i + 1) * step_s` (picked, not averaged, so
+    /// every value keeps its meaning; a step of one keeps the series as it is).
+    pub fn from_per_second(per_s: &[Option<f64>]) -> LoudnessTimeline {
+        let step = per_s.len().div_ceil(MAX_LOUDNESS_POINTS).max(1);
+        LoudnessTimeline {
+            step_s: step as f64,
+            lufs: per_s.iter().skip(step - 1).step_by(step).copied().collect(),
+        }
+    }
+}
+
 /// Stem sum against the mix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Reconciliation {
@@ -654,6 +672,32 @@ pub fn amp_to_db(amp: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loudness_timelines_stay_per_second_to_ten_minutes_then_grow_their_step() {
+        let series = |n: usize| -> Vec<Option<f64>> {
+            (0..n)
+                .map(|i| (i % 7 != 0).then_some(-(i as f64)))
+                .collect()
+        };
+        let short = series(600);
+        let t = LoudnessTimeline::from_per_second(&short);
+        assert_eq!((t.step_s, &t.lufs), (1.0, &short));
+        let t = LoudnessTimeline::from_per_second(&series(3_600));
+        assert_eq!(t.step_s, 6.0);
+        assert_eq!(t.lufs.len(), 600);
+        // Value i is the series' value at second (i + 1) * 6: index 6 i + 5.
+        assert_eq!(t.lufs[0], Some(-5.0));
+        assert_eq!(t.lufs[1], Some(-11.0));
+        assert_eq!(
+            t.lufs[5], None,
+            "second 36 (index 35) is silence, kept as such"
+        );
+        assert_eq!(t.lufs[599], Some(-3_599.0));
+        let t = LoudnessTimeline::from_per_second(&series(601));
+        assert_eq!((t.step_s, t.lufs.len()), (2.0, 300));
+        assert!(LoudnessTimeline::from_per_second(&[]).lufs.is_empty());
+    }
 
     #[test]
     fn codes_serialise_as_the_contract_spells_them() {

@@ -136,14 +136,12 @@ fn fill_file_report(file: &mut FileReport, m: &Metered) {
             band_hz: x.band_hz.clone(),
             level_dbfs: levels.iter().map(|l| l.map(round_2)).collect(),
         });
-    file.short_term_loudness = Some(crate::report::LoudnessTimeline {
-        step_s: 1.0,
-        lufs: x
-            .short_term_lufs_per_s
-            .iter()
-            .map(|l| l.map(round_2))
-            .collect(),
-    });
+    let per_s: Vec<Option<f64>> = x
+        .short_term_lufs_per_s
+        .iter()
+        .map(|l| l.map(round_2))
+        .collect();
+    file.short_term_loudness = Some(crate::report::LoudnessTimeline::from_per_second(&per_s));
 }
 
 /// Two decimals: what a plot or a table needs, and a report a tenth the size.

@@ -194,14 +194,12 @@ impl<'a> ResidualLoudness<'a> {
     }
 
     fn timeline(&self) -> LoudnessTimeline {
-        LoudnessTimeline {
-            step_s: 1.0,
-            lufs: self
-                .lufs
-                .iter()
-                .map(|l| l.map(|x| (x * 100.0).round() / 100.0))
-                .collect(),
-        }
+        let per_s: Vec<Option<f64>> = self
+            .lufs
+            .iter()
+            .map(|l| l.map(|x| (x * 100.0).round() / 100.0))
+            .collect();
+        LoudnessTimeline::from_per_second(&per_s)
     }
 }
 
