@@ -13,6 +13,7 @@ use std::fmt::Write;
 use analyzer_core::report::{
     FileReport, Finding, Polarity, Report, Role, SampleFormat, Severity, Verdict, format_timecode,
 };
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// The narrowest layout: below this the table's essential columns no longer fit beside a
 /// readable name.
@@ -58,10 +59,42 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-/// Width of `text` in terminal columns (one per character: names and messages are text, the
-/// colour codes are added after the layout).
+/// Width of `text` in terminal columns: CJK ideographs and most emoji take two, combining
+/// marks none (Unicode's East Asian Width, as terminals draw them). The colour codes are added
+/// after the layout.
 fn cols(text: &str) -> usize {
-    text.chars().count()
+    UnicodeWidthStr::width(text)
+}
+
+/// Columns of one character (control characters count as none, as `unicode-width` has them).
+fn char_cols(c: char) -> usize {
+    UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// `text` padded with spaces to `width` columns (`format!`'s `{:<w$}` counts characters).
+fn pad_end(text: &str, width: usize) -> String {
+    let mut s = text.to_owned();
+    s.extend(std::iter::repeat_n(' ', width.saturating_sub(cols(text))));
+    s
+}
+
+/// `text` right-aligned in `width` columns.
+fn pad_start(text: &str, width: usize) -> String {
+    let mut s: String = std::iter::repeat_n(' ', width.saturating_sub(cols(text))).collect();
+    s.push_str(text);
+    s
+}
+
+/// The longest start of `chars` that fits `width` columns, as a count of characters.
+fn fitting_prefix(chars: &[char], width: usize) -> usize {
+    let mut used = 0;
+    for (i, &c) in chars.iter().enumerate() {
+        used += char_cols(c);
+        if used > width {
+            return i;
+        }
+    }
+    chars.len()
 }
 
 /// Whether a formatted number is zero ("-0.0", "+0", "0.00").
@@ -180,9 +213,14 @@ pub fn fit(name: &str, width: usize) -> String {
     let keep = width - 1;
     let head = keep / 2;
     let tail = keep - head;
-    let start: String = name.chars().take(head).collect();
-    let end: String = name.chars().skip(n - tail).collect();
-    format!("{start}…{end}")
+    let chars: Vec<char> = name.chars().collect();
+    let start: String = chars[..fitting_prefix(&chars, head)].iter().collect();
+    let mut rev = chars.clone();
+    rev.reverse();
+    let end_n = fitting_prefix(&rev, tail);
+    let end: String = chars[chars.len() - end_n..].iter().collect();
+    // A wide character that did not fit leaves a column: the ellipsis keeps the width exact.
+    pad_end(&format!("{start}…{end}"), width)
 }
 
 /// Lays `tokens` out in lines of at most `width` columns, joined by `joiner`, the first line
@@ -212,13 +250,14 @@ fn wrap_tokens(
         let mut left: Vec<char> = token.chars().collect();
         loop {
             let room = width.saturating_sub(cols(&line)).max(1);
-            if left.len() <= room {
+            let take = fitting_prefix(&left, room).max(1);
+            if take == left.len() {
                 line.extend(left);
                 break;
             }
-            line.extend(&left[..room]);
+            line.extend(&left[..take]);
             lines.push(std::mem::replace(&mut line, rest.to_owned()));
-            left.drain(..room);
+            left.drain(..take);
         }
         empty = false;
     }
@@ -365,14 +404,16 @@ fn table(report: &Report, width: usize, out: &mut String) {
         .min(name_natural)
         .max(4);
     let row = |name: &str, cells: Vec<&str>| {
-        let mut line = format!("{:<name_w$} ", fit(name, name_w));
+        let mut line = pad_end(&fit(name, name_w), name_w);
+        line.push(' ');
         for (c, cell) in columns.iter().zip(cells) {
             let w = c.width();
-            if c.right {
-                let _ = write!(line, " {cell:>w$}");
+            line.push(' ');
+            line.push_str(&if c.right {
+                pad_start(cell, w)
             } else {
-                let _ = write!(line, " {cell:<w$}");
-            }
+                pad_end(cell, w)
+            });
         }
         line.trim_end().to_owned()
     };
@@ -780,6 +821,46 @@ mod tests {
         assert!(short.ends_with("final.wav"), "{short}");
         assert!(short.contains('…'), "{short}");
         assert_eq!(fit("Bass.wav", 20), "Bass.wav");
+    }
+
+    #[test]
+    fn wide_names_are_measured_in_columns_and_the_table_stays_aligned() {
+        // Two columns per CJK ideograph and per emoji: counting characters put every cell
+        // after such a name out of line.
+        assert_eq!(cols("ベース.wav"), 10);
+        assert_eq!(cols("🎸Gtr.wav"), 9);
+        let short = fit("ドラム_オーバーヘッド_テイク3.wav", 15);
+        assert_eq!(cols(&short), 15, "{short}");
+        assert!(short.contains('…') && short.ends_with(".wav"), "{short}");
+        let report = Report::new(
+            "mastering",
+            vec![
+                file("Bass.wav", None),
+                file("ベース.wav", None),
+                file("🎸🎸Gtr.wav", None),
+            ],
+            None,
+            Vec::new(),
+        );
+        let text = human(&report, false, 100);
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains(".wav") && !l.contains(':'))
+            .take(3)
+            .collect();
+        assert_eq!(rows.len(), 3, "{text}");
+        // The first cell after the name starts at the same column on every row.
+        let cell_col = |row: &str| {
+            let name_end = row.find(".wav").unwrap() + 4;
+            let gap = row[name_end..].len() - row[name_end..].trim_start().len();
+            cols(&row[..name_end]) + gap
+        };
+        let at: Vec<usize> = rows.iter().map(|r| cell_col(r)).collect();
+        assert!(at.iter().all(|&c| c == at[0]), "{at:?}\n{text}");
+        assert!(rows.iter().all(|r| cols(r) == cols(rows[0])), "{text}");
+        // Wrapping a wide word splits it by columns too.
+        let lines = wrap(&"漢".repeat(15), 10, "", "");
+        assert!(lines.iter().all(|l| cols(l) <= 10), "{lines:?}");
     }
 
     #[test]
