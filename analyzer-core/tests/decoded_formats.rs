@@ -590,3 +590,77 @@ fn flac_damaged_mid_file_is_an_error_naming_the_file() {
     assert!(matches!(err, Error::Decode { .. }), "{err}");
     assert!(err.to_string().contains("damaged.flac"), "{err}");
 }
+
+/// `stemcheck fix` on FLAC: an inverted FLAC stem is written back as FLAC (same name), its
+/// Vorbis comments kept, and reads back as the clean stem's samples exactly.
+#[test]
+fn an_inverted_flac_stem_is_fixed_as_flac_with_its_comments() {
+    use analyzer_core::fix::{self, FixOptions, flac};
+    let dir = tempfile::tempdir().unwrap();
+    let stems = synth::demo_song(RATE, 6.0);
+    let mix = synth::mix_down(&stems, 2);
+    synth::write_wav(
+        &dir.path().join("Song_Mix.wav"),
+        2,
+        RATE,
+        WavFormat::Int24,
+        &mix,
+    )
+    .unwrap();
+    let comment = flac::Block {
+        kind: 4,
+        body: b"\x04\0\0\0test\x01\0\0\0\x0b\0\0\0TITLE=Lead!".to_vec(),
+    };
+    let mut lead = None;
+    for s in &stems {
+        if s.name == "Lead" {
+            let inverted: Vec<f32> = s.samples.iter().map(|x| -dequantise(*x, 24)).collect();
+            let bytes = flac::encode(
+                &inverted,
+                usize::from(s.channels),
+                24,
+                RATE,
+                std::slice::from_ref(&comment),
+                "x",
+            )
+            .unwrap();
+            std::fs::write(dir.path().join("Song_Lead.flac"), bytes).unwrap();
+            lead = Some(s);
+        } else {
+            let path = dir.path().join(format!("Song_{}.wav", s.name));
+            synth::write_wav(&path, s.channels, RATE, WavFormat::Int24, &s.samples).unwrap();
+        }
+    }
+    let lead = lead.unwrap();
+    let checked =
+        analyzer_core::analyze::check_paths_with_causes(&[dir.path().to_path_buf()], &opts())
+            .unwrap();
+    assert!(
+        checked
+            .report
+            .findings
+            .iter()
+            .any(|f| f.code == FindingCode::PolarityInverted),
+        "{:?}",
+        checked.report.findings
+    );
+    let out = tempfile::tempdir().unwrap();
+    let log = fix::fix_delivery(&checked, out.path(), FixOptions::default()).unwrap();
+    let entry = log
+        .files
+        .iter()
+        .find(|f| f.file == "Song_Lead.flac")
+        .unwrap();
+    assert_eq!(entry.written_as, "Song_Lead.flac");
+    assert_eq!(entry.chunks_kept, ["VORBIS_COMMENT"]);
+    assert!(
+        entry.format.starts_with("24-bit integer FLAC"),
+        "{}",
+        entry.format
+    );
+    let fixed = out.path().join("Song_Lead.flac");
+    assert_eq!(flac::read_blocks(&fixed).unwrap().unwrap(), [comment]);
+    let got = read_all(&mut WavFile::open(&fixed).unwrap().reader());
+    let want: Vec<f32> = lead.samples.iter().map(|x| dequantise(*x, 24)).collect();
+    assert!(got == want, "the fixed FLAC's samples are the clean stem's");
+}

@@ -13,7 +13,7 @@
 //! code, one step short, and [`Pcm::invert`] counts them for the log. A float sign flip is
 //! always exact.
 //!
-//! FLAC is not read here (`None`): the fix writes it as WAV and logs the change of format.
+//! FLAC is not read here (`None`): [`super::flac`] re-encodes it.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -10,13 +10,15 @@
 //! another), its other chunks (`bext`, `iXML`, `LIST`...), with the BWF and iXML time
 //! references set to the mix's ([`container`]). Shifts, inversions and swaps are done on the
 //! stored sample codes and are exact at every depth; resampling goes through `f32` and is
-//! written back at the original depth. FLAC, which this crate does not encode, is written as
-//! RIFF/WAVE at its depth and the log says so ([`Change::FormatChanged`]). Every stem is
+//! written back at the original depth. FLAC is re-encoded as FLAC ([`flac`]); only a FLAC
+//! wider than 24 bits is written as RIFF/WAVE at its depth, and the log says so
+//! ([`Change::FormatChanged`]). Every stem is
 //! brought to the mix's start and length with silence; audio is never cut (a trim that would
 //! remove anything above [`ops::TRIM_SILENCE_DBFS`] stops the fix). Files that need no change
 //! are copied byte for byte.
 
 pub mod container;
+pub mod flac;
 pub mod ops;
 pub mod plan;
 pub mod riff;
@@ -31,7 +33,7 @@ pub use plan::{
 };
 
 use crate::analyze::Checked;
-use crate::report::{FileReport, FindingCode, Role, SampleFormat, ToolInfo};
+use crate::report::{Container, FileReport, FindingCode, Role, SampleFormat, ToolInfo};
 use crate::wav::{WavFile, WavInfo};
 use container::{Codec, Original};
 use riff::Encoding;
@@ -78,6 +80,14 @@ pub enum FixError {
         at_start: bool,
         /// Their sample peak, dBFS.
         peak_dbfs: f64,
+    },
+    /// The FLAC encoder refused the corrected stream.
+    #[error("{file}: the corrected FLAC stream could not be encoded: {reason}")]
+    FlacEncode {
+        /// The file.
+        file: String,
+        /// What `flacenc` said.
+        reason: String,
     },
     /// The corrected audio does not fit a RIFF/WAVE file.
     #[error("{file}: the corrected audio does not fit a RIFF/WAVE file (4 GiB)")]
@@ -434,12 +444,12 @@ fn read_audio(file: &WavFile) -> Result<Audio, FixError> {
     })
 }
 
-/// The output name of a file: its own name, as `.wav` when it was another container.
-fn out_name(path: &Path, wav: bool) -> String {
+/// The output name of a file: its own name (`keep`), or as `.wav` when it is written as WAV.
+fn out_name(path: &Path, keep: bool) -> String {
     let name = path
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    if wav {
+    if keep {
         name
     } else {
         Path::new(&name)
@@ -562,8 +572,9 @@ fn fix_file(
     let file = WavFile::open(path)?;
     let info = file.info().clone();
     let original = container::read_original(path)?;
-    let written_as = out_name(path, original.is_some());
-    let out_path: PathBuf = out_dir.join(&written_as);
+    // Every container keeps its name; only a file written as WAV instead (below) is renamed.
+    let written_as = out_name(path, true);
+    let mut out_path: PathBuf = out_dir.join(&written_as);
     let mut change = FileChange {
         file: fp.file.clone(),
         written_as: written_as.clone(),
@@ -619,6 +630,44 @@ fn fix_file(
         }
         return Ok(change);
     }
+    let flac_blocks = match &original {
+        None if info.container == Container::Flac
+            && info.sample_format == SampleFormat::Int
+            && info.bits_per_sample <= flac::MAX_BITS =>
+        {
+            flac::read_blocks(path)?
+        }
+        _ => None,
+    };
+    if let Some(blocks) = flac_blocks {
+        let audio = corrected_audio(plan, fp, fr, &file, &mut change)?;
+        if let Some(sum) = sum {
+            sum.add(&audio, &fp.file)?;
+        }
+        let bits = info.bits_per_sample.div_ceil(8) * 8;
+        let bytes = flac::encode(
+            &audio.samples,
+            audio.channels,
+            bits,
+            audio.sample_rate,
+            &blocks,
+            &fp.file,
+        )?;
+        std::fs::write(&out_path, bytes).map_err(|e| io(&out_path, e))?;
+        if time_ref.is_some() {
+            change.notes.push(
+                "time reference not set: FLAC has no bext chunk (its Vorbis comments are kept \
+                 as they were)"
+                    .into(),
+            );
+        }
+        change.chunks_kept = blocks.iter().map(|b| flac_block_name(b.kind)).collect();
+        change.format = format!(
+            "{bits}-bit integer FLAC, {} Hz, {} channels",
+            audio.sample_rate, audio.channels
+        );
+        return Ok(change);
+    }
     let exact = original.is_some() && fp.operations.iter().all(is_sample_exact);
     let (target, data) = match &original {
         Some(orig) if exact => {
@@ -650,43 +699,24 @@ fn fix_file(
                     let float = info.sample_format == SampleFormat::Float;
                     let codec = Codec::wav(if float { bytes.max(4) } else { bytes }, float);
                     let target = Original::wav(codec, usize::from(info.channels), info.sample_rate);
+                    change.written_as = out_name(path, false);
+                    out_path = out_dir.join(&change.written_as);
                     change.changes.push(Change::FormatChanged {
                         from: format!("{:?}", info.container),
                         to: "Wav".into(),
                         reason: format!(
-                            "StemCheck writes no {:?}: the corrected samples are written as \
-                             RIFF/WAVE at the same depth ({}), without the original's metadata",
+                            "StemCheck does not write {:?} at {} bits: the corrected samples \
+                             are written as RIFF/WAVE at the same depth ({}), without the \
+                             original's metadata",
                             info.container,
+                            info.bits_per_sample,
                             codec.text()
                         ),
                     });
                     target
                 }
             };
-            let mut audio = read_audio(&file)?;
-            apply(&mut audio, fp, &mut change, &fp.file)?;
-            let resampled = fp.operations.iter().any(|op| {
-                matches!(
-                    op,
-                    Operation::Resample { .. } | Operation::CorrectDrift { .. }
-                )
-            });
-            let over = audio.frames().saturating_sub(plan.mix_frames as usize);
-            if resampled && over > 0 && over <= RESAMPLE_EDGE_FRAMES {
-                audio
-                    .samples
-                    .truncate(plan.mix_frames as usize * audio.channels);
-                change.notes.push(format!(
-                    "{over} frame(s) of the resampler's edge past the mix's end removed"
-                ));
-            }
-            let edge = audio.fit_length(plan.mix_frames as usize, &fp.file)?;
-            push_length(&mut change, plan, edge);
-            if fr.non_finite_samples.unwrap_or(0) > 0 {
-                change
-                    .notes
-                    .push("non-finite samples (NaN, infinity) written as silence".into());
-            }
+            let audio = corrected_audio(plan, fp, fr, &file, &mut change)?;
             if target.codec.bytes > 3 && !target.codec.float || target.codec.bytes == 8 {
                 change.notes.push(format!(
                     "computed in 32-bit float and written back at {}: the depth is kept, the \
@@ -741,6 +771,53 @@ fn fix_file(
         target.channels
     );
     Ok(change)
+}
+
+/// A file's samples through the `f32` path: read, every operation applied, brought to the
+/// mix's length (resampling, gains, and FLAC).
+fn corrected_audio(
+    plan: &Plan,
+    fp: &FilePlan,
+    fr: &FileReport,
+    file: &WavFile,
+    change: &mut FileChange,
+) -> Result<Audio, FixError> {
+    let mut audio = read_audio(file)?;
+    apply(&mut audio, fp, change, &fp.file)?;
+    let resampled = fp.operations.iter().any(|op| {
+        matches!(
+            op,
+            Operation::Resample { .. } | Operation::CorrectDrift { .. }
+        )
+    });
+    let over = audio.frames().saturating_sub(plan.mix_frames as usize);
+    if resampled && over > 0 && over <= RESAMPLE_EDGE_FRAMES {
+        audio
+            .samples
+            .truncate(plan.mix_frames as usize * audio.channels);
+        change.notes.push(format!(
+            "{over} frame(s) of the resampler's edge past the mix's end removed"
+        ));
+    }
+    let edge = audio.fit_length(plan.mix_frames as usize, &fp.file)?;
+    push_length(change, plan, edge);
+    if fr.non_finite_samples.unwrap_or(0) > 0 {
+        change
+            .notes
+            .push("non-finite samples (NaN, infinity) written as silence".into());
+    }
+    Ok(audio)
+}
+
+/// A FLAC metadata block's name, for the log.
+fn flac_block_name(kind: u8) -> String {
+    match kind {
+        2 => "APPLICATION".into(),
+        4 => "VORBIS_COMMENT".into(),
+        5 => "CUESHEET".into(),
+        6 => "PICTURE".into(),
+        k => format!("block {k}"),
+    }
 }
 
 fn push_length(change: &mut FileChange, plan: &Plan, edge: Edge) {
