@@ -4,9 +4,12 @@
 //!    (`--long`: also a 30-minute one, the 3-minute song played 10 times, to show that memory
 //!    does not grow with length). Inputs are cached under `--dir` (default
 //!    `<target>/bench-inputs`) and regenerated only when missing.
-//! 2. Runs `stemcheck check` (release build) on it, and an ffmpeg pipeline that does less:
-//!    `amix` of the stems, the mix subtracted, `ebur128=peak=true` on the residual and on every
-//!    file. Prints wall time, CPU time and peak RSS of both (from `wait4`, per process).
+//! 2. Runs `stemcheck check` (release build) on it, `cat` of the same files from the page cache
+//!    (the floor of issue 20: no check can read the bytes faster; the two in turn, same run), and
+//!    an ffmpeg pipeline that does less (`--no-ffmpeg` leaves it out): `amix` of the stems, the
+//!    mix subtracted, `ebur128=peak=true` on the residual and on every file. Prints wall time,
+//!    CPU time and peak RSS of each (from `wait4`, per process) and the ratios stemcheck/cat
+//!    and ffmpeg/stemcheck.
 //! 3. Metering throughput on the mix file, one thread each: analyzer-core's `FileMeter` (all
 //!    file meters) and `Loudness` + `TruePeak`, the `ebur128` crate (I + LRA + true peak, the
 //!    quantities ffmpeg's filter measures), all on decoded samples in memory; then from the file
@@ -47,6 +50,10 @@ enum Part {
 
 struct Args {
     long: bool,
+    /// Leave out the ffmpeg pipeline (about 12 s a run on the 3-minute set).
+    no_ffmpeg: bool,
+    /// Deliveries in the batch measurement (0: none).
+    batch: usize,
     runs: usize,
     dir: Option<PathBuf>,
     part: Part,
@@ -55,6 +62,8 @@ struct Args {
 fn parse_args(args: &[String]) -> Result<Args> {
     let mut out = Args {
         long: false,
+        no_ffmpeg: false,
+        batch: 0,
         runs: 3,
         dir: None,
         part: Part::All,
@@ -63,6 +72,14 @@ fn parse_args(args: &[String]) -> Result<Args> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--long" => out.long = true,
+            "--no-ffmpeg" => out.no_ffmpeg = true,
+            "--batch" => {
+                out.batch = it
+                    .next()
+                    .context("--batch needs a number of deliveries")?
+                    .parse()
+                    .context("--batch needs a number of deliveries")?;
+            }
             "--runs" => {
                 out.runs = it
                     .next()
@@ -80,7 +97,7 @@ fn parse_args(args: &[String]) -> Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo xtask bench [--long] [--runs N] [--dir DIR] [--only check|plugin]\n  --long  also the 30-minute set (memory must not grow with length)\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)\n  --only  check: stemcheck check vs ffmpeg and metering; plugin: per-instance cost and the\n          13-instance CLAP bounce (criterion; bundles both plugins first)"
+                    "cargo xtask bench [--long] [--no-ffmpeg] [--batch N] [--runs N] [--dir DIR] [--only check|plugin]\n  --long  also the 30-minute set (memory must not grow with length)\n  --no-ffmpeg  leave out the ffmpeg pipeline (stemcheck against `cat` only)\n  --batch N  also `stemcheck batch` over N copies of the 3-minute delivery (hard links),\n          deliveries per minute against N x one `stemcheck check`\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)\n  --only  check: stemcheck check vs ffmpeg and metering; plugin: per-instance cost and the\n          13-instance CLAP bounce (criterion; bundles both plugins first)"
                 );
                 std::process::exit(0);
             }
@@ -118,7 +135,9 @@ pub fn run(args: &[String]) -> Result<()> {
         .clone()
         .unwrap_or_else(|| target_dir().join("bench-inputs"));
     let stemcheck = build_stemcheck()?;
-    check_ffmpeg()?;
+    if !args.no_ffmpeg {
+        check_ffmpeg()?;
+    }
 
     print_machine();
     let mut sets = vec![(3u32, generate(&dir.join("3min"), 1)?)];
@@ -127,35 +146,56 @@ pub fn run(args: &[String]) -> Result<()> {
     }
 
     println!(
-        "\n### stemcheck check vs the ffmpeg pipeline (12 stereo stems + mix, 24-bit 48 kHz)\n"
+        "\n### stemcheck check vs `cat` of the same files and the ffmpeg pipeline (12 stereo stems + mix, 24-bit 48 kHz)\n"
     );
     println!(
-        "| set | tool | wall median (best) | CPU user+sys | peak RSS | wall ratio ffmpeg/stemcheck |"
+        "| set | tool | wall median (best) | CPU user+sys | peak RSS | wall ratio stemcheck/cat | wall ratio ffmpeg/stemcheck |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (minutes, set) in &sets {
-        let ours = measure(args.runs, || run_stemcheck(&stemcheck, set))?;
-        let ff = measure(args.runs, || run_ffmpeg_pipeline(set))?;
-        let ratio = ff.median_wall().as_secs_f64() / ours.median_wall().as_secs_f64();
+        // The page-cache floor: one `cat` first so every file is cached, then `cat` and
+        // stemcheck in turn, so both see the same machine load.
+        run_cat(set)?;
+        let (ours, floor) = measure_pair(
+            args.runs,
+            || run_stemcheck(&stemcheck, set),
+            || run_cat(set),
+        )?;
+        let floor_ratio = ours.median_wall().as_secs_f64() / floor.median_wall().as_secs_f64();
         println!(
-            "| {minutes} min | stemcheck check | {} | {:.2} s | {} MB | |",
+            "| {minutes} min | stemcheck check | {} | {:.2} s | {} MB | **{floor_ratio:.1}x** | |",
             ours.wall_text(),
             ours.median_cpu().as_secs_f64(),
             ours.max_rss_mb()
         );
         println!(
-            "| {minutes} min | ffmpeg amix (stems - mix) + ebur128=peak=true x14 | {} | {:.2} s | {} MB | **{ratio:.2}x** |",
+            "| {minutes} min | cat (page cache, same files) | {} | {:.2} s | {} MB | 1x | |",
+            floor.wall_text(),
+            floor.median_cpu().as_secs_f64(),
+            floor.max_rss_mb()
+        );
+        if args.no_ffmpeg {
+            continue;
+        }
+        let ff = measure(args.runs, || run_ffmpeg_pipeline(set))?;
+        let ratio = ff.median_wall().as_secs_f64() / ours.median_wall().as_secs_f64();
+        println!(
+            "| {minutes} min | ffmpeg amix (stems - mix) + ebur128=peak=true x14 | {} | {:.2} s | {} MB | | **{ratio:.2}x** |",
             ff.wall_text(),
             ff.median_cpu().as_secs_f64(),
             ff.max_rss_mb()
         );
     }
     for (minutes, set) in &sets {
-        print_report_summary(*minutes, set)?;
+        print_report_summary(*minutes, set, !args.no_ffmpeg)?;
+    }
+    if args.batch > 0 {
+        let root = dir.join(format!("batch{}", args.batch));
+        batch(&stemcheck, &sets[0].1, &root, args.batch, args.runs)?;
     }
 
     println!("\n### Metering throughput, one thread, on the 3-minute mix (stereo, 48 kHz)\n");
-    metering(&sets[0].1, args.runs)?;
+    metering(&sets[0].1, args.runs, !args.no_ffmpeg)?;
     if args.part == Part::All {
         crate::bench_plugin::run(cargo, &workspace_root(), &target_dir())?;
     }
@@ -379,6 +419,22 @@ fn measure(runs: usize, mut f: impl FnMut() -> Result<Sample>) -> Result<Runs> {
     (0..runs).map(|_| f()).collect::<Result<Vec<_>>>().map(Runs)
 }
 
+/// `a` and `b` in turn, `runs` times each (A B A B ...): a ratio of the two then compares runs
+/// made under the same load, which on a shared machine drifts more between batches than within
+/// one pair.
+fn measure_pair(
+    runs: usize,
+    mut a: impl FnMut() -> Result<Sample>,
+    mut b: impl FnMut() -> Result<Sample>,
+) -> Result<(Runs, Runs)> {
+    let (mut ra, mut rb) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        ra.push(a()?);
+        rb.push(b()?);
+    }
+    Ok((Runs(ra), Runs(rb)))
+}
+
 fn timeval(t: libc::timeval) -> Duration {
     Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
 }
@@ -485,6 +541,17 @@ fn run_stemcheck(bin: &Path, set: &Set) -> Result<Sample> {
     run_measured(&mut cmd, "stemcheck check")
 }
 
+/// The floor of issue 20: `cat` reads every file of the set (stems and mix) once, from the
+/// page cache when it is warm, and writes to /dev/null. What stemcheck cannot go below, since it
+/// must read the same bytes.
+fn run_cat(set: &Set) -> Result<Sample> {
+    let mut cmd = measured("cat");
+    cmd.args(set.stems.iter().chain([&set.mix]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    run_measured(&mut cmd, "cat")
+}
+
 /// The ffmpeg pipeline of issue 6: every file split into `ebur128=peak=true` and one `amix`
 /// (no normalisation) that sums the stems and the mix turned upside down (`volume=-1`); the
 /// residual through `ebur128=peak=true`. `framelog=verbose` keeps the 10-per-second meter lines
@@ -556,22 +623,103 @@ fn ffmpeg_summaries(log: &str) -> Vec<(f64, Option<f64>)> {
     by_instance.into_values().collect()
 }
 
-fn print_report_summary(minutes: u32, set: &Set) -> Result<()> {
+fn print_report_summary(minutes: u32, set: &Set, ran_ffmpeg: bool) -> Result<()> {
     let text = std::fs::read_to_string(report_path(set))?;
     let v: serde_json::Value = serde_json::from_str(&text)?;
     let null = v["reconciliation"]["null_depth_db"].as_f64();
     let n_findings = v["findings"].as_array().map_or(0, Vec::len);
-    let log = std::fs::read_to_string(set.dir.join("ffmpeg-pipeline.log")).unwrap_or_default();
-    let summaries = ffmpeg_summaries(&log);
+    let ffmpeg = if ran_ffmpeg {
+        let log = std::fs::read_to_string(set.dir.join("ffmpeg-pipeline.log")).unwrap_or_default();
+        let summaries = ffmpeg_summaries(&log);
+        format!(
+            "ffmpeg printed {} ebur128 summaries{}",
+            summaries.len(),
+            summaries.last().map_or(String::new(), |(i, p)| format!(
+                ", residual {i:.1} LUFS integrated, true peak {} dBFS",
+                p.map_or("?".into(), |p| format!("{p:.1}"))
+            ))
+        )
+    } else {
+        "ffmpeg not run (--no-ffmpeg)".to_owned()
+    };
     println!(
-        "\n{minutes} min set ({} frames per file): stemcheck null depth {} dB, {n_findings} findings; ffmpeg printed {} ebur128 summaries{}",
+        "\n{minutes} min set ({} frames per file): stemcheck null depth {} dB, {n_findings} findings; {ffmpeg}",
         set.frames,
         null.map_or("n/a".into(), |x| format!("{x:.1}")),
-        summaries.len(),
-        summaries.last().map_or(String::new(), |(i, p)| format!(
-            ", residual {i:.1} LUFS integrated, true peak {} dBFS",
-            p.map_or("?".into(), |p| format!("{p:.1}"))
-        ))
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many deliveries (issue 20, target 5)
+
+/// `stemcheck batch` over `n` delivery folders under `root`, each the 3-minute set's 13 files as
+/// hard links (no disk space; `batch` keeps no cache by path or content, so each is checked in
+/// full), against `n` times the median of `runs` single `stemcheck check` runs of one of them.
+fn batch(bin: &Path, set: &Set, root: &Path, n: usize, runs: usize) -> Result<()> {
+    let deliveries: Vec<PathBuf> = (1..=n)
+        .map(|i| root.join(format!("delivery_{i:03}")))
+        .collect();
+    for d in &deliveries {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+        for f in set.stems.iter().chain([&set.mix]) {
+            let link = d.join(f.file_name().expect("generated files have names"));
+            if !link.exists() {
+                std::fs::hard_link(f, &link).with_context(|| {
+                    format!("cannot hard-link {} to {}", f.display(), link.display())
+                })?;
+            }
+        }
+    }
+    let report = root.join("batch-report.jsonl");
+    let single = measure(runs, || {
+        let mut cmd = measured(bin);
+        cmd.arg("check")
+            .arg(&deliveries[0])
+            .arg("--json")
+            .arg(&report)
+            .args(["--fail-on", "never"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        run_measured(&mut cmd, "stemcheck check (one delivery)")
+    })?;
+    let mut cmd = measured(bin);
+    cmd.arg("batch")
+        .arg(root)
+        .arg("--jsonl")
+        .arg(&report)
+        .args(["--fail-on", "never"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let all = run_measured(&mut cmd, "stemcheck batch")?;
+    let lines = std::fs::read_to_string(&report)?.lines().count();
+    if lines != n {
+        bail!("stemcheck batch reported {lines} deliveries, {n} expected");
+    }
+    let single_s = single.median_wall().as_secs_f64();
+    let all_s = all.wall.as_secs_f64();
+    println!(
+        "\n### Many deliveries: `stemcheck batch` over {n} x (12 stereo stems + mix, 3 min)\n"
+    );
+    println!("| run | wall | CPU user+sys | peak RSS | deliveries per minute |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| one `stemcheck check` (median of {runs}) | {single_s:.2} s | {:.2} s | {} MB | {:.1} |",
+        single.median_cpu().as_secs_f64(),
+        single.max_rss_mb(),
+        60.0 / single_s
+    );
+    println!(
+        "| `stemcheck batch`, {n} deliveries | {all_s:.1} s | {:.1} s | {:.0} MB | **{:.1}** |",
+        all.cpu.as_secs_f64(),
+        all.max_rss_kb as f64 / 1024.0,
+        n as f64 * 60.0 / all_s
+    );
+    println!(
+        "\nbatch / ({n} x one check) wall: **{:.2}x**; CPU per delivery {:.2} s in the batch, {:.2} s alone",
+        all_s / (n as f64 * single_s),
+        all.cpu.as_secs_f64() / n as f64,
+        single.median_cpu().as_secs_f64()
     );
     Ok(())
 }
@@ -608,7 +756,7 @@ fn time_in_process<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Durat
     (times[0], times[times.len() / 2], last.expect("runs >= 1"))
 }
 
-fn metering(set: &Set, runs: usize) -> Result<()> {
+fn metering(set: &Set, runs: usize, with_ffmpeg: bool) -> Result<()> {
     let (ch, x) = decode(&set.mix)?;
     let frames = x.len() / ch;
     let samples = x.len() as f64;
@@ -703,6 +851,9 @@ fn metering(set: &Set, runs: usize) -> Result<()> {
             m.true_peak_dbtp.unwrap_or(f64::NAN)
         ),
     );
+    if !with_ffmpeg {
+        return Ok(());
+    }
     let log = set.dir.join("ffmpeg-ebur128.log");
     let ff = measure(runs, || {
         let mut cmd = measured("ffmpeg");
