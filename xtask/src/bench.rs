@@ -54,6 +54,8 @@ struct Args {
     no_ffmpeg: bool,
     /// Deliveries in the batch measurement (0: none).
     batch: usize,
+    /// Minutes of the film-scale delivery (`--film` is 60; None: not run).
+    film_minutes: Option<u32>,
     runs: usize,
     dir: Option<PathBuf>,
     part: Part,
@@ -64,6 +66,7 @@ fn parse_args(args: &[String]) -> Result<Args> {
         long: false,
         no_ffmpeg: false,
         batch: 0,
+        film_minutes: None,
         runs: 3,
         dir: None,
         part: Part::All,
@@ -73,6 +76,15 @@ fn parse_args(args: &[String]) -> Result<Args> {
         match a.as_str() {
             "--long" => out.long = true,
             "--no-ffmpeg" => out.no_ffmpeg = true,
+            "--film" => out.film_minutes = Some(out.film_minutes.unwrap_or(60)),
+            "--film-minutes" => {
+                out.film_minutes = Some(
+                    it.next()
+                        .context("--film-minutes needs a number")?
+                        .parse()
+                        .context("--film-minutes needs a number")?,
+                );
+            }
             "--batch" => {
                 out.batch = it
                     .next()
@@ -97,7 +109,7 @@ fn parse_args(args: &[String]) -> Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo xtask bench [--long] [--no-ffmpeg] [--batch N] [--runs N] [--dir DIR] [--only check|plugin]\n  --long  also the 30-minute set (memory must not grow with length)\n  --no-ffmpeg  leave out the ffmpeg pipeline (stemcheck against `cat` only)\n  --batch N  also `stemcheck batch` over N copies of the 3-minute delivery (hard links),\n          deliveries per minute against N x one `stemcheck check`\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)\n  --only  check: stemcheck check vs ffmpeg and metering; plugin: per-instance cost and the\n          13-instance CLAP bounce (criterion; bundles both plugins first)"
+                    "cargo xtask bench [--long] [--no-ffmpeg] [--batch N] [--film] [--film-minutes N] [--runs N] [--dir DIR] [--only check|plugin]\n  --long  also the 30-minute set (memory must not grow with length)\n  --no-ffmpeg  leave out the ffmpeg pipeline (stemcheck against `cat` only)\n  --film  also the film-scale delivery: 8 stems of 5.1 + a 5.1 mix, RF64 24-bit 48 kHz, 1 hour\n          (~28 GB, generated streaming; skipped when the disk lacks room)\n  --film-minutes N  the same at N minutes\n  --batch N  also `stemcheck batch` over N copies of the 3-minute delivery (hard links),\n          deliveries per minute against N x one `stemcheck check`\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)\n  --only  check: stemcheck check vs ffmpeg and metering; plugin: per-instance cost and the\n          13-instance CLAP bounce (criterion; bundles both plugins first)"
                 );
                 std::process::exit(0);
             }
@@ -192,6 +204,14 @@ pub fn run(args: &[String]) -> Result<()> {
     if args.batch > 0 {
         let root = dir.join(format!("batch{}", args.batch));
         batch(&stemcheck, &sets[0].1, &root, args.batch, args.runs)?;
+    }
+    if let Some(minutes) = args.film_minutes {
+        film(
+            &stemcheck,
+            &dir.join(format!("film{minutes}")),
+            minutes,
+            args.runs,
+        )?;
     }
 
     println!("\n### Metering throughput, one thread, on the 3-minute mix (stereo, 48 kHz)\n");
@@ -725,6 +745,208 @@ fn batch(bin: &Path, set: &Set, root: &Path, n: usize, runs: usize) -> Result<()
 }
 
 // ---------------------------------------------------------------------------------------------
+// Film scale (issue 20, target 4)
+
+/// Stems of the film delivery, each 5.1.
+const FILM_STEMS: usize = 8;
+const FILM_CHANNELS: usize = 6;
+/// Stem `k` plays the song from `k` times this far in, so no two stems (and no two channels)
+/// carry the same audio: the check would rightly call them duplicates.
+const FILM_STEM_SHIFT_FRAMES: usize = 7 * 48_000;
+/// Frames generated and written per step: the generator holds one such block per file, never
+/// the whole length.
+const FILM_BLOCK_FRAMES: usize = 48_000;
+
+/// Bytes of one film file of `frames` frames (RF64 header included).
+fn film_file_bytes(frames: u64) -> u64 {
+    RF64_HEADER_BYTES + frames * (FILM_CHANNELS as u64) * 3
+}
+
+/// RIFF/ds64/fmt/data headers of [`write_rf64_header`].
+const RF64_HEADER_BYTES: u64 = 12 + (8 + 28) + (8 + 16) + 8;
+
+/// An RF64 header for 24-bit PCM, [`FILM_CHANNELS`] channels, `frames` frames: the 32-bit sizes
+/// are `0xFFFFFFFF` and the real ones are in `ds64`, as an RF64 writer of a film mix does.
+fn write_rf64_header(w: &mut impl Write, frames: u64) -> Result<()> {
+    let block_align = (FILM_CHANNELS * 3) as u16;
+    let data_bytes = frames * u64::from(block_align);
+    w.write_all(b"RF64")?;
+    w.write_all(&u32::MAX.to_le_bytes())?;
+    w.write_all(b"WAVEds64")?;
+    w.write_all(&28u32.to_le_bytes())?;
+    w.write_all(&(RF64_HEADER_BYTES - 8 + data_bytes).to_le_bytes())?;
+    w.write_all(&data_bytes.to_le_bytes())?;
+    w.write_all(&frames.to_le_bytes())?;
+    w.write_all(&0u32.to_le_bytes())?;
+    w.write_all(b"fmt ")?;
+    w.write_all(&16u32.to_le_bytes())?;
+    w.write_all(&1u16.to_le_bytes())?;
+    w.write_all(&(FILM_CHANNELS as u16).to_le_bytes())?;
+    w.write_all(&SAMPLE_RATE.to_le_bytes())?;
+    w.write_all(&(SAMPLE_RATE * u32::from(block_align)).to_le_bytes())?;
+    w.write_all(&block_align.to_le_bytes())?;
+    w.write_all(&24u16.to_le_bytes())?;
+    w.write_all(b"data")?;
+    w.write_all(&u32::MAX.to_le_bytes())?;
+    Ok(())
+}
+
+/// Free bytes on the file system holding `dir` (from `df`, so no `statvfs` binding here).
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let out = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(dir)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Generates (or finds cached) the film delivery: 8 stems of 5.1 and their 5.1 mix, `minutes`
+/// long, streaming. Each stem channel is one part of the 3-minute song (left channel of a
+/// stereo part, the panned left of a mono one; stem `k`, channel `c`: part `k + 8c` of 12,
+/// [`FILM_STEM_SHIFT_FRAMES`] later per stem) at -18 dB (so eight sum without clipping), the
+/// song looped; the mix channel is the sum of the stems' quantised samples, so the delivery
+/// nulls exactly.
+fn generate_film(dir: &Path, minutes: u32) -> Result<Option<Set>> {
+    let frames = u64::from(minutes) * 60 * u64::from(SAMPLE_RATE);
+    let names: Vec<String> = (1..=FILM_STEMS)
+        .map(|i| format!("Film_Stem_{i:02}.wav"))
+        .collect();
+    let set = Set {
+        dir: dir.to_owned(),
+        stems: names.iter().map(|n| dir.join(n)).collect(),
+        mix: dir.join("Film_Mix.wav"),
+        frames,
+    };
+    let marker = dir.join(".complete");
+    let stamp =
+        format!("{INPUT_VERSION} film stems={FILM_STEMS}x{FILM_CHANNELS} minutes={minutes}");
+    if std::fs::read_to_string(&marker).is_ok_and(|s| s == stamp) {
+        return Ok(Some(set));
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let need = film_file_bytes(frames) * (FILM_STEMS as u64 + 1);
+    let free = free_bytes(dir).unwrap_or(0);
+    // Keep 5 GB for everyone else on the disk.
+    if free < need + 5_000_000_000 {
+        println!(
+            "\n### Film scale: skipped\n\n{minutes} min of 8 x 5.1 stems + a 5.1 mix needs {:.1} GB in {}; {:.1} GB are free (5 GB kept in reserve). Free space, or pass --film-minutes N with a smaller N.",
+            need as f64 / 1e9,
+            dir.display(),
+            free as f64 / 1e9
+        );
+        return Ok(None);
+    }
+    eprintln!(
+        "generating the film delivery, {minutes} min, {:.1} GB, into {} ...",
+        need as f64 / 1e9,
+        dir.display()
+    );
+    let song = Song::new(SAMPLE_RATE, SONG_SECONDS, STEMS, SEED);
+    let song_frames = (SONG_SECONDS * f64::from(SAMPLE_RATE)) as usize;
+    // One mono signal per part: the left channel as it was mixed.
+    let parts: Vec<Vec<f32>> = song
+        .stems
+        .iter()
+        .map(|s| {
+            if s.channels == 2 {
+                s.samples.iter().step_by(2).copied().collect()
+            } else {
+                s.samples.iter().map(|&x| x * s.pan[0]).collect()
+            }
+        })
+        .collect();
+    let mut writers = set
+        .stems
+        .iter()
+        .chain([&set.mix])
+        .map(|p| -> Result<BufWriter<File>> {
+            let f = File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+            let mut w = BufWriter::with_capacity(1 << 20, f);
+            write_rf64_header(&mut w, frames)?;
+            Ok(w)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let quantise = |x: f64| (x * 8_388_608.0).round().clamp(-8_388_608.0, 8_388_607.0) as i32;
+    let mut bytes: Vec<Vec<u8>> = (0..=FILM_STEMS)
+        .map(|_| Vec::with_capacity(FILM_BLOCK_FRAMES * FILM_CHANNELS * 3))
+        .collect();
+    let mut done = 0u64;
+    while done < frames {
+        let n = (frames - done).min(FILM_BLOCK_FRAMES as u64) as usize;
+        bytes.iter_mut().for_each(Vec::clear);
+        for f in 0..n {
+            for c in 0..FILM_CHANNELS {
+                let mut sum = 0i32;
+                for (k, b) in bytes[..FILM_STEMS].iter_mut().enumerate() {
+                    let part = &parts[(k + c * FILM_STEMS) % parts.len()];
+                    let at = ((done + f as u64 + (k * FILM_STEM_SHIFT_FRAMES) as u64)
+                        % song_frames as u64) as usize;
+                    let v = quantise(f64::from(part[at]) * 0.125);
+                    sum += v;
+                    b.extend_from_slice(&v.to_le_bytes()[..3]);
+                }
+                let sum = sum.clamp(-8_388_608, 8_388_607);
+                bytes[FILM_STEMS].extend_from_slice(&sum.to_le_bytes()[..3]);
+            }
+        }
+        for (w, b) in writers.iter_mut().zip(&bytes) {
+            w.write_all(b)?;
+        }
+        done += n as u64;
+    }
+    for w in &mut writers {
+        w.flush().context("cannot write the film delivery")?;
+    }
+    std::fs::write(&marker, stamp)?;
+    Ok(Some(set))
+}
+
+/// The film delivery: `stemcheck check` against `cat` of the same files, in turn, wall time,
+/// CPU and peak RSS. At an hour (28 GB) the files do not fit the page cache, so both read from
+/// the disk and `cat` is the disk's floor.
+fn film(bin: &Path, dir: &Path, minutes: u32, runs: usize) -> Result<()> {
+    let Some(set) = generate_film(dir, minutes)? else {
+        return Ok(());
+    };
+    let (ours, floor) = measure_pair(runs, || run_stemcheck(bin, &set), || run_cat(&set))?;
+    let bytes = film_file_bytes(set.frames) * (FILM_STEMS as u64 + 1);
+    println!(
+        "\n### Film scale: 8 stems of 5.1 + a 5.1 mix, RF64 24-bit 48 kHz, {minutes} min ({:.1} GB)\n",
+        bytes as f64 / 1e9
+    );
+    println!("| tool | wall median (best) | CPU user+sys | peak RSS | wall ratio stemcheck/cat |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| stemcheck check | {} | {:.2} s | {} MB | **{:.2}x** |",
+        ours.wall_text(),
+        ours.median_cpu().as_secs_f64(),
+        ours.max_rss_mb(),
+        ours.median_wall().as_secs_f64() / floor.median_wall().as_secs_f64()
+    );
+    println!(
+        "| cat (same files) | {} | {:.2} s | {} MB | 1x |",
+        floor.wall_text(),
+        floor.median_cpu().as_secs_f64(),
+        floor.max_rss_mb()
+    );
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report_path(&set))?)?;
+    println!(
+        "\nstemcheck null depth {} dB, {} findings",
+        v["reconciliation"]["null_depth_db"]
+            .as_f64()
+            .map_or("n/a".into(), |x| format!("{x:.1}")),
+        v["findings"].as_array().map_or(0, Vec::len)
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
 // Metering throughput
 
 fn decode(path: &Path) -> Result<(usize, Vec<f32>)> {
@@ -892,4 +1114,51 @@ fn metering(set: &Set, runs: usize, with_ffmpeg: bool) -> Result<()> {
         String::new(),
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Args {
+        parse_args(&a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).expect("valid")
+    }
+
+    #[test]
+    fn film_batch_and_ffmpeg_switches_parse() {
+        let a = args(&[]);
+        assert_eq!((a.film_minutes, a.batch, a.no_ffmpeg), (None, 0, false));
+        assert_eq!(args(&["--film"]).film_minutes, Some(60));
+        assert_eq!(args(&["--film-minutes", "5"]).film_minutes, Some(5));
+        let a = args(&["--batch", "50", "--no-ffmpeg"]);
+        assert_eq!((a.batch, a.no_ffmpeg), (50, true));
+        assert!(parse_args(&["--batch".to_owned()]).is_err());
+    }
+
+    /// The film files are RF64 with their sizes only in `ds64`: analyzer-core's reader must
+    /// see 5.1, 24-bit, every frame and the samples as written.
+    #[test]
+    fn film_rf64_header_reads_back() {
+        let path = std::env::temp_dir().join(format!("xtask-film-{}.wav", std::process::id()));
+        let frames = 1000u64;
+        let mut bytes = Vec::new();
+        write_rf64_header(&mut bytes, frames).expect("in memory");
+        assert_eq!(bytes.len() as u64, RF64_HEADER_BYTES);
+        for f in 0..frames * FILM_CHANNELS as u64 {
+            let v = (f as i32 - 3000) * 1000;
+            bytes.extend_from_slice(&v.to_le_bytes()[..3]);
+        }
+        assert_eq!(bytes.len() as u64, film_file_bytes(frames));
+        std::fs::write(&path, &bytes).expect("temp file");
+        let mut r = WavReader::open(&path).expect("RF64 opens");
+        let info = r.info().clone();
+        assert_eq!(
+            (info.channels, info.bits_per_sample, info.frames),
+            (FILM_CHANNELS as u16, 24, frames)
+        );
+        let mut out = vec![0.0f32; frames as usize * FILM_CHANNELS];
+        assert_eq!(r.read_frames(&mut out).expect("reads"), frames as usize);
+        assert_eq!(out[7], (7 - 3000) as f32 * 1000.0 / 8_388_608.0);
+        std::fs::remove_file(&path).ok();
+    }
 }
