@@ -4,9 +4,12 @@
 //!    (`--long`: also a 30-minute one, the 3-minute song played 10 times, to show that memory
 //!    does not grow with length). Inputs are cached under `--dir` (default
 //!    `<target>/bench-inputs`) and regenerated only when missing.
-//! 2. Runs `stemcheck check` (release build) on it, and an ffmpeg pipeline that does less:
-//!    `amix` of the stems, the mix subtracted, `ebur128=peak=true` on the residual and on every
-//!    file. Prints wall time, CPU time and peak RSS of both (from `wait4`, per process).
+//! 2. Runs `stemcheck check` (release build) on it, `cat` of the same files from the page cache
+//!    (the floor of issue 20: no check can read the bytes faster; the two in turn, same run), and
+//!    an ffmpeg pipeline that does less (`--no-ffmpeg` leaves it out): `amix` of the stems, the
+//!    mix subtracted, `ebur128=peak=true` on the residual and on every file. Prints wall time,
+//!    CPU time and peak RSS of each (from `wait4`, per process) and the ratios stemcheck/cat
+//!    and ffmpeg/stemcheck.
 //! 3. Metering throughput on the mix file, one thread each: analyzer-core's `FileMeter` (all
 //!    file meters) and `Loudness` + `TruePeak`, the `ebur128` crate (I + LRA + true peak, the
 //!    quantities ffmpeg's filter measures), all on decoded samples in memory; then from the file
@@ -47,6 +50,12 @@ enum Part {
 
 struct Args {
     long: bool,
+    /// Leave out the ffmpeg pipeline (about 12 s a run on the 3-minute set).
+    no_ffmpeg: bool,
+    /// Deliveries in the batch measurement (0: none).
+    batch: usize,
+    /// Minutes of the film-scale delivery (`--film` is 60; None: not run).
+    film_minutes: Option<u32>,
     runs: usize,
     dir: Option<PathBuf>,
     part: Part,
@@ -55,6 +64,9 @@ struct Args {
 fn parse_args(args: &[String]) -> Result<Args> {
     let mut out = Args {
         long: false,
+        no_ffmpeg: false,
+        batch: 0,
+        film_minutes: None,
         runs: 3,
         dir: None,
         part: Part::All,
@@ -63,6 +75,23 @@ fn parse_args(args: &[String]) -> Result<Args> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--long" => out.long = true,
+            "--no-ffmpeg" => out.no_ffmpeg = true,
+            "--film" => out.film_minutes = Some(out.film_minutes.unwrap_or(60)),
+            "--film-minutes" => {
+                out.film_minutes = Some(
+                    it.next()
+                        .context("--film-minutes needs a number")?
+                        .parse()
+                        .context("--film-minutes needs a number")?,
+                );
+            }
+            "--batch" => {
+                out.batch = it
+                    .next()
+                    .context("--batch needs a number of deliveries")?
+                    .parse()
+                    .context("--batch needs a number of deliveries")?;
+            }
             "--runs" => {
                 out.runs = it
                     .next()
@@ -80,7 +109,7 @@ fn parse_args(args: &[String]) -> Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo xtask bench [--long] [--runs N] [--dir DIR] [--only check|plugin]\n  --long  also the 30-minute set (memory must not grow with length)\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)\n  --only  check: stemcheck check vs ffmpeg and metering; plugin: per-instance cost and the\n          13-instance CLAP bounce (criterion; bundles both plugins first)"
+                    "cargo xtask bench [--long] [--no-ffmpeg] [--batch N] [--film] [--film-minutes N] [--runs N] [--dir DIR] [--only check|plugin]\n  --long  also the 30-minute set (memory must not grow with length)\n  --no-ffmpeg  leave out the ffmpeg pipeline (stemcheck against `cat` only)\n  --film  also the film-scale delivery: 8 stems of 5.1 + a 5.1 mix, RF64 24-bit 48 kHz, 1 hour\n          (~28 GB, generated streaming; skipped when the disk lacks room)\n  --film-minutes N  the same at N minutes\n  --batch N  also `stemcheck batch` over N copies of the 3-minute delivery (hard links),\n          deliveries per minute against N x one `stemcheck check`\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)\n  --only  check: stemcheck check vs ffmpeg and metering; plugin: per-instance cost and the\n          13-instance CLAP bounce (criterion; bundles both plugins first)"
                 );
                 std::process::exit(0);
             }
@@ -118,7 +147,9 @@ pub fn run(args: &[String]) -> Result<()> {
         .clone()
         .unwrap_or_else(|| target_dir().join("bench-inputs"));
     let stemcheck = build_stemcheck()?;
-    check_ffmpeg()?;
+    if !args.no_ffmpeg {
+        check_ffmpeg()?;
+    }
 
     print_machine();
     let mut sets = vec![(3u32, generate(&dir.join("3min"), 1)?)];
@@ -127,35 +158,64 @@ pub fn run(args: &[String]) -> Result<()> {
     }
 
     println!(
-        "\n### stemcheck check vs the ffmpeg pipeline (12 stereo stems + mix, 24-bit 48 kHz)\n"
+        "\n### stemcheck check vs `cat` of the same files and the ffmpeg pipeline (12 stereo stems + mix, 24-bit 48 kHz)\n"
     );
     println!(
-        "| set | tool | wall median (best) | CPU user+sys | peak RSS | wall ratio ffmpeg/stemcheck |"
+        "| set | tool | wall median (best) | CPU user+sys | peak RSS | wall ratio stemcheck/cat | wall ratio ffmpeg/stemcheck |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (minutes, set) in &sets {
-        let ours = measure(args.runs, || run_stemcheck(&stemcheck, set))?;
-        let ff = measure(args.runs, || run_ffmpeg_pipeline(set))?;
-        let ratio = ff.median_wall().as_secs_f64() / ours.median_wall().as_secs_f64();
+        // The page-cache floor: one `cat` first so every file is cached, then `cat` and
+        // stemcheck in turn, so both see the same machine load.
+        run_cat(set)?;
+        let (ours, floor) = measure_pair(
+            args.runs,
+            || run_stemcheck(&stemcheck, set),
+            || run_cat(set),
+        )?;
+        let floor_ratio = ours.median_wall().as_secs_f64() / floor.median_wall().as_secs_f64();
         println!(
-            "| {minutes} min | stemcheck check | {} | {:.2} s | {} MB | |",
+            "| {minutes} min | stemcheck check | {} | {:.2} s | {} MB | **{floor_ratio:.1}x** | |",
             ours.wall_text(),
             ours.median_cpu().as_secs_f64(),
             ours.max_rss_mb()
         );
         println!(
-            "| {minutes} min | ffmpeg amix (stems - mix) + ebur128=peak=true x14 | {} | {:.2} s | {} MB | **{ratio:.2}x** |",
+            "| {minutes} min | cat (page cache, same files) | {} | {:.2} s | {} MB | 1x | |",
+            floor.wall_text(),
+            floor.median_cpu().as_secs_f64(),
+            floor.max_rss_mb()
+        );
+        if args.no_ffmpeg {
+            continue;
+        }
+        let ff = measure(args.runs, || run_ffmpeg_pipeline(set))?;
+        let ratio = ff.median_wall().as_secs_f64() / ours.median_wall().as_secs_f64();
+        println!(
+            "| {minutes} min | ffmpeg amix (stems - mix) + ebur128=peak=true x14 | {} | {:.2} s | {} MB | | **{ratio:.2}x** |",
             ff.wall_text(),
             ff.median_cpu().as_secs_f64(),
             ff.max_rss_mb()
         );
     }
     for (minutes, set) in &sets {
-        print_report_summary(*minutes, set)?;
+        print_report_summary(*minutes, set, !args.no_ffmpeg)?;
+    }
+    if args.batch > 0 {
+        let root = dir.join(format!("batch{}", args.batch));
+        batch(&stemcheck, &sets[0].1, &root, args.batch, args.runs)?;
+    }
+    if let Some(minutes) = args.film_minutes {
+        film(
+            &stemcheck,
+            &dir.join(format!("film{minutes}")),
+            minutes,
+            args.runs,
+        )?;
     }
 
     println!("\n### Metering throughput, one thread, on the 3-minute mix (stereo, 48 kHz)\n");
-    metering(&sets[0].1, args.runs)?;
+    metering(&sets[0].1, args.runs, !args.no_ffmpeg)?;
     if args.part == Part::All {
         crate::bench_plugin::run(cargo, &workspace_root(), &target_dir())?;
     }
@@ -379,6 +439,22 @@ fn measure(runs: usize, mut f: impl FnMut() -> Result<Sample>) -> Result<Runs> {
     (0..runs).map(|_| f()).collect::<Result<Vec<_>>>().map(Runs)
 }
 
+/// `a` and `b` in turn, `runs` times each (A B A B ...): a ratio of the two then compares runs
+/// made under the same load, which on a shared machine drifts more between batches than within
+/// one pair.
+fn measure_pair(
+    runs: usize,
+    mut a: impl FnMut() -> Result<Sample>,
+    mut b: impl FnMut() -> Result<Sample>,
+) -> Result<(Runs, Runs)> {
+    let (mut ra, mut rb) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        ra.push(a()?);
+        rb.push(b()?);
+    }
+    Ok((Runs(ra), Runs(rb)))
+}
+
 fn timeval(t: libc::timeval) -> Duration {
     Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
 }
@@ -485,6 +561,17 @@ fn run_stemcheck(bin: &Path, set: &Set) -> Result<Sample> {
     run_measured(&mut cmd, "stemcheck check")
 }
 
+/// The floor of issue 20: `cat` reads every file of the set (stems and mix) once, from the
+/// page cache when it is warm, and writes to /dev/null. What stemcheck cannot go below, since it
+/// must read the same bytes.
+fn run_cat(set: &Set) -> Result<Sample> {
+    let mut cmd = measured("cat");
+    cmd.args(set.stems.iter().chain([&set.mix]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    run_measured(&mut cmd, "cat")
+}
+
 /// The ffmpeg pipeline of issue 6: every file split into `ebur128=peak=true` and one `amix`
 /// (no normalisation) that sums the stems and the mix turned upside down (`volume=-1`); the
 /// residual through `ebur128=peak=true`. `framelog=verbose` keeps the 10-per-second meter lines
@@ -556,22 +643,305 @@ fn ffmpeg_summaries(log: &str) -> Vec<(f64, Option<f64>)> {
     by_instance.into_values().collect()
 }
 
-fn print_report_summary(minutes: u32, set: &Set) -> Result<()> {
+fn print_report_summary(minutes: u32, set: &Set, ran_ffmpeg: bool) -> Result<()> {
     let text = std::fs::read_to_string(report_path(set))?;
     let v: serde_json::Value = serde_json::from_str(&text)?;
     let null = v["reconciliation"]["null_depth_db"].as_f64();
     let n_findings = v["findings"].as_array().map_or(0, Vec::len);
-    let log = std::fs::read_to_string(set.dir.join("ffmpeg-pipeline.log")).unwrap_or_default();
-    let summaries = ffmpeg_summaries(&log);
+    let ffmpeg = if ran_ffmpeg {
+        let log = std::fs::read_to_string(set.dir.join("ffmpeg-pipeline.log")).unwrap_or_default();
+        let summaries = ffmpeg_summaries(&log);
+        format!(
+            "ffmpeg printed {} ebur128 summaries{}",
+            summaries.len(),
+            summaries.last().map_or(String::new(), |(i, p)| format!(
+                ", residual {i:.1} LUFS integrated, true peak {} dBFS",
+                p.map_or("?".into(), |p| format!("{p:.1}"))
+            ))
+        )
+    } else {
+        "ffmpeg not run (--no-ffmpeg)".to_owned()
+    };
     println!(
-        "\n{minutes} min set ({} frames per file): stemcheck null depth {} dB, {n_findings} findings; ffmpeg printed {} ebur128 summaries{}",
+        "\n{minutes} min set ({} frames per file): stemcheck null depth {} dB, {n_findings} findings; {ffmpeg}",
         set.frames,
         null.map_or("n/a".into(), |x| format!("{x:.1}")),
-        summaries.len(),
-        summaries.last().map_or(String::new(), |(i, p)| format!(
-            ", residual {i:.1} LUFS integrated, true peak {} dBFS",
-            p.map_or("?".into(), |p| format!("{p:.1}"))
-        ))
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many deliveries (issue 20, target 5)
+
+/// `stemcheck batch` over `n` delivery folders under `root`, each the 3-minute set's 13 files as
+/// hard links (no disk space; `batch` keeps no cache by path or content, so each is checked in
+/// full), against `n` times the median of `runs` single `stemcheck check` runs of one of them.
+fn batch(bin: &Path, set: &Set, root: &Path, n: usize, runs: usize) -> Result<()> {
+    let deliveries: Vec<PathBuf> = (1..=n)
+        .map(|i| root.join(format!("delivery_{i:03}")))
+        .collect();
+    for d in &deliveries {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+        for f in set.stems.iter().chain([&set.mix]) {
+            let link = d.join(f.file_name().expect("generated files have names"));
+            if !link.exists() {
+                std::fs::hard_link(f, &link).with_context(|| {
+                    format!("cannot hard-link {} to {}", f.display(), link.display())
+                })?;
+            }
+        }
+    }
+    let report = root.join("batch-report.jsonl");
+    let single = measure(runs, || {
+        let mut cmd = measured(bin);
+        cmd.arg("check")
+            .arg(&deliveries[0])
+            .arg("--json")
+            .arg(&report)
+            .args(["--fail-on", "never"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        run_measured(&mut cmd, "stemcheck check (one delivery)")
+    })?;
+    let mut cmd = measured(bin);
+    cmd.arg("batch")
+        .arg(root)
+        .arg("--jsonl")
+        .arg(&report)
+        .args(["--fail-on", "never"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let all = run_measured(&mut cmd, "stemcheck batch")?;
+    let lines = std::fs::read_to_string(&report)?.lines().count();
+    if lines != n {
+        bail!("stemcheck batch reported {lines} deliveries, {n} expected");
+    }
+    let single_s = single.median_wall().as_secs_f64();
+    let all_s = all.wall.as_secs_f64();
+    println!(
+        "\n### Many deliveries: `stemcheck batch` over {n} x (12 stereo stems + mix, 3 min)\n"
+    );
+    println!("| run | wall | CPU user+sys | peak RSS | deliveries per minute |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| one `stemcheck check` (median of {runs}) | {single_s:.2} s | {:.2} s | {} MB | {:.1} |",
+        single.median_cpu().as_secs_f64(),
+        single.max_rss_mb(),
+        60.0 / single_s
+    );
+    println!(
+        "| `stemcheck batch`, {n} deliveries | {all_s:.1} s | {:.1} s | {:.0} MB | **{:.1}** |",
+        all.cpu.as_secs_f64(),
+        all.max_rss_kb as f64 / 1024.0,
+        n as f64 * 60.0 / all_s
+    );
+    println!(
+        "\nbatch / ({n} x one check) wall: **{:.2}x**; CPU per delivery {:.2} s in the batch, {:.2} s alone",
+        all_s / (n as f64 * single_s),
+        all.cpu.as_secs_f64() / n as f64,
+        single.median_cpu().as_secs_f64()
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Film scale (issue 20, target 4)
+
+/// Stems of the film delivery, each 5.1.
+const FILM_STEMS: usize = 8;
+const FILM_CHANNELS: usize = 6;
+/// Stem `k` plays the song from `k` times this far in, so no two stems (and no two channels)
+/// carry the same audio: the check would rightly call them duplicates.
+const FILM_STEM_SHIFT_FRAMES: usize = 7 * 48_000;
+/// Frames generated and written per step: the generator holds one such block per file, never
+/// the whole length.
+const FILM_BLOCK_FRAMES: usize = 48_000;
+
+/// Bytes of one film file of `frames` frames (RF64 header included).
+fn film_file_bytes(frames: u64) -> u64 {
+    RF64_HEADER_BYTES + frames * (FILM_CHANNELS as u64) * 3
+}
+
+/// RIFF/ds64/fmt/data headers of [`write_rf64_header`].
+const RF64_HEADER_BYTES: u64 = 12 + (8 + 28) + (8 + 16) + 8;
+
+/// An RF64 header for 24-bit PCM, [`FILM_CHANNELS`] channels, `frames` frames: the 32-bit sizes
+/// are `0xFFFFFFFF` and the real ones are in `ds64`, as an RF64 writer of a film mix does.
+fn write_rf64_header(w: &mut impl Write, frames: u64) -> Result<()> {
+    let block_align = (FILM_CHANNELS * 3) as u16;
+    let data_bytes = frames * u64::from(block_align);
+    w.write_all(b"RF64")?;
+    w.write_all(&u32::MAX.to_le_bytes())?;
+    w.write_all(b"WAVEds64")?;
+    w.write_all(&28u32.to_le_bytes())?;
+    w.write_all(&(RF64_HEADER_BYTES - 8 + data_bytes).to_le_bytes())?;
+    w.write_all(&data_bytes.to_le_bytes())?;
+    w.write_all(&frames.to_le_bytes())?;
+    w.write_all(&0u32.to_le_bytes())?;
+    w.write_all(b"fmt ")?;
+    w.write_all(&16u32.to_le_bytes())?;
+    w.write_all(&1u16.to_le_bytes())?;
+    w.write_all(&(FILM_CHANNELS as u16).to_le_bytes())?;
+    w.write_all(&SAMPLE_RATE.to_le_bytes())?;
+    w.write_all(&(SAMPLE_RATE * u32::from(block_align)).to_le_bytes())?;
+    w.write_all(&block_align.to_le_bytes())?;
+    w.write_all(&24u16.to_le_bytes())?;
+    w.write_all(b"data")?;
+    w.write_all(&u32::MAX.to_le_bytes())?;
+    Ok(())
+}
+
+/// Free bytes on the file system holding `dir` (from `df`, so no `statvfs` binding here).
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let out = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(dir)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Generates (or finds cached) the film delivery: 8 stems of 5.1 and their 5.1 mix, `minutes`
+/// long, streaming. Each stem channel is one part of the 3-minute song (left channel of a
+/// stereo part, the panned left of a mono one; stem `k`, channel `c`: part `k + 8c` of 12,
+/// [`FILM_STEM_SHIFT_FRAMES`] later per stem) at -18 dB (so eight sum without clipping), the
+/// song looped; the mix channel is the sum of the stems' quantised samples, so the delivery
+/// nulls exactly.
+fn generate_film(dir: &Path, minutes: u32) -> Result<Option<Set>> {
+    let frames = u64::from(minutes) * 60 * u64::from(SAMPLE_RATE);
+    let names: Vec<String> = (1..=FILM_STEMS)
+        .map(|i| format!("Film_Stem_{i:02}.wav"))
+        .collect();
+    let set = Set {
+        dir: dir.to_owned(),
+        stems: names.iter().map(|n| dir.join(n)).collect(),
+        mix: dir.join("Film_Mix.wav"),
+        frames,
+    };
+    let marker = dir.join(".complete");
+    let stamp =
+        format!("{INPUT_VERSION} film stems={FILM_STEMS}x{FILM_CHANNELS} minutes={minutes}");
+    if std::fs::read_to_string(&marker).is_ok_and(|s| s == stamp) {
+        return Ok(Some(set));
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let need = film_file_bytes(frames) * (FILM_STEMS as u64 + 1);
+    let free = free_bytes(dir).unwrap_or(0);
+    // Keep 5 GB for everyone else on the disk.
+    if free < need + 5_000_000_000 {
+        println!(
+            "\n### Film scale: skipped\n\n{minutes} min of 8 x 5.1 stems + a 5.1 mix needs {:.1} GB in {}; {:.1} GB are free (5 GB kept in reserve). Free space, or pass --film-minutes N with a smaller N.",
+            need as f64 / 1e9,
+            dir.display(),
+            free as f64 / 1e9
+        );
+        return Ok(None);
+    }
+    eprintln!(
+        "generating the film delivery, {minutes} min, {:.1} GB, into {} ...",
+        need as f64 / 1e9,
+        dir.display()
+    );
+    let song = Song::new(SAMPLE_RATE, SONG_SECONDS, STEMS, SEED);
+    let song_frames = (SONG_SECONDS * f64::from(SAMPLE_RATE)) as usize;
+    // One mono signal per part: the left channel as it was mixed.
+    let parts: Vec<Vec<f32>> = song
+        .stems
+        .iter()
+        .map(|s| {
+            if s.channels == 2 {
+                s.samples.iter().step_by(2).copied().collect()
+            } else {
+                s.samples.iter().map(|&x| x * s.pan[0]).collect()
+            }
+        })
+        .collect();
+    let mut writers = set
+        .stems
+        .iter()
+        .chain([&set.mix])
+        .map(|p| -> Result<BufWriter<File>> {
+            let f = File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+            let mut w = BufWriter::with_capacity(1 << 20, f);
+            write_rf64_header(&mut w, frames)?;
+            Ok(w)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let quantise = |x: f64| (x * 8_388_608.0).round().clamp(-8_388_608.0, 8_388_607.0) as i32;
+    let mut bytes: Vec<Vec<u8>> = (0..=FILM_STEMS)
+        .map(|_| Vec::with_capacity(FILM_BLOCK_FRAMES * FILM_CHANNELS * 3))
+        .collect();
+    let mut done = 0u64;
+    while done < frames {
+        let n = (frames - done).min(FILM_BLOCK_FRAMES as u64) as usize;
+        bytes.iter_mut().for_each(Vec::clear);
+        for f in 0..n {
+            for c in 0..FILM_CHANNELS {
+                let mut sum = 0i32;
+                for (k, b) in bytes[..FILM_STEMS].iter_mut().enumerate() {
+                    let part = &parts[(k + c * FILM_STEMS) % parts.len()];
+                    let at = ((done + f as u64 + (k * FILM_STEM_SHIFT_FRAMES) as u64)
+                        % song_frames as u64) as usize;
+                    let v = quantise(f64::from(part[at]) * 0.125);
+                    sum += v;
+                    b.extend_from_slice(&v.to_le_bytes()[..3]);
+                }
+                let sum = sum.clamp(-8_388_608, 8_388_607);
+                bytes[FILM_STEMS].extend_from_slice(&sum.to_le_bytes()[..3]);
+            }
+        }
+        for (w, b) in writers.iter_mut().zip(&bytes) {
+            w.write_all(b)?;
+        }
+        done += n as u64;
+    }
+    for w in &mut writers {
+        w.flush().context("cannot write the film delivery")?;
+    }
+    std::fs::write(&marker, stamp)?;
+    Ok(Some(set))
+}
+
+/// The film delivery: `stemcheck check` against `cat` of the same files, in turn, wall time,
+/// CPU and peak RSS. At an hour (28 GB) the files do not fit the page cache, so both read from
+/// the disk and `cat` is the disk's floor.
+fn film(bin: &Path, dir: &Path, minutes: u32, runs: usize) -> Result<()> {
+    let Some(set) = generate_film(dir, minutes)? else {
+        return Ok(());
+    };
+    let (ours, floor) = measure_pair(runs, || run_stemcheck(bin, &set), || run_cat(&set))?;
+    let bytes = film_file_bytes(set.frames) * (FILM_STEMS as u64 + 1);
+    println!(
+        "\n### Film scale: 8 stems of 5.1 + a 5.1 mix, RF64 24-bit 48 kHz, {minutes} min ({:.1} GB)\n",
+        bytes as f64 / 1e9
+    );
+    println!("| tool | wall median (best) | CPU user+sys | peak RSS | wall ratio stemcheck/cat |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| stemcheck check | {} | {:.2} s | {} MB | **{:.2}x** |",
+        ours.wall_text(),
+        ours.median_cpu().as_secs_f64(),
+        ours.max_rss_mb(),
+        ours.median_wall().as_secs_f64() / floor.median_wall().as_secs_f64()
+    );
+    println!(
+        "| cat (same files) | {} | {:.2} s | {} MB | 1x |",
+        floor.wall_text(),
+        floor.median_cpu().as_secs_f64(),
+        floor.max_rss_mb()
+    );
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report_path(&set))?)?;
+    println!(
+        "\nstemcheck null depth {} dB, {} findings",
+        v["reconciliation"]["null_depth_db"]
+            .as_f64()
+            .map_or("n/a".into(), |x| format!("{x:.1}")),
+        v["findings"].as_array().map_or(0, Vec::len)
     );
     Ok(())
 }
@@ -608,7 +978,7 @@ fn time_in_process<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Durat
     (times[0], times[times.len() / 2], last.expect("runs >= 1"))
 }
 
-fn metering(set: &Set, runs: usize) -> Result<()> {
+fn metering(set: &Set, runs: usize, with_ffmpeg: bool) -> Result<()> {
     let (ch, x) = decode(&set.mix)?;
     let frames = x.len() / ch;
     let samples = x.len() as f64;
@@ -703,6 +1073,9 @@ fn metering(set: &Set, runs: usize) -> Result<()> {
             m.true_peak_dbtp.unwrap_or(f64::NAN)
         ),
     );
+    if !with_ffmpeg {
+        return Ok(());
+    }
     let log = set.dir.join("ffmpeg-ebur128.log");
     let ff = measure(runs, || {
         let mut cmd = measured("ffmpeg");
@@ -741,4 +1114,51 @@ fn metering(set: &Set, runs: usize) -> Result<()> {
         String::new(),
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Args {
+        parse_args(&a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).expect("valid")
+    }
+
+    #[test]
+    fn film_batch_and_ffmpeg_switches_parse() {
+        let a = args(&[]);
+        assert_eq!((a.film_minutes, a.batch, a.no_ffmpeg), (None, 0, false));
+        assert_eq!(args(&["--film"]).film_minutes, Some(60));
+        assert_eq!(args(&["--film-minutes", "5"]).film_minutes, Some(5));
+        let a = args(&["--batch", "50", "--no-ffmpeg"]);
+        assert_eq!((a.batch, a.no_ffmpeg), (50, true));
+        assert!(parse_args(&["--batch".to_owned()]).is_err());
+    }
+
+    /// The film files are RF64 with their sizes only in `ds64`: analyzer-core's reader must
+    /// see 5.1, 24-bit, every frame and the samples as written.
+    #[test]
+    fn film_rf64_header_reads_back() {
+        let path = std::env::temp_dir().join(format!("xtask-film-{}.wav", std::process::id()));
+        let frames = 1000u64;
+        let mut bytes = Vec::new();
+        write_rf64_header(&mut bytes, frames).expect("in memory");
+        assert_eq!(bytes.len() as u64, RF64_HEADER_BYTES);
+        for f in 0..frames * FILM_CHANNELS as u64 {
+            let v = (f as i32 - 3000) * 1000;
+            bytes.extend_from_slice(&v.to_le_bytes()[..3]);
+        }
+        assert_eq!(bytes.len() as u64, film_file_bytes(frames));
+        std::fs::write(&path, &bytes).expect("temp file");
+        let mut r = WavReader::open(&path).expect("RF64 opens");
+        let info = r.info().clone();
+        assert_eq!(
+            (info.channels, info.bits_per_sample, info.frames),
+            (FILM_CHANNELS as u16, 24, frames)
+        );
+        let mut out = vec![0.0f32; frames as usize * FILM_CHANNELS];
+        assert_eq!(r.read_frames(&mut out).expect("reads"), frames as usize);
+        assert_eq!(out[7], (7 - 3000) as f32 * 1000.0 / 8_388_608.0);
+        std::fs::remove_file(&path).ok();
+    }
 }
