@@ -543,8 +543,15 @@ fn measure_child(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Beside the delivery, not in it: a report inside the folder would be the next run's
+/// `skipped_file` finding.
 fn report_path(set: &Set) -> PathBuf {
-    set.dir.join("stemcheck-report.json")
+    let name = set
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    set.dir.with_file_name(format!("{name}.stemcheck-report.json"))
 }
 
 fn run_stemcheck(bin: &Path, set: &Set) -> Result<Sample> {
