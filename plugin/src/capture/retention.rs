@@ -57,7 +57,7 @@ struct BounceDir {
 pub fn apply(root: &Path, rule: Retention, now: SystemTime) -> io::Result<RetainedBounces> {
     let mut bounces = scan(root)?;
     // Newest first.
-    bounces.sort_by(|a, b| b.created_unix_ms.cmp(&a.created_unix_ms));
+    bounces.sort_by_key(|b| std::cmp::Reverse(b.created_unix_ms));
     let mut kept = RetainedBounces::default();
     for (i, bounce) in bounces.iter().enumerate() {
         let within_rule = i < rule.keep_bounces.max(1)
