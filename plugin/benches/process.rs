@@ -122,6 +122,8 @@ fn engine(root: &std::path::Path, max_block: usize) -> Engine {
         instance_id: stemcheck_plugin::new_instance_id(),
         host: "bench".into(),
         label: Box::new(|| "Bench".into()),
+        arms_session: Box::new(|| false),
+        retention: Box::new(|| StemCheckParams::default().retention()),
     })
     .expect("activate");
     e
@@ -134,6 +136,7 @@ fn block_info(position: i64) -> BlockInfo {
         role: Some(CaptureRole::Stem),
         auto_arm: true,
         manual_arm: false,
+        arm_playback: false,
     }
 }
 

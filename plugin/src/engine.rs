@@ -28,6 +28,10 @@ pub struct ActivateConfig {
     pub host: String,
     /// The label captures are named by, read when each capture starts.
     pub label: Box<dyn Fn() -> String + Send>,
+    /// True while this instance arms real-time capture for the session (the mix's arm).
+    pub arms_session: Box<dyn Fn() -> bool + Send>,
+    /// The retention rule the parameters set.
+    pub retention: Box<dyn Fn() -> crate::capture::retention::Retention + Send>,
 }
 
 /// The per-instance processing state.
@@ -103,6 +107,8 @@ impl Engine {
                 label: config.label,
                 status: self.shared.capture.clone(),
                 on_mix_complete: self.reconciler.as_ref().and_then(Reconciler::sender),
+                arms_session: config.arms_session,
+                retention: config.retention,
             },
         );
         self.writer = Some(writer.spawn()?);

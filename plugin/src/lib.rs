@@ -135,6 +135,7 @@ impl StemCheck {
             role: Some(self.params.role.value().into()),
             auto_arm: self.params.auto_arm.value(),
             manual_arm: self.params.manual_arm.value(),
+            arm_playback: self.params.arm_playback.value(),
         }
     }
 }
@@ -192,6 +193,8 @@ impl Plugin for StemCheck {
             ProcessMode::Offline => analyzer_core::capture::ProcessMode::Offline,
         };
         let params = self.params.clone();
+        let arming = self.params.clone();
+        let retaining = self.params.clone();
         let fallback = format!("instance-{}", &self.instance_id[..8]);
         let config = engine::ActivateConfig {
             format,
@@ -201,6 +204,8 @@ impl Plugin for StemCheck {
             instance_id: self.instance_id.clone(),
             host: Self::host_name(context.plugin_api()).to_string(),
             label: Box::new(move || params.effective_label(&fallback)),
+            arms_session: Box::new(move || arming.arms_session()),
+            retention: Box::new(move || retaining.retention()),
         };
         // A failing writer thread only costs the capture; audio and meters keep running.
         if let Err(e) = self.engine.activate(config) {

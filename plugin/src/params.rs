@@ -16,6 +16,8 @@ use parking_lot::RwLock;
 use analyzer_core::capture::CaptureRole;
 use analyzer_core::profile::MASTERING;
 
+use crate::capture::retention::{self, Retention};
+
 /// What this instance sits on. Append new variants only at the end: the index is the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum Role {
@@ -74,6 +76,11 @@ impl LoudnessTarget {
 pub const CEILING_MIN_DBTP: f32 = -6.0;
 pub const CEILING_MAX_DBTP: f32 = 0.0;
 
+/// Ranges of the retention parameters (bounces, GB).
+pub const KEEP_BOUNCES_MAX: i32 = 500;
+pub const KEEP_GB_MIN: f32 = 0.5;
+pub const KEEP_GB_MAX: f32 = 1000.0;
+
 /// Default editor size in logical pixels (room for the reconciliation plots and table).
 pub const EDITOR_WIDTH: u32 = 860;
 pub const EDITOR_HEIGHT: u32 = 860;
@@ -84,7 +91,8 @@ pub struct StemCheckParams {
     #[id = "role"]
     pub role: EnumParam<Role>,
 
-    /// Capture automatically whenever the host renders or plays with an advancing timeline.
+    /// Capture renders automatically (offline, or detected as faster than real time); real-time
+    /// playback is watched for a render but kept only when armed (`arm_playback`).
     #[id = "auto_arm"]
     pub auto_arm: BoolParam,
 
@@ -109,6 +117,19 @@ pub struct StemCheckParams {
     /// is missed while the editor is closed.
     #[id = "meter_reset"]
     pub meter_reset: BoolParam,
+
+    /// Captures real-time playback in every instance of the session (through the capture
+    /// root, [`crate::capture::session_arm`]). Renders are captured without it.
+    #[id = "arm_playback"]
+    pub arm_playback: BoolParam,
+
+    /// Retention: the capture root keeps at most this many bounces (the newest always).
+    #[id = "keep_bounces"]
+    pub keep_bounces: IntParam,
+
+    /// Retention: the capture root's bounces take at most this much disk, GB (10^9 bytes).
+    #[id = "keep_gb"]
+    pub keep_gb: FloatParam,
 
     /// The label the user typed; empty means "use the host's track name".
     #[persist = "label"]
@@ -151,6 +172,26 @@ impl StemCheckParams {
             .with_value_to_string(formatters::v2s_f32_rounded(1)),
             loudness_target: EnumParam::new("Loudness target", LoudnessTarget::Minus14),
             meter_reset: BoolParam::new("Reset meters", false),
+            arm_playback: BoolParam::new("Arm playback capture", false),
+            keep_bounces: IntParam::new(
+                "Keep last bounces",
+                retention::DEFAULT_KEEP_BOUNCES,
+                IntRange::Linear {
+                    min: 1,
+                    max: KEEP_BOUNCES_MAX,
+                },
+            ),
+            keep_gb: FloatParam::new(
+                "Capture size cap",
+                retention::DEFAULT_MAX_GB,
+                FloatRange::Skewed {
+                    min: KEEP_GB_MIN,
+                    max: KEEP_GB_MAX,
+                    factor: FloatRange::skew_factor(-2.0),
+                },
+            )
+            .with_unit(" GB")
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
             label: Arc::new(RwLock::new(String::new())),
             host_track_name: Arc::new(RwLock::new(String::new())),
             editor_state: EguiEditorState::from_size(
@@ -162,6 +203,21 @@ impl StemCheckParams {
 }
 
 impl StemCheckParams {
+    /// The retention rule the parameters set now.
+    pub fn retention(&self) -> Retention {
+        Retention {
+            keep_bounces: self.keep_bounces.value().max(1) as usize,
+            max_bytes: (f64::from(self.keep_gb.value()) * 1e9) as u64,
+        }
+    }
+
+    /// True while this instance arms real-time capture for the whole session. Any instance's
+    /// arm does (the editor offers it on the mix), so the one on the mix bus reaches every
+    /// stem.
+    pub fn arms_session(&self) -> bool {
+        self.arm_playback.value()
+    }
+
     /// The label captures are named by: the user's label, else the host's track name, else
     /// `fallback` (a unique instance name), as the report contract orders them.
     pub fn effective_label(&self, fallback: &str) -> String {

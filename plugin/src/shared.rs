@@ -212,6 +212,16 @@ pub struct CaptureStatus {
     pub sample_rate: AtomicU32,
     /// Details only the writer and GUI read.
     pub info: Mutex<CaptureInfo>,
+    /// Some instance of the session armed real-time capture (the capture root's marker, polled
+    /// by the writer thread; the audio thread only loads it).
+    pub session_armed: AtomicBool,
+    /// The writer holds unarmed real-time playback in memory until it proves to be a render
+    /// (set by the writer).
+    pub pending: AtomicBool,
+    /// Playback passes watched and not kept since activation (never became a bounce).
+    pub passes_not_kept: AtomicU64,
+    /// The editor asks the writer thread to remove every finished bounce but the newest.
+    pub cleanup_requested: AtomicBool,
 }
 
 /// Why a capture ended, as the audio thread saw it.
@@ -230,6 +240,9 @@ pub enum EndReason {
     Idle,
     /// The plugin was deactivated or dropped.
     Deactivated,
+    /// Unarmed real-time playback ran [`crate::capture::PENDING_LIMIT_SECONDS`] without
+    /// proving to be a render: it is not kept.
+    NotABounce,
 }
 
 /// Events from the audio thread to the writer. `at_frame` counts frames pushed into the sample
@@ -241,6 +254,15 @@ pub enum CaptureEvent {
         position_samples: i64,
         role: CaptureRole,
         process_mode: ProcessMode,
+        /// Known to be a bounce (offline, armed): written from its first frame. Otherwise the
+        /// writer holds it in memory until a [`CaptureEvent::Qualify`] and discards it at
+        /// `End`.
+        qualified: bool,
+    },
+    /// The capture open since `Start` proved to be a render (faster than real time) or was
+    /// armed: the writer puts what it held on disk and writes the rest.
+    Qualify {
+        at_frame: u64,
     },
     /// Silence to insert before `at_frame`: a short forward jump or frames dropped.
     Gap {
@@ -260,6 +282,7 @@ impl CaptureEvent {
     pub fn at_frame(&self) -> u64 {
         match *self {
             Self::Start { at_frame, .. }
+            | Self::Qualify { at_frame }
             | Self::Gap { at_frame, .. }
             | Self::End { at_frame, .. } => at_frame,
         }
@@ -274,6 +297,29 @@ pub struct CaptureInfo {
     /// The last error (capture folder unwritable, disk full, ...), shown until the next capture.
     pub last_error: Option<String>,
     pub capture_root: Option<PathBuf>,
+    /// The last capture that completed: where the bounce went and when.
+    pub last_done: Option<DoneCapture>,
+    /// Finished bounces in the capture root and their size (the writer's last scan).
+    pub retained: Option<RetainedBounces>,
+}
+
+/// A completed capture, for the editor's "done" state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoneCapture {
+    pub bounce_id: String,
+    pub folder: PathBuf,
+    pub frames: u64,
+    pub sample_rate: u32,
+    pub finished_unix_ms: u64,
+}
+
+/// What the capture root holds, as the retention pass counted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RetainedBounces {
+    pub bounces: usize,
+    pub bytes: u64,
+    /// Bounces removed by retention or clean-up since activation.
+    pub removed: usize,
 }
 
 /// A mix capture that completed: the reconciliation thread takes it from here.

@@ -54,7 +54,7 @@ fn every_block_size_from_1_to_16384_is_captured_bit_exact() {
 #[test]
 fn stopped_transport_is_not_captured_and_a_second_bounce_gets_its_own_folder() {
     let root = tempfile::tempdir().unwrap();
-    let mut e = engine(root.path(), "Bass", 1, ProcessMode::Realtime, 512);
+    let mut e = armed_engine(root.path(), "Bass", 1, ProcessMode::Realtime, 512);
     let silence = vec![vec![0.0f32; 2048]];
     // Hosts process silence while stopped: nothing is written.
     feed(&mut e, &silence, &[512], 0, stem_block(false, None));
@@ -113,7 +113,7 @@ fn short_forward_jump_is_padded_and_recorded() {
 #[test]
 fn loop_back_ends_the_capture_and_starts_a_new_bounce() {
     let root = tempfile::tempdir().unwrap();
-    let mut e = engine(root.path(), "Vox", 2, ProcessMode::Realtime, 256);
+    let mut e = armed_engine(root.path(), "Vox", 2, ProcessMode::Realtime, 256);
     let pass1 = signal(5, 2, 3_000);
     let pass2 = signal(6, 2, 3_000);
     feed(&mut e, &pass1, &[256], 48_000, stem_block(true, None));
@@ -142,7 +142,7 @@ fn loop_back_ends_the_capture_and_starts_a_new_bounce() {
 #[test]
 fn stalled_realtime_transport_ends_the_capture() {
     let root = tempfile::tempdir().unwrap();
-    let mut e = engine(root.path(), "Gtr", 1, ProcessMode::Realtime, 256);
+    let mut e = armed_engine(root.path(), "Gtr", 1, ProcessMode::Realtime, 256);
     let a = signal(7, 1, 1_024);
     feed(&mut e, &a, &[256], 0, stem_block(true, None));
     // Playing, but the position is stuck at the last block's start: not a bounce.
@@ -184,7 +184,7 @@ fn parallel_instances_share_one_bounce_and_each_is_bit_exact() {
         .map(|(i, (input, label))| {
             let root = root.path().to_path_buf();
             std::thread::spawn(move || {
-                let mut e = engine(&root, label, 2, ProcessMode::Realtime, 8192);
+                let mut e = armed_engine(&root, label, 2, ProcessMode::Realtime, 8192);
                 let mut info = stem_block(true, None);
                 if i == 3 {
                     info.role = Some(CaptureRole::Mix);
@@ -228,15 +228,13 @@ fn parallel_instances_share_one_bounce_and_each_is_bit_exact() {
 }
 
 fn writer_config(root: &std::path::Path, status: &Arc<CaptureStatus>) -> WriterConfig {
-    WriterConfig {
-        capture_root: Some(root.to_path_buf()),
-        instance_id: "drop-test".into(),
-        host: "test".into(),
-        plugin_version: "0".into(),
-        label: Box::new(|| "Drop".into()),
-        status: status.clone(),
-        on_mix_complete: None,
-    }
+    WriterConfig::new(
+        Some(root.to_path_buf()),
+        "drop-test".into(),
+        "test".into(),
+        Box::new(|| "Drop".into()),
+        status.clone(),
+    )
 }
 
 #[test]
@@ -249,6 +247,7 @@ fn realtime_overflow_is_counted_reported_and_keeps_the_timeline() {
         channels: 1,
     };
     let ends = engine.activate_with_capacity(format, 1_024, ProcessMode::Realtime);
+    arm_session(root.path(), &status);
     let input = signal(20, 1, 4_096);
     // No writer is draining yet: the first 1024 frames fit, the rest overflow.
     for (k, block) in input[0].chunks(256).enumerate() {
@@ -396,7 +395,7 @@ fn offline_render_that_stalls_then_continues_stays_one_capture() {
 #[test]
 fn realtime_pause_ends_the_bounce() {
     let root = tempfile::tempdir().unwrap();
-    let mut e = engine(root.path(), "Pad", 1, ProcessMode::Realtime, 1024);
+    let mut e = armed_engine(root.path(), "Pad", 1, ProcessMode::Realtime, 1024);
     let a = signal(62, 1, 2_048);
     let b = signal(63, 1, 2_048);
     feed(&mut e, &a, &[1024], 0, stem_block(true, None));
@@ -493,4 +492,115 @@ fn offline_render_without_the_playing_flag_is_captured_from_its_first_block() {
     assert_eq!(b.len(), 1, "{b:#?}");
     assert_eq!(bits(&read_wav(&only_wav(&b[0])).1), bits(&input[0]));
     assert_eq!(b[0].captures[0].sidecar.timeline_start_samples, 0);
+}
+
+/// Unarmed real-time playback at real-time pace: held in memory, never written, not kept; the
+/// capture root gets no folder at all.
+#[test]
+fn unarmed_realtime_playback_never_touches_the_disk() {
+    let root = tempfile::tempdir().unwrap();
+    let mut e = engine(root.path(), "Keys", 2, ProcessMode::Realtime, 512);
+    let input = signal(31, 2, 9_600);
+    let began = std::time::Instant::now();
+    let mut offset = 0;
+    while offset < 9_600 {
+        let block: Vec<&[f32]> = input.iter().map(|c| &c[offset..offset + 480]).collect();
+        e.process(&block, 480, stem_block(true, Some(offset as i64)));
+        offset += 480;
+        // 10 ms per 10 ms of audio: real time.
+        let due = std::time::Duration::from_millis(offset as u64 / 48);
+        std::thread::sleep(due.saturating_sub(began.elapsed()));
+    }
+    assert!(
+        e.shared()
+            .capture
+            .pending
+            .load(std::sync::atomic::Ordering::Relaxed)
+            || {
+                // The writer may not have seen the start yet; give it a moment.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                e.shared()
+                    .capture
+                    .pending
+                    .load(std::sync::atomic::Ordering::Relaxed)
+            }
+    );
+    feed(
+        &mut e,
+        &[vec![0.0; 512], vec![0.0; 512]],
+        &[512],
+        0,
+        stem_block(false, Some(0)),
+    );
+    e.deactivate();
+    let entries: Vec<_> = std::fs::read_dir(root.path())
+        .map_or(Vec::new(), |d| d.flatten().map(|e| e.file_name()).collect());
+    assert!(entries.is_empty(), "{entries:?}");
+    let c = &e.shared().capture;
+    assert_eq!(
+        c.passes_not_kept.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert!(!c.recording.load(std::sync::atomic::Ordering::Relaxed));
+}
+
+/// Playback that proves to be a render (faster than real time, unarmed) is written from its
+/// first frame, bit for bit, with a padded gap that arrived while it was held.
+#[test]
+fn a_render_detected_late_is_written_from_its_first_frame_with_its_gaps() {
+    let root = tempfile::tempdir().unwrap();
+    let mut e = engine(root.path(), "Drums", 2, ProcessMode::Realtime, 1024);
+    let first = signal(32, 2, 24_000);
+    let second = signal(33, 2, 3 * RATE as usize);
+    feed(&mut e, &first, &[1024], 0, stem_block(true, None));
+    // A 100-frame forward jump (padded with silence) while the capture is still held.
+    feed(&mut e, &second, &[1024], 24_100, stem_block(true, None));
+    feed(
+        &mut e,
+        &[vec![0.0; 512], vec![0.0; 512]],
+        &[512],
+        0,
+        stem_block(false, Some(0)),
+    );
+    e.deactivate();
+    let b = bounces(root.path());
+    assert_eq!(b.len(), 1, "{b:#?}");
+    let s = &b[0].captures[0].sidecar;
+    assert_eq!(s.state, CaptureState::Complete);
+    assert_eq!(s.discontinuities.len(), 1);
+    assert_eq!(s.discontinuities[0].file_frame, 24_000);
+    assert_eq!(
+        s.discontinuities[0].action,
+        DiscontinuityAction::PaddedWithSilence
+    );
+    let mut expected = interleave(&first);
+    expected.extend(std::iter::repeat_n(0.0, 200));
+    expected.extend(interleave(&second));
+    assert_eq!(bits(&read_wav(&only_wav(&b[0])).1), bits(&expected));
+}
+
+/// The arm reaches instances through the capture root: an engine whose writer polls a root
+/// with a fresh marker keeps real-time playback from the first block.
+#[test]
+fn the_session_arm_reaches_another_instance_through_the_capture_root() {
+    let root = tempfile::tempdir().unwrap();
+    stemcheck_plugin::capture::session_arm::arm(root.path(), "the-mix").unwrap();
+    let mut e = engine(root.path(), "Bass", 1, ProcessMode::Realtime, 512);
+    let armed = |e: &stemcheck_plugin::engine::Engine| {
+        e.shared()
+            .capture
+            .session_armed
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let began = std::time::Instant::now();
+    while !armed(&e) && began.elapsed() < std::time::Duration::from_secs(2) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(armed(&e), "the writer did not pick up the marker");
+    let input = signal(34, 1, 4_800);
+    feed(&mut e, &input, &[480], 0, stem_block(true, None));
+    e.deactivate();
+    let b = bounces(root.path());
+    assert_eq!(b.len(), 1, "{b:#?}");
+    assert_eq!(bits(&read_wav(&only_wav(&b[0])).1), bits(&input[0]));
 }

@@ -161,6 +161,19 @@ fn capture_root() -> &'static Path {
     .path()
 }
 
+/// Turns on "Arm playback capture": real-time passes are kept (unarmed real-time playback is
+/// kept only when it proves to be a render, which these short passes cannot).
+fn arm_playback(plugin: &StemCheck) {
+    let params = plugin.params();
+    let map = params.param_map();
+    let (_, arm, _) = map
+        .iter()
+        .find(|(id, _, _)| id == "arm_playback")
+        .expect("parameter id `arm_playback`");
+    // SAFETY: the pointer comes from the live `params` object above.
+    assert!(unsafe { arm._internal_set_normalized_value(1.0) });
+}
+
 /// The captures `plugin` made, one per bounce. Tests run in parallel and share the capture
 /// root, so two of them bouncing from the same position at once share a bounce folder.
 fn captures_of(plugin: &StemCheck) -> Vec<CaptureEntry> {
@@ -223,6 +236,7 @@ fn audio_passes_bit_exact_capture_survives_reset_and_process_never_allocates() {
     let mut ctx = HostCtx {
         transport: Transport::new(48_000.0),
     };
+    arm_playback(&plugin);
     activate(&mut plugin, &mut ctx, 1024, ProcessMode::Realtime);
 
     let original = signal(40, 2, 30_000);
@@ -378,6 +392,7 @@ fn misbehaving_host_calls_never_allocate_and_lose_nothing() {
         let mut ctx = HostCtx {
             transport: Transport::new(48_000.0),
         };
+        arm_playback(&plugin);
         activate(&mut plugin, &mut ctx, 256, mode);
         let original = signal(46 + i as u64, 2, 20_000);
         let mut audio = original.clone();

@@ -10,7 +10,14 @@
 //!
 //! Arming: a capture runs while manually armed, or (with auto capture on) while the host
 //! renders offline or plays. Hosts call `process()` on silence while stopped; those blocks are
-//! not captured. Blocks are keyed by the host's timeline position: a short forward jump is
+//! not captured. What runs is not necessarily kept: a capture is *qualified* from its start when
+//! it is offline, manually armed, or real-time playback while the session is armed
+//! ([`super::session_arm`]); otherwise it is playback that may prove to be a render a host does
+//! not flag offline. It qualifies (a [`CaptureEvent::Qualify`]) as soon as it runs faster than
+//! real time, or when it ends far enough ahead of the wall clock
+//! ([`super::FREEWHEEL_MIN_LEAD_S`]); it ends unkept after [`super::PENDING_LIMIT_SECONDS`] of
+//! audio, and the rest of that pass is not watched (nothing is pushed until the transport
+//! stops or an arm arrives). Blocks are keyed by the host's timeline position: a short forward jump is
 //! padded with silence, a backward jump (loop) or long jump ends the capture and starts a new
 //! bounce, and a playing transport whose position stops advancing ends it.
 //!
@@ -27,8 +34,8 @@ use analyzer_core::capture::{CaptureRole, DiscontinuityAction, ProcessMode};
 use rtrb::{Consumer, Producer, RingBuffer};
 
 use super::{
-    BOUNCE_IDLE_END_MS, EVENT_RING_CAPACITY, FREEWHEEL_MIN_AUDIO_S, FREEWHEEL_RATIO,
-    MAX_PAD_SECONDS, StreamFormat, ring_capacity_samples,
+    BOUNCE_IDLE_END_MS, EVENT_RING_CAPACITY, FREEWHEEL_MIN_AUDIO_S, FREEWHEEL_MIN_LEAD_S,
+    FREEWHEEL_RATIO, MAX_PAD_SECONDS, PENDING_LIMIT_SECONDS, StreamFormat, ring_capacity_samples,
 };
 use crate::interleave::interleave_split;
 use crate::shared::{CaptureEvent, CaptureStatus, EndReason};
@@ -45,6 +52,9 @@ pub struct BlockInfo {
     pub role: Option<CaptureRole>,
     pub auto_arm: bool,
     pub manual_arm: bool,
+    /// This instance's "Arm playback capture" (it arms the session through the writer's
+    /// marker; read here too so this instance is armed from its first block).
+    pub arm_playback: bool,
 }
 
 /// The ends of the rings the writer thread owns.
@@ -76,6 +86,11 @@ struct Open {
     /// Wall clock and frames since the capture started, to detect faster-than-real-time.
     started: Instant,
     frames_seen: u64,
+    /// When the last block of this capture arrived (a pass's wall time ends there, not at the
+    /// idle timeout that ends it).
+    last_block: Instant,
+    /// The writer was told this capture is kept (see module docs).
+    qualified: bool,
 }
 
 /// The audio-thread side of the capture. Built in `activate()`; all buffers preallocated.
@@ -97,6 +112,11 @@ pub struct CaptureEngine {
     held: Option<Held>,
     /// One preallocated buffer per channel, each the largest block the host announced.
     hold: Vec<Vec<f32>>,
+    /// This playback pass ran out its pending window unqualified: not watched again until the
+    /// transport stops or an arm arrives.
+    declined: bool,
+    /// [`PENDING_LIMIT_SECONDS`], adjustable for tests.
+    pending_limit_s: f64,
 }
 
 /// Where a held stopped block sits on the timeline.
@@ -124,6 +144,8 @@ impl CaptureEngine {
             role: CaptureRole::Stem,
             held: None,
             hold: Vec::new(),
+            declined: false,
+            pending_limit_s: PENDING_LIMIT_SECONDS,
         }
     }
 
@@ -171,6 +193,7 @@ impl CaptureEngine {
         self.stalled_at = None;
         self.last_call = None;
         self.held = None;
+        self.declined = false;
         self.allocate_hold(ring_frames.clamp(1, 16_384));
         self.status
             .sample_rate
@@ -190,6 +213,13 @@ impl CaptureEngine {
         self.rings = None;
         self.held = None;
         self.status.armed.store(false, Ordering::Relaxed);
+    }
+
+    /// Sets how much unarmed playback is watched before it is declined (tests shorten
+    /// [`PENDING_LIMIT_SECONDS`] to run at real-time pace in a fraction of a second). The
+    /// writer's held buffer is sized for [`PENDING_LIMIT_SECONDS`]: keep below it.
+    pub fn set_pending_limit_seconds(&mut self, seconds: f64) {
+        self.pending_limit_s = seconds.min(PENDING_LIMIT_SECONDS);
     }
 
     /// True while a capture is open.
@@ -232,16 +262,24 @@ impl CaptureEngine {
         }
 
         let offline = self.process_mode == ProcessMode::Offline;
-        let armed = info.manual_arm || (info.auto_arm && (offline || info.playing));
-        if !armed {
+        let session_armed = info.arm_playback || self.status.session_armed.load(Ordering::Relaxed);
+        let watched =
+            info.manual_arm || ((info.auto_arm || session_armed) && (offline || info.playing));
+        let armed_now = info.manual_arm || (session_armed && info.playing);
+        if !watched {
             if self.open.is_some() {
                 self.end(EndReason::Stopped);
             }
             self.stalled_at = None;
             self.held = None;
+            self.declined = false;
             self.status.armed.store(false, Ordering::Relaxed);
             return;
         }
+        if self.declined && !armed_now {
+            return;
+        }
+        self.declined = false;
         if offline
             && !info.playing
             && !info.manual_arm
@@ -351,22 +389,68 @@ impl CaptureEngine {
             (None, p) => p.unwrap_or(0),
         };
         self.stalled_at = None;
-        if self.open.is_none() && !self.start(position) {
+        let session_armed = info.arm_playback || self.status.session_armed.load(Ordering::Relaxed);
+        let armed_now = offline || info.manual_arm || (info.playing && session_armed);
+        if self.open.is_none() && !self.start(position, armed_now) {
             return;
         }
-        self.status.armed.store(true, Ordering::Relaxed);
         self.push_block(channels, frames, position, reported);
         if let Some(open) = self.open.as_mut() {
             open.last_playing = info.playing;
         }
+        self.qualify_or_decline(armed_now);
+        let kept = self.open.is_some_and(|o| o.qualified);
+        self.status.armed.store(kept, Ordering::Relaxed);
     }
 
-    fn start(&mut self, position: i64) -> bool {
+    /// Qualifies an open capture that is armed now or runs faster than real time; ends one that
+    /// ran out its pending window (module docs).
+    fn qualify_or_decline(&mut self, armed_now: bool) {
+        let Some(open) = self.open else { return };
+        if open.qualified {
+            return;
+        }
+        if armed_now || self.is_offline_like() {
+            self.qualify();
+        } else if open.frames_seen as f64
+            > self.pending_limit_s * f64::from(self.format.sample_rate.max(1))
+        {
+            self.end(EndReason::NotABounce);
+            self.declined = true;
+        }
+    }
+
+    /// Tells the writer to keep the open capture. If the event ring is full (real-time, the
+    /// writer stalled) the next block tries again.
+    fn qualify(&mut self) {
+        let event = CaptureEvent::Qualify {
+            at_frame: self.frames_pushed,
+        };
+        if self.push_event(event)
+            && let Some(open) = self.open.as_mut()
+        {
+            open.qualified = true;
+        }
+    }
+
+    /// An unqualified pass that ends this far ahead of the wall clock was a render after all
+    /// (too short for [`CaptureEngine::is_offline_like`] to tell while it ran).
+    fn ended_as_render(&self) -> bool {
+        let Some(open) = &self.open else {
+            return false;
+        };
+        let audio_s = open.frames_seen as f64 / f64::from(self.format.sample_rate.max(1));
+        let wall_s = open.last_block.duration_since(open.started).as_secs_f64();
+        audio_s > wall_s * FREEWHEEL_RATIO && audio_s - wall_s >= FREEWHEEL_MIN_LEAD_S
+    }
+
+    fn start(&mut self, position: i64, qualified: bool) -> bool {
         let event = CaptureEvent::Start {
             at_frame: self.frames_pushed,
             position_samples: position,
             role: self.role,
             process_mode: self.process_mode,
+            qualified,
         };
         if !self.push_event(event) {
             return false;
@@ -380,12 +464,20 @@ impl CaptureEngine {
             pending_drop_position: position,
             started: Instant::now(),
             frames_seen: 0,
+            last_block: Instant::now(),
+            qualified,
         });
         true
     }
 
     fn end(&mut self, reason: EndReason) {
         self.flush_pending_drop();
+        if reason != EndReason::NotABounce
+            && self.open.is_some_and(|o| !o.qualified)
+            && self.ended_as_render()
+        {
+            self.qualify();
+        }
         let event = CaptureEvent::End {
             at_frame: self.frames_pushed,
             reason,
@@ -473,6 +565,7 @@ impl CaptureEngine {
             open.next_position_samples = position + frames as i64;
             open.last_reported = reported;
             open.frames_seen += frames as u64;
+            open.last_block = Instant::now();
         }
     }
 
@@ -541,6 +634,212 @@ mod tests {
     use super::*;
     use crate::interleave::tests::{planar, reference};
 
+    const RATE: u32 = 48_000;
+
+    fn stereo_engine(mode: ProcessMode) -> (CaptureEngine, WriterEnds) {
+        let status = Arc::new(CaptureStatus::default());
+        let mut engine = CaptureEngine::inactive(status);
+        let format = StreamFormat {
+            sample_rate: RATE,
+            channels: 2,
+        };
+        let ends = engine.activate(format, 512, mode);
+        (engine, ends)
+    }
+
+    fn playing(position: i64) -> BlockInfo {
+        BlockInfo {
+            playing: true,
+            position_samples: Some(position),
+            role: Some(CaptureRole::Stem),
+            auto_arm: true,
+            manual_arm: false,
+            arm_playback: false,
+        }
+    }
+
+    /// Plays `frames` from `start` in 512-frame blocks, `pace` times real time (`None`: as fast
+    /// as the test runs), draining the sample ring as a writer would.
+    fn play(
+        engine: &mut CaptureEngine,
+        ends: &mut WriterEnds,
+        start: i64,
+        frames: usize,
+        pace: Option<f64>,
+    ) -> usize {
+        let block = vec![vec![0.25f32; 512]; 2];
+        let began = Instant::now();
+        let mut drained = 0;
+        let mut done = 0;
+        while done < frames {
+            engine.process(&block, 512, playing(start + done as i64));
+            done += 512;
+            let n = ends.samples.slots();
+            if let Ok(chunk) = ends.samples.read_chunk(n) {
+                chunk.commit_all();
+                drained += n;
+            }
+            if let Some(speed) = pace {
+                let due = std::time::Duration::from_secs_f64(done as f64 / RATE as f64 / speed);
+                std::thread::sleep(due.saturating_sub(began.elapsed()));
+            }
+        }
+        drained / 2
+    }
+
+    fn events(ends: &mut WriterEnds) -> Vec<CaptureEvent> {
+        std::iter::from_fn(|| ends.events.pop().ok()).collect()
+    }
+
+    fn stop(engine: &mut CaptureEngine) {
+        let block = vec![vec![0.0f32; 512]; 2];
+        let info = BlockInfo {
+            playing: false,
+            ..playing(0)
+        };
+        engine.process(&block, 512, info);
+    }
+
+    #[test]
+    fn playback_at_real_time_pace_is_declined_after_the_pending_window() {
+        let (mut engine, mut ends) = stereo_engine(ProcessMode::Realtime);
+        engine.set_pending_limit_seconds(0.25);
+        let pushed = play(&mut engine, &mut ends, 0, 24_000, Some(1.0));
+        let ev = events(&mut ends);
+        assert!(
+            matches!(
+                ev[0],
+                CaptureEvent::Start {
+                    qualified: false,
+                    ..
+                }
+            ),
+            "{ev:?}"
+        );
+        assert!(
+            matches!(
+                ev[1],
+                CaptureEvent::End {
+                    reason: EndReason::NotABounce,
+                    ..
+                }
+            ),
+            "{ev:?}"
+        );
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        // The rest of the pass is not even handed to the writer.
+        assert!(pushed <= 12_800, "{pushed} frames pushed");
+        assert!(!engine.status.armed.load(Ordering::Relaxed));
+        // A new pass after a stop is watched again.
+        stop(&mut engine);
+        play(&mut engine, &mut ends, 0, 1_024, None);
+        assert!(matches!(
+            events(&mut ends)[..],
+            [CaptureEvent::Start {
+                qualified: false,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn playback_faster_than_real_time_qualifies_once_it_shows() {
+        let (mut engine, mut ends) = stereo_engine(ProcessMode::Realtime);
+        play(&mut engine, &mut ends, 0, 3 * RATE as usize, None);
+        let ev = events(&mut ends);
+        let CaptureEvent::Qualify { at_frame } = ev[1] else {
+            panic!("{ev:?}");
+        };
+        let at_s = at_frame as f64 / f64::from(RATE);
+        assert!((FREEWHEEL_MIN_AUDIO_S..2.1).contains(&at_s), "{at_s} s");
+        assert!(engine.status.armed.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_short_pass_that_ends_far_ahead_of_the_clock_is_a_render() {
+        let (mut engine, mut ends) = stereo_engine(ProcessMode::Realtime);
+        play(&mut engine, &mut ends, 0, RATE as usize, None);
+        stop(&mut engine);
+        let ev = events(&mut ends);
+        assert!(
+            matches!(
+                ev[..],
+                [
+                    CaptureEvent::Start {
+                        qualified: false,
+                        ..
+                    },
+                    CaptureEvent::Qualify { .. },
+                    CaptureEvent::End {
+                        reason: EndReason::Stopped,
+                        ..
+                    }
+                ]
+            ),
+            "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn offline_renders_and_armed_playback_are_kept_from_the_first_frame() {
+        let (mut engine, mut ends) = stereo_engine(ProcessMode::Offline);
+        play(&mut engine, &mut ends, 0, 2_048, None);
+        assert!(matches!(
+            events(&mut ends)[..],
+            [CaptureEvent::Start {
+                qualified: true,
+                ..
+            }]
+        ));
+        let (mut engine, mut ends) = stereo_engine(ProcessMode::Realtime);
+        engine.status.session_armed.store(true, Ordering::Relaxed);
+        play(&mut engine, &mut ends, 0, 2_048, Some(1.0));
+        assert!(matches!(
+            events(&mut ends)[..],
+            [CaptureEvent::Start {
+                qualified: true,
+                ..
+            }]
+        ));
+        assert!(engine.status.armed.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn an_arm_during_watched_playback_keeps_it_from_its_start() {
+        let (mut engine, mut ends) = stereo_engine(ProcessMode::Realtime);
+        play(&mut engine, &mut ends, 0, 4_096, Some(1.0));
+        engine.status.session_armed.store(true, Ordering::Relaxed);
+        play(&mut engine, &mut ends, 4_096, 1_024, Some(1.0));
+        let ev = events(&mut ends);
+        assert!(
+            matches!(
+                ev[..],
+                [
+                    CaptureEvent::Start {
+                        qualified: false,
+                        position_samples: 0,
+                        ..
+                    },
+                    CaptureEvent::Qualify { .. }
+                ]
+            ),
+            "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn without_auto_capture_unarmed_playback_is_not_watched() {
+        let (mut engine, mut ends) = stereo_engine(ProcessMode::Realtime);
+        let block = vec![vec![0.25f32; 512]; 2];
+        let info = BlockInfo {
+            auto_arm: false,
+            ..playing(0)
+        };
+        engine.process(&block, 512, info);
+        assert!(events(&mut ends).is_empty());
+        assert_eq!(ends.samples.slots(), 0);
+    }
+
     /// Through the engine and a small ring that wraps many times: what the writer reads is the
     /// input, bit for bit, for 1, 2 and 3 channels.
     #[test]
@@ -569,6 +868,7 @@ mod tests {
                     role: Some(CaptureRole::Stem),
                     auto_arm: true,
                     manual_arm: false,
+                    arm_playback: false,
                 };
                 engine.process(&block, n, info);
                 let chunk = ends.samples.read_chunk(ends.samples.slots()).unwrap();

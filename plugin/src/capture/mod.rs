@@ -6,9 +6,19 @@
 //! ([`writer`]) turns them into a 32-bit float WAV per instance and bounce (bit-exact copy of
 //! the input) and a JSON sidecar ([`analyzer_core::capture::CaptureSidecar`]). Bounce folders are found or created through the
 //! file system ([`rendezvous`]) so instances in different processes agree on them.
+//!
+//! What is kept: offline renders, and renders detected as faster than real time, are captured
+//! automatically; real-time playback only while armed ([`session_arm`]: one arm in the mix
+//! instance reaches every instance through the capture root). Unarmed playback is watched in
+//! case it is a render a host does not flag offline: the writer holds its first
+//! [`PENDING_LIMIT_SECONDS`] in memory and writes nothing unless it proves faster than real time,
+//! so playback that never became a bounce never touches the disk. [`retention`] keeps the last N
+//! bounces within a size cap.
 
 pub mod engine;
 pub mod rendezvous;
+pub mod retention;
+pub mod session_arm;
 pub mod wav;
 pub mod writer;
 
@@ -33,6 +43,16 @@ pub const FREEWHEEL_RATIO: f64 = 1.5;
 /// ... once at least this much audio went through, so a host that processes a little ahead
 /// while playing in real time (REAPER's anticipative FX) is not mistaken for a render.
 pub const FREEWHEEL_MIN_AUDIO_S: f64 = 2.0;
+
+/// Unarmed real-time playback is held (in the writer's memory, never on disk) at most this
+/// long while it may still prove to be a render; past it, the pass is not a bounce and is
+/// dropped. A render faster than [`FREEWHEEL_RATIO`] proves itself after
+/// [`FREEWHEEL_MIN_AUDIO_S`] of audio, well inside this window.
+pub const PENDING_LIMIT_SECONDS: f64 = 8.0;
+/// A pass shorter than [`FREEWHEEL_MIN_AUDIO_S`] still counts as a render when it ends this far
+/// ahead of the wall clock (and [`FREEWHEEL_RATIO`] faster): a 1 s clip bounced at 8x, not a
+/// host's anticipative processing, which runs a few hundred ms ahead at most.
+pub const FREEWHEEL_MIN_LEAD_S: f64 = 0.75;
 
 /// Fixed facts about one activation, known to both ends of the rings.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -128,16 +128,22 @@ impl FloatWavWriter {
         if self.data_bytes + bytes > MAX_DATA_BYTES {
             return Err(WavError::TooLarge);
         }
-        // Converted a batch at a time into bytes (a loop the compiler vectorises) and handed to
-        // the buffer in one call: a `write_all` per sample cost the writer thread more than the
-        // audio thread's whole capture path.
-        let mut batch = [0u8; 4 * CONVERT_BATCH_SAMPLES];
-        for chunk in samples.chunks(CONVERT_BATCH_SAMPLES) {
-            let out = &mut batch[..chunk.len() * 4];
-            for (dst, s) in out.chunks_exact_mut(4).zip(chunk) {
-                dst.copy_from_slice(&s.to_le_bytes());
+        if cfg!(target_endian = "little") {
+            // The samples' memory already is the file's bytes: one call, no conversion copy
+            // (BufWriter passes a slice larger than its buffer straight to the kernel).
+            self.file.write_all(bytemuck::cast_slice(samples))?;
+        } else {
+            // Converted a batch at a time into bytes and handed to the buffer in one call: a
+            // `write_all` per sample cost the writer thread more than the audio thread's
+            // whole capture path.
+            let mut batch = [0u8; 4 * CONVERT_BATCH_SAMPLES];
+            for chunk in samples.chunks(CONVERT_BATCH_SAMPLES) {
+                let out = &mut batch[..chunk.len() * 4];
+                for (dst, s) in out.chunks_exact_mut(4).zip(chunk) {
+                    dst.copy_from_slice(&s.to_le_bytes());
+                }
+                self.file.write_all(out)?;
             }
-            self.file.write_all(out)?;
         }
         self.data_bytes += bytes;
         Ok(())

@@ -4,6 +4,18 @@
 //! missing or read-only, disk full, the 4 GiB WAV limit) abort the capture: the sidecar says
 //! `aborted` with the reason when it can still be written, the editor shows the error, and the
 //! rings keep being drained so the audio thread never waits on a failed disk.
+//!
+//! A capture that starts unqualified (unarmed real-time playback, see
+//! [`super::engine`]) is held in memory, never written: only its
+//! [`CaptureEvent::Qualify`] creates the bounce folder and files and writes what was held; its
+//! `End` without one discards it. Holding it in memory rather than writing a pending file and
+//! deleting it means playback never costs the disk anything (no folder for a rendezvous to find,
+//! no file left behind by a crash), for at most [`super::PENDING_LIMIT_SECONDS`] of audio per
+//! instance (3 MB for stereo at 48 kHz), allocated once per activation.
+//!
+//! Besides the rings, the writer polls the session's arm marker ([`session_arm`]) and applies
+//! the retention rule ([`retention`]) after each completed capture and every
+//! [`RETENTION_SCAN_INTERVAL`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,11 +29,13 @@ use analyzer_core::capture::{
     DiscontinuityAction,
 };
 
-use super::WRITER_IDLE_FINALIZE_MS;
 use super::engine::WriterEnds;
 use super::rendezvous::{self, BounceKey, Claim};
+use super::retention::{self, Retention};
+use super::session_arm;
 use super::wav::FloatWavWriter;
-use crate::shared::{CaptureEvent, CaptureStatus, CompletedMix, EndReason};
+use super::{PENDING_LIMIT_SECONDS, WRITER_IDLE_FINALIZE_MS};
+use crate::shared::{CaptureEvent, CaptureStatus, CompletedMix, DoneCapture, EndReason};
 
 /// How often the WAV header is brought up to date (what survives a host crash).
 pub const SYNC_INTERVAL: Duration = Duration::from_millis(250);
@@ -32,6 +46,9 @@ pub const SIDECAR_INTERVAL: Duration = Duration::from_millis(1_000);
 const POLL: Duration = Duration::from_millis(2);
 /// Frames moved per read from the ring.
 const CHUNK_FRAMES: usize = 8_192;
+/// How often the capture root's bounces are counted for the editor (and the retention rule
+/// applied) without a capture completing.
+pub const RETENTION_SCAN_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Everything the writer needs besides the rings.
 pub struct WriterConfig {
@@ -47,6 +64,37 @@ pub struct WriterConfig {
     pub status: Arc<CaptureStatus>,
     /// Told when a mix capture completes.
     pub on_mix_complete: Option<Sender<CompletedMix>>,
+    /// True while this instance arms real-time capture for the whole session (the mix
+    /// instance's arm); read on the writer thread only.
+    pub arms_session: Box<dyn Fn() -> bool + Send>,
+    /// The retention rule as the parameters set it now.
+    pub retention: Box<dyn Fn() -> Retention + Send>,
+}
+
+impl WriterConfig {
+    /// A configuration with no session arm and the default retention (tests, benches).
+    pub fn new(
+        capture_root: Option<PathBuf>,
+        instance_id: String,
+        host: String,
+        label: Box<dyn Fn() -> String + Send>,
+        status: Arc<CaptureStatus>,
+    ) -> Self {
+        Self {
+            capture_root,
+            instance_id,
+            host,
+            plugin_version: env!("CARGO_PKG_VERSION").to_string(),
+            label,
+            status,
+            on_mix_complete: None,
+            arms_session: Box::new(|| false),
+            retention: Box::new(|| Retention {
+                keep_bounces: retention::DEFAULT_KEEP_BOUNCES as usize,
+                max_bytes: (f64::from(retention::DEFAULT_MAX_GB) * 1e9) as u64,
+            }),
+        }
+    }
 }
 
 impl std::fmt::Debug for WriterConfig {
@@ -83,27 +131,54 @@ fn lock_wav(path: &std::path::Path) -> Option<std::fs::File> {
     Some(file)
 }
 
+/// An unqualified capture held in memory (module docs).
+struct Pending {
+    position_samples: i64,
+    role: CaptureRole,
+    process_mode: analyzer_core::capture::ProcessMode,
+    /// Gap events and the held sample index (interleaved) they apply before.
+    gaps: Vec<(usize, CaptureEvent)>,
+}
+
 /// The writer's state; [`Writer::run`] is the thread body, [`Writer::step`] one iteration.
 pub struct Writer {
     ends: WriterEnds,
     config: WriterConfig,
     active: Option<Active>,
+    pending: Option<Pending>,
+    /// The held samples of `pending`, interleaved; its capacity (the pending window) is
+    /// reserved at the first pending capture and reused.
+    held: Vec<f32>,
     consumed_frames: u64,
-    scratch: Vec<f32>,
     last_activity: Instant,
+    /// Whether this writer's instance wrote the session's arm marker, and when last.
+    arm_written: Option<Instant>,
+    last_arm_poll: Option<Instant>,
+    last_retention_scan: Option<Instant>,
 }
 
 impl Writer {
     pub fn new(ends: WriterEnds, config: WriterConfig) -> Self {
-        let channels = ends.format.channels.max(1) as usize;
         Self {
             ends,
             config,
             active: None,
+            pending: None,
+            held: Vec::new(),
             consumed_frames: 0,
-            scratch: vec![0.0; CHUNK_FRAMES * channels],
             last_activity: Instant::now(),
+            arm_written: None,
+            last_arm_poll: None,
+            last_retention_scan: None,
         }
+    }
+
+    /// Samples the pending window holds at most (a little over the engine's limit: the engine
+    /// ends the pass after the block that crosses it).
+    fn held_capacity(&self) -> usize {
+        let format = self.ends.format;
+        let frames = (PENDING_LIMIT_SECONDS + 1.0) * f64::from(format.sample_rate.max(1));
+        frames as usize * self.channels()
     }
 
     /// Starts the thread.
@@ -127,6 +202,7 @@ impl Writer {
         let mut progressed = self.handle_due_events();
         progressed |= self.move_samples();
         self.periodic();
+        self.housekeeping();
         if progressed {
             self.last_activity = Instant::now();
             return true;
@@ -134,6 +210,8 @@ impl Writer {
         let abandoned = self.ends.events.is_abandoned() && self.ends.samples.is_abandoned();
         if abandoned && self.ends.events.is_empty() && self.ends.samples.is_empty() {
             self.finish_active(None);
+            self.discard_pending();
+            self.release_session_arm();
             return false;
         }
         if self.last_activity.elapsed() > Duration::from_millis(WRITER_IDLE_FINALIZE_MS) {
@@ -161,6 +239,8 @@ impl Writer {
         any
     }
 
+    /// Moves up to [`CHUNK_FRAMES`] from the ring straight into the WAV writer (the ring's
+    /// two slices, no intermediate copy), or into the held buffer of a pending capture.
     fn move_samples(&mut self) -> bool {
         let channels = self.channels();
         let mut limit_frames = self.ends.samples.slots() / channels;
@@ -172,38 +252,88 @@ impl Writer {
             return false;
         }
         let n = frames * channels;
+        if self.pending.is_some() && self.held.capacity() == 0 {
+            self.held.reserve_exact(self.held_capacity());
+        }
+        let held_room = self.held.capacity() - self.held.len();
         let Ok(chunk) = self.ends.samples.read_chunk(n) else {
             return false;
         };
         let (a, b) = chunk.as_slices();
-        self.scratch[..a.len()].copy_from_slice(a);
-        self.scratch[a.len()..n].copy_from_slice(b);
+        let mut error = None;
+        if self.pending.is_some() {
+            // Past the window the engine ends the pass; anything beyond is not kept anyway.
+            if n <= held_room {
+                self.held.extend_from_slice(a);
+                self.held.extend_from_slice(b);
+            }
+        } else if let Some(active) = self.active.as_mut() {
+            if active.idle_finalized {
+                // Contiguous audio after an idle finalize: the bounce went on after a host stall.
+                active.idle_finalized = false;
+                active.sidecar.state = CaptureState::Recording;
+                self.config.status.recording.store(true, Ordering::Relaxed);
+            }
+            if let Some(wav) = active.wav.as_mut() {
+                match wav.write_samples(a).and_then(|()| wav.write_samples(b)) {
+                    Ok(()) => self
+                        .config
+                        .status
+                        .frames_written
+                        .store(wav.frames(), Ordering::Relaxed),
+                    Err(e) => error = Some(e.to_string()),
+                }
+            }
+        }
         chunk.commit_all();
         self.consumed_frames += frames as u64;
-        self.write_scratch(n);
+        if let Some(e) = error {
+            self.abort(e);
+        }
         true
     }
 
-    fn write_scratch(&mut self, n: usize) {
-        let Some(active) = self.active.as_mut() else {
-            return;
-        };
-        if active.idle_finalized {
-            // Contiguous audio after an idle finalize: the bounce went on after a host stall.
-            active.idle_finalized = false;
-            active.sidecar.state = CaptureState::Recording;
-            self.config.status.recording.store(true, Ordering::Relaxed);
+    /// Drops a pending capture unwritten: playback that never became a bounce.
+    fn discard_pending(&mut self) {
+        if self.pending.take().is_some() {
+            self.held.clear();
+            self.config.status.pending.store(false, Ordering::Relaxed);
+            self.config
+                .status
+                .passes_not_kept
+                .fetch_add(1, Ordering::Relaxed);
         }
-        let Some(wav) = active.wav.as_mut() else {
+    }
+
+    /// The pending capture proved to be a bounce: open its files and write what was held.
+    fn qualify_pending(&mut self) {
+        let Some(pending) = self.pending.take() else {
             return;
         };
-        match wav.write_samples(&self.scratch[..n]) {
-            Ok(()) => {
-                self.config
-                    .status
-                    .frames_written
-                    .store(wav.frames(), Ordering::Relaxed);
-            }
+        self.config.status.pending.store(false, Ordering::Relaxed);
+        self.start(pending.position_samples, pending.role, pending.process_mode);
+        let held = std::mem::take(&mut self.held);
+        let mut written = 0;
+        for (at, gap) in pending.gaps {
+            self.write_held(&held[written..at]);
+            written = at;
+            self.handle(gap);
+        }
+        self.write_held(&held[written..]);
+        self.held = held;
+        self.held.clear();
+    }
+
+    fn write_held(&mut self, samples: &[f32]) {
+        let Some(wav) = self.active.as_mut().and_then(|a| a.wav.as_mut()) else {
+            return;
+        };
+        match wav.write_samples(samples) {
+            Ok(()) => self
+                .config
+                .status
+                .frames_written
+                .store(wav.frames(), Ordering::Relaxed),
             Err(e) => self.abort(e.to_string()),
         }
     }
@@ -214,11 +344,31 @@ impl Writer {
                 position_samples,
                 role,
                 process_mode,
+                qualified,
                 ..
             } => {
                 self.finish_active(None);
-                self.start(position_samples, role, process_mode);
+                self.discard_pending();
+                if qualified {
+                    self.start(position_samples, role, process_mode);
+                } else {
+                    self.pending = Some(Pending {
+                        position_samples,
+                        role,
+                        process_mode,
+                        gaps: Vec::new(),
+                    });
+                    self.config.status.pending.store(true, Ordering::Relaxed);
+                }
             }
+            CaptureEvent::Qualify { .. } => self.qualify_pending(),
+            CaptureEvent::Gap { .. } if self.pending.is_some() => {
+                let at = self.held.len();
+                if let Some(p) = self.pending.as_mut() {
+                    p.gaps.push((at, event));
+                }
+            }
+            CaptureEvent::End { .. } if self.pending.is_some() => self.discard_pending(),
             CaptureEvent::Gap {
                 expected_position_samples,
                 position_samples,
@@ -435,6 +585,82 @@ impl Writer {
         }
     }
 
+    /// The session arm marker, the retention rule and the editor's clean-up request (none of
+    /// it on the audio thread).
+    fn housekeeping(&mut self) {
+        let now = Instant::now();
+        let arm_due = self
+            .last_arm_poll
+            .is_none_or(|t| now.duration_since(t) >= session_arm::POLL_INTERVAL);
+        let cleanup = self
+            .config
+            .status
+            .cleanup_requested
+            .swap(false, Ordering::Relaxed);
+        let scan_due = self
+            .last_retention_scan
+            .is_none_or(|t| now.duration_since(t) >= RETENTION_SCAN_INTERVAL);
+        if !(arm_due || cleanup || scan_due) {
+            return;
+        }
+        let Some(root) = self.config.capture_root.clone() else {
+            return;
+        };
+        if arm_due {
+            self.last_arm_poll = Some(now);
+            if (self.config.arms_session)() {
+                let due = self
+                    .arm_written
+                    .is_none_or(|t| now.duration_since(t) >= session_arm::MARKER_REFRESH)
+                    || !session_arm::is_armed(&root, std::time::SystemTime::now());
+                if due && session_arm::arm(&root, &self.config.instance_id).is_ok() {
+                    self.arm_written = Some(now);
+                }
+            } else {
+                self.release_session_arm();
+            }
+            let armed = session_arm::is_armed(&root, std::time::SystemTime::now());
+            self.config
+                .status
+                .session_armed
+                .store(armed, Ordering::Relaxed);
+        }
+        if cleanup {
+            self.apply_retention(Some(Retention::NEWEST_ONLY));
+        } else if scan_due {
+            self.apply_retention(None);
+        }
+    }
+
+    /// Removes this instance's arm marker, if it wrote one.
+    fn release_session_arm(&mut self) {
+        if self.arm_written.take().is_some()
+            && let Some(root) = &self.config.capture_root
+        {
+            let _ = session_arm::disarm(root, &self.config.instance_id);
+        }
+    }
+
+    /// Applies `rule` (else the parameters' rule) and publishes the count and size. Nothing is
+    /// removed while this writer has a capture open.
+    fn apply_retention(&mut self, rule: Option<Retention>) {
+        self.last_retention_scan = Some(Instant::now());
+        let Some(root) = &self.config.capture_root else {
+            return;
+        };
+        let rule = rule.unwrap_or_else(|| (self.config.retention)());
+        let result = if self.active.as_ref().is_some_and(|a| !a.idle_finalized) {
+            retention::count(root)
+        } else {
+            retention::apply(root, rule, std::time::SystemTime::now())
+        };
+        if let Ok(mut kept) = result {
+            let mut info = self.config.status.info.lock();
+            kept.removed += info.retained.map_or(0, |r| r.removed);
+            info.retained = Some(kept);
+        }
+    }
+
     /// Marks the capture complete after a pause without audio, keeping it open in case
     /// contiguous audio follows.
     fn idle_finalize(&mut self) {
@@ -474,6 +700,18 @@ impl Writer {
         }
         self.config.status.recording.store(false, Ordering::Relaxed);
         self.write_sidecar();
+        if let Some(active) = self.active.as_ref()
+            && active.sidecar.state == CaptureState::Complete
+            && let Some(claim) = &active.claim
+        {
+            self.config.status.info.lock().last_done = Some(DoneCapture {
+                bounce_id: claim.bounce_id.clone(),
+                folder: claim.folder.clone(),
+                frames: active.sidecar.length_frames,
+                sample_rate: active.sidecar.sample_rate,
+                finished_unix_ms: active.sidecar.updated_unix_ms,
+            });
+        }
         let Some(active) = self.active.as_ref() else {
             return;
         };
@@ -499,5 +737,8 @@ impl Writer {
             self.complete_current(jump);
         }
         self.active = None;
+        // The retention rule runs at the next housekeeping (not here: the host's deactivate
+        // waits for the writer to finish).
+        self.last_retention_scan = None;
     }
 }

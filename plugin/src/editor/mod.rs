@@ -3,19 +3,18 @@
 //! Everything here runs on the GUI thread. It reads the audio thread's results through
 //! [`crate::shared`] (atomics, taken once per frame) and runs the spectrum FFT itself. One
 //! module per section: [`meter_view`] (on [`meter_reading`], the GUI's side of the meters'
-//! hand-over), [`spectrum_view`], [`reconcile_panel`]; the capture status and the role and
-//! label controls are here.
+//! hand-over), [`spectrum_view`], [`capture_view`], [`reconcile_panel`]; the role and label
+//! controls are here.
 
+pub mod capture_view;
 pub mod meter_reading;
 pub mod meter_view;
 pub mod reconcile_panel;
 pub mod spectrum_view;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use egui::Color32;
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
 use nice_plug_egui::{EguiNiceSettings, NiceEguiApp, RepaintNotifier};
@@ -63,44 +62,6 @@ pub fn create(
 }
 
 impl StemCheckEditor {
-    fn capture_ui(&mut self, ui: &mut egui::Ui) {
-        let c = &self.shared.capture;
-        let armed = c.armed.load(Ordering::Relaxed);
-        let recording = c.recording.load(Ordering::Relaxed);
-        let frames = c.frames_written.load(Ordering::Relaxed);
-        let dropped = c.dropped_frames.load(Ordering::Relaxed);
-        let rate = c.sample_rate.load(Ordering::Relaxed).max(1);
-        let info = c.info.lock().clone();
-        ui.horizontal(|ui| {
-            let (state, color) = match (recording, armed) {
-                (true, _) => ("RECORDING", Color32::from_rgb(220, 50, 50)),
-                (false, true) => ("ARMED", Color32::from_rgb(220, 160, 40)),
-                _ => ("idle", Color32::GRAY),
-            };
-            ui.colored_label(color, state);
-            ui.monospace(format!(
-                "{frames} frames ({:.1} s)",
-                frames as f64 / f64::from(rate)
-            ));
-            if dropped > 0 {
-                ui.colored_label(Color32::RED, format!("{dropped} frames dropped"));
-            } else {
-                ui.label("0 dropped");
-            }
-        });
-        if let Some(bounce) = &info.bounce_id {
-            ui.small(format!("bounce {bounce}"));
-        }
-        if let Some(path) = &info.wav_path {
-            ui.small(path.display().to_string());
-        } else if let Some(root) = &info.capture_root {
-            ui.small(format!("captures go to {}", root.display()));
-        }
-        if let Some(err) = &info.last_error {
-            ui.colored_label(Color32::RED, format!("capture error: {err}"));
-        }
-    }
-
     fn role_ui(&mut self, ui: &mut egui::Ui) {
         let Some(gui) = self.gui.clone() else { return };
         let setter = gui.param_setter();
@@ -182,7 +143,7 @@ impl NiceEguiApp for StemCheckEditor {
                     ui.separator();
                     self.spectrum.ui(ui, &self.shared, dt_s);
                     ui.separator();
-                    self.capture_ui(ui);
+                    capture_view::ui(ui, &self.params, &self.shared.capture, setter.as_ref());
                     ui.separator();
                     reconcile_panel::ui(ui, &self.params, &self.shared);
                 });

@@ -94,9 +94,33 @@ pub fn engine_with(
             instance_id: stemcheck_plugin::new_instance_id(),
             host: "test".into(),
             label: Box::new(move || label.clone()),
+            arms_session: Box::new(|| false),
+            retention: Box::new(|| StemCheckParams::default().retention()),
         })
         .unwrap();
     engine
+}
+
+/// Arms real-time capture for the session in `root` (what the mix's "Arm playback capture"
+/// does), as every writer polling `root` and the audio thread of `status` see it.
+pub fn arm_session(root: &Path, status: &stemcheck_plugin::shared::CaptureStatus) {
+    stemcheck_plugin::capture::session_arm::arm(root, "test-arm").unwrap();
+    status
+        .session_armed
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// [`engine`] with real-time playback capture armed for the session.
+pub fn armed_engine(
+    root: &Path,
+    label: &str,
+    channels: u16,
+    mode: ProcessMode,
+    max_block: usize,
+) -> Engine {
+    let e = engine(root, label, channels, mode, max_block);
+    arm_session(root, &e.shared().capture);
+    e
 }
 
 pub fn stem_block(playing: bool, position: Option<i64>) -> BlockInfo {
@@ -106,6 +130,7 @@ pub fn stem_block(playing: bool, position: Option<i64>) -> BlockInfo {
         role: Some(analyzer_core::capture::CaptureRole::Stem),
         auto_arm: true,
         manual_arm: false,
+        arm_playback: false,
     }
 }
 

@@ -63,7 +63,7 @@ pub struct Driven {
 }
 
 impl Driven {
-    /// A new instance; `label` is restored as a project would restore it (the persisted
+    /// A new instance, armed for playback capture ([`Self::arm_playback`]); `label` is restored as a project would restore it (the persisted
     /// `label` field).
     pub fn new(label: Option<&str>) -> Self {
         let plugin = StemCheck::default();
@@ -75,13 +75,15 @@ impl Driven {
             );
             plugin.params().deserialize_fields(&fields);
         }
-        Self {
+        let mut driven = Self {
             plugin,
             ctx: HostCtx {
                 transport: Transport::new(48_000.0),
             },
             altered_samples: 0,
-        }
+        };
+        driven.arm_playback();
+        driven
     }
 
     /// Activates for `rate` and blocks of at most `max_block` frames with captures going to
@@ -101,6 +103,20 @@ impl Driven {
         let layout = StemCheck::AUDIO_IO_LAYOUTS[0];
         assert!(self.plugin.activate(&layout, &config, &mut self.ctx));
         self.plugin.reset();
+    }
+
+    /// Turns on "Arm playback capture": real-time passes are kept from their first block (the
+    /// fault scenarios are bounces; unarmed real-time playback is not kept at all).
+    pub fn arm_playback(&mut self) {
+        let params = self.plugin.params();
+        let map = params.param_map();
+        let (_, arm, _) = map
+            .iter()
+            .find(|(id, _, _)| id == "arm_playback")
+            .expect("parameter id `arm_playback`");
+        // SAFETY: the pointer comes from the live `params` object above.
+        let set = unsafe { arm._internal_set_normalized_value(1.0) };
+        assert!(set, "arm_playback accepts 1.0");
     }
 
     pub fn deactivate(&mut self) {

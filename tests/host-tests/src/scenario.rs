@@ -104,9 +104,40 @@ pub fn run_in_process(
     bounces: usize,
     plan: &dyn Fn(usize, usize) -> RenderPlan,
 ) -> Result<Vec<Vec<Rendered>>> {
+    run_in_process_with(bundle, tracks, mode, bounces, plan, &|_, _| Ok(()))
+}
+
+/// Sets the plugin's `arm_playback` parameter (the session-wide arm of real-time capture) on
+/// the instance on the mix track; for [`run_in_process_with`].
+///
+/// # Errors
+/// When the parameter cannot be set.
+pub fn arm_on_mix(inst: &mut Instance, track: &Track) -> Result<()> {
+    if track.role == Role::Mix {
+        inst.set_param(nice_plug_param_hash("arm_playback"), 1.0)?;
+    }
+    Ok(())
+}
+
+/// [`run_in_process`] with `setup` applied to each instance before it is activated.
+///
+/// # Errors
+/// When any instance fails.
+pub fn run_in_process_with(
+    bundle: &Bundle,
+    tracks: &[Track],
+    mode: RenderMode,
+    bounces: usize,
+    plan: &dyn Fn(usize, usize) -> RenderPlan,
+    setup: &dyn Fn(&mut Instance, &Track) -> Result<()>,
+) -> Result<Vec<Vec<Rendered>>> {
     let mut instances = tracks
         .iter()
-        .map(|t| instance_for(bundle, &t.name, t.role, mode))
+        .map(|t| {
+            let mut inst = instance_for(bundle, &t.name, t.role, mode)?;
+            setup(&mut inst, t)?;
+            Ok(inst)
+        })
         .collect::<Result<Vec<_>>>()?;
     let max = (0..tracks.len())
         .map(|i| plan(i, 0).blocks.max())

@@ -13,8 +13,8 @@ use host_tests::clap_host::Bundle;
 use host_tests::render::RenderPlan;
 use host_tests::report::{check, summary};
 use host_tests::scenario::{
-    Role, Track, instance_for, plugin_name, role_param, run_in_process, run_in_processes,
-    verify_bounce, verify_passthrough,
+    Role, Track, arm_on_mix, instance_for, plugin_name, role_param, run_in_process,
+    run_in_process_with, run_in_processes, verify_bounce, verify_passthrough,
 };
 use host_tests::signals::{Compressor, Planar, compress, delayed, demo_stems, sum};
 use host_tests::{paths, scenario};
@@ -234,6 +234,55 @@ fn realtime_mode_running_faster_than_real_time_loses_nothing() {
     );
     let report = check(&bounce.path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.verdict, "pass", "{}", summary(&report));
+}
+
+/// Ordinary playback while mixing (real-time mode at 1x, nothing armed) is not a bounce: no
+/// instance writes anything, not even a bounce folder (issue 19 item 3).
+#[test]
+#[ignore = "needs the built bundle: tests/run-host-tests.sh"]
+fn realtime_playback_at_1x_is_not_kept() {
+    let tracks = clean_tracks();
+    let (_guard, root) = capture_dir();
+    let plan = |_i: usize, _b: usize| RenderPlan::realtime(RATE, 1.0);
+    let out = run_in_process(&bundle(), &tracks, RenderMode::Realtime, 1, &plan)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let wall = out[0].iter().map(|r| r.wall_time).max().unwrap_or_default();
+    assert!(
+        wall >= Duration::from_secs_f32(SECONDS * 0.95),
+        "the pass took {wall:?}: not real time"
+    );
+    // Every writer has finished (deactivate joins them): whatever is there now stays.
+    let bounces = host_tests::captures::bounces(root.path()).unwrap_or_default();
+    assert!(
+        bounces.is_empty(),
+        "playback was kept: {:?}",
+        bounces.iter().map(|b| &b.path).collect::<Vec<_>>()
+    );
+    let folders: Vec<_> = std::fs::read_dir(root.path())
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(folders.is_empty(), "{folders:?}");
+}
+
+/// The same playback with "Arm playback capture" on the mix instance only: every instance
+/// keeps it, bit-exact, in one bounce (the arm reaches the stems through the capture root).
+#[test]
+#[ignore = "needs the built bundle: tests/run-host-tests.sh"]
+fn realtime_playback_armed_on_the_mix_is_kept_by_every_instance() {
+    let tracks = clean_tracks();
+    let (_guard, root) = capture_dir();
+    let plan = |_i: usize, _b: usize| RenderPlan::realtime(RATE, 1.0);
+    run_in_process_with(
+        &bundle(),
+        &tracks,
+        RenderMode::Realtime,
+        1,
+        &plan,
+        &arm_on_mix,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let bounce = finished_bounces(root.path(), 1).remove(0);
+    assert_no_problems("bounce", &verify_bounce(&bounce, &tracks, 0, "clap"));
 }
 
 #[test]
