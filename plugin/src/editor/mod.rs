@@ -180,7 +180,7 @@ impl NiceEguiApp for StemCheckEditor {
                     self.meters
                         .ui(ui, &self.shared.meters, &self.params, setter.as_ref());
                     ui.separator();
-                    self.spectrum.ui(ui, &self.shared, dt_s);
+                    self.spectrum.ui(ui, &self.shared, dt_s, 200.0);
                     ui.separator();
                     self.capture_ui(ui);
                     ui.separator();
