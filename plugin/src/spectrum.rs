@@ -439,13 +439,12 @@ mod tests {
     fn peak_of(a: &SpectrumAnalyzer, curve: usize) -> (f32, f32) {
         let db = &a.curves[curve].db;
         let top = db.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let near: Vec<f32> = a
-            .hz
-            .iter()
-            .zip(db)
-            .filter(|(_, d)| **d >= top - 0.2)
-            .map(|(hz, _)| hz.ln())
-            .collect();
+        let near: Vec<f32> =
+            a.hz.iter()
+                .zip(db)
+                .filter(|(_, d)| **d >= top - 0.2)
+                .map(|(hz, _)| hz.ln())
+                .collect();
         let centre = (near.iter().sum::<f32>() / near.len() as f32).exp();
         (centre, top)
     }
@@ -468,7 +467,11 @@ mod tests {
             );
             let tolerance_db = if hz < 100.0 { 2.5 } else { 0.5 };
             assert!((peak_db + 9.03).abs() < tolerance_db, "{hz}: {peak_db}");
-            let octave_away = if hz * 2.0 < MAX_HZ { hz * 2.0 } else { hz / 2.0 };
+            let octave_away = if hz * 2.0 < MAX_HZ {
+                hz * 2.0
+            } else {
+                hz / 2.0
+            };
             let i = analyzer.hz.iter().position(|&f| f > octave_away).unwrap();
             assert!(analyzer.curves[0].db[i] < peak_db - 40.0, "{hz}");
         }

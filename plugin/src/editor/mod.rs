@@ -218,40 +218,52 @@ impl NiceEguiApp for StemCheckEditor {
             .max_size(Vec2::new(MAX_WIDTH, MAX_HEIGHT))
             .show(ui, |ui| {
                 let window = ui.clip_rect();
-                egui::ScrollArea::vertical()
-                    .id_salt("editor")
-                    .auto_shrink([false, false])
-                    .show(ui, |ui| {
-                        ui.horizontal_wrapped(|ui| {
-                            ui.heading("StemCheck");
-                            self.role_ui(ui);
-                        });
-                        ui.separator();
-                        let gui = self.gui.clone();
-                        let setter = gui.as_ref().map(GuiContext::param_setter);
-                        let spectrum_height = spectrum_height(window.width(), window.height());
-                        if window.width() >= WIDE_LAYOUT_MIN_WIDTH {
-                            ui.columns(2, |cols| {
+                // The resizable window fills the whole editor: its contents keep a margin.
+                let margin = egui::Frame::new().inner_margin(egui::Margin::same(8));
+                margin.show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("editor")
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| {
+                            ui.horizontal_wrapped(|ui| {
+                                ui.heading("StemCheck");
+                                self.role_ui(ui);
+                            });
+                            ui.separator();
+                            let gui = self.gui.clone();
+                            let setter = gui.as_ref().map(GuiContext::param_setter);
+                            let spectrum_height = spectrum_height(window.width(), window.height());
+                            if window.width() >= WIDE_LAYOUT_MIN_WIDTH {
+                                ui.columns(2, |cols| {
+                                    self.meters.ui(
+                                        &mut cols[0],
+                                        &self.shared.meters,
+                                        &self.params,
+                                        setter.as_ref(),
+                                    );
+                                    self.spectrum.ui(
+                                        &mut cols[1],
+                                        &self.shared,
+                                        dt_s,
+                                        spectrum_height,
+                                    );
+                                });
+                            } else {
                                 self.meters.ui(
-                                    &mut cols[0],
+                                    ui,
                                     &self.shared.meters,
                                     &self.params,
                                     setter.as_ref(),
                                 );
-                                self.spectrum
-                                    .ui(&mut cols[1], &self.shared, dt_s, spectrum_height);
-                            });
-                        } else {
-                            self.meters
-                                .ui(ui, &self.shared.meters, &self.params, setter.as_ref());
+                                ui.separator();
+                                self.spectrum.ui(ui, &self.shared, dt_s, spectrum_height);
+                            }
                             ui.separator();
-                            self.spectrum.ui(ui, &self.shared, dt_s, spectrum_height);
-                        }
-                        ui.separator();
-                        self.capture_ui(ui);
-                        ui.separator();
-                        self.reconcile.ui(ui, &self.params, &self.shared);
-                    });
+                            self.capture_ui(ui);
+                            ui.separator();
+                            self.reconcile.ui(ui, &self.params, &self.shared);
+                        });
+                });
             });
         // Meters animate continuously while the editor is open.
         self.repaint.request_repaint();

@@ -261,9 +261,10 @@ pub(crate) fn draw_axes(
             AXIS_TEXT,
         );
     }
+    // The unit inside the plot's top left corner: the margins hold the tick labels.
     painter.text(
-        Pos2::new(plot.left() - 3.0, plot.bottom()),
-        Align2::RIGHT_BOTTOM,
+        Pos2::new(plot.left() + 4.0, plot.top() + 3.0),
+        Align2::LEFT_TOP,
         unit,
         font.clone(),
         AXIS_TEXT,
