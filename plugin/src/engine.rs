@@ -151,6 +151,11 @@ impl Engine {
         {
             s.push(channels, frames);
         }
+        if info.playing {
+            self.shared
+                .played_blocks
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         self.capture.process(channels, frames, info);
     }
 

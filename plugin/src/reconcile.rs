@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -133,7 +134,8 @@ fn reconcile_one(
             Err(RecvTimeoutError::Disconnected) => return None,
         }
     }
-    *shared.reconcile.lock() = analyzed(shared, job.bounce_id, job.folder, analyze);
+    let state = analyzed(shared, job.bounce_id, job.folder, analyze);
+    publish(shared, state);
     None
 }
 
@@ -161,6 +163,16 @@ fn analyzed(
     }
 }
 
+/// Publishes a finished check for the panel, noting how far the transport had played (the
+/// panel marks the verdict "previous bounce" once it plays on).
+fn publish(shared: &Shared, state: ReconcileState) {
+    let played = shared.played_blocks.load(Ordering::Relaxed);
+    shared
+        .played_blocks_at_verdict
+        .store(played, Ordering::Relaxed);
+    *shared.reconcile.lock() = state;
+}
+
 /// Checks `folder` on a background thread and shows the result as if a bounce into it had just
 /// finished. The standalone build does this at start for `STEMCHECK_SHOW_FOLDER` (the editor
 /// screenshot shows the demo song's check this way); the thread is detached, which only a
@@ -181,7 +193,122 @@ pub fn show_folder(
         .name("stemcheck-show-folder".into())
         .spawn(move || {
             let state = analyzed(&shared, bounce_id, folder, analyze);
-            *shared.reconcile.lock() = state;
+            publish(&shared, state);
         })?;
     Ok(())
+}
+
+/// Name of the change log's JSON in a repaired set (as `stemcheck fix` writes it).
+pub const CHANGE_LOG_JSON: &str = "stemcheck-fix.json";
+/// Name of the readable change log in a repaired set.
+pub const CHANGE_LOG_TEXT: &str = "stemcheck-fix.txt";
+
+/// Why "Write repaired set" wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    /// The bounce could not be checked.
+    #[error("checking {folder}: {source}")]
+    Check {
+        folder: PathBuf,
+        source: analyzer_core::Error,
+    },
+    /// The fix refused (an uncertain or uncorrectable finding) or failed; a refusal's text
+    /// names every reason and what it would need.
+    #[error(transparent)]
+    Fix(#[from] analyzer_core::fix::FixError),
+    /// The repaired set or its change log could not be written.
+    #[error("writing {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The bounce folder has no parent or no name to put the repaired set beside it.
+    #[error("{folder} has no parent folder to write the repaired set into")]
+    NoParent { folder: PathBuf },
+}
+
+impl RepairError {
+    /// Whether the fix declined to act (as `stemcheck fix`'s exit status 1), rather than
+    /// failing.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::Fix(e) if e.is_refusal())
+    }
+}
+
+/// A repaired set that was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repaired {
+    /// The folder it went to.
+    pub folder: PathBuf,
+    /// The readable change log (also written there as [`CHANGE_LOG_TEXT`]).
+    pub log_text: String,
+}
+
+/// Where the repaired set of `bounce` goes: `<bounce>-repaired` beside it, or the first free
+/// `<bounce>-repaired-N` (N = 2, 3, ...): an earlier repaired set is never overwritten.
+pub fn repaired_folder(bounce: &Path) -> Option<PathBuf> {
+    let parent = bounce.parent()?;
+    let name = bounce.file_name()?.to_string_lossy().into_owned();
+    let first = parent.join(format!("{name}-repaired"));
+    if !first.exists() {
+        return Some(first);
+    }
+    (2..)
+        .map(|n| parent.join(format!("{name}-repaired-{n}")))
+        .find(|p| !p.exists())
+}
+
+/// "Write repaired set": analyzer-core's fix (the one `stemcheck fix` runs, default options:
+/// no gain matching, no residual stem unless `opts` asks) of the bounce `folder` into
+/// [`repaired_folder`], with the change log beside the files. The set is written into a
+/// hidden folder first and renamed into place once complete, so a refusal or failure leaves
+/// nothing behind. Slow (reads and writes every file): call it off the GUI and audio threads.
+///
+/// # Errors
+/// [`RepairError`]: a refusal (see [`RepairError::is_refusal`]), a failed check, or I/O.
+pub fn write_repaired(
+    folder: &Path,
+    opts: analyzer_core::fix::FixOptions,
+) -> Result<Repaired, RepairError> {
+    let out = repaired_folder(folder).ok_or_else(|| RepairError::NoParent {
+        folder: folder.to_path_buf(),
+    })?;
+    let check_opts = analyzer_core::analyze::Options {
+        threads: 2,
+        ..Default::default()
+    };
+    let checked =
+        analyzer_core::analyze::check_paths_with_causes(&[folder.to_path_buf()], &check_opts)
+            .map_err(|source| RepairError::Check {
+                folder: folder.to_path_buf(),
+                source,
+            })?;
+    let work = out.with_file_name(format!(
+        ".{}.partial-{}",
+        out.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RepairError::Io { path, source }
+    };
+    std::fs::create_dir_all(&work).map_err(io(&work))?;
+    let result = (|| {
+        let log = analyzer_core::fix::fix_delivery(&checked, &work, opts)?;
+        let text = log.to_text();
+        let json_path = work.join(CHANGE_LOG_JSON);
+        std::fs::write(&json_path, log.to_json()).map_err(io(&json_path))?;
+        let text_path = work.join(CHANGE_LOG_TEXT);
+        std::fs::write(&text_path, &text).map_err(io(&text_path))?;
+        std::fs::rename(&work, &out).map_err(io(&out))?;
+        Ok(Repaired {
+            folder: out.clone(),
+            log_text: text,
+        })
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    result
 }

@@ -358,6 +358,12 @@ pub struct Shared {
     pub spectrum: Mutex<Option<(rtrb::Consumer<f32>, f32)>>,
     /// The GUI end of the loudness-block ring, replaced on every activation.
     pub loudness_blocks: Mutex<Option<rtrb::Consumer<LoudnessBlock>>>,
+    /// Blocks processed with the host's transport playing (one relaxed add per such block).
+    pub played_blocks: AtomicU64,
+    /// [`Self::played_blocks`] when the reconciler published its last verdict: once the count
+    /// moves on, the transport ran again and the panel shows the verdict as the previous
+    /// bounce's, whether or not the editor was open meanwhile.
+    pub played_blocks_at_verdict: AtomicU64,
 }
 
 /// Convenience alias.

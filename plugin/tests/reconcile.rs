@@ -175,3 +175,42 @@ fn a_shown_folder_that_cannot_be_checked_reports_why() {
         }
     }
 }
+
+/// The panel steps a verdict back to "previous bounce" once the transport plays on: the engine
+/// counts blocks processed while the transport plays (not while it is stopped), and a
+/// published verdict notes the count it was published at.
+#[test]
+fn a_verdict_notes_how_far_the_transport_had_played() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let root = tempfile::tempdir().unwrap();
+    let mut e = engine(root.path(), "Bus", 2, ProcessMode::Offline, 512);
+    let x = signal(7, 2, 2048);
+    let mut stopped = stem_block(false, None);
+    stopped.auto_arm = false;
+    feed(&mut e, &x, &[512], 0, stopped);
+    let shared = e.shared().clone();
+    assert_eq!(shared.played_blocks.load(Relaxed), 0);
+    let mut playing = stem_block(true, Some(0));
+    playing.auto_arm = false;
+    feed(&mut e, &x, &[512], 0, playing);
+    assert_eq!(shared.played_blocks.load(Relaxed), 4);
+
+    let folder = root.path().join("some-bounce");
+    std::fs::create_dir_all(&folder).unwrap();
+    stemcheck_plugin::reconcile::show_folder(shared.clone(), folder, |_| {
+        Err(analyzer_core::Error::InvalidInput("stand-in".into()))
+    })
+    .unwrap();
+    let start = Instant::now();
+    while !matches!(*shared.reconcile.lock(), ReconcileState::Failed { .. }) {
+        assert!(start.elapsed() < Duration::from_secs(10), "no verdict");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(shared.played_blocks_at_verdict.load(Relaxed), 4);
+    feed(&mut e, &x[..], &[2048], 0, playing);
+    assert_ne!(
+        shared.played_blocks.load(Relaxed),
+        shared.played_blocks_at_verdict.load(Relaxed),
+        "played on: the verdict is the previous bounce's"
+    );
+}

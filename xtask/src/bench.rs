@@ -551,7 +551,8 @@ fn report_path(set: &Set) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    set.dir.with_file_name(format!("{name}.stemcheck-report.json"))
+    set.dir
+        .with_file_name(format!("{name}.stemcheck-report.json"))
 }
 
 fn run_stemcheck(bin: &Path, set: &Set) -> Result<Sample> {

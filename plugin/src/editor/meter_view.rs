@@ -224,7 +224,7 @@ impl MeterView {
                 ui.separator();
                 self.loudness_ui(ui, target);
                 ui.separator();
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     if let Some(setter) = setter {
                         ui.label("Ceiling");
                         ui.add(
@@ -469,7 +469,9 @@ fn target_combo(ui: &mut egui::Ui, params: &StemCheckParams, setter: &ParamSette
 
 /// The short-term loudness of the last minute, with the target as a line.
 fn history_ui(ui: &mut egui::Ui, history: &[f32], target_lufs: f32) {
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(300.0, 70.0), Sense::hover());
+    // As wide as the column allows: an insert-sized window still shows it whole.
+    let width = ui.available_width().clamp(160.0, 640.0);
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 70.0), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, Color32::from_gray(22));
     let (lo, hi) = (target_lufs - 24.0, target_lufs + 12.0);

@@ -15,13 +15,18 @@ pub mod spectrum_view;
 use std::sync::Arc;
 use std::time::Instant;
 
+use egui::Vec2;
 use nice_plug::context::gui::GuiContext;
+use nice_plug::editor::dpi::LogicalSize;
+use nice_plug::editor::{ResizeHint, SizeConstraints};
 use nice_plug::prelude::*;
+use nice_plug_egui::resizable_window::ResizableWindow;
 use nice_plug_egui::{EguiNiceSettings, NiceEguiApp, RepaintNotifier};
 
 use crate::params::{Role, StemCheckParams};
 use crate::shared::Shared;
 use meter_view::MeterView;
+use reconcile_panel::ReconcilePanel;
 use spectrum_view::SpectrumView;
 
 /// The editor's GUI-thread state.
@@ -32,8 +37,44 @@ pub struct StemCheckEditor {
     gui: Option<GuiContext>,
     meters: MeterView,
     spectrum: SpectrumView,
+    reconcile: ReconcilePanel,
     last_frame: Option<Instant>,
     label_edit: String,
+}
+
+/// Smallest editor: an insert slot's width (the sections stack and wrap below
+/// [`WIDE_LAYOUT_MIN_WIDTH`]).
+pub const MIN_WIDTH: f32 = 380.0;
+pub const MIN_HEIGHT: f32 = 320.0;
+/// Largest editor (logical points; the host scale factor multiplies it).
+pub const MAX_WIDTH: f32 = 2_400.0;
+pub const MAX_HEIGHT: f32 = 1_800.0;
+/// From this width on, the meters and the spectrum sit side by side.
+pub const WIDE_LAYOUT_MIN_WIDTH: f32 = 1_100.0;
+
+/// What the host may do with the editor's size: both axes, between the minimum and maximum
+/// above, in logical points so the host's scale factor (HiDPI) applies on top. nice-plug-egui
+/// honours the host's resize and scale requests from this hint (`set_size`, `adjust_size`,
+/// `set_fallback_scale_factor`) and keeps `editor_state`'s size (persisted) in step.
+pub fn resize_hint() -> ResizeHint {
+    ResizeHint {
+        size_constraints: SizeConstraints::Logical {
+            min_size: Some(LogicalSize::new(MIN_WIDTH, MIN_HEIGHT)),
+            max_size: Some(LogicalSize::new(MAX_WIDTH, MAX_HEIGHT)),
+        },
+        ..ResizeHint::RESIZABLE
+    }
+}
+
+/// The spectrum plot's height for a window of `width` x `height` points: a third of the
+/// window, at least 140 points (readable in an insert-sized window), at most 460; beside the
+/// meters (wide layout) as tall as they are.
+pub fn spectrum_height(width: f32, height: f32) -> f32 {
+    if width >= WIDE_LAYOUT_MIN_WIDTH {
+        (height * 0.45).clamp(260.0, 460.0)
+    } else {
+        (height / 3.0).clamp(140.0, 460.0)
+    }
 }
 
 /// Builds the editor (called once per plugin instance by nice-plug).
@@ -50,13 +91,16 @@ pub fn create(
         gui: None,
         meters: MeterView::default(),
         spectrum: SpectrumView::default(),
+        reconcile: ReconcilePanel::default(),
         last_frame: None,
         label_edit,
     };
     nice_plug_egui::create_egui_editor(
         params.editor_state.clone(),
         repaint,
-        EguiNiceSettings::new().with_tile("StemCheck"),
+        EguiNiceSettings::new()
+            .with_tile("StemCheck")
+            .with_resize_hint(resize_hint()),
         app,
     )
 }
@@ -96,7 +140,14 @@ impl StemCheckEditor {
                 setter.end_set_parameter(&self.params.auto_arm);
             }
             let mut armed = self.params.manual_arm.value();
-            if ui.checkbox(&mut armed, "Arm").changed() {
+            if ui
+                .checkbox(&mut armed, "Always capture here")
+                .on_hover_text(
+                    "Capture whatever this instance plays, render or not (this track only; \
+                     the session arm in the capture section arms every instance for playback)",
+                )
+                .changed()
+            {
                 setter.begin_set_parameter(&self.params.manual_arm);
                 setter.set_parameter(&self.params.manual_arm, armed);
                 setter.end_set_parameter(&self.params.manual_arm);
@@ -128,26 +179,66 @@ impl NiceEguiApp for StemCheckEditor {
             .clamp(0.0, 0.5);
         self.last_frame = Some(now);
         self.meters.update(&self.shared, dt_s);
-        egui::CentralPanel::default().show(ui, |ui| {
-            // Scrolls when the host gives the editor less room than its default size.
-            egui::ScrollArea::vertical()
-                .id_salt("editor")
-                .show(ui, |ui| {
-                    ui.heading("StemCheck");
-                    self.role_ui(ui);
-                    ui.separator();
-                    let gui = self.gui.clone();
-                    let setter = gui.as_ref().map(GuiContext::param_setter);
-                    self.meters
-                        .ui(ui, &self.shared.meters, &self.params, setter.as_ref());
-                    ui.separator();
-                    self.spectrum.ui(ui, &self.shared, dt_s);
-                    ui.separator();
-                    capture_view::ui(ui, &self.params, &self.shared.capture, setter.as_ref());
-                    ui.separator();
-                    reconcile_panel::ui(ui, &self.params, &self.shared);
+        // The corner handle asks the host for a new size (hosts that drag the window
+        // themselves resize through `set_size`); the contents scroll when the window is
+        // shorter than they are, so nothing scrolls inside anything else.
+        ResizableWindow::new("stemcheck-editor")
+            .min_size(Vec2::new(MIN_WIDTH, MIN_HEIGHT))
+            .max_size(Vec2::new(MAX_WIDTH, MAX_HEIGHT))
+            .show(ui, |ui| {
+                let window = ui.clip_rect();
+                // The resizable window fills the whole editor: its contents keep a margin.
+                let margin = egui::Frame::new().inner_margin(egui::Margin::same(8));
+                margin.show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("editor")
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| {
+                            ui.horizontal_wrapped(|ui| {
+                                ui.heading("StemCheck");
+                                self.role_ui(ui);
+                            });
+                            ui.separator();
+                            let gui = self.gui.clone();
+                            let setter = gui.as_ref().map(GuiContext::param_setter);
+                            let spectrum_height = spectrum_height(window.width(), window.height());
+                            if window.width() >= WIDE_LAYOUT_MIN_WIDTH {
+                                ui.columns(2, |cols| {
+                                    self.meters.ui(
+                                        &mut cols[0],
+                                        &self.shared.meters,
+                                        &self.params,
+                                        setter.as_ref(),
+                                    );
+                                    self.spectrum.ui(
+                                        &mut cols[1],
+                                        &self.shared,
+                                        dt_s,
+                                        spectrum_height,
+                                    );
+                                });
+                            } else {
+                                self.meters.ui(
+                                    ui,
+                                    &self.shared.meters,
+                                    &self.params,
+                                    setter.as_ref(),
+                                );
+                                ui.separator();
+                                self.spectrum.ui(ui, &self.shared, dt_s, spectrum_height);
+                            }
+                            ui.separator();
+                            capture_view::ui(
+                                ui,
+                                &self.params,
+                                &self.shared.capture,
+                                setter.as_ref(),
+                            );
+                            ui.separator();
+                            self.reconcile.ui(ui, &self.params, &self.shared);
+                        });
                 });
-        });
+            });
         // Meters animate continuously while the editor is open.
         self.repaint.request_repaint();
     }
