@@ -410,7 +410,7 @@ pub fn verdict_is_previous(played_blocks: u64, played_blocks_at_verdict: u64) ->
     played_blocks != played_blocks_at_verdict
 }
 
-/// "bounce <id> in <folder>, made 14:03:12 UTC (5 min ago)".
+/// "bounce `<id>` in `<folder>`, made 14:03:12 UTC (5 min ago)".
 pub fn bounce_caption(
     bounce_id: &str,
     folder: &Path,
