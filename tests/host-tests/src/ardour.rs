@@ -141,7 +141,7 @@ fn run(
 }
 
 /// How often [`export`] runs Ardour when it dies by a signal (see there).
-const EXPORT_ATTEMPTS: u32 = 3;
+const EXPORT_ATTEMPTS: u32 = 5;
 
 /// The entries of `dir` (none when it does not exist).
 fn entries(dir: &Path) -> Vec<PathBuf> {

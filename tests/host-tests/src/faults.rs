@@ -1013,6 +1013,8 @@ pub fn host_killed(work: &Path, clap_instance: &Path) -> Tally {
         offline: false,
         seed: 1,
         speed: Some(1.0),
+        // Real-time playback at 1x is a bounce only when armed (issue 19): the user armed it.
+        arm: true,
     };
     let mut child = match Command::new(clap_instance)
         .args(args.to_args())

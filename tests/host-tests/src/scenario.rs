@@ -198,6 +198,8 @@ pub struct ChildArgs {
     pub seed: u64,
     /// Real-time mode pace in multiples of real time (`--speed`); `None`: the binary's default.
     pub speed: Option<f64>,
+    /// Sets `arm_playback` (`--arm`): a real-time pass at 1x is kept only when armed.
+    pub arm: bool,
 }
 
 impl ChildArgs {
@@ -221,6 +223,9 @@ impl ChildArgs {
         ];
         if let Some(speed) = self.speed {
             args.extend(["--speed".into(), speed.to_string()]);
+        }
+        if self.arm {
+            args.push("--arm".into());
         }
         args
     }
@@ -265,6 +270,7 @@ impl ChildArgs {
                 ),
                 None => None,
             },
+            arm: args.iter().any(|a| a == "--arm"),
         })
     }
 }
@@ -298,6 +304,7 @@ pub fn run_in_processes(
             offline,
             seed: 100 + i as u64,
             speed: None,
+            arm: false,
         };
         let child = Command::new(exe)
             .args(args.to_args())

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use clack_extensions::render::RenderMode;
-use host_tests::clap_host::Bundle;
+use host_tests::clap_host::{Bundle, nice_plug_param_hash};
 use host_tests::render::{RenderPlan, render};
 use host_tests::scenario::{ChildArgs, instance_for, plugin_name, write_wav};
 
@@ -14,7 +14,7 @@ const REALTIME_SPEED: f64 = 8.0;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let a = ChildArgs::parse(&args).map_err(anyhow::Error::msg).context("usage: clap-instance --bundle F.clap --track NAME --role stem|mix --input IN.wav --output OUT.wav --mode offline|realtime --seed N [--speed X]")?;
+    let a = ChildArgs::parse(&args).map_err(anyhow::Error::msg).context("usage: clap-instance --bundle F.clap --track NAME --role stem|mix --input IN.wav --output OUT.wav --mode offline|realtime --seed N [--speed X] [--arm]")?;
     let input = host_tests::captures::read_wav(&a.input)?;
     let rate = analyzer_core::wav::WavReader::open(&a.input)?
         .info()
@@ -26,6 +26,9 @@ fn main() -> anyhow::Result<()> {
         RenderMode::Realtime
     };
     let mut inst = instance_for(&bundle, &a.track, a.role, mode)?;
+    if a.arm {
+        inst.set_param(nice_plug_param_hash("arm_playback"), 1.0)?;
+    }
     let plan = if a.offline {
         RenderPlan::bounce(rate, a.seed)
     } else {
