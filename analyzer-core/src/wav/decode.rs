@@ -124,6 +124,46 @@ fn from_sym(path: &Path, container: Container, e: SymError) -> Error {
     }
 }
 
+/// Refuses an AIFF whose `COMM` chunk claims more than [`MAX_CHANNELS`] channels before
+/// symphonia parses it: symphonia-format-riff 0.6.1 multiplies the channel count by the sample
+/// bytes in a `u16` and panics on overflow (48130 channels of 24 bits; found by the
+/// decoded_reader fuzzer). Reads at most the first 64 KiB; a `COMM` not found there is left to
+/// symphonia.
+fn check_aiff_channels(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(1 << 16).read_to_end(&mut head))
+        .map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    let mut at = 12usize;
+    while at + 8 <= head.len() {
+        let size = u32::from_be_bytes([head[at + 4], head[at + 5], head[at + 6], head[at + 7]]);
+        if &head[at..at + 4] == b"COMM" {
+            if at + 10 <= head.len() {
+                let channels = u16::from_be_bytes([head[at + 8], head[at + 9]]);
+                if channels > MAX_CHANNELS {
+                    return Err(Error::Unsupported {
+                        path: path.to_owned(),
+                        encoding: crate::error::UnsupportedEncoding::TooManyChannels {
+                            channels,
+                            max: MAX_CHANNELS,
+                        },
+                    });
+                }
+            }
+            return Ok(());
+        }
+        let padded = usize::try_from(size)
+            .unwrap_or(usize::MAX)
+            .saturating_add(size as usize & 1);
+        at = at.saturating_add(8).saturating_add(padded);
+    }
+    Ok(())
+}
+
 /// One demuxer + decoder over the file.
 struct Stream {
     format: Box<dyn FormatReader>,
@@ -144,6 +184,9 @@ fn open_stream(
     })?;
     let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
     let sym = |e| from_sym(path, container, e);
+    if kind == Kind::Aiff {
+        check_aiff_channels(path)?;
+    }
     let format: Box<dyn FormatReader> = match kind {
         Kind::Aiff => Box::new(AiffReader::try_new(mss, FormatOptions::default()).map_err(sym)?),
         Kind::Flac => Box::new(FlacReader::try_new(mss, FormatOptions::default()).map_err(sym)?),
@@ -498,5 +541,34 @@ impl DecodedReader {
         self.stream = Some(stream);
         self.next_packet_frame = Some(0);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod aiff_channel_tests {
+    use super::*;
+
+    #[test]
+    fn an_aiff_claiming_48130_channels_is_refused_before_symphonia_parses_it() {
+        // The head of the fuzzer's crash input: FORM/AIFF, COMM with 0xbc02 channels of 24 bits.
+        let mut bytes = b"FORM\0\0\x04\xdeAIFFCOMM\0\0\0\x12\xbc\x02\0\0\0\xc8\0\x18\x40\x0e\xbb\x80\0\0\0\0\0\0SSND\0\0\x04\xb8".to_vec();
+        bytes.resize(1246, 0);
+        let path = std::env::temp_dir().join(format!("sc-aiff-ch-{}.aiff", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let got = check_aiff_channels(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            matches!(
+                got,
+                Err(Error::Unsupported {
+                    encoding: crate::error::UnsupportedEncoding::TooManyChannels {
+                        channels: 48130,
+                        ..
+                    },
+                    ..
+                })
+            ),
+            "{got:?}"
+        );
     }
 }
