@@ -17,6 +17,7 @@ use analyzer_core::capture::CaptureRole;
 use analyzer_core::profile::MASTERING;
 
 use crate::capture::retention::{self, Retention};
+use crate::spectrum::ChannelView;
 
 /// What this instance sits on. Append new variants only at the end: the index is the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -141,8 +142,101 @@ pub struct StemCheckParams {
     #[persist = "host_track_name"]
     pub host_track_name: Arc<RwLock<String>>,
 
-    /// Editor size and open state (not persisted: nice-plug-egui's state has no serde form).
+    /// The spectrum analyser's display settings (view, smoothing, tilt, hold), kept with the
+    /// project like the settings of any analyser an engineer leaves open. Written by the editor
+    /// (GUI thread) when one changes; read when the editor opens.
+    #[persist = "analyser"]
+    pub analyser: Arc<RwLock<AnalyserPrefs>>,
+
+    /// Editor size and open state. Not persisted: nice-plug-egui 0.6's `EguiEditorState` has no
+    /// serde form and no size setter, and the wrappers ask for the editor (and its size) before
+    /// the project's state is loaded, so a stored size could not reach the window.
     pub editor_state: Arc<EguiEditorState>,
+}
+
+/// Peak-hold choice of the analyser, stored by name (the infinite hold has no JSON number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeakHoldPref {
+    /// No peak curve.
+    Off,
+    /// Peaks held two seconds, then falling.
+    #[default]
+    TwoSeconds,
+    /// Peaks held until a click on the plot.
+    UntilCleared,
+}
+
+impl PeakHoldPref {
+    /// Seconds a peak is held (infinite: until cleared).
+    pub fn hold_s(self) -> f32 {
+        match self {
+            Self::Off => 0.0,
+            Self::TwoSeconds => 2.0,
+            Self::UntilCleared => f32::INFINITY,
+        }
+    }
+
+    /// The choice closest to `hold_s` (the editor's menu offers exactly these three).
+    pub fn from_hold_s(hold_s: f32) -> Self {
+        if hold_s <= 0.0 {
+            Self::Off
+        } else if hold_s.is_infinite() {
+            Self::UntilCleared
+        } else {
+            Self::TwoSeconds
+        }
+    }
+}
+
+/// The analyser settings a project keeps. Fields missing from an older project take their
+/// defaults; values outside the editor's choices are replaced by the nearest sane one on load
+/// ([`AnalyserPrefs::sanitized`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct AnalyserPrefs {
+    pub view: ChannelView,
+    /// Smoothing: 1/`octave_fraction` octave.
+    pub octave_fraction: f32,
+    /// Display tilt, dB per octave (pivot 1 kHz).
+    pub tilt_db_per_octave: f32,
+    pub hold: PeakHoldPref,
+}
+
+impl Default for AnalyserPrefs {
+    fn default() -> Self {
+        Self {
+            view: ChannelView::Mid,
+            octave_fraction: 6.0,
+            tilt_db_per_octave: 3.0,
+            hold: PeakHoldPref::TwoSeconds,
+        }
+    }
+}
+
+impl AnalyserPrefs {
+    /// The settings with a smoothing or tilt that is not finite or out of range (a hand-edited
+    /// or damaged project) replaced by the default.
+    pub fn sanitized(self) -> Self {
+        let d = Self::default();
+        Self {
+            octave_fraction: if self.octave_fraction.is_finite()
+                && (1.0..=48.0).contains(&self.octave_fraction)
+            {
+                self.octave_fraction
+            } else {
+                d.octave_fraction
+            },
+            tilt_db_per_octave: if self.tilt_db_per_octave.is_finite()
+                && (0.0..=12.0).contains(&self.tilt_db_per_octave)
+            {
+                self.tilt_db_per_octave
+            } else {
+                d.tilt_db_per_octave
+            },
+            ..self
+        }
+    }
 }
 
 impl Default for StemCheckParams {
@@ -194,6 +288,7 @@ impl StemCheckParams {
             .with_value_to_string(formatters::v2s_f32_rounded(1)),
             label: Arc::new(RwLock::new(String::new())),
             host_track_name: Arc::new(RwLock::new(String::new())),
+            analyser: Arc::new(RwLock::new(AnalyserPrefs::default())),
             editor_state: EguiEditorState::from_size(
                 nice_plug::editor::dpi::LogicalSize::new(EDITOR_WIDTH, EDITOR_HEIGHT),
                 1.0,

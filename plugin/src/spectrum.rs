@@ -129,8 +129,9 @@ fn finite_or_zero(x: f32) -> f32 {
     if x.is_finite() { x } else { 0.0 }
 }
 
-/// Which signal the analyser shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which signal the analyser shows (persisted with the project by its snake_case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChannelView {
     /// (L + R) / 2: one curve.
     #[default]

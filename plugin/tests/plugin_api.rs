@@ -230,6 +230,68 @@ fn role_is_a_two_step_parameter_with_the_contract_id() {
 }
 
 #[test]
+fn analyser_settings_are_kept_with_the_project() {
+    use stemcheck_plugin::params::{AnalyserPrefs, PeakHoldPref, StemCheckParams};
+    use stemcheck_plugin::spectrum::ChannelView;
+
+    let saved = StemCheckParams::default();
+    let chosen = AnalyserPrefs {
+        view: ChannelView::Side,
+        octave_fraction: 24.0,
+        tilt_db_per_octave: 4.5,
+        hold: PeakHoldPref::UntilCleared,
+    };
+    *saved.analyser.write() = chosen;
+    let fields = saved.serialize_fields();
+    let stored = fields
+        .get("analyser")
+        .expect("analyser settings are persisted");
+    assert!(
+        stored.contains("\"side\"") && stored.contains("until_cleared"),
+        "{stored}"
+    );
+
+    let loaded = StemCheckParams::default();
+    assert_eq!(*loaded.analyser.read(), AnalyserPrefs::default());
+    loaded.deserialize_fields(&fields);
+    assert_eq!(*loaded.analyser.read(), chosen);
+
+    // A project from before the field, or a damaged value, falls back to sane settings.
+    let mut partial = std::collections::BTreeMap::new();
+    partial.insert(
+        "analyser".to_string(),
+        r#"{"view":"left_right","octave_fraction":-3,"tilt_db_per_octave":99}"#.to_string(),
+    );
+    let old = StemCheckParams::default();
+    old.deserialize_fields(&partial);
+    assert_eq!(
+        old.analyser.read().tilt_db_per_octave,
+        99.0,
+        "the stored value is read"
+    );
+    let restored = old.analyser.read().sanitized();
+    assert_eq!(
+        restored.tilt_db_per_octave,
+        AnalyserPrefs::default().tilt_db_per_octave
+    );
+    assert_eq!(
+        restored.octave_fraction,
+        AnalyserPrefs::default().octave_fraction
+    );
+    assert_eq!(restored.view, ChannelView::LeftRight);
+    let mut older = std::collections::BTreeMap::new();
+    older.insert(
+        "analyser".to_string(),
+        r#"{"view":"left_right"}"#.to_string(),
+    );
+    let old = StemCheckParams::default();
+    old.deserialize_fields(&older);
+    let restored = *old.analyser.read();
+    assert_eq!(restored.view, ChannelView::LeftRight);
+    assert_eq!(restored.hold, PeakHoldPref::TwoSeconds);
+}
+
+#[test]
 fn audio_passes_bit_exact_capture_survives_reset_and_process_never_allocates() {
     capture_root();
     let mut plugin = StemCheck::default();

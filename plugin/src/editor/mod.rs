@@ -90,7 +90,7 @@ pub fn create(
         repaint: repaint.clone(),
         gui: None,
         meters: MeterView::default(),
-        spectrum: SpectrumView::default(),
+        spectrum: SpectrumView::new(params.analyser.clone()),
         reconcile: ReconcilePanel::default(),
         last_frame: None,
         label_edit,

@@ -5,6 +5,11 @@
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Vec2};
 
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::params::{AnalyserPrefs, PeakHoldPref};
 use crate::shared::Shared;
 use crate::spectrum::geometry::{DbAxis, FreqAxis, db_label, hz_readout, tilt_db};
 use crate::spectrum::{AnalyzerSettings, ChannelView, MAX_HZ, MIN_HZ, SpectrumAnalyzer};
@@ -36,25 +41,42 @@ pub(crate) const LEFT_PX: f32 = 30.0;
 pub(crate) const BOTTOM_PX: f32 = 14.0;
 
 /// The spectrum section's GUI-thread state: the analyser of the current activation's ring and
-/// the display settings.
+/// the display settings, which start from the project's [`AnalyserPrefs`] and are written back
+/// to them whenever the user changes one.
 #[derive(Debug)]
 pub struct SpectrumView {
     analyzer: Option<SpectrumAnalyzer>,
     settings: AnalyzerSettings,
     tilt_db_per_octave: f32,
-}
-
-impl Default for SpectrumView {
-    fn default() -> Self {
-        Self {
-            analyzer: None,
-            settings: AnalyzerSettings::default(),
-            tilt_db_per_octave: 3.0,
-        }
-    }
+    prefs: Arc<RwLock<AnalyserPrefs>>,
 }
 
 impl SpectrumView {
+    /// A view showing the settings stored in `prefs` (the plugin's persisted field).
+    pub fn new(prefs: Arc<RwLock<AnalyserPrefs>>) -> Self {
+        let p = prefs.read().sanitized();
+        Self {
+            analyzer: None,
+            settings: AnalyzerSettings {
+                view: p.view,
+                octave_fraction: p.octave_fraction,
+                hold_s: p.hold.hold_s(),
+            },
+            tilt_db_per_octave: p.tilt_db_per_octave,
+            prefs,
+        }
+    }
+
+    /// The settings as the project stores them.
+    fn current_prefs(&self) -> AnalyserPrefs {
+        AnalyserPrefs {
+            view: self.settings.view,
+            octave_fraction: self.settings.octave_fraction,
+            tilt_db_per_octave: self.tilt_db_per_octave,
+            hold: PeakHoldPref::from_hold_s(self.settings.hold_s),
+        }
+    }
+
     /// Takes a new activation's ring from `shared` if there is one, runs this frame's analysis
     /// and draws the controls and a plot `height` points tall.
     pub fn ui(&mut self, ui: &mut egui::Ui, shared: &Shared, dt_s: f32, height: f32) {
@@ -63,7 +85,12 @@ impl SpectrumView {
             analyzer.set_settings(self.settings);
             self.analyzer = Some(analyzer);
         }
+        let before = self.current_prefs();
         self.controls_ui(ui);
+        let after = self.current_prefs();
+        if after != before {
+            *self.prefs.write() = after;
+        }
         if let Some(a) = self.analyzer.as_mut() {
             a.set_settings(self.settings);
             a.update(dt_s);
