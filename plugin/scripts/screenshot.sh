@@ -4,7 +4,8 @@
 #
 #   plugin/docs/editor-playing.png  a stem instance while the demo song's mix plays: meters,
 #                                   loudness, the spectrum analyser (L/R) with peak hold
-#   plugin/docs/editor.png          the mix instance after a bounce: the demo song (`stemcheck
+#   plugin/docs/editor.png          the mix instance after a bounce (1300 x 1050, wide layout):
+#                                   the demo song (`stemcheck
 #                                   demo --keep`: five stems and a mix, the keys stem exported
 #                                   10 ms late) checked as a bounce folder (STEMCHECK_SHOW_FOLDER,
 #                                   standalone builds only), with the mix playing on
@@ -93,5 +94,7 @@ stop_loop() {
 }
 
 shoot "" "${SCREENSHOT_WAIT_S:-8}" 860 860 "$here/docs/editor-playing.png"
-shoot "STEMCHECK_SHOW_FOLDER=$work/demo" "${SCREENSHOT_MIX_WAIT_S:-20}" 860 860 \
-    "$here/docs/editor.png"
+# The mix instance opens at 1300 x 1050 (STEMCHECK_EDITOR_SIZE, standalone builds only): the wide
+# layout, where the verdict, the findings and the stem table fit above the fold.
+shoot "STEMCHECK_SHOW_FOLDER=$work/demo STEMCHECK_EDITOR_SIZE=1300x1050" \
+    "${SCREENSHOT_MIX_WAIT_S:-20}" 1300 1050 "$here/docs/editor.png"

@@ -75,14 +75,47 @@ fn folder_to_show() -> Option<PathBuf> {
     }
 }
 
+/// The editor size the standalone build opens at (`STEMCHECK_EDITOR_SIZE=WIDTHxHEIGHT`, logical
+/// points, kept within the editor's limits; used for the screenshots of the wide layout). Like
+/// [`folder_to_show`], never read by the VST3/CLAP builds.
+fn editor_size_to_show() -> Option<(u32, u32)> {
+    if !cfg!(feature = "standalone") {
+        return None;
+    }
+    let text = std::env::var("STEMCHECK_EDITOR_SIZE").ok()?;
+    parse_editor_size(&text)
+}
+
+/// `"WIDTHxHEIGHT"` in logical points, clamped to [`editor::MIN_WIDTH`]..[`editor::MAX_WIDTH`]
+/// (and the same for the height); `None` when it is not two numbers.
+fn parse_editor_size(text: &str) -> Option<(u32, u32)> {
+    let (w, h) = text.trim().split_once(['x', 'X'])?;
+    let w: f32 = w.trim().parse().ok()?;
+    let h: f32 = h.trim().parse().ok()?;
+    if !(w.is_finite() && h.is_finite()) {
+        return None;
+    }
+    Some((
+        w.clamp(editor::MIN_WIDTH, editor::MAX_WIDTH) as u32,
+        h.clamp(editor::MIN_HEIGHT, editor::MAX_HEIGHT) as u32,
+    ))
+}
+
 impl Default for StemCheck {
     fn default() -> Self {
         let shared = Arc::new(Shared::default());
         let show = folder_to_show();
-        let params = Arc::new(match show {
+        let mut params = match show {
             Some(_) => StemCheckParams::with_default_role(Role::Mix),
             None => StemCheckParams::default(),
-        });
+        };
+        if let Some((width, height)) = editor_size_to_show() {
+            params.editor_state = nice_plug_egui::EguiEditorState::from_size(
+                nice_plug::editor::dpi::LogicalSize::new(width, height),
+                1.0,
+            );
+        }
+        let params = Arc::new(params);
         if let Some(folder) = show
             && let Err(e) =
                 reconcile::show_folder(shared.clone(), folder, reconcile::analyze_folder)
@@ -263,3 +296,18 @@ impl Vst3Plugin for StemCheck {
 
 nice_export_clap!(StemCheck);
 nice_export_vst3!(StemCheck);
+
+#[cfg(test)]
+mod tests {
+    use super::parse_editor_size;
+
+    #[test]
+    fn editor_size_is_parsed_and_kept_within_the_editor_limits() {
+        assert_eq!(parse_editor_size("1300x1050"), Some((1300, 1050)));
+        assert_eq!(parse_editor_size(" 1300 X 1050 "), Some((1300, 1050)));
+        assert_eq!(parse_editor_size("100x100"), Some((380, 320)));
+        assert_eq!(parse_editor_size("9000x9000"), Some((2400, 1800)));
+        assert_eq!(parse_editor_size("wide"), None);
+        assert_eq!(parse_editor_size("1300x"), None);
+    }
+}
