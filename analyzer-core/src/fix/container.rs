@@ -20,7 +20,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::FixError;
-use super::ops::{Edge, TRIM_SILENCE_DBFS};
+use super::edges::{self, FrameStore};
+use super::ops::Edge;
 use super::riff::Chunk;
 use crate::units::amp_to_db;
 
@@ -558,50 +559,13 @@ impl Pcm {
         n
     }
 
-    fn peak_dbfs(&self, from: usize, to: usize) -> f64 {
-        let fb = self.frame_bytes();
-        let peak = self.bytes[from * fb..to * fb]
-            .chunks_exact(self.codec.bytes)
-            .fold(0.0f64, |m, s| m.max(self.codec.amplitude(s).abs()));
-        amp_to_db(peak)
-    }
-
-    fn silence_frames(&self, n: usize) -> Vec<u8> {
-        self.codec.silence().repeat(n * self.channels)
-    }
-
     /// Moves the content `offset_samples` earlier (positive: silence trimmed from the start)
     /// or later (negative: silence padded at the start), as [`super::Audio::shift`].
     ///
     /// # Errors
     /// [`FixError::WouldCutAudio`] when what would be trimmed is not silence.
     pub fn shift(&mut self, offset_samples: i64, file: &str) -> Result<Edge, FixError> {
-        let fb = self.frame_bytes();
-        if offset_samples > 0 {
-            let n = (offset_samples as usize).min(self.frames());
-            let peak = self.peak_dbfs(0, n);
-            if peak > TRIM_SILENCE_DBFS {
-                return Err(FixError::WouldCutAudio {
-                    file: file.to_owned(),
-                    frames: n as u64,
-                    at_start: true,
-                    peak_dbfs: peak,
-                });
-            }
-            self.bytes.drain(..n * fb);
-            Ok(Edge {
-                trimmed_frames: n as u64,
-                padded_frames: 0,
-            })
-        } else {
-            let n = offset_samples.unsigned_abs() as usize;
-            let pad = self.silence_frames(n);
-            self.bytes.splice(0..0, pad);
-            Ok(Edge {
-                padded_frames: n as u64,
-                trimmed_frames: 0,
-            })
-        }
+        edges::shift(self, offset_samples, file)
     }
 
     /// Brings the audio to `frames` at its end, as [`super::Audio::fit_length`].
@@ -609,31 +573,7 @@ impl Pcm {
     /// # Errors
     /// [`FixError::WouldCutAudio`] when what would be trimmed is not silence.
     pub fn fit_length(&mut self, frames: usize, file: &str) -> Result<Edge, FixError> {
-        let have = self.frames();
-        let fb = self.frame_bytes();
-        if have > frames {
-            let peak = self.peak_dbfs(frames, have);
-            if peak > TRIM_SILENCE_DBFS {
-                return Err(FixError::WouldCutAudio {
-                    file: file.to_owned(),
-                    frames: (have - frames) as u64,
-                    at_start: false,
-                    peak_dbfs: peak,
-                });
-            }
-            self.bytes.truncate(frames * fb);
-            Ok(Edge {
-                trimmed_frames: (have - frames) as u64,
-                padded_frames: 0,
-            })
-        } else {
-            let pad = self.silence_frames(frames - have);
-            self.bytes.extend_from_slice(&pad);
-            Ok(Edge {
-                padded_frames: (frames - have) as u64,
-                trimmed_frames: 0,
-            })
-        }
+        edges::fit_length(self, frames, file)
     }
 
     /// The samples as `f32` amplitude (for the residual stem's sum).
@@ -642,6 +582,38 @@ impl Pcm {
             .chunks_exact(self.codec.bytes)
             .map(|s| self.codec.amplitude(s) as f32)
             .collect()
+    }
+}
+
+impl FrameStore for Pcm {
+    fn frames(&self) -> usize {
+        Pcm::frames(self)
+    }
+
+    fn peak_dbfs(&self, from: usize, to: usize) -> f64 {
+        let fb = self.frame_bytes();
+        let peak = self.bytes[from * fb..to * fb]
+            .chunks_exact(self.codec.bytes)
+            .fold(0.0f64, |m, s| m.max(self.codec.amplitude(s).abs()));
+        amp_to_db(peak)
+    }
+
+    fn drain_front(&mut self, n: usize) {
+        self.bytes.drain(..n * self.frame_bytes());
+    }
+
+    fn pad_front(&mut self, n: usize) {
+        let pad = self.codec.silence().repeat(n * self.channels);
+        self.bytes.splice(0..0, pad);
+    }
+
+    fn truncate(&mut self, frames: usize) {
+        self.bytes.truncate(frames * self.frame_bytes());
+    }
+
+    fn pad_back(&mut self, n: usize) {
+        let pad = self.codec.silence().repeat(n * self.channels);
+        self.bytes.extend_from_slice(&pad);
     }
 }
 

@@ -18,6 +18,7 @@
 //! are copied byte for byte.
 
 pub mod container;
+mod edges;
 pub mod flac;
 pub mod ops;
 pub mod plan;

@@ -12,6 +12,7 @@ use rubato::{
 };
 
 use super::FixError;
+use super::edges::{self, FrameStore};
 use crate::units::amp_to_db;
 
 /// Samples this quiet (sample peak, dBFS) or quieter are silence that a shift or a length
@@ -79,45 +80,13 @@ impl Audio {
     }
 
     /// Sample peak of frames `[from, to)`, dBFS (`-inf` for digital silence).
-    fn peak_dbfs(&self, from: usize, to: usize) -> f64 {
-        let ch = self.channels;
-        let peak = self.samples[from * ch..to * ch]
-            .iter()
-            .fold(0.0f32, |m, s| m.max(s.abs()));
-        amp_to_db(f64::from(peak))
-    }
-
     /// Moves the content `offset_samples` earlier (positive: it came late, so that much is
     /// trimmed from the start) or later (negative: silence padded at the start).
     ///
     /// # Errors
     /// [`FixError::WouldCutAudio`] when what would be trimmed is not silence.
     pub fn shift(&mut self, offset_samples: i64, file: &str) -> Result<Edge, FixError> {
-        let ch = self.channels;
-        if offset_samples > 0 {
-            let n = (offset_samples as usize).min(self.frames());
-            let peak = self.peak_dbfs(0, n);
-            if peak > TRIM_SILENCE_DBFS {
-                return Err(FixError::WouldCutAudio {
-                    file: file.to_owned(),
-                    frames: n as u64,
-                    at_start: true,
-                    peak_dbfs: peak,
-                });
-            }
-            self.samples.drain(..n * ch);
-            Ok(Edge {
-                trimmed_frames: n as u64,
-                padded_frames: 0,
-            })
-        } else {
-            let n = offset_samples.unsigned_abs() as usize;
-            self.samples.splice(0..0, std::iter::repeat_n(0.0, n * ch));
-            Ok(Edge {
-                padded_frames: n as u64,
-                trimmed_frames: 0,
-            })
-        }
+        edges::shift(self, offset_samples, file)
     }
 
     /// Brings the audio to `frames` at its end: silence padded, or silence trimmed.
@@ -125,30 +94,7 @@ impl Audio {
     /// # Errors
     /// [`FixError::WouldCutAudio`] when what would be trimmed is not silence.
     pub fn fit_length(&mut self, frames: usize, file: &str) -> Result<Edge, FixError> {
-        let have = self.frames();
-        let ch = self.channels;
-        if have > frames {
-            let peak = self.peak_dbfs(frames, have);
-            if peak > TRIM_SILENCE_DBFS {
-                return Err(FixError::WouldCutAudio {
-                    file: file.to_owned(),
-                    frames: (have - frames) as u64,
-                    at_start: false,
-                    peak_dbfs: peak,
-                });
-            }
-            self.samples.truncate(frames * ch);
-            Ok(Edge {
-                trimmed_frames: (have - frames) as u64,
-                padded_frames: 0,
-            })
-        } else {
-            self.samples.resize(frames * ch, 0.0);
-            Ok(Edge {
-                padded_frames: (frames - have) as u64,
-                trimmed_frames: 0,
-            })
-        }
+        edges::fit_length(self, frames, file)
     }
 
     /// Resamples to `rate` with `rubato`'s synchronous FFT resampler (the reconciliation's,
@@ -198,6 +144,38 @@ impl Audio {
         }
         self.samples = out;
         Ok(())
+    }
+}
+
+impl FrameStore for Audio {
+    fn frames(&self) -> usize {
+        Audio::frames(self)
+    }
+
+    fn peak_dbfs(&self, from: usize, to: usize) -> f64 {
+        let ch = self.channels;
+        let peak = self.samples[from * ch..to * ch]
+            .iter()
+            .fold(0.0f32, |m, s| m.max(s.abs()));
+        amp_to_db(f64::from(peak))
+    }
+
+    fn drain_front(&mut self, n: usize) {
+        self.samples.drain(..n * self.channels);
+    }
+
+    fn pad_front(&mut self, n: usize) {
+        self.samples
+            .splice(0..0, std::iter::repeat_n(0.0, n * self.channels));
+    }
+
+    fn truncate(&mut self, frames: usize) {
+        self.samples.truncate(frames * self.channels);
+    }
+
+    fn pad_back(&mut self, n: usize) {
+        self.samples
+            .resize(self.samples.len() + n * self.channels, 0.0);
     }
 }
 
