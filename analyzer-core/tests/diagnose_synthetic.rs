@@ -375,7 +375,7 @@ fn assert_signature_is_the_parts(
         let total: f64 = p.iter().sum();
         p.iter().map(|x| x / total).collect()
     };
-    let want = share(&meter.band_levels_db().unwrap());
+    let want = share(&meter.band_levels_db().expect("present"));
     let got = share(&sig.residual_db);
     let mut outside = 0.0;
     for (b, (&w, &g)) in want.iter().zip(&got).enumerate() {
@@ -420,7 +420,7 @@ fn a_reverb_returns_signature_has_the_returns_spectrum() {
         .find(|f| f.code == FindingCode::MissingFxReturn)
         .expect("missing_fx_return");
     assert_signature_is_the_parts(f, &sum_of(&stems, &["FX_Return"]), 3.0);
-    let sig = f.spectral_signature.as_ref().unwrap();
+    let sig = f.spectral_signature.as_ref().expect("present");
     assert!(
         sig.start_s < 1.0 && sig.end_s > SECONDS as f64 - 1.0,
         "whole song: {sig:?}"
@@ -428,8 +428,8 @@ fn a_reverb_returns_signature_has_the_returns_spectrum() {
     assert_eq!(
         (sig.low_hz, sig.high_hz),
         (
-            f.measured["spectrum_low_hz"].as_f64().unwrap(),
-            f.measured["spectrum_high_hz"].as_f64().unwrap()
+            f.measured["spectrum_low_hz"].as_f64().expect("present"),
+            f.measured["spectrum_high_hz"].as_f64().expect("present")
         )
     );
 }
@@ -451,7 +451,7 @@ fn a_missing_bass_lines_signature_sits_below_300_hz() {
         low > 0.85,
         "{low:.3} of the signature below 315 Hz: {bands:?}"
     );
-    let sig = f.spectral_signature.as_ref().unwrap();
+    let sig = f.spectral_signature.as_ref().expect("present");
     assert!(sig.high_hz <= 400.0, "{sig:?}");
 }
 
