@@ -829,6 +829,7 @@ mod tests {
             spectrum_high_hz: 12000.0,
             spectrum_centroid_hz: 6000.0,
             octave_bands: Vec::new(),
+            signature: None,
             sum: SumImpact::default(),
         })
     }

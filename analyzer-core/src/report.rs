@@ -229,6 +229,34 @@ pub struct Finding {
     pub fix: String,
     /// The numbers behind the finding.
     pub measured: serde_json::Map<String, serde_json::Value>,
+    /// Where in frequency the content the stems lack lives (`missing_element` and
+    /// `missing_fx_return` only): a curve, so it is a field of its own rather than numbers in
+    /// `measured`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spectral_signature: Option<SpectralSignature>,
+}
+
+/// The third-octave spectrum of what the stems lack (the residual of the aligned, corrected
+/// stem sum) beside the mix's over the same span, so a reader sees where in frequency the
+/// missing part lives: a reverb return's high-mid bloom, a bass line below 200 Hz.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SpectralSignature {
+    /// Nominal centre frequency of each band, Hz (the bands of `files[].spectrum` and
+    /// `reconciliation.spectrum` at the mix's sample rate).
+    pub band_hz: Vec<f64>,
+    /// What the stems lack per band, dB relative to the mix's total power over the span
+    /// (the scale of `reconciliation.spectrum`); `null` = no energy.
+    pub residual_db: Vec<Option<f64>>,
+    /// The mix per band over the same span, on the same scale.
+    pub mix_db: Vec<Option<f64>>,
+    /// Start of the span the spectra cover, s into the mix.
+    pub start_s: f64,
+    /// End of that span, s into the mix.
+    pub end_s: f64,
+    /// Band under which 10 % of the missing content's energy lies, Hz.
+    pub low_hz: f64,
+    /// Band under which 90 % of it lies, Hz (between the two: "most of it").
+    pub high_hz: f64,
 }
 
 impl Finding {
@@ -247,6 +275,7 @@ impl Finding {
             message: message.into(),
             fix: fix.into(),
             measured: serde_json::Map::new(),
+            spectral_signature: None,
         }
     }
 

@@ -348,3 +348,132 @@ fn a_missing_part_alone_is_not_bus_compression() {
         codes(&d)
     );
 }
+
+/// The finding's spectral signature has the spectral shape of `part` (the content the stems
+/// lack, as it enters the mix): per third-octave band, its share of the signature's power is
+/// within `tol_db` of the part's own share (measured by the file meter's [`SpectrumMeter`]),
+/// in every band that holds at least 2 % of the part's power; and the bands outside the part's
+/// own 98 % hold little of the signature. Returns the signature's bands and shares for more
+/// checks.
+fn assert_signature_is_the_parts(
+    f: &analyzer_core::Finding,
+    part: &[f32],
+    tol_db: f64,
+) -> Vec<(f64, f64)> {
+    let sig = f
+        .spectral_signature
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?} has no spectral signature", f.code));
+    let mut meter = analyzer_core::meter::SpectrumMeter::new(2, SR);
+    meter.process(part);
+    assert_eq!(meter.band_hz(), sig.band_hz.as_slice(), "same bands");
+    let share = |levels: &[Option<f64>]| -> Vec<f64> {
+        let p: Vec<f64> = levels
+            .iter()
+            .map(|l| l.map_or(0.0, |d| 10f64.powf(d / 10.0)))
+            .collect();
+        let total: f64 = p.iter().sum();
+        p.iter().map(|x| x / total).collect()
+    };
+    let want = share(&meter.band_levels_db().expect("present"));
+    let got = share(&sig.residual_db);
+    let mut outside = 0.0;
+    for (b, (&w, &g)) in want.iter().zip(&got).enumerate() {
+        if w >= 0.02 {
+            let err_db = 10.0 * (g / w).log10();
+            assert!(
+                err_db.abs() <= tol_db,
+                "{:?}: band {} Hz holds {:.3} of the signature, {:.3} of the part",
+                f.code,
+                sig.band_hz[b],
+                g,
+                w
+            );
+        } else {
+            outside += g;
+        }
+    }
+    assert!(
+        outside < 0.15,
+        "{:?}: {outside:.3} of the signature lies where the part has little",
+        f.code
+    );
+    // The mix is on the same scale and carries at least what it lacks, band by band (within
+    // the estimate's noise).
+    for (r, m) in sig.residual_db.iter().zip(&sig.mix_db) {
+        if let (Some(r), Some(m)) = (r, m) {
+            assert!(r <= &(m + 1.0), "residual {r} dB over the mix's {m} dB");
+        }
+    }
+    sig.band_hz.iter().copied().zip(got).collect()
+}
+
+#[test]
+fn a_reverb_returns_signature_has_the_returns_spectrum() {
+    let stems = song();
+    let mix = sum_of(&stems, &ALL);
+    let sum = sum_of(&stems, &DRY);
+    let d = run(&mix, &sum, &sum);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::MissingFxReturn)
+        .expect("missing_fx_return");
+    assert_signature_is_the_parts(f, &sum_of(&stems, &["FX_Return"]), 3.0);
+    let sig = f.spectral_signature.as_ref().expect("present");
+    assert!(
+        sig.start_s < 1.0 && sig.end_s > SECONDS as f64 - 1.0,
+        "whole song: {sig:?}"
+    );
+    assert_eq!(
+        (sig.low_hz, sig.high_hz),
+        (
+            f.measured["spectrum_low_hz"].as_f64().expect("present"),
+            f.measured["spectrum_high_hz"].as_f64().expect("present")
+        )
+    );
+}
+
+#[test]
+fn a_missing_bass_lines_signature_sits_below_300_hz() {
+    let stems = song();
+    let mix = sum_of(&stems, &ALL);
+    let sum = sum_of(&stems, &["Drums", "Keys", "Lead", "FX_Return"]);
+    let d = run(&mix, &sum, &sum);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::MissingElement)
+        .unwrap_or_else(|| panic!("no missing_element: {:?}", codes(&d)));
+    let bands = assert_signature_is_the_parts(f, &sum_of(&stems, &["Bass"]), 3.0);
+    let low: f64 = bands.iter().filter(|b| b.0 <= 315.0).map(|b| b.1).sum();
+    assert!(
+        low > 0.85,
+        "{low:.3} of the signature below 315 Hz: {bands:?}"
+    );
+    let sig = f.spectral_signature.as_ref().expect("present");
+    assert!(sig.high_hz <= 400.0, "{sig:?}");
+}
+
+#[test]
+fn missing_drums_signature_is_the_drums_spectrum() {
+    let stems = song();
+    let mix = sum_of(&stems, &ALL);
+    let sum = sum_of(&stems, &["Bass", "Keys", "Lead", "FX_Return"]);
+    let d = run(&mix, &sum, &sum);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::MissingElement)
+        .unwrap_or_else(|| panic!("no missing_element: {:?}", codes(&d)));
+    assert_signature_is_the_parts(f, &sum_of(&stems, &["Drums"]), 3.0);
+    // Every other finding has none.
+    for g in d.findings.iter().filter(|g| {
+        !matches!(
+            g.code,
+            FindingCode::MissingElement | FindingCode::MissingFxReturn
+        )
+    }) {
+        assert!(g.spectral_signature.is_none(), "{:?}", g.code);
+    }
+}

@@ -471,6 +471,8 @@ pub struct AddedContent {
     pub spectrum_centroid_hz: f64,
     /// (band centre Hz, level dB re the loudest band).
     pub octave_bands: Vec<(f64, f64)>,
+    /// Its third-octave spectrum beside the mix's (`None` without a whole spectral segment).
+    pub signature: Option<crate::report::SpectralSignature>,
     /// What it does to the sum as delivered.
     pub sum: SumImpact,
 }

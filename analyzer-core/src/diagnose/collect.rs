@@ -59,6 +59,11 @@ pub struct Diagnoser {
     ring_m: Vec<f32>,
     ring_s: Vec<f32>,
     ring_r: Vec<f32>,
+    /// Mix and fitted residual per channel (`channels * fft_len`, channel after channel), for
+    /// the added-content signature: a return decorrelated or in opposite phase between the
+    /// channels partly cancels in the mono downmix, so its spectrum is read channel by channel.
+    ring_mc: Vec<f32>,
+    ring_rc: Vec<f32>,
     ring_fill: usize,
     ring_start: u64,
     fft_in: Vec<f32>,
@@ -123,6 +128,8 @@ impl Diagnoser {
             ring_m: vec![0.0; fft_len],
             ring_s: vec![0.0; fft_len],
             ring_r: vec![0.0; fft_len],
+            ring_mc: vec![0.0; channels * fft_len],
+            ring_rc: vec![0.0; channels * fft_len],
             ring_fill: 0,
             ring_start: 0,
             fft_in: vec![0.0; fft_len],
@@ -176,6 +183,8 @@ impl Diagnoser {
             for c in 0..ch {
                 let (m, s, f) = (mix[base + c], sum[base + c], fitted[base + c]);
                 let r = m - f;
+                self.ring_mc[c * self.fft_len + self.ring_fill] = m;
+                self.ring_rc[c * self.fft_len + self.ring_fill] = r;
                 let acc = &mut self.cur;
                 acc.em += f64::from(m * m);
                 acc.es += f64::from(s * s);
@@ -278,12 +287,49 @@ impl Diagnoser {
             seg.sms[b] += Complex::new(f64::from(x.re), f64::from(x.im));
             seg.srr[b] += f64::from(r.norm_sqr());
         }
+        // Per channel (mono: the downmix is the channel), mix and residual power.
+        if self.channels == 1 {
+            seg.smm_ch.clone_from(&seg.smm);
+            seg.srr_ch.clone_from(&seg.srr);
+        } else {
+            let n = self.fft_len;
+            for c in 0..self.channels {
+                for (src, out) in [
+                    (&self.ring_mc, &mut self.fft_out_m),
+                    (&self.ring_rc, &mut self.fft_out_r),
+                ] {
+                    for ((d, &x), &w) in self
+                        .fft_in
+                        .iter_mut()
+                        .zip(&src[c * n..(c + 1) * n])
+                        .zip(&self.window)
+                    {
+                        *d = x * w;
+                    }
+                    // Lengths match by construction, so this cannot fail.
+                    let _ = self
+                        .fft
+                        .process_with_scratch(&mut self.fft_in, out, &mut self.scratch);
+                }
+                for (k, &b) in self.bin_band.iter().enumerate() {
+                    if b != usize::MAX {
+                        seg.smm_ch[b] += f64::from(self.fft_out_m[k].norm_sqr());
+                        seg.srr_ch[b] += f64::from(self.fft_out_r[k].norm_sqr());
+                    }
+                }
+            }
+        }
         seg.end_frame = self.ring_start + self.fft_len as u64;
         self.seg_frames = (self.seg_frames + 1) % SEGMENT_FFT_FRAMES;
         let hop = self.hop;
         self.ring_m.copy_within(hop.., 0);
         self.ring_s.copy_within(hop.., 0);
         self.ring_r.copy_within(hop.., 0);
+        for c in 0..self.channels {
+            let n = self.fft_len;
+            self.ring_mc[c * n..(c + 1) * n].copy_within(hop.., 0);
+            self.ring_rc[c * n..(c + 1) * n].copy_within(hop.., 0);
+        }
         self.ring_fill -= hop;
         self.ring_start += hop as u64;
     }
@@ -307,6 +353,7 @@ impl Diagnoser {
             .collect();
         let facts = StreamFacts {
             channels: self.channels,
+            sample_rate: self.sample_rate,
             band_hz: &self.band_hz,
             res_lr: self.res_lr,
             sum_lr: self.sum_lr,

@@ -230,6 +230,45 @@ pub(super) fn residual_spectrum(
     (octave, f10, f90, centroid)
 }
 
+/// The fitted residual's third-octave spectrum beside the mix's over `segments`, both in dB
+/// relative to the mix's total power there (the scale of the report's residual spectrum, but
+/// summed over the channels rather than of the downmix, where a decorrelated return cancels), for
+/// an added-content finding; `low_hz` and `high_hz` are [`residual_spectrum`]'s 10 % and 90 %
+/// bands, passed in so the summary and the finding's message cannot disagree. `None` without
+/// a segment or any mix energy.
+pub(super) fn residual_signature(
+    d: &StreamFacts<'_>,
+    segments: &[&Segment],
+    low_hz: f64,
+    high_hz: f64,
+) -> Option<crate::report::SpectralSignature> {
+    let first = segments.first()?;
+    let last = segments.last()?;
+    let bands = d.band_hz.len();
+    let (mut mix, mut res) = (vec![0.0f64; bands], vec![0.0f64; bands]);
+    for s in segments {
+        for b in 0..bands {
+            mix[b] += s.smm_ch[b];
+            res[b] += s.srr_ch[b];
+        }
+    }
+    let total: f64 = mix.iter().sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let rel = |e: f64| (e > 0.0).then(|| round2(db(e / total)));
+    let rate = f64::from(d.sample_rate.max(1));
+    Some(crate::report::SpectralSignature {
+        band_hz: d.band_hz.to_vec(),
+        residual_db: res.iter().map(|&e| rel(e)).collect(),
+        mix_db: mix.iter().map(|&e| rel(e)).collect(),
+        start_s: round2(first.start_frame as f64 / rate),
+        end_s: round2(last.end_frame as f64 / rate),
+        low_hz,
+        high_hz,
+    })
+}
+
 /// Band gains averaged into octave bands (dB), with the mean coherence of each.
 pub(super) fn octave_curve(
     d: &StreamFacts<'_>,

@@ -48,6 +48,10 @@ pub(super) struct Segment {
     pub(super) sss: Vec<f64>,
     pub(super) sms: Vec<Complex<f64>>,
     pub(super) srr: Vec<f64>,
+    /// Per band, |M|^2 and |R|^2 summed over the channels (not of the downmix), for the
+    /// added-content signature.
+    pub(super) smm_ch: Vec<f64>,
+    pub(super) srr_ch: Vec<f64>,
 }
 
 impl Segment {
@@ -59,6 +63,8 @@ impl Segment {
             sss: vec![0.0; bands],
             sms: vec![Complex::new(0.0, 0.0); bands],
             srr: vec![0.0; bands],
+            smm_ch: vec![0.0; bands],
+            srr_ch: vec![0.0; bands],
         }
     }
 }
@@ -68,6 +74,8 @@ impl Segment {
 pub(super) struct StreamFacts<'a> {
     /// Channels of the mix.
     pub(super) channels: usize,
+    /// Sample rate of the mix, Hz (segment frames to seconds).
+    pub(super) sample_rate: u32,
     /// Centre of each analysis band, Hz.
     pub(super) band_hz: &'a [f64],
     /// Fitted residual's first two channels: L energy, R energy, L x R.

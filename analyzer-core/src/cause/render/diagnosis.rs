@@ -164,6 +164,7 @@ pub(super) fn added_content(c: &Cause, a: &AddedContent) -> Finding {
     if !a.may_be_excluded.is_empty() {
         f.fix = "Re-export the stems that could not enter the sum and check again: the part may be theirs.".to_owned();
     }
+    f.spectral_signature = a.signature.clone();
     f.with("residual_db", round1(added_db))
         .with("may_be_excluded", a.may_be_excluded.clone())
         .with(

@@ -1,7 +1,7 @@
 //! Added content: effect returns (`missing_fx_return`) and parts (`missing_element`) in the
 //! mix that no stem carries, told apart by the residual's features.
 
-use super::super::features::residual_spectrum;
+use super::super::features::{residual_signature, residual_spectrum};
 use super::judge::Context;
 use crate::cause::{AddedContent, AddedKind, SumImpact};
 
@@ -84,6 +84,7 @@ pub(super) fn cause(cx: &Context<'_>, added_db: f64, secondary: bool) -> Option<
         spectrum_high_hz: f90,
         spectrum_centroid_hz: centroid,
         octave_bands,
+        signature: residual_signature(cx.stream, cx.segments, f10, f90),
         sum: SumImpact::default(),
     })
 }
