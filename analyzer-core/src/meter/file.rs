@@ -529,7 +529,7 @@ mod tests {
             if at > 3 {
                 y[at - 3] = 0.9;
             }
-            for len in [at + 1, at + 2, (at + 40).min(1000), 1000] {
+            for len in [at + 1, at + 2, at + 40, 1000].map(|l| l.min(1000)) {
                 assert_eq!(
                     last_at_or_above(&y[..len], level),
                     naive(&y[..len]),

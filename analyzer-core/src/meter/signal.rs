@@ -430,13 +430,11 @@ impl ChannelDifference {
 
     /// Feeds interleaved stereo samples; a trailing partial frame is ignored. Never allocates.
     ///
-    /// Frame `n` of the stream goes to lane `n % LANES` (as in [`lane_accumulate`]): up to the
-    /// next lane boundary one by one, then whole rounds of [`LANES`] frames with fixed lanes
+    /// Frame `n` of the stream goes to lane `n % LANES` (as in `lane_accumulate`): up to the
+    /// next lane boundary one by one, then whole rounds of `LANES` frames with fixed lanes
     /// in local arrays, which vectorises. The per-frame wrapping lane index it had before kept
-    /// every sum in memory and cost ~3 % of a check's CPU (issue 20); each lane still adds the
+    /// every sum in memory and cost ~2 % of a check's CPU (issue 20); each lane still adds the
     /// same frames in the same order, so the reading is the same bit for bit.
-    ///
-    /// [`lane_accumulate`]: super::lane_accumulate
     pub fn process(&mut self, interleaved: &[f32]) {
         #[inline(always)]
         fn add(diff: &mut f64, mean: &mut f64, [l, r]: [f32; 2]) {
