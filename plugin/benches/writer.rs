@@ -189,12 +189,12 @@ fn main() {
                             let (root, prog, results) = (dir.path(), &prog, &results);
                             s.spawn(move || {
                                 let r = capture_instance(root, i, frames, prog);
-                                results.lock().unwrap().push(r);
+                                results.lock().expect("results lock").push(r);
                             });
                         }
                     })
                 });
-                for (written, dropped) in results.into_inner().unwrap() {
+                for (written, dropped) in results.into_inner().expect("results lock") {
                     assert_eq!(dropped, 0, "an offline capture dropped frames");
                     assert_eq!(written, frames as u64, "a capture lost frames");
                 }
