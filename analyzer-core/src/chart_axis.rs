@@ -80,6 +80,8 @@ impl DbRange {
 
 /// The label of a dB grid line ("-20 dB").
 pub fn db_label(db: f64) -> String {
+    // A tick computed as -0.0 reads "0 dB", never "-0 dB".
+    let db = if db == 0.0 { 0.0 } else { db };
     format!("{db} dB")
 }
 
@@ -207,6 +209,7 @@ mod tests {
         let r = DbRange::of([-3.0, -95.0]).unwrap();
         assert_eq!(r.ticks(), [0.0, -20.0, -40.0, -60.0, -80.0, -100.0]);
         assert_eq!(db_label(-20.0), "-20 dB");
+        assert_eq!(db_label(-0.0), "0 dB");
     }
 
     #[test]

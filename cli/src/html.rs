@@ -379,12 +379,54 @@ fn finding_block(k: usize, f: &Finding, row_of: &HashMap<&str, usize>) -> String
         )
     };
     format!(
-        r#"<section class="finding {sev}" id="finding-{k}"><h3><span class="sev">{sev}</span> <code>{}</code></h3><p class="msg">{}</p><p class="fix"><b>Fix:</b> {}</p>{files}{}</section>"#,
+        r#"<section class="finding {sev}" id="finding-{k}"><h3><span class="sev">{sev}</span> <code>{}</code></h3><p class="msg">{}</p><p class="fix"><b>Fix:</b> {}</p>{files}{}{}</section>"#,
         esc(f.code.as_str()),
         esc(&f.message),
         esc(&f.fix),
-        measured_table(k, f)
+        measured_table(k, f),
+        signature_chart(k, f)
     )
+}
+
+/// A missing part's or effect return's spectral signature (`spectral_signature`): what the
+/// stems lack per third-octave band over the mix's spectrum, so a reader sees where in
+/// frequency it lives (a bass line below 300 Hz, a reverb's mid-range bloom), with the band
+/// range that holds most of it in words. Empty for other findings.
+fn signature_chart(k: usize, f: &Finding) -> String {
+    let Some(sig) = &f.spectral_signature else {
+        return String::new();
+    };
+    let mark = |key: &str| -> String {
+        if f.measured.contains_key(key) {
+            format!(r#" class="n" data-finding="{k}" data-key="{key}""#)
+        } else {
+            String::new()
+        }
+    };
+    let mut s = format!(
+        r#"<div class="signature" id="signature-{k}"><p class="sig">Most of what the stems lack lies between <span{}>{}</span> Hz and <span{}>{}</span> Hz.</p>"#,
+        mark("spectrum_low_hz"),
+        fixed(sig.low_hz, 0),
+        mark("spectrum_high_hz"),
+        fixed(sig.high_hz, 0),
+    );
+    s.push_str(&line_chart(
+        &format!("signature-chart-{k}"),
+        "Spectral signature: what no stem carries, over the mix",
+        &sig.band_hz,
+        &[
+            ("s-mix", "mix", &sig.mix_db),
+            ("s-res", "missing content", &sig.residual_db),
+        ],
+        &format!(
+            "frequency, Hz — third octaves, dB relative to the mix's power over {}–{} s",
+            fixed(sig.start_s, 1),
+            fixed(sig.end_s, 1)
+        ),
+        XScale::Log,
+    ));
+    s.push_str("</div>");
+    s
 }
 
 /// A line chart of several series (CSS class, name, values) over a shared x axis, in dB.
@@ -660,6 +702,7 @@ i.key.lv-target { height: 12px; width: 0; }
 i.key.s-mix { background: var(--mix); } i.key.s-res { background: var(--res); } i.key.s-stem { background: var(--stem); } i.key.s-behind { background: var(--behind); }
 figure { margin: 0; } figcaption { font-size: 13px; overflow-wrap: anywhere; }
 .chart { width: 100%; height: auto; display: block; } .chart.wide { max-width: 1100px; }
+.signature .chart.wide { max-width: 620px; } .signature .sig { margin-top: 8px; }
 .chart .tick { font-size: 11px; fill: var(--muted); } .chart.small .tick { font-size: 9px; }
 .chart .grid { stroke: var(--line); stroke-width: 1; }
 .series { fill: none; stroke-width: 2; stroke-linejoin: round; } .chart.small .series { stroke-width: 1.6; }
@@ -846,6 +889,54 @@ pub fn render(report: &Report, profile: &Profile) -> String {
 mod tests {
     use super::*;
     use analyzer_core::report::{FileReport, Finding, FindingCode, LevelTimeline, Reconciliation};
+
+    #[test]
+    fn a_missing_parts_signature_is_drawn_inside_its_finding_block() {
+        let band_hz = vec![50.0, 100.0, 200.0, 400.0, 800.0, 1600.0];
+        let mut missing = Finding::new(
+            FindingCode::MissingElement,
+            Severity::Error,
+            vec![],
+            "The mix holds a part no stem carries.",
+            "Export the missing part.",
+        )
+        .with("spectrum_low_hz", 50.0)
+        .with("spectrum_high_hz", 200.0);
+        missing.spectral_signature = Some(analyzer_core::report::SpectralSignature {
+            band_hz: band_hz.clone(),
+            residual_db: vec![Some(-3.0), Some(-4.0), Some(-9.0), Some(-40.0), None, None],
+            mix_db: vec![
+                Some(-2.0),
+                Some(-3.0),
+                Some(-6.0),
+                Some(-8.0),
+                Some(-9.0),
+                Some(-12.0),
+            ],
+            start_s: 0.0,
+            end_s: 30.0,
+            low_hz: 50.0,
+            high_hz: 200.0,
+        });
+        let other = Finding::new(
+            FindingCode::StartOffset,
+            Severity::Error,
+            vec![],
+            "late",
+            "re-export",
+        );
+        let rows = HashMap::new();
+        let block = finding_block(3, &missing, &rows);
+        let chart = block
+            .find(r#"id="signature-chart-3""#)
+            .expect("signature chart");
+        assert!(chart < block.rfind("</section>").expect("block end"));
+        assert!(block.contains(r#"data-finding="3" data-key="spectrum_low_hz">50</span> Hz"#));
+        assert!(block.contains(r#"data-key="spectrum_high_hz">200</span> Hz"#));
+        assert!(block.contains("series s-res") && block.contains("series s-mix"));
+        assert!(block.contains("0.0–30.0 s"));
+        assert!(!finding_block(4, &other, &rows).contains("signature"));
+    }
 
     #[test]
     fn report_is_self_contained_and_escaped() {
