@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for cmd_pkg in sox:sox ffmpeg:ffmpeg chromium:chromium; do
+for cmd_pkg in sox:sox ffmpeg:ffmpeg chromium:chromium pdftotext:poppler-utils; do
   cmd=${cmd_pkg%%:*}; pkg=${cmd_pkg##*:}
   command -v "$cmd" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done

@@ -712,7 +712,9 @@ figure { margin: 0; } figcaption { font-size: 13px; overflow-wrap: anywhere; }
 .charts2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 520px), 1fr)); gap: 16px; }
 @media (max-width: 640px) { .lv-row { grid-template-columns: 1fr; } .lv-scale > div:first-child, .lv-scale > div:last-child { display: none; } }
 @media print {
-  :root { --fg: #000; --bg: #fff; --card: #f3f3f3; }
+  :root { color-scheme: light; --fg: #000; --muted: #5f6368; --bg: #fff; --card: #f3f3f3; --line: #dde1e6;
+    --err: #c0392b; --warn: #b7791f; --info: #2f6fbf; --ok: #2e8b57; --mix: #1f3f8a; --stem: #2f8f8f; --ref: #8a5a1f;
+    --res: #c0392b; --behind: #b9c0ca; --sp: #6f95d8; --tp: #17306e; --lufs: #2e8b57; }
   body { font-size: 10pt; max-width: none; padding: 0; }
   * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
   .scroll { overflow: visible; } .files { font-size: 8pt; } .spark { width: 80px; }

@@ -2,7 +2,9 @@
 //! scripts/test.sh) loads the report, a probe script measures every chart and collects errors,
 //! and a screenshot is saved to `target/report-screenshot.png`. At a narrow and a wide window
 //! it checks the layout (no clipped label, no sideways scrolling, every chart drawn) and that
-//! every number the page shows equals the JSON report's of the same run.
+//! every number the page shows equals the JSON report's of the same run. A second test prints
+//! a report to PDF (the copy that gets attached to an email) and reads it back with poppler's
+//! `pdftotext` and `pdftoppm` (Debian `poppler-utils`, installed by scripts/test.sh).
 
 // Test code may unwrap: a panic is the failure report (as in tests/cli.rs).
 #![allow(clippy::unwrap_used)]
@@ -322,4 +324,228 @@ fn check_numbers(probe: &serde_json::Value, report: &serde_json::Value) {
         }
     }
     assert!(file_numbers >= files * 6, "{file_numbers}");
+}
+
+/// A delivery with several causes: the keys stem 37 samples late, the lead stem missing from
+/// the folder (a part the mix holds that no stem carries), and one 16-bit stem among float.
+fn faulty_delivery(dir: &Path) {
+    let stems = synth::demo_song(SR, 8.0);
+    let mix = synth::mix_down(&stems, 2);
+    synth::write_wav(&dir.join("Song_Mix.wav"), 2, SR, WavFormat::Float32, &mix).unwrap();
+    for s in &stems {
+        let mut samples = s.samples.clone();
+        if s.name == "Lead" {
+            continue;
+        }
+        if s.name == "Keys" {
+            let shift = 37 * s.channels as usize;
+            samples.rotate_right(shift);
+            samples[..shift].fill(0.0);
+        }
+        let format = if s.name == "Bass" {
+            WavFormat::Int16
+        } else {
+            WavFormat::Float32
+        };
+        let name = format!("Song_{}_with_a_long_descriptive_name_v2.wav", s.name);
+        synth::write_wav(&dir.join(name), s.channels, SR, format, &samples).unwrap();
+    }
+}
+
+/// Runs a poppler tool, returning its standard output.
+fn poppler(tool: &str, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("{tool} is required (scripts/test.sh installs poppler-utils): {e}")
+    });
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Mean and minimum of a binary PGM's (P5, 8-bit) pixels in the given fraction of its width
+/// and height around the top-left corner (the page margin).
+fn pgm_corner(pgm: &[u8], frac: f64) -> (f64, u8) {
+    // Header: "P5" whitespace width whitespace height whitespace maxval single-whitespace.
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while pgm[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while !pgm[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(String::from_utf8_lossy(&pgm[start..i]).into_owned());
+    }
+    assert_eq!(fields[0], "P5");
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let pixels = &pgm[i + 1..];
+    assert_eq!(pixels.len(), w * h);
+    let (cw, ch) = ((w as f64 * frac) as usize, (h as f64 * frac) as usize);
+    let mut sum = 0u64;
+    let mut min = 255u8;
+    for y in 0..ch {
+        for &p in &pixels[y * w..y * w + cw] {
+            sum += u64::from(p);
+            min = min.min(p);
+        }
+    }
+    (sum as f64 / (cw * ch) as f64, min)
+}
+
+#[test]
+fn report_prints_to_a_light_pdf_with_the_findings_on_page_one() {
+    let dir = tempfile::tempdir().unwrap();
+    faulty_delivery(dir.path());
+    let html = dir.path().join("report.html");
+    let json_path = dir.path().join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_stemcheck"))
+        .arg("check")
+        .arg(dir.path())
+        .arg("--report")
+        .arg(&html)
+        .arg("--json")
+        .arg(&json_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.len() >= 2, "several causes to print: {codes:?}");
+
+    // Printed as a reader whose system is in dark mode would print it: paper stays white.
+    let pdf = print_dark(&html, &dir.path().join("report.pdf"));
+    let pdf_s = pdf.to_str().unwrap();
+    let text = String::from_utf8(poppler("pdftotext", &["-layout", pdf_s, "-"])).unwrap();
+    let pages: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert!(
+        (1..=12).contains(&pages.len()),
+        "a report of 6 files prints on a few pages, not {}",
+        pages.len()
+    );
+    // Page one carries the verdict and the most serious cause; every warning and error is
+    // printed before the file table (findings first on paper too).
+    let first = pages[0];
+    assert!(first.contains("FAIL"), "verdict on page 1:\n{first}");
+    assert!(first.contains(codes[0]), "{} on page 1:\n{first}", codes[0]);
+    let files_at = text.find("\nFiles").expect("the file table's heading");
+    for code in &codes {
+        let at = text.find(code).unwrap_or_else(|| panic!("{code} printed"));
+        assert!(at < files_at, "{code} is printed before the file table");
+    }
+    // Every file name is printed in full at least once (the file table: wrapped at the cell's
+    // width is fine, cut or ellipsised is not). In content order (`-raw`) a wrapped name's
+    // pieces are consecutive lines, so the lines are joined before looking.
+    let raw = String::from_utf8(poppler("pdftotext", &["-raw", pdf_s, "-"])).unwrap();
+    let joined: String = raw.lines().collect();
+    for f in report["files"].as_array().unwrap() {
+        let path = f["path"].as_str().unwrap();
+        let name = Path::new(path).file_name().unwrap().to_str().unwrap();
+        let stem = &name[..name.len().min(12)];
+        let seen: Vec<&str> = raw.lines().filter(|l| l.contains(stem)).collect();
+        assert!(
+            joined.contains(name),
+            "{name} is printed in full; lines: {seen:#?}"
+        );
+    }
+    // Light paper: page 1's top-left margin and the page overall are white, not dark mode.
+    let pgm = first_page_gray(&pdf);
+    // The top-left 3 % of the page is margin (Chromium's default 0.4 in).
+    let (corner_mean, corner_min) = pgm_corner(&pgm, 0.03);
+    assert!(
+        corner_mean > 250.0,
+        "page margin is white: mean {corner_mean:.0}, darkest {corner_min}"
+    );
+    let (page_mean, _) = pgm_corner(&pgm, 1.0);
+    assert!(
+        page_mean > 200.0,
+        "page 1 is mostly light (mean {page_mean:.0}, corner {corner_mean:.0})"
+    );
+
+    // Control: the same measurement on the print style with a dark background reads dark, so
+    // the check above can fail. (Chromium 1xx prints in the light scheme even when the screen is
+    // dark; the print palette keeps paper white in a browser that does not.)
+    let page = std::fs::read_to_string(&html).unwrap();
+    let palette = "@media print {\n  :root { color-scheme: light; --fg: #000; --muted: #5f6368; --bg: #fff; --card: #f3f3f3;";
+    assert!(
+        page.contains(palette),
+        "the print palette is where the control expects it"
+    );
+    let dark_print = page.replace(
+        palette,
+        "@media print {\n  :root { color-scheme: dark; --fg: #eee; --muted: #aaa; --bg: #16181b; --card: #202328;",
+    );
+    let unstyled = dir.path().join("dark-print.html");
+    std::fs::write(&unstyled, dark_print).unwrap();
+    let dark = first_page_gray(&print_dark(&unstyled, &dir.path().join("dark-print.pdf")));
+    let (dark_mean, _) = pgm_corner(&dark, 1.0);
+    assert!(
+        dark_mean < 120.0,
+        "a dark print palette reads dark (mean {dark_mean:.0})"
+    );
+}
+
+/// Prints `html` to `pdf` with headless Chromium in dark mode (as a reader whose system is
+/// dark would), no header or footer.
+fn print_dark(html: &Path, pdf: &Path) -> PathBuf {
+    let profile = tempfile::tempdir().unwrap();
+    let status = chromium_cmd(profile.path())
+        .arg("--force-dark-mode")
+        .arg("--blink-settings=preferredColorScheme=0")
+        .arg("--no-pdf-header-footer")
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success() && pdf.exists(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    pdf.to_owned()
+}
+
+/// Page 1 of `pdf` as an 8-bit grey PGM at 30 dpi.
+fn first_page_gray(pdf: &Path) -> Vec<u8> {
+    let out_dir = tempfile::tempdir().unwrap();
+    let prefix = out_dir.path().join("page");
+    poppler(
+        "pdftoppm",
+        &[
+            "-r",
+            "30",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-gray",
+            pdf.to_str().unwrap(),
+            prefix.to_str().unwrap(),
+        ],
+    );
+    let file = std::fs::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "pgm"))
+        .expect("pdftoppm wrote page 1");
+    std::fs::read(file).unwrap()
 }
