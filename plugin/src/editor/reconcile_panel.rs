@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
 use analyzer_core::fix::{FixOptions, ResidualMode};
-use analyzer_core::report::{Report, Severity};
+use analyzer_core::report::{Report, Severity, SpectralSignature};
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Vec2};
 use parking_lot::Mutex;
 
@@ -43,6 +43,8 @@ const WARNING_COLOR: Color32 = Color32::from_rgb(230, 190, 40);
 const HIGHLIGHT: Color32 = Color32::from_rgb(60, 70, 40);
 /// Height of one reconciliation plot, including its axis labels.
 const PLOT_HEIGHT: f32 = 150.0;
+/// Legend of the residual curve in the reconciliation plots.
+const RESIDUAL_LEGEND: &str = "residual (mix - stem sum)";
 /// Below this width the two plots stack instead of sitting side by side.
 const TWO_COLUMNS_MIN_WIDTH: f32 = 620.0;
 
@@ -282,6 +284,20 @@ impl ReconcilePanel {
             .as_ref()
             .filter(|(id, _)| id == bounce_id)
             .map(|s| s.1);
+        if let Some(sig) =
+            selected.and_then(|i| report.findings.get(i)?.spectral_signature.as_ref())
+        {
+            ui.add_space(4.0);
+            ui.small(signature_summary(sig));
+            plot_ui(
+                ui,
+                "Spectral signature: what no stem carries, over the mix (third octaves)",
+                Some((&sig.band_hz[..], [&sig.mix_db[..], &sig.residual_db[..]])),
+                XScale::Log,
+                "Hz",
+                "missing content",
+            );
+        }
         ui.add_space(4.0);
         self.repair_ui(ui, folder);
         ui.add_space(4.0);
@@ -310,6 +326,7 @@ impl ReconcilePanel {
                         timeline.as_ref().map(|(xs, v)| (&xs[..], *v)),
                         XScale::Linear,
                         "s",
+                        RESIDUAL_LEGEND,
                     );
                 } else {
                     plot_ui(
@@ -318,6 +335,7 @@ impl ReconcilePanel {
                         spectrum,
                         XScale::Log,
                         "Hz",
+                        RESIDUAL_LEGEND,
                     );
                 }
             };
@@ -516,7 +534,11 @@ fn finding_ui(ui: &mut egui::Ui, line: &FindingLine, selected: bool) -> egui::Re
         ui.scope_id().with(("finding", &line.code, &line.message)),
         Sense::click(),
     )
-    .on_hover_text("Click to highlight its files")
+    .on_hover_text(if line.has_signature {
+        "Click to highlight its files and show its spectral signature"
+    } else {
+        "Click to highlight its files"
+    })
 }
 
 /// The per-file table; rows of `highlighted` files are marked.
@@ -727,6 +749,20 @@ pub struct FindingLine {
     pub files: Option<String>,
     /// "fix: ..." when the finding has a fix.
     pub fix: Option<String>,
+    /// The finding carries a spectral signature (shown when it is selected).
+    pub has_signature: bool,
+}
+
+/// The sentence above a signature plot: where most of the missing content lies and over which
+/// span (the HTML report says the same under the same chart).
+pub fn signature_summary(sig: &SpectralSignature) -> String {
+    format!(
+        "Most of what the stems lack lies between {} and {} ({:.1}-{:.1} s).",
+        hz_readout(sig.low_hz as f32),
+        hz_readout(sig.high_hz as f32),
+        sig.start_s,
+        sig.end_s
+    )
 }
 
 /// The report's findings as panel blocks, most serious first (errors, then warnings, then
@@ -746,6 +782,7 @@ pub fn finding_lines(report: &Report) -> Vec<FindingLine> {
                 format!("files ({}): {}", names.len(), names.join(", "))
             }),
             fix: (!f.fix.is_empty()).then(|| format!("fix: {}", f.fix)),
+            has_signature: f.spectral_signature.is_some(),
         })
         .collect();
     lines.sort_by_key(|l| std::cmp::Reverse(l.severity));
@@ -760,6 +797,7 @@ fn plot_ui(
     data: Option<PlotData<'_>>,
     x_scale: XScale,
     x_unit: &str,
+    residual_name: &str,
 ) {
     ui.small(title);
     let (response, painter) =
@@ -825,7 +863,7 @@ fn plot_ui(
     let mut legend_x = plot.left();
     for (values, color, name) in [
         (series[0], MIX_COLOR, "mix"),
-        (series[1], RESIDUAL_COLOR, "residual (mix - stem sum)"),
+        (series[1], RESIDUAL_COLOR, residual_name),
     ] {
         for run in g.polylines(xs, values) {
             if let [dot] = run[..] {
@@ -863,6 +901,55 @@ mod tests {
             "m",
             fix,
         )
+    }
+
+    #[test]
+    fn a_missing_parts_signature_is_offered_and_summarised() {
+        let mut missing = finding(
+            FindingCode::MissingElement,
+            Severity::Error,
+            &[],
+            "export it",
+        );
+        missing.spectral_signature = Some(SpectralSignature {
+            band_hz: vec![50.0, 100.0, 200.0],
+            residual_db: vec![Some(-3.0), Some(-6.0), None],
+            mix_db: vec![Some(-2.0), Some(-3.0), Some(-9.0)],
+            start_s: 0.0,
+            end_s: 32.0,
+            low_hz: 50.0,
+            high_hz: 1250.0,
+        });
+        let report = Report::new(
+            "mastering",
+            vec![],
+            None,
+            vec![
+                finding(
+                    FindingCode::StartOffset,
+                    Severity::Error,
+                    &["a.wav"],
+                    "shift",
+                ),
+                missing,
+            ],
+        );
+        let lines = finding_lines(&report);
+        let with: Vec<(&str, bool)> = lines
+            .iter()
+            .map(|l| (l.code.as_str(), l.has_signature))
+            .collect();
+        assert!(with.contains(&("missing_element", true)));
+        assert!(with.contains(&("start_offset", false)));
+        let sig = report
+            .findings
+            .iter()
+            .find_map(|f| f.spectral_signature.as_ref())
+            .expect("the signature is kept");
+        assert_eq!(
+            signature_summary(sig),
+            "Most of what the stems lack lies between 50 Hz and 1.25 kHz (0.0-32.0 s)."
+        );
     }
 
     #[test]
