@@ -434,17 +434,26 @@ fn a_reverb_returns_signature_has_the_returns_spectrum() {
     );
 }
 
+/// The demo song's mix against the sum of every stem but `missing`: the diagnosis and the
+/// index of its `missing_element` finding.
+fn without(stems: &[SynthStem], missing: &str) -> (Diagnosis, usize) {
+    let mix = sum_of(stems, &ALL);
+    let kept: Vec<&str> = ALL.iter().copied().filter(|n| *n != missing).collect();
+    let sum = sum_of(stems, &kept);
+    let d = run(&mix, &sum, &sum);
+    let i = d
+        .findings
+        .iter()
+        .position(|f| f.code == FindingCode::MissingElement)
+        .unwrap_or_else(|| panic!("no missing_element without {missing}: {:?}", codes(&d)));
+    (d, i)
+}
+
 #[test]
 fn a_missing_bass_lines_signature_sits_below_300_hz() {
     let stems = song();
-    let mix = sum_of(&stems, &ALL);
-    let sum = sum_of(&stems, &["Drums", "Keys", "Lead", "FX_Return"]);
-    let d = run(&mix, &sum, &sum);
-    let f = d
-        .findings
-        .iter()
-        .find(|f| f.code == FindingCode::MissingElement)
-        .unwrap_or_else(|| panic!("no missing_element: {:?}", codes(&d)));
+    let (d, i) = without(&stems, "Bass");
+    let f = &d.findings[i];
     let bands = assert_signature_is_the_parts(f, &sum_of(&stems, &["Bass"]), 3.0);
     let low: f64 = bands.iter().filter(|b| b.0 <= 315.0).map(|b| b.1).sum();
     assert!(
@@ -458,15 +467,8 @@ fn a_missing_bass_lines_signature_sits_below_300_hz() {
 #[test]
 fn missing_drums_signature_is_the_drums_spectrum() {
     let stems = song();
-    let mix = sum_of(&stems, &ALL);
-    let sum = sum_of(&stems, &["Bass", "Keys", "Lead", "FX_Return"]);
-    let d = run(&mix, &sum, &sum);
-    let f = d
-        .findings
-        .iter()
-        .find(|f| f.code == FindingCode::MissingElement)
-        .unwrap_or_else(|| panic!("no missing_element: {:?}", codes(&d)));
-    assert_signature_is_the_parts(f, &sum_of(&stems, &["Drums"]), 3.0);
+    let (d, i) = without(&stems, "Drums");
+    assert_signature_is_the_parts(&d.findings[i], &sum_of(&stems, &["Drums"]), 3.0);
     // Every other finding has none.
     for g in d.findings.iter().filter(|g| {
         !matches!(

@@ -31,6 +31,30 @@ fn chromium() -> PathBuf {
     );
 }
 
+/// `stemcheck check DIR --report DIR/report.html --json DIR/report.json` on a delivery that
+/// must fail (exit 1): the HTML report's path and the JSON report.
+fn check_failing(dir: &Path) -> (PathBuf, serde_json::Value) {
+    let html = dir.join("report.html");
+    let json_path = dir.join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_stemcheck"))
+        .arg("check")
+        .arg(dir)
+        .arg("--report")
+        .arg(&html)
+        .arg("--json")
+        .arg(&json_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    (html, report)
+}
+
 fn chromium_cmd(profile: &Path) -> Command {
     let mut cmd = Command::new(chromium());
     cmd.args([
@@ -77,26 +101,8 @@ fn report_renders_its_charts_in_chromium() {
         )
         .unwrap();
     }
-    let html = dir.path().join("report.html");
-    let json_path = dir.path().join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_stemcheck"))
-        .arg("check")
-        .arg(dir.path())
-        .arg("--report")
-        .arg(&html)
-        .arg("--json")
-        .arg(&json_path)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (html, report) = check_failing(dir.path());
     let text = std::fs::read_to_string(&html).unwrap();
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     assert!(
         !text.contains("<script"),
         "the report itself runs no script"
@@ -401,25 +407,7 @@ fn pgm_corner(pgm: &[u8], frac: f64) -> (f64, u8) {
 fn report_prints_to_a_light_pdf_with_the_findings_on_page_one() {
     let dir = tempfile::tempdir().unwrap();
     faulty_delivery(dir.path());
-    let html = dir.path().join("report.html");
-    let json_path = dir.path().join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_stemcheck"))
-        .arg("check")
-        .arg(dir.path())
-        .arg("--report")
-        .arg(&html)
-        .arg("--json")
-        .arg(&json_path)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let (html, report) = check_failing(dir.path());
     let codes: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
