@@ -46,6 +46,8 @@ enum Part {
     Check,
     /// The plugin's per-instance cost and the 13-instance bounce (`bench_plugin.rs`).
     Plugin,
+    /// Ardour 7's own export with and without the plugins (`bench_plugin::ardour_export`).
+    Ardour,
 }
 
 struct Args {
@@ -59,6 +61,8 @@ struct Args {
     runs: usize,
     dir: Option<PathBuf>,
     part: Part,
+    /// Also the Ardour export (issue 20 target 1; minutes of Ardour runs).
+    ardour: bool,
 }
 
 fn parse_args(args: &[String]) -> Result<Args> {
@@ -70,12 +74,14 @@ fn parse_args(args: &[String]) -> Result<Args> {
         runs: 3,
         dir: None,
         part: Part::All,
+        ardour: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--long" => out.long = true,
             "--no-ffmpeg" => out.no_ffmpeg = true,
+            "--ardour" => out.ardour = true,
             "--film" => out.film_minutes = Some(out.film_minutes.unwrap_or(60)),
             "--film-minutes" => {
                 out.film_minutes = Some(
@@ -104,12 +110,13 @@ fn parse_args(args: &[String]) -> Result<Args> {
                 out.part = match it.next().map(String::as_str) {
                     Some("check") => Part::Check,
                     Some("plugin") => Part::Plugin,
-                    _ => bail!("--only takes check or plugin"),
+                    Some("ardour") => Part::Ardour,
+                    _ => bail!("--only takes check, plugin or ardour"),
                 };
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo xtask bench [--long] [--no-ffmpeg] [--batch N] [--film] [--film-minutes N] [--runs N] [--dir DIR] [--only check|plugin]\n  --long  also the 30-minute set (memory must not grow with length)\n  --no-ffmpeg  leave out the ffmpeg pipeline (stemcheck against `cat` only)\n  --film  also the film-scale delivery: 8 stems of 5.1 + a 5.1 mix, RF64 24-bit 48 kHz, 1 hour\n          (~28 GB, generated streaming; skipped when the disk lacks room)\n  --film-minutes N  the same at N minutes\n  --batch N  also `stemcheck batch` over N copies of the 3-minute delivery (hard links),\n          deliveries per minute against N x one `stemcheck check`\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)\n  --only  check: stemcheck check vs ffmpeg and metering; plugin: per-instance cost and the\n          13-instance CLAP bounce (criterion; bundles both plugins first)"
+                    "cargo xtask bench [--long] [--no-ffmpeg] [--batch N] [--film] [--film-minutes N] [--runs N] [--dir DIR] [--ardour] [--only check|plugin|ardour]\n  --long  also the 30-minute set (memory must not grow with length)\n  --no-ffmpeg  leave out the ffmpeg pipeline (stemcheck against `cat` only)\n  --film  also the film-scale delivery: 8 stems of 5.1 + a 5.1 mix, RF64 24-bit 48 kHz, 1 hour\n          (~28 GB, generated streaming; skipped when the disk lacks room)\n  --film-minutes N  the same at N minutes\n  --batch N  also `stemcheck batch` over N copies of the 3-minute delivery (hard links),\n          deliveries per minute against N x one `stemcheck check`\n  --runs  repetitions per measurement (default 3; median and best are printed)\n  --dir   where the generated inputs are cached (default <target>/bench-inputs)\n  --only  check: stemcheck check vs ffmpeg and metering; plugin: per-instance cost and the\n          13-instance CLAP bounce (criterion; bundles both plugins first); ardour: the export below\n  --ardour  also Ardour 7's export of 12 stereo tracks + master x 3 min with no plugin, the\n          pass-through plugin and StemCheck on all 13 (needs ardour7-lua; ~10 min)"
                 );
                 std::process::exit(0);
             }
@@ -141,6 +148,10 @@ pub fn run(args: &[String]) -> Result<()> {
     if args.part == Part::Plugin {
         print_machine();
         return crate::bench_plugin::run(cargo, &workspace_root(), &target_dir());
+    }
+    if args.part == Part::Ardour {
+        print_machine();
+        return crate::bench_plugin::ardour_export(cargo, &workspace_root(), args.runs);
     }
     let dir = args
         .dir
@@ -218,6 +229,9 @@ pub fn run(args: &[String]) -> Result<()> {
     metering(&sets[0].1, args.runs, !args.no_ffmpeg)?;
     if args.part == Part::All {
         crate::bench_plugin::run(cargo, &workspace_root(), &target_dir())?;
+        if args.ardour {
+            crate::bench_plugin::ardour_export(cargo, &workspace_root(), args.runs)?;
+        }
     }
     Ok(())
 }
@@ -1141,6 +1155,8 @@ mod tests {
         let a = args(&["--batch", "50", "--no-ffmpeg"]);
         assert_eq!((a.batch, a.no_ffmpeg), (50, true));
         assert!(parse_args(&["--batch".to_owned()]).is_err());
+        assert!(args(&["--ardour"]).ardour);
+        assert_eq!(args(&["--only", "ardour"]).part, Part::Ardour);
     }
 
     /// The film files are RF64 with their sizes only in `ds64`: analyzer-core's reader must

@@ -129,6 +129,38 @@ pub fn run(cargo: impl Fn() -> Command, root: &Path, target: &Path) -> Result<()
     Ok(())
 }
 
+/// Issue 20 target 1: bundles both plugins, then runs the host-tests crate's
+/// `ardour-export-bench` (Ardour 7's own export with no plugin, the pass-through plugin and
+/// StemCheck on 13 buses, in turn); it prints its own table.
+pub fn ardour_export(cargo: impl Fn() -> Command, root: &Path, runs: usize) -> Result<()> {
+    for bundle in ["stemcheck-plugin", "stemcheck-passthrough"] {
+        run_cargo(
+            cargo()
+                .args(["xtask", "bundle", bundle, "--release"])
+                .current_dir(root),
+            &format!("cargo xtask bundle {bundle} --release"),
+        )?;
+    }
+    run_cargo(
+        cargo()
+            .args([
+                "run",
+                "--release",
+                "--locked",
+                "-q",
+                "-p",
+                "host-tests",
+                "--bin",
+                "ardour-export-bench",
+                "--",
+                "--runs",
+                &runs.to_string(),
+            ])
+            .current_dir(root),
+        "the Ardour export bench (host-tests --bin ardour-export-bench)",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,12 +66,14 @@ fn tail(s: &str) -> String {
 }
 
 /// Runs `program` with `args` and `envs`, kills it after [`RUN_TIMEOUT`], and fails unless it
-/// exits 0 and (when `ok_marker` is given) prints that marker.
+/// exits 0 and (when `ok_marker` is given) prints that marker. `on_poll` gets the child's pid
+/// every 50 ms while it runs (the export benchmark samples its threads' CPU time there).
 fn run(
     program: &Path,
     args: &[&Path],
     envs: &[(&str, String)],
     ok_marker: Option<&str>,
+    on_poll: &mut dyn FnMut(u32),
 ) -> Result<Run> {
     let started = Instant::now();
     let mut cmd = Command::new(program);
@@ -109,6 +111,7 @@ fn run(
             let _ = child.wait();
             break None;
         }
+        on_poll(child.id());
         std::thread::sleep(Duration::from_millis(50));
     };
     let stdout = out_t.join().unwrap_or_default();
@@ -206,6 +209,7 @@ pub fn scan_vst3(bundle: &Path, junk_capture_dir: &Path) -> Result<Run> {
             ),
         ],
         None,
+        &mut |_| {},
     )?;
     if !out.stdout.contains("Found Plugin") && !out.stderr.contains("Found Plugin") {
         return Err(Error::Command {
@@ -270,6 +274,7 @@ pub fn build_session(
             ("SC_SOURCES_OUT", sources_file.display().to_string()),
         ],
         Some("SC_OK"),
+        &mut |_| {},
     )?;
     let text = std::fs::read_to_string(&sources_file).map_err(|e| Error::io(&sources_file, e))?;
     let mut sources: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -371,9 +376,32 @@ pub fn export(
     capture_dir: &Path,
     export_dir: &Path,
 ) -> Result<Export> {
+    export_observed(
+        session,
+        opts,
+        vst3_dir,
+        capture_dir,
+        export_dir,
+        &mut |_| {},
+    )
+}
+
+/// [`export`], calling `on_poll` with Ardour's pid every 50 ms while it runs (the pid changes
+/// when a crashed attempt is run again).
+///
+/// # Errors
+/// As [`export`].
+pub fn export_observed(
+    session: &Session,
+    opts: &ExportOptions,
+    vst3_dir: &Path,
+    capture_dir: &Path,
+    export_dir: &Path,
+    on_poll: &mut dyn FnMut(u32),
+) -> Result<Export> {
     std::fs::create_dir_all(export_dir).map_err(|e| Error::io(export_dir, e))?;
     let captures_before = entries(capture_dir);
-    let attempt = || {
+    let mut attempt = || {
         run(
             Path::new(LUA_TOOL),
             &[&scripts_dir().join("export.lua")],
@@ -398,6 +426,7 @@ pub fn export(
                 ("STEMCHECK_CAPTURE_DIR", capture_dir.display().to_string()),
             ],
             Some("SC_OK"),
+            &mut *on_poll,
         )
     };
     // Debian's Ardour 7.3 sometimes aborts or segfaults around a finished export ("Butler
