@@ -92,6 +92,10 @@ pub enum Error {
         /// What is wrong with its shape.
         problem: SourceProblem,
     },
+    /// The caller cancelled the check (its [`crate::analyze::Options::cancel`] flag was set):
+    /// every read after that fails with this, so the check returns within one block.
+    #[error("the check was cancelled")]
+    Cancelled,
     /// A stem at another sample rate could not be resampled to the mix's rate.
     #[error("{name}: cannot resample to the mix's rate: {source}")]
     Resample {
@@ -157,7 +161,8 @@ impl Error {
             Error::NoInput { .. }
             | Error::InvalidSource { .. }
             | Error::InvalidInput(_)
-            | Error::Resample { .. } => None,
+            | Error::Resample { .. }
+            | Error::Cancelled => None,
         }
     }
 

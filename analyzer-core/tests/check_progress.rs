@@ -158,3 +158,91 @@ fn a_check_without_a_mix_has_no_reconciliation_stages() {
         ],
     );
 }
+
+/// A check cancelled from another thread (`Options::cancel`, what the plugin sets when the
+/// host destroys it mid-analysis) stops at its threads' next reads and returns `Cancelled`:
+/// after the flag is set only the blocks already in flight and the closing shares report
+/// progress, where the whole check reports hundreds of blocks. The flag left unset changes
+/// nothing.
+#[test]
+fn a_cancelled_check_stops_at_its_next_reads_and_returns_cancelled() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    delivery(dir.path(), 20.0, true);
+    let paths = [dir.path().to_owned()];
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    let uncancelled = analyze::check_paths(
+        &paths,
+        &Options {
+            threads: 2,
+            cancel: Some(cancel.clone()),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let plain = analyze::check_paths(
+        &paths,
+        &Options {
+            threads: 2,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_string(&uncancelled).unwrap(),
+        serde_json::to_string(&plain).unwrap(),
+        "an unset cancel flag must not change the report"
+    );
+    let all_blocks = events(dir.path(), 2)
+        .iter()
+        .filter(|p| matches!(p, Progress::Advance(_)))
+        .count();
+
+    let total = AtomicU64::new(0);
+    let done = AtomicU64::new(0);
+    let before = AtomicUsize::new(0);
+    let after = AtomicUsize::new(0);
+    let cb = |p: Progress| match p {
+        Progress::Total(t) => total.store(t, Ordering::SeqCst),
+        Progress::Advance(n) => {
+            if cancel.load(Ordering::SeqCst) {
+                after.fetch_add(1, Ordering::SeqCst);
+                return;
+            }
+            before.fetch_add(1, Ordering::SeqCst);
+            let d = done.fetch_add(n, Ordering::SeqCst) + n;
+            // Cancelled a tenth of the way in: metering and the alignment are both running.
+            if d * 10 >= total.load(Ordering::SeqCst) {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        }
+        _ => {}
+    };
+    let result = analyze::check_paths(
+        &paths,
+        &Options {
+            threads: 2,
+            progress: Some(&cb),
+            cancel: Some(cancel.clone()),
+            ..Options::default()
+        },
+    );
+    assert!(
+        matches!(result, Err(analyzer_core::Error::Cancelled)),
+        "{result:?}"
+    );
+    let (before, after) = (before.into_inner(), after.into_inner());
+    assert!(
+        all_blocks >= 100 && before >= 5,
+        "{all_blocks} blocks in a whole check, {before} before the cancel"
+    );
+    // In flight: one block per metering thread and the streaming pass; then the shares
+    // given when the reconciliation returns and when the check ends.
+    assert!(
+        after <= 6,
+        "{after} progress reports after the cancel ({before} before, {all_blocks} in a whole check)"
+    );
+}

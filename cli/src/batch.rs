@@ -194,6 +194,7 @@ fn check_one(dir: &Path, args: &BatchArgs, profile: &Profile, threads: usize) ->
         mix: None,
         threads,
         progress: None,
+        cancel: None,
     };
     match analyze::check_paths(&[dir.to_owned()], &opts) {
         Ok(report) => {

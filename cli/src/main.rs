@@ -376,6 +376,7 @@ fn check(mut args: CheckArgs) -> Result<ExitCode> {
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         progress: Some(&progress),
+        cancel: None,
     };
     let (report, residuals) =
         analyze::check_paths_keeping(&args.paths, &opts).map_err(|e| anyhow!(e))?;

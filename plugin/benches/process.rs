@@ -106,7 +106,7 @@ fn capture_root() -> tempfile::TempDir {
 fn engine(root: &std::path::Path, max_block: usize) -> Engine {
     let params = StemCheckParams::default();
     let mut e = Engine::new(Arc::new(Shared::default()), params.editor_state.clone());
-    e.set_analyze(|_| {
+    e.set_analyze(|_, _| {
         Err(analyzer_core::Error::InvalidInput(
             "no analysis in the bench".into(),
         ))

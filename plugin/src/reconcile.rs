@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -20,8 +20,10 @@ use analyzer_core::report::Report;
 use crate::shared::{CompletedMix, ReconcileState, Shared};
 
 /// The analysis run on a finished bounce folder; fails with analyzer-core's error (the panel
-/// shows its message).
-pub type AnalyzeFn = fn(&Path) -> Result<Report, analyzer_core::Error>;
+/// shows its message). The flag is set when the plugin is destroyed mid-analysis: the analysis
+/// should stop soon after (analyzer-core's check stops at its next read and fails with
+/// [`analyzer_core::Error::Cancelled`]), since the host waits for it.
+pub type AnalyzeFn = fn(&Path, &Arc<AtomicBool>) -> Result<Report, analyzer_core::Error>;
 
 /// How long the other captures get to finish after the mix did. Stems of an offline render in
 /// another process can trail the mix by a few seconds; a crashed one must not hang the panel.
@@ -32,29 +34,39 @@ pub const SETTLE: Duration = Duration::from_millis(500);
 const POLL: Duration = Duration::from_millis(100);
 
 /// analyzer-core's folder check with default options (mastering profile), two worker threads
-/// so the host keeps its cores.
+/// so the host keeps its cores, stopped when `cancel` is set.
 ///
 /// # Errors
-/// What [`analyzer_core::analyze::check_paths`] fails with (folder missing or unreadable, ...).
-pub fn analyze_folder(folder: &Path) -> Result<Report, analyzer_core::Error> {
+/// What [`analyzer_core::analyze::check_paths`] fails with (folder missing or unreadable, ...);
+/// [`analyzer_core::Error::Cancelled`] once `cancel` is set.
+pub fn analyze_folder(
+    folder: &Path,
+    cancel: &Arc<AtomicBool>,
+) -> Result<Report, analyzer_core::Error> {
     let opts = analyzer_core::analyze::Options {
         threads: 2,
+        cancel: Some(cancel.clone()),
         ..Default::default()
     };
     analyzer_core::analyze::check_paths(&[folder.to_path_buf()], &opts)
 }
 
-/// Handle to the reconciliation thread. Dropping it closes the channel and joins the thread
-/// (after a running analysis finishes), so no thread outlives the plugin: a host may unload
-/// the plugin's library right after destroying the instance.
+/// Handle to the reconciliation thread. Dropping it cancels a running analysis, closes the
+/// channel and joins the thread, so no thread outlives the plugin (a host may unload the
+/// plugin's library right after destroying the instance) and the host's wait is short.
 #[derive(Debug)]
 pub struct Reconciler {
     tx: Option<Sender<CompletedMix>>,
     thread: Option<JoinHandle<()>>,
+    /// Set on drop: stops a running analysis (see [`AnalyzeFn`]).
+    cancel: Arc<AtomicBool>,
 }
 
 impl Drop for Reconciler {
     fn drop(&mut self) {
+        // A running analysis stops at its next read (a 3-minute, 13-stem bounce takes ~15 s
+        // of CPU to check: Ardour's session close waited that long before).
+        self.cancel.store(true, Ordering::Relaxed);
         self.tx = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -69,12 +81,15 @@ impl Reconciler {
     /// When the OS cannot create a thread.
     pub fn spawn(shared: Arc<Shared>, analyze: AnalyzeFn) -> std::io::Result<Self> {
         let (tx, rx) = std::sync::mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let thread_cancel = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("stemcheck-reconcile".into())
-            .spawn(move || run(rx, &shared, analyze))?;
+            .spawn(move || run(rx, &shared, analyze, &thread_cancel))?;
         Ok(Self {
             tx: Some(tx),
             thread: Some(thread),
+            cancel,
         })
     }
 
@@ -84,7 +99,7 @@ impl Reconciler {
     }
 }
 
-fn run(rx: Receiver<CompletedMix>, shared: &Shared, analyze: AnalyzeFn) {
+fn run(rx: Receiver<CompletedMix>, shared: &Shared, analyze: AnalyzeFn, cancel: &Arc<AtomicBool>) {
     let mut next = None;
     loop {
         let job = match next.take() {
@@ -94,7 +109,7 @@ fn run(rx: Receiver<CompletedMix>, shared: &Shared, analyze: AnalyzeFn) {
                 Err(_) => return,
             },
         };
-        next = reconcile_one(&rx, shared, analyze, job);
+        next = reconcile_one(&rx, shared, analyze, cancel, job);
     }
 }
 
@@ -104,6 +119,7 @@ fn reconcile_one(
     rx: &Receiver<CompletedMix>,
     shared: &Shared,
     analyze: AnalyzeFn,
+    cancel: &Arc<AtomicBool>,
     job: CompletedMix,
 ) -> Option<CompletedMix> {
     let started = Instant::now();
@@ -134,7 +150,7 @@ fn reconcile_one(
             Err(RecvTimeoutError::Disconnected) => return None,
         }
     }
-    let state = analyzed(shared, job.bounce_id, job.folder, analyze);
+    let state = analyzed(shared, job.bounce_id, job.folder, analyze, cancel);
     publish(shared, state);
     None
 }
@@ -146,11 +162,12 @@ fn analyzed(
     bounce_id: String,
     folder: PathBuf,
     analyze: AnalyzeFn,
+    cancel: &Arc<AtomicBool>,
 ) -> ReconcileState {
     *shared.reconcile.lock() = ReconcileState::Analyzing {
         bounce_id: bounce_id.clone(),
     };
-    match analyze(&folder) {
+    match analyze(&folder, cancel) {
         Ok(report) => ReconcileState::Done {
             bounce_id,
             folder,
@@ -192,7 +209,8 @@ pub fn show_folder(
     std::thread::Builder::new()
         .name("stemcheck-show-folder".into())
         .spawn(move || {
-            let state = analyzed(&shared, bounce_id, folder, analyze);
+            // Never cancelled: the standalone's process ends with it.
+            let state = analyzed(&shared, bounce_id, folder, analyze, &Arc::default());
             publish(&shared, state);
         })?;
     Ok(())

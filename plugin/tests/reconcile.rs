@@ -197,7 +197,7 @@ fn a_verdict_notes_how_far_the_transport_had_played() {
 
     let folder = root.path().join("some-bounce");
     std::fs::create_dir_all(&folder).unwrap();
-    stemcheck_plugin::reconcile::show_folder(shared.clone(), folder, |_| {
+    stemcheck_plugin::reconcile::show_folder(shared.clone(), folder, |_, _| {
         Err(analyzer_core::Error::InvalidInput("stand-in".into()))
     })
     .unwrap();
@@ -212,5 +212,65 @@ fn a_verdict_notes_how_far_the_transport_had_played() {
         shared.played_blocks.load(Relaxed),
         shared.played_blocks_at_verdict.load(Relaxed),
         "played on: the verdict is the previous bounce's"
+    );
+}
+
+/// Set by [`slow_analysis`] when it starts, and when it saw the cancel flag.
+static SLOW_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static SLOW_SAW_CANCEL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// An analysis that runs until it is cancelled (at most two minutes, then gives up without
+/// having seen the flag).
+fn slow_analysis(
+    _: &std::path::Path,
+    cancel: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<analyzer_core::report::Report, analyzer_core::Error> {
+    use std::sync::atomic::Ordering;
+    SLOW_STARTED.store(true, Ordering::SeqCst);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(120) {
+        if cancel.load(Ordering::SeqCst) {
+            SLOW_SAW_CANCEL.store(true, Ordering::SeqCst);
+            return Err(analyzer_core::Error::Cancelled);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Err(analyzer_core::Error::InvalidInput("never cancelled".into()))
+}
+
+/// A host destroying the mix instance while it analyses a bounce (closing the session or
+/// quitting right after an export) waits only until the analysis sees the cancel flag, not
+/// for the whole check (~15 s of CPU for a 3-minute, 13-stem bounce in Ardour; issue 20).
+#[test]
+fn destroying_the_mix_instance_cancels_a_running_analysis() {
+    use std::sync::atomic::Ordering;
+    let root = tempfile::tempdir().unwrap();
+    let mix = signal(90, 2, RATE as usize / 2);
+    let mut mix_engine = engine_with(
+        root.path(),
+        "Mix",
+        2,
+        ProcessMode::Offline,
+        4096,
+        slow_analysis,
+    );
+    let mut mix_info = stem_block(false, None);
+    mix_info.role = Some(CaptureRole::Mix);
+    feed(&mut mix_engine, &mix, &[4096], 0, mix_info);
+    mix_engine.deactivate();
+    let start = Instant::now();
+    while !SLOW_STARTED.load(Ordering::SeqCst) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the analysis never started: {:?}",
+            mix_engine.shared().reconcile.lock()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Dropping joins the reconciliation thread: it returns once the analysis stopped.
+    drop(mix_engine);
+    assert!(
+        SLOW_SAW_CANCEL.load(Ordering::SeqCst),
+        "the analysis ran to its end instead of being cancelled"
     );
 }

@@ -58,7 +58,12 @@ fn an_inverted_stem_is_repaired_beside_the_bounce_and_the_repaired_set_passes() 
     let bounce = root.path().join("bounce-1");
     delivery(&bounce, |x| x.iter().map(|s| -s).collect());
     let before = listing(&bounce);
-    assert_eq!(analyze_folder(&bounce).unwrap().verdict, Verdict::Fail);
+    assert_eq!(
+        analyze_folder(&bounce, &Default::default())
+            .unwrap()
+            .verdict,
+        Verdict::Fail
+    );
 
     let repaired = write_repaired(&bounce, FixOptions::default()).unwrap();
     assert_eq!(repaired.folder, root.path().join("bounce-1-repaired"));
@@ -70,7 +75,7 @@ fn an_inverted_stem_is_repaired_beside_the_bounce_and_the_repaired_set_passes() 
     assert!(repaired.folder.join(CHANGE_LOG_JSON).is_file());
     let text = std::fs::read_to_string(repaired.folder.join(CHANGE_LOG_TEXT)).unwrap();
     assert_eq!(text, repaired.log_text);
-    let report = analyze_folder(&repaired.folder).unwrap();
+    let report = analyze_folder(&repaired.folder, &Default::default()).unwrap();
     assert_eq!(report.verdict, Verdict::Pass, "{:#?}", report.findings);
     // The bounce is untouched, and nothing else was left beside it.
     assert_eq!(listing(&bounce), before);

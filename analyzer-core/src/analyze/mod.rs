@@ -18,8 +18,8 @@ mod reconciliation;
 mod timecode;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::cause::{self, Cause, MixChoice};
 use crate::checks::delivery_checks;
@@ -77,6 +77,10 @@ pub struct Options<'a> {
     pub threads: usize,
     /// Called from worker threads as work completes.
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    /// Set from another thread to stop the check: every file read fails from then on and
+    /// [`check_paths`] returns [`Error::Cancelled`] within a block's work (the plugin sets it
+    /// when it is destroyed during an analysis, so the host does not wait for the analysis).
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for Options<'_> {
@@ -86,6 +90,7 @@ impl Default for Options<'_> {
             mix: None,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             progress: None,
+            cancel: None,
         }
     }
 }
@@ -96,6 +101,7 @@ impl std::fmt::Debug for Options<'_> {
             .field("profile", &self.profile.name)
             .field("mix", &self.mix)
             .field("threads", &self.threads)
+            .field("cancel", &self.cancel)
             .finish()
     }
 }
@@ -197,11 +203,17 @@ pub struct Checked {
 /// As [`check_paths`].
 pub fn check_paths_with_causes(paths: &[PathBuf], opts: &Options<'_>) -> Result<Checked> {
     let (inputs, skipped) = collect_delivery(paths, opts.mix.as_deref())?;
-    Ok(check_inputs_keeping(
-        &inputs,
-        skipped_causes(&skipped),
-        opts,
-    ))
+    let checked = check_inputs_keeping(&inputs, skipped_causes(&skipped), opts);
+    // A cancelled check's reads failed part-way: its report would show readable files as
+    // unreadable, so it is never returned.
+    if opts
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(Ordering::Relaxed))
+    {
+        return Err(Error::Cancelled);
+    }
+    Ok(checked)
 }
 
 /// What a folder held that is not read, as causes: one `skipped_file` info for the files that
@@ -348,20 +360,24 @@ fn open_inputs(inputs: &[Input]) -> (Vec<Opened>, Vec<Option<Error>>) {
 }
 
 impl Check<'_, '_> {
+    /// Input `i`'s opened file, its reads cancelled with the check (see [`Options::cancel`]).
+    fn file(&self, i: usize) -> Result<WavFile> {
+        Ok(self.opened[i]
+            .file(&self.inputs[i].path)?
+            .cancelled_by(self.opts.cancel.clone()))
+    }
+
     /// Meters input `i` through its opened file (the one metering path, [`meter_reader`]).
     fn meter_one(&self, i: usize) -> Result<Metered> {
-        let file = self.opened[i].file(&self.inputs[i].path)?;
+        let file = self.file(i)?;
         let (info, metrics) = meter_reader(file.reader(), &|n| self.tracker.metered(n))?;
         Ok(Metered { info, metrics })
     }
 
     /// Reconciles and diagnoses the stems of `plan` against its mix, over the opened files.
     fn reconcile(&self, (mi, stems): &Plan) -> Result<ReconcileResult> {
-        let mix = self.opened[*mi].file(&self.inputs[*mi].path)?;
-        let stems: Vec<Option<WavFile>> = stems
-            .iter()
-            .map(|&i| self.opened[i].file(&self.inputs[i].path).ok())
-            .collect();
+        let mix = self.file(*mi)?;
+        let stems: Vec<Option<WavFile>> = stems.iter().map(|&i| self.file(i).ok()).collect();
         self.tracker.begin(Stage::Aligning);
         // The streaming pass reports the mix frames streamed so far; its first report is the
         // end of the alignment.

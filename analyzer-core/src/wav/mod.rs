@@ -47,6 +47,7 @@ mod info;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 use header::{Header, read_full_at};
@@ -64,6 +65,8 @@ const READ_BLOCK_BYTES: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct WavFile {
     shared: Arc<Opened>,
+    /// Set by whoever may cancel the reads (see [`WavFile::cancelled_by`]).
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 /// What the readers of one file share.
@@ -129,7 +132,18 @@ impl WavFile {
                 path: path.to_owned(),
                 backend,
             }),
+            cancel: None,
         })
+    }
+
+    /// This handle, whose readers fail with [`Error::Cancelled`] once `flag` is set (checked
+    /// before every block read). How a long check is stopped from another thread: a plugin
+    /// that must not keep its host waiting when it is destroyed mid-analysis sets the flag and
+    /// every thread of the check unwinds at its next read.
+    #[must_use]
+    pub fn cancelled_by(mut self, flag: Option<Arc<AtomicBool>>) -> Self {
+        self.cancel = flag;
+        self
     }
 
     /// The file's format and length.
@@ -240,8 +254,16 @@ impl WavReader {
     /// # Errors
     /// [`Error::Io`] when the OS read fails. A WAV file that shrank while being read simply
     /// ends; a decoded file (AIFF, FLAC) whose stream is corrupt or ends early is an
-    /// [`Error::Decode`] naming it.
+    /// [`Error::Decode`] naming it. [`Error::Cancelled`] once the handle's cancel flag is set.
     pub fn read_frames(&mut self, out: &mut [f32]) -> Result<usize> {
+        if self
+            .file
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(Error::Cancelled);
+        }
         let opened = &*self.file.shared;
         let (file, header) = match &opened.backend {
             Backend::Wav { file, header } => (file, header),

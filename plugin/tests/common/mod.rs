@@ -63,7 +63,7 @@ pub fn engine(
     mode: ProcessMode,
     max_block: usize,
 ) -> Engine {
-    engine_with(root, label, channels, mode, max_block, |_| {
+    engine_with(root, label, channels, mode, max_block, |_, _| {
         Err(analyzer_core::Error::InvalidInput(
             "analysis not part of this test".into(),
         ))
