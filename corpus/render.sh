@@ -199,6 +199,14 @@ for song in $SONGS; do
   ln -f "$work/mix_dry.wav" "$d/$mix"
   write_case "$d" "stem ${Song}_$dropped.wav left out of the delivery" missing_element "${Song}_$dropped.wav"
 
+  # A part left out while its reverb stays in the delivered FX return (the wet mix minus the
+  # dry one: every group's reverb and chorus, the dropped part's included). Only the part is
+  # missing: the fit may turn the return up where the part plays, but its level is right.
+  d="$base/drop_stem_fx_return"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$dropped.wav"
+  $SOX -m -v 1 "$work/mix_wet.wav" -v -1 "$work/mix_dry.wav" "${F32[@]}" "$d/${Song}_FX_Return.wav"
+  ln -f "$work/mix_wet.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$dropped.wav left out, the wet mix's FX return (wet minus dry mix) delivered as a stem" missing_element "${Song}_$dropped.wav"
+
   d="$base/hot_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
   $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" vol 3dB
   ln -f "$work/mix_dry.wav" "$d/$mix"

@@ -256,6 +256,14 @@ pub struct StemGain {
     pub tolerance_db: f64,
     /// Normalised correlation (0..1) of the stem with its part of the mix.
     pub correlation: f64,
+    /// How much the gain varies window by window, dB (see
+    /// [`crate::reconcile::StemFit::window_gain_spread_db`]): a moved fader needs the same
+    /// gain everywhere, a gain pulled by content no stem carries does not.
+    pub window_gain_spread_db: Option<f64>,
+    /// Set by the diagnosis when the gain swings with content no stem carries (its window
+    /// spread is too large for a fader offset): the fit leans on this stem to stand in for
+    /// that content, and the finding says so instead of asking for a re-export.
+    pub follows_added_content: bool,
     /// The centre pan law a mono stem was judged at (`None` for other stems).
     pub pan_law_db: Option<f64>,
     /// The whole-mix cause this gain may be a side effect of.

@@ -122,6 +122,8 @@ mod tests {
                 gain_db: -0.6,
                 tolerance_db: 0.5,
                 correlation: 0.99,
+                window_gain_spread_db: None,
+                follows_added_content: false,
                 pan_law_db: None,
                 side_effect_of: None,
                 sum: SumImpact::breaking(Some(-24.0), Some(-25.0)),

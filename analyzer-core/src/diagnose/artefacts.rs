@@ -11,6 +11,10 @@ pub const GAIN_ARTEFACT_DB: f64 = 3.0;
 /// Gain errors up to this size are what content in the mix that no stem carries (an effect
 /// return, a part) makes per-stem fits read.
 pub const ADDED_CONTENT_GAIN_DB: f64 = 2.0;
+/// With content in the mix that no stem carries, a stem gain that varies by more than this
+/// (interquartile range over the analysis windows, dB) is that content's pull on the fit, not
+/// the stem's level, whatever its size.
+pub const ADDED_CONTENT_GAIN_SPREAD_DB: f64 = 2.0;
 /// Per-stem offsets up to this long can be the phase delay of a bus EQ or compressor.
 pub const OFFSET_ARTEFACT_S: f64 = 0.0005;
 
@@ -71,8 +75,23 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
     let whole_mix = dynamics.is_some() || eq.is_some();
     for c in causes.iter_mut() {
         let side_effect = match c {
-            Cause::SetGain(SetGain { gain_db, .. }) | Cause::StemGain(StemGain { gain_db, .. }) => {
+            Cause::SetGain(SetGain { gain_db, .. }) => {
                 gain_bound.is_some_and(|bound| round2(*gain_db).abs() <= bound)
+            }
+            Cause::StemGain(StemGain {
+                gain_db,
+                window_gain_spread_db,
+                follows_added_content,
+                ..
+            }) => {
+                let within = gain_bound.is_some_and(|bound| round2(*gain_db).abs() <= bound);
+                // A gain that content no stem carries pulls comes and goes with that content
+                // (the return boosted where the missing lead plays, unity where it rests); a
+                // fader offset is the same in every window, whatever its size.
+                *follows_added_content = !within
+                    && added.is_some()
+                    && window_gain_spread_db.is_some_and(|s| s > ADDED_CONTENT_GAIN_SPREAD_DB);
+                within || *follows_added_content
             }
             Cause::StartOffset(s) => {
                 let conf = if s.correlation.is_finite() {
@@ -132,6 +151,8 @@ mod tests {
             gain_db,
             tolerance_db: 0.5,
             correlation: 0.99,
+            window_gain_spread_db: None,
+            follows_added_content: false,
             pan_law_db: None,
             side_effect_of: None,
             sum: SumImpact::default(),

@@ -286,6 +286,8 @@ impl Diagnoser {
             let x = s.conj() * m;
             seg.sms[b] += Complex::new(f64::from(x.re), f64::from(x.im));
             seg.srr[b] += f64::from(r.norm_sqr());
+            let y = s.conj() * r;
+            seg.ssr[b] += Complex::new(f64::from(y.re), f64::from(y.im));
         }
         // Per channel (mono: the downmix is the channel), mix and residual power.
         if self.channels == 1 {

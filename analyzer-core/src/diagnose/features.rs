@@ -269,6 +269,37 @@ pub(super) fn residual_signature(
     })
 }
 
+/// The octave curve (dB, as [`octave_curve`]) of the fitted sum against the plain sum: the
+/// spectral shape the per-stem gains alone give the stems (drums 4 dB low make a sum 4 dB
+/// short wherever the drums dominate, the hats' octaves). A "bus EQ" whose curve this
+/// reproduces is those gains, not a filter on the mix bus.
+pub(super) fn stem_gains_curve(d: &StreamFacts<'_>, segments: &[&Segment]) -> Vec<(f64, f64)> {
+    let bands = d.band_hz.len();
+    let mut sf = vec![Complex::new(0.0, 0.0); bands];
+    let mut ss = vec![0.0f64; bands];
+    for s in segments {
+        for b in 0..bands {
+            sf[b] += s.sms[b] - s.ssr[b];
+            ss[b] += s.sss[b];
+        }
+    }
+    let h: Vec<Complex<f64>> = sf
+        .iter()
+        .zip(&ss)
+        .map(|(x, &e)| {
+            if e > 0.0 {
+                x / e
+            } else {
+                Complex::new(1.0, 0.0)
+            }
+        })
+        .collect();
+    octave_curve(d, &h, &vec![0.0; bands], segments)
+        .into_iter()
+        .map(|(hz, gain_db, _)| (hz, gain_db))
+        .collect()
+}
+
 /// Band gains averaged into octave bands (dB), with the mean coherence of each.
 pub(super) fn octave_curve(
     d: &StreamFacts<'_>,

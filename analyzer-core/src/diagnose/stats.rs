@@ -48,6 +48,10 @@ pub(super) struct Segment {
     pub(super) sss: Vec<f64>,
     pub(super) sms: Vec<Complex<f64>>,
     pub(super) srr: Vec<f64>,
+    /// Per band, conj(S) R: with `sms` it gives the plain sum's cross spectrum with the fitted
+    /// sum (`conj(S) F = conj(S) M - conj(S) R`), the spectral shape the per-stem gains alone
+    /// give the sum (see `features::stem_gains_curve`).
+    pub(super) ssr: Vec<Complex<f64>>,
     /// Per band, |M|^2 and |R|^2 summed over the channels (not of the downmix), for the
     /// added-content signature.
     pub(super) smm_ch: Vec<f64>,
@@ -63,6 +67,7 @@ impl Segment {
             sss: vec![0.0; bands],
             sms: vec![Complex::new(0.0, 0.0); bands],
             srr: vec![0.0; bands],
+            ssr: vec![Complex::new(0.0, 0.0); bands],
             smm_ch: vec![0.0; bands],
             srr_ch: vec![0.0; bands],
         }

@@ -755,6 +755,8 @@ mod tests {
             gain_db: -3.0,
             tolerance_db: 0.1,
             correlation: 0.99,
+            window_gain_spread_db: None,
+            follows_added_content: false,
             pan_law_db: None,
             side_effect_of: None,
             sum: SumImpact::default(),

@@ -182,6 +182,8 @@ fn gains(ctx: &Context<'_>, active: &[(usize, &StemFit)], out: &mut Vec<Cause>) 
                 gain_db: f.gain_db,
                 tolerance_db: tol,
                 correlation: f.confidence,
+                window_gain_spread_db: f.window_gain_spread_db,
+                follows_added_content: false,
                 // A mono stem is judged at the session's pan law; say which.
                 pan_law_db: ctx.pan_law_db.filter(|_| ctx.mono[i]),
                 side_effect_of: None,

@@ -234,6 +234,7 @@ impl Finish<'_> {
                         active: p.active[i],
                         channel_gains: coefs[i * cm..(i + 1) * cm].to_vec(),
                         peak_to_sidelobe: p.estimates[i].map_or(0.0, |c| c.peak_to_sidelobe),
+                        window_gain_spread_db: p.window_gain_spread_db[i],
                     }
                 })
             })

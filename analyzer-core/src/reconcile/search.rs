@@ -33,6 +33,61 @@ pub(super) struct Placement {
     pub window_coefs: Vec<f64>,
     /// Normalised correlation of each fitted stem with its leave-one-out target.
     pub confidence: Vec<f64>,
+    /// Per stem, how much its gain fitted window by window varies (see
+    /// [`window_gain_spreads`]); `None` for a stem not active or sounding in too few windows.
+    pub window_gain_spread_db: Vec<Option<f64>>,
+}
+
+/// Windows a stem must sound in for its gain spread to be measured: an interquartile range
+/// needs a few values.
+pub(super) const SPREAD_MIN_WINDOWS: usize = 4;
+
+/// How much each active stem's least-squares gain varies from window to window: the
+/// interquartile range, in dB, of the gains fitted on every window where the stem sounds.
+///
+/// A stem delivered at another level than it has in the mix (a fader moved) needs the same
+/// gain in every window. A gain that content no stem carries pulls (a missing lead's dry
+/// signal correlates with the reverb return that carries its tail, so the fit boosts the
+/// return to stand in for it) is large where that content plays and near 0 dB where it rests:
+/// its spread tells the two apart where the whole-span fit's correlation and the share of the
+/// residual it explains do not.
+fn window_gain_spreads(
+    io: &mut WindowIo<'_>,
+    active: &[bool],
+    offsets: &[i64],
+) -> Result<Vec<Option<f64>>> {
+    let model = io.model();
+    let span = io.judged_span(active, offsets);
+    let grams = io.window_grams(offsets, &span)?;
+    let present = io.present();
+    let k = offsets.len();
+    let mut per_stem: Vec<Vec<f64>> = vec![Vec::new(); k];
+    for (w, g) in grams.iter().enumerate() {
+        let Some(g) = g else { continue };
+        let coefs = model.coefs(&g.solve_masked(model, active));
+        for (i, gains) in per_stem.iter_mut().enumerate() {
+            if active[i] && present[i].get(w).copied().unwrap_or(false) {
+                let a = model.stem_gain(&coefs, i).abs();
+                gains.push(crate::units::amp_to_db(a.max(1e-6)));
+            }
+        }
+    }
+    Ok(per_stem
+        .into_iter()
+        .map(|mut gains| {
+            if gains.len() < SPREAD_MIN_WINDOWS {
+                return None;
+            }
+            gains.sort_by(f64::total_cmp);
+            // Quartiles interpolated between the sorted values (a handful of windows).
+            let q = |p: f64| {
+                let x = (gains.len() - 1) as f64 * p;
+                let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
+                gains[lo] + (gains[hi] - gains[lo]) * (x - lo as f64)
+            };
+            Some(q(0.75) - q(0.25))
+        })
+        .collect())
 }
 
 /// The search steps, over the windows of one [`WindowIo`].
@@ -113,12 +168,14 @@ impl Search<'_> {
             }
         }
         let (window_coefs, confidence) = self.fit_windows(io, &mut active, &mut lags.offsets)?;
+        let window_gain_spread_db = window_gain_spreads(io, &active, &lags.offsets)?;
         Ok(Placement {
             offsets: lags.offsets,
             active,
             estimates: lags.estimates,
             window_coefs,
             confidence,
+            window_gain_spread_db,
         })
     }
 

@@ -25,6 +25,10 @@ pub struct StemFit {
     pub channel_gains: Vec<f64>,
     /// GCC-PHAT peak over the correlation floor of the coarse search.
     pub peak_to_sidelobe: f64,
+    /// Interquartile range (dB) of the stem's gain fitted window by window over the analysis
+    /// windows where it sounds: near 0 for a stem really delivered at another level, large for
+    /// a gain that content no stem carries pulls (`None` in too few windows).
+    pub window_gain_spread_db: Option<f64>,
 }
 
 /// Everything the reconciliation found.

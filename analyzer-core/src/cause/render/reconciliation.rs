@@ -155,6 +155,27 @@ pub(super) fn stem_gains(c: &Cause, g: &StemGains) -> Finding {
 }
 
 pub(super) fn stem_gain(c: &Cause, g: &StemGain) -> Finding {
+    if let (true, Some(by), Some(spread)) = (
+        g.follows_added_content,
+        g.side_effect_of,
+        g.window_gain_spread_db,
+    ) {
+        return base(
+            c,
+            format!(
+                "{} reads {:.2} dB {} in the mix than delivered, but not steadily: its gain swings by {spread:.1} dB from passage to passage, where a fader offset would be the same throughout. It follows the part the {by} reports (a return that carries that part's reverb, or a stem that bleeds it): the fit turns this stem up to stand in for what is missing. Its own level is not in question.",
+                g.file,
+                g.gain_db.abs(),
+                if g.gain_db > 0.0 { "louder" } else { "quieter" },
+            ),
+            format!("Leave this stem's level as it is: deliver what the {by} says is missing, then check again."),
+        )
+        .with("gain_db", round2(g.gain_db))
+        .with("tolerance_db", g.tolerance_db)
+        .with("correlation", round4(g.correlation))
+        .with("window_gain_spread_db", round2(spread))
+        .with("pan_law_db", g.pan_law_db);
+    }
     let mut message = format!(
         "{} is {:.2} dB {} in the mix than delivered{}.",
         g.file,

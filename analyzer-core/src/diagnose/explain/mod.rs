@@ -39,8 +39,12 @@ pub(in crate::diagnose) fn explain(cx: &Context<'_>) -> Vec<Cause> {
         causes.push(Cause::MissingBusProcessing(cause));
     }
     if whole_mix.eq_wins() {
-        left_db = left_db.min(s.gain_db - s.filter_gain_db);
-        causes.push(Cause::BusEq(eq::cause(cx, whole_mix.eq_masked)));
+        let eq = eq::cause(cx, whole_mix.eq_masked);
+        // An EQ that the stems' own gains draw is theirs (`gain_mismatch`), not the mix bus's.
+        if !eq::made_by_stem_gains(cx, &eq) {
+            left_db = left_db.min(s.gain_db - s.filter_gain_db);
+            causes.push(Cause::BusEq(eq));
+        }
     }
     // Added content: what the best whole-mix model leaves, judged on the fitted residual.
     let added_db = left_db.min(r.level_db);
