@@ -10,8 +10,8 @@
 use std::cell::Cell;
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::thread::ThreadId;
 
 use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl, PluginGui};
