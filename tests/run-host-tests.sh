@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # Host tests: the built StemCheck bundles in real hosts (a clack-host CLAP host and Ardour 7,
-# headless). Installs Ardour (Debian package, ~30 s) when missing, builds the bundles and the CLI,
+# headless; the CLAP editor in an X11 window on Xvfb). Installs Ardour (Debian package, ~30 s)
+# and Xvfb when missing, builds the bundles and the CLI,
 # scans the VST3 into Ardour's cache (the tests do that step), and runs the ignored tests of the
 # host-tests crate. Called by scripts/test.sh; runs without a display, stdin or network (besides
 # apt), as root in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+APT_UPDATED=""
+apt_install() {
+  [ -n "$APT_UPDATED" ] || { $SUDO apt-get update -qq; APT_UPDATED=1; }
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
 if ! command -v ardour7-lua >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "== installing ardour (headless Lua host for the VST3 tests)"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ardour >/dev/null
+  apt_install ardour
+fi
+# The GUI test embeds the editor in an X11 window; without DISPLAY it starts Xvfb itself. The
+# editor draws with OpenGL: Mesa's software driver (llvmpipe) when there is no GPU.
+if ! command -v Xvfb >/dev/null 2>&1 || ! dpkg -s libgl1-mesa-dri >/dev/null 2>&1; then
+  echo "== installing xvfb and Mesa's GL drivers (X server for the editor test)"
+  apt_install xvfb libgl1-mesa-dri libglx-mesa0
 fi
 
 echo "== building StemCheck.clap / StemCheck.vst3 and the stemcheck CLI"

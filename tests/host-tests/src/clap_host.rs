@@ -3,16 +3,18 @@
 //! extension) and activates them. [`crate::render`] drives the activated processors.
 //!
 //! It implements the host side a plugin may ask for in a real DAW: log, thread-check, params
-//! (rescan / flush requests), track-info. Callbacks the plugin requests on the main thread are
-//! run by [`Instance::pump_main_thread`].
+//! (rescan / flush requests), track-info, gui (the editor's resize / show / hide requests and its
+//! closing are recorded in [`GuiRequests`] for the tests to read). Callbacks the plugin requests
+//! on the main thread are run by [`Instance::pump_main_thread`].
 
 use std::cell::Cell;
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::thread::ThreadId;
 
+use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl, PluginGui};
 use clack_extensions::log::{HostLog, HostLogImpl, LogSeverity};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
@@ -47,12 +49,29 @@ pub struct Shared {
     flush_requested: AtomicBool,
     params: OnceLock<Option<PluginParams>>,
     render: OnceLock<Option<PluginRender>>,
+    gui: OnceLock<Option<PluginGui>>,
+    gui_requests: Mutex<GuiRequests>,
+}
+
+/// What the plugin's editor asked of the host (gui extension), in order of arrival. The host
+/// accepts every resize request, as a DAW with a resizable plugin window does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuiRequests {
+    /// `request_resize` sizes (physical pixels on X11).
+    pub resize: Vec<GuiSize>,
+    /// `resize_hints_changed` calls.
+    pub hints_changed: u32,
+    pub show: u32,
+    pub hide: u32,
+    /// `closed(was_destroyed)` calls.
+    pub closed: Vec<bool>,
 }
 
 impl<'a> SharedHandler<'a> for Shared {
     fn initializing(&self, instance: InitializingPluginHandle<'a>) {
         let _ = self.params.set(instance.get_extension());
         let _ = self.render.set(instance.get_extension());
+        let _ = self.gui.set(instance.get_extension());
     }
     fn request_restart(&self) {
         self.restart_requested.store(true, Ordering::SeqCst);
@@ -82,6 +101,33 @@ impl HostThreadCheckImpl for Shared {
 impl HostParamsImplShared for Shared {
     fn request_flush(&self) {
         self.flush_requested.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Shared {
+    fn record(&self, f: impl FnOnce(&mut GuiRequests)) {
+        f(&mut self.gui_requests.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+impl HostGuiImpl for Shared {
+    fn resize_hints_changed(&self) {
+        self.record(|r| r.hints_changed += 1);
+    }
+    fn request_resize(&self, new_size: GuiSize) -> std::result::Result<(), HostError> {
+        self.record(|r| r.resize.push(new_size));
+        Ok(())
+    }
+    fn request_show(&self) -> std::result::Result<(), HostError> {
+        self.record(|r| r.show += 1);
+        Ok(())
+    }
+    fn request_hide(&self) -> std::result::Result<(), HostError> {
+        self.record(|r| r.hide += 1);
+        Ok(())
+    }
+    fn closed(&self, was_destroyed: bool) {
+        self.record(|r| r.closed.push(was_destroyed));
     }
 }
 
@@ -118,7 +164,8 @@ impl HostHandlers for Host {
             .register::<HostLog>()
             .register::<HostThreadCheck>()
             .register::<HostParams>()
-            .register::<HostTrackInfo>();
+            .register::<HostTrackInfo>()
+            .register::<HostGui>();
     }
 }
 
@@ -227,6 +274,8 @@ impl Instance {
                 flush_requested: AtomicBool::new(false),
                 params: OnceLock::new(),
                 render: OnceLock::new(),
+                gui: OnceLock::new(),
+                gui_requests: Mutex::new(GuiRequests::default()),
             },
             |_| MainThread { track_name },
             &bundle.entry,
@@ -383,6 +432,33 @@ impl Instance {
             self.inner.call_on_main_thread_callback();
         }
         requested
+    }
+
+    /// Runs `f` with the plugin's gui extension and its main-thread handle (all gui calls are
+    /// main-thread calls).
+    ///
+    /// # Errors
+    /// When the plugin has no gui extension.
+    pub fn with_gui<R>(
+        &mut self,
+        f: impl FnOnce(&PluginGui, &mut PluginMainThreadHandle<'_>) -> R,
+    ) -> Result<R> {
+        let gui = self
+            .inner
+            .access_shared_handler(|s| s.gui.get().copied().flatten())
+            .ok_or_else(|| self.fail("gui", "the plugin has no gui extension"))?;
+        let mut handle = self.inner.plugin_handle();
+        Ok(f(&gui, &mut handle))
+    }
+
+    /// What the editor asked of the host so far.
+    pub fn gui_requests(&mut self) -> GuiRequests {
+        self.inner.access_shared_handler(|s| {
+            s.gui_requests
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+        })
     }
 
     /// Whether the plugin asked for a restart (e.g. a latency change) since creation.

@@ -35,6 +35,8 @@ pub enum Error {
     },
     #[error("{path}: {problem}")]
     Report { path: PathBuf, problem: String },
+    #[error("X11: {problem}")]
+    X11 { problem: String },
     #[error(transparent)]
     Analyzer(#[from] analyzer_core::Error),
 }

@@ -5,7 +5,8 @@
 //! crate drives the real `StemCheck.clap` through a CLAP host written on `clack-host`
 //! ([`clap_host`], [`render`]) and the real `StemCheck.vst3` through Ardour 7's headless Lua
 //! tool ([`ardour`]), then checks what the plugin wrote ([`captures`]) with the `stemcheck` CLI
-//! ([`report`]), exactly as a user would.
+//! ([`report`]), exactly as a user would. The editor is embedded in a real X11 window
+//! ([`x11`]) and resized and scaled through the CLAP gui extension.
 //!
 //! The tests in `tests/` are `#[ignore]`d because they need the bundles built first (and Ardour
 //! installed); `tests/run-host-tests.sh` builds everything and runs them.
@@ -21,5 +22,6 @@ pub mod render;
 pub mod report;
 pub mod scenario;
 pub mod signals;
+pub mod x11;
 
 pub use error::{Error, Result};
