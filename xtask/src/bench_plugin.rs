@@ -84,14 +84,7 @@ pub fn run(cargo: impl Fn() -> Command, root: &Path, target: &Path) -> Result<()
         println!("| {case} | {} | {met} |", cells.join(" | "));
     }
 
-    for bundle in ["stemcheck-plugin", "stemcheck-passthrough"] {
-        run_cargo(
-            cargo()
-                .args(["xtask", "bundle", bundle, "--release"])
-                .current_dir(root),
-            &format!("cargo xtask bundle {bundle} --release"),
-        )?;
-    }
+    bundle_both(&cargo, root)?;
     run_cargo(
         cargo()
             .args(["bench", "--locked", "-p", "host-tests", "--bench", "bounce"])
@@ -129,10 +122,8 @@ pub fn run(cargo: impl Fn() -> Command, root: &Path, target: &Path) -> Result<()
     Ok(())
 }
 
-/// Issue 20 target 1: bundles both plugins, then runs the host-tests crate's
-/// `ardour-export-bench` (Ardour 7's own export with no plugin, the pass-through plugin and
-/// StemCheck on 13 buses, in turn); it prints its own table.
-pub fn ardour_export(cargo: impl Fn() -> Command, root: &Path, runs: usize) -> Result<()> {
+/// Bundles StemCheck and the pass-through plugin (release), the pair every host bench compares.
+fn bundle_both(cargo: &impl Fn() -> Command, root: &Path) -> Result<()> {
     for bundle in ["stemcheck-plugin", "stemcheck-passthrough"] {
         run_cargo(
             cargo()
@@ -141,6 +132,14 @@ pub fn ardour_export(cargo: impl Fn() -> Command, root: &Path, runs: usize) -> R
             &format!("cargo xtask bundle {bundle} --release"),
         )?;
     }
+    Ok(())
+}
+
+/// Issue 20 target 1: bundles both plugins, then runs the host-tests crate's
+/// `ardour-export-bench` (Ardour 7's own export with no plugin, the pass-through plugin and
+/// StemCheck on 13 buses, in turn); it prints its own table.
+pub fn ardour_export(cargo: impl Fn() -> Command, root: &Path, runs: usize) -> Result<()> {
+    bundle_both(&cargo, root)?;
     run_cargo(
         cargo()
             .args([

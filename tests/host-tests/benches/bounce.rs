@@ -23,7 +23,6 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use analyzer_core::reconcile::synth::Song;
 use clack_extensions::render::RenderMode;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use host_tests::captures::wait_finished;
@@ -31,7 +30,7 @@ use host_tests::clap_host::Bundle;
 use host_tests::paths;
 use host_tests::render::RenderPlan;
 use host_tests::scenario::{Role, Track, run_in_process, verify_bounce};
-use host_tests::signals::{Planar, sum};
+use host_tests::signals::{Planar, bench_song_tracks, sum};
 
 const RATE: u32 = 48_000;
 const STEMS: usize = 12;
@@ -39,36 +38,15 @@ const STEMS: usize = 12;
 const SECONDS: f64 = 30.0;
 
 fn tracks() -> Vec<Track> {
-    let song = Song::new(RATE, SECONDS, STEMS, 7);
-    let stems: Vec<Planar> = song
-        .stems
-        .iter()
-        .map(|s| {
-            let frames = s.frames();
-            (0..2)
-                .map(|c| {
-                    (0..frames)
-                        .map(|t| {
-                            if s.channels == 1 {
-                                s.samples[t] * s.pan[c]
-                            } else {
-                                s.samples[t * s.channels + c]
-                            }
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
-    let refs: Vec<&Planar> = stems.iter().collect();
+    let stems = bench_song_tracks(RATE, SECONDS, STEMS);
+    let refs: Vec<&Planar> = stems.iter().map(|s| &s.audio).collect();
     let mix = sum(&refs);
     let mut out: Vec<Track> = stems
         .into_iter()
-        .zip(&song.stems)
-        .map(|(input, s)| Track {
+        .map(|s| Track {
             name: format!("Bench {}", s.name),
             role: Role::Stem,
-            input,
+            input: s.audio,
         })
         .collect();
     out.push(Track {

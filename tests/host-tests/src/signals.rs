@@ -36,6 +36,31 @@ fn stereo(stem: &SynthStem) -> Planar {
         .collect()
 }
 
+/// The benches' song of `stems` parts (analyzer-core's multi-stem synth, seed 7) as stereo
+/// tracks: a mono part panned by its pan gains, as a host's stereo track plays it.
+pub fn bench_song_tracks(sample_rate: u32, seconds: f64, stems: usize) -> Vec<Stem> {
+    let song = analyzer_core::reconcile::synth::Song::new(sample_rate, seconds, stems, 7);
+    song.stems
+        .iter()
+        .map(|s| Stem {
+            name: s.name.clone(),
+            audio: (0..2)
+                .map(|c| {
+                    (0..s.frames())
+                        .map(|t| {
+                            if s.channels == 1 {
+                                s.samples[t] * s.pan[c]
+                            } else {
+                                s.samples[t * s.channels + c]
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// The plain sum of planar tracks (the mix bus input of a host with unity faders).
 pub fn sum(tracks: &[&Planar]) -> Planar {
     let channels = tracks.first().map_or(0, |t| t.len());

@@ -23,6 +23,12 @@ use crate::error::{Error, Result};
 
 /// How long Xvfb may take to say which display it took.
 const XVFB_START_TIMEOUT: Duration = Duration::from_secs(15);
+/// XTEST event kinds (the core protocol's event codes).
+const BUTTON_PRESS: u8 = 4;
+const BUTTON_RELEASE: u8 = 5;
+const MOTION_NOTIFY: u8 = 6;
+/// How long the pointer rests where a drag starts before the button goes down.
+const HOVER_BEFORE_PRESS: Duration = Duration::from_millis(300);
 
 fn x11_error(problem: impl std::fmt::Display) -> Error {
     Error::X11 {
@@ -238,33 +244,26 @@ impl HostWindow {
         Ok(a.map_state == MapState::VIEWABLE)
     }
 
-    /// Drags the pointer with button 1 from `from` to `to` (root coordinates; the host window
-    /// sits at 0,0) through the XTEST extension, as a user's mouse does: move, press, move in
-    /// `steps` steps `step_pause` apart, release.
+    /// Presses button 1 at `from` and moves the pointer to `to` (root coordinates; the host
+    /// window sits at 0,0) through the XTEST extension, as a user's mouse does: move, press,
+    /// move in `steps` steps `step_pause` apart. The button stays down until [`Self::release`]:
+    /// a caller waits for the application to have followed the pointer first (a release that
+    /// comes before the application drew its next frame ends the drag short of `to`).
     ///
     /// # Errors
     /// [`Error::X11`] when the server has no XTEST or refuses the input.
-    pub fn drag(
+    pub fn press_and_move(
         &self,
         from: (i16, i16),
         to: (i16, i16),
         steps: u16,
         step_pause: Duration,
     ) -> Result<()> {
-        const BUTTON_PRESS: u8 = 4;
-        const BUTTON_RELEASE: u8 = 5;
-        const MOTION_NOTIFY: u8 = 6;
-        let fake = |kind: u8, detail: u8, at: (i16, i16)| -> Result<()> {
-            self.conn
-                .xtest_fake_input(kind, detail, 0, self.root, at.0, at.1, 0)
-                .map_err(x11_error)?
-                .check()
-                .map_err(x11_error)?;
-            self.conn.flush().map_err(x11_error)
-        };
-        fake(MOTION_NOTIFY, 0, from)?;
-        std::thread::sleep(step_pause);
-        fake(BUTTON_PRESS, 1, from)?;
+        self.fake(MOTION_NOTIFY, 0, from)?;
+        // An immediate-mode UI starts a drag on what the pointer hovered in the frame before
+        // the press: wait for it to draw one (a 40 ms pause missed it 1 run in 8 under load).
+        std::thread::sleep(step_pause.max(HOVER_BEFORE_PRESS));
+        self.fake(BUTTON_PRESS, 1, from)?;
         std::thread::sleep(step_pause);
         let steps = steps.max(1);
         for i in 1..=steps {
@@ -272,10 +271,27 @@ impl HostWindow {
                 let t = f32::from(i) / f32::from(steps);
                 (f32::from(a) + (f32::from(b) - f32::from(a)) * t).round() as i16
             };
-            fake(MOTION_NOTIFY, 0, (lerp(from.0, to.0), lerp(from.1, to.1)))?;
+            self.fake(MOTION_NOTIFY, 0, (lerp(from.0, to.0), lerp(from.1, to.1)))?;
             std::thread::sleep(step_pause);
         }
-        fake(BUTTON_RELEASE, 1, to)
+        Ok(())
+    }
+
+    /// Releases button 1 at `at` (the end of [`Self::press_and_move`]).
+    ///
+    /// # Errors
+    /// [`Error::X11`] when the server refuses the input.
+    pub fn release(&self, at: (i16, i16)) -> Result<()> {
+        self.fake(BUTTON_RELEASE, 1, at)
+    }
+
+    fn fake(&self, kind: u8, detail: u8, at: (i16, i16)) -> Result<()> {
+        self.conn
+            .xtest_fake_input(kind, detail, 0, self.root, at.0, at.1, 0)
+            .map_err(x11_error)?
+            .check()
+            .map_err(x11_error)?;
+        self.conn.flush().map_err(x11_error)
     }
 }
 

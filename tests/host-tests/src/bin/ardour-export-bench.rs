@@ -25,12 +25,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use analyzer_core::reconcile::synth::Song;
 use anyhow::{Context, Result, bail};
 use host_tests::ardour::{self, ExportOptions, Session, StemSpec};
 use host_tests::captures::wait_finished;
 use host_tests::paths;
-use host_tests::signals::Planar;
+use host_tests::signals::{Planar, bench_song_tracks};
 
 const RATE: u32 = 48_000;
 const STEMS: usize = 12;
@@ -79,30 +78,6 @@ fn parse_args() -> Result<Args> {
 
 fn stem_name(i: usize) -> String {
     format!("Stem{:02}", i + 1)
-}
-
-/// The bench song's stems as stereo planar tracks (a mono part panned, as in the CLAP bounce
-/// bench).
-fn stems(seconds: f64) -> Vec<Planar> {
-    let song = Song::new(RATE, seconds, STEMS, 7);
-    song.stems
-        .iter()
-        .map(|s| {
-            (0..2)
-                .map(|c| {
-                    (0..s.frames())
-                        .map(|t| {
-                            if s.channels == 1 {
-                                s.samples[t] * s.pan[c]
-                            } else {
-                                s.samples[t * s.channels + c]
-                            }
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// CPU time of one Ardour run, from `/proc`, sampled while it runs.
@@ -379,8 +354,11 @@ fn main() -> Result<()> {
     let sends: Vec<String> = SENDS.iter().map(|&i| stem_name(i)).collect();
     let send_refs: Vec<&str> = sends.iter().map(String::as_str).collect();
     let session = ardour::build_session(work.path(), &specs, &send_refs, frames, RATE)?;
-    for (i, audio) in stems(args.seconds).iter().enumerate() {
-        let audio: Planar = audio.iter().map(|c| c[..frames].to_vec()).collect();
+    for (i, stem) in bench_song_tracks(RATE, args.seconds, STEMS)
+        .iter()
+        .enumerate()
+    {
+        let audio: Planar = stem.audio.iter().map(|c| c[..frames].to_vec()).collect();
         session.fill(&stem_name(i), &audio)?;
     }
 
