@@ -3,6 +3,10 @@
 # test of the workspace. Used by the README and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Every step prints the seconds since the suite started: CI has a 90-minute limit, and the log
+# shows which step to trim when the suite nears it.
+SUITE_START=$(date +%s)
+step() { echo "== [$(( $(date +%s) - SUITE_START )) s] $*"; }
 
 need_pkgs=()
 for cmd_pkg in sox:sox ffmpeg:ffmpeg chromium:chromium pdftotext:poppler-utils; do
@@ -18,7 +22,7 @@ command -v fluidsynth >/dev/null 2>&1 || need_pkgs+=(fluidsynth)
 /usr/bin/python3 -c 'import mido' >/dev/null 2>&1 || need_pkgs+=(python3 python3-mido)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "== installing system packages: ${need_pkgs[*]}"
+  step "installing system packages: ${need_pkgs[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
@@ -27,27 +31,30 @@ fi
 # Lints first: they fail fast. rustup's default profile ships clippy and rustfmt; a minimal
 # toolchain without them skips this step (and says so) rather than failing the suite.
 if cargo clippy --version >/dev/null 2>&1; then
-  echo "== cargo clippy (workspace, all targets, -D warnings)"
+  step "cargo clippy (workspace, all targets, -D warnings)"
   cargo clippy --workspace --all-targets --release --locked -- -D warnings
 else
-  echo "== cargo clippy not installed: lint step skipped"
+  step "cargo clippy not installed: lint step skipped"
 fi
 if cargo fmt --version >/dev/null 2>&1; then
-  echo "== cargo fmt --check"
+  step "cargo fmt --check"
   cargo fmt --all -- --check
 fi
 
 # Documentation: dead intra-doc links and ambiguous links fail the suite.
-echo "== cargo doc (workspace, no deps, -D warnings)"
+step "cargo doc (workspace, no deps, -D warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --release -q
 
 export STEMCHECK_REQUIRE_CORPUS=1
-echo "== cargo test (workspace)"
+step "cargo test (workspace)"
 cargo test --workspace --release --locked
 # The real-time rule: nice-plug's assert_process_allocs only checks with debug assertions on,
 # so the plugin's allocation tests run in a debug build (plugin/README.md, Tests).
-echo "== cargo test (plugin, debug: assert_process_allocs)"
+step "cargo test (plugin, debug: assert_process_allocs)"
 cargo test --locked -p stemcheck-plugin
+step "host tests, fault table, validators (tests/run-host-tests.sh)"
 ./tests/run-host-tests.sh
 # Fuzz the WAV reader, the sidecar reader and the whole check for a bounded time (issue 7).
+step "fuzz (scripts/fuzz.sh)"
 FUZZ_SECONDS=60 ./scripts/fuzz.sh
+step "suite done"

@@ -25,19 +25,19 @@ if ! command -v Xvfb >/dev/null 2>&1 || ! dpkg -s libgl1-mesa-dri >/dev/null 2>&
   apt_install xvfb libgl1-mesa-dri libglx-mesa0
 fi
 
-echo "== building StemCheck.clap / StemCheck.vst3 and the stemcheck CLI"
+echo "== [$(date +%T)] building StemCheck.clap / StemCheck.vst3 and the stemcheck CLI"
 cargo xtask bundle stemcheck-plugin --release
 cargo build --release --locked -p stemcheck-cli
 
-echo "== host tests (clack-host CLAP harness, Ardour 7 headless)"
+echo "== [$(date +%T)] host tests (clack-host CLAP harness, Ardour 7 headless)"
 start=$(date +%s)
 # One test at a time: the in-process CLAP tests share one process environment, the Ardour ones
 # share Ardour's config and plugin cache; the instances inside a test still run in parallel.
 cargo test --release --locked --no-fail-fast -p host-tests -- --ignored --test-threads=1
-echo "== host tests took $(( $(date +%s) - start )) s"
+echo "== [$(date +%T)] host tests took $(( $(date +%s) - start )) s"
 
-echo "== fault table (issue 7; the analyzer's malformed-file cases ran with the workspace tests)"
+echo "== [$(date +%T)] fault table (issue 7; the analyzer's malformed-file cases ran with the workspace tests)"
 cargo run --release --locked -q -p host-tests --bin fault-table -- --no-analyzer
 
-echo "== plugin validators (clap-validator, VST3 validator; skipped when not available)"
+echo "== [$(date +%T)] plugin validators (clap-validator, VST3 validator; skipped when not available)"
 tests/run-validators.sh
