@@ -195,7 +195,7 @@ impl Plugin for StemCheck {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = nice_plug_egui::EguiEditor<editor::StemCheckEditor>;
+    type Editor = editor::host_scale::HostScaledEditor<editor::StemCheckEditor>;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()

@@ -7,6 +7,7 @@
 //! controls are here.
 
 pub mod capture_view;
+pub mod host_scale;
 pub mod meter_reading;
 pub mod meter_view;
 pub mod reconcile_panel;
@@ -81,7 +82,7 @@ pub fn spectrum_height(width: f32, height: f32) -> f32 {
 pub fn create(
     params: Arc<StemCheckParams>,
     shared: Arc<Shared>,
-) -> Option<nice_plug_egui::EguiEditor<StemCheckEditor>> {
+) -> Option<host_scale::HostScaledEditor<StemCheckEditor>> {
     let repaint = RepaintNotifier::new();
     let label_edit = params.label.read().clone();
     let app = StemCheckEditor {
@@ -103,6 +104,7 @@ pub fn create(
             .with_resize_hint(resize_hint()),
         app,
     )
+    .map(host_scale::HostScaledEditor::new)
 }
 
 impl StemCheckEditor {
