@@ -43,6 +43,7 @@
 mod decode;
 mod header;
 mod info;
+mod simd;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -377,12 +378,7 @@ fn convert(enc: Encoding, bytes: &[u8], out: &mut [f32]) -> Option<(u64, usize)>
                 *o = f32::from(i16::from_le_bytes([b[0], b[1]])) * (1.0 / 32768.0);
             }
         }
-        Encoding::I24 => {
-            for (o, b) in out.iter_mut().zip(bytes.chunks_exact(3)) {
-                let v = i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8;
-                *o = v as f32 * (1.0 / 8_388_608.0);
-            }
-        }
+        Encoding::I24 => simd::i24_to_f32(bytes, out),
         Encoding::I32 => {
             for (o, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
                 let v = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
