@@ -15,6 +15,7 @@
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use analyzer_core::capture::{
@@ -272,11 +273,22 @@ fn create_bounce(root: &Path, key: BounceKey, now_unix_ms: u64) -> io::Result<(S
 /// cut a sidecar can be older than its WAV, never half-written (ext4 and XFS flush a file
 /// renamed over another before the rename commits), and the check compares the two.
 ///
+/// Several writers may replace the same file at once (every instance of a bounce writes its
+/// manifest; instances on their own threads or in other processes arm the same session), so
+/// each write has its own temporary name (process id and a per-process count): with one shared
+/// name, one writer's rename took the file another was still writing, and that rename failed
+/// with `NotFound`. The last rename wins, and each is whole.
+///
 /// # Errors
 /// Any I/O error.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
+    tmp.push(format!(
+        ".{}-{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
     let tmp = PathBuf::from(tmp);
     // A leftover (or planted symlink) at the temporary name is removed, never followed.
     let _ = fs::remove_file(&tmp);
@@ -296,6 +308,34 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writers_replacing_one_file_at_once_all_succeed_and_leave_one_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bounce.json");
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for i in 0..200 {
+                        let text = format!("writer {w} write {i} ").repeat(50);
+                        write_atomically(&path, text.as_bytes()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let first = text.split(' ').take(4).collect::<Vec<_>>().join(" ") + " ";
+        assert_eq!(text, first.repeat(50), "one writer's whole text");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["bounce.json"], "no temporary file left");
+    }
 
     const KEY: BounceKey = BounceKey {
         timeline_start_samples: -1776,
