@@ -146,12 +146,21 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 /// [`dot`] of `a` with four vectors at once (each `a` value loaded once for all four), each
 /// with exactly `dot`'s summation order, so every result equals `dot(a, b[p])` bit for bit.
+///
+/// With AVX (`pulp`'s runtime check), each accumulator's four lanes are one 256-bit register
+/// (the baseline build uses two 128-bit ones, and the compiler left the AVX build scalar). Only
+/// the instructions change, not the arithmetic: every lane keeps its own sum in the same
+/// order, a multiply then an add (never fused), so the bits are the same.
 pub fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = pulp::x86::V3::try_new() {
+        return simd.vectorize(Dot4V3 { simd, a, b });
+    }
     let n = b.iter().fold(a.len(), |n, x| n.min(x.len()));
     let a = &a[..n];
     let b = b.map(|x| &x[..n]);
     let mut acc = [[0.0f64; 4]; 4];
-    let (ca, ra) = a.as_chunks::<4>();
+    let (ca, _) = a.as_chunks::<4>();
     let cb = b.map(|x| x.as_chunks::<4>().0);
     for (q, x) in ca.iter().enumerate() {
         for (acc, y) in acc.iter_mut().zip(&cb) {
@@ -162,15 +171,56 @@ pub fn dot4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
             acc[3] += x[3] * y[3];
         }
     }
-    let tail = ca.len() * 4;
+    dot4_finish(&acc, a, b)
+}
+
+/// Sums each accumulator's lanes and adds the last `a.len() % 4` products, in `dot`'s order.
+/// `a` and every `b` have the same length.
+#[inline(always)]
+fn dot4_finish(acc: &[[f64; 4]; 4], a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+    let tail = a.len() / 4 * 4;
     std::array::from_fn(|p| {
         let acc = &acc[p];
         let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-        for (x, y) in ra.iter().zip(&b[p][tail..]) {
+        for (x, y) in a[tail..].iter().zip(&b[p][tail..]) {
             s += x * y;
         }
         s
     })
+}
+
+/// [`dot4`]'s AVX loop, run by [`pulp::x86::V3::vectorize`].
+#[cfg(target_arch = "x86_64")]
+struct Dot4V3<'a> {
+    simd: pulp::x86::V3,
+    a: &'a [f64],
+    b: [&'a [f64]; 4],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl pulp::NullaryFnOnce for Dot4V3<'_> {
+    type Output = [f64; 4];
+
+    #[inline(always)]
+    fn call(self) -> [f64; 4] {
+        use std::arch::x86_64::__m256d;
+        let Self { simd, a, b } = self;
+        let n = b.iter().fold(a.len(), |n, x| n.min(x.len()));
+        let a = &a[..n];
+        let b = b.map(|x| &x[..n]);
+        let (ca, _) = a.as_chunks::<4>();
+        let cb = b.map(|x| x.as_chunks::<4>().0);
+        let mut acc: [__m256d; 4] = [simd.avx._mm256_setzero_pd(); 4];
+        for (q, x) in ca.iter().enumerate() {
+            let x: __m256d = pulp::cast(*x);
+            for (acc, y) in acc.iter_mut().zip(&cb) {
+                let y: __m256d = pulp::cast(y[q]);
+                *acc = simd.avx._mm256_add_pd(*acc, simd.avx._mm256_mul_pd(x, y));
+            }
+        }
+        let acc: [[f64; 4]; 4] = acc.map(pulp::cast);
+        dot4_finish(&acc, a, b)
+    }
 }
 
 /// Second-order statistics of routed stems and the mix, per mix channel.
