@@ -13,25 +13,37 @@
 # (release) in a worktree under target/report-diff/ with its own target directory.
 #
 # STEMCHECK defaults to target/release/stemcheck (build it first); the corpus to target/corpus
-# (corpus/render.sh renders it). The demo is rendered by each binary into the same fixed folder,
+# (corpus/render.sh renders it). Relative paths are taken from the folder the script is called
+# from. The demo is rendered by each binary into the same fixed folder (target/report-diff-demo),
 # so the paths in its report are equal. Exit status: 0 identical, 1 a difference (listed, with
 # the first differing lines), 2 could not run.
 set -euo pipefail
+caller=$(pwd)
 cd "$(dirname "$0")/.."
 root=$(pwd)
+
+# A path given on the command line, relative to where the script was called from.
+from_caller() { case "$1" in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 
 bin=target/release/stemcheck
 corpus=target/corpus
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --bin) bin=$2; shift 2 ;;
-    --corpus) corpus=$2; shift 2 ;;
+    --bin) bin=$(from_caller "$2"); shift 2 ;;
+    --corpus) corpus=$(from_caller "$2"); shift 2 ;;
     -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
 [ ${#args[@]} -eq 2 ] || { echo "usage: see scripts/report-diff.sh --help" >&2; exit 2; }
+case "${args[0]}" in
+  save|compare) args[1]=$(from_caller "${args[1]}") ;;
+  # OLD and NEW: a binary that exists from the caller's folder, else a git revision.
+  *) for i in 0 1; do
+       if [ -e "$(from_caller "${args[$i]}")" ]; then args[i]=$(from_caller "${args[$i]}"); fi
+     done ;;
+esac
 [ -d "$corpus" ] || { echo "report-diff: no corpus at $corpus (run corpus/render.sh)" >&2; exit 2; }
 corpus=$(cd "$corpus" && pwd)
 
@@ -56,6 +68,8 @@ resolve_bin() {
 save_reports() {
   local b out case_json case_dir name status
   b=$1; out=$2
+  # resolve_bin runs in a subshell: its failure leaves an empty path here, not an exit.
+  [ -n "$b" ] && [ -x "$b" ] || { echo "report-diff: no stemcheck binary to run ('$b')" >&2; exit 2; }
   mkdir -p "$out"
   while IFS= read -r case_json; do
     case_dir=$(dirname "$case_json")
@@ -64,7 +78,7 @@ save_reports() {
     "$b" check "$case_dir" --json - --fail-on never >"$out/$name.json" 2>/dev/null || status=$?
     [ $status -eq 0 ] || echo "exit $status" >>"$out/$name.json"
   done < <(find "$corpus" -name case.json -not -path '*/.render/*' | LC_ALL=C sort)
-  local demo_dir="$corpus/../report-diff-demo"
+  local demo_dir="$root/target/report-diff-demo"
   rm -rf "$demo_dir"
   status=0
   "$b" demo --keep "$demo_dir" --json "$out/demo.json" >/dev/null 2>&1 || status=$?
