@@ -504,7 +504,9 @@ mod tests {
             d.sum_lr,
             d.clip_prev,
             d.clip_run,
-            (d.cur.em, d.cur.es, d.cur.ems, d.cur.er, d.cur.ef, d.cur.emf, d.cur.n),
+            (
+                d.cur.em, d.cur.es, d.cur.ems, d.cur.er, d.cur.ef, d.cur.emf, d.cur.n
+            ),
             d.ring_fill,
             d.position,
             d.ring_m,

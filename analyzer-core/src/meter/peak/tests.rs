@@ -204,3 +204,43 @@ fn non_finite_samples_are_ignored() {
     assert_eq!(sp.max_peak(), 0.5);
     assert!(tp.max_peak().is_finite() && tp.max_peak() < 0.7);
 }
+
+#[test]
+fn the_dispatched_interpolator_gives_the_baseline_bits() {
+    let mut seed = 0x9e37_79b9_u64;
+    let mut next = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    };
+    let x: Vec<f32> = (0..4_096)
+        .map(|i| next() * if i % 700 < 40 { 1.0 } else { 0.3 })
+        .collect();
+    let sinc4 = {
+        let [_, p1, p2, p3] = hann_sinc::<4, 12>();
+        [p1, p2, p3]
+    };
+    let sinc2 = [hann_sinc::<2, 24>()[1]];
+    let annex2 = annex2_filter();
+    let mut compared = 0;
+    for n in [0, 5, 8, 64, 1_000, 4_000] {
+        for skip in [0.0, 0.1, 0.5, 0.9, 2.0] {
+            let got = [
+                fir_abs_max(&sinc4, &x, n, skip),
+                fir_abs_max(&sinc2, &x, n, skip),
+                fir_abs_max(&annex2, &x, n, skip),
+            ];
+            let want = [
+                fir_abs_max_baseline(&sinc4, &x, n, skip),
+                fir_abs_max_baseline(&sinc2, &x, n, skip),
+                fir_abs_max_baseline(&annex2, &x, n, skip),
+            ];
+            assert_eq!(
+                got.map(f32::to_bits),
+                want.map(f32::to_bits),
+                "n {n}, skip {skip}"
+            );
+            compared += usize::from(got[0] > 0.0);
+        }
+    }
+    assert!(compared > 10, "too few non-trivial cases: {compared}");
+}
