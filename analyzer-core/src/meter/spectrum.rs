@@ -96,6 +96,28 @@ impl std::fmt::Debug for SpectrumMeter {
     }
 }
 
+/// One run of `C`-channel frames into positions `at` of every channel's FFT frame (`frame`
+/// holds the channels one after another, `n` samples each), in one pass over the input (one
+/// pass per channel read the input `C` times: for 5.1, 12 % of a check's CPU).
+fn deinterleave_run<const C: usize>(
+    frame: &mut [f32],
+    n: usize,
+    at: std::ops::Range<usize>,
+    run: &[f32],
+) {
+    let mut channels = frame.chunks_exact_mut(n);
+    let mut dst: [&mut [f32]; C] = std::array::from_fn(|_| {
+        let c = channels.next().expect("C channels of n samples");
+        &mut c[at.clone()]
+    });
+    let (frames, _) = run.as_chunks::<C>();
+    for (t, f) in frames.iter().enumerate() {
+        for (d, &v) in dst.iter_mut().zip(f) {
+            d[t] = sanitize(v);
+        }
+    }
+}
+
 impl SpectrumMeter {
     /// A meter for `channels` interleaved channels at `sample_rate`.
     pub fn new(channels: usize, sample_rate: u32) -> Self {
@@ -153,6 +175,12 @@ impl SpectrumMeter {
                         *r = sanitize(f[1]);
                     }
                 }
+                3 => deinterleave_run::<3>(&mut self.frame, n, at, run),
+                4 => deinterleave_run::<4>(&mut self.frame, n, at, run),
+                5 => deinterleave_run::<5>(&mut self.frame, n, at, run),
+                6 => deinterleave_run::<6>(&mut self.frame, n, at, run),
+                7 => deinterleave_run::<7>(&mut self.frame, n, at, run),
+                8 => deinterleave_run::<8>(&mut self.frame, n, at, run),
                 _ => {
                     for c in 0..ch {
                         let dst = &mut self.frame[c * n + at.start..c * n + at.end];
@@ -303,8 +331,12 @@ mod tests {
     #[test]
     fn runs_fill_the_frames_exactly_as_sample_by_sample_for_every_layout() {
         let rate = 48_000;
-        for ch in [1, 2, 3, 6] {
+        for ch in 1..=9 {
             let mut x = sine(440.0, 0.7, rate, 3 * spectrum_fft_len(rate) + 1234, ch);
+            // A level per channel, so a sample landing in another channel's frame shows.
+            for (i, v) in x.iter_mut().enumerate() {
+                *v *= 1.0 - 0.07 * (i % ch) as f32;
+            }
             x[5 * ch + ch - 1] = f32::NAN;
             x[9000 * ch] = f32::INFINITY;
             let mut reference = SpectrumMeter::new(ch, rate);

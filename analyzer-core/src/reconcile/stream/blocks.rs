@@ -31,7 +31,51 @@ pub(crate) fn to_planar(interleaved: &[f32], channels: usize, out: &mut [Vec<f64
                 right: r,
             });
         }
+        (3, out) => split_n::<3>(interleaved, out),
+        (4, out) => split_n::<4>(interleaved, out),
+        (5, out) => split_n::<5>(interleaved, out),
+        (6, out) => split_n::<6>(interleaved, out),
+        (7, out) => split_n::<7>(interleaved, out),
+        (8, out) => split_n::<8>(interleaved, out),
         (_, out) => to_planar_any(interleaved, channels, out),
+    }
+}
+
+/// Up to 7.1: every channel in one pass over the frames (the per-channel loop reads the
+/// input once per channel; for 5.1 that was 9 % of a check's CPU).
+fn split_n<const C: usize>(interleaved: &[f32], out: &mut [Vec<f64>]) {
+    if out.len() < C {
+        return to_planar_any(interleaved, C, out);
+    }
+    let n = interleaved.len() / C;
+    let mut outs = out.iter_mut();
+    let outs: [&mut [f64]; C] = std::array::from_fn(|_| {
+        let o = outs.next().expect("checked above");
+        o.resize(n, 0.0);
+        &mut o[..]
+    });
+    pulp::Arch::new().dispatch(SplitN { interleaved, outs });
+}
+
+/// [`split_n`]'s loop as a `pulp` operation (compiled inside each target-feature variant).
+struct SplitN<'a, const C: usize> {
+    interleaved: &'a [f32],
+    outs: [&'a mut [f64]; C],
+}
+
+impl<const C: usize> pulp::NullaryFnOnce for SplitN<'_, C> {
+    type Output = ();
+
+    #[inline(always)]
+    fn call(self) {
+        let (frames, _) = self.interleaved.as_chunks::<C>();
+        let n = frames.len();
+        let mut outs = self.outs.map(|o| &mut o[..n]);
+        for (t, f) in frames.iter().enumerate() {
+            for (o, &x) in outs.iter_mut().zip(f) {
+                o[t] = f64::from(x);
+            }
+        }
     }
 }
 
@@ -220,8 +264,8 @@ mod tests {
 
     #[test]
     fn planar_paths_agree_with_the_generic_one() {
-        let x: Vec<f32> = (0..6 * 37).map(|i| (i as f32 * 0.37).sin()).collect();
-        for ch in 1..=6 {
+        let x: Vec<f32> = (0..9 * 37).map(|i| (i as f32 * 0.37).sin()).collect();
+        for ch in 1..=9 {
             let len = x.len() / ch * ch;
             let mut fast = vec![vec![9.0; 3]; ch];
             let mut slow = vec![Vec::new(); ch];
