@@ -15,9 +15,6 @@ const CLIP_LEVEL: f32 = 0.99;
 /// FFT frames per spectral segment (segments alternate between the two cross-validation
 /// folds).
 const SEGMENT_FFT_FRAMES: usize = 16;
-/// Mixes up to this many channels (7.1.4 Atmos beds are 12) take [`Diagnoser::push`]'s fast
-/// path, whose per-channel flat-top state lives on the stack.
-const MAX_RUN_CHANNELS: usize = 16;
 
 /// Running sums of one 10 ms frame.
 #[derive(Debug, Clone, Copy, Default)]
@@ -197,8 +194,7 @@ impl Diagnoser {
                 1 => self.push_run(1, m, s, f),
                 2 => self.push_run(2, m, s, f),
                 6 => self.push_run(6, m, s, f),
-                c if c <= MAX_RUN_CHANNELS => self.push_run(c, m, s, f),
-                _ => self.push_frame_by_frame(m, s, f),
+                c => self.push_run(c, m, s, f),
             }
             t += run;
             if self.cur.n == self.frame_len {
@@ -211,7 +207,7 @@ impl Diagnoser {
     }
 
     /// One run of frames that ends at or before the current 10 ms frame and FFT frame
-    /// (`mix`, `sum`, `fitted`: `ch` interleaved channels, `ch <= MAX_RUN_CHANNELS`).
+    /// (`mix`, `sum`, `fitted`: `ch` interleaved channels).
     #[inline(always)]
     fn push_run(&mut self, ch: usize, mix: &[f32], sum: &[f32], fitted: &[f32]) {
         let run = mix.len() / ch;
@@ -219,10 +215,7 @@ impl Diagnoser {
         let fft_len = self.fft_len;
         let mut acc = self.cur;
         let (mut res_lr, mut sum_lr) = (self.res_lr, self.sum_lr);
-        let mut clip_prev = [0.0f32; MAX_RUN_CHANNELS];
-        let mut clip_run = [0u32; MAX_RUN_CHANNELS];
-        clip_prev[..ch].copy_from_slice(&self.clip_prev);
-        clip_run[..ch].copy_from_slice(&self.clip_run);
+        let (clip_prev, clip_run) = (&mut self.clip_prev, &mut self.clip_run);
         let ring_m = &mut self.ring_m[fill..fill + run];
         let ring_s = &mut self.ring_s[fill..fill + run];
         let ring_r = &mut self.ring_r[fill..fill + run];
@@ -274,15 +267,13 @@ impl Diagnoser {
         self.cur = acc;
         self.res_lr = res_lr;
         self.sum_lr = sum_lr;
-        self.clip_prev.copy_from_slice(&clip_prev[..ch]);
-        self.clip_run.copy_from_slice(&clip_run[..ch]);
         self.ring_fill += run;
         self.position += run as u64;
     }
 
-    /// The same as [`push_run`](Self::push_run), one frame at a time with the sums in `self`:
-    /// for mixes of more than [`MAX_RUN_CHANNELS`] channels, and the reference the runs are
-    /// tested against.
+    /// The same as [`push_run`](Self::push_run), one frame at a time with the sums in `self`
+    /// (the loop before the runs): the reference the runs are tested against.
+    #[cfg(test)]
     fn push_frame_by_frame(&mut self, mix: &[f32], sum: &[f32], fitted: &[f32]) {
         let ch = self.channels;
         let n = mix.len().min(sum.len()).min(fitted.len()) / ch;
