@@ -510,11 +510,8 @@ mod tests {
 
     #[test]
     fn runs_collect_the_same_bits_as_one_frame_at_a_time_whatever_the_blocks() {
-        let mut seed = 0x2545_f491_u64;
-        let mut next = move || {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        };
+        let mut rng = crate::synth::Rng::new(0x2545_f491);
+        let mut next = move || rng.next_f32();
         for ch in [1, 2, 3, 6, 17] {
             let frames = 20_000;
             let mut mix: Vec<f32> = (0..frames * ch).map(|_| next()).collect();

@@ -438,14 +438,9 @@ mod tests {
     /// high-pass state is subnormal for ~7000 samples, so some boundary would see it.
     #[test]
     fn channels_side_by_side_give_the_bits_of_one_channel_at_a_time() {
-        let mut seed = 0x7a11_0c85_u64;
+        let mut rng = crate::synth::Rng::new(0x7a11_0c85);
         for ch in 3..=8usize {
-            let x: Vec<f32> = (0..48_000 * ch)
-                .map(|_| {
-                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-                })
-                .collect();
+            let x: Vec<f32> = (0..48_000 * ch).map(|_| rng.next_f32()).collect();
             let mut fixed = Loudness::new(ch, 48_000);
             let mut generic = Loudness::new(ch, 48_000);
             for run in x.chunks(4_800 * ch) {
@@ -476,13 +471,12 @@ mod tests {
             (st.x2, st.x1, st.y2, st.y1, st.z2, st.z1) = (st.x1, x, st.y1, y, st.z1, z);
             z
         };
-        let mut seed = 0x51ed_2701_u64;
+        let mut rng = crate::synth::Rng::new(0x51ed_2701);
         for rate in [44_100, 48_000, 96_000] {
             let k = k_weighting(f64::from(rate));
             let (mut a, mut b) = (KState::default(), KState::default());
             for i in 0..200_000u32 {
-                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                let mut x = ((seed >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0;
+                let mut x = rng.next_f64();
                 if i % 10_000 < 3 {
                     x *= 1e30; // far outside audio, where a rounding difference would show
                 }

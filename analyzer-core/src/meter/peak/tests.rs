@@ -207,11 +207,8 @@ fn non_finite_samples_are_ignored() {
 
 #[test]
 fn the_dispatched_interpolator_gives_the_baseline_bits() {
-    let mut seed = 0x9e37_79b9_u64;
-    let mut next = move || {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        ((seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    };
+    let mut rng = crate::synth::Rng::new(0x9e37_79b9);
+    let mut next = move || rng.next_f32();
     let x: Vec<f32> = (0..4_096)
         .map(|i| next() * if i % 700 < 40 { 1.0 } else { 0.3 })
         .collect();
