@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::analysis::{Diagnosis, analyse};
 use super::stats::{FRAME_S, FrameStat, Segment, StreamFacts};
+use crate::meter::spectrum::add_band_power;
 use crate::reconcile::BlockVisitor;
 use crate::units::power_to_db;
 
@@ -71,8 +72,8 @@ pub struct Diagnoser {
     fft_out_s: Vec<Complex<f32>>,
     fft_out_r: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
-    /// Band index of every FFT bin (`usize::MAX` = outside every band).
-    bin_band: Vec<usize>,
+    /// The bins of each band, as ranges ([`crate::meter::spectrum::band_bin_ranges`]).
+    band_bins: Vec<std::ops::Range<usize>>,
     band_hz: Vec<f64>,
     segments: Vec<Segment>,
     seg_frames: usize,
@@ -137,7 +138,7 @@ impl Diagnoser {
             fft_out_s: vec![Complex::new(0.0, 0.0); out_len],
             fft_out_r: vec![Complex::new(0.0, 0.0); out_len],
             scratch,
-            bin_band,
+            band_bins: crate::meter::spectrum::band_bin_ranges(&bin_band),
             band_hz,
             segments: Vec::new(),
             seg_frames: 0,
@@ -374,20 +375,26 @@ impl Diagnoser {
                 .process_with_scratch(&mut self.fft_in, out, &mut self.scratch);
         }
         let seg = self.segments.last_mut().expect("pushed above");
-        for (k, &b) in self.bin_band.iter().enumerate() {
-            if b == usize::MAX {
-                continue;
+        // Band by band with the running sums in registers (a loop over the bins kept them in
+        // memory, a store and a reload on every bin's chain); the same additions in the same
+        // order, so the same sums bit for bit.
+        for (b, bins) in self.band_bins.iter().enumerate() {
+            let (mut smm, mut sss, mut sms) = (seg.smm[b], seg.sss[b], seg.sms[b]);
+            let (mut srr, mut ssr) = (seg.srr[b], seg.ssr[b]);
+            for k in bins.clone() {
+                let m = self.fft_out_m[k];
+                let s = self.fft_out_s[k];
+                let r = self.fft_out_r[k];
+                smm += f64::from(m.norm_sqr());
+                sss += f64::from(s.norm_sqr());
+                let x = s.conj() * m;
+                sms += Complex::new(f64::from(x.re), f64::from(x.im));
+                srr += f64::from(r.norm_sqr());
+                let y = s.conj() * r;
+                ssr += Complex::new(f64::from(y.re), f64::from(y.im));
             }
-            let m = self.fft_out_m[k];
-            let s = self.fft_out_s[k];
-            let r = self.fft_out_r[k];
-            seg.smm[b] += f64::from(m.norm_sqr());
-            seg.sss[b] += f64::from(s.norm_sqr());
-            let x = s.conj() * m;
-            seg.sms[b] += Complex::new(f64::from(x.re), f64::from(x.im));
-            seg.srr[b] += f64::from(r.norm_sqr());
-            let y = s.conj() * r;
-            seg.ssr[b] += Complex::new(f64::from(y.re), f64::from(y.im));
+            (seg.smm[b], seg.sss[b], seg.sms[b]) = (smm, sss, sms);
+            (seg.srr[b], seg.ssr[b]) = (srr, ssr);
         }
         // Per channel (mono: the downmix is the channel), mix and residual power.
         if self.channels == 1 {
@@ -413,12 +420,8 @@ impl Diagnoser {
                         .fft
                         .process_with_scratch(&mut self.fft_in, out, &mut self.scratch);
                 }
-                for (k, &b) in self.bin_band.iter().enumerate() {
-                    if b != usize::MAX {
-                        seg.smm_ch[b] += f64::from(self.fft_out_m[k].norm_sqr());
-                        seg.srr_ch[b] += f64::from(self.fft_out_r[k].norm_sqr());
-                    }
-                }
+                add_band_power(&mut seg.smm_ch, &self.fft_out_m, &self.band_bins);
+                add_band_power(&mut seg.srr_ch, &self.fft_out_r, &self.band_bins);
             }
         }
         seg.end_frame = self.ring_start + self.fft_len as u64;
