@@ -83,55 +83,62 @@ pub fn band_bin_ranges(bin_band: &[usize]) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
-/// Adds each band's bin powers (`|X|^2`, as `f32` then widened) to `band_power`, band by band
-/// with the running sum in a register: the order of the additions is that of a loop over the
-/// bins adding into `band_power[bin_band[k]]`, so the sums are the same bit for bit; that
-/// loop kept every running sum in memory (a store and a reload on every bin's dependency
-/// chain, ~80 % of the spectrum meter's own time, issue 20). Four bands go side by side, so
-/// four independent chains overlap.
+/// Adds each band's bin powers (`|X|^2`, as `f32` then widened) to `band_power`, with the
+/// running sums in registers: the order of the additions into each band is that of a loop
+/// over the bins adding into `band_power[bin_band[k]]`, so the sums are the same bit for bit.
+/// That loop kept every running sum in memory (a store and a reload on every bin's dependency
+/// chain: ~80 % of the spectrum meter's own time, issue 20). Four bands go side by side from
+/// the top (the widest) down, so four independent chains overlap.
 pub fn add_band_power(
     band_power: &mut [f64],
     bins: &[Complex<f32>],
     ranges: &[std::ops::Range<usize>],
 ) {
-    let power = |z: &Complex<f32>| f64::from(z.norm_sqr());
-    for (group, sums) in ranges.chunks(4).zip(band_power.chunks_mut(4)) {
-        let mut acc = [0.0f64; 4];
-        acc[..sums.len()].copy_from_slice(sums);
-        let longest = group.iter().map(|r| r.len()).max().unwrap_or(0);
-        let shortest = group.iter().map(|r| r.len()).min().unwrap_or(0);
-        if group.len() == 4 {
-            let s = [
-                group[0].start,
-                group[1].start,
-                group[2].start,
-                group[3].start,
-            ];
-            for j in 0..shortest {
-                acc[0] += power(&bins[s[0] + j]);
-                acc[1] += power(&bins[s[1] + j]);
-                acc[2] += power(&bins[s[2] + j]);
-                acc[3] += power(&bins[s[3] + j]);
-            }
-        } else {
-            // The last, short group: one band after the other.
-            for (a, r) in acc.iter_mut().zip(group) {
-                for z in &bins[r.clone()] {
-                    *a += power(z);
-                }
+    for (group, sums) in ranges.rchunks(4).zip(band_power.rchunks_mut(4)) {
+        // The group's bands, shortest first, padded with empty ones (a last, short group).
+        let mut order: [usize; 4] = [0, 1, 2, 3];
+        let len = |i: usize| group.get(i).map_or(0, |r| r.len());
+        order.sort_by_key(|&i| len(i));
+        let x: [&[Complex<f32>]; 4] =
+            order.map(|i| group.get(i).map_or(&bins[..0], |r| &bins[r.clone()]));
+        let mut acc: [f64; 4] = order.map(|i| sums.get(i).copied().unwrap_or(0.0));
+        lockstep_power(&mut acc, x);
+        for (k, &i) in order.iter().enumerate() {
+            if let Some(s) = sums.get_mut(i) {
+                *s = acc[k];
             }
         }
-        if group.len() == 4 {
-            for j in shortest..longest {
-                for (a, r) in acc.iter_mut().zip(group) {
-                    if j < r.len() {
-                        *a += power(&bins[r.start + j]);
-                    }
-                }
-            }
-        }
-        sums.copy_from_slice(&acc[..sums.len()]);
     }
+}
+
+/// Adds the bin powers of four runs, shortest first, to `acc` (one sum per run, each in its
+/// runs' order): all four side by side as far as the shortest goes, then the three longer,
+/// the two longest, the longest alone.
+#[inline(always)]
+fn lockstep_power(acc: &mut [f64; 4], x: [&[Complex<f32>]; 4]) {
+    let p = |z: &Complex<f32>| f64::from(z.norm_sqr());
+    let [x0, x1, x2, x3] = x;
+    let [mut a0, mut a1, mut a2, mut a3] = *acc;
+    let (l0, l1, l2) = (x0.len(), x1.len(), x2.len());
+    for (((z0, z1), z2), z3) in x0.iter().zip(&x1[..l0]).zip(&x2[..l0]).zip(&x3[..l0]) {
+        a0 += p(z0);
+        a1 += p(z1);
+        a2 += p(z2);
+        a3 += p(z3);
+    }
+    for ((z1, z2), z3) in x1[l0..].iter().zip(&x2[l0..l1]).zip(&x3[l0..l1]) {
+        a1 += p(z1);
+        a2 += p(z2);
+        a3 += p(z3);
+    }
+    for (z2, z3) in x2[l1..].iter().zip(&x3[l1..l2]) {
+        a2 += p(z2);
+        a3 += p(z3);
+    }
+    for z3 in &x3[l2..] {
+        a3 += p(z3);
+    }
+    *acc = [a0, a1, a2, a3];
 }
 
 /// Streaming long-term band spectrum of interleaved audio: `new` allocates everything,
