@@ -27,6 +27,12 @@ pub const ENVELOPE_FLOOR_DB: f32 = -200.0;
 /// stays bounded by the number of files rather than their length. The readings do not depend
 /// on it (every meter keeps its summation order across blocks).
 pub const METER_BLOCK_FRAMES: usize = 16_384;
+/// Frames per call of [`FileMeter::process`] within a block read: each meter takes its own
+/// pass over the samples, and a piece this small (32 KB of stereo `f32`) stays in the L1/L2
+/// cache across the passes where a whole block (128 KB) was fetched again for each: the 12
+/// stems of the 3-minute bench set meter in 4 % less CPU (issue 20). The readings do not
+/// depend on the cuts.
+const PIECE_FRAMES: usize = 4096;
 /// Full scale of an 8-bit file: its largest positive sample, 127/128, is as far as it goes.
 pub const INT8_FULL_SCALE: f32 = 127.0 / 128.0;
 /// Level (sample peak, dBFS) from which a sample counts as audio for
@@ -461,7 +467,9 @@ pub fn meter_reader(mut reader: WavReader, progress: &dyn Fn(u64)) -> Result<(Wa
         if n == 0 {
             break;
         }
-        meter.process(&buf[..n * ch]);
+        for piece in buf[..n * ch].chunks(PIECE_FRAMES * ch) {
+            meter.process(piece);
+        }
         progress(n as u64);
     }
     // The reader read non-finite samples as silence (so every meter saw 0.0 there); the count
