@@ -753,15 +753,76 @@ pub fn group_stem_gains(causes: Vec<Cause>, active_stems: usize) -> Vec<Cause> {
     out
 }
 
+/// Groups the per-stem gains that are side effects of one whole-mix cause (bus processing, an
+/// EQ, added content...) into one [`Cause::StemGains`] carrying that cause, at the place of the
+/// first: one cause bends every stem's fit, so it is one finding (three compressed-mix stems
+/// that each read 5-7 dB cold were three info findings, each with a re-export "fix" for a stem
+/// that is right). A gain that swings with content no stem carries keeps its own finding (it
+/// says which stem the fit leans on); a lone side-effect gain stays as it is.
+/// `active_stems`: the set's active stems (for the wording).
+pub fn group_side_effect_gains(causes: Vec<Cause>, active_stems: usize) -> Vec<Cause> {
+    let grouped = |c: &Cause| match c {
+        Cause::StemGain(g) if !g.follows_added_content => g.side_effect_of,
+        Cause::StemGains(g) => g.side_effect_of,
+        _ => None,
+    };
+    let mut out: Vec<Cause> = Vec::with_capacity(causes.len());
+    for c in causes {
+        let Some(by) = grouped(&c) else {
+            out.push(c);
+            continue;
+        };
+        let Some(at) = out.iter().position(|o| grouped(o) == Some(by)) else {
+            out.push(c);
+            continue;
+        };
+        let mut stems = match std::mem::replace(&mut out[at], Cause::NoMix) {
+            Cause::StemGain(g) => vec![g],
+            Cause::StemGains(g) => g.stems,
+            _ => unreachable!("only gains are grouped"),
+        };
+        let tolerance_db = match &c {
+            Cause::StemGains(g) => g.tolerance_db,
+            Cause::StemGain(g) => g.tolerance_db,
+            _ => unreachable!("only gains are grouped"),
+        };
+        match c {
+            Cause::StemGain(g) => stems.push(g),
+            Cause::StemGains(g) => stems.extend(g.stems),
+            _ => unreachable!("only gains are grouped"),
+        }
+        let sum = stems
+            .iter()
+            .map(|g| g.sum)
+            .find(|s| s.breaks_sum)
+            .unwrap_or_default();
+        out[at] = Cause::StemGains(StemGains {
+            active_stems: active_stems.max(stems.len()),
+            tolerance_db,
+            stems,
+            normalised_peak_dbfs: None,
+            side_effect_of: Some(by),
+            sum,
+        });
+    }
+    out
+}
+
 /// Stems whose delivered sample peaks lie within this many dB of each other sit at one level:
 /// a normalising export (each stem raised or lowered to one peak), not their mix levels.
 pub const NORMALISED_PEAK_SPREAD_DB: f64 = 0.1;
 
 /// Names the cause of grouped stem gains when the stems were normalised: their sample peaks
 /// (`peak_of` a file name, dBFS) all sit within [`NORMALISED_PEAK_SPREAD_DB`] of one level.
+/// Only the gains that are a cause of their own ([`group_stem_gains`]) are judged.
 pub fn mark_normalised(causes: &mut [Cause], peak_of: impl Fn(&str) -> Option<f64>) {
     for c in causes {
+        // Gains grouped as another cause's side effects are that cause's (stems through the
+        // master chain also share one peak, see `master_chain`).
         let Cause::StemGains(g) = c else { continue };
+        if g.side_effect_of.is_some() {
+            continue;
+        }
         let peaks: Option<Vec<f64>> = g.stems.iter().map(|s| peak_of(&s.file)).collect();
         let Some(peaks) = peaks.filter(|p| !p.is_empty()) else {
             continue;
@@ -1021,5 +1082,85 @@ mod tests {
         assert!(c.to_finding().message.contains("bus_eq reported here"));
         c.rename_files(|f| format!("{f}.wav"));
         assert_eq!(c.files(), vec!["a.wav"]);
+    }
+
+    fn gain(file: &str, gain_db: f64, by: Option<FindingCode>) -> Cause {
+        Cause::StemGain(StemGain {
+            file: file.into(),
+            gain_db,
+            tolerance_db: 0.5,
+            correlation: 0.99,
+            window_gain_spread_db: None,
+            follows_added_content: false,
+            pan_law_db: None,
+            side_effect_of: by,
+            sum: SumImpact::default(),
+        })
+    }
+
+    /// The gains one whole-mix cause bends are one finding at the first one's place, saying
+    /// to leave the levels alone; a gain of another cause's, one that follows added content
+    /// and a gain of its own keep their findings.
+    #[test]
+    fn gains_one_cause_bends_are_one_finding() {
+        let bus = Some(FindingCode::MissingBusProcessing);
+        let mut follows = gain("e", 3.0, Some(FindingCode::MissingElement));
+        if let Cause::StemGain(g) = &mut follows {
+            g.follows_added_content = true;
+        }
+        let causes = vec![
+            Cause::NoMix,
+            gain("a", -5.9, bus),
+            gain("own", 4.0, None),
+            gain("b", -5.4, bus),
+            gain("c", 1.0, Some(FindingCode::BusEq)),
+            follows.clone(),
+            gain("d", -6.8, bus),
+        ];
+        let out = group_side_effect_gains(causes, 6);
+        assert_eq!(out.len(), 5, "{out:#?}");
+        let Cause::StemGains(g) = &out[1] else {
+            panic!("the group takes the first gain's place: {:?}", out[1]);
+        };
+        let files: Vec<&str> = g.stems.iter().map(|s| s.file.as_str()).collect();
+        assert_eq!(files, ["a", "b", "d"]);
+        assert_eq!((g.side_effect_of, g.active_stems), (bus, 6));
+        assert!(matches!(&out[2], Cause::StemGain(g) if g.file == "own"));
+        assert!(matches!(&out[3], Cause::StemGain(g) if g.file == "c"));
+        assert_eq!(out[4], follows);
+        let f = out[1].to_finding();
+        assert_eq!(f.severity, Severity::Info);
+        assert_eq!(f.files, ["a", "b", "d"]);
+        assert!(f.message.starts_with("3 of the 6 stems"), "{}", f.message);
+        assert!(
+            f.message.contains("not necessarily the stems' levels"),
+            "{}",
+            f.message
+        );
+        assert!(f.fix.starts_with("Leave these stems' levels"), "{}", f.fix);
+        // A group grouped again (the master chain re-attributes) takes further gains in.
+        let again = group_side_effect_gains(vec![out[1].clone(), gain("x", 2.0, bus)], 6);
+        assert!(matches!(&again[..], [Cause::StemGains(g)] if g.stems.len() == 4));
+    }
+
+    /// Stems through the master chain share one peak like normalised stems; their gains, the
+    /// chain's side effects, are not named a normalisation.
+    #[test]
+    fn side_effect_gains_are_not_named_normalised() {
+        let bus = Some(FindingCode::MissingBusProcessing);
+        let mut causes =
+            group_side_effect_gains(vec![gain("a", -1.0, bus), gain("b", -2.0, bus)], 2);
+        mark_normalised(&mut causes, |_| Some(-0.3));
+        assert!(matches!(&causes[0], Cause::StemGains(g) if g.normalised_peak_dbfs.is_none()));
+        let mut own = group_stem_gains(
+            vec![
+                gain("a", -1.0, None),
+                gain("b", -2.0, None),
+                gain("c", 3.0, None),
+            ],
+            3,
+        );
+        mark_normalised(&mut own, |_| Some(-0.3));
+        assert!(matches!(&own[0], Cause::StemGains(g) if g.normalised_peak_dbfs == Some(-0.3)));
     }
 }

@@ -131,6 +131,20 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
                 "{case}: a bus compressor reported beside the reverb"
             ));
         }
+        // One cause, one finding: a whole-mix cause that bends every stem's gain fit is one
+        // gain finding at most (each of these cases has one fault).
+        let mut seen = std::collections::HashSet::new();
+        let repeated: Vec<FindingCode> = report
+            .findings
+            .iter()
+            .filter(|f| !seen.insert(f.code))
+            .map(|f| f.code)
+            .collect();
+        if !repeated.is_empty() {
+            failures.push(format!(
+                "{case}: codes reported more than once: {repeated:?}"
+            ));
+        }
         if expect.is_some() && got != expect || !false_errors.is_empty() {
             failures.push(format!(
                 "{case}: expected {expect:?}, primary {got:?}, false errors {false_errors:?}"

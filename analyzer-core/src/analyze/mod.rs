@@ -297,8 +297,9 @@ fn check_inputs_keeping(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>)
     causes.extend(capture_causes(inputs, |i| {
         results[i].as_ref().ok().map(|m| m.info.frames)
     }));
-    let reconciliation =
-        check.reconcile_mix(mix_index, &results, speculative, &mut files, &mut causes);
+    let reconciled = check.reconcile_mix(mix_index, &results, speculative, &mut files, &mut causes);
+    let active_stems = reconciled.as_ref().map_or(0, |(_, active)| *active);
+    let reconciliation = reconciled.map(|(r, _)| r);
     causes.extend(timecode::timecode_causes(&files));
     cause::mark_normalised(&mut causes, |name| {
         files
@@ -326,6 +327,8 @@ fn check_inputs_keeping(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>)
         mix_peak.as_ref().map(|(f, p)| (f.as_str(), *p)),
         missed_null_db,
     );
+    // The master chain may have taken more gains upon itself: one finding for them all.
+    let causes = cause::group_side_effect_gains(causes, active_stems);
     let report = Report::new(
         &opts.profile.name,
         files,
@@ -481,7 +484,7 @@ impl Check<'_, '_> {
         mut speculative: Option<Speculative>,
         files: &mut [FileReport],
         causes: &mut Vec<Cause>,
-    ) -> Option<Reconciliation> {
+    ) -> Option<(Reconciliation, usize)> {
         let inputs = self.inputs;
         let readable = |i: usize| results[i].as_ref().ok();
         let Some(mi) = mix_index else {
@@ -517,7 +520,11 @@ impl Check<'_, '_> {
             _ => self.reconcile(&plan),
         };
         match result {
-            Ok(result) => Some(self.take_result(&plan, result, results, files, causes)),
+            Ok(result) => {
+                let active = result.stems.iter().flatten().filter(|f| f.active).count();
+                let rec = self.take_result(&plan, result, results, files, causes);
+                Some((rec, active))
+            }
             Err(e) => {
                 causes.push(Cause::ReconciliationFailed {
                     reason: e.to_string(),

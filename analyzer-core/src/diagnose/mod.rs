@@ -106,6 +106,7 @@ pub fn diagnose(
     absorb_artefacts(&diagnosis.causes, &mut result.causes, result.sample_rate);
     let active = result.stems.iter().flatten().filter(|f| f.active).count();
     result.causes = cause::group_stem_gains(std::mem::take(&mut result.causes), active);
+    result.causes = cause::group_side_effect_gains(std::mem::take(&mut result.causes), active);
     // The explanations go first: within one severity the report keeps this order, and a cause
     // comes before the side effects (downgraded above) it has on the per-stem fits.
     let rest = std::mem::take(&mut result.causes);

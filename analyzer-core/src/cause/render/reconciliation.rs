@@ -81,11 +81,12 @@ pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
     with_sum(f, &s.sum)
 }
 
-/// The sentence a gain finding gets when a whole-mix cause explains it.
-fn gain_side_effect(message: &mut String, by: Option<FindingCode>) {
+/// The sentence a gain finding gets when a whole-mix cause explains it (`whose`: "the
+/// stem's level", "the stems' levels"...).
+fn gain_side_effect(message: &mut String, by: Option<FindingCode>, whose: &str) {
     if let Some(by) = by {
         message.push_str(&format!(
-            " This is what the {by} reported here makes a gain fit read, not necessarily the stem's level."
+            " This is what the {by} reported here makes a gain fit read, not necessarily {whose}."
         ));
     }
 }
@@ -96,15 +97,18 @@ pub(super) fn set_gain(c: &Cause, g: &SetGain) -> Finding {
         g.gain_db.abs(),
         if g.gain_db > 0.0 { "louder" } else { "quieter" }
     );
-    gain_side_effect(&mut message, g.side_effect_of);
-    let f = base(
-        c,
-        message,
-        "Export the stems with the master fader and mix-bus gain as in the mix, and without normalisation.",
-    )
-    .with("gain_db", round2(g.gain_db))
-    .with("tolerance_db", g.tolerance_db)
-    .with("pan_law_db", g.pan_law_db);
+    gain_side_effect(&mut message, g.side_effect_of, "the set's level");
+    let fix = match g.side_effect_of {
+        Some(by) => format!(
+            "Leave the set's level as it is for now: fix the {by} first and check again (if the set still reads {:+.2} dB, export it with the master fader and mix-bus gain as in the mix).",
+            g.gain_db
+        ),
+        None => "Export the stems with the master fader and mix-bus gain as in the mix, and without normalisation.".to_owned(),
+    };
+    let f = base(c, message, fix)
+        .with("gain_db", round2(g.gain_db))
+        .with("tolerance_db", g.tolerance_db)
+        .with("pan_law_db", g.pan_law_db);
     if g.side_effect_of.is_some() {
         return f;
     }
@@ -133,11 +137,13 @@ pub(super) fn stem_gains(c: &Cause, g: &StemGains) -> Finding {
                 .join(", ")
         ),
     };
-    gain_side_effect(&mut message, g.side_effect_of);
-    let fix = if g.normalised_peak_dbfs.is_some() {
-        "Export the stems without normalisation (each at the level its fader gives it in the mix)."
-    } else {
-        "Re-export these stems with their faders and sends as in the mix (measured.gains_db says what each needs)."
+    gain_side_effect(&mut message, g.side_effect_of, "the stems' levels");
+    let fix = match (g.side_effect_of, g.normalised_peak_dbfs) {
+        (Some(by), _) => format!(
+            "Leave these stems' levels as they are for now: fix the {by} first and check again (measured.gains_db says what each reads today)."
+        ),
+        (None, Some(_)) => "Export the stems without normalisation (each at the level its fader gives it in the mix).".to_owned(),
+        (None, None) => "Re-export these stems with their faders and sends as in the mix (measured.gains_db says what each needs).".to_owned(),
     };
     let gains: serde_json::Map<String, serde_json::Value> = g
         .stems
@@ -185,19 +191,22 @@ pub(super) fn stem_gain(c: &Cause, g: &StemGain) -> Finding {
             " (a mono stem, judged at the {l:.1} dB centre pan law the other mono stems were mixed at)"
         ))
     );
-    gain_side_effect(&mut message, g.side_effect_of);
-    let f = base(
-        c,
-        message,
-        format!(
+    gain_side_effect(&mut message, g.side_effect_of, "the stem's level");
+    let fix = match g.side_effect_of {
+        Some(by) => format!(
+            "Leave this stem's level as it is for now: fix the {by} first and check again (if it still reads {:+.2} dB, re-export it with its fader and sends as in the mix).",
+            g.gain_db
+        ),
+        None => format!(
             "Re-export this stem with its fader and sends as in the mix (it needs {:+.2} dB to match).",
             g.gain_db
         ),
-    )
-    .with("gain_db", round2(g.gain_db))
-    .with("tolerance_db", g.tolerance_db)
-    .with("correlation", round4(g.correlation))
-    .with("pan_law_db", g.pan_law_db);
+    };
+    let f = base(c, message, fix)
+        .with("gain_db", round2(g.gain_db))
+        .with("tolerance_db", g.tolerance_db)
+        .with("correlation", round4(g.correlation))
+        .with("pan_law_db", g.pan_law_db);
     if g.side_effect_of.is_some() {
         return f;
     }
