@@ -140,6 +140,19 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             .filter(|f| !seen.insert(f.code))
             .map(|f| f.code)
             .collect();
+        // A curve flat within a dB is a level, never reported as an EQ (not even as context).
+        let flat_eq: Vec<f64> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == FindingCode::BusEq)
+            .filter_map(|f| f.measured.get("curve_span_db").and_then(|v| v.as_f64()))
+            .filter(|&span| span < analyzer_core::cause::FLAT_EQ_SPAN_DB)
+            .collect();
+        if !flat_eq.is_empty() {
+            failures.push(format!(
+                "{case}: a flat curve reported as bus_eq: {flat_eq:?}"
+            ));
+        }
         if !repeated.is_empty() {
             failures.push(format!(
                 "{case}: codes reported more than once: {repeated:?}"

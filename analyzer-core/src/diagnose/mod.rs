@@ -115,8 +115,16 @@ pub fn diagnose(
         expect_bus_processing(&mut result.causes);
     }
     by_consequence(result, profile, diagnosis.causes.len());
+    // A "filter" flat within a dB is a level, not an EQ anyone set: saying "the mix went
+    // through an EQ" would be false, and the level is the gain fits' to report.
+    result.causes.retain(|c| !flat_eq(c));
     result.findings = cause::findings(&result.causes);
     diagnosis
+}
+
+/// A bus EQ whose coherent bands lie within [`cause::FLAT_EQ_SPAN_DB`] of each other.
+fn flat_eq(c: &cause::Cause) -> bool {
+    matches!(c, cause::Cause::BusEq(e) if e.curve_span_db < cause::FLAT_EQ_SPAN_DB)
 }
 
 /// Under a profile that expects stems without the bus processing (`stem-mastering`), the
@@ -158,7 +166,7 @@ fn by_consequence(result: &mut ReconcileResult, profile: &Profile, explanations:
         return;
     }
     if let Some(primary) = result.causes[..explanations].first_mut()
-        && !matches!(primary, cause::Cause::BusEq(e) if e.curve_span_db < cause::FLAT_EQ_SPAN_DB)
+        && !flat_eq(primary)
         && primary
             .residual_share_db()
             .is_some_and(|s| s > profile.null_pass_db)
@@ -174,6 +182,9 @@ fn by_consequence(result: &mut ReconcileResult, profile: &Profile, explanations:
         return;
     }
     let breaking = |c: &cause::Cause| {
+        if flat_eq(c) {
+            return false;
+        }
         let mut c = c.clone();
         if let Some(sum) = c.sum_impact_mut() {
             *sum = impact;
