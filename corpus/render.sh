@@ -239,6 +239,16 @@ for song in $SONGS; do
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" reverb 40 50 80 trim 0 "${frames}s" compand 0.005,0.15 6:-60,-60,-36,-36,0,-18 0 -90 0
   write_case "$d" "sox reverb (as reverb_mix) then compand (as compand_mix) on the mix only" missing_fx_return "" missing_bus_processing
 
+  # A fader ride the stem export did not print (pre-fader export, automation bypassed): in the
+  # mix the stem dips 8 dB from 30 % of the song to 60 % (2 s ramps); the stem is delivered flat.
+  d="$base/automation_not_printed"; mkdir -p "$d"; link_stems "$work/dry" "$d"
+  t1=$(awk -v s="$SECONDS_PER_SONG" 'BEGIN { printf "%.2f", s * 0.3 }')
+  t2=$(awk -v s="$SECONDS_PER_SONG" 'BEGIN { printf "%.2f", s * 0.6 }')
+  ffmpeg -nostdin -v error -y -i "$work/dry/${Song}_$target.wav" -af "volume='1-0.6*min(max((t-$t1)/2,0),1)+0.6*min(max((t-$t2)/2,0),1)':eval=frame" -c:a pcm_f32le "$work/ridden.wav"
+  $SOX -m -v 1 "$work/mix_dry.wav" -v -1 "$work/dry/${Song}_$target.wav" -v 1 "$work/ridden.wav" "${F32[@]}" "$d/$mix"
+  rm -f "$work/ridden.wav"
+  write_case "$d" "stem ${Song}_$target.wav ridden 8 dB down in the mix from ${t1} s to ${t2} s (volume automation), delivered without the ride" gain_mismatch "${Song}_$target.wav"
+
   d=$(newcase master_gain)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" vol -2dB
   write_case "$d" "mix 2 dB lower than the stems' sum (master fader)" gain_mismatch ""

@@ -19,9 +19,9 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
     ChannelFaultKind, ClipRuns, ClockDrift, CutOffAudio, DynamicsKind, Evidence, IncompleteCapture,
-    MasterChain, MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain, SetGain,
-    StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch, coherent_bands,
-    group_start_offsets,
+    LevelRide, MasterChain, MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain,
+    RiddenStem, SetGain, StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
+    coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -390,6 +390,9 @@ pub enum Cause {
     AddedContent(AddedContent),
     /// The stems went one by one through the mix bus's processing (see [`MasterChain`]).
     MasterProcessingOnStems(MasterChain),
+    /// One stem's level moves in the mix while the others hold theirs: automation the stem
+    /// export did not print (see [`LevelRide`]).
+    LevelRide(LevelRide),
     /// The stems do not null and no model explains the residual.
     UnexplainedResidual {
         /// The residual with one global gain, dB re mix.
@@ -434,6 +437,7 @@ impl Cause {
             Self::BusEq(e) => Some(e.explained_db),
             Self::AddedContent(a) => Some(a.residual_db),
             Self::UnexplainedResidual { residual_db, .. } => Some(*residual_db),
+            Self::LevelRide(r) => r.residual_db,
             _ => None,
         }
     }
@@ -450,6 +454,7 @@ impl Cause {
             | Self::MissingBusProcessing(BusProcessing { sum, .. })
             | Self::BusEq(BusEq { sum, .. })
             | Self::AddedContent(AddedContent { sum, .. })
+            | Self::LevelRide(LevelRide { sum, .. })
             | Self::UnexplainedResidual { sum, .. } => Some(sum),
             _ => None,
         }
@@ -537,6 +542,7 @@ impl Cause {
                 m.stems.iter_mut().for_each(one);
                 one(&mut m.mix);
             }
+            Self::LevelRide(r) => r.stems.iter_mut().for_each(|s| one(&mut s.file)),
             Self::SampleRateMismatch {
                 files,
                 files_by_rate,

@@ -77,7 +77,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 15] = [
+    let cases: [(&str, Option<FindingCode>); 16] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -97,6 +97,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             "master_chain_on_stems",
             Some(FindingCode::MasterProcessingOnStems),
         ),
+        ("automation_not_printed", Some(FindingCode::GainMismatch)),
         ("other_rate_stem", None),
         ("nan_samples", None),
     ];

@@ -543,6 +543,38 @@ pub struct MasterChain {
     pub sum: SumImpact,
 }
 
+/// Stems whose level in the mix moves over time while the other stems hold theirs: fader or
+/// volume automation that the stem export did not print (a pre-fader export, automation
+/// bypassed). A time-varying gain on one stem also lowers the residual a whole-mix dynamics
+/// model leaves, so the diagnosis alone reads it as bus compression; the stems' gains fitted
+/// window by window tell the two apart (a bus compressor moves every stem's gain a little, a
+/// fader ride moves one stem's a lot and no other's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelRide {
+    /// The ridden stems.
+    pub stems: Vec<RiddenStem>,
+    /// The largest range of the other active stems' window gains, dB: how steady they are.
+    pub steady_range_db: f64,
+    /// The residual the replaced cause accounted for, dB re mix (when it said).
+    pub residual_db: Option<f64>,
+    /// The cause the diagnosis had named for the residual before this one explained it.
+    pub replaced: Option<crate::report::FindingCode>,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
+}
+
+/// One stem whose level rides in the mix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiddenStem {
+    /// The stem.
+    pub file: String,
+    /// Its gain fitted over the whole song, dB (a level between the ride's extremes).
+    pub gain_db: f64,
+    /// Range (largest minus smallest) of its gain fitted window by window, dB: the ride's
+    /// depth, as far as the analysis windows saw it.
+    pub window_gain_range_db: f64,
+}
+
 /// What is wrong with a stereo stem's channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelFaultKind {

@@ -53,6 +53,7 @@ mod artefacts;
 mod collect;
 mod explain;
 mod features;
+mod level_ride;
 mod models;
 mod stats;
 
@@ -99,6 +100,11 @@ pub fn diagnose(
         by_consequence(result, profile, 0);
         result.findings = cause::findings(&result.causes);
         return diagnosis;
+    }
+    // One stem's fader ride reads as whole-mix dynamics to the models above; the windowed fits
+    // say whose it is.
+    if level_ride::name_level_rides(&mut diagnosis.causes, &result.stems, &mut result.causes) {
+        diagnosis.findings = cause::findings(&diagnosis.causes);
     }
     // Grouped stem gains are judged one by one (some may be the whole-mix cause's side
     // effects) and grouped again after.

@@ -433,6 +433,20 @@ pub fn plan(
                 ),
                 "a new export of the stem covering the whole song",
             ),
+            Cause::LevelRide(r) => refuse(
+                &mut refusals,
+                c,
+                format!(
+                    "{}'s level moves over time in the mix (fader automation the export did \
+                     not print): no fixed gain reproduces a ride",
+                    r.stems
+                        .iter()
+                        .map(|s| s.file.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "a new export of the stem with its automation printed",
+            ),
             Cause::Unreadable { .. }
             | Cause::Truncated { .. }
             | Cause::IncompleteCapture(_)

@@ -91,7 +91,8 @@ impl Finish<'_> {
         let ratio_db = |e: f64, e_mix: f64| {
             (e_mix > 0.0).then(|| power_to_db(e.max(1e-300) / e_mix).max(NULL_FLOOR_DB))
         };
-        let fits = self.fits(&coefs, pan_law_db);
+        let names: Vec<String> = stems.iter().map(|s| s.name().to_owned()).collect();
+        let fits = self.fits(&coefs, pan_law_db, &names);
         // BS.1770-4 integrated loudness of the residual (mix minus the aligned plain sum).
         let residual_lufs = stream::gated_loudness_lufs(&out.gating_blocks);
         let lag_samples = findings::common_offset(&fits, &out.gram, model);
@@ -130,7 +131,6 @@ impl Finish<'_> {
             pan_law_db: pan_law_db.map(pan_law::display_db),
             ..Default::default()
         };
-        let names: Vec<String> = stems.iter().map(|s| s.name().to_owned()).collect();
         let mut edges = Vec::with_capacity(k);
         for (i, s) in stems.iter_mut().enumerate() {
             edges.push(if active[i] {
@@ -211,7 +211,12 @@ impl Finish<'_> {
     }
 
     /// Every comparable stem's fit from the full-length gains `coefs`.
-    fn fits(&self, coefs: &[f64], pan_law_db: Option<f64>) -> Vec<Option<StemFit>> {
+    fn fits(
+        &self,
+        coefs: &[f64],
+        pan_law_db: Option<f64>,
+        names: &[String],
+    ) -> Vec<Option<StemFit>> {
         let (plan, model, p) = (self.plan, self.model, &self.placement);
         let cm = plan.mix_channels;
         (0..plan.stems())
@@ -223,6 +228,7 @@ impl Finish<'_> {
                         gain_db = m.gain_db(law);
                     }
                     StemFit {
+                        name: names[i].clone(),
                         offset_samples: p.offsets[i],
                         gain_db,
                         polarity: if g < 0.0 {
@@ -235,6 +241,7 @@ impl Finish<'_> {
                         channel_gains: coefs[i * cm..(i + 1) * cm].to_vec(),
                         peak_to_sidelobe: p.estimates[i].map_or(0.0, |c| c.peak_to_sidelobe),
                         window_gain_spread_db: p.window_gain_spread_db[i],
+                        window_gain_range_db: p.window_gain_range_db[i],
                     }
                 })
             })

@@ -36,11 +36,17 @@ pub(super) struct Placement {
     /// Per stem, how much its gain fitted window by window varies (see
     /// [`window_gain_spreads`]); `None` for a stem not active or sounding in too few windows.
     pub window_gain_spread_db: Vec<Option<f64>>,
+    /// Per stem, the range (largest minus smallest, dB) of its gain fitted window by window
+    /// (see [`window_gain_spreads`]); `None` as for the spread, or in fewer than
+    /// [`RANGE_MIN_WINDOWS`] windows.
+    pub window_gain_range_db: Vec<Option<f64>>,
 }
 
 /// Windows a stem must sound in for its gain spread to be measured: an interquartile range
 /// needs a few values.
 pub(super) const SPREAD_MIN_WINDOWS: usize = 4;
+/// Windows a stem must sound in for the range of its window gains to be measured.
+pub(super) const RANGE_MIN_WINDOWS: usize = 2;
 
 /// How much each active stem's least-squares gain varies from window to window: the
 /// interquartile range, in dB, of the gains fitted on every window where the stem sounds.
@@ -51,11 +57,15 @@ pub(super) const SPREAD_MIN_WINDOWS: usize = 4;
 /// return to stand in for it) is large where that content plays and near 0 dB where it rests:
 /// its spread tells the two apart where the whole-span fit's correlation and the share of the
 /// residual it explains do not.
+///
+/// Also the range of those gains (largest minus smallest): a fader ride the stem export did not
+/// print moves one stem's gain in the windows it covers (often a minority of them, which the
+/// interquartile range is blind to) and leaves the other stems' where they are.
 fn window_gain_spreads(
     io: &mut WindowIo<'_>,
     active: &[bool],
     offsets: &[i64],
-) -> Result<Vec<Option<f64>>> {
+) -> Result<Vec<(Option<f64>, Option<f64>)>> {
     let model = io.model();
     let span = io.judged_span(active, offsets);
     let grams = io.window_grams(offsets, &span)?;
@@ -72,20 +82,23 @@ fn window_gain_spreads(
             }
         }
     }
+    dbg_align(|| format!("window gains {per_stem:.2?}"));
     Ok(per_stem
         .into_iter()
         .map(|mut gains| {
-            if gains.len() < SPREAD_MIN_WINDOWS {
-                return None;
-            }
             gains.sort_by(f64::total_cmp);
+            let range =
+                (gains.len() >= RANGE_MIN_WINDOWS).then(|| gains[gains.len() - 1] - gains[0]);
+            if gains.len() < SPREAD_MIN_WINDOWS {
+                return (None, range);
+            }
             // Quartiles interpolated between the sorted values (a handful of windows).
             let q = |p: f64| {
                 let x = (gains.len() - 1) as f64 * p;
                 let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
                 gains[lo] + (gains[hi] - gains[lo]) * (x - lo as f64)
             };
-            Some(q(0.75) - q(0.25))
+            (Some(q(0.75) - q(0.25)), range)
         })
         .collect())
 }
@@ -168,7 +181,10 @@ impl Search<'_> {
             }
         }
         let (window_coefs, confidence) = self.fit_windows(io, &mut active, &mut lags.offsets)?;
-        let window_gain_spread_db = window_gain_spreads(io, &active, &lags.offsets)?;
+        let (window_gain_spread_db, window_gain_range_db): (Vec<_>, Vec<_>) =
+            window_gain_spreads(io, &active, &lags.offsets)?
+                .into_iter()
+                .unzip();
         Ok(Placement {
             offsets: lags.offsets,
             active,
@@ -176,6 +192,7 @@ impl Search<'_> {
             window_coefs,
             confidence,
             window_gain_spread_db,
+            window_gain_range_db,
         })
     }
 

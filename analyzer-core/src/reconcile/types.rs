@@ -6,6 +6,8 @@ use crate::report::{Finding, Polarity, Reconciliation};
 /// How one stem enters the mix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StemFit {
+    /// The stem's source name (its path for a file), as the reconciliation's causes name it.
+    pub name: String,
     /// Start offset against the mix: positive = the stem's content comes later than in the mix.
     /// 0 for stems that are not active.
     pub offset_samples: i64,
@@ -29,6 +31,10 @@ pub struct StemFit {
     /// windows where it sounds: near 0 for a stem really delivered at another level, large for
     /// a gain that content no stem carries pulls (`None` in too few windows).
     pub window_gain_spread_db: Option<f64>,
+    /// Range (largest minus smallest, dB) of the same window gains: a fader ride moves the
+    /// ridden stem's gain in the windows it covers, whatever their share (`None` in fewer than
+    /// two windows).
+    pub window_gain_range_db: Option<f64>,
 }
 
 /// Everything the reconciliation found.

@@ -221,3 +221,63 @@ pub(super) fn master_chain(c: &Cause, m: &crate::cause::MasterChain) -> Finding 
         &m.sum,
     )
 }
+
+pub(super) fn level_ride(c: &Cause, r: &crate::cause::LevelRide) -> Finding {
+    let n = r.stems.len();
+    let files: Vec<String> = r.stems.iter().map(|s| s.file.clone()).collect();
+    let spreads = r
+        .stems
+        .iter()
+        .map(|s| format!("{} {:.1} dB", s.file, s.window_gain_range_db))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut message = format!(
+        "{} {} at a level that moves over time in the mix: {} gain, fitted passage by passage, moves over {}, while the other stems hold theirs within {:.1} dB. No single fader setting reproduces that: it is fader or volume automation the stem export did not print (a pre-fader export, or automation bypassed for the export){}.",
+        super::common::list(&files),
+        if n == 1 { "enters" } else { "enter" },
+        if n == 1 { "its" } else { "each one's" },
+        if n == 1 {
+            format!("{:.1} dB", r.stems[0].window_gain_range_db)
+        } else {
+            spreads
+        },
+        r.steady_range_db.max(0.1),
+        match r.replaced {
+            Some(code) => format!(", not the {code} a whole-mix model would read it as"),
+            None => String::new(),
+        }
+    );
+    if let Some(res) = r.residual_db {
+        message.push_str(&format!(
+            " The ride leaves a residual at {:.1} dB under the mix.",
+            -res
+        ));
+    }
+    let range_by_file: serde_json::Map<String, serde_json::Value> = r
+        .stems
+        .iter()
+        .map(|s| (s.file.clone(), round2(s.window_gain_range_db).into()))
+        .collect();
+    let gain_by_file: serde_json::Map<String, serde_json::Value> = r
+        .stems
+        .iter()
+        .map(|s| (s.file.clone(), round2(s.gain_db).into()))
+        .collect();
+    super::reconciliation::with_sum(
+        base(
+            c,
+            message,
+            format!(
+                "Re-export {} post-fader with the volume automation printed (automation in read mode, or committed to the audio), then check again.",
+                super::common::list(&files)
+            ),
+        )
+        .with("level_automation", true)
+        .with("window_gain_range_db", serde_json::Value::Object(range_by_file))
+        .with("gains_db", serde_json::Value::Object(gain_by_file))
+        .with("other_stems_range_db", round2(r.steady_range_db))
+        .with("instead_of", r.replaced.map(|c| c.as_str()))
+        .with("residual_db", r.residual_db.map(round1)),
+        &r.sum,
+    )
+}

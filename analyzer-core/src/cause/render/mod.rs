@@ -37,6 +37,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::ReconciliationIncomplete { .. } => F::ReconciliationIncomplete,
         Cause::MixCandidates(_) => F::MixCandidates,
         Cause::MasterProcessingOnStems(_) => F::MasterProcessingOnStems,
+        Cause::LevelRide(_) => F::GainMismatch,
         Cause::ReconciliationFailed { .. } | Cause::UnexplainedResidual { .. } => {
             F::UnexplainedResidual
         }
@@ -148,6 +149,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::SumMatchesMix { .. } => Info,
         Cause::FloatOver { .. } => Warning,
         Cause::MasterProcessingOnStems(m) => breaking(m.sum, Warning),
+        Cause::LevelRide(r) => breaking(r.sum, Warning),
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -297,6 +299,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::DcOffset { by_file, .. } => names_of(by_file),
         Cause::StemGains(g) => g.stems.iter().map(|s| s.file.clone()).collect(),
         Cause::MasterProcessingOnStems(m) => m.stems.clone(),
+        Cause::LevelRide(r) => r.stems.iter().map(|s| s.file.clone()).collect(),
         Cause::NoMix
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationFailed { .. }
@@ -367,6 +370,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),
         Cause::MasterProcessingOnStems(m) => diagnosis::master_chain(c, m),
+        Cause::LevelRide(r) => diagnosis::level_ride(c, r),
         Cause::MissingBusProcessing(b) => {
             reconciliation::with_sum(diagnosis::bus_processing(c, b), &b.sum)
         }

@@ -1,0 +1,262 @@
+//! Fader automation the stem export did not print ([`Cause::LevelRide`]).
+//!
+//! A stem exported pre-fader (or with its volume automation bypassed) enters the mix at a level
+//! that moves over time. Against the plain stem sum that is a time-varying gain on part of the
+//! mix, so the whole-mix dynamics model lowers the residual and the diagnosis reads it as bus
+//! compression. The reconciliation's windowed fits tell the two apart: a bus compressor moves
+//! every stem's gain with the programme level, all together (on the corpus every stem's window
+//! gains range over 1.5-6.5 dB), a fader ride moves the ridden stem's gain by the whole ride in
+//! the windows it covers and leaves the others where they are (within 0.1-0.7 dB).
+
+use crate::cause::{Cause, LevelRide, RiddenStem, StemGain};
+use crate::reconcile::StemFit;
+use crate::report::Severity;
+
+/// A stem whose gain, fitted window by window, ranges over this much (dB) may ride in the mix.
+pub const RIDE_RANGE_DB: f64 = 3.0;
+/// Every other measured stem must hold its window gains within this range (dB): the residual is
+/// then one stem's doing, not the whole mix's (bus dynamics move every stem's gain).
+pub const STEADY_RANGE_DB: f64 = 1.0;
+
+/// Replaces the whole-mix cause the diagnosis named for the residual (`explained`: its
+/// causes, strongest first) with [`Cause::LevelRide`] when the windowed fits (`fits`) show one
+/// or more stems riding while every other stem holds its gain; the ridden stems' own gain
+/// causes in `causes` (the reconciliation's) are the ride's and are removed. Only a residual
+/// the diagnosis gave to bus dynamics or left unexplained is taken: added content (which pulls
+/// a stem's gain too, see `artefacts`) and an EQ keep their explanations, and a stem with a
+/// channel fault, a clock drift or an offset of its own is not judged on its gains. Returns
+/// whether it replaced anything.
+pub(super) fn name_level_rides(
+    explained: &mut Vec<Cause>,
+    fits: &[Option<StemFit>],
+    causes: &mut Vec<Cause>,
+) -> bool {
+    let range = |f: &StemFit| f.window_gain_range_db.unwrap_or(0.0);
+    let measured: Vec<&StemFit> = fits
+        .iter()
+        .flatten()
+        .filter(|f| f.active && f.window_gain_range_db.is_some_and(f64::is_finite))
+        .collect();
+    let (ridden, others): (Vec<&StemFit>, Vec<&StemFit>) =
+        measured.iter().partition(|f| range(f) >= RIDE_RANGE_DB);
+    if ridden.is_empty() || others.is_empty() {
+        return false;
+    }
+    let steady_range_db = others.iter().map(|f| range(f)).fold(0.0, f64::max);
+    if steady_range_db > STEADY_RANGE_DB {
+        return false;
+    }
+    let judged_otherwise = |name: &str| {
+        causes.iter().any(|c| match c {
+            Cause::ClockDrift(d) => d.file == name,
+            Cause::ChannelFault(f) => f.file == name,
+            Cause::StartOffset(s) => s.files.iter().any(|f| f == name),
+            _ => false,
+        })
+    };
+    if ridden.iter().any(|f| judged_otherwise(&f.name)) {
+        return false;
+    }
+    let whole_mix = |c: &Cause| {
+        matches!(
+            c,
+            Cause::MissingBusProcessing(_) | Cause::UnexplainedResidual { .. }
+        )
+    };
+    let Some(primary) = explained.iter().find(|c| c.severity() >= Severity::Warning) else {
+        return false;
+    };
+    if !whole_mix(primary) {
+        return false;
+    }
+    let replaced = Some(primary.code());
+    let residual_db = primary.residual_share_db();
+    explained.retain(|c| !whole_mix(c));
+    let names: Vec<&str> = ridden.iter().map(|f| f.name.as_str()).collect();
+    explained.insert(
+        0,
+        Cause::LevelRide(LevelRide {
+            stems: ridden
+                .iter()
+                .map(|f| RiddenStem {
+                    file: f.name.clone(),
+                    gain_db: f.gain_db,
+                    window_gain_range_db: range(f),
+                })
+                .collect(),
+            steady_range_db,
+            residual_db,
+            replaced,
+            sum: Default::default(),
+        }),
+    );
+    // A ridden stem's fitted gain is a level somewhere between the ride's extremes: the
+    // ride's, not a gain error of its own.
+    let ride_gain = |g: &StemGain| names.contains(&g.file.as_str());
+    causes.retain(|c| !matches!(c, Cause::StemGain(g) if ride_gain(g)));
+    for c in causes.iter_mut() {
+        if let Cause::StemGains(g) = c {
+            g.stems.retain(|s| !ride_gain(s));
+        }
+    }
+    causes.retain(|c| !matches!(c, Cause::StemGains(g) if g.stems.is_empty()));
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cause::{BusProcessing, DynamicsKind, Evidence, SumImpact};
+    use crate::report::{FindingCode, Polarity};
+
+    fn fit(name: &str, gain_db: f64, range_db: f64) -> Option<StemFit> {
+        Some(StemFit {
+            name: name.into(),
+            offset_samples: 0,
+            gain_db,
+            polarity: Polarity::Normal,
+            confidence: 0.99,
+            active: true,
+            channel_gains: vec![1.0, 1.0],
+            peak_to_sidelobe: 100.0,
+            window_gain_spread_db: None,
+            window_gain_range_db: Some(range_db),
+        })
+    }
+
+    fn compression() -> Cause {
+        Cause::MissingBusProcessing(BusProcessing {
+            kind: DynamicsKind::Compression,
+            evidence: Evidence::Strong,
+            explained_db: -20.0,
+            gain_reduction_typical_db: 0.1,
+            gain_reduction_max_db: 8.0,
+            quiet_passage_gain_db: -0.5,
+            gain_slope_db_per_db: -0.1,
+            crest_factor_drop_db: 0.5,
+            peak_pinned_share: 0.0,
+            mix_ceiling_dbfs: -1.0,
+            clipped_frames: 0,
+            residual_db: -8.0,
+            residual_with_dynamics_db: -30.0,
+            null_gain_db: 12.0,
+            null_gain_with_eq_db: 1.0,
+            null_gain_with_level_gain_db: 10.0,
+            explained_share: 0.9,
+            level_ride_correlation: -0.8,
+            level_ride_reproducibility: 0.9,
+            level_ride_slope_db_per_db: -0.1,
+            sum: SumImpact::default(),
+        })
+    }
+
+    fn gain(file: &str, gain_db: f64) -> Cause {
+        Cause::StemGain(StemGain {
+            file: file.into(),
+            gain_db,
+            tolerance_db: 0.5,
+            correlation: 0.99,
+            window_gain_spread_db: None,
+            follows_added_content: false,
+            pan_law_db: None,
+            side_effect_of: None,
+            sum: SumImpact::default(),
+        })
+    }
+
+    /// One stem's gain rides over 8 dB while the others hold theirs: the "bus compression" is
+    /// that stem's automation, and its own gain finding is the ride's.
+    #[test]
+    fn one_stem_riding_while_the_others_hold_is_automation() {
+        let mut explained = vec![compression()];
+        let fits = [
+            fit("bass", 0.0, 0.0),
+            fit("drums", 0.0, 0.01),
+            fit("keys", -3.8, 8.0),
+        ];
+        let mut causes = vec![gain("keys", -3.8)];
+        assert!(name_level_rides(&mut explained, &fits, &mut causes));
+        assert!(causes.is_empty(), "{causes:?}");
+        let [Cause::LevelRide(r)] = &explained[..] else {
+            panic!("{explained:?}");
+        };
+        assert_eq!(r.stems.len(), 1);
+        assert_eq!(r.stems[0].file, "keys");
+        assert_eq!(r.replaced, Some(FindingCode::MissingBusProcessing));
+        assert_eq!(r.residual_db, Some(-20.0));
+        let f = explained[0].to_finding();
+        assert_eq!(f.code, FindingCode::GainMismatch);
+        assert_eq!(f.files, ["keys"]);
+        assert!(f.message.contains("automation"), "{}", f.message);
+    }
+
+    /// Bus compression moves every stem's gain a little (the corpus: 0.2-1.9 dB), added
+    /// content pulls one stem's, a drifting stem loses level as it slips: none is a ride.
+    #[test]
+    fn compression_added_content_and_other_faults_are_not_rides() {
+        let fits = [
+            fit("bass", 0.0, 0.46),
+            fit("drums", 0.0, 1.85),
+            fit("keys", 0.0, 0.94),
+        ];
+        let mut explained = vec![compression()];
+        assert!(!name_level_rides(&mut explained, &fits, &mut Vec::new()));
+        // Another stem not steady enough: not one stem's doing.
+        let fits = [fit("bass", 0.0, 1.5), fit("keys", -3.8, 8.0)];
+        assert!(!name_level_rides(&mut explained, &fits, &mut Vec::new()));
+        // Every stem rides: a whole-mix cause.
+        let fits = [fit("bass", 0.0, 4.0), fit("keys", -3.8, 8.0)];
+        assert!(!name_level_rides(&mut explained, &fits, &mut Vec::new()));
+        // A drifting stem, or added content (its pull is judged in `artefacts`), is not a ride.
+        let mut unexplained = vec![Cause::UnexplainedResidual {
+            residual_db: -10.0,
+            null_gain_with_dynamics_db: 0.0,
+            null_gain_with_eq_db: 0.0,
+            may_be_excluded: Vec::new(),
+            sum: SumImpact::default(),
+        }];
+        let fits = [fit("bass", 0.0, 0.0), fit("keys", -3.8, 8.0)];
+        let mut drift = vec![Cause::ClockDrift(crate::cause::ClockDrift {
+            file: "keys".into(),
+            ppm: 100.0,
+            offset_start_samples: 0.0,
+            offset_end_samples: 150.0,
+            sample_rate: 48_000,
+            windows: 8,
+        })];
+        assert!(!name_level_rides(
+            &mut unexplained.clone(),
+            &fits,
+            &mut drift
+        ));
+        let mut fx = vec![Cause::AddedContent(crate::cause::AddedContent {
+            kind: crate::cause::AddedKind::Element,
+            strong: true,
+            secondary: false,
+            residual_db: -12.0,
+            interchannel_correlation: None,
+            sum_interchannel_correlation: None,
+            tau_s: 0.1,
+            trail_correlation: 0.0,
+            instant_correlation: 0.0,
+            onsets_per_s: 2.0,
+            own_onset_share: 0.5,
+            backwards_correlation: 0.0,
+            spectral_follow: 0.0,
+            may_be_excluded: Vec::new(),
+            spectrum_low_hz: 300.0,
+            spectrum_high_hz: 3000.0,
+            spectrum_centroid_hz: 1000.0,
+            octave_bands: Vec::new(),
+            signature: None,
+            sum: SumImpact::default(),
+        })];
+        assert!(!name_level_rides(&mut fx, &fits, &mut Vec::new()));
+        assert!(name_level_rides(&mut unexplained, &fits, &mut Vec::new()));
+        assert!(
+            matches!(&unexplained[..], [Cause::LevelRide(r)] if r.replaced == Some(FindingCode::UnexplainedResidual))
+        );
+        // Nothing named at warning level: the residual is not worth a ride.
+        assert!(!name_level_rides(&mut Vec::new(), &fits, &mut Vec::new()));
+    }
+}
