@@ -249,6 +249,13 @@ for song in $SONGS; do
   rm -f "$work/ridden.wav"
   write_case "$d" "stem ${Song}_$target.wav ridden 8 dB down in the mix from ${t1} s to ${t2} s (volume automation), delivered without the ride" gain_mismatch "${Song}_$target.wav"
 
+  # An export range that stopped short: the stem ends at 60 % of the song while its part plays
+  # on in the mix (its last samples may well be a rest between notes).
+  d="$base/short_export"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" trim 0 "$t2"
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav exported up to ${t2} s only (its part plays on in the mix)" length_mismatch "${Song}_$target.wav"
+
   d=$(newcase master_gain)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" vol -2dB
   write_case "$d" "mix 2 dB lower than the stems' sum (master fader)" gain_mismatch ""

@@ -360,6 +360,9 @@ pub enum Cause {
         at_start: bool,
         /// The mix's sample rate, Hz (for the milliseconds the report adds).
         sample_rate: u32,
+        /// The stem ends before the mix while the mix still holds its part there (the sum
+        /// does not reach the mix over the missing stretch): its export range stopped short.
+        audible_in_mix: bool,
     },
     /// The stems sum back to the mix.
     SumMatchesMix {
@@ -580,8 +583,35 @@ impl Cause {
 /// processing the stems did not ([`fold_mix_clipping_into_bus_processing`]).
 pub fn fold_consequences(causes: &mut Vec<Cause>) {
     fold_lengths_into_offsets(causes);
+    fold_lengths_into_cut_offs(causes);
     fold_mix_clipping_into_bus_processing(causes);
     fold_weak_added_content_into_drift(causes);
+}
+
+/// A stem whose export range stopped short (a [`Cause::CutOff`] the mix still holds audio
+/// for) is shorter than the other files for that reason: its `length_mismatch` is that cause's
+/// finding, not a second one (which called a cut tail silent when its own last samples were).
+pub fn fold_lengths_into_cut_offs(causes: &mut Vec<Cause>) {
+    let cut: Vec<String> = causes
+        .iter()
+        .filter_map(|c| match c {
+            Cause::CutOff {
+                file,
+                audible_in_mix: true,
+                ..
+            } => Some(file.clone()),
+            _ => None,
+        })
+        .collect();
+    if cut.is_empty() {
+        return;
+    }
+    for c in causes.iter_mut() {
+        if let Cause::UnequalLengths { files, .. } = c {
+            files.retain(|f| !cut.contains(f));
+        }
+    }
+    causes.retain(|c| !matches!(c, Cause::UnequalLengths { files, .. } if files.is_empty()));
 }
 
 /// A drifting stem is read on the mix's clock for the diagnosis, but through a line fitted to
@@ -978,6 +1008,7 @@ mod tests {
             missing_frames,
             at_start: false,
             sample_rate: 48_000,
+            audible_in_mix: false,
         };
         // b is 480 samples late at the mix's length: its last 480 samples are cut off. One
         // start_offset (an error) that says so, and whose fix is a re-export, not a trim.
@@ -1002,6 +1033,44 @@ mod tests {
         ];
         fold_lengths_into_offsets(&mut causes);
         assert_eq!(causes.len(), 3, "{causes:#?}");
+    }
+
+    /// A stem whose export stopped short while the mix plays on is one error (its cut-off),
+    /// not also a length_mismatch warning that calls its tail silent; other short files stay.
+    #[test]
+    fn a_short_export_the_mix_still_holds_is_one_error() {
+        let lengths = |files: &[&str]| Cause::UnequalLengths {
+            files: files.iter().map(|f| f.to_string()).collect(),
+            majority_frames: 1_536_000,
+            sample_rate: 48_000,
+            frames_by_file: vec![("d".into(), 720_000), ("k".into(), 1_535_000)],
+            silent_tails: true,
+        };
+        let cut = Cause::CutOff {
+            file: "d".into(),
+            offset_samples: 0,
+            missing_frames: 816_000,
+            at_start: false,
+            sample_rate: 48_000,
+            audible_in_mix: true,
+        };
+        let mut causes = vec![lengths(&["d"]), cut.clone()];
+        fold_consequences(&mut causes);
+        assert_eq!(causes, vec![cut.clone()]);
+        let f = cut.to_finding();
+        assert_eq!(
+            (f.code, f.severity),
+            (FindingCode::LengthMismatch, Severity::Error)
+        );
+        assert!(
+            f.message.contains("the mix still holds its part"),
+            "{}",
+            f.message
+        );
+        let mut causes = vec![lengths(&["d", "k"]), cut.clone()];
+        fold_consequences(&mut causes);
+        assert_eq!(causes.len(), 2);
+        assert_eq!(causes[0].files(), vec!["k"]);
     }
 
     #[test]

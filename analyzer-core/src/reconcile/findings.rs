@@ -36,6 +36,9 @@ pub(super) struct Context<'a> {
     pub stem_energy_share: Vec<f64>,
     /// The plain sum's energy over the mix's energy (judged span).
     pub sum_energy_share: f64,
+    /// The streaming pass's statistics per ~10 ms over the whole mix (beyond the judged span
+    /// too: a stem past its end contributes silence there).
+    pub blocks: &'a super::stream::BlockStats,
 }
 
 impl Context<'_> {
@@ -129,7 +132,20 @@ pub(super) fn make(ctx: &Context<'_>) -> Vec<Cause> {
     for &(i, f) in &active {
         out.extend(cut_off(ctx, i, f));
     }
-    out.extend(null(ctx, !active.is_empty()));
+    // Where a stem's part is missing from the end of the song, the stems do not sum back to
+    // the mix there, whatever the judged span nulls to.
+    let cut = out.iter().any(|c| {
+        matches!(
+            c,
+            Cause::CutOff {
+                audible_in_mix: true,
+                ..
+            }
+        )
+    });
+    if !cut {
+        out.extend(null(ctx, !active.is_empty()));
+    }
     out
 }
 
@@ -194,13 +210,61 @@ fn gains(ctx: &Context<'_>, active: &[(usize, &StemFit)], out: &mut Vec<Cause>) 
     out.extend(group_stem_gains(own, active.len()));
 }
 
-/// Content cut off by a shift.
+/// A stem that ends this long before the mix (frames at 48 kHz scale: 10 ms) is judged on what
+/// the mix holds after it ends.
+const CUT_CHECK_SLACK_S: f64 = 0.01;
+/// How much of the mix after a stem's end is judged: the first second (another stem ending
+/// later does not blur it).
+const CUT_CHECK_S: f64 = 1.0;
+/// The plain sum's residual right after a stem ends must rise this far (dB) above the null
+/// the judged span reaches, and above [`CUT_RESIDUAL_FLOOR_DB`], for the stem's missing tail to
+/// be audio the mix holds.
+const CUT_RESIDUAL_RISE_DB: f64 = 20.0;
+/// See [`CUT_RESIDUAL_RISE_DB`]: dB re the mix over that second.
+const CUT_RESIDUAL_FLOOR_DB: f64 = -40.0;
+
+/// Whether the mix still holds content no stem carries in the second after `end` (a mix
+/// frame): the plain sum's residual there, with the stem that ended contributing nothing,
+/// against the mix there. A stem that really ended leaves the residual at the null; one whose
+/// export range stopped short leaves its own part in it.
+fn audible_after(ctx: &Context<'_>, end: u64) -> bool {
+    let b = ctx.blocks.block_frames.max(1) as u64;
+    let first = end.div_ceil(b) as usize;
+    let len = (CUT_CHECK_S * f64::from(ctx.sample_rate)) as u64;
+    let last = (((end + len) / b) as usize).min(ctx.blocks.mix.len());
+    if last <= first {
+        return false;
+    }
+    let sum = |v: &[f32]| v[first..last].iter().map(|&x| f64::from(x)).sum::<f64>();
+    let (mix, residual) = (sum(&ctx.blocks.mix), sum(&ctx.blocks.residual));
+    let frames = ((last - first) as u64 * b) as f64;
+    let channels = ctx
+        .fits
+        .iter()
+        .flatten()
+        .map(|f| f.channel_gains.len())
+        .max();
+    let audible = mix > ctx.floor_mean_square * frames * channels.unwrap_or(1).max(1) as f64;
+    let null_db = ctx
+        .reconciliation
+        .null_depth_db
+        .unwrap_or(CUT_RESIDUAL_FLOOR_DB);
+    let threshold_db = (null_db + CUT_RESIDUAL_RISE_DB).max(CUT_RESIDUAL_FLOOR_DB);
+    audible && residual > mix * crate::units::db_to_power(threshold_db)
+}
+
+/// Content cut off: by a shift (the stem's edge still sounds where the mix goes on), or by an
+/// export range that stopped before the song's end (the mix still holds the stem's part after
+/// the stem's last frame).
 fn cut_off(ctx: &Context<'_>, i: usize, f: &StemFit) -> Option<Cause> {
     let d = f.offset_samples;
     let (head, tail) = ctx.edges[i]?;
-    let tail_cut = d > 0
-        && (ctx.stem_frames[i] as i64 - d) < ctx.mix_frames as i64
-        && tail > ctx.floor_mean_square;
+    let end = ctx.stem_frames[i] as i64 - d;
+    let slack = (CUT_CHECK_SLACK_S * f64::from(ctx.sample_rate)) as i64;
+    let short_end =
+        end + slack < ctx.mix_frames as i64 && end > 0 && audible_after(ctx, end as u64);
+    let tail_cut =
+        short_end || d > 0 && end < ctx.mix_frames as i64 && tail > ctx.floor_mean_square;
     let head_cut = d < 0 && head > ctx.floor_mean_square;
     if !(tail_cut || head_cut) {
         return None;
@@ -216,6 +280,7 @@ fn cut_off(ctx: &Context<'_>, i: usize, f: &StemFit) -> Option<Cause> {
         missing_frames: missing,
         at_start: head_cut,
         sample_rate: ctx.sample_rate,
+        audible_in_mix: short_end && !head_cut,
     })
 }
 

@@ -158,6 +158,7 @@ impl Finish<'_> {
                 .map(|i| out.gram.stem_energy_at(&unity_final, i) / e_mix.max(1e-300))
                 .collect(),
             sum_energy_share: out.gram.sum_energy_at(&unity_final) / e_mix.max(1e-300),
+            blocks: &out.stats,
         };
         let causes = findings::make(&ctx);
         let residual_plan = super::residual::ResidualPlan {

@@ -127,7 +127,11 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::TooFewStems { .. }
         | Cause::EdgeSilence { .. }
         | Cause::MissingFxStem { .. }
-        | Cause::CutOff { .. } => Warning,
+        | Cause::CutOff {
+            audible_in_mix: false,
+            ..
+        } => Warning,
+        Cause::CutOff { .. } => Error,
         // Warns, not errs: what the file holds is simply not in the check, and the finding
         // says how to send it in a format that is read.
         Cause::UnreadAudioFormat { .. } => Warning,

@@ -240,16 +240,27 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
             missing_frames,
             at_start,
             sample_rate,
+            audible_in_mix,
         } => base(
             c,
-            format!(
-                "Once aligned with the mix, {file} is cut off: its {} misses {} ({} ms) of audio.",
-                if *at_start { "start" } else { "end" },
-                plural(*missing_frames, "sample"),
-                ms(*missing_frames, *sample_rate)
-            ),
+            if *audible_in_mix {
+                format!(
+                    "{file} ends {} ({:.3} s) before the mix, and the mix still holds its part there: the stem's export range stopped short of the song's end, so the stems do not sum back to the mix over the last {:.3} s.",
+                    plural(*missing_frames, "sample"),
+                    *missing_frames as f64 / f64::from((*sample_rate).max(1)),
+                    *missing_frames as f64 / f64::from((*sample_rate).max(1)),
+                )
+            } else {
+                format!(
+                    "Once aligned with the mix, {file} is cut off: its {} misses {} ({} ms) of audio.",
+                    if *at_start { "start" } else { "end" },
+                    plural(*missing_frames, "sample"),
+                    ms(*missing_frames, *sample_rate)
+                )
+            },
             "Re-export this stem over the full length of the mix, from the same start point.",
         )
+        .with("audible_in_mix", *audible_in_mix)
         .with("offset_samples", *offset_samples)
         .with("missing_frames", *missing_frames)
         .with("missing_ms", ms(*missing_frames, *sample_rate)),
