@@ -249,6 +249,14 @@ for song in $SONGS; do
   rm -f "$work/ridden.wav"
   write_case "$d" "stem ${Song}_$target.wav ridden 8 dB down in the mix from ${t1} s to ${t2} s (volume automation), delivered without the ride" gain_mismatch "${Song}_$target.wav"
 
+  # A mute the stem export did not print: in the mix the stem is muted from 30 % to 60 % of the
+  # song (its part there reads as content the stems hold and the mix does not).
+  d="$base/mute_not_printed"; mkdir -p "$d"; link_stems "$work/dry" "$d"
+  ffmpeg -nostdin -v error -y -i "$work/dry/${Song}_$target.wav" -af "volume='if(between(t,$t1,$t2),0,1)':eval=frame" -c:a pcm_f32le "$work/muted.wav"
+  $SOX -m -v 1 "$work/mix_dry.wav" -v -1 "$work/dry/${Song}_$target.wav" -v 1 "$work/muted.wav" "${F32[@]}" "$d/$mix"
+  rm -f "$work/muted.wav"
+  write_case "$d" "stem ${Song}_$target.wav muted in the mix from ${t1} s to ${t2} s (mute automation), delivered without the mute" gain_mismatch "${Song}_$target.wav"
+
   # An export range that stopped short: the stem ends at 60 % of the song while its part plays
   # on in the mix (its last samples may well be a rest between notes).
   d="$base/short_export"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"

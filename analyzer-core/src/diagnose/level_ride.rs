@@ -17,13 +17,19 @@ pub const RIDE_RANGE_DB: f64 = 3.0;
 /// Every other measured stem must hold its window gains within this range (dB): the residual is
 /// then one stem's doing, not the whole mix's (bus dynamics move every stem's gain).
 pub const STEADY_RANGE_DB: f64 = 1.0;
+/// A gain of the stem's own in every window must lower the windows' residual by this much
+/// (dB): the residual is then that stem's ride. On the corpus: rides and a mute -7 to -22 dB,
+/// bus dynamics, EQ, FX returns, missing parts and drifting stems -2.9 dB at most.
+pub const RIDE_OWN_GAIN_DB: f64 = -6.0;
 
 /// Replaces the whole-mix cause the diagnosis named for the residual (`explained`: its
 /// causes, strongest first) with [`Cause::LevelRide`] when the windowed fits (`fits`) show one
-/// or more stems riding while every other stem holds its gain; the ridden stems' own gain
-/// causes in `causes` (the reconciliation's) are the ride's and are removed. Only a residual
-/// the diagnosis gave to bus dynamics or left unexplained is taken: added content (which pulls
-/// a stem's gain too, see `artefacts`) and an EQ keep their explanations, and a stem with a
+/// or more stems riding (their window gains range over [`RIDE_RANGE_DB`] and a gain of their
+/// own per window removes most of the windows' residual, [`RIDE_OWN_GAIN_DB`]) while every
+/// other stem holds its gain; the ridden stems' own gain causes in `causes` (the
+/// reconciliation's) are the ride's and are removed. The residual the diagnosis gave to bus
+/// dynamics, to content no stem carries (a stem muted for a passage leaves the stem's own
+/// part as residual) or to nothing is taken; an EQ keeps its explanation, and a stem with a
 /// channel fault, a clock drift or an offset of its own is not judged on its gains. Returns
 /// whether it replaced anything.
 pub(super) fn name_level_rides(
@@ -37,8 +43,9 @@ pub(super) fn name_level_rides(
         .flatten()
         .filter(|f| f.active && f.window_gain_range_db.is_some_and(f64::is_finite))
         .collect();
-    let (ridden, others): (Vec<&StemFit>, Vec<&StemFit>) =
-        measured.iter().partition(|f| range(f) >= RIDE_RANGE_DB);
+    let (ridden, others): (Vec<&StemFit>, Vec<&StemFit>) = measured.iter().partition(|f| {
+        range(f) >= RIDE_RANGE_DB && f.window_own_gain_db.is_some_and(|g| g <= RIDE_OWN_GAIN_DB)
+    });
     if ridden.is_empty() || others.is_empty() {
         return false;
     }
@@ -57,10 +64,14 @@ pub(super) fn name_level_rides(
     if ridden.iter().any(|f| judged_otherwise(&f.name)) {
         return false;
     }
+    // The residual the ride leaves reads as whole-mix dynamics, as nothing, or (a stem muted
+    // for a passage) as content no stem carries.
     let whole_mix = |c: &Cause| {
         matches!(
             c,
-            Cause::MissingBusProcessing(_) | Cause::UnexplainedResidual { .. }
+            Cause::MissingBusProcessing(_)
+                | Cause::UnexplainedResidual { .. }
+                | Cause::AddedContent(_)
         )
     };
     let Some(primary) = explained.iter().find(|c| c.severity() >= Severity::Warning) else {
@@ -109,7 +120,7 @@ mod tests {
     use crate::cause::{BusProcessing, DynamicsKind, Evidence, SumImpact};
     use crate::report::{FindingCode, Polarity};
 
-    fn fit(name: &str, gain_db: f64, range_db: f64) -> Option<StemFit> {
+    fn fit(name: &str, gain_db: f64, range_db: f64, own_db: f64) -> Option<StemFit> {
         Some(StemFit {
             name: name.into(),
             offset_samples: 0,
@@ -121,6 +132,7 @@ mod tests {
             peak_to_sidelobe: 100.0,
             window_gain_spread_db: None,
             window_gain_range_db: Some(range_db),
+            window_own_gain_db: Some(own_db),
         })
     }
 
@@ -170,9 +182,9 @@ mod tests {
     fn one_stem_riding_while_the_others_hold_is_automation() {
         let mut explained = vec![compression()];
         let fits = [
-            fit("bass", 0.0, 0.0),
-            fit("drums", 0.0, 0.01),
-            fit("keys", -3.8, 8.0),
+            fit("bass", 0.0, 0.06, 0.0),
+            fit("drums", 0.0, 0.72, 0.0),
+            fit("keys", -3.8, 8.0, -11.7),
         ];
         let mut causes = vec![gain("keys", -3.8)];
         assert!(name_level_rides(&mut explained, &fits, &mut causes));
@@ -190,24 +202,25 @@ mod tests {
         assert!(f.message.contains("automation"), "{}", f.message);
     }
 
-    /// Bus compression moves every stem's gain a little (the corpus: 0.2-1.9 dB), added
+    /// Bus compression moves every stem's gain (the corpus: window gains over 1.5-6.5 dB, a
+    /// gain of each stem's own per window removes 2.9 dB of the residual at most), added
     /// content pulls one stem's, a drifting stem loses level as it slips: none is a ride.
     #[test]
     fn compression_added_content_and_other_faults_are_not_rides() {
         let fits = [
-            fit("bass", 0.0, 0.46),
-            fit("drums", 0.0, 1.85),
-            fit("keys", 0.0, 0.94),
+            fit("bass", -6.0, 3.7, -2.9),
+            fit("drums", -6.0, 1.5, -0.1),
+            fit("keys", -5.0, 3.3, -0.1),
         ];
         let mut explained = vec![compression()];
         assert!(!name_level_rides(&mut explained, &fits, &mut Vec::new()));
         // Another stem not steady enough: not one stem's doing.
-        let fits = [fit("bass", 0.0, 1.5), fit("keys", -3.8, 8.0)];
+        let fits = [fit("bass", 0.0, 1.5, 0.0), fit("keys", -3.8, 8.0, -11.7)];
         assert!(!name_level_rides(&mut explained, &fits, &mut Vec::new()));
         // Every stem rides: a whole-mix cause.
-        let fits = [fit("bass", 0.0, 4.0), fit("keys", -3.8, 8.0)];
+        let fits = [fit("bass", 0.0, 4.0, -8.0), fit("keys", -3.8, 8.0, -11.7)];
         assert!(!name_level_rides(&mut explained, &fits, &mut Vec::new()));
-        // A drifting stem, or added content (its pull is judged in `artefacts`), is not a ride.
+        // A drifting stem is not judged on its gains.
         let mut unexplained = vec![Cause::UnexplainedResidual {
             residual_db: -10.0,
             null_gain_with_dynamics_db: 0.0,
@@ -215,7 +228,7 @@ mod tests {
             may_be_excluded: Vec::new(),
             sum: SumImpact::default(),
         }];
-        let fits = [fit("bass", 0.0, 0.0), fit("keys", -3.8, 8.0)];
+        let fits = [fit("bass", 0.0, 0.0, 0.0), fit("keys", -3.8, 8.0, -11.7)];
         let mut drift = vec![Cause::ClockDrift(crate::cause::ClockDrift {
             file: "keys".into(),
             ppm: 100.0,
@@ -251,7 +264,21 @@ mod tests {
             signature: None,
             sum: SumImpact::default(),
         })];
-        assert!(!name_level_rides(&mut fx, &fits, &mut Vec::new()));
+        // A return the fit leans on where the missing part plays: its window gains range
+        // widely, but a gain of its own per window leaves the part's residual where it was.
+        let leaning = [fit("bass", 0.0, 0.1, 0.0), fit("return", 0.0, 11.1, -0.1)];
+        assert!(!name_level_rides(
+            &mut fx.clone(),
+            &leaning,
+            &mut Vec::new()
+        ));
+        // A stem muted for a passage leaves its own part as residual, which reads as a part no
+        // stem carries: a gain of its own per window removes it.
+        let muted = [fit("bass", 0.0, 0.0, 0.0), fit("keys", -1.3, 96.5, -7.0)];
+        assert!(name_level_rides(&mut fx, &muted, &mut Vec::new()));
+        assert!(
+            matches!(&fx[..], [Cause::LevelRide(r)] if r.replaced == Some(FindingCode::MissingElement))
+        );
         assert!(name_level_rides(&mut unexplained, &fits, &mut Vec::new()));
         assert!(
             matches!(&unexplained[..], [Cause::LevelRide(r)] if r.replaced == Some(FindingCode::UnexplainedResidual))

@@ -243,6 +243,7 @@ impl Finish<'_> {
                         peak_to_sidelobe: p.estimates[i].map_or(0.0, |c| c.peak_to_sidelobe),
                         window_gain_spread_db: p.window_gain_spread_db[i],
                         window_gain_range_db: p.window_gain_range_db[i],
+                        window_own_gain_db: p.window_own_gain_db[i],
                     }
                 })
             })

@@ -40,11 +40,21 @@ pub(super) struct Placement {
     /// (see [`window_gain_spreads`]); `None` as for the spread, or in fewer than
     /// [`RANGE_MIN_WINDOWS`] windows.
     pub window_gain_range_db: Vec<Option<f64>>,
+    /// Per stem, how much a gain of its own in every window lowers the windows' residual
+    /// under the joint fit, dB (see [`window_gain_spreads`]).
+    pub window_own_gain_db: Vec<Option<f64>>,
 }
 
 /// Windows a stem must sound in for its gain spread to be measured: an interquartile range
 /// needs a few values.
 pub(super) const SPREAD_MIN_WINDOWS: usize = 4;
+/// What [`window_gain_spreads`] measures per stem.
+struct WindowGains {
+    spread_db: Option<f64>,
+    range_db: Option<f64>,
+    own_gain_db: Option<f64>,
+}
+
 /// Windows a stem must sound in for the range of its window gains to be measured.
 pub(super) const RANGE_MIN_WINDOWS: usize = 2;
 
@@ -61,36 +71,69 @@ pub(super) const RANGE_MIN_WINDOWS: usize = 2;
 /// Also the range of those gains (largest minus smallest): a fader ride the stem export did not
 /// print moves one stem's gain in the windows it covers (often a minority of them, which the
 /// interquartile range is blind to) and leaves the other stems' where they are.
+///
+/// And, per stem, how much of the windows' residual under the joint fit `coefs` a gain of its
+/// own in every window removes (dB, `None` without residual): the residual a ride leaves is the
+/// ridden stem itself, so letting its gain follow the ride removes nearly all of it; content no
+/// stem carries, or bus dynamics that move every stem, stay.
 fn window_gain_spreads(
     io: &mut WindowIo<'_>,
     active: &[bool],
     offsets: &[i64],
-) -> Result<Vec<(Option<f64>, Option<f64>)>> {
+    coefs: &[f64],
+) -> Result<Vec<WindowGains>> {
     let model = io.model();
     let span = io.judged_span(active, offsets);
     let grams = io.window_grams(offsets, &span)?;
     let present = io.present();
     let k = offsets.len();
     let mut per_stem: Vec<Vec<f64>> = vec![Vec::new(); k];
+    // Per stem: the windows' residual under the joint fit, and with the stem's own gain
+    // re-fitted in each window (the energy is quadratic in a factor on the stem's gains:
+    // three evaluations give its minimum exactly).
+    let (mut e_joint, mut e_own) = (vec![0.0f64; k], vec![0.0f64; k]);
+    let cm = model.mix_channels;
     for (w, g) in grams.iter().enumerate() {
         let Some(g) = g else { continue };
-        let coefs = model.coefs(&g.solve_masked(model, active));
+        let fitted = model.coefs(&g.solve_masked(model, active));
         for (i, gains) in per_stem.iter_mut().enumerate() {
             if active[i] && present[i].get(w).copied().unwrap_or(false) {
-                let a = model.stem_gain(&coefs, i).abs();
+                let a = model.stem_gain(&fitted, i).abs();
                 gains.push(crate::units::amp_to_db(a.max(1e-6)));
+                let scaled = |f: f64| {
+                    let mut c = coefs.to_vec();
+                    c[i * cm..(i + 1) * cm].iter_mut().for_each(|v| *v *= f);
+                    g.energy(&c)
+                };
+                let (e0, e1, e2) = (scaled(0.0), scaled(1.0), scaled(2.0));
+                let curve = (e2 - 2.0 * e1 + e0) / 2.0;
+                let slope = e1 - e0 - curve;
+                let best = if curve > 0.0 {
+                    (e0 - slope * slope / (4.0 * curve)).clamp(0.0, e1)
+                } else {
+                    e1
+                };
+                e_joint[i] += e1;
+                e_own[i] += best;
             }
         }
     }
     dbg_align(|| format!("window gains {per_stem:.2?}"));
     Ok(per_stem
         .into_iter()
-        .map(|mut gains| {
+        .enumerate()
+        .map(|(i, mut gains)| {
+            let own_gain_db = (e_joint[i] > 0.0)
+                .then(|| crate::units::power_to_db(e_own[i].max(1e-300) / e_joint[i]));
             gains.sort_by(f64::total_cmp);
             let range =
                 (gains.len() >= RANGE_MIN_WINDOWS).then(|| gains[gains.len() - 1] - gains[0]);
             if gains.len() < SPREAD_MIN_WINDOWS {
-                return (None, range);
+                return WindowGains {
+                    spread_db: None,
+                    range_db: range,
+                    own_gain_db,
+                };
             }
             // Quartiles interpolated between the sorted values (a handful of windows).
             let q = |p: f64| {
@@ -98,7 +141,11 @@ fn window_gain_spreads(
                 let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
                 gains[lo] + (gains[hi] - gains[lo]) * (x - lo as f64)
             };
-            (Some(q(0.75) - q(0.25)), range)
+            WindowGains {
+                spread_db: Some(q(0.75) - q(0.25)),
+                range_db: range,
+                own_gain_db,
+            }
         })
         .collect())
 }
@@ -181,10 +228,17 @@ impl Search<'_> {
             }
         }
         let (window_coefs, confidence) = self.fit_windows(io, &mut active, &mut lags.offsets)?;
-        let (window_gain_spread_db, window_gain_range_db): (Vec<_>, Vec<_>) =
-            window_gain_spreads(io, &active, &lags.offsets)?
-                .into_iter()
-                .unzip();
+        let gains = window_gain_spreads(io, &active, &lags.offsets, &window_coefs)?;
+        let window_gain_spread_db = gains.iter().map(|g| g.spread_db).collect();
+        let window_gain_range_db = gains.iter().map(|g| g.range_db).collect();
+        let window_own_gain_db: Vec<Option<f64>> = gains.iter().map(|g| g.own_gain_db).collect();
+        dbg_align(|| {
+            let r: Vec<String> = gains
+                .iter()
+                .map(|g| format!("range {:.2?} own {:.1?}", g.range_db, g.own_gain_db))
+                .collect();
+            format!("window gains per stem: {}", r.join("; "))
+        });
         Ok(Placement {
             offsets: lags.offsets,
             active,
@@ -193,6 +247,7 @@ impl Search<'_> {
             confidence,
             window_gain_spread_db,
             window_gain_range_db,
+            window_own_gain_db,
         })
     }
 

@@ -35,6 +35,10 @@ pub struct StemFit {
     /// ridden stem's gain in the windows it covers, whatever their share (`None` in fewer than
     /// two windows).
     pub window_gain_range_db: Option<f64>,
+    /// How much a gain of the stem's own in every analysis window lowers the windows' residual
+    /// under the joint fit, dB (negative: lower; `None` without residual): near the floor for a
+    /// stem whose fader rides in the mix, a few dB at most for bus dynamics or added content.
+    pub window_own_gain_db: Option<f64>,
 }
 
 /// Everything the reconciliation found.

@@ -223,27 +223,49 @@ pub(super) fn master_chain(c: &Cause, m: &crate::cause::MasterChain) -> Finding 
 }
 
 pub(super) fn level_ride(c: &Cause, r: &crate::cause::LevelRide) -> Finding {
+    /// Window gains this far apart mean the stem drops out of the mix somewhere: a mute.
+    const MUTE_RANGE_DB: f64 = 40.0;
     let n = r.stems.len();
     let files: Vec<String> = r.stems.iter().map(|s| s.file.clone()).collect();
-    let spreads = r
-        .stems
-        .iter()
-        .map(|s| format!("{} {:.1} dB", s.file, s.window_gain_range_db))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut message = format!(
-        "{} {} at a level that moves over time in the mix: {} gain, fitted passage by passage, moves over {}, while the other stems hold theirs within {:.1} dB. No single fader setting reproduces that: it is fader or volume automation the stem export did not print (a pre-fader export, or automation bypassed for the export){}.",
-        super::common::list(&files),
-        if n == 1 { "enters" } else { "enter" },
-        if n == 1 { "its" } else { "each one's" },
-        if n == 1 {
-            format!("{:.1} dB", r.stems[0].window_gain_range_db)
+    let what = |s: &crate::cause::RiddenStem| {
+        if s.window_gain_range_db >= MUTE_RANGE_DB {
+            format!(
+                "drops out for part of the song (its gain there falls by more than {MUTE_RANGE_DB:.0} dB: muted)"
+            )
         } else {
-            spreads
-        },
+            format!(
+                "moves over {:.1} dB from passage to passage",
+                s.window_gain_range_db
+            )
+        }
+    };
+    let head = if n == 1 {
+        let s = &r.stems[0];
+        if s.window_gain_range_db >= MUTE_RANGE_DB {
+            format!("{} {}", s.file, what(s))
+        } else {
+            format!(
+                "{} enters the mix at a level that moves over time: its gain, fitted passage by passage, {}",
+                s.file,
+                what(s).replacen(" from passage to passage", "", 1)
+            )
+        }
+    } else {
+        format!(
+            "{} enter the mix at levels that move over time ({})",
+            super::common::list(&files),
+            r.stems
+                .iter()
+                .map(|s| format!("{} {}", s.file, what(s)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    let mut message = format!(
+        "{head}, while the other stems hold theirs within {:.1} dB. No single fader setting reproduces that: it is fader, mute or volume automation the stem export did not print (a pre-fader export, or automation bypassed for the export){}.",
         r.steady_range_db.max(0.1),
         match r.replaced {
-            Some(code) => format!(", not the {code} a whole-mix model would read it as"),
+            Some(code) => format!(", not the {code} the residual alone reads as"),
             None => String::new(),
         }
     );
