@@ -126,6 +126,14 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
                         .iter()
                         .any(|f| f.code == FindingCode::SumMatchesMix)
                 })
+                // The headline is the sum as delivered, over the whole mix.
+                .filter(|_| {
+                    report
+                        .reconciliation
+                        .as_ref()
+                        .and_then(|r| r.null_depth_db)
+                        .is_some_and(|n| n > analyzer_core::Profile::default().null_pass_db)
+                })
         } else {
             primary(&report)
         };

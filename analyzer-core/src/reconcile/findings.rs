@@ -253,6 +253,26 @@ fn audible_after(ctx: &Context<'_>, end: u64) -> bool {
     audible && residual > mix * crate::units::db_to_power(threshold_db)
 }
 
+/// The plain sum's residual and the mix's energy over the 10 ms blocks wholly outside `span`
+/// (mix frames), from the streaming pass's statistics.
+pub(super) fn energies_outside(
+    blocks: &super::stream::BlockStats,
+    span: &std::ops::Range<u64>,
+) -> (f64, f64) {
+    let b = blocks.block_frames.max(1) as u64;
+    let n = blocks.mix.len();
+    let before = ((span.start / b) as usize).min(n);
+    let after = (span.end.div_ceil(b) as usize).min(n);
+    let sum = |v: &[f32]| {
+        v[..before]
+            .iter()
+            .chain(&v[after..])
+            .map(|&x| f64::from(x))
+            .sum::<f64>()
+    };
+    (sum(&blocks.residual), sum(&blocks.mix))
+}
+
 /// Content cut off: by a shift (the stem's edge still sounds where the mix goes on), or by an
 /// export range that stopped before the song's end (the mix still holds the stem's part after
 /// the stem's last frame).

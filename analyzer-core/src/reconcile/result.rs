@@ -161,6 +161,22 @@ impl Finish<'_> {
             blocks: &out.stats,
         };
         let causes = findings::make(&ctx);
+        let mut reconciliation = reconciliation;
+        // A stem whose export stopped short leaves the end of the mix unmatched, outside the
+        // span every stem covers: the headline (the sum as delivered) then covers the whole mix.
+        if causes.iter().any(|c| {
+            matches!(
+                c,
+                crate::cause::Cause::CutOff {
+                    audible_in_mix: true,
+                    ..
+                }
+            )
+        }) {
+            let (residual_out, mix_out) = findings::energies_outside(&out.stats, &span);
+            reconciliation.null_depth_db =
+                ratio_db(e_delivered + residual_out, e_mix_delivered + mix_out);
+        }
         let residual_plan = super::residual::ResidualPlan {
             lag_samples,
             stems: (0..k)
