@@ -12,6 +12,8 @@
 mod detail;
 mod render;
 
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod master_chain;
 
 pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems};
@@ -907,28 +909,7 @@ mod tests {
     }
 
     fn added(strong: bool) -> Cause {
-        Cause::AddedContent(AddedContent {
-            kind: AddedKind::Element,
-            strong,
-            secondary: false,
-            residual_db: -27.0,
-            interchannel_correlation: None,
-            sum_interchannel_correlation: None,
-            tau_s: 0.1,
-            trail_correlation: 0.0,
-            instant_correlation: 0.0,
-            onsets_per_s: 2.0,
-            own_onset_share: 0.5,
-            backwards_correlation: 0.0,
-            spectral_follow: 0.0,
-            may_be_excluded: Vec::new(),
-            spectrum_low_hz: 3000.0,
-            spectrum_high_hz: 12000.0,
-            spectrum_centroid_hz: 6000.0,
-            octave_bands: Vec::new(),
-            signature: None,
-            sum: SumImpact::default(),
-        })
+        fixtures::added_part(strong)
     }
 
     #[test]
@@ -1110,29 +1091,16 @@ mod tests {
         });
         fold_consequences(&mut with_bus);
         assert_eq!(with_bus.len(), 3, "an EQ does not flat-top the mix");
-        with_bus[2] = Cause::MissingBusProcessing(BusProcessing {
-            kind: DynamicsKind::Limiting,
-            evidence: Evidence::Strong,
-            explained_db: -20.0,
-            gain_reduction_typical_db: 1.0,
-            gain_reduction_max_db: 4.0,
-            quiet_passage_gain_db: 0.0,
-            gain_slope_db_per_db: -0.1,
-            crest_factor_drop_db: 7.0,
-            peak_pinned_share: 0.5,
-            mix_ceiling_dbfs: -18.4,
-            clipped_frames: 4,
-            residual_db: -18.0,
-            residual_with_dynamics_db: -30.0,
-            null_gain_db: 12.0,
-            null_gain_with_eq_db: 1.0,
-            null_gain_with_level_gain_db: 10.0,
-            explained_share: 0.9,
-            level_ride_correlation: -0.8,
-            level_ride_reproducibility: 0.9,
-            level_ride_slope_db_per_db: -0.1,
-            sum: SumImpact::default(),
-        });
+        let Cause::MissingBusProcessing(mut limiting) = fixtures::bus_compression(4.0) else {
+            unreachable!("the fixture is bus processing")
+        };
+        limiting.kind = DynamicsKind::Limiting;
+        limiting.quiet_passage_gain_db = 0.0;
+        limiting.crest_factor_drop_db = 7.0;
+        limiting.peak_pinned_share = 0.5;
+        limiting.mix_ceiling_dbfs = -18.4;
+        limiting.clipped_frames = 4;
+        with_bus[2] = Cause::MissingBusProcessing(limiting);
         fold_consequences(&mut with_bus);
         // The mix's flat tops are the limiter's; the stem's clipping stays.
         assert_eq!(with_bus.len(), 2, "{with_bus:#?}");
@@ -1160,17 +1128,7 @@ mod tests {
     }
 
     fn gain(file: &str, gain_db: f64, by: Option<FindingCode>) -> Cause {
-        Cause::StemGain(StemGain {
-            file: file.into(),
-            gain_db,
-            tolerance_db: 0.5,
-            correlation: 0.99,
-            window_gain_spread_db: None,
-            follows_added_content: false,
-            pan_law_db: None,
-            side_effect_of: by,
-            sum: SumImpact::default(),
-        })
+        fixtures::stem_gain(file, gain_db, by)
     }
 
     /// The gains one whole-mix cause bends are one finding at the first one's place, saying

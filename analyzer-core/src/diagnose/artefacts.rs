@@ -117,46 +117,14 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cause::{BusProcessing, DynamicsKind, Evidence, StartOffset, SumImpact};
+    use crate::cause::{StartOffset, SumImpact};
 
     fn compression(gain_reduction_max_db: f64) -> Cause {
-        Cause::MissingBusProcessing(BusProcessing {
-            kind: DynamicsKind::Compression,
-            evidence: Evidence::Strong,
-            explained_db: -20.0,
-            gain_reduction_typical_db: 1.0,
-            gain_reduction_max_db,
-            quiet_passage_gain_db: -0.5,
-            gain_slope_db_per_db: -0.1,
-            crest_factor_drop_db: 0.5,
-            peak_pinned_share: 0.0,
-            mix_ceiling_dbfs: -1.0,
-            clipped_frames: 0,
-            residual_db: -18.0,
-            residual_with_dynamics_db: -30.0,
-            null_gain_db: 12.0,
-            null_gain_with_eq_db: 1.0,
-            null_gain_with_level_gain_db: 10.0,
-            explained_share: 0.9,
-            level_ride_correlation: -0.8,
-            level_ride_reproducibility: 0.9,
-            level_ride_slope_db_per_db: -0.1,
-            sum: SumImpact::default(),
-        })
+        crate::cause::fixtures::bus_compression(gain_reduction_max_db)
     }
 
     fn stem_gain(file: &str, gain_db: f64) -> Cause {
-        Cause::StemGain(StemGain {
-            file: file.into(),
-            gain_db,
-            tolerance_db: 0.5,
-            correlation: 0.99,
-            window_gain_spread_db: None,
-            follows_added_content: false,
-            pan_law_db: None,
-            side_effect_of: None,
-            sum: SumImpact::default(),
-        })
+        crate::cause::fixtures::stem_gain(file, gain_db, None)
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub(super) fn name_level_rides(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cause::{BusProcessing, DynamicsKind, Evidence, SumImpact};
+    use crate::cause::SumImpact;
     use crate::report::{FindingCode, Polarity};
 
     fn fit(name: &str, gain_db: f64, range_db: f64, own_db: f64) -> Option<StemFit> {
@@ -137,43 +137,11 @@ mod tests {
     }
 
     fn compression() -> Cause {
-        Cause::MissingBusProcessing(BusProcessing {
-            kind: DynamicsKind::Compression,
-            evidence: Evidence::Strong,
-            explained_db: -20.0,
-            gain_reduction_typical_db: 0.1,
-            gain_reduction_max_db: 8.0,
-            quiet_passage_gain_db: -0.5,
-            gain_slope_db_per_db: -0.1,
-            crest_factor_drop_db: 0.5,
-            peak_pinned_share: 0.0,
-            mix_ceiling_dbfs: -1.0,
-            clipped_frames: 0,
-            residual_db: -8.0,
-            residual_with_dynamics_db: -30.0,
-            null_gain_db: 12.0,
-            null_gain_with_eq_db: 1.0,
-            null_gain_with_level_gain_db: 10.0,
-            explained_share: 0.9,
-            level_ride_correlation: -0.8,
-            level_ride_reproducibility: 0.9,
-            level_ride_slope_db_per_db: -0.1,
-            sum: SumImpact::default(),
-        })
+        crate::cause::fixtures::bus_compression(8.0)
     }
 
     fn gain(file: &str, gain_db: f64) -> Cause {
-        Cause::StemGain(StemGain {
-            file: file.into(),
-            gain_db,
-            tolerance_db: 0.5,
-            correlation: 0.99,
-            window_gain_spread_db: None,
-            follows_added_content: false,
-            pan_law_db: None,
-            side_effect_of: None,
-            sum: SumImpact::default(),
-        })
+        crate::cause::fixtures::stem_gain(file, gain_db, None)
     }
 
     /// One stem's gain rides over 8 dB while the others hold theirs: the "bus compression" is
@@ -242,28 +210,7 @@ mod tests {
             &fits,
             &mut drift
         ));
-        let mut fx = vec![Cause::AddedContent(crate::cause::AddedContent {
-            kind: crate::cause::AddedKind::Element,
-            strong: true,
-            secondary: false,
-            residual_db: -12.0,
-            interchannel_correlation: None,
-            sum_interchannel_correlation: None,
-            tau_s: 0.1,
-            trail_correlation: 0.0,
-            instant_correlation: 0.0,
-            onsets_per_s: 2.0,
-            own_onset_share: 0.5,
-            backwards_correlation: 0.0,
-            spectral_follow: 0.0,
-            may_be_excluded: Vec::new(),
-            spectrum_low_hz: 300.0,
-            spectrum_high_hz: 3000.0,
-            spectrum_centroid_hz: 1000.0,
-            octave_bands: Vec::new(),
-            signature: None,
-            sum: SumImpact::default(),
-        })];
+        let mut fx = vec![crate::cause::fixtures::added_part(true)];
         // A return the fit leans on where the missing part plays: its window gains range
         // widely, but a gain of its own per window leaves the part's residual where it was.
         let leaning = [fit("bass", 0.0, 0.1, 0.0), fit("return", 0.0, 11.1, -0.1)];
