@@ -805,6 +805,18 @@ mod tests {
             f.sample_format = Some(SampleFormat::Float);
         }
         assert!(findings_of(&files, &MASTERING).is_empty());
+        // A float delivery with one 24-bit file: the fix names the float format once.
+        files[0].bits_per_sample = 24;
+        files[0].sample_format = Some(SampleFormat::Int);
+        let findings = findings_of(&files, &MASTERING);
+        let f = findings
+            .iter()
+            .find(|f| f.code == FindingCode::BitDepthMismatch)
+            .expect("a mismatch");
+        assert_eq!(
+            f.fix,
+            "Export every stem and the mix in the same format (32-bit float) and no dither between stems."
+        );
     }
 
     #[test]

@@ -240,9 +240,15 @@ pub(super) fn formats(c: &Cause) -> Finding {
                 files.join(", "),
                 if files.len() == 1 { "differs" } else { "differ" }
             ),
-            format!(
-                "Export every stem and the mix in the same format ({majority} or 32-bit float) and no dither between stems."
-            ),
+            if majority.contains("float") {
+                format!(
+                    "Export every stem and the mix in the same format ({majority}) and no dither between stems."
+                )
+            } else {
+                format!(
+                    "Export every stem and the mix in the same format ({majority} or 32-bit float) and no dither between stems."
+                )
+            },
         )
         .with("majority_format", majority.clone()),
         Cause::LowBitDepth {
