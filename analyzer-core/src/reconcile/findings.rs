@@ -210,8 +210,8 @@ fn gains(ctx: &Context<'_>, active: &[(usize, &StemFit)], out: &mut Vec<Cause>) 
     out.extend(group_stem_gains(own, active.len()));
 }
 
-/// A stem that ends this long before the mix (frames at 48 kHz scale: 10 ms) is judged on what
-/// the mix holds after it ends.
+/// A stem that ends more than this (seconds) before the mix is judged on what the mix holds
+/// after it ends.
 const CUT_CHECK_SLACK_S: f64 = 0.01;
 /// How much of the mix after a stem's end is judged: the first second (another stem ending
 /// later does not blur it).
@@ -237,14 +237,9 @@ fn audible_after(ctx: &Context<'_>, end: u64) -> bool {
     }
     let sum = |v: &[f32]| v[first..last].iter().map(|&x| f64::from(x)).sum::<f64>();
     let (mix, residual) = (sum(&ctx.blocks.mix), sum(&ctx.blocks.residual));
+    // The blocks hold energies summed over the channels, as the floor is.
     let frames = ((last - first) as u64 * b) as f64;
-    let channels = ctx
-        .fits
-        .iter()
-        .flatten()
-        .map(|f| f.channel_gains.len())
-        .max();
-    let audible = mix > ctx.floor_mean_square * frames * channels.unwrap_or(1).max(1) as f64;
+    let audible = mix > ctx.floor_mean_square * frames;
     let null_db = ctx
         .reconciliation
         .null_depth_db
