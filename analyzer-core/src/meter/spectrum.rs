@@ -43,19 +43,30 @@ pub fn third_octave_bands(sample_rate: u32, fft_len: usize) -> (Vec<f64>, Vec<us
     let mut band_hz = Vec::new();
     let mut bin_band = vec![usize::MAX; fft_len / 2 + 1];
     let mut pending_lo = None;
+    // The bins of the band before: the nominal centres are rounded, so a band's lower edge can
+    // fall below the previous band's upper edge and the bin between goes to the later band.
+    // Where the bins are so wide that the later band would take every bin of the one before
+    // (a header claiming MHz rates: found by the check_folder fuzzer), it starts after it.
+    let mut prev_bins: Option<(usize, usize)> = None;
     for &fc in THIRD_OCTAVE_HZ.iter() {
         let hi = fc * 2f64.powf(1.0 / 6.0);
         if hi > nyquist_limit {
             break;
         }
         let lo = pending_lo.unwrap_or(fc * 2f64.powf(-1.0 / 6.0));
-        let k0 = (lo / df).ceil() as usize;
+        let mut k0 = (lo / df).ceil() as usize;
+        if let Some((p0, p1)) = prev_bins
+            && k0 <= p0
+        {
+            k0 = p1;
+        }
         let k1 = ((hi / df).ceil() as usize).min(bin_band.len());
         if k1 <= k0 {
             pending_lo = Some(lo);
             continue;
         }
         pending_lo = None;
+        prev_bins = Some((k0, k1));
         let b = band_hz.len();
         band_hz.push(fc);
         for slot in &mut bin_band[k0..k1] {
@@ -340,6 +351,38 @@ mod tests {
                 (amp * (2.0 * std::f64::consts::PI * freq_hz * t).sin()) as f32
             })
             .collect()
+    }
+
+    /// Every band keeps at least one bin, the bands' bins are contiguous and ascend, and the
+    /// meter builds, at every rate a header can claim: at 2.93 MHz (the check_folder fuzzer's
+    /// input) the 50 Hz band took the 40 Hz band's only bin and the meter panicked.
+    #[test]
+    fn bands_never_lose_all_their_bins_at_any_rate() {
+        let rates = (1..400_000u32)
+            .step_by(61)
+            .chain([
+                44_100, 48_000, 96_000, 192_000, 384_000, 768_000, 2_822_400, 2_931_584,
+            ])
+            .chain([5_644_800, 11_289_600, 100_000_000, u32::MAX]);
+        for rate in rates {
+            let n = spectrum_fft_len(rate);
+            let (hz, bin_band) = third_octave_bands(rate, n);
+            let ranges = band_bin_ranges(&bin_band);
+            assert_eq!(ranges.len(), hz.len(), "rate {rate}");
+            for (b, r) in ranges.iter().enumerate() {
+                assert!(!r.is_empty(), "rate {rate} band {b}");
+                assert!(
+                    bin_band[r.clone()].iter().all(|&x| x == b),
+                    "rate {rate} band {b}"
+                );
+                if b > 0 {
+                    assert!(ranges[b - 1].end <= r.start, "rate {rate} band {b}");
+                }
+            }
+        }
+        let mut m = SpectrumMeter::new(2, 2_931_584);
+        m.process(&sine(1000.0, 0.5, 2_931_584, 1 << 18, 2));
+        assert!(m.band_levels_db().is_some());
     }
 
     #[test]
