@@ -264,6 +264,14 @@ for song in $SONGS; do
   ln -f "$work/mix_dry.wav" "$d/$mix"
   write_case "$d" "stem ${Song}_$target.wav exported up to ${t2} s only (its part plays on in the mix)" length_mismatch "${Song}_$target.wav"
 
+  # The mix sent as an MP3 (192 kbit/s, LAME), decoded back to WAV: its coding noise is all
+  # the stems leave. Decoded to float, so that the only fault is the codec's.
+  d=$(newcase lossy_mix)
+  ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" -c:a libmp3lame -b:a 192k "$work/mix.mp3"
+  ffmpeg -nostdin -v error -y -i "$work/mix.mp3" -c:a pcm_f32le "$d/$mix"
+  rm -f "$work/mix.mp3"
+  write_case "$d" "mix encoded as MP3 (192 kbit/s) and decoded back to WAV" lossy_mix ""
+
   d=$(newcase master_gain)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" vol -2dB
   write_case "$d" "mix 2 dB lower than the stems' sum (master fader)" gain_mismatch ""

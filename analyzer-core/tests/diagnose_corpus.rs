@@ -49,6 +49,7 @@ fn primary(report: &Report) -> Option<FindingCode> {
                     | FindingCode::ChannelPolarityInverted
                     | FindingCode::ClockDrift
                     | FindingCode::MasterProcessingOnStems
+                    | FindingCode::LossyMix
             )
         })
         .map(|f| f.code)
@@ -77,7 +78,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 17] = [
+    let cases: [(&str, Option<FindingCode>); 18] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -98,6 +99,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             Some(FindingCode::MasterProcessingOnStems),
         ),
         ("automation_not_printed", Some(FindingCode::GainMismatch)),
+        ("lossy_mix", Some(FindingCode::LossyMix)),
         // A file fault that breaks the sum: judged on its own below.
         ("short_export", Some(FindingCode::LengthMismatch)),
         ("other_rate_stem", None),

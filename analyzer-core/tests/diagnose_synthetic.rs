@@ -559,3 +559,104 @@ fn a_stem_really_low_beside_a_missing_part_stays_a_gain_mismatch() {
     let (gains, all) = check_without("Lead", &[("Drums", -4.0)]);
     assert_eq!(gains, ["Drums"], "{all}");
 }
+
+/// A toy transform codec, the way MP3, AAC, Vorbis and Opus code audio: short-time spectra
+/// (1024-point frames, hop 512, sqrt-Hann analysis and synthesis windows, which overlap-add to
+/// the input exactly), each bin's real and imaginary parts rounded to a step set per
+/// third-octave band and frame so that the coding noise sits `nsr_db(f)` under the band's own
+/// power (a perceptual codec's noise allocation: coarse in the highs), bins under half a step
+/// coded as zero.
+fn toy_codec(x: &[f32], channels: usize, nsr_db: impl Fn(f64) -> f64) -> Vec<f32> {
+    use realfft::RealFftPlanner;
+    const N: usize = 1024;
+    const HOP: usize = N / 2;
+    let frames = x.len() / channels;
+    let mut planner = RealFftPlanner::<f64>::new();
+    let (fwd, inv) = (planner.plan_fft_forward(N), planner.plan_fft_inverse(N));
+    let window: Vec<f64> = (0..N)
+        .map(|i| (std::f64::consts::PI * i as f64 / N as f64).sin())
+        .collect();
+    let bin_hz = f64::from(SR) / N as f64;
+    // Third-octave bands of bins (from 1 bin wide at the bottom).
+    let band_of: Vec<usize> = (0..=N / 2)
+        .map(|k| ((k.max(1) as f64 * bin_hz / 25.0).log2() * 3.0).max(0.0) as usize)
+        .collect();
+    let bands = band_of.iter().max().unwrap() + 1;
+    let mut out = vec![0.0f64; x.len()];
+    for c in 0..channels {
+        let mut start = 0usize;
+        while start + N <= frames {
+            let mut buf: Vec<f64> = (0..N)
+                .map(|i| f64::from(x[(start + i) * channels + c]) * window[i])
+                .collect();
+            let mut spec = fwd.make_output_vec();
+            fwd.process(&mut buf, &mut spec).unwrap();
+            let mut power = vec![(0.0f64, 0usize); bands];
+            for (k, z) in spec.iter().enumerate() {
+                power[band_of[k]].0 += z.norm_sqr();
+                power[band_of[k]].1 += 1;
+            }
+            for (k, z) in spec.iter_mut().enumerate() {
+                let (p, n) = power[band_of[k]];
+                let mean = p / n as f64;
+                // Uniform rounding adds step^2 / 12 of noise to each part, step^2 / 6 per bin.
+                let step = (6.0 * mean * 10f64.powf(nsr_db(k as f64 * bin_hz) / 10.0)).sqrt();
+                if step > 0.0 {
+                    z.re = (z.re / step).round() * step;
+                    z.im = (z.im / step).round() * step;
+                }
+            }
+            spec[0].im = 0.0;
+            spec[N / 2].im = 0.0;
+            inv.process(&mut spec, &mut buf).unwrap();
+            for i in 0..N {
+                out[(start + i) * channels + c] += buf[i] * window[i] / N as f64;
+            }
+            start += HOP;
+        }
+    }
+    out.iter().map(|&v| v as f32).collect()
+}
+
+/// A mix delivered through a lossy codec (the toy codec above: noise 40 dB under the music at
+/// 100 Hz rising to 12 dB under it at 16 kHz) is `lossy_mix`, a warning, and nothing else: not
+/// the chorus or short reverb (`missing_fx_return`) the added-content models read it as.
+#[test]
+fn coding_noise_is_a_lossy_mix_not_an_fx_return() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let mix = toy_codec(&sum, 2, |f| {
+        let t = ((f.max(100.0) / 100.0).log2() / (16_000f64 / 100.0).log2()).min(1.0);
+        -40.0 + 28.0 * t
+    });
+    // The frames the codec's last hop left out are not judged.
+    let n = (sum.len() / 2 / 512 - 1) * 512 * 2;
+    let d = run(&mix[..n], &sum[..n], &sum[..n]);
+    assert_eq!(
+        codes(&d),
+        [(FindingCode::LossyMix, Severity::Warning)],
+        "{:?}",
+        d.findings
+    );
+    let f = &d.findings[0];
+    let low = f.measured["noise_to_mix_low_db"].as_f64().unwrap();
+    let high = f.measured["noise_to_mix_high_db"].as_f64().unwrap();
+    assert!(low < -25.0 && high > low + 10.0, "{low} {high}");
+}
+
+/// The same noise but flat over frequency (each band's noise 30 dB under it, as no perceptual
+/// codec allocates it) is not called a lossy mix: the rise towards the highs is the codec's
+/// signature.
+#[test]
+fn flat_noise_that_follows_the_music_is_not_a_lossy_mix() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let mix = toy_codec(&sum, 2, |_| -30.0);
+    let n = (sum.len() / 2 / 512 - 1) * 512 * 2;
+    let d = run(&mix[..n], &sum[..n], &sum[..n]);
+    assert!(
+        d.findings.iter().all(|f| f.code != FindingCode::LossyMix),
+        "{:?}",
+        codes(&d)
+    );
+}

@@ -28,7 +28,7 @@ use anyhow::{Context, Result, bail};
 
 /// Codes the reconciliation and the diagnosis report; the primary finding is one of them.
 /// Strings, so that the table also reads reports of builds that name more causes.
-const RECONCILIATION_CODES: [&str; 14] = [
+const RECONCILIATION_CODES: [&str; 15] = [
     "start_offset",
     "polarity_inverted",
     "gain_mismatch",
@@ -36,6 +36,7 @@ const RECONCILIATION_CODES: [&str; 14] = [
     "channel_polarity_inverted",
     "clock_drift",
     "master_processing_on_stems",
+    "lossy_mix",
     "missing_fx_return",
     "missing_bus_processing",
     "bus_eq",

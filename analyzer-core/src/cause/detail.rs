@@ -575,6 +575,32 @@ pub struct RiddenStem {
     pub window_gain_range_db: f64,
 }
 
+/// A mix that went through a lossy codec (MP3, AAC, Ogg Vorbis, Opus) before it was delivered:
+/// the residual is the codec's coding noise, not content the stems lack. What tells it apart
+/// (see `diagnose::codec`): noise in every band, at a share of the mix that rises towards the
+/// highs (the codec spends its bits where the ear is most sensitive) and holds from passage to
+/// passage (the noise follows the music), following the music instantly (no tail) and
+/// uncorrelated between the channels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossyMix {
+    /// The mix, as the report names it.
+    pub mix: String,
+    /// The coding noise (the fitted residual), dB re mix.
+    pub residual_db: f64,
+    /// The noise's share of the mix per third-octave band, (band centre Hz, dB), for the bands
+    /// where the mix has energy.
+    pub noise_to_mix_db: Vec<(f64, f64)>,
+    /// Mean of `noise_to_mix_db` over 100-500 Hz, dB.
+    pub low_db: f64,
+    /// Mean over 8-16 kHz (the bands up to 0.45 x the rate), dB.
+    pub high_db: f64,
+    /// Standard deviation of the noise's share of the mix from passage to passage (about
+    /// 0.7 s each, the passages within 30 dB of the loudest), dB.
+    pub spread_db: f64,
+    /// The cause the residual would otherwise have been reported as.
+    pub replaced: Option<crate::report::FindingCode>,
+}
+
 /// What is wrong with a stereo stem's channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelFaultKind {

@@ -15,6 +15,9 @@ pub const ADDED_CONTENT_GAIN_DB: f64 = 2.0;
 /// (interquartile range over the analysis windows, dB) is that content's pull on the fit, not
 /// the stem's level, whatever its size.
 pub const ADDED_CONTENT_GAIN_SPREAD_DB: f64 = 2.0;
+/// Gain errors up to this size are what a lossy codec's low-pass and coding noise make
+/// per-stem fits read (a hi-hat stem reads cold when the codec cut the mix's top octave).
+pub const LOSSY_MIX_GAIN_DB: f64 = 1.5;
 /// Per-stem offsets up to this long can be the phase delay of a bus EQ or compressor.
 pub const OFFSET_ARTEFACT_S: f64 = 0.0005;
 
@@ -44,6 +47,7 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
         _ => None,
     });
     let added = strong().find(|c| matches!(c, Cause::AddedContent(_)));
+    let lossy = strong().find(|c| matches!(c, Cause::LossyMix(_)));
     let mut gain_bound: Option<f64> = None;
     if let Some(b) = dynamics {
         let gr = shown(round1(b.gain_reduction_max_db)).abs()
@@ -64,10 +68,14 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
         // gain by a dB or two; a stem really off by more still stands out.
         gain_bound = Some(gain_bound.unwrap_or(0.0).max(ADDED_CONTENT_GAIN_DB));
     }
+    if lossy.is_some() {
+        gain_bound = Some(gain_bound.unwrap_or(0.0).max(LOSSY_MIX_GAIN_DB));
+    }
     let by = dynamics
         .map(|_| FindingCode::MissingBusProcessing)
         .or(eq.map(|_| FindingCode::BusEq))
-        .or(added.map(Cause::code));
+        .or(added.map(Cause::code))
+        .or(lossy.map(Cause::code));
     let Some(by) = by else {
         return;
     };

@@ -106,6 +106,13 @@ pub fn diagnose(
     if level_ride::name_level_rides(&mut diagnosis.causes, &result.stems, &mut result.causes) {
         diagnosis.findings = cause::findings(&diagnosis.causes);
     }
+    for c in &mut diagnosis.causes {
+        if let cause::Cause::LossyMix(l) = c {
+            l.mix = rec.mix.clone().unwrap_or_default();
+            diagnosis.findings = cause::findings(&diagnosis.causes);
+            break;
+        }
+    }
     // Grouped stem gains are judged one by one (some may be the whole-mix cause's side
     // effects) and grouped again after.
     result.causes = cause::ungroup_stem_gains(std::mem::take(&mut result.causes));
@@ -162,6 +169,14 @@ fn by_consequence(result: &mut ReconcileResult, profile: &Profile, explanations:
     else {
         return;
     };
+    // A lossy mix's coding noise is why the sum misses the profile: the mix is at fault, not
+    // the stems, and nothing louder than the noise is left for another cause to explain.
+    if result.causes[..explanations]
+        .first()
+        .is_some_and(|c| matches!(c, cause::Cause::LossyMix(_)))
+    {
+        return;
+    }
     let impact = cause::SumImpact::breaking(Some(delivered), rec.corrected_null_depth_db);
     // What the profile expects (bus processing under stem-mastering) does not fail the sum.
     if result.causes[..explanations]

@@ -93,6 +93,7 @@ use channels::{ChannelTest, ChannelVerdict, FixedChannels, channel_fault};
 use gram::Model;
 use locate::Located;
 use plan::Plan;
+pub(crate) use plan::dbg_align;
 use result::Finish;
 use search::Search;
 use window_io::WindowIo;

@@ -128,7 +128,7 @@ pub(super) fn judged_span(
 }
 
 /// Prints a line of the alignment's reasoning when `STEMCHECK_DEBUG_ALIGN` is set.
-pub(super) fn dbg_align(msg: impl FnOnce() -> String) {
+pub(crate) fn dbg_align(msg: impl FnOnce() -> String) {
     if std::env::var_os("STEMCHECK_DEBUG_ALIGN").is_some() {
         eprintln!("align: {}", msg());
     }

@@ -303,3 +303,34 @@ pub(super) fn level_ride(c: &Cause, r: &crate::cause::LevelRide) -> Finding {
         &r.sum,
     )
 }
+
+pub(super) fn lossy_mix(c: &Cause, l: &crate::cause::LossyMix) -> Finding {
+    let message = format!(
+        "{} went through a lossy codec (MP3, AAC, Ogg or Opus) before delivery: what the stems leave is coding noise at {:.1} dB under the mix, in every band, from {:.0} dB under the mix's own level in the lows to {:.0} dB in the highs, following the music passage by passage and largely uncorrelated between the channels{}. The stems match the mix as deeply as that noise lets anyone check; anything quieter than it cannot be checked against this file.",
+        l.mix,
+        -l.residual_db,
+        -l.low_db,
+        -l.high_db,
+        match l.replaced {
+            Some(code) => format!(" (not the {code} a residual alone would read as)"),
+            None => String::new(),
+        }
+    );
+    let bands: serde_json::Map<String, serde_json::Value> = l
+        .noise_to_mix_db
+        .iter()
+        .map(|&(hz, db)| (format!("{hz}"), round1(db).into()))
+        .collect();
+    base(
+        c,
+        message,
+        "Ask for the mix as rendered from the session (WAV, AIFF or FLAC), not a file decoded from an MP3 or AAC, and check again; a mastering engineer needs that lossless mix anyway. The stems need nothing.",
+    )
+    .with("mix", l.mix.clone())
+    .with("residual_db", round1(l.residual_db))
+    .with("noise_to_mix_low_db", round1(l.low_db))
+    .with("noise_to_mix_high_db", round1(l.high_db))
+    .with("noise_to_mix_spread_db", round1(l.spread_db))
+    .with("noise_to_mix_db_by_band", serde_json::Value::Object(bands))
+    .with("instead_of", l.replaced.map(|c| c.as_str()))
+}

@@ -7,6 +7,7 @@
 //! `unexplained_residual`.
 
 mod added;
+mod codec;
 mod dynamics;
 mod eq;
 mod judge;
@@ -20,6 +21,22 @@ use judge::WholeMix;
 
 /// The causes the scores and features support, strongest first.
 pub(in crate::diagnose) fn explain(cx: &Context<'_>) -> Vec<Cause> {
+    let causes = explain_residual(cx);
+    // Coding noise reads as added content (or as nothing a model explains, or, when quiet,
+    // as nothing at all): a whole-mix process found on top of it is not coding noise.
+    let whole_mix = causes
+        .iter()
+        .any(|c| matches!(c, Cause::MissingBusProcessing(_) | Cause::BusEq(_)));
+    if !whole_mix && let Some(mut lossy) = codec::cause(cx) {
+        lossy.replaced = causes.first().map(Cause::code);
+        return vec![Cause::LossyMix(lossy)];
+    }
+    causes
+}
+
+/// The causes of the residual of `cx` but coding noise: whole-mix processing, added content,
+/// or the unexplained residual.
+fn explain_residual(cx: &Context<'_>) -> Vec<Cause> {
     let (s, r) = (cx.scores, cx.residual);
     // The residual to explain: the global-gain residual (a pure gain is the reconciliation's
     // business). Quieter than QUIET_RESIDUAL_DB it is render noise, dither or quantisation.
