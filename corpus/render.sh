@@ -270,7 +270,7 @@ for song in $SONGS; do
   ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" -c:a libmp3lame -b:a 192k "$work/mix.mp3"
   ffmpeg -nostdin -v error -y -i "$work/mix.mp3" -c:a pcm_f32le "$d/$mix"
   rm -f "$work/mix.mp3"
-  write_case "$d" "mix encoded as MP3 (192 kbit/s) and decoded back to WAV" lossy_mix ""
+  write_case "$d" "mix encoded as MP3 (192 kbit/s) and decoded back to WAV" lossy_codec ""
 
   d=$(newcase master_gain)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" vol -2dB

@@ -21,7 +21,7 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
     ChannelFaultKind, ClipRuns, ClockDrift, CutOffAudio, DynamicsKind, Evidence, IncompleteCapture,
-    LevelRide, LossyMix, MasterChain, MixCandidates, MixChoice, NamingProblem, NonFinite,
+    LevelRide, LossyCodec, MasterChain, MixCandidates, MixChoice, NamingProblem, NonFinite,
     OctaveGain, RiddenStem, SetGain, StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
     coherent_bands, group_start_offsets,
 };
@@ -398,8 +398,9 @@ pub enum Cause {
     /// One stem's level moves in the mix while the others hold theirs: automation the stem
     /// export did not print (see [`LevelRide`]).
     LevelRide(LevelRide),
-    /// The mix went through a lossy codec: the residual is coding noise (see [`LossyMix`]).
-    LossyMix(LossyMix),
+    /// The mix or the stems went through a lossy codec: the residual is coding noise (see
+    /// [`LossyCodec`]).
+    LossyCodec(LossyCodec),
     /// The stems do not null and no model explains the residual.
     UnexplainedResidual {
         /// The residual with one global gain, dB re mix.
@@ -445,7 +446,7 @@ impl Cause {
             Self::AddedContent(a) => Some(a.residual_db),
             Self::UnexplainedResidual { residual_db, .. } => Some(*residual_db),
             Self::LevelRide(r) => r.residual_db,
-            Self::LossyMix(l) => Some(l.residual_db),
+            Self::LossyCodec(l) => Some(l.residual_db),
             _ => None,
         }
     }
@@ -551,7 +552,7 @@ impl Cause {
                 one(&mut m.mix);
             }
             Self::LevelRide(r) => r.stems.iter_mut().for_each(|s| one(&mut s.file)),
-            Self::LossyMix(l) => one(&mut l.mix),
+            Self::LossyCodec(l) => one(&mut l.mix),
             Self::SampleRateMismatch {
                 files,
                 files_by_rate,

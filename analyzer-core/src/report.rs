@@ -118,9 +118,9 @@ pub enum FindingCode {
     TailSilence,
     /// `missing_fx_stem`: the profile requires an FX stem and no stem is named as one.
     MissingFxStem,
-    /// `lossy_mix`: the mix went through a lossy codec (MP3, AAC, Ogg, Opus); the residual is
-    /// its coding noise, and the sum cannot be checked deeper than that noise.
-    LossyMix,
+    /// `lossy_codec`: the mix or the stems went through a lossy codec (MP3, AAC, Ogg, Opus); the
+    /// residual is its coding noise, and the sum cannot be checked deeper than that noise.
+    LossyCodec,
 }
 
 impl FindingCode {
@@ -170,7 +170,7 @@ impl FindingCode {
             Self::HeadSilence => "head_silence",
             Self::TailSilence => "tail_silence",
             Self::MissingFxStem => "missing_fx_stem",
-            Self::LossyMix => "lossy_mix",
+            Self::LossyCodec => "lossy_codec",
         }
     }
 }

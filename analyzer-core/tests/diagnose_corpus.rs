@@ -49,7 +49,7 @@ fn primary(report: &Report) -> Option<FindingCode> {
                     | FindingCode::ChannelPolarityInverted
                     | FindingCode::ClockDrift
                     | FindingCode::MasterProcessingOnStems
-                    | FindingCode::LossyMix
+                    | FindingCode::LossyCodec
             )
         })
         .map(|f| f.code)
@@ -99,7 +99,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             Some(FindingCode::MasterProcessingOnStems),
         ),
         ("automation_not_printed", Some(FindingCode::GainMismatch)),
-        ("lossy_mix", Some(FindingCode::LossyMix)),
+        ("lossy_mix", Some(FindingCode::LossyCodec)),
         // A file fault that breaks the sum: judged on its own below.
         ("short_export", Some(FindingCode::LengthMismatch)),
         ("other_rate_stem", None),

@@ -619,10 +619,10 @@ fn toy_codec(x: &[f32], channels: usize, nsr_db: impl Fn(f64) -> f64) -> Vec<f32
 }
 
 /// A mix delivered through a lossy codec (the toy codec above: noise 40 dB under the music at
-/// 100 Hz rising to 12 dB under it at 16 kHz) is `lossy_mix`, a warning, and nothing else: not
+/// 100 Hz rising to 12 dB under it at 16 kHz) is `lossy_codec`, a warning, and nothing else: not
 /// the chorus or short reverb (`missing_fx_return`) the added-content models read it as.
 #[test]
-fn coding_noise_is_a_lossy_mix_not_an_fx_return() {
+fn coding_noise_is_a_lossy_codec_not_an_fx_return() {
     let stems = song();
     let sum = sum_of(&stems, &ALL);
     let mix = toy_codec(&sum, 2, |f| {
@@ -634,7 +634,7 @@ fn coding_noise_is_a_lossy_mix_not_an_fx_return() {
     let d = run(&mix[..n], &sum[..n], &sum[..n]);
     assert_eq!(
         codes(&d),
-        [(FindingCode::LossyMix, Severity::Warning)],
+        [(FindingCode::LossyCodec, Severity::Warning)],
         "{:?}",
         d.findings
     );
@@ -644,18 +644,47 @@ fn coding_noise_is_a_lossy_mix_not_an_fx_return() {
     assert!(low < -25.0 && high > low + 10.0, "{low} {high}");
 }
 
+/// Stems passed around as lossy files, each coded on its own, against a lossless mix: the
+/// same finding (which side was coded the residual cannot tell).
+#[test]
+fn stems_coded_one_by_one_are_a_lossy_codec_too() {
+    let stems = song();
+    let mix = sum_of(&stems, &ALL);
+    let nsr = |f: f64| {
+        let t = ((f.max(100.0) / 100.0).log2() / (16_000f64 / 100.0).log2()).min(1.0);
+        -40.0 + 28.0 * t
+    };
+    let mut sum = vec![0.0f32; mix.len()];
+    for name in ALL {
+        for (acc, x) in sum
+            .iter_mut()
+            .zip(toy_codec(&sum_of(&stems, &[name]), 2, nsr))
+        {
+            *acc += x;
+        }
+    }
+    let n = (mix.len() / 2 / 512 - 1) * 512 * 2;
+    let d = run(&mix[..n], &sum[..n], &sum[..n]);
+    assert_eq!(
+        codes(&d),
+        [(FindingCode::LossyCodec, Severity::Warning)],
+        "{:?}",
+        d.findings
+    );
+}
+
 /// The same noise but flat over frequency (each band's noise 30 dB under it, as no perceptual
 /// codec allocates it) is not called a lossy mix: the rise towards the highs is the codec's
 /// signature.
 #[test]
-fn flat_noise_that_follows_the_music_is_not_a_lossy_mix() {
+fn flat_noise_that_follows_the_music_is_not_a_lossy_codec() {
     let stems = song();
     let sum = sum_of(&stems, &ALL);
     let mix = toy_codec(&sum, 2, |_| -30.0);
     let n = (sum.len() / 2 / 512 - 1) * 512 * 2;
     let d = run(&mix[..n], &sum[..n], &sum[..n]);
     assert!(
-        d.findings.iter().all(|f| f.code != FindingCode::LossyMix),
+        d.findings.iter().all(|f| f.code != FindingCode::LossyCodec),
         "{:?}",
         codes(&d)
     );

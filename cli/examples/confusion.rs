@@ -36,7 +36,7 @@ const RECONCILIATION_CODES: [&str; 15] = [
     "channel_polarity_inverted",
     "clock_drift",
     "master_processing_on_stems",
-    "lossy_mix",
+    "lossy_codec",
     "missing_fx_return",
     "missing_bus_processing",
     "bus_eq",

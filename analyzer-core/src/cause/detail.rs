@@ -575,16 +575,20 @@ pub struct RiddenStem {
     pub window_gain_range_db: f64,
 }
 
-/// A mix that went through a lossy codec (MP3, AAC, Ogg Vorbis, Opus) before it was delivered:
-/// the residual is the codec's coding noise, not content the stems lack. What tells it apart
-/// (see `diagnose::codec`): noise in every band, at a share of the mix that rises towards the
-/// highs (the codec spends its bits where the ear is most sensitive) and holds from passage to
-/// passage (the noise follows the music), following the music instantly (no tail) and
-/// uncorrelated between the channels.
+/// The mix or the stems went through a lossy codec (MP3, AAC, Ogg Vorbis, Opus) before they were
+/// delivered: the residual is the codec's coding noise, not content the stems lack. What tells
+/// it apart (see `diagnose::explain::codec`): noise in every band, at a share of the mix that
+/// rises towards the highs (the codec spends its bits where the ear is most sensitive) and
+/// holds from passage to passage (the noise follows the music), following the music instantly
+/// (no tail). Which side was coded the residual cannot say: MP3, AAC and Vorbis take energy
+/// out of the highs and Opus puts some in, so the highs' balance points either way
+/// (`highs_mix_minus_sum_db` is reported, not judged).
 #[derive(Debug, Clone, PartialEq)]
-pub struct LossyMix {
+pub struct LossyCodec {
     /// The mix, as the report names it.
     pub mix: String,
+    /// The mix's power at 8-16 kHz against the plain stem sum's there, dB.
+    pub highs_mix_minus_sum_db: f64,
     /// The coding noise (the fitted residual), dB re mix.
     pub residual_db: f64,
     /// The noise's share of the mix per third-octave band, (band centre Hz, dB), for the bands

@@ -17,7 +17,7 @@ pub const ADDED_CONTENT_GAIN_DB: f64 = 2.0;
 pub const ADDED_CONTENT_GAIN_SPREAD_DB: f64 = 2.0;
 /// Gain errors up to this size are what a lossy codec's low-pass and coding noise make
 /// per-stem fits read (a hi-hat stem reads cold when the codec cut the mix's top octave).
-pub const LOSSY_MIX_GAIN_DB: f64 = 1.5;
+pub const LOSSY_CODEC_GAIN_DB: f64 = 1.5;
 /// Per-stem offsets up to this long can be the phase delay of a bus EQ or compressor.
 pub const OFFSET_ARTEFACT_S: f64 = 0.0005;
 
@@ -47,7 +47,7 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
         _ => None,
     });
     let added = strong().find(|c| matches!(c, Cause::AddedContent(_)));
-    let lossy = strong().find(|c| matches!(c, Cause::LossyMix(_)));
+    let lossy = strong().find(|c| matches!(c, Cause::LossyCodec(_)));
     let mut gain_bound: Option<f64> = None;
     if let Some(b) = dynamics {
         let gr = shown(round1(b.gain_reduction_max_db)).abs()
@@ -69,7 +69,7 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
         gain_bound = Some(gain_bound.unwrap_or(0.0).max(ADDED_CONTENT_GAIN_DB));
     }
     if lossy.is_some() {
-        gain_bound = Some(gain_bound.unwrap_or(0.0).max(LOSSY_MIX_GAIN_DB));
+        gain_bound = Some(gain_bound.unwrap_or(0.0).max(LOSSY_CODEC_GAIN_DB));
     }
     let by = dynamics
         .map(|_| FindingCode::MissingBusProcessing)

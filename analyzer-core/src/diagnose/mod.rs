@@ -107,7 +107,7 @@ pub fn diagnose(
         diagnosis.findings = cause::findings(&diagnosis.causes);
     }
     for c in &mut diagnosis.causes {
-        if let cause::Cause::LossyMix(l) = c {
+        if let cause::Cause::LossyCodec(l) = c {
             l.mix = rec.mix.clone().unwrap_or_default();
             diagnosis.findings = cause::findings(&diagnosis.causes);
             break;
@@ -173,7 +173,7 @@ fn by_consequence(result: &mut ReconcileResult, profile: &Profile, explanations:
     // the stems, and nothing louder than the noise is left for another cause to explain.
     if result.causes[..explanations]
         .first()
-        .is_some_and(|c| matches!(c, cause::Cause::LossyMix(_)))
+        .is_some_and(|c| matches!(c, cause::Cause::LossyCodec(_)))
     {
         return;
     }

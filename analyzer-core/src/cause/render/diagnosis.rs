@@ -304,15 +304,15 @@ pub(super) fn level_ride(c: &Cause, r: &crate::cause::LevelRide) -> Finding {
     )
 }
 
-pub(super) fn lossy_mix(c: &Cause, l: &crate::cause::LossyMix) -> Finding {
+pub(super) fn lossy_codec(c: &Cause, l: &crate::cause::LossyCodec) -> Finding {
     let message = format!(
-        "{} went through a lossy codec (MP3, AAC, Ogg or Opus) before delivery: what the stems leave is coding noise at {:.1} dB under the mix, in every band, from {:.0} dB under the mix's own level in the lows to {:.0} dB in the highs, following the music passage by passage and largely uncorrelated between the channels{}. The stems match the mix as deeply as that noise lets anyone check; anything quieter than it cannot be checked against this file.",
+        "The mix ({}) or the stems went through a lossy codec (MP3, AAC, Ogg or Opus) before delivery: what the stems leave is coding noise at {:.1} dB under the mix, in every band, from {:.0} dB under the mix's own level in the lows to {:.0} dB in the highs, following the music passage by passage{}. The stems may well sum to the mix, but nothing quieter than that noise can be checked.",
         l.mix,
         -l.residual_db,
         -l.low_db,
         -l.high_db,
         match l.replaced {
-            Some(code) => format!(" (not the {code} a residual alone would read as)"),
+            Some(code) => format!(" (not the {code} the residual alone reads as)"),
             None => String::new(),
         }
     );
@@ -324,7 +324,7 @@ pub(super) fn lossy_mix(c: &Cause, l: &crate::cause::LossyMix) -> Finding {
     base(
         c,
         message,
-        "Ask for the mix as rendered from the session (WAV, AIFF or FLAC), not a file decoded from an MP3 or AAC, and check again; a mastering engineer needs that lossless mix anyway. The stems need nothing.",
+        "Ask for the mix and the stems as rendered from the session (WAV, AIFF or FLAC), not files decoded from an MP3 or AAC, and check again.",
     )
     .with("mix", l.mix.clone())
     .with("residual_db", round1(l.residual_db))
@@ -332,5 +332,6 @@ pub(super) fn lossy_mix(c: &Cause, l: &crate::cause::LossyMix) -> Finding {
     .with("noise_to_mix_high_db", round1(l.high_db))
     .with("noise_to_mix_spread_db", round1(l.spread_db))
     .with("noise_to_mix_db_by_band", serde_json::Value::Object(bands))
+    .with("highs_mix_minus_sum_db", round2(l.highs_mix_minus_sum_db))
     .with("instead_of", l.replaced.map(|c| c.as_str()))
 }

@@ -38,7 +38,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::MixCandidates(_) => F::MixCandidates,
         Cause::MasterProcessingOnStems(_) => F::MasterProcessingOnStems,
         Cause::LevelRide(_) => F::GainMismatch,
-        Cause::LossyMix(_) => F::LossyMix,
+        Cause::LossyCodec(_) => F::LossyCodec,
         Cause::ReconciliationFailed { .. } | Cause::UnexplainedResidual { .. } => {
             F::UnexplainedResidual
         }
@@ -155,9 +155,9 @@ pub(super) fn severity(c: &Cause) -> Severity {
         Cause::FloatOver { .. } => Warning,
         Cause::MasterProcessingOnStems(m) => breaking(m.sum, Warning),
         Cause::LevelRide(r) => breaking(r.sum, Warning),
-        // The stems are not at fault and the sum cannot be judged below the noise: a
-        // departure from the delivery (a lossless mix), not a broken sum.
-        Cause::LossyMix(_) => Warning,
+        // The parts may well sum; they cannot be judged below the noise: a departure from the
+        // delivery (lossless files), not a broken sum.
+        Cause::LossyCodec(_) => Warning,
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -308,7 +308,6 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         Cause::StemGains(g) => g.stems.iter().map(|s| s.file.clone()).collect(),
         Cause::MasterProcessingOnStems(m) => m.stems.clone(),
         Cause::LevelRide(r) => r.stems.iter().map(|s| s.file.clone()).collect(),
-        Cause::LossyMix(l) => vec![l.mix.clone()],
         Cause::NoMix
         | Cause::NoStemAtMixRate
         | Cause::ReconciliationFailed { .. }
@@ -320,6 +319,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::MissingBusProcessing(_)
         | Cause::BusEq(_)
         | Cause::AddedContent(_)
+        | Cause::LossyCodec(_)
         | Cause::UnexplainedResidual { .. } => Vec::new(),
     }
 }
@@ -380,7 +380,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),
         Cause::MasterProcessingOnStems(m) => diagnosis::master_chain(c, m),
         Cause::LevelRide(r) => diagnosis::level_ride(c, r),
-        Cause::LossyMix(l) => diagnosis::lossy_mix(c, l),
+        Cause::LossyCodec(l) => diagnosis::lossy_codec(c, l),
         Cause::MissingBusProcessing(b) => {
             reconciliation::with_sum(diagnosis::bus_processing(c, b), &b.sum)
         }

@@ -29,7 +29,7 @@ pub(in crate::diagnose) fn explain(cx: &Context<'_>) -> Vec<Cause> {
         .any(|c| matches!(c, Cause::MissingBusProcessing(_) | Cause::BusEq(_)));
     if !whole_mix && let Some(mut lossy) = codec::cause(cx) {
         lossy.replaced = causes.first().map(Cause::code);
-        return vec![Cause::LossyMix(lossy)];
+        return vec![Cause::LossyCodec(lossy)];
     }
     causes
 }
