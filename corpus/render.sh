@@ -264,6 +264,12 @@ for song in $SONGS; do
   ln -f "$work/mix_dry.wav" "$d/$mix"
   write_case "$d" "stem ${Song}_$target.wav exported up to ${t2} s only (its part plays on in the mix)" length_mismatch "${Song}_$target.wav"
 
+  # A soft clipper on the mix bus (tanh, 12 dB of drive and 12 dB back down), the stems
+  # exported without it: distortion that no gain, filter or compressor model explains.
+  d=$(newcase softclip_mix)
+  ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" -af "volume=12dB,asoftclip=type=tanh,volume=-12dB" -c:a pcm_f32le "$d/$mix"
+  write_case "$d" "ffmpeg asoftclip (tanh, +12 dB in, -12 dB out) on the mix only" missing_bus_processing ""
+
   # The mix sent as an MP3 (192 kbit/s, LAME), decoded back to WAV: its coding noise is all
   # the stems leave. Decoded to float, so that the only fault is the codec's.
   d=$(newcase lossy_mix)

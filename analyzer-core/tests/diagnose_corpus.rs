@@ -78,7 +78,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 18] = [
+    let cases: [(&str, Option<FindingCode>); 19] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -100,6 +100,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         ),
         ("automation_not_printed", Some(FindingCode::GainMismatch)),
         ("lossy_mix", Some(FindingCode::LossyCodec)),
+        ("softclip_mix", Some(FindingCode::MissingBusProcessing)),
         // A file fault that breaks the sum: judged on its own below.
         ("short_export", Some(FindingCode::LengthMismatch)),
         ("other_rate_stem", None),

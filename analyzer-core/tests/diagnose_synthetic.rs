@@ -181,6 +181,49 @@ fn bus_compression_is_missing_bus_processing_with_gain_reduction() {
     assert!(s.dynamics_gain_db > s.filter_gain_db, "{s:?}");
 }
 
+/// A soft clipper on the mix bus (tanh with 6 dB of drive, then 6 dB down): each sample maps
+/// through one curve. It is bus processing of the saturation kind, with the peaks it takes off;
+/// neither the unexplained residual it read as before nor a compressor.
+#[test]
+fn a_soft_clipper_on_the_mix_bus_is_saturation() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let mix: Vec<f32> = sum.iter().map(|&x| (2.0 * x).tanh() / 2.0).collect();
+    let (d, why) = run_gain_fitted(&mix, &sum, "soft clipper");
+    let first = d.findings.first().expect("a finding");
+    assert_eq!(first.code, FindingCode::MissingBusProcessing, "{why}");
+    assert_eq!(first.measured["kind"], "saturation", "{why}");
+    assert!(
+        first.measured["gain_reduction_max_db"].as_f64().unwrap() > 0.3,
+        "{:?}",
+        first.measured
+    );
+    assert!(
+        first.measured["null_gain_with_waveshaper_db"]
+            .as_f64()
+            .unwrap()
+            >= 6.0,
+        "{:?}",
+        first.measured
+    );
+}
+
+/// The bus compressor above is still compression: its gain follows the level over the last
+/// milliseconds, which no curve of each sample's own amplitude reproduces.
+#[test]
+fn bus_compression_is_not_saturation() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let mix = compress(&sum);
+    let d = run(&mix, &sum, &sum);
+    let first = d.findings.first().expect("a finding");
+    assert_eq!(
+        first.measured["kind"], "compression",
+        "{:?}",
+        first.measured
+    );
+}
+
 /// RBJ low shelf, +6 dB at 200 Hz, applied per channel.
 fn low_shelf(x: &[f32]) -> Vec<f32> {
     let (f0, gain_db, s) = (200.0f64, 6.0f64, 1.0f64);

@@ -299,6 +299,9 @@ pub enum DynamicsKind {
     Limiting,
     /// The mix/stem-sum gain falls as the level rises.
     Compression,
+    /// Each sample of the stem sum maps to the mix through one fixed curve that squashes the
+    /// peaks: a soft clipper or saturator.
+    Saturation,
 }
 
 /// How sure the diagnosis is of a bus process.
@@ -356,6 +359,9 @@ pub struct BusProcessing {
     /// How much deeper a gain that depends on the stem sum's level (a compressor's static
     /// curve) nulls than the global gain, dB.
     pub null_gain_with_level_gain_db: f64,
+    /// How much deeper a gain per amplitude of each sample (a clipper's or saturator's curve)
+    /// nulls than the global gain, dB (`None` when not measured).
+    pub null_gain_with_waveshaper_db: Option<f64>,
     /// Share (0..1) of what any per-frame gain could explain that the cross-validated
     /// time-varying gain explains (added content masks dynamics in the null gain, not here).
     pub explained_share: f64,

@@ -11,6 +11,7 @@ use crate::report::FindingCode;
 pub fn bus_compression(gain_reduction_max_db: f64) -> Cause {
     Cause::MissingBusProcessing(BusProcessing {
         kind: DynamicsKind::Compression,
+        null_gain_with_waveshaper_db: None,
         evidence: Evidence::Strong,
         explained_db: -20.0,
         gain_reduction_typical_db: 1.0,

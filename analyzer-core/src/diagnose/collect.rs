@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::analysis::{Diagnosis, analyse};
 use super::stats::{FRAME_S, FrameStat, Segment, StreamFacts};
+use super::waveshaper::WaveshaperStats;
 use crate::meter::spectrum::add_band_power;
 use crate::reconcile::BlockVisitor;
 use crate::units::power_to_db;
@@ -77,6 +78,8 @@ pub struct Diagnoser {
     band_hz: Vec<f64>,
     segments: Vec<Segment>,
     seg_frames: usize,
+    /// Mix against plain sum per amplitude of the sum (a clipper on the mix bus).
+    waveshaper: WaveshaperStats,
 }
 
 impl std::fmt::Debug for Diagnoser {
@@ -142,6 +145,7 @@ impl Diagnoser {
             band_hz,
             segments: Vec::new(),
             seg_frames: 0,
+            waveshaper: WaveshaperStats::new(),
         }
     }
 
@@ -217,6 +221,9 @@ impl Diagnoser {
         let mut acc = self.cur;
         let (mut res_lr, mut sum_lr) = (self.res_lr, self.sum_lr);
         let (clip_prev, clip_run) = (&mut self.clip_prev, &mut self.clip_run);
+        // The run lies within one 10 ms frame: one fold.
+        let fold = self.frames.len() & 1;
+        let waveshaper = &mut self.waveshaper;
         let ring_m = &mut self.ring_m[fill..fill + run];
         let ring_s = &mut self.ring_s[fill..fill + run];
         let ring_r = &mut self.ring_r[fill..fill + run];
@@ -236,6 +243,7 @@ impl Diagnoser {
                 acc.emf += f64::from(m * f);
                 acc.pm = acc.pm.max(m.abs());
                 acc.ps = acc.ps.max(s.abs());
+                waveshaper.add(fold, m, s);
                 let a = m.abs();
                 if a >= CLIP_LEVEL && a == clip_prev[c] {
                     clip_run[c] += 1;
@@ -295,6 +303,7 @@ impl Diagnoser {
                 acc.emf += f64::from(m * f);
                 acc.pm = acc.pm.max(m.abs());
                 acc.ps = acc.ps.max(s.abs());
+                self.waveshaper.add(self.frames.len() & 1, m, s);
                 // Flat tops: three or more equal samples at full scale (a limiter holding a
                 // lower ceiling is dynamics, not clipping).
                 let a = m.abs();
@@ -462,6 +471,7 @@ impl Diagnoser {
             band_hz: &self.band_hz,
             res_lr: self.res_lr,
             sum_lr: self.sum_lr,
+            waveshaper: self.waveshaper.fit(),
         };
         analyse(&facts, frames, &segments)
     }

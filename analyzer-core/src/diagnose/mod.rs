@@ -56,6 +56,7 @@ mod features;
 mod level_ride;
 mod models;
 mod stats;
+mod waveshaper;
 
 /// Re-exported from [`crate::cause`], where the severities are decided.
 pub use crate::cause::{ERROR_RESIDUAL_DB, QUIET_RESIDUAL_DB};

@@ -87,6 +87,8 @@ pub(super) struct StreamFacts<'a> {
     pub(super) res_lr: [f64; 3],
     /// The same for the plain stem sum.
     pub(super) sum_lr: [f64; 3],
+    /// A gain per amplitude of the sum against one gain (see `waveshaper`).
+    pub(super) waveshaper: Option<super::waveshaper::WaveshaperFit>,
 }
 
 pub(super) fn db(x: f64) -> f64 {

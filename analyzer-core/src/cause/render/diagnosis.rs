@@ -25,6 +25,16 @@ pub(super) fn bus_processing(c: &Cause, b: &BusProcessing) -> Finding {
             ),
             "Bypass the mix-bus limiter for the stem export (and say so), or print the stems through the same bus chain.",
         ),
+        DynamicsKind::Saturation => (
+            "saturation",
+            format!(
+                "The mix went through a soft clipper or saturator the stems did not: each sample of the stems' sum maps to the mix through one fixed curve that takes {:.1} dB off the loudest peaks ({:.1} dB off the loudest tenth of the energy); that curve nulls {:.1} dB deeper than any level change.",
+                gr_max_db,
+                gr_typical_db,
+                b.null_gain_with_waveshaper_db.unwrap_or(0.0)
+            ),
+            "Bypass the mix-bus clipper or saturator for the stem export (and say so), or print the stems through the same bus chain.",
+        ),
         DynamicsKind::Compression => (
             "compression",
             format!(
@@ -64,6 +74,10 @@ pub(super) fn bus_processing(c: &Cause, b: &BusProcessing) -> Finding {
         .with(
             "null_gain_with_level_gain_db",
             round1(b.null_gain_with_level_gain_db),
+        )
+        .with(
+            "null_gain_with_waveshaper_db",
+            b.null_gain_with_waveshaper_db.map(round1),
         )
         .with("explained_share", round2(b.explained_share))
         .with("level_ride_correlation", round2(b.level_ride_correlation))

@@ -65,6 +65,7 @@ pub(super) fn cause(cx: &Context<'_>, whole_mix: &WholeMix) -> (BusProcessing, O
         null_gain_db: s.dynamics_gain_db,
         null_gain_with_eq_db: s.filter_gain_db,
         null_gain_with_level_gain_db: s.level_gain_db,
+        null_gain_with_waveshaper_db: cx.stream.waveshaper.map(|w| w.null_gain_db),
         explained_share: s.dynamics_share,
         level_ride_correlation: ride.level_correlation,
         level_ride_reproducibility: ride.reproducibility,
@@ -72,4 +73,23 @@ pub(super) fn cause(cx: &Context<'_>, whole_mix: &WholeMix) -> (BusProcessing, O
         sum: SumImpact::default(),
     };
     (cause, (!rides).then_some(with_dynamics_db))
+}
+
+/// The bus-processing cause of a clipper or saturator on the mix bus (a gain per amplitude of
+/// the sum, `fit`, explains the residual; see `diagnose::waveshaper`), and the residual left
+/// once it is modelled (dB re mix).
+pub(super) fn saturation_cause(
+    cx: &Context<'_>,
+    whole_mix: &WholeMix,
+    fit: &crate::diagnose::waveshaper::WaveshaperFit,
+) -> (BusProcessing, f64) {
+    let s = cx.scores;
+    let (mut cause, _) = cause(cx, whole_mix);
+    let left_db = s.gain_db - fit.null_gain_db;
+    cause.kind = DynamicsKind::Saturation;
+    cause.evidence = Evidence::Strong;
+    cause.explained_db = db(db_to_power(s.gain_db) - db_to_power(left_db));
+    cause.gain_reduction_typical_db = (-fit.loud_gain_db).max(0.0);
+    cause.gain_reduction_max_db = (-fit.peak_gain_db).max(0.0);
+    (cause, left_db)
 }

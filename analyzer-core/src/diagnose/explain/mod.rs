@@ -43,14 +43,21 @@ fn explain_residual(cx: &Context<'_>) -> Vec<Cause> {
     // When the per-stem fit leaves only a quiet residual, the reconciliation's own findings
     // (offsets, gains, polarity) explain everything.
     let residual_db = s.gain_db.max(r.level_db.min(s.gain_db + 1.0));
-    if residual_db <= QUIET_RESIDUAL_DB || r.level_db <= QUIET_RESIDUAL_DB {
+    // A clipper's distortion is named even when quiet: it is why the sum misses the profile.
+    let shaper = cx.stream.waveshaper.filter(|w| saturation_wins(w, s));
+    crate::reconcile::dbg_align(|| format!("waveshaper {:?}", cx.stream.waveshaper));
+    if shaper.is_none() && (residual_db <= QUIET_RESIDUAL_DB || r.level_db <= QUIET_RESIDUAL_DB) {
         return Vec::new();
     }
     let whole_mix = WholeMix::judge(cx.frames, s);
     let mut causes: Vec<Cause> = Vec::new();
     // Residual energy left after the best whole-mix model, relative to the mix.
     let mut left_db = s.gain_db;
-    if whole_mix.dynamics_win() {
+    if let Some(fit) = shaper {
+        let (cause, left) = dynamics::saturation_cause(cx, &whole_mix, &fit);
+        left_db = left;
+        causes.push(Cause::MissingBusProcessing(cause));
+    } else if whole_mix.dynamics_win() {
         let (cause, left) = dynamics::cause(cx, &whole_mix);
         left_db = left.unwrap_or(left_db);
         causes.push(Cause::MissingBusProcessing(cause));
@@ -73,6 +80,23 @@ fn explain_residual(cx: &Context<'_>) -> Vec<Cause> {
 }
 
 /// Orders the causes strongest first; with none, the residual is unexplained.
+/// A gain per amplitude of each sample (a clipper's curve) explains the residual: it deepens
+/// the null decisively over one gain, by [`DECISIVE_DB`] more than any time-varying or
+/// level-dependent gain and any filter does, and it squashes the peaks (a clipper; a curve
+/// that lifts them is no bus process anyone sets).
+fn saturation_wins(w: &crate::diagnose::waveshaper::WaveshaperFit, s: &ModelScores) -> bool {
+    let rival = s
+        .dynamics_gain_db
+        .max(s.level_gain_db)
+        .max(s.filter_gain_db);
+    w.null_gain_db >= DECISIVE_DB
+        && w.null_gain_db >= rival + DECISIVE_DB
+        && w.peak_gain_db <= -PEAK_SQUASH_DB
+}
+
+/// A clipper takes at least this much (dB) off the loudest peaks.
+const PEAK_SQUASH_DB: f64 = 0.05;
+
 fn finish_causes(mut causes: Vec<Cause>, residual_db: f64, s: &ModelScores) -> Vec<Cause> {
     if causes.is_empty() {
         causes.push(Cause::UnexplainedResidual {
