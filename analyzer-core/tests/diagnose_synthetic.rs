@@ -661,26 +661,35 @@ fn toy_codec(x: &[f32], channels: usize, nsr_db: impl Fn(f64) -> f64) -> Vec<f32
     out.iter().map(|&v| v as f32).collect()
 }
 
-/// A mix delivered through a lossy codec (the toy codec above: noise 40 dB under the music at
-/// 100 Hz rising to 12 dB under it at 16 kHz) is `lossy_codec`, a warning, and nothing else: not
-/// the chorus or short reverb (`missing_fx_return`) the added-content models read it as.
+/// The toy codec's noise allocation: 40 dB under the music at 100 Hz rising to 12 dB under it
+/// at 16 kHz (coarse in the highs, as a perceptual codec's).
+fn codec_nsr_db(f: f64) -> f64 {
+    let t = ((f.max(100.0) / 100.0).log2() / (16_000f64 / 100.0).log2()).min(1.0);
+    -40.0 + 28.0 * t
+}
+
+/// [`run`] over the frames the toy codec covers (its last hop is left out), the plain sum
+/// also the fitted one.
+fn run_coded(mix: &[f32], sum: &[f32]) -> Diagnosis {
+    let n = (mix.len().min(sum.len()) / 2 / 512 - 1) * 512 * 2;
+    run(&mix[..n], &sum[..n], &sum[..n])
+}
+
+/// The diagnosis is one `lossy_codec` warning and nothing else.
+fn assert_only_lossy_codec(d: &Diagnosis) {
+    let want = [(FindingCode::LossyCodec, Severity::Warning)];
+    assert_eq!(codes(d), want, "{:?}", d.findings);
+}
+
+/// A mix delivered through a lossy codec (the toy codec above, [`codec_nsr_db`]) is
+/// `lossy_codec`, a warning, and nothing else: not the chorus or short reverb
+/// (`missing_fx_return`) the added-content models read it as.
 #[test]
 fn coding_noise_is_a_lossy_codec_not_an_fx_return() {
     let stems = song();
     let sum = sum_of(&stems, &ALL);
-    let mix = toy_codec(&sum, 2, |f| {
-        let t = ((f.max(100.0) / 100.0).log2() / (16_000f64 / 100.0).log2()).min(1.0);
-        -40.0 + 28.0 * t
-    });
-    // The frames the codec's last hop left out are not judged.
-    let n = (sum.len() / 2 / 512 - 1) * 512 * 2;
-    let d = run(&mix[..n], &sum[..n], &sum[..n]);
-    assert_eq!(
-        codes(&d),
-        [(FindingCode::LossyCodec, Severity::Warning)],
-        "{:?}",
-        d.findings
-    );
+    let d = run_coded(&toy_codec(&sum, 2, codec_nsr_db), &sum);
+    assert_only_lossy_codec(&d);
     let f = &d.findings[0];
     let low = f.measured["noise_to_mix_low_db"].as_f64().unwrap();
     let high = f.measured["noise_to_mix_high_db"].as_f64().unwrap();
@@ -693,39 +702,25 @@ fn coding_noise_is_a_lossy_codec_not_an_fx_return() {
 fn stems_coded_one_by_one_are_a_lossy_codec_too() {
     let stems = song();
     let mix = sum_of(&stems, &ALL);
-    let nsr = |f: f64| {
-        let t = ((f.max(100.0) / 100.0).log2() / (16_000f64 / 100.0).log2()).min(1.0);
-        -40.0 + 28.0 * t
-    };
     let mut sum = vec![0.0f32; mix.len()];
     for name in ALL {
-        for (acc, x) in sum
-            .iter_mut()
-            .zip(toy_codec(&sum_of(&stems, &[name]), 2, nsr))
-        {
+        let coded = toy_codec(&sum_of(&stems, &[name]), 2, codec_nsr_db);
+        for (acc, x) in sum.iter_mut().zip(coded) {
             *acc += x;
         }
     }
-    let n = (mix.len() / 2 / 512 - 1) * 512 * 2;
-    let d = run(&mix[..n], &sum[..n], &sum[..n]);
-    assert_eq!(
-        codes(&d),
-        [(FindingCode::LossyCodec, Severity::Warning)],
-        "{:?}",
-        d.findings
-    );
+    let d = run_coded(&mix, &sum);
+    assert_only_lossy_codec(&d);
 }
 
 /// The same noise but flat over frequency (each band's noise 30 dB under it, as no perceptual
-/// codec allocates it) is not called a lossy mix: the rise towards the highs is the codec's
+/// codec allocates it) is not called a lossy codec: the rise towards the highs is the codec's
 /// signature.
 #[test]
 fn flat_noise_that_follows_the_music_is_not_a_lossy_codec() {
     let stems = song();
     let sum = sum_of(&stems, &ALL);
-    let mix = toy_codec(&sum, 2, |_| -30.0);
-    let n = (sum.len() / 2 / 512 - 1) * 512 * 2;
-    let d = run(&mix[..n], &sum[..n], &sum[..n]);
+    let d = run_coded(&toy_codec(&sum, 2, |_| -30.0), &sum);
     assert!(
         d.findings.iter().all(|f| f.code != FindingCode::LossyCodec),
         "{:?}",
