@@ -107,12 +107,13 @@ pub fn diagnose(
     if level_ride::name_level_rides(&mut diagnosis.causes, &result.stems, &mut result.causes) {
         diagnosis.findings = cause::findings(&diagnosis.causes);
     }
-    for c in &mut diagnosis.causes {
-        if let cause::Cause::LossyCodec(l) = c {
-            l.mix = rec.mix.clone().unwrap_or_default();
-            diagnosis.findings = cause::findings(&diagnosis.causes);
-            break;
-        }
+    // The explanation does not know the mix's name; the coding-noise finding quotes it.
+    if let Some(l) = diagnosis.causes.iter_mut().find_map(|c| match c {
+        cause::Cause::LossyCodec(l) => Some(l),
+        _ => None,
+    }) {
+        l.mix = rec.mix.clone().unwrap_or_default();
+        diagnosis.findings = cause::findings(&diagnosis.causes);
     }
     // Grouped stem gains are judged one by one (some may be the whole-mix cause's side
     // effects) and grouped again after.
@@ -170,8 +171,9 @@ fn by_consequence(result: &mut ReconcileResult, profile: &Profile, explanations:
     else {
         return;
     };
-    // A lossy mix's coding noise is why the sum misses the profile: the mix is at fault, not
-    // the stems, and nothing louder than the noise is left for another cause to explain.
+    // Coding noise (a lossy mix or lossy stems) is why the sum misses the profile: the files'
+    // format is at fault, not the stems' sum, and nothing louder than the noise is left for
+    // another cause to explain.
     if result.causes[..explanations]
         .first()
         .is_some_and(|c| matches!(c, cause::Cause::LossyCodec(_)))

@@ -477,6 +477,14 @@ pub fn plan(
                 c,
                 "every stem is brought to the mix's length (silence padded or trimmed)",
             ),
+            Cause::LossyCodec(_) => refuse(
+                &mut refusals,
+                c,
+                "the residual is a lossy codec's coding noise (the mix or the stems were MP3 or \
+                 AAC files): no correction restores what the codec took out"
+                    .to_string(),
+                "the mix and the stems as rendered from the session, in a lossless format",
+            ),
             Cause::SumMatchesMix { .. } => {}
             // Level, format, naming and layout findings: the stems still sum to the mix (or
             // would once corrected); fix corrects the sum and changes none of these.
@@ -760,6 +768,24 @@ mod tests {
         let p = plan(&[Cause::StartOffset(s)], &files(), FixOptions::default()).unwrap();
         assert!(ops(&p, "Bass.wav").is_empty());
         assert_eq!(p.left_alone[0].code, FindingCode::StartOffset);
+    }
+
+    /// Coding noise is refused with what it needs: no operation on the stems undoes a codec.
+    #[test]
+    fn a_lossy_codec_is_refused() {
+        let lossy = Cause::LossyCodec(crate::cause::LossyCodec {
+            mix: "Mix.wav".into(),
+            highs_mix_minus_sum_db: -0.5,
+            residual_db: -28.0,
+            noise_to_mix_db: vec![(1000.0, -30.0)],
+            low_db: -32.0,
+            high_db: -10.0,
+            spread_db: 3.0,
+            replaced: Some(FindingCode::MissingFxReturn),
+        });
+        let refused = plan(&[lossy], &files(), FixOptions::default()).unwrap_err();
+        assert_eq!(refused[0].code, FindingCode::LossyCodec);
+        assert!(refused[0].reason.contains("coding noise"), "{refused:?}");
     }
 
     #[test]

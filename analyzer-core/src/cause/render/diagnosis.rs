@@ -28,7 +28,7 @@ pub(super) fn bus_processing(c: &Cause, b: &BusProcessing) -> Finding {
         DynamicsKind::Saturation => (
             "saturation",
             format!(
-                "The mix went through a soft clipper or saturator the stems did not: each sample of the stems' sum maps to the mix through one fixed curve that takes {:.1} dB off the loudest peaks ({:.1} dB off the loudest tenth of the energy); that curve nulls {:.1} dB deeper than any level change.",
+                "The mix went through a soft clipper or saturator the stems did not: each sample of the stems' sum maps to the mix through one fixed curve that takes {:.1} dB off the loudest peaks ({:.1} dB off the loudest tenth of the energy); that curve nulls {:.1} dB deeper than one overall gain.",
                 gr_max_db,
                 gr_typical_db,
                 b.null_gain_with_waveshaper_db.unwrap_or(0.0)

@@ -68,7 +68,7 @@ const MAX_INTERCHANNEL: f64 = 0.8;
 /// Bands under this much (dB) of the mix's total power are not judged (nothing to code).
 const BAND_FLOOR_DB: f64 = -60.0;
 
-/// The lossy-mix cause for the fitted residual of `cx`, when every sign of coding noise
+/// The lossy-codec cause for the fitted residual of `cx`, when every sign of coding noise
 /// holds; `replaced` is left for the caller.
 pub(super) fn cause(cx: &Context<'_>) -> Option<LossyCodec> {
     let r = cx.residual;

@@ -79,7 +79,6 @@ fn explain_residual(cx: &Context<'_>) -> Vec<Cause> {
     finish_causes(causes, residual_db, s)
 }
 
-/// Orders the causes strongest first; with none, the residual is unexplained.
 /// A gain per amplitude of each sample (a clipper's curve) explains the residual: it deepens
 /// the null decisively over one gain, by [`DECISIVE_DB`] more than any time-varying or
 /// level-dependent gain and any filter does, and it squashes the peaks (a clipper; a curve
@@ -97,6 +96,7 @@ fn saturation_wins(w: &crate::diagnose::waveshaper::WaveshaperFit, s: &ModelScor
 /// A clipper takes at least this much (dB) off the loudest peaks.
 const PEAK_SQUASH_DB: f64 = 0.05;
 
+/// Orders the causes strongest first; with none, the residual is unexplained.
 fn finish_causes(mut causes: Vec<Cause>, residual_db: f64, s: &ModelScores) -> Vec<Cause> {
     if causes.is_empty() {
         causes.push(Cause::UnexplainedResidual {
