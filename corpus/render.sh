@@ -264,6 +264,17 @@ for song in $SONGS; do
   ln -f "$work/mix_dry.wav" "$d/$mix"
   write_case "$d" "stem ${Song}_$target.wav exported up to ${t2} s only (its part plays on in the mix)" length_mismatch "${Song}_$target.wav"
 
+  # A stem that also carries another stem's part (an output or a send routed to two stem
+  # buses): summed, that part plays twice. Whole, and through a send at -6 dB.
+  d="$base/bleed_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  $SOX -m -v 1 "$work/dry/${Song}_$target.wav" -v 1 "$work/dry/${Song}_$dropped.wav" "${F32[@]}" "$d/${Song}_$target.wav"
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav also carries ${Song}_$dropped.wav's part whole (routed to both stem buses)" duplicate_stem "${Song}_$target.wav"
+  d="$base/bleed_send"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  $SOX -m -v 1 "$work/dry/${Song}_$target.wav" -v 0.5 "$work/dry/${Song}_$dropped.wav" "${F32[@]}" "$d/${Song}_$target.wav"
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav also carries ${Song}_$dropped.wav's part at -6 dB (a send to its bus)" duplicate_stem "${Song}_$target.wav"
+
   # A soft clipper on the mix bus (tanh, 12 dB of drive and 12 dB back down), the stems
   # exported without it: distortion that no gain, filter or compressor model explains.
   d=$(newcase softclip_mix)

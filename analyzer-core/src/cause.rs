@@ -20,10 +20,10 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
-    ChannelFaultKind, ClipRuns, ClockDrift, CutOffAudio, DynamicsKind, Evidence, IncompleteCapture,
-    LevelRide, LossyCodec, MasterChain, MixCandidates, MixChoice, NamingProblem, NonFinite,
-    OctaveGain, RiddenStem, SetGain, StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
-    coherent_bands, group_start_offsets,
+    ChannelFaultKind, ClipRuns, ClockDrift, ContainedStem, CutOffAudio, DynamicsKind, Evidence,
+    IncompleteCapture, LevelRide, LossyCodec, MasterChain, MixCandidates, MixChoice, NamingProblem,
+    NonFinite, OctaveGain, RiddenStem, SetGain, StartOffset, StemGain, StemGains, SumImpact,
+    TimecodeMismatch, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -344,6 +344,8 @@ pub enum Cause {
     ChannelFault(ChannelFault),
     /// A stem on a clock slightly off the mix's.
     ClockDrift(ClockDrift),
+    /// A stem that also carries another stem's audio (see [`ContainedStem`]).
+    ContainedStem(ContainedStem),
     /// The whole set enters the mix at another level than delivered.
     SetGain(SetGain),
     /// One stem enters the mix at another level than delivered.
@@ -464,6 +466,7 @@ impl Cause {
             | Self::BusEq(BusEq { sum, .. })
             | Self::AddedContent(AddedContent { sum, .. })
             | Self::LevelRide(LevelRide { sum, .. })
+            | Self::ContainedStem(ContainedStem { sum, .. })
             | Self::UnexplainedResidual { sum, .. } => Some(sum),
             _ => None,
         }
@@ -509,6 +512,10 @@ impl Cause {
             | Self::ClockDrift(ClockDrift { file, .. })
             | Self::StemGain(StemGain { file, .. })
             | Self::CutOff { file, .. } => one(file),
+            Self::ContainedStem(c) => {
+                one(&mut c.file);
+                one(&mut c.contains);
+            }
             Self::MixCandidates(m) => {
                 one(&mut m.mix);
                 m.references.iter_mut().for_each(one);

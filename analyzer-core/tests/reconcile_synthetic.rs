@@ -512,3 +512,80 @@ fn residual_loudness_is_bs1770_of_the_missing_part() {
         );
     }
 }
+
+/// `song` with stem `carrier` also carrying stem `part` at linear gain `a` (a send or a second
+/// output routed to the carrier's bus), reconciled against the mix of the song as it was.
+fn with_bleed(carrier: usize, part: usize, a: f32) -> (Song, ReconcileResult) {
+    let mut song = Song::new(SR, 12.0, 6, 21);
+    let mix = song.mix();
+    let (c, p) = (&song.stems[carrier], &song.stems[part]);
+    assert_eq!(c.channels, p.channels, "one gain per stem on both");
+    let added: Vec<f32> = c
+        .samples
+        .iter()
+        .zip(&p.samples)
+        .map(|(x, y)| x + a * y)
+        .collect();
+    song.stems[carrier].samples = added;
+    let r = run(&song, &mix);
+    (song, r)
+}
+
+#[test]
+fn a_stem_that_also_carries_another_is_a_duplicate_not_a_gain() {
+    // Drums carry the keys whole: the fit takes the keys out of the sum (they are in the mix
+    // once, through the drums), and without this check nothing was reported but a residual.
+    // At -6 dB the fit read the keys 6 dB cold: a gain error on the stem that is right.
+    for (a, fitted_db) in [(1.0f32, None), (0.5, Some(-6.02))] {
+        let (song, r) = with_bleed(2, 1, a);
+        let dup: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.code == FindingCode::DuplicateStem)
+            .collect();
+        assert_eq!(dup.len(), 1, "a = {a}: {:?}", codes(&r));
+        let d = dup[0];
+        assert_eq!(
+            d.files,
+            vec![song.stems[2].name.clone(), song.stems[1].name.clone()]
+        );
+        assert_eq!(d.severity, Severity::Error);
+        assert_eq!(d.measured["kind"], "contained");
+        let level = d.measured["contained_gain_db"].as_f64().unwrap();
+        assert!((level - 20.0 * f64::from(a).log10()).abs() < 0.3, "{level}");
+        match fitted_db {
+            None => assert!(d.measured["fitted_gain_db"].is_null(), "{d:?}"),
+            Some(g) => {
+                let got = d.measured["fitted_gain_db"].as_f64().unwrap();
+                assert!((got - g).abs() < 0.3, "{got}");
+            }
+        }
+        assert!(
+            !r.findings
+                .iter()
+                .any(|f| f.code == FindingCode::GainMismatch
+                    || f.code == FindingCode::UnexplainedResidual),
+            "the keys' level is right: {:?}",
+            codes(&r)
+        );
+    }
+}
+
+#[test]
+fn a_hot_stem_is_a_gain_not_a_duplicate() {
+    // The same fitted gain as a stem carried at -6 dB, but no stem carries this one: a gain.
+    let mut song = Song::new(SR, 12.0, 6, 21);
+    let mix = song.mix();
+    song.stems[1].scale_db(6.02);
+    let r = run(&song, &mix);
+    assert!(
+        codes(&r).contains(&FindingCode::GainMismatch),
+        "{:?}",
+        codes(&r)
+    );
+    assert!(
+        !codes(&r).contains(&FindingCode::DuplicateStem),
+        "{:?}",
+        codes(&r)
+    );
+}

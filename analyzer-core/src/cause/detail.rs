@@ -636,6 +636,27 @@ pub struct ChannelFault {
     pub residual_fixed_db: f64,
 }
 
+/// A stem that carries another stem's audio besides its own (a send or an output routed to
+/// two stem buses, a stem printed with another part soloed in): summed, that part plays twice.
+/// Found from the full-length fit: the mix carries the other stem's audio once, so the gain fit
+/// turns the other stem down by what this one already carries of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainedStem {
+    /// The stem that carries the other's audio.
+    pub file: String,
+    /// The stem whose audio it carries.
+    pub contains: String,
+    /// The level at which it carries it, dB (0 = the same audio at full level).
+    pub gain_db: f64,
+    /// The gain the fit gives `contains` in the mix, dB (what a gain finding would have said
+    /// of it; `None` when the fit takes it out altogether).
+    pub fitted_gain_db: Option<f64>,
+    /// The doubled part's level in the delivered sum, dB re mix.
+    pub residual_db: f64,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
+}
+
 /// A stem whose clock runs off the mix's: its offset grows linearly over the song.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClockDrift {

@@ -485,6 +485,16 @@ pub fn plan(
                     .to_string(),
                 "the mix and the stems as rendered from the session, in a lossless format",
             ),
+            Cause::ContainedStem(d) => refuse(
+                &mut refusals,
+                c,
+                format!(
+                    "{} also carries {}'s audio: taking it out would rewrite {} from a fit, not \
+                     from the session",
+                    d.file, d.contains, d.file
+                ),
+                "a new export of the stem without the other stem's part",
+            ),
             Cause::SumMatchesMix { .. } => {}
             // Level, format, naming and layout findings: the stems still sum to the mix (or
             // would once corrected); fix corrects the sum and changes none of these.
@@ -786,6 +796,27 @@ mod tests {
         let refused = plan(&[lossy], &files(), FixOptions::default()).unwrap_err();
         assert_eq!(refused[0].code, FindingCode::LossyCodec);
         assert!(refused[0].reason.contains("coding noise"), "{refused:?}");
+    }
+
+    /// A stem carrying another's part is refused: taking the part out would rewrite the stem
+    /// from a fit, and `--match-gains` must not turn the other stem down instead.
+    #[test]
+    fn a_contained_stem_is_refused_even_with_match_gains() {
+        let contained = Cause::ContainedStem(crate::cause::ContainedStem {
+            file: "Bass.wav".into(),
+            contains: "Keys.wav".into(),
+            gain_db: -6.0,
+            fitted_gain_db: Some(-6.0),
+            residual_db: -20.0,
+            sum: SumImpact::breaking(Some(-20.0), Some(-60.0)),
+        });
+        let opts = FixOptions {
+            match_gains: true,
+            ..FixOptions::default()
+        };
+        let refused = plan(&[contained], &files(), opts).unwrap_err();
+        assert_eq!(refused[0].code, FindingCode::DuplicateStem);
+        assert!(refused[0].reason.contains("Keys.wav"), "{refused:?}");
     }
 
     #[test]

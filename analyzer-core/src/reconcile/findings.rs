@@ -7,7 +7,8 @@ use super::gram::{Gram, Model};
 use super::types::StemFit;
 use crate::cause::QUIET_RESIDUAL_DB;
 use crate::cause::{
-    Cause, SetGain, StartOffset, StemGain, SumImpact, group_start_offsets, group_stem_gains,
+    Cause, ContainedStem, SetGain, StartOffset, StemGain, SumImpact, group_start_offsets,
+    group_stem_gains,
 };
 use crate::report::{Polarity, Reconciliation};
 use crate::source::FrameSource;
@@ -39,6 +40,10 @@ pub(super) struct Context<'a> {
     /// The streaming pass's statistics per ~10 ms over the whole mix (beyond the judged span
     /// too: a stem past its end contributes silence there).
     pub blocks: &'a super::stream::BlockStats,
+    /// The full-length statistics of the judged span, and the gain model they were fitted
+    /// under (with the fitted gains in each fit's `channel_gains`).
+    pub gram: &'a Gram,
+    pub model: &'a Model,
 }
 
 impl Context<'_> {
@@ -118,6 +123,10 @@ pub(super) fn make(ctx: &Context<'_>) -> Vec<Cause> {
         .into_iter()
         .map(Cause::StartOffset)
         .collect();
+    // A stem another one also carries reads turned down by what that one carries of it: the
+    // doubled part is the fault, not its level.
+    let contained = contained_stems(ctx);
+    let contained_in: Vec<usize> = contained.iter().map(|(j, _)| *j).collect();
     for &(i, f) in &active {
         if f.polarity == Polarity::Inverted {
             out.push(Cause::PolarityInverted {
@@ -128,7 +137,13 @@ pub(super) fn make(ctx: &Context<'_>) -> Vec<Cause> {
             });
         }
     }
-    gains(ctx, &active, &mut out);
+    let fitted: Vec<(usize, &StemFit)> = active
+        .iter()
+        .filter(|(i, _)| !contained_in.contains(i))
+        .copied()
+        .collect();
+    gains(ctx, &fitted, &mut out);
+    out.extend(contained.into_iter().map(|(_, c)| Cause::ContainedStem(c)));
     for &(i, f) in &active {
         out.extend(cut_off(ctx, i, f));
     }
@@ -145,6 +160,76 @@ pub(super) fn make(ctx: &Context<'_>) -> Vec<Cause> {
     });
     if !cut {
         out.extend(null(ctx, !active.is_empty()));
+    }
+    out
+}
+
+/// Least share of another stem's audio (linear gain, -12 dB) a stem must carry to be read as
+/// carrying it: parts of one song correlate far less than this at the sample level (a reverb
+/// return with its dry source included), a send or a second output routed to the stem bus
+/// carries the part whole.
+const CONTAINED_MIN_GAIN: f64 = 0.25;
+/// The mix carries the contained stem's audio once: its fitted gain plus what the other stem
+/// carries of it is 1 within this (linear).
+const CONTAINED_ONCE_TOL: f64 = 0.1;
+
+/// Stems that carry another stem's audio besides their own, each with the index of the stem
+/// they carry (its gain is then not a finding of its own).
+///
+/// Stem `i` carries `a` of stem `j` when projecting it on `j` over the judged span gives the
+/// linear gain `a = sum s_i s_j / sum s_j^2`. Parts of a song barely correlate at the sample
+/// level, so `a` is near 0 between sound stems. When `i` carries `j`, the mix (which has `j`
+/// once) makes the full-length fit turn `j` down by what `i` carries of it: `g_j + a g_i = 1`.
+/// Both must hold: a stem merely correlated with another is fitted at its own level, and a
+/// stem delivered hot is turned down without any other stem carrying it.
+fn contained_stems(ctx: &Context<'_>) -> Vec<(usize, ContainedStem)> {
+    let (gram, model) = (ctx.gram, ctx.model);
+    let e_mix = gram.mix_energy();
+    if e_mix <= 0.0 {
+        return Vec::new();
+    }
+    // Stems with one gain for every channel (a mono stem in a wider mix has a pan instead).
+    let single = |i: usize| {
+        ctx.fits[i]
+            .as_ref()
+            .filter(|_| !(model.stem_channels[i] == 1 && model.mix_channels > 1))
+    };
+    let gain = |i: usize| single(i).and_then(|f| f.channel_gains.first().copied());
+    let mut out: Vec<(usize, ContainedStem)> = Vec::new();
+    for j in 0..ctx.fits.len() {
+        let (Some(_), Some(g_j)) = (single(j), gain(j)) else {
+            continue;
+        };
+        let e_j = gram.stem_energy(model, j);
+        if e_j <= 0.0 {
+            continue;
+        }
+        let carrier = (0..ctx.fits.len())
+            .filter(|&i| i != j && single(i).is_some_and(|f| f.active))
+            .filter_map(|i| {
+                let a = gram.cross_energy(i, j) / e_j;
+                let g_i = gain(i)?;
+                (a >= CONTAINED_MIN_GAIN && (g_j + a * g_i - 1.0).abs() <= CONTAINED_ONCE_TOL)
+                    .then_some((i, a))
+            })
+            .max_by(|x, y| x.1.total_cmp(&y.1));
+        let Some((i, a)) = carrier else { continue };
+        let residual_db = power_to_db(a * a * e_j / e_mix);
+        if residual_db <= QUIET_RESIDUAL_DB {
+            continue;
+        }
+        let fitted_gain_db = (g_j > db_to_amp(-60.0)).then(|| crate::units::amp_to_db(g_j));
+        out.push((
+            j,
+            ContainedStem {
+                file: ctx.names[i].clone(),
+                contains: ctx.names[j].clone(),
+                gain_db: crate::units::amp_to_db(a),
+                fitted_gain_db,
+                residual_db,
+                sum: ctx.impact(true),
+            },
+        ));
     }
     out
 }

@@ -349,6 +349,12 @@ impl Gram {
             .sum()
     }
 
+    /// Cross energy of two stems' routed signals over all mix channels (`sum s_i s_j`): with
+    /// [`Gram::stem_energy`] of `j`, how much of stem `j`'s audio stem `i` carries.
+    pub fn cross_energy(&self, i: usize, j: usize) -> f64 {
+        (0..self.c).map(|c| self.pp(c, i, j)).sum()
+    }
+
     /// Energy of one stem's routed signal at the per-mix-channel gains `coefs` (e.g. the
     /// plain sum's, so that a mono stem counts at its pan position).
     pub fn stem_energy_at(&self, coefs: &[f64], stem: usize) -> f64 {

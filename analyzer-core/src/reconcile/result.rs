@@ -159,6 +159,8 @@ impl Finish<'_> {
                 .collect(),
             sum_energy_share: out.gram.sum_energy_at(&unity_final) / e_mix.max(1e-300),
             blocks: &out.stats,
+            gram: &out.gram,
+            model,
         };
         let causes = findings::make(&ctx);
         let mut reconciliation = reconciliation;

@@ -14,7 +14,7 @@ mod reconciliation;
 pub(crate) use common::{round1, round2};
 
 use crate::cause::{
-    AddedKind, CaptureProblem, Cause, ChannelFault, ChannelFaultKind, ClockDrift,
+    AddedKind, CaptureProblem, Cause, ChannelFault, ChannelFaultKind, ClockDrift, ContainedStem,
     ERROR_RESIDUAL_DB, Evidence, FLAT_EQ_SPAN_DB, IncompleteCapture, QUIET_RESIDUAL_DB, SetGain,
     StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
 };
@@ -57,7 +57,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::Multitracks { .. } => F::MultitracksNotStems,
         Cause::Naming { .. } | Cause::NamedAlike { .. } => F::Naming,
         Cause::Silent { .. } => F::SilentStem,
-        Cause::Duplicate { .. } => F::DuplicateStem,
+        Cause::Duplicate { .. } | Cause::ContainedStem(_) => F::DuplicateStem,
         Cause::NonFiniteSamples { .. } => F::NonFiniteSamples,
         Cause::Clipping { .. } => F::Clipping,
         Cause::FloatOver { .. } => F::FloatOver,
@@ -158,6 +158,9 @@ pub(super) fn severity(c: &Cause) -> Severity {
         // The parts may well sum; they cannot be judged below the noise: a departure from the
         // delivery (lossless files), not a broken sum.
         Cause::LossyCodec(_) => Warning,
+        // A part that plays twice in the sum: an error when it stops the stems summing back
+        // to the mix, which a doubled part above the noise does.
+        Cause::ContainedStem(c) => breaking(c.sum, Warning),
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -273,6 +276,9 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::LoudnessOffTarget { file, .. }
         | Cause::EdgeSilence { file, .. }
         | Cause::CutOff { file, .. } => vec![file.clone()],
+        Cause::ContainedStem(ContainedStem { file, contains, .. }) => {
+            vec![file.clone(), contains.clone()]
+        }
         Cause::ReconciliationIncomplete { excluded } => {
             excluded.iter().map(|e| e.path.clone()).collect()
         }
@@ -375,6 +381,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         }
         Cause::ChannelFault(f) => reconciliation::channel_fault(c, f),
         Cause::ClockDrift(d) => reconciliation::clock_drift(c, d),
+        Cause::ContainedStem(d) => reconciliation::with_sum(reconciliation::contained_stem(c, d), &d.sum),
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),

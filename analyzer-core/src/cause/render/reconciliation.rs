@@ -1,9 +1,9 @@
 //! The reconciliation's causes: start offsets, gains, polarity, cut-off stems and the null.
 
-use super::common::{base, list, ms, plural, round2, round4};
+use super::common::{base, list, ms, plural, round1, round2, round4};
 use crate::cause::{
-    Cause, ChannelFault, ChannelFaultKind, ClockDrift, SetGain, StartOffset, StemGain, StemGains,
-    SumImpact, TimecodeMismatch,
+    Cause, ChannelFault, ChannelFaultKind, ClockDrift, ContainedStem, SetGain, StartOffset,
+    StemGain, StemGains, SumImpact, TimecodeMismatch,
 };
 use crate::report::{Finding, FindingCode, format_timecode};
 
@@ -459,4 +459,41 @@ pub(super) fn timecode_mismatch(c: &Cause, t: &TimecodeMismatch) -> Finding {
     .with("misplacement_samples", miss)
     .with("misplacement_ms", ms(miss, sr))
     .with("sample_rate", sr)
+}
+
+/// A stem that also carries another stem's audio.
+pub(super) fn contained_stem(c: &Cause, d: &ContainedStem) -> Finding {
+    let level = if d.gain_db.abs() < 0.5 {
+        "at full level".to_owned()
+    } else {
+        format!("at {:+.1} dB", d.gain_db)
+    };
+    let fit = match d.fitted_gain_db {
+        Some(g) => format!(
+            "a gain fit reads {} as {:.1} dB {} in the mix than delivered, which is this, not its level",
+            d.contains,
+            g.abs(),
+            if g < 0.0 { "quieter" } else { "louder" }
+        ),
+        None => format!(
+            "a gain fit takes {} out of the sum altogether, which is this, not a stem missing from the mix",
+            d.contains
+        ),
+    };
+    base(
+        c,
+        format!(
+            "{} also carries {}'s audio ({level}): summed, that part plays twice (the extra copy is {:.1} dB under the mix; {fit}).",
+            d.file, d.contains, -d.residual_db
+        ),
+        format!(
+            "Re-export {} without {}'s part (a send or an output routed to both stem buses, or a solo left on); {} itself is right.",
+            d.file, d.contains, d.contains
+        ),
+    )
+    .with("kind", "contained")
+    .with("contains", d.contains.clone())
+    .with("contained_gain_db", round2(d.gain_db))
+    .with("fitted_gain_db", d.fitted_gain_db.map(round2))
+    .with("residual_db", round1(d.residual_db))
 }
