@@ -22,8 +22,8 @@ pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
     ChannelFaultKind, ClipRuns, ClockDrift, ContainedStem, CutOffAudio, DynamicsKind, Evidence,
     IncompleteCapture, LevelRide, LossyCodec, MasterChain, MixCandidates, MixChoice, NamingProblem,
-    NonFinite, OctaveGain, RiddenStem, SetGain, StartOffset, StemGain, StemGains, SumImpact,
-    TimecodeMismatch, coherent_bands, group_start_offsets,
+    NonFinite, OctaveGain, RiddenStem, SetGain, StartOffset, StemGain, StemGains, StereoWidth,
+    SumImpact, TimecodeMismatch, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};

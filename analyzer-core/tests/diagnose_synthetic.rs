@@ -727,3 +727,56 @@ fn flat_noise_that_follows_the_music_is_not_a_lossy_codec() {
         codes(&d)
     );
 }
+
+/// The stereo sum `x` with its side (left minus right) through `side`: a mid/side width
+/// control on the mix bus.
+fn mid_side(x: &[f32], mut side: impl FnMut(f32) -> f32) -> Vec<f32> {
+    x.chunks_exact(2)
+        .flat_map(|f| {
+            let (m, s) = (0.5 * (f[0] + f[1]), side(0.5 * (f[0] - f[1])));
+            [m + s, m - s]
+        })
+        .collect()
+}
+
+#[test]
+fn a_stereo_width_on_the_mix_bus_is_named_with_its_side_gain() {
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let mix = mid_side(&sum, |s| 1.4 * s);
+    let (d, why) = run_gain_fitted(&mix, &sum, "side x1.4");
+    let first = d.findings.first().expect("a finding");
+    assert_eq!(first.code, FindingCode::MissingBusProcessing, "{why}");
+    assert_eq!(first.measured["kind"], "stereo_width", "{why}");
+    let side = first.measured["side_minus_mid_db"].as_f64().unwrap();
+    assert!((side - 20.0 * 1.4f64.log10()).abs() < 0.1, "{side}");
+    assert!(
+        !codes(&d)
+            .iter()
+            .any(|(c, _)| *c == FindingCode::MissingFxReturn),
+        "the widened side is no effect return: {why}"
+    );
+}
+
+#[test]
+fn lows_made_mono_on_the_mix_bus_are_a_width_curve() {
+    // The side high-passed (one pole at 150 Hz): the mix's lows narrowed, its highs as they
+    // were (an imager's "mono bass").
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let a = (-std::f32::consts::TAU * 150.0 / SR as f32).exp();
+    let mut low = 0.0f32;
+    let mix = mid_side(&sum, |s| {
+        low = (1.0 - a) * s + a * low;
+        s - low
+    });
+    let (d, why) = run_gain_fitted(&mix, &sum, "side high-passed");
+    let first = d.findings.first().expect("a finding");
+    assert_eq!(first.measured["kind"], "stereo_width", "{why}");
+    let octaves = &first.measured["side_minus_mid_db_by_octave"];
+    let at = |hz: &str| octaves[hz].as_f64().unwrap_or(f64::NAN);
+    // The demo song's bass is centred: the lowest octave with side energy is 125 Hz, where a
+    // one-pole high-pass at 150 Hz takes about 3 dB off.
+    assert!(at("125") < -2.0, "{octaves}");
+    assert!(at("4000").abs() < 0.5, "{octaves}");
+}

@@ -302,6 +302,24 @@ pub enum DynamicsKind {
     /// Each sample of the stem sum maps to the mix through one fixed curve that squashes the
     /// peaks: a soft clipper or saturator.
     Saturation,
+    /// The mix's side (left minus right) went through a gain or curve of its own: a stereo
+    /// width control or imager (see [`StereoWidth`]).
+    StereoWidth,
+}
+
+/// What a stereo width on the mix bus measures: the side's gain against the mid's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StereoWidth {
+    /// The side's gain against the mid's, dB (energy-weighted over the bands): positive = the
+    /// mix is wider than the stems' sum.
+    pub side_minus_mid_db: f64,
+    /// The same per octave band, `(centre Hz, dB)`.
+    pub side_minus_mid_db_by_octave: Vec<(f64, f64)>,
+    /// How much deeper the mid and side curves null than one gain (cross-validated), dB.
+    pub null_gain_db: f64,
+    /// How much deeper a curve of its own for the side nulls than one EQ for both channels
+    /// (cross-validated), dB.
+    pub null_gain_over_linked_eq_db: f64,
 }
 
 /// How sure the diagnosis is of a bus process.
@@ -376,6 +394,8 @@ pub struct BusProcessing {
     pub level_ride_reproducibility: f64,
     /// dB of window-gain change per dB of that level.
     pub level_ride_slope_db_per_db: f64,
+    /// For [`DynamicsKind::StereoWidth`], what the width measures.
+    pub width: Option<StereoWidth>,
 }
 
 /// One octave band of a bus EQ curve.

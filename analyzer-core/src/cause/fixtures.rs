@@ -31,6 +31,7 @@ pub fn bus_compression(gain_reduction_max_db: f64) -> Cause {
         level_ride_correlation: -0.8,
         level_ride_reproducibility: 0.9,
         level_ride_slope_db_per_db: -0.1,
+        width: None,
         sum: SumImpact::default(),
     })
 }

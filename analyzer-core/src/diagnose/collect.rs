@@ -66,12 +66,17 @@ pub struct Diagnoser {
     /// channels partly cancels in the mono downmix, so its spectrum is read channel by channel.
     ring_mc: Vec<f32>,
     ring_rc: Vec<f32>,
+    /// The plain sum's side (left minus right) of a stereo mix (empty otherwise), for the
+    /// mid/side model of a stereo width on the mix bus (see `super::stereo`).
+    ring_ds: Vec<f32>,
     ring_fill: usize,
     ring_start: u64,
     fft_in: Vec<f32>,
     fft_out_m: Vec<Complex<f32>>,
     fft_out_s: Vec<Complex<f32>>,
     fft_out_r: Vec<Complex<f32>>,
+    /// The mix's left channel spectrum of a stereo mix (empty otherwise), kept for its side.
+    fft_out_ml: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
     /// The bins of each band, as ranges ([`crate::meter::spectrum::band_bin_ranges`]).
     band_bins: Vec<std::ops::Range<usize>>,
@@ -134,12 +139,14 @@ impl Diagnoser {
             ring_r: vec![0.0; fft_len],
             ring_mc: vec![0.0; channels * fft_len],
             ring_rc: vec![0.0; channels * fft_len],
+            ring_ds: vec![0.0; if channels == 2 { fft_len } else { 0 }],
             ring_fill: 0,
             ring_start: 0,
             fft_in: vec![0.0; fft_len],
             fft_out_m: vec![Complex::new(0.0, 0.0); out_len],
             fft_out_s: vec![Complex::new(0.0, 0.0); out_len],
             fft_out_r: vec![Complex::new(0.0, 0.0); out_len],
+            fft_out_ml: vec![Complex::new(0.0, 0.0); if channels == 2 { out_len } else { 0 }],
             scratch,
             band_bins: crate::meter::spectrum::band_bin_ranges(&bin_band),
             band_hz,
@@ -227,6 +234,11 @@ impl Diagnoser {
         let ring_m = &mut self.ring_m[fill..fill + run];
         let ring_s = &mut self.ring_s[fill..fill + run];
         let ring_r = &mut self.ring_r[fill..fill + run];
+        let ring_ds = if ch == 2 {
+            &mut self.ring_ds[fill..fill + run]
+        } else {
+            &mut []
+        };
         for t in 0..run {
             let base = t * ch;
             let (mut mono_m, mut mono_s, mut mono_r) = (0.0f32, 0.0f32, 0.0f32);
@@ -267,6 +279,9 @@ impl Diagnoser {
                 sum_lr[0] += f64::from(sl * sl);
                 sum_lr[1] += f64::from(sr * sr);
                 sum_lr[2] += f64::from(sl * sr);
+                if ch == 2 {
+                    ring_ds[t] = sl - sr;
+                }
             }
             ring_m[t] = mono_m;
             ring_s[t] = mono_s;
@@ -329,6 +344,9 @@ impl Diagnoser {
                 self.sum_lr[0] += f64::from(sl * sl);
                 self.sum_lr[1] += f64::from(sr * sr);
                 self.sum_lr[2] += f64::from(sl * sr);
+                if ch == 2 {
+                    self.ring_ds[self.ring_fill] = sl - sr;
+                }
             }
             self.cur.n += 1;
             if self.cur.n == self.frame_len {
@@ -431,6 +449,32 @@ impl Diagnoser {
                 }
                 add_band_power(&mut seg.smm_ch, &self.fft_out_m, &self.band_bins);
                 add_band_power(&mut seg.srr_ch, &self.fft_out_r, &self.band_bins);
+                if self.channels == 2 && c == 0 {
+                    self.fft_out_ml.copy_from_slice(&self.fft_out_m);
+                }
+            }
+        }
+        if self.channels == 2 {
+            // Side (left minus right) of the mix, from the channels' spectra above (left kept,
+            // right last in `fft_out_m`), and of the plain sum.
+            for ((d, &x), &w) in self.fft_in.iter_mut().zip(&self.ring_ds).zip(&self.window) {
+                *d = x * w;
+            }
+            let _ = self.fft.process_with_scratch(
+                &mut self.fft_in,
+                &mut self.fft_out_s,
+                &mut self.scratch,
+            );
+            for (b, bins) in self.band_bins.iter().enumerate() {
+                let (mut mm, mut ss, mut ms) = (seg.side_mm[b], seg.side_ss[b], seg.side_ms[b]);
+                for k in bins.clone() {
+                    let (m, s) = (self.fft_out_ml[k] - self.fft_out_m[k], self.fft_out_s[k]);
+                    mm += f64::from(m.norm_sqr());
+                    ss += f64::from(s.norm_sqr());
+                    let x = s.conj() * m;
+                    ms += Complex::new(f64::from(x.re), f64::from(x.im));
+                }
+                (seg.side_mm[b], seg.side_ss[b], seg.side_ms[b]) = (mm, ss, ms);
             }
         }
         seg.end_frame = self.ring_start + self.fft_len as u64;
@@ -439,6 +483,9 @@ impl Diagnoser {
         self.ring_m.copy_within(hop.., 0);
         self.ring_s.copy_within(hop.., 0);
         self.ring_r.copy_within(hop.., 0);
+        if self.channels == 2 {
+            self.ring_ds.copy_within(hop.., 0);
+        }
         for c in 0..self.channels {
             let n = self.fft_len;
             self.ring_mc[c * n..(c + 1) * n].copy_within(hop.., 0);
@@ -501,7 +548,7 @@ mod tests {
     /// Everything the pushes accumulate, printed (`Debug` of a float round-trips its bits).
     fn collected(d: &Diagnoser) -> String {
         format!(
-            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {:?} {:?} {:?} {:?} {:?}",
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {:?} {:?} {:?} {:?} {:?} {:?}",
             d.frames,
             d.segments,
             d.res_lr,
@@ -518,6 +565,7 @@ mod tests {
             d.ring_r,
             d.ring_mc,
             d.ring_rc,
+            d.ring_ds,
         )
     }
 

@@ -30,6 +30,10 @@
 //!   gain is predicted from its two neighbours (a compressor's gain moves smoothly; 50 ms
 //!   frames cannot follow fast attacks).
 //!
+//! - **stereo width** (an imager on the mix bus, stereo mixes): the band filter fitted on the
+//!   mid and, apart, on the side (left minus right), against one filter for both; the mono
+//!   band filter is blind to it (see `stereo`).
+//!
 //! A model that deepens the cross-validated null by [`DECISIVE_DB`] over the global gain
 //! explains the residual. Dynamics are then characterised as limiting (the mix's frame peaks
 //! pinned under a ceiling and its crest factor reduced) or compression (gain that falls with
@@ -56,6 +60,7 @@ mod features;
 mod level_ride;
 mod models;
 mod stats;
+mod stereo;
 mod waveshaper;
 
 /// Re-exported from [`crate::cause`], where the severities are decided.

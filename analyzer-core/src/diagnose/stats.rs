@@ -56,6 +56,11 @@ pub(super) struct Segment {
     /// added-content signature.
     pub(super) smm_ch: Vec<f64>,
     pub(super) srr_ch: Vec<f64>,
+    /// Per band, for a stereo mix (empty otherwise): |D_M|^2, |D_S|^2 and conj(D_S) D_M of
+    /// the side signals (left minus right) of the mix and of the plain sum.
+    pub(super) side_mm: Vec<f64>,
+    pub(super) side_ss: Vec<f64>,
+    pub(super) side_ms: Vec<Complex<f64>>,
 }
 
 impl Segment {
@@ -70,6 +75,9 @@ impl Segment {
             ssr: vec![Complex::new(0.0, 0.0); bands],
             smm_ch: vec![0.0; bands],
             srr_ch: vec![0.0; bands],
+            side_mm: vec![0.0; bands],
+            side_ss: vec![0.0; bands],
+            side_ms: vec![Complex::new(0.0, 0.0); bands],
         }
     }
 }

@@ -2,11 +2,15 @@
 
 use super::common::{base, plural, round1, round2};
 use crate::cause::{
-    AddedContent, AddedKind, BusEq, BusProcessing, Cause, DynamicsKind, Evidence, coherent_bands,
+    AddedContent, AddedKind, BusEq, BusProcessing, Cause, DynamicsKind, Evidence, StereoWidth,
+    coherent_bands,
 };
 use crate::report::Finding;
 
 pub(super) fn bus_processing(c: &Cause, b: &BusProcessing) -> Finding {
+    if let Some(w) = &b.width {
+        return stereo_width(c, b, w);
+    }
     let (gr_typical_db, gr_max_db) = (b.gain_reduction_typical_db, b.gain_reduction_max_db);
     let (kind, message, fix) = match b.kind {
         DynamicsKind::Clipping => (
@@ -34,6 +38,13 @@ pub(super) fn bus_processing(c: &Cause, b: &BusProcessing) -> Finding {
                 b.null_gain_with_waveshaper_db.unwrap_or(0.0)
             ),
             "Bypass the mix-bus clipper or saturator for the stem export (and say so), or print the stems through the same bus chain.",
+        ),
+        // Measured by the width model; rendered by `stereo_width` (no width measured: the
+        // generic wording).
+        DynamicsKind::StereoWidth => (
+            "stereo_width",
+            "The mix went through a stereo width control the stems did not.".to_owned(),
+            "Bypass the mix-bus stereo imager for the stem export (and say so), or print the stems through it.",
         ),
         DynamicsKind::Compression => (
             "compression",
@@ -89,6 +100,63 @@ pub(super) fn bus_processing(c: &Cause, b: &BusProcessing) -> Finding {
             "level_ride_slope_db_per_db",
             round2(b.level_ride_slope_db_per_db),
         )
+}
+
+/// A stereo width (imager, mid/side processing) on the mix bus.
+fn stereo_width(c: &Cause, b: &BusProcessing, w: &StereoWidth) -> Finding {
+    let overall = w.side_minus_mid_db;
+    let direction = |d: f64| if d >= 0.0 { "wider" } else { "narrower" };
+    let octaves: Vec<String> = w
+        .side_minus_mid_db_by_octave
+        .iter()
+        .map(|(hz, d)| format!("{hz:.0} Hz {d:+.1}"))
+        .collect();
+    // A width that is not the same across the octaves (a multiband imager, the lows made
+    // mono) is described by its curve.
+    let (lo, hi) = w
+        .side_minus_mid_db_by_octave
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, d)| {
+            (lo.min(*d), hi.max(*d))
+        });
+    let how = if hi - lo <= 1.0 {
+        format!(
+            "its side (left minus right) is {:.1} dB {} against its mid than in the stems' sum",
+            overall.abs(),
+            if overall >= 0.0 { "louder" } else { "quieter" }
+        )
+    } else {
+        format!(
+            "its side (left minus right) follows a curve of its own against its mid (dB per octave: {})",
+            octaves.join(", ")
+        )
+    };
+    base(
+        c,
+        format!(
+            "The mix went through a stereo width control (imager, mid/side processing) the stems did not: {how}, so the mix is {} than the stems. A curve of its own for the side nulls {:.1} dB deeper than one EQ for both channels (no effect return does that).",
+            direction(overall),
+            w.null_gain_over_linked_eq_db
+        ),
+        "Bypass the mix-bus stereo imager or width control for the stem export (and say so), or print the stems through the same bus chain.",
+    )
+    .with("kind", "stereo_width")
+    .with("side_minus_mid_db", round2(overall))
+    .with(
+        "side_minus_mid_db_by_octave",
+        serde_json::Value::Object(
+            w.side_minus_mid_db_by_octave
+                .iter()
+                .map(|(hz, d)| (format!("{hz:.0}"), round2(*d).into()))
+                .collect(),
+        ),
+    )
+    .with("residual_db", round1(b.residual_db))
+    .with("null_gain_db", round1(w.null_gain_db))
+    .with(
+        "null_gain_over_linked_eq_db",
+        round1(w.null_gain_over_linked_eq_db),
+    )
 }
 
 pub(super) fn bus_eq(c: &Cause, e: &BusEq) -> Finding {

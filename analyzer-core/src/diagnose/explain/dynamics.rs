@@ -70,6 +70,7 @@ pub(super) fn cause(cx: &Context<'_>, whole_mix: &WholeMix) -> (BusProcessing, O
         level_ride_correlation: ride.level_correlation,
         level_ride_reproducibility: ride.reproducibility,
         level_ride_slope_db_per_db: ride.slope_db_per_db,
+        width: None,
         sum: SumImpact::default(),
     };
     (cause, (!rides).then_some(with_dynamics_db))
@@ -91,5 +92,28 @@ pub(super) fn saturation_cause(
     cause.explained_db = db(db_to_power(s.gain_db) - db_to_power(left_db));
     cause.gain_reduction_typical_db = (-fit.loud_gain_db).max(0.0);
     cause.gain_reduction_max_db = (-fit.peak_gain_db).max(0.0);
+    (cause, left_db)
+}
+
+/// The bus-processing cause of a stereo width on the mix bus (the side's own curve, `fit`,
+/// explains the residual; see `diagnose::stereo`), and the residual left once it is modelled
+/// (dB re mix).
+pub(super) fn width_cause(
+    cx: &Context<'_>,
+    whole_mix: &WholeMix,
+    fit: &crate::diagnose::stereo::WidthFit,
+) -> (BusProcessing, f64) {
+    let s = cx.scores;
+    let (mut cause, _) = cause(cx, whole_mix);
+    let left_db = s.gain_db - fit.null_gain_db;
+    cause.kind = DynamicsKind::StereoWidth;
+    cause.evidence = Evidence::Strong;
+    cause.explained_db = db(db_to_power(s.gain_db) - db_to_power(left_db));
+    cause.width = Some(crate::cause::StereoWidth {
+        side_minus_mid_db: fit.side_minus_mid_db,
+        side_minus_mid_db_by_octave: fit.side_minus_mid_db_by_octave.clone(),
+        null_gain_db: fit.null_gain_db,
+        null_gain_over_linked_eq_db: fit.over_linked_db,
+    });
     (cause, left_db)
 }
