@@ -276,17 +276,17 @@ for song in $SONGS; do
   write_case "$d" "stem ${Song}_$target.wav also carries ${Song}_$dropped.wav's part at -6 dB (a send to its bus)" duplicate_stem "${Song}_$target.wav"
 
   # A stereo width control on the mix bus (mid/side: the side 1.4x, +2.9 dB), the stems
-  # exported without it; and an imager's "mono lows": the side below 150 Hz taken out.
+  # exported without it; and an imager's "mono lows": the side below 300 Hz taken out.
   d=$(newcase width_mix)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" remix 1v1.2,2v-0.2 1v-0.2,2v1.2
   write_case "$d" "mix through a stereo width control (side +2.9 dB against the mid, sox remix) on the mix only" missing_bus_processing ""
   d=$(newcase mono_lows_mix)
-  $SOX "$work/mix_dry.wav" "${F32[@]}" "$work/lows.wav" sinc -150
-  $SOX "$work/mix_dry.wav" "${F32[@]}" "$work/highs.wav" sinc 150
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$work/lows.wav" sinc -300
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$work/highs.wav" sinc 300
   $SOX "$work/lows.wav" "${F32[@]}" "$work/lows_mono.wav" remix 1v0.5,2v0.5 1v0.5,2v0.5
   $SOX -m -v 1 "$work/lows_mono.wav" -v 1 "$work/highs.wav" "${F32[@]}" "$d/$mix"
   rm -f "$work/lows.wav" "$work/highs.wav" "$work/lows_mono.wav"
-  write_case "$d" "mix with its lows made mono below 150 Hz (an imager's mono bass, sox sinc and remix) on the mix only" missing_bus_processing ""
+  write_case "$d" "mix with its lows made mono below 300 Hz (an imager's mono bass, sox sinc and remix) on the mix only" missing_bus_processing ""
 
   # A soft clipper on the mix bus (tanh, 12 dB of drive and 12 dB back down), the stems
   # exported without it: distortion that no gain, filter or compressor model explains.

@@ -50,6 +50,7 @@ fn primary(report: &Report) -> Option<FindingCode> {
                     | FindingCode::ClockDrift
                     | FindingCode::MasterProcessingOnStems
                     | FindingCode::LossyCodec
+                    | FindingCode::DuplicateStem
             )
         })
         .map(|f| f.code)
@@ -78,7 +79,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 19] = [
+    let cases: [(&str, Option<FindingCode>); 22] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -101,6 +102,9 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         ("automation_not_printed", Some(FindingCode::GainMismatch)),
         ("lossy_mix", Some(FindingCode::LossyCodec)),
         ("softclip_mix", Some(FindingCode::MissingBusProcessing)),
+        ("width_mix", Some(FindingCode::MissingBusProcessing)),
+        ("bleed_stem", Some(FindingCode::DuplicateStem)),
+        ("bleed_send", Some(FindingCode::DuplicateStem)),
         // A file fault that breaks the sum: judged on its own below.
         ("short_export", Some(FindingCode::LengthMismatch)),
         ("other_rate_stem", None),
@@ -148,6 +152,29 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             })
             .map(|f| f.code)
             .collect();
+        // A width on the mix bus is named as one: its residual is no effect return.
+        let kind = |code: FindingCode| {
+            report
+                .findings
+                .iter()
+                .find(|f| f.code == code)
+                .and_then(|f| f.measured.get("kind").and_then(|k| k.as_str()))
+                .map(str::to_owned)
+        };
+        if case == "width_mix"
+            && (kind(FindingCode::MissingBusProcessing).as_deref() != Some("stereo_width")
+                || report
+                    .findings
+                    .iter()
+                    .any(|f| f.code == FindingCode::MissingFxReturn))
+        {
+            failures.push(format!("{case}: the width is not named as one"));
+        }
+        if case.starts_with("bleed")
+            && kind(FindingCode::DuplicateStem).as_deref() != Some("contained")
+        {
+            failures.push(format!("{case}: the carried part is not named"));
+        }
         // A loud reverb return alone fills the quiet passages more than the loud ones, which
         // a moving gain also models; it is no bus compressor (not even a warning).
         if case == "reverb_mix"

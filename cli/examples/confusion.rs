@@ -28,13 +28,16 @@ use anyhow::{Context, Result, bail};
 
 /// Codes the reconciliation and the diagnosis report; the primary finding is one of them.
 /// Strings, so that the table also reads reports of builds that name more causes.
-const RECONCILIATION_CODES: [&str; 15] = [
+const RECONCILIATION_CODES: [&str; 16] = [
     "start_offset",
     "polarity_inverted",
     "gain_mismatch",
     "channels_swapped",
     "channel_polarity_inverted",
     "clock_drift",
+    // A stem that also carries another's part (from the fit; identical files are the delivery
+    // check's, which no corpus case has).
+    "duplicate_stem",
     "master_processing_on_stems",
     "lossy_codec",
     "missing_fx_return",

@@ -63,7 +63,10 @@ fn explain_residual(cx: &Context<'_>) -> Vec<Cause> {
         let (cause, left) = dynamics::saturation_cause(cx, &whole_mix, &fit);
         left_db = left;
         causes.push(Cause::MissingBusProcessing(cause));
-    } else if whole_mix.dynamics_win() {
+    } else if whole_mix.dynamics_win() && (width.is_none() || whole_mix.dyn_decisive) {
+        // Beside a width, only decisive dynamics: the weak evidence (a gain that rides with
+        // level under content no stem carries) reads the width's residual, which follows the
+        // music's level, as that content.
         let (cause, left) = dynamics::cause(cx, &whole_mix);
         left_db = left.unwrap_or(left_db);
         causes.push(Cause::MissingBusProcessing(cause));
@@ -130,7 +133,7 @@ fn width_wins(
 }
 
 /// What a side curve must explain over one EQ for both channels (dB): a mid/side width on the
-/// corpus songs (flat, above 300 Hz only, or the lows below 150 Hz made mono) 14-60 dB; every
+/// corpus songs (flat, above 300 Hz only, or the lows below 150 or 300 Hz made mono) 14-60 dB; every
 /// reverb, chorus, phaser, slapback, compressor and bus EQ of the corpus and the probes 0.1 dB
 /// at most; a delay-based widener (ffmpeg stereowiden, which adds a delayed copy: content, not
 /// a width) 2.9-6.2 dB.
