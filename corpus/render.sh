@@ -288,6 +288,14 @@ for song in $SONGS; do
   rm -f "$work/lows.wav" "$work/highs.wav" "$work/lows_mono.wav"
   write_case "$d" "mix with its lows made mono below 300 Hz (an imager's mono bass, sox sinc and remix) on the mix only" missing_bus_processing ""
 
+  # A stem whose export lost 50 ms of audio at 40 % of the song (a real-time bounce that
+  # glitched): digital silence where the mix has its part.
+  d="$base/dropout_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  t0=$(awk -v s="$SECONDS_PER_SONG" 'BEGIN { printf "%.3f", s * 0.4 }')
+  ffmpeg -nostdin -v error -y -i "$work/dry/${Song}_$target.wav" -af "aeval=exprs='val(ch)*(1-between(t,$t0,$t0+0.05))':c=same" -c:a pcm_f32le "$d/${Song}_$target.wav"
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav lost 50 ms of audio at ${t0} s (a glitch in a real-time export)" dropout "${Song}_$target.wav"
+
   # A soft clipper on the mix bus (tanh, 12 dB of drive and 12 dB back down), the stems
   # exported without it: distortion that no gain, filter or compressor model explains.
   d=$(newcase softclip_mix)

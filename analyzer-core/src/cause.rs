@@ -20,10 +20,10 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
-    ChannelFaultKind, ClipRuns, ClockDrift, ContainedStem, CutOffAudio, DynamicsKind, Evidence,
-    IncompleteCapture, LevelRide, LossyCodec, MasterChain, MixCandidates, MixChoice, NamingProblem,
-    NonFinite, OctaveGain, RiddenStem, SetGain, StartOffset, StemGain, StemGains, StereoWidth,
-    SumImpact, TimecodeMismatch, coherent_bands, group_start_offsets,
+    ChannelFaultKind, ClipRuns, ClockDrift, ContainedStem, CutOffAudio, Dropout, DynamicsKind,
+    Evidence, IncompleteCapture, LevelRide, LossyCodec, MasterChain, MixCandidates, MixChoice,
+    NamingProblem, NonFinite, OctaveGain, RiddenStem, SetGain, StartOffset, StemGain, StemGains,
+    StereoWidth, SumImpact, TimecodeMismatch, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -346,6 +346,8 @@ pub enum Cause {
     ClockDrift(ClockDrift),
     /// A stem that also carries another stem's audio (see [`ContainedStem`]).
     ContainedStem(ContainedStem),
+    /// A stem that falls silent for a moment where the mix has its part (see [`Dropout`]).
+    Dropout(Dropout),
     /// The whole set enters the mix at another level than delivered.
     SetGain(SetGain),
     /// One stem enters the mix at another level than delivered.
@@ -467,6 +469,7 @@ impl Cause {
             | Self::AddedContent(AddedContent { sum, .. })
             | Self::LevelRide(LevelRide { sum, .. })
             | Self::ContainedStem(ContainedStem { sum, .. })
+            | Self::Dropout(Dropout { sum, .. })
             | Self::UnexplainedResidual { sum, .. } => Some(sum),
             _ => None,
         }
@@ -511,6 +514,7 @@ impl Cause {
             | Self::ChannelFault(ChannelFault { file, .. })
             | Self::ClockDrift(ClockDrift { file, .. })
             | Self::StemGain(StemGain { file, .. })
+            | Self::Dropout(Dropout { file, .. })
             | Self::CutOff { file, .. } => one(file),
             Self::ContainedStem(c) => {
                 one(&mut c.file);

@@ -121,6 +121,9 @@ pub enum FindingCode {
     /// `lossy_codec`: the mix or the stems went through a lossy codec (MP3, AAC, Ogg, Opus); the
     /// residual is its coding noise, and the sum cannot be checked deeper than that noise.
     LossyCodec,
+    /// `dropout`: a stem falls silent for a moment where the mix has its part (audio lost in
+    /// the stem's export: a real-time bounce that glitched).
+    Dropout,
 }
 
 impl FindingCode {
@@ -171,6 +174,7 @@ impl FindingCode {
             Self::TailSilence => "tail_silence",
             Self::MissingFxStem => "missing_fx_stem",
             Self::LossyCodec => "lossy_codec",
+            Self::Dropout => "dropout",
         }
     }
 }

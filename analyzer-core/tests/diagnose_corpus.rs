@@ -51,6 +51,7 @@ fn primary(report: &Report) -> Option<FindingCode> {
                     | FindingCode::MasterProcessingOnStems
                     | FindingCode::LossyCodec
                     | FindingCode::DuplicateStem
+                    | FindingCode::Dropout
             )
         })
         .map(|f| f.code)
@@ -79,7 +80,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 22] = [
+    let cases: [(&str, Option<FindingCode>); 23] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -105,6 +106,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         ("width_mix", Some(FindingCode::MissingBusProcessing)),
         ("bleed_stem", Some(FindingCode::DuplicateStem)),
         ("bleed_send", Some(FindingCode::DuplicateStem)),
+        ("dropout_stem", Some(FindingCode::Dropout)),
         // A file fault that breaks the sum: judged on its own below.
         ("short_export", Some(FindingCode::LengthMismatch)),
         ("other_rate_stem", None),

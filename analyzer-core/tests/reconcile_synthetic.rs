@@ -589,3 +589,43 @@ fn a_hot_stem_is_a_gain_not_a_duplicate() {
         codes(&r)
     );
 }
+
+#[test]
+fn a_gap_in_a_stems_export_is_a_dropout_not_a_missing_part() {
+    // 30 ms of the pad lost mid-note (a real-time bounce that glitched), and 5 ms 3 s later.
+    let mut song = Song::new(SR, 12.0, 6, 31);
+    let mix = song.mix();
+    let pad = &mut song.stems[3];
+    let ch = pad.channels;
+    // The synthetic pad holds a chord through the second half of the song.
+    let gaps_in = [(7.3, 0.03), (9.7, 0.005)];
+    for (at_s, len_s) in gaps_in {
+        let start = (at_s * f64::from(SR)) as usize * ch;
+        let len = (len_s * f64::from(SR)) as usize * ch;
+        pad.samples[start..start + len].fill(0.0);
+    }
+    let r = run(&song, &mix);
+    let d: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::Dropout)
+        .collect();
+    assert_eq!(d.len(), 1, "{:?}", codes(&r));
+    assert_eq!(d[0].files, vec![song.stems[3].name.clone()]);
+    assert_eq!(d[0].severity, Severity::Error);
+    let gaps = d[0].measured["gaps_s"].as_array().unwrap();
+    assert_eq!(gaps.len(), 2, "{gaps:?}");
+    for (g, (at_s, len_s)) in gaps.iter().zip(gaps_in) {
+        let (at, len) = (g[0].as_f64().unwrap(), g[1].as_f64().unwrap());
+        // Exact to the sample (rounded to 0.1 ms in the report).
+        assert!(
+            (at - at_s).abs() < 2e-4 && (len - len_s).abs() < 2e-4,
+            "{at} {len}"
+        );
+    }
+    assert!(
+        !codes(&r).contains(&FindingCode::SumMatchesMix),
+        "{:?}",
+        codes(&r)
+    );
+}

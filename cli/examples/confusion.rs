@@ -28,7 +28,7 @@ use anyhow::{Context, Result, bail};
 
 /// Codes the reconciliation and the diagnosis report; the primary finding is one of them.
 /// Strings, so that the table also reads reports of builds that name more causes.
-const RECONCILIATION_CODES: [&str; 16] = [
+const RECONCILIATION_CODES: [&str; 17] = [
     "start_offset",
     "polarity_inverted",
     "gain_mismatch",
@@ -38,6 +38,7 @@ const RECONCILIATION_CODES: [&str; 16] = [
     // A stem that also carries another's part (from the fit; identical files are the delivery
     // check's, which no corpus case has).
     "duplicate_stem",
+    "dropout",
     "master_processing_on_stems",
     "lossy_codec",
     "missing_fx_return",

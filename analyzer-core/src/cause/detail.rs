@@ -677,6 +677,22 @@ pub struct ContainedStem {
     pub sum: SumImpact,
 }
 
+/// A stem that falls silent for a moment where the mix has its part: audio lost in the stem's
+/// export (a real-time bounce that glitched, a buffer underrun). Found from the streaming
+/// pass's 10 ms residual: a few short bursts far above the null the rest of the song reaches,
+/// holding most of the residual, and in each the stem silent while it sounds around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropout {
+    /// The stem.
+    pub file: String,
+    /// Each gap in the stem's export: start (seconds into the mix) and length (seconds).
+    pub gaps: Vec<(f64, f64)>,
+    /// The residual the gaps leave, dB re the whole mix.
+    pub residual_db: f64,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
+}
+
 /// A stem whose clock runs off the mix's: its offset grows linearly over the song.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClockDrift {

@@ -112,6 +112,17 @@ pub fn diagnose(
     if level_ride::name_level_rides(&mut diagnosis.causes, &result.stems, &mut result.causes) {
         diagnosis.findings = cause::findings(&diagnosis.causes);
     }
+    // Gaps in a stem's export (see `reconcile::dropout`) are what the residual is: the bursts
+    // they leave are no part or effect the stems lack.
+    if dropouts_explain(&result.causes, rec.null_depth_db) {
+        diagnosis.causes.retain(|c| {
+            !matches!(
+                c,
+                cause::Cause::AddedContent(_) | cause::Cause::UnexplainedResidual { .. }
+            )
+        });
+        diagnosis.findings = cause::findings(&diagnosis.causes);
+    }
     // The explanation does not know the mix's name; the coding-noise finding quotes it.
     if let Some(l) = diagnosis.causes.iter_mut().find_map(|c| match c {
         cause::Cause::LossyCodec(l) => Some(l),
@@ -140,6 +151,19 @@ pub fn diagnose(
     result.causes.retain(|c| !flat_eq(c));
     result.findings = cause::findings(&result.causes);
     diagnosis
+}
+
+/// The dropouts among `causes` leave at least half of the delivered residual
+/// (`null_depth_db`, dB re mix).
+fn dropouts_explain(causes: &[cause::Cause], null_depth_db: Option<f64>) -> bool {
+    let held = causes
+        .iter()
+        .filter_map(|c| match c {
+            cause::Cause::Dropout(d) => Some(crate::units::db_to_power(d.residual_db)),
+            _ => None,
+        })
+        .sum::<f64>();
+    held > 0.0 && null_depth_db.is_some_and(|n| crate::units::power_to_db(held) >= n - 3.0)
 }
 
 /// A bus EQ whose coherent bands lie within [`cause::FLAT_EQ_SPAN_DB`] of each other.

@@ -68,6 +68,7 @@
 mod arbiter;
 pub mod channels;
 pub mod drift;
+mod dropout;
 mod evidence;
 mod findings;
 pub mod gram;

@@ -162,7 +162,30 @@ impl Finish<'_> {
             gram: &out.gram,
             model,
         };
-        let causes = findings::make(&ctx);
+        let mut causes = findings::make(&ctx);
+        // Gaps in a stem's export leave bursts of residual that read as content no stem
+        // carries; the stem and the gaps are named instead.
+        let dropouts = super::dropout::DropoutSearch {
+            blocks: &out.stats,
+            offsets,
+            active,
+            names: &names,
+            sample_rate: plan.sample_rate,
+            floor_mean_square: plan.floor_mean_square,
+            impact: if findings::delivered_fails(reconciliation.null_depth_db, self.profile) {
+                crate::cause::SumImpact::breaking(
+                    reconciliation.null_depth_db,
+                    reconciliation.corrected_null_depth_db,
+                )
+            } else {
+                crate::cause::SumImpact::default()
+            },
+        }
+        .run(stems)?;
+        if !dropouts.is_empty() {
+            causes.retain(|c| !matches!(c, crate::cause::Cause::SumMatchesMix { .. }));
+            causes.extend(dropouts);
+        }
         let mut reconciliation = reconciliation;
         // A stem whose export stopped short leaves the end of the mix unmatched, outside the
         // span every stem covers: the headline (the sum as delivered) then covers the whole mix.

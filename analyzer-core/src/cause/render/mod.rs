@@ -58,6 +58,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::Naming { .. } | Cause::NamedAlike { .. } => F::Naming,
         Cause::Silent { .. } => F::SilentStem,
         Cause::Duplicate { .. } | Cause::ContainedStem(_) => F::DuplicateStem,
+        Cause::Dropout(_) => F::Dropout,
         Cause::NonFiniteSamples { .. } => F::NonFiniteSamples,
         Cause::Clipping { .. } => F::Clipping,
         Cause::FloatOver { .. } => F::FloatOver,
@@ -161,6 +162,8 @@ pub(super) fn severity(c: &Cause) -> Severity {
         // A part that plays twice in the sum: an error when it stops the stems summing back
         // to the mix, which a doubled part above the noise does.
         Cause::ContainedStem(c) => breaking(c.sum, Warning),
+        // A gap is audible in the stem whatever it does to the sum's average null.
+        Cause::Dropout(_) => Error,
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -276,6 +279,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::LoudnessOffTarget { file, .. }
         | Cause::EdgeSilence { file, .. }
         | Cause::CutOff { file, .. } => vec![file.clone()],
+        Cause::Dropout(d) => vec![d.file.clone()],
         Cause::ContainedStem(ContainedStem { file, contains, .. }) => {
             vec![file.clone(), contains.clone()]
         }
@@ -381,7 +385,10 @@ pub(super) fn finding(c: &Cause) -> Finding {
         }
         Cause::ChannelFault(f) => reconciliation::channel_fault(c, f),
         Cause::ClockDrift(d) => reconciliation::clock_drift(c, d),
-        Cause::ContainedStem(d) => reconciliation::with_sum(reconciliation::contained_stem(c, d), &d.sum),
+        Cause::ContainedStem(d) => {
+            reconciliation::with_sum(reconciliation::contained_stem(c, d), &d.sum)
+        }
+        Cause::Dropout(d) => reconciliation::with_sum(reconciliation::dropout(c, d), &d.sum),
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),

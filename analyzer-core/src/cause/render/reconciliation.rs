@@ -2,8 +2,8 @@
 
 use super::common::{base, list, ms, plural, round1, round2, round4};
 use crate::cause::{
-    Cause, ChannelFault, ChannelFaultKind, ClockDrift, ContainedStem, SetGain, StartOffset,
-    StemGain, StemGains, SumImpact, TimecodeMismatch,
+    Cause, ChannelFault, ChannelFaultKind, ClockDrift, ContainedStem, Dropout, SetGain,
+    StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
 };
 use crate::report::{Finding, FindingCode, format_timecode};
 
@@ -495,5 +495,36 @@ pub(super) fn contained_stem(c: &Cause, d: &ContainedStem) -> Finding {
     .with("contains", d.contains.clone())
     .with("contained_gain_db", round2(d.gain_db))
     .with("fitted_gain_db", d.fitted_gain_db.map(round2))
+    .with("residual_db", round1(d.residual_db))
+}
+
+/// A stem that falls silent for a moment where the mix has its part.
+pub(super) fn dropout(c: &Cause, d: &Dropout) -> Finding {
+    let gaps: Vec<String> = d
+        .gaps
+        .iter()
+        .map(|(at, len)| format!("{:.0} ms at {at:.2} s", len * 1000.0))
+        .collect();
+    base(
+        c,
+        format!(
+            "{} drops out where the mix has its part: {} of silence ({}). Audio was lost in the stem's export (a real-time bounce that glitched), not a part missing from the stems; the gaps leave a residual {:.1} dB under the mix.",
+            d.file,
+            plural(d.gaps.len() as u64, "gap"),
+            gaps.join(", "),
+            -d.residual_db
+        ),
+        format!(
+            "Re-export {} (offline, or with a larger buffer) and check that the gaps are gone.",
+            d.file
+        ),
+    )
+    .with(
+        "gaps_s",
+        d.gaps
+            .iter()
+            .map(|(at, len)| vec![round4(*at), round4(*len)])
+            .collect::<Vec<_>>(),
+    )
     .with("residual_db", round1(d.residual_db))
 }
