@@ -296,6 +296,14 @@ for song in $SONGS; do
   ln -f "$work/mix_dry.wav" "$d/$mix"
   write_case "$d" "stem ${Song}_$target.wav lost 50 ms of audio at ${t0} s (a glitch in a real-time export)" dropout "${Song}_$target.wav"
 
+  # A fade-out on the master bus over the last 20 % of the song, the stems exported without it
+  # (pre-master, or the master automation bypassed).
+  d=$(newcase master_fade_mix)
+  t0=$(awk -v s="$SECONDS_PER_SONG" 'BEGIN { printf "%.3f", s * 0.8 }')
+  tl=$(awk -v s="$SECONDS_PER_SONG" 'BEGIN { printf "%.3f", s * 0.2 }')
+  ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" -af "afade=t=out:st=$t0:d=$tl" -c:a pcm_f32le "$d/$mix"
+  write_case "$d" "mix faded out from ${t0} s on the master bus (ffmpeg afade), the stems without the fade" gain_mismatch ""
+
   # A soft clipper on the mix bus (tanh, 12 dB of drive and 12 dB back down), the stems
   # exported without it: distortion that no gain, filter or compressor model explains.
   d=$(newcase softclip_mix)

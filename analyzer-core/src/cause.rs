@@ -21,9 +21,9 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
     ChannelFaultKind, ClipRuns, ClockDrift, ContainedStem, CutOffAudio, Dropout, DynamicsKind,
-    Evidence, IncompleteCapture, LevelRide, LossyCodec, MasterChain, MixCandidates, MixChoice,
-    NamingProblem, NonFinite, OctaveGain, RiddenStem, SetGain, StartOffset, StemGain, StemGains,
-    StereoWidth, SumImpact, TimecodeMismatch, coherent_bands, group_start_offsets,
+    Evidence, IncompleteCapture, LevelRide, LossyCodec, MasterChain, MasterRide, MixCandidates,
+    MixChoice, NamingProblem, NonFinite, OctaveGain, RiddenStem, SetGain, StartOffset, StemGain,
+    StemGains, StereoWidth, SumImpact, TimecodeMismatch, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -348,6 +348,8 @@ pub enum Cause {
     ContainedStem(ContainedStem),
     /// A stem that falls silent for a moment where the mix has its part (see [`Dropout`]).
     Dropout(Dropout),
+    /// Master fader automation the stem export did not print (see [`MasterRide`]).
+    MasterRide(MasterRide),
     /// The whole set enters the mix at another level than delivered.
     SetGain(SetGain),
     /// One stem enters the mix at another level than delivered.
@@ -451,6 +453,7 @@ impl Cause {
             Self::UnexplainedResidual { residual_db, .. } => Some(*residual_db),
             Self::LevelRide(r) => r.residual_db,
             Self::LossyCodec(l) => Some(l.residual_db),
+            Self::MasterRide(r) => Some(r.residual_db),
             _ => None,
         }
     }
@@ -470,6 +473,7 @@ impl Cause {
             | Self::LevelRide(LevelRide { sum, .. })
             | Self::ContainedStem(ContainedStem { sum, .. })
             | Self::Dropout(Dropout { sum, .. })
+            | Self::MasterRide(MasterRide { sum, .. })
             | Self::UnexplainedResidual { sum, .. } => Some(sum),
             _ => None,
         }
@@ -590,6 +594,7 @@ impl Cause {
             | Self::SetGain(_)
             | Self::SumMatchesMix { .. }
             | Self::MissingBusProcessing(_)
+            | Self::MasterRide(_)
             | Self::BusEq(_) => {}
         }
     }

@@ -80,7 +80,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 23] = [
+    let cases: [(&str, Option<FindingCode>); 24] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -107,6 +107,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         ("bleed_stem", Some(FindingCode::DuplicateStem)),
         ("bleed_send", Some(FindingCode::DuplicateStem)),
         ("dropout_stem", Some(FindingCode::Dropout)),
+        ("master_fade_mix", Some(FindingCode::GainMismatch)),
         // A file fault that breaks the sum: judged on its own below.
         ("short_export", Some(FindingCode::LengthMismatch)),
         ("other_rate_stem", None),

@@ -780,3 +780,38 @@ fn lows_made_mono_on_the_mix_bus_are_a_width_curve() {
     assert!(at("125") < -2.0, "{octaves}");
     assert!(at("4000").abs() < 0.5, "{octaves}");
 }
+
+#[test]
+fn a_master_fade_the_stems_lack_is_automation_not_compression() {
+    // The last 4 s of the mix faded out on the master bus; the stems exported without it.
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let fade_from = ((SECONDS - 4.0) * SR as f32) as usize;
+    let mix: Vec<f32> = sum
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let t = i / 2;
+            let g = if t < fade_from {
+                1.0
+            } else {
+                1.0 - (t - fade_from) as f32 / (4.0 * SR as f32)
+            };
+            x * g
+        })
+        .collect();
+    let (d, why) = run_gain_fitted(&mix, &sum, "master fade");
+    let first = d.findings.first().expect("a finding");
+    assert_eq!(first.code, FindingCode::GainMismatch, "{why}");
+    assert_eq!(first.measured["level_automation"], true, "{why}");
+    assert_eq!(first.measured["automation_on"], "master", "{why}");
+    let stretch = &first.measured["stretches_s"][0];
+    let (from, to) = (stretch[0].as_f64().unwrap(), stretch[1].as_f64().unwrap());
+    assert!(from > 12.0 && from < 13.0 && to > 15.5, "{stretch}");
+    assert!(
+        !codes(&d)
+            .iter()
+            .any(|(c, _)| *c == FindingCode::MissingBusProcessing),
+        "{why}"
+    );
+}

@@ -677,6 +677,21 @@ pub struct ContainedStem {
     pub sum: SumImpact,
 }
 
+/// The mix's level against the stems' sum holds for most of the song and moves in one or two
+/// long stretches: master fader automation (a fade-out, a fade-in, a section ridden) the stem
+/// export did not print (see `diagnose::master_ride`). A compressor moves it all through the
+/// song.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MasterRide {
+    /// Each stretch: start and end (seconds into the mix) and the farthest the mix's gain
+    /// against the stems' sum goes there (dB, against the rest of the song).
+    pub stretches: Vec<(f64, f64, f64)>,
+    /// The residual it accounts for, dB re mix.
+    pub residual_db: f64,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
+}
+
 /// A stem that falls silent for a moment where the mix has its part: audio lost in the stem's
 /// export (a real-time bounce that glitched, a buffer underrun). Found from the streaming
 /// pass's 10 ms residual: a few short bursts far above the null the rest of the song reaches,

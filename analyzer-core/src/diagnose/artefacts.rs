@@ -18,6 +18,10 @@ pub const ADDED_CONTENT_GAIN_SPREAD_DB: f64 = 2.0;
 /// Gain errors up to this size are what a lossy codec's low-pass and coding noise make
 /// per-stem fits read (a hi-hat stem reads cold when the codec cut the mix's top octave).
 pub const LOSSY_CODEC_GAIN_DB: f64 = 1.5;
+/// Gain errors up to this size are what master automation (a fade the stems lack) makes
+/// per-stem fits read: the stems that play through the fade read cold (0.7-2.4 dB on the
+/// corpus songs with a 6 s fade-out).
+pub const MASTER_RIDE_GAIN_DB: f64 = 3.0;
 /// Per-stem offsets up to this long can be the phase delay of a bus EQ or compressor.
 pub const OFFSET_ARTEFACT_S: f64 = 0.0005;
 
@@ -48,6 +52,7 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
     });
     let added = strong().find(|c| matches!(c, Cause::AddedContent(_)));
     let lossy = strong().find(|c| matches!(c, Cause::LossyCodec(_)));
+    let ride = strong().find(|c| matches!(c, Cause::MasterRide(_)));
     let mut gain_bound: Option<f64> = None;
     if let Some(b) = dynamics {
         let gr = shown(round1(b.gain_reduction_max_db)).abs()
@@ -71,11 +76,16 @@ pub(super) fn absorb_artefacts(diagnosis: &[Cause], causes: &mut [Cause], sample
     if lossy.is_some() {
         gain_bound = Some(gain_bound.unwrap_or(0.0).max(LOSSY_CODEC_GAIN_DB));
     }
+    if ride.is_some() {
+        // A fade weighs the stems that play through it: their fits read a dB or two off.
+        gain_bound = Some(gain_bound.unwrap_or(0.0).max(MASTER_RIDE_GAIN_DB));
+    }
     let by = dynamics
         .map(|_| FindingCode::MissingBusProcessing)
         .or(eq.map(|_| FindingCode::BusEq))
         .or(added.map(Cause::code))
-        .or(lossy.map(Cause::code));
+        .or(lossy.map(Cause::code))
+        .or(ride.map(Cause::code));
     let Some(by) = by else {
         return;
     };

@@ -518,6 +518,8 @@ impl Diagnoser {
             band_hz: &self.band_hz,
             res_lr: self.res_lr,
             sum_lr: self.sum_lr,
+            frames_start_s: first as f64 * self.frame_len as f64
+                / f64::from(self.sample_rate.max(1)),
             waveshaper: self.waveshaper.fit(),
         };
         analyse(&facts, frames, &segments)

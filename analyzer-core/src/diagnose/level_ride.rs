@@ -70,6 +70,7 @@ pub(super) fn name_level_rides(
         matches!(
             c,
             Cause::MissingBusProcessing(_)
+                | Cause::MasterRide(_)
                 | Cause::UnexplainedResidual { .. }
                 | Cause::AddedContent(_)
         )
@@ -80,7 +81,12 @@ pub(super) fn name_level_rides(
     if !whole_mix(primary) {
         return false;
     }
-    let replaced = Some(primary.code());
+    // Master automation is the time-varying gain model's reading of the whole mix, as bus
+    // dynamics are: say so under the code the residual alone is reported as.
+    let replaced = Some(match primary {
+        Cause::MasterRide(_) => crate::report::FindingCode::MissingBusProcessing,
+        c => c.code(),
+    });
     let residual_db = primary.residual_share_db();
     explained.retain(|c| !whole_mix(c));
     let names: Vec<&str> = ridden.iter().map(|f| f.name.as_str()).collect();

@@ -58,6 +58,7 @@ mod collect;
 mod explain;
 mod features;
 mod level_ride;
+mod master_ride;
 mod models;
 mod stats;
 mod stereo;
@@ -138,6 +139,22 @@ pub fn diagnose(
     let active = result.stems.iter().flatten().filter(|f| f.active).count();
     result.causes = cause::group_stem_gains(std::mem::take(&mut result.causes), active);
     result.causes = cause::group_side_effect_gains(std::mem::take(&mut result.causes), active);
+    // The gains a master fade bends are that fade's (a gain finding already): one finding.
+    if diagnosis
+        .causes
+        .iter()
+        .any(|c| matches!(c, cause::Cause::MasterRide(_)))
+    {
+        let of_ride = |by: &Option<crate::report::FindingCode>| {
+            *by == Some(crate::report::FindingCode::GainMismatch)
+        };
+        result.causes.retain(|c| match c {
+            cause::Cause::SetGain(g) => !of_ride(&g.side_effect_of),
+            cause::Cause::StemGain(g) => !of_ride(&g.side_effect_of),
+            cause::Cause::StemGains(g) => !of_ride(&g.side_effect_of),
+            _ => true,
+        });
+    }
     // The explanations go first: within one severity the report keeps this order, and a cause
     // comes before the side effects (downgraded above) it has on the per-stem fits.
     let rest = std::mem::take(&mut result.causes);

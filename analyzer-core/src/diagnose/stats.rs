@@ -95,6 +95,8 @@ pub(super) struct StreamFacts<'a> {
     pub(super) res_lr: [f64; 3],
     /// The same for the plain stem sum.
     pub(super) sum_lr: [f64; 3],
+    /// Where the judged frames start in the mix, seconds.
+    pub(super) frames_start_s: f64,
     /// A gain per amplitude of the sum against one gain (see `waveshaper`).
     pub(super) waveshaper: Option<super::waveshaper::WaveshaperFit>,
 }

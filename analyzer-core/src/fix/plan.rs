@@ -447,6 +447,14 @@ pub fn plan(
                 ),
                 "a new export of the stem with its automation printed",
             ),
+            Cause::MasterRide(_) => refuse(
+                &mut refusals,
+                c,
+                "the mix's level moves over time against the stems' sum (master fader \
+                 automation the export did not print): no fixed gain reproduces a ride"
+                    .to_string(),
+                "the stems exported through the master bus with its automation, or a mix without it",
+            ),
             Cause::Unreadable { .. }
             | Cause::Truncated { .. }
             | Cause::IncompleteCapture(_)

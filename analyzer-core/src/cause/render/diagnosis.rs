@@ -417,3 +417,35 @@ pub(super) fn lossy_codec(c: &Cause, l: &crate::cause::LossyCodec) -> Finding {
     .with("highs_mix_minus_sum_db", round2(l.highs_mix_minus_sum_db))
     .with("instead_of", l.replaced.map(|c| c.as_str()))
 }
+
+/// Master fader automation the stem export did not print.
+pub(super) fn master_ride(c: &Cause, r: &crate::cause::MasterRide) -> Finding {
+    let stretch = |&(a, b, d): &(f64, f64, f64)| {
+        if d <= -60.0 {
+            format!("from {a:.1} s to {b:.1} s, down to silence")
+        } else {
+            let what = if d < 0.0 { "down" } else { "up" };
+            format!("from {a:.1} s to {b:.1} s, {what} to {d:+.1} dB")
+        }
+    };
+    let stretches: Vec<String> = r.stretches.iter().map(stretch).collect();
+    base(
+        c,
+        format!(
+            "The whole mix's level against the stems' sum holds for most of the song and moves only {}: master fader automation (a fade or a ride on the master bus) that the stem export did not print, not a bus compressor (which moves it all through the song). The ride leaves a residual at {:.1} dB under the mix.",
+            stretches.join(" and "),
+            -r.residual_db
+        ),
+        "Export the stems through the master bus with its automation (post-fader), or remove the automation from the mix and say so; the stems' levels are right.",
+    )
+    .with("level_automation", true)
+    .with("automation_on", "master")
+    .with(
+        "stretches_s",
+        r.stretches
+            .iter()
+            .map(|&(a, b, d)| vec![round2(a), round2(b), round1(d)])
+            .collect::<Vec<_>>(),
+    )
+    .with("residual_db", round1(r.residual_db))
+}

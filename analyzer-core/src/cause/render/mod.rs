@@ -59,6 +59,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::Silent { .. } => F::SilentStem,
         Cause::Duplicate { .. } | Cause::ContainedStem(_) => F::DuplicateStem,
         Cause::Dropout(_) => F::Dropout,
+        Cause::MasterRide(_) => F::GainMismatch,
         Cause::NonFiniteSamples { .. } => F::NonFiniteSamples,
         Cause::Clipping { .. } => F::Clipping,
         Cause::FloatOver { .. } => F::FloatOver,
@@ -156,6 +157,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         Cause::FloatOver { .. } => Warning,
         Cause::MasterProcessingOnStems(m) => breaking(m.sum, Warning),
         Cause::LevelRide(r) => breaking(r.sum, Warning),
+        Cause::MasterRide(r) => breaking(r.sum, Warning),
         // The parts may well sum; they cannot be judged below the noise: a departure from the
         // delivery (lossless files), not a broken sum.
         Cause::LossyCodec(_) => Warning,
@@ -330,6 +332,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::BusEq(_)
         | Cause::AddedContent(_)
         | Cause::LossyCodec(_)
+        | Cause::MasterRide(_)
         | Cause::UnexplainedResidual { .. } => Vec::new(),
     }
 }
@@ -394,6 +397,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),
         Cause::MasterProcessingOnStems(m) => diagnosis::master_chain(c, m),
         Cause::LevelRide(r) => diagnosis::level_ride(c, r),
+        Cause::MasterRide(r) => reconciliation::with_sum(diagnosis::master_ride(c, r), &r.sum),
         Cause::LossyCodec(l) => diagnosis::lossy_codec(c, l),
         Cause::MissingBusProcessing(b) => {
             reconciliation::with_sum(diagnosis::bus_processing(c, b), &b.sum)

@@ -24,9 +24,12 @@ pub(in crate::diagnose) fn explain(cx: &Context<'_>) -> Vec<Cause> {
     let causes = explain_residual(cx);
     // Coding noise reads as added content (or as nothing a model explains, or, when quiet,
     // as nothing at all): a whole-mix process found on top of it is not coding noise.
-    let whole_mix = causes
-        .iter()
-        .any(|c| matches!(c, Cause::MissingBusProcessing(_) | Cause::BusEq(_)));
+    let whole_mix = causes.iter().any(|c| {
+        matches!(
+            c,
+            Cause::MissingBusProcessing(_) | Cause::BusEq(_) | Cause::MasterRide(_)
+        )
+    });
     if !whole_mix && let Some(mut lossy) = codec::cause(cx) {
         lossy.replaced = causes.first().map(Cause::code);
         return vec![Cause::LossyCodec(lossy)];
@@ -67,9 +70,28 @@ fn explain_residual(cx: &Context<'_>) -> Vec<Cause> {
         // Beside a width, only decisive dynamics: the weak evidence (a gain that rides with
         // level under content no stem carries) reads the width's residual, which follows the
         // music's level, as that content.
-        let (cause, left) = dynamics::cause(cx, &whole_mix);
-        left_db = left.unwrap_or(left_db);
-        causes.push(Cause::MissingBusProcessing(cause));
+        // A gain that holds for most of the song and moves in one or two long stretches is
+        // master automation (a fade), not a compressor.
+        if let Some(ride) =
+            crate::diagnose::master_ride::stretches(cx.frames, cx.stream.frames_start_s)
+        {
+            left_db = s.dynamics_db;
+            causes.push(Cause::MasterRide(crate::cause::MasterRide {
+                stretches: ride
+                    .iter()
+                    .map(|r| (r.start_s, r.end_s, r.depth_db))
+                    .collect(),
+                // What the time-varying gain accounts for, as for bus dynamics.
+                residual_db: crate::diagnose::stats::db(
+                    crate::units::db_to_power(s.gain_db) - crate::units::db_to_power(s.dynamics_db),
+                ),
+                sum: crate::cause::SumImpact::default(),
+            }));
+        } else {
+            let (cause, left) = dynamics::cause(cx, &whole_mix);
+            left_db = left.unwrap_or(left_db);
+            causes.push(Cause::MissingBusProcessing(cause));
+        }
     }
     if let Some(fit) = &width {
         let (cause, left) = dynamics::width_cause(cx, &whole_mix, fit);
