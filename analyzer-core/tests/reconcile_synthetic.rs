@@ -629,3 +629,22 @@ fn a_gap_in_a_stems_export_is_a_dropout_not_a_missing_part() {
         codes(&r)
     );
 }
+
+#[test]
+fn the_same_stem_twice_is_not_one_carrying_the_other() {
+    // A stem delivered twice under two names (the delivery check's duplicate_stem names the
+    // pair): neither carries the other's part beside its own.
+    let mut song = Song::new(SR, 12.0, 6, 21);
+    let mix = song.mix();
+    let mut copy = song.stems[1].clone();
+    copy.name = format!("{}_copy", copy.name);
+    song.stems.push(copy);
+    let r = run(&song, &mix);
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.measured.get("kind").is_some_and(|k| k == "contained")),
+        "{:?}",
+        codes(&r)
+    );
+}

@@ -169,6 +169,9 @@ pub(super) fn make(ctx: &Context<'_>) -> Vec<Cause> {
 /// return with its dry source included), a send or a second output routed to the stem bus
 /// carries the part whole.
 const CONTAINED_MIN_GAIN: f64 = 0.25;
+/// Two stems that each carry the other whole (both projections within this of 1, linear)
+/// are the same audio.
+const CONTAINED_SAME: f64 = 0.1;
 /// The mix carries the contained stem's audio once: its fitted gain plus what the other stem
 /// carries of it is 1 within this (linear).
 const CONTAINED_ONCE_TOL: f64 = 0.1;
@@ -208,6 +211,17 @@ fn contained_stems(ctx: &Context<'_>) -> Vec<(usize, ContainedStem)> {
             .filter(|&i| i != j && single(i).is_some_and(|f| f.active))
             .filter_map(|i| {
                 let a = gram.cross_energy(i, j) / e_j;
+                // Two stems that each carry the other whole are one audio twice (the delivery
+                // check's duplicate), not one carrying the other's part.
+                let e_i = gram.stem_energy(model, i);
+                let back = if e_i > 0.0 {
+                    gram.cross_energy(i, j) / e_i
+                } else {
+                    0.0
+                };
+                if (a - 1.0).abs() <= CONTAINED_SAME && (back - 1.0).abs() <= CONTAINED_SAME {
+                    return None;
+                }
                 let g_i = gain(i)?;
                 (a >= CONTAINED_MIN_GAIN && (g_j + a * g_i - 1.0).abs() <= CONTAINED_ONCE_TOL)
                     .then_some((i, a))
