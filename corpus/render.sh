@@ -296,6 +296,17 @@ for song in $SONGS; do
   ln -f "$work/mix_dry.wav" "$d/$mix"
   write_case "$d" "stem ${Song}_$target.wav lost 50 ms of audio at ${t0} s (a glitch in a real-time export)" dropout "${Song}_$target.wav"
 
+  # A stem bus 3 dB over full scale (its fader pushed, the master pulled back), exported to a
+  # 24-bit file, which cuts the peaks; the mix, printed as float, keeps them.
+  d="$base/clipped_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
+  tpk=$(peak_of "$work/dry/${Song}_$target.wav")
+  hot=$(awk -v p="$tpk" 'BEGIN { printf "%.6f", 10 ^ (3 / 20) / p }')
+  ffmpeg -nostdin -v error -y -i "$work/dry/${Song}_$target.wav" -af "volume=$hot" -c:a pcm_s24le "$d/${Song}_$target.wav"
+  ffmpeg -nostdin -v error -y -i "$work/mix_dry.wav" -i "$work/dry/${Song}_$target.wav" \
+    -filter_complex "[1]volume=$(awk -v h="$hot" 'BEGIN { printf "%.6f", h - 1 }')[s];[0][s]amix=inputs=2:normalize=0" \
+    -c:a pcm_f32le "$d/$mix"
+  write_case "$d" "stem ${Song}_$target.wav raised to peak at +3 dBFS and exported as 24-bit (clipped), the mix (float) with its peaks" clipping "${Song}_$target.wav" "" "bit_depth_mismatch true_peak_over low_headroom float_over dc_offset"
+
   # A fade-out on the master bus over the last 20 % of the song, the stems exported without it
   # (pre-master, or the master automation bypassed).
   d=$(newcase master_fade_mix)

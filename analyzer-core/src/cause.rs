@@ -20,10 +20,11 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
-    ChannelFaultKind, ClipRuns, ClockDrift, ContainedStem, CutOffAudio, Dropout, DynamicsKind,
-    Evidence, IncompleteCapture, LevelRide, LossyCodec, MasterChain, MasterRide, MixCandidates,
-    MixChoice, NamingProblem, NonFinite, OctaveGain, RiddenStem, SetGain, StartOffset, StemGain,
-    StemGains, StereoWidth, SumImpact, TimecodeMismatch, coherent_bands, group_start_offsets,
+    ChannelFaultKind, ClipRuns, ClippedExport, ClockDrift, ContainedStem, CutOffAudio, Dropout,
+    DynamicsKind, Evidence, IncompleteCapture, LevelRide, LossyCodec, MasterChain, MasterRide,
+    MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain, RiddenStem, SetGain,
+    StartOffset, StemGain, StemGains, StereoWidth, SumImpact, TimecodeMismatch, coherent_bands,
+    group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -348,6 +349,8 @@ pub enum Cause {
     ContainedStem(ContainedStem),
     /// A stem that falls silent for a moment where the mix has its part (see [`Dropout`]).
     Dropout(Dropout),
+    /// A stem whose export cut the peaks the mix kept (see [`ClippedExport`]).
+    ClippedExport(ClippedExport),
     /// Master fader automation the stem export did not print (see [`MasterRide`]).
     MasterRide(MasterRide),
     /// The whole set enters the mix at another level than delivered.
@@ -473,6 +476,7 @@ impl Cause {
             | Self::LevelRide(LevelRide { sum, .. })
             | Self::ContainedStem(ContainedStem { sum, .. })
             | Self::Dropout(Dropout { sum, .. })
+            | Self::ClippedExport(ClippedExport { sum, .. })
             | Self::MasterRide(MasterRide { sum, .. })
             | Self::UnexplainedResidual { sum, .. } => Some(sum),
             _ => None,
@@ -519,6 +523,7 @@ impl Cause {
             | Self::ClockDrift(ClockDrift { file, .. })
             | Self::StemGain(StemGain { file, .. })
             | Self::Dropout(Dropout { file, .. })
+            | Self::ClippedExport(ClippedExport { file, .. })
             | Self::CutOff { file, .. } => one(file),
             Self::ContainedStem(c) => {
                 one(&mut c.file);
@@ -646,6 +651,42 @@ pub fn fold_lengths_into_cut_offs(causes: &mut Vec<Cause>) {
 pub fn fold_weak_added_content_into_drift(causes: &mut Vec<Cause>) {
     if causes.iter().any(|c| matches!(c, Cause::ClockDrift(_))) {
         causes.retain(|c| !matches!(c, Cause::AddedContent(a) if !a.strong));
+    }
+}
+
+/// A stem whose clipping the reconciliation found in the sum ([`Cause::ClippedExport`]) is one
+/// cause: its flat-topped runs ([`Cause::Clipping`]) move into that finding, which says what the
+/// clipping does to the sum; other stems' clipping stays as it is.
+pub fn fold_clipping_into_clipped_exports(causes: &mut Vec<Cause>) {
+    let clipped: Vec<String> = causes
+        .iter()
+        .filter_map(|c| match c {
+            Cause::ClippedExport(d) => Some(d.file.clone()),
+            _ => None,
+        })
+        .collect();
+    if clipped.is_empty() {
+        return;
+    }
+    let mut runs: Vec<(String, ClipRuns)> = Vec::new();
+    for c in causes.iter_mut() {
+        if let Cause::Clipping {
+            by_file,
+            is_stem: true,
+        } = c
+        {
+            let (moved, kept) = std::mem::take(by_file)
+                .into_iter()
+                .partition(|(f, _)| clipped.contains(f));
+            *by_file = kept;
+            runs.extend(moved);
+        }
+    }
+    causes.retain(|c| !matches!(c, Cause::Clipping { by_file, .. } if by_file.is_empty()));
+    for c in causes.iter_mut() {
+        if let Cause::ClippedExport(d) = c {
+            d.runs = runs.iter().find(|(f, _)| *f == d.file).map(|(_, r)| *r);
+        }
     }
 }
 

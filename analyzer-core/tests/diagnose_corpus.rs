@@ -80,7 +80,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 24] = [
+    let cases: [(&str, Option<FindingCode>); 25] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -112,6 +112,9 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         ("short_export", Some(FindingCode::LengthMismatch)),
         ("other_rate_stem", None),
         ("nan_samples", None),
+        // A stem clipped in its export: its clipping finding names what it does to the sum,
+        // and no reconciliation code is reported beside it (checked below).
+        ("clipped_stem", None),
     ];
     // The file faults those cases carry, true of them (not false errors).
     let file_fault = |case: &str, code: FindingCode| {
@@ -119,6 +122,10 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             (case, code),
             ("other_rate_stem", FindingCode::SampleRateMismatch)
                 | ("nan_samples", FindingCode::NonFiniteSamples)
+                | (
+                    "clipped_stem",
+                    FindingCode::Clipping | FindingCode::TruePeakOver
+                )
         )
     };
     let mut failures = Vec::new();
@@ -173,6 +180,15 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         {
             failures.push(format!("{case}: the width is not named as one"));
         }
+        if case == "clipped_stem"
+            && !report.findings.iter().any(|f| {
+                f.code == FindingCode::Clipping
+                    && f.severity == Severity::Error
+                    && f.measured.get("clipped_in_export") == Some(&serde_json::Value::Bool(true))
+            })
+        {
+            failures.push(format!("{case}: the clipping is not named as the export's"));
+        }
         if case.starts_with("bleed")
             && kind(FindingCode::DuplicateStem).as_deref() != Some("contained")
         {
@@ -196,6 +212,13 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             .findings
             .iter()
             .filter(|f| !seen.insert(f.code))
+            // Level checks report the stems and the mix apart (a clipped stem raises both).
+            .filter(|f| {
+                !matches!(
+                    f.code,
+                    FindingCode::TruePeakOver | FindingCode::DcOffset | FindingCode::LowHeadroom
+                )
+            })
             .map(|f| f.code)
             .collect();
         // A curve flat within a dB is a level, never reported as an EQ (not even as context).

@@ -648,3 +648,77 @@ fn the_same_stem_twice_is_not_one_carrying_the_other() {
         codes(&r)
     );
 }
+
+/// Song with stem `k` raised so that it peaks at `over_db` dBFS; returns the mix (float, with
+/// those peaks) and the song with that stem cut at full scale as a 24-bit export cuts it.
+fn clipped_export(seed: u64, k: usize, over_db: f64) -> (Song, Vec<f32>) {
+    let mut song = Song::new(SR, 12.0, 6, seed);
+    let peak = song.stems[k]
+        .samples
+        .iter()
+        .fold(0.0f32, |a, &x| a.max(x.abs()));
+    song.stems[k].scale_db(over_db - 20.0 * f64::from(peak).log10());
+    let mix = song.mix();
+    let top = 8_388_607.0 / 8_388_608.0;
+    for x in &mut song.stems[k].samples {
+        *x = x.clamp(-1.0, top);
+    }
+    (song, mix)
+}
+
+#[test]
+fn a_stem_clipped_in_its_export_is_its_clipping_not_a_gain_or_a_missing_part() {
+    // A stem bus 3 dB over full scale exported to 24 bits: the mix (float) kept the peaks.
+    for (seed, k) in [(41, 0), (42, 1), (43, 3)] {
+        let (song, mix) = clipped_export(seed, k, 3.0);
+        let r = run(&song, &mix);
+        let clip: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.code == FindingCode::Clipping)
+            .collect();
+        assert_eq!(clip.len(), 1, "seed {seed}: {:?}", codes(&r));
+        let f = clip[0];
+        assert_eq!(f.files, vec![song.stems[k].name.clone()]);
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(f.measured["clipped_in_export"], true);
+        let peak = f.measured["peak_in_mix_dbfs"].as_f64().unwrap();
+        assert!((peak - 3.0).abs() < 0.05, "seed {seed}: peak {peak}");
+        assert!(f.measured["residual_share"].as_f64().unwrap() > 0.95);
+        // The gain the fit leans on the stem with is the clipping's, not a fader's.
+        for g in r
+            .findings
+            .iter()
+            .filter(|f| f.code == FindingCode::GainMismatch)
+        {
+            assert_eq!(g.severity, Severity::Info, "seed {seed}: {g:?}");
+        }
+        assert!(!codes(&r).contains(&FindingCode::SumMatchesMix));
+    }
+}
+
+#[test]
+fn a_stem_clipped_as_the_mix_has_it_is_not_a_clipped_export() {
+    // The same stem at full scale, but the mix built from the clipped stem (a clipper on its
+    // bus): the set nulls, and the delivery check alone reports the clipping.
+    let (song, _) = clipped_export(41, 0, 3.0);
+    let mix = song.mix();
+    let r = run(&song, &mix);
+    assert_eq!(
+        codes(&r),
+        vec![FindingCode::SumMatchesMix],
+        "{:?}",
+        r.findings
+    );
+    // A float stem over full scale, carried by the mix as it is: nothing either.
+    let mut song = Song::new(SR, 12.0, 6, 44);
+    song.stems[2].scale_db(30.0);
+    let mix = song.mix();
+    let r = run(&song, &mix);
+    assert_eq!(
+        codes(&r),
+        vec![FindingCode::SumMatchesMix],
+        "{:?}",
+        r.findings
+    );
+}

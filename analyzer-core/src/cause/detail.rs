@@ -708,6 +708,31 @@ pub struct Dropout {
     pub sum: SumImpact,
 }
 
+/// A stem clipped in its export: its bus ran over 0 dBFS and the fixed-point file cut its peaks,
+/// which the mix (float, or its master lower) kept. The residual is then those peaks: found
+/// from the streaming pass's residual at the stem's full-scale samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClippedExport {
+    /// The stem.
+    pub file: String,
+    /// Its flat-topped runs as the delivery check counted them (`None` when the check found
+    /// none: single clipped samples).
+    pub runs: Option<ClipRuns>,
+    /// Samples at full scale in the judged span (one per mix channel the stem feeds).
+    pub full_scale_samples: u64,
+    /// The share of the aligned plain sum's residual at those samples (0..1).
+    pub residual_share: f64,
+    /// The residual the cut peaks leave, dB re the whole mix.
+    pub residual_db: f64,
+    /// The stem's peak as the mix carries it, dBFS of the stem's own scale (above 0).
+    pub peak_in_mix_dbfs: f64,
+    /// The gain the fit gives the stem only because its peaks are cut, dB (the fit leans
+    /// on the stem to make up for them).
+    pub gain_bias_db: f64,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
+}
+
 /// A stem whose clock runs off the mix's: its offset grows linearly over the song.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClockDrift {

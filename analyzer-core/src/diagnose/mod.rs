@@ -113,16 +113,23 @@ pub fn diagnose(
     if level_ride::name_level_rides(&mut diagnosis.causes, &result.stems, &mut result.causes) {
         diagnosis.findings = cause::findings(&diagnosis.causes);
     }
-    // Gaps in a stem's export (see `reconcile::dropout`) are what the residual is: the bursts
-    // they leave are no part or effect the stems lack.
-    if dropouts_explain(&result.causes, rec.null_depth_db) {
-        diagnosis.causes.retain(|c| {
-            !matches!(
-                c,
-                cause::Cause::AddedContent(_) | cause::Cause::UnexplainedResidual { .. }
-            )
-        });
-        diagnosis.findings = cause::findings(&diagnosis.causes);
+    // Gaps in a stem's export (see `reconcile::dropout`), or the peaks its export cut (see
+    // `reconcile::clipped`), are what the residual is. When the rest would pass the profile's
+    // null, no model has anything else to explain (the wideband distortion of cut peaks
+    // otherwise reads as a codec's noise or a bus process); dropouts that hold at least half
+    // of it leave bursts that are no part or effect the stems lack.
+    match export_faults(&result.causes, rec.null_depth_db) {
+        Some(f) if f.rest_db <= profile.null_pass_db => diagnosis.clear_causes(),
+        Some(f) if f.dropouts_db >= f.null_db - 3.0 => {
+            diagnosis.causes.retain(|c| {
+                !matches!(
+                    c,
+                    cause::Cause::AddedContent(_) | cause::Cause::UnexplainedResidual { .. }
+                )
+            });
+            diagnosis.findings = cause::findings(&diagnosis.causes);
+        }
+        _ => {}
     }
     // The explanation does not know the mix's name; the coding-noise finding quotes it.
     if let Some(l) = diagnosis.causes.iter_mut().find_map(|c| match c {
@@ -170,17 +177,34 @@ pub fn diagnose(
     diagnosis
 }
 
-/// The dropouts among `causes` leave at least half of the delivered residual
-/// (`null_depth_db`, dB re mix).
-fn dropouts_explain(causes: &[cause::Cause], null_depth_db: Option<f64>) -> bool {
-    let held = causes
-        .iter()
-        .filter_map(|c| match c {
-            cause::Cause::Dropout(d) => Some(crate::units::db_to_power(d.residual_db)),
-            _ => None,
-        })
-        .sum::<f64>();
-    held > 0.0 && null_depth_db.is_some_and(|n| crate::units::power_to_db(held) >= n - 3.0)
+/// What export faults (dropouts, clipped exports) leave of the delivered residual, dB re mix.
+struct ExportFaults {
+    /// The delivered residual (the null as delivered).
+    null_db: f64,
+    /// What the dropouts leave (-inf without any).
+    dropouts_db: f64,
+    /// What is left besides all the export faults leave.
+    rest_db: f64,
+}
+
+/// The residual the dropouts and clipped exports among `causes` leave against the delivered
+/// one (`null_depth_db`); `None` when there are none or no null was measured.
+fn export_faults(causes: &[cause::Cause], null_depth_db: Option<f64>) -> Option<ExportFaults> {
+    use crate::units::{db_to_power, power_to_db};
+    let (mut dropouts, mut clipped) = (0.0, 0.0);
+    for c in causes {
+        match c {
+            cause::Cause::Dropout(d) => dropouts += db_to_power(d.residual_db),
+            cause::Cause::ClippedExport(d) => clipped += db_to_power(d.residual_db),
+            _ => {}
+        }
+    }
+    let null_db = null_depth_db?;
+    (dropouts + clipped > 0.0).then(|| ExportFaults {
+        null_db,
+        dropouts_db: power_to_db(dropouts),
+        rest_db: power_to_db((db_to_power(null_db) - dropouts - clipped).max(0.0)),
+    })
 }
 
 /// A bus EQ whose coherent bands lie within [`cause::FLAT_EQ_SPAN_DB`] of each other.

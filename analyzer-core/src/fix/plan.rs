@@ -503,6 +503,16 @@ pub fn plan(
                 ),
                 "a new export of the stem without the other stem's part",
             ),
+            Cause::ClippedExport(d) => refuse(
+                &mut refusals,
+                c,
+                format!(
+                    "{}'s export cut its peaks (up to {:+.1} dBFS in the mix): no correction \
+                     restores what the clipping took out",
+                    d.file, d.peak_in_mix_dbfs
+                ),
+                "a new export of the stem as 32-bit float (or with its bus lower)",
+            ),
             Cause::SumMatchesMix { .. } => {}
             // Level, format, naming and layout findings: the stems still sum to the mix (or
             // would once corrected); fix corrects the sum and changes none of these.

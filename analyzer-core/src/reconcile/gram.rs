@@ -321,6 +321,23 @@ impl Gram {
         }
     }
 
+    /// Takes the statistics of `other` (frames that were added to `self` too) out again: the
+    /// statistics of the frames `self` holds and `other` does not.
+    pub fn without(&self, other: &Gram) -> Gram {
+        let mut out = self.clone();
+        for (a, b) in out.pp.iter_mut().zip(&other.pp) {
+            *a -= b;
+        }
+        for (a, b) in out.pm.iter_mut().zip(&other.pm) {
+            *a -= b;
+        }
+        for (a, b) in out.mm.iter_mut().zip(&other.mm) {
+            *a -= b;
+        }
+        out.frames = out.frames.saturating_sub(other.frames);
+        out
+    }
+
     /// Adds `other`'s sums (statistics of other frames under the same model), as if its frames
     /// had been added here: blocks accumulated apart combine into one fit.
     pub fn merge(&mut self, other: &Gram) {

@@ -67,6 +67,7 @@
 
 mod arbiter;
 pub mod channels;
+mod clipped;
 pub mod drift;
 mod dropout;
 mod evidence;

@@ -163,6 +163,16 @@ impl Finish<'_> {
             model,
         };
         let mut causes = findings::make(&ctx);
+        // What a cause found below that stops the sum does to it.
+        let breaking_impact =
+            if findings::delivered_fails(reconciliation.null_depth_db, self.profile) {
+                crate::cause::SumImpact::breaking(
+                    reconciliation.null_depth_db,
+                    reconciliation.corrected_null_depth_db,
+                )
+            } else {
+                crate::cause::SumImpact::default()
+            };
         // Gaps in a stem's export leave bursts of residual that read as content no stem
         // carries; the stem and the gaps are named instead.
         let dropouts = super::dropout::DropoutSearch {
@@ -172,19 +182,32 @@ impl Finish<'_> {
             names: &names,
             sample_rate: plan.sample_rate,
             floor_mean_square: plan.floor_mean_square,
-            impact: if findings::delivered_fails(reconciliation.null_depth_db, self.profile) {
-                crate::cause::SumImpact::breaking(
-                    reconciliation.null_depth_db,
-                    reconciliation.corrected_null_depth_db,
-                )
-            } else {
-                crate::cause::SumImpact::default()
-            },
+            impact: breaking_impact,
         }
         .run(stems)?;
         if !dropouts.is_empty() {
             causes.retain(|c| !matches!(c, crate::cause::Cause::SumMatchesMix { .. }));
             causes.extend(dropouts);
+        }
+        // A stem clipped in its export leaves its cut peaks as the residual, and the gain fit
+        // leans on it to make them up.
+        let bias_db = if out.clips.iter().any(|c| c.samples > 0) {
+            super::clipped::bias_db(model, &coefs, &out.gram, &out.clip_gram)
+        } else {
+            vec![0.0; k]
+        };
+        let clipped = super::clipped::ClippedSearch {
+            clips: &out.clips,
+            e_residual: out.e_unity,
+            e_mix,
+            bias_db: &bias_db,
+            names: &names,
+            impact: breaking_impact,
+        }
+        .run();
+        if !clipped.is_empty() {
+            causes = super::clipped::attribute_gains(causes, &names, &bias_db, active);
+            causes.extend(clipped);
         }
         let mut reconciliation = reconciliation;
         // A stem whose export stopped short leaves the end of the mix unmatched, outside the

@@ -61,7 +61,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::Dropout(_) => F::Dropout,
         Cause::MasterRide(_) => F::GainMismatch,
         Cause::NonFiniteSamples { .. } => F::NonFiniteSamples,
-        Cause::Clipping { .. } => F::Clipping,
+        Cause::Clipping { .. } | Cause::ClippedExport(_) => F::Clipping,
         Cause::FloatOver { .. } => F::FloatOver,
         Cause::DualMono { .. } => F::DualMono,
         Cause::TruePeakOver { .. } => F::TruePeakOver,
@@ -166,6 +166,8 @@ pub(super) fn severity(c: &Cause) -> Severity {
         Cause::ContainedStem(c) => breaking(c.sum, Warning),
         // A gap is audible in the stem whatever it does to the sum's average null.
         Cause::Dropout(_) => Error,
+        // A clipped stem is an error of the delivery whatever the sum does (see `Clipping`).
+        Cause::ClippedExport(_) => Error,
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -282,6 +284,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::EdgeSilence { file, .. }
         | Cause::CutOff { file, .. } => vec![file.clone()],
         Cause::Dropout(d) => vec![d.file.clone()],
+        Cause::ClippedExport(d) => vec![d.file.clone()],
         Cause::ContainedStem(ContainedStem { file, contains, .. }) => {
             vec![file.clone(), contains.clone()]
         }
@@ -392,6 +395,9 @@ pub(super) fn finding(c: &Cause) -> Finding {
             reconciliation::with_sum(reconciliation::contained_stem(c, d), &d.sum)
         }
         Cause::Dropout(d) => reconciliation::with_sum(reconciliation::dropout(c, d), &d.sum),
+        Cause::ClippedExport(d) => {
+            reconciliation::with_sum(reconciliation::clipped_export(c, d), &d.sum)
+        }
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),

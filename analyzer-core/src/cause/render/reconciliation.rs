@@ -2,8 +2,8 @@
 
 use super::common::{base, list, ms, plural, round1, round2, round4};
 use crate::cause::{
-    Cause, ChannelFault, ChannelFaultKind, ClockDrift, ContainedStem, Dropout, SetGain,
-    StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
+    Cause, ChannelFault, ChannelFaultKind, ClippedExport, ClockDrift, ContainedStem, Dropout,
+    SetGain, StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
 };
 use crate::report::{Finding, FindingCode, format_timecode};
 
@@ -527,4 +527,44 @@ pub(super) fn dropout(c: &Cause, d: &Dropout) -> Finding {
             .collect::<Vec<_>>(),
     )
     .with("residual_db", round1(d.residual_db))
+}
+
+/// A stem whose export cut the peaks the mix kept: the stem's clipping, told as what it does
+/// to the sum (the delivery check's flat-topped runs folded in).
+pub(super) fn clipped_export(c: &Cause, d: &ClippedExport) -> Finding {
+    let runs = d.runs.as_ref().map_or_else(String::new, |r| {
+        format!(
+            " ({}, the longest {} samples)",
+            plural(r.runs, "flat-topped run"),
+            r.longest_run_samples
+        )
+    });
+    // Headroom to leave: the peak the mix carries, rounded up to a whole dB, plus one.
+    let lower_by_db = d.peak_in_mix_dbfs.max(0.0).ceil() + 1.0;
+    base(
+        c,
+        format!(
+            "{} is clipped{runs}: its export cut peaks that reach {:+.1} dBFS in the mix (its bus ran over full scale into a fixed-point file). The cut peaks hold {:.0} % of the residual, {:.1} dB under the mix: the stems do not sum back to the mix because of them.",
+            d.file,
+            d.peak_in_mix_dbfs,
+            d.residual_share * 100.0,
+            -d.residual_db
+        ),
+        format!(
+            "Re-export {} as 32-bit float, which keeps peaks over full scale; a fixed-point file needs its bus {lower_by_db:.0} dB lower, and the mix exported the same way.",
+            d.file
+        ),
+    )
+    .with("clipped_runs", d.runs.as_ref().map(|r| r.runs))
+    .with(
+        "longest_run_samples",
+        d.runs.as_ref().map(|r| r.longest_run_samples),
+    )
+    .with("full_scale_samples", d.full_scale_samples)
+    .with("clipped_in_export", true)
+    .with("peak_in_mix_dbfs", round2(d.peak_in_mix_dbfs))
+    .with("residual_share", round2(d.residual_share))
+    .with("residual_db", round1(d.residual_db))
+    .with("gain_bias_db", round2(d.gain_bias_db))
+    .with("lower_by_db", lower_by_db)
 }

@@ -85,6 +85,50 @@ pub(crate) struct StreamOut {
     pub stats: BlockStats,
     /// BS.1770 gating-block energies (400 ms every 100 ms) of the residual over the span.
     pub gating_blocks: Vec<f64>,
+    /// Per stem, the residual at its full-scale samples over the span (see [`ClipStats`]).
+    pub clips: Vec<ClipStats>,
+    /// The [`Gram`] statistics of the span's frames where any stem is at full scale (also in
+    /// `gram`): taken out, the fit of what the exports left whole.
+    pub clip_gram: Gram,
+}
+
+/// A sample at or over this magnitude is at full scale in a fixed-point file (16-bit's largest
+/// positive sample is 32767/32768; 24-bit's is nearer still): where a conversion clipped.
+pub(crate) const FULL_SCALE: f64 = 32767.0 / 32768.0;
+
+/// What the plain sum's residual (every stem at its offset, unity gains: the sum as delivered,
+/// aligned) holds at one stem's full-scale samples ([`FULL_SCALE`]), over the judged span,
+/// counted per mix channel the stem feeds.
+///
+/// A stem whose bus ran over 0 dBFS and was exported to a fixed-point file lost its peaks
+/// there; the mix (float, or its master lower) kept them. Its residual is then the peaks the
+/// file cut: all of it at those samples, each in the direction of the stem's own sample (the
+/// mix goes further than the stem). A stem at full scale that the mix carries as it is (a
+/// clipper on its bus) leaves none there.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct ClipStats {
+    /// Samples at full scale (one per mix channel the stem feeds).
+    pub samples: u64,
+    /// Residual energy at them.
+    pub e_residual: f64,
+    /// Sum of the residual times the stem's contribution to the sum at them: positive when
+    /// the mix goes further than the stem in the direction of its peaks.
+    pub residual_dot_stem: f64,
+    /// Energy of the stem's contribution to the sum at them.
+    pub e_stem: f64,
+    /// The largest magnitude the mix gives the stem at them, in the stem's own scale (its
+    /// sample plus the residual over its gain): the peak the export cut, 1.0 = full scale.
+    pub peak_in_mix: f64,
+}
+
+impl ClipStats {
+    fn merge(&mut self, o: &ClipStats) {
+        self.samples += o.samples;
+        self.e_residual += o.e_residual;
+        self.residual_dot_stem += o.residual_dot_stem;
+        self.e_stem += o.e_stem;
+        self.peak_in_mix = self.peak_in_mix.max(o.peak_in_mix);
+    }
 }
 
 /// The residual's integrated loudness: [`gated_loudness_lufs`] over
@@ -169,6 +213,10 @@ pub(crate) fn run(
         total.stats.residual.extend(o.stats.residual);
         total.stats.fitted_residual.extend(o.stats.fitted_residual);
         total.gating_blocks.extend(o.gating_blocks);
+        for (t, c) in total.clips.iter_mut().zip(&o.clips) {
+            t.merge(c);
+        }
+        total.clip_gram.merge(&o.clip_gram);
     }
     Ok(total)
 }
@@ -289,6 +337,11 @@ struct Accumulator<'a> {
     fit: Vec<Vec<f64>>,
     /// Interleaved mix, sum and fitted sum for the visitor (only when there is one).
     vis: Option<(Vec<f32>, Vec<f32>, Vec<f32>)>,
+    /// The frames of a block where a stem is at full scale, and the mix and stems there
+    /// (planar, compacted), for `clip_gram`: sized on the first block that has any.
+    clip_frames: Vec<usize>,
+    clip_mix: Vec<Vec<f64>>,
+    clip_stems: Vec<Vec<Vec<f64>>>,
 }
 
 impl<'a> Accumulator<'a> {
@@ -305,6 +358,8 @@ impl<'a> Accumulator<'a> {
                 e_fitted: 0.0,
                 stats: BlockStats::with_len(sf, nstats),
                 gating_blocks: Vec::new(),
+                clips: vec![ClipStats::default(); model.stems()],
+                clip_gram: Gram::new(model),
             },
             gram_rest: Gram::new(model),
             meter: Loudness::new(cm, sample_rate),
@@ -312,6 +367,9 @@ impl<'a> Accumulator<'a> {
             rbuf: vec![0.0f32; bf * cm],
             sum: vec![vec![0.0f64; bf]; cm],
             fit: vec![vec![0.0f64; bf]; cm],
+            clip_frames: Vec::new(),
+            clip_mix: Vec::new(),
+            clip_stems: Vec::new(),
             vis: visit.then(|| {
                 (
                     vec![0.0f32; bf * cm],
@@ -331,7 +389,8 @@ impl<'a> Accumulator<'a> {
             let (model, cm) = (self.plan.model, self.plan.model.mix_channels);
             self.gram_rest
                 .add_channels(model, &audio.mix, &audio.stems, r.clone(), split..cm);
-            self.judged(&audio.mix, r);
+            self.judged(&audio.mix, r.clone());
+            self.clips(&audio.mix, &audio.stems, r);
         }
         self.block_stats(f0, n, &audio.mix);
     }
@@ -383,6 +442,74 @@ impl<'a> Accumulator<'a> {
             }
             rest = tail;
         }
+    }
+
+    /// The residual at each stem's full-scale samples over the judged frames `r` of the block
+    /// (see [`ClipStats`]). A stem's samples are looked at one by one only in a block where
+    /// one of them reaches full scale; a stem with headroom costs one comparison per sample.
+    fn clips(&mut self, mixp: &[Vec<f64>], stemp: &[Vec<Vec<f64>>], r: Range<usize>) {
+        let (plan, model) = (self.plan, self.plan.model);
+        let cm = model.mix_channels;
+        let at_full_scale = |x: &[f64]| x.iter().fold(false, |a, &v| a | (v.abs() >= FULL_SCALE));
+        let mut any = false;
+        for (i, stats) in self.out.clips.iter_mut().enumerate() {
+            for c in 0..cm {
+                let g = plan.unity[i * cm + c];
+                let x = &stemp[i][model.route(i, c)][r.clone()];
+                if g == 0.0 || !at_full_scale(x) {
+                    continue;
+                }
+                any = true;
+                let (m, f) = (&mixp[c][r.clone()], &self.sum[c][r.clone()]);
+                for ((&xv, &mv), &fv) in x.iter().zip(m).zip(f) {
+                    if xv.abs() >= FULL_SCALE {
+                        let res = mv - fv;
+                        stats.samples += 1;
+                        stats.e_residual += res * res;
+                        stats.residual_dot_stem += res * g * xv;
+                        stats.e_stem += g * xv * g * xv;
+                        stats.peak_in_mix = stats.peak_in_mix.max((xv + res / g).abs());
+                    }
+                }
+            }
+        }
+        if any {
+            self.clip_gram(mixp, stemp, r);
+        }
+    }
+
+    /// Adds the frames of `r` where a stem in the sum is at full scale to `out.clip_gram`.
+    fn clip_gram(&mut self, mixp: &[Vec<f64>], stemp: &[Vec<Vec<f64>>], r: Range<usize>) {
+        let (plan, model) = (self.plan, self.plan.model);
+        let (k, cm) = (model.stems(), model.mix_channels);
+        let in_sum = |i: usize| (0..cm).any(|c| plan.unity[i * cm + c] != 0.0);
+        self.clip_frames.clear();
+        self.clip_frames.extend(r.filter(|&t| {
+            (0..k).any(|i| in_sum(i) && stemp[i].iter().any(|ch| ch[t].abs() >= FULL_SCALE))
+        }));
+        let n = self.clip_frames.len();
+        if self.clip_mix.is_empty() {
+            self.clip_mix = vec![vec![0.0; plan.block_frames]; cm];
+            self.clip_stems = stemp
+                .iter()
+                .map(|s| vec![vec![0.0; plan.block_frames]; s.len()])
+                .collect();
+        }
+        for (out, m) in self.clip_mix.iter_mut().zip(mixp) {
+            for (o, &t) in out.iter_mut().zip(&self.clip_frames) {
+                *o = m[t];
+            }
+        }
+        for (out, s) in self.clip_stems.iter_mut().zip(stemp) {
+            for (oc, sc) in out.iter_mut().zip(s) {
+                for (o, &t) in oc.iter_mut().zip(&self.clip_frames) {
+                    *o = sc[t];
+                }
+            }
+        }
+        self.out
+            .clip_gram
+            .add(model, &self.clip_mix, &self.clip_stems, 0..n);
     }
 
     /// The 10 ms statistics of the block; blocks are whole multiples of the stat length.
