@@ -307,6 +307,22 @@ for song in $SONGS; do
     -c:a pcm_f32le "$d/$mix"
   write_case "$d" "stem ${Song}_$target.wav raised to peak at +3 dBFS and exported as 24-bit (clipped), the mix (float) with its peaks" clipping "${Song}_$target.wav" "" "bit_depth_mismatch true_peak_over low_headroom float_over dc_offset"
 
+  # The bass ducked in the mix by a compressor keyed from the drums (sidechain pumping), the
+  # stems exported one by one with the others muted: the key never reached the compressor, so
+  # the bass stem is not ducked.
+  if [ -f "$work/dry/${Song}_Bass.wav" ] && [ -f "$work/dry/${Song}_Drums.wav" ]; then
+    d="$base/sidechain_lost"; mkdir -p "$d"; link_stems "$work/dry" "$d"
+    rest=(); for f in "$work"/dry/*.wav; do
+      case "$(basename "$f")" in "${Song}_Bass.wav"|"${Song}_Drums.wav") ;; *) rest+=(-i "$f") ;; esac
+    done
+    n_rest=$(( ${#rest[@]} / 2 ))
+    pads=""; for i in $(seq 2 $((n_rest + 1))); do pads="$pads[$i]"; done
+    ffmpeg -nostdin -v error -y -i "$work/dry/${Song}_Bass.wav" -i "$work/dry/${Song}_Drums.wav" "${rest[@]}" \
+      -filter_complex "[1]asplit[key][drums];[0][key]sidechaincompress=threshold=0.02:ratio=8:attack=5:release=150:makeup=1[bass];[bass][drums]${pads}amix=inputs=$((n_rest + 2)):normalize=0" \
+      -c:a pcm_f32le "$d/$mix"
+    write_case "$d" "${Song}_Bass.wav ducked in the mix by a sidechain compressor keyed from ${Song}_Drums.wav (ffmpeg sidechaincompress 8:1, 150 ms release), the stems exported without it" missing_bus_processing "${Song}_Bass.wav"
+  fi
+
   # A fade-out on the master bus over the last 20 % of the song, the stems exported without it
   # (pre-master, or the master automation bypassed).
   d=$(newcase master_fade_mix)

@@ -21,10 +21,10 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
     ChannelFaultKind, ClipRuns, ClippedExport, ClockDrift, ContainedStem, CutOffAudio, Dropout,
-    DynamicsKind, Evidence, IncompleteCapture, LevelRide, LossyCodec, MasterChain, MasterRide,
-    MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain, RiddenStem, SetGain,
-    StartOffset, StemGain, StemGains, StereoWidth, SumImpact, TimecodeMismatch, coherent_bands,
-    group_start_offsets,
+    Ducking, DynamicsKind, Evidence, IncompleteCapture, LevelRide, LossyCodec, MasterChain,
+    MasterRide, MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain, RiddenStem,
+    SetGain, StartOffset, StemGain, StemGains, StereoWidth, SumImpact, TimecodeMismatch,
+    coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -351,6 +351,9 @@ pub enum Cause {
     Dropout(Dropout),
     /// A stem whose export cut the peaks the mix kept (see [`ClippedExport`]).
     ClippedExport(ClippedExport),
+    /// A stem ducked in the mix by another stem, without the ducking in its export (see
+    /// [`Ducking`]).
+    Ducking(Ducking),
     /// Master fader automation the stem export did not print (see [`MasterRide`]).
     MasterRide(MasterRide),
     /// The whole set enters the mix at another level than delivered.
@@ -477,6 +480,7 @@ impl Cause {
             | Self::ContainedStem(ContainedStem { sum, .. })
             | Self::Dropout(Dropout { sum, .. })
             | Self::ClippedExport(ClippedExport { sum, .. })
+            | Self::Ducking(Ducking { sum, .. })
             | Self::MasterRide(MasterRide { sum, .. })
             | Self::UnexplainedResidual { sum, .. } => Some(sum),
             _ => None,
@@ -528,6 +532,10 @@ impl Cause {
             Self::ContainedStem(c) => {
                 one(&mut c.file);
                 one(&mut c.contains);
+            }
+            Self::Ducking(d) => {
+                one(&mut d.file);
+                one(&mut d.key);
             }
             Self::MixCandidates(m) => {
                 one(&mut m.mix);

@@ -80,7 +80,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 25] = [
+    let cases: [(&str, Option<FindingCode>); 26] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -115,6 +115,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         // A stem clipped in its export: its clipping finding names what it does to the sum,
         // and no reconciliation code is reported beside it (checked below).
         ("clipped_stem", None),
+        ("sidechain_lost", Some(FindingCode::MissingBusProcessing)),
     ];
     // The file faults those cases carry, true of them (not false errors).
     let file_fault = |case: &str, code: FindingCode| {
@@ -188,6 +189,11 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             })
         {
             failures.push(format!("{case}: the clipping is not named as the export's"));
+        }
+        if case == "sidechain_lost"
+            && kind(FindingCode::MissingBusProcessing).as_deref() != Some("sidechain")
+        {
+            failures.push(format!("{case}: the lost sidechain is not named"));
         }
         if case.starts_with("bleed")
             && kind(FindingCode::DuplicateStem).as_deref() != Some("contained")

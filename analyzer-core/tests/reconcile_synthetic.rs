@@ -722,3 +722,66 @@ fn a_stem_clipped_as_the_mix_has_it_is_not_a_clipped_export() {
         r.findings
     );
 }
+
+/// The gain a sidechain compressor keyed from `key` (interleaved, `ch` channels) applies per
+/// frame: an envelope follower (5 ms attack, 150 ms release) and up to `depth` of reduction.
+fn sidechain_gain(key: &[f32], ch: usize, depth: f32) -> Vec<f32> {
+    let (att, rel) = (
+        (-1.0 / (0.005 * SR as f32)).exp(),
+        (-1.0 / (0.15 * SR as f32)).exp(),
+    );
+    let mut env = 0.0f32;
+    key.chunks_exact(ch)
+        .map(|f| {
+            let x = f.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+            let c = if x > env { att } else { rel };
+            env = c * env + (1.0 - c) * x;
+            1.0 - depth * (env / 0.1).min(1.0)
+        })
+        .collect()
+}
+
+#[test]
+fn a_stem_ducked_by_another_in_the_mix_only_is_a_lost_sidechain() {
+    // The pad (a sustained chord through the second half) ducked by the drums in the mix (a
+    // drum-keyed compressor), exported unducked.
+    let song = Song::new(SR, 24.0, 6, 51);
+    let gain = sidechain_gain(&song.stems[2].samples, 2, 0.6);
+    let mut ducked = song.clone();
+    for (f, g) in ducked.stems[3].samples.chunks_exact_mut(2).zip(&gain) {
+        f.iter_mut().for_each(|x| *x *= g);
+    }
+    let r = run(&song, &ducked.mix());
+    let d: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::MissingBusProcessing)
+        .collect();
+    assert_eq!(d.len(), 1, "{:?}", codes(&r));
+    assert_eq!(d[0].measured["kind"], "sidechain");
+    assert_eq!(d[0].measured["keyed_by"], song.stems[2].name.as_str());
+    assert_eq!(d[0].files[0], song.stems[3].name);
+    assert_eq!(d[0].severity, Severity::Error);
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.code != FindingCode::MissingBusProcessing)
+    {
+        assert!(f.severity < Severity::Warning, "{f:?}");
+    }
+
+    // The same gain on the whole mix (a bus compressor keyed from the drums): every stem
+    // dips, which is no one stem's lost sidechain.
+    let mut bus = song.mix();
+    for (f, g) in bus.chunks_exact_mut(2).zip(&gain) {
+        f.iter_mut().for_each(|x| *x *= g);
+    }
+    let r = run(&song, &bus);
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.measured.get("kind").is_some_and(|k| k == "sidechain")),
+        "{:?}",
+        r.findings
+    );
+}

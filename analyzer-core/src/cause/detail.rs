@@ -708,6 +708,35 @@ pub struct Dropout {
     pub sum: SumImpact,
 }
 
+/// A stem ducked in the mix by another stem's level (sidechain compression keyed from it) that
+/// its export did not print: the key was muted when the stem was soloed for export, or the
+/// export left the sidechain out. Found from the stem's gain in the mix fitted every 20 ms: it
+/// dips in many short stretches, each when the key stem plays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ducking {
+    /// The ducked stem.
+    pub file: String,
+    /// The stem whose level the ducking follows (the sidechain key).
+    pub key: String,
+    /// Correlation (-1..0) of the stem's gain in the mix (dB, per 20 ms block) with the key's
+    /// level (dB): how closely the ducking follows the key.
+    pub key_correlation: f64,
+    /// The same with the ducked stem's own level (a compressor keyed by itself).
+    pub own_correlation: f64,
+    /// Median gain reduction over the blocks where the stem is ducked by more than 1 dB, dB.
+    pub gain_reduction_typical_db: f64,
+    /// Largest gain reduction (99th percentile of the blocks where the stem plays), dB.
+    pub gain_reduction_max_db: f64,
+    /// Dips (stretches ducked by more than 1 dB) per second of the stem's playing.
+    pub dips_per_s: f64,
+    /// Share (0..1) of the residual that the stem's gain per block explains.
+    pub explained_share: f64,
+    /// The residual the ducking leaves, dB re mix.
+    pub residual_db: f64,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
+}
+
 /// A stem clipped in its export: its bus ran over 0 dBFS and the fixed-point file cut its peaks,
 /// which the mix (float, or its master lower) kept. The residual is then those peaks: found
 /// from the streaming pass's residual at the stem's full-scale samples.

@@ -120,6 +120,19 @@ pub fn diagnose(
     // of it leave bursts that are no part or effect the stems lack.
     match export_faults(&result.causes, rec.null_depth_db) {
         Some(f) if f.rest_db <= profile.null_pass_db => diagnosis.clear_causes(),
+        // A stem's missing ducking (80 % of the residual at least) is the time-varying gain the
+        // dynamics models read, and the ducked stem's own notes are no part the stems lack.
+        Some(f) if f.ducking => {
+            diagnosis.causes.retain(|c| {
+                !matches!(
+                    c,
+                    cause::Cause::MissingBusProcessing(_)
+                        | cause::Cause::AddedContent(_)
+                        | cause::Cause::UnexplainedResidual { .. }
+                )
+            });
+            diagnosis.findings = cause::findings(&diagnosis.causes);
+        }
         Some(f) if f.dropouts_db >= f.null_db - 3.0 => {
             diagnosis.causes.retain(|c| {
                 !matches!(
@@ -177,7 +190,8 @@ pub fn diagnose(
     diagnosis
 }
 
-/// What export faults (dropouts, clipped exports) leave of the delivered residual, dB re mix.
+/// What export faults (dropouts, clipped exports, a sidechain's ducking not printed) leave of
+/// the delivered residual, dB re mix.
 struct ExportFaults {
     /// The delivered residual (the null as delivered).
     null_db: f64,
@@ -185,25 +199,32 @@ struct ExportFaults {
     dropouts_db: f64,
     /// What is left besides all the export faults leave.
     rest_db: f64,
+    /// A stem's sidechain ducking is among them.
+    ducking: bool,
 }
 
-/// The residual the dropouts and clipped exports among `causes` leave against the delivered
+/// The residual the export faults among `causes` leave against the delivered
 /// one (`null_depth_db`); `None` when there are none or no null was measured.
 fn export_faults(causes: &[cause::Cause], null_depth_db: Option<f64>) -> Option<ExportFaults> {
     use crate::units::{db_to_power, power_to_db};
-    let (mut dropouts, mut clipped) = (0.0, 0.0);
+    let (mut dropouts, mut others, mut ducking) = (0.0, 0.0, false);
     for c in causes {
         match c {
             cause::Cause::Dropout(d) => dropouts += db_to_power(d.residual_db),
-            cause::Cause::ClippedExport(d) => clipped += db_to_power(d.residual_db),
+            cause::Cause::ClippedExport(d) => others += db_to_power(d.residual_db),
+            cause::Cause::Ducking(d) => {
+                others += d.explained_share * db_to_power(d.residual_db);
+                ducking = true;
+            }
             _ => {}
         }
     }
     let null_db = null_depth_db?;
-    (dropouts + clipped > 0.0).then(|| ExportFaults {
+    (dropouts + others > 0.0).then(|| ExportFaults {
         null_db,
         dropouts_db: power_to_db(dropouts),
-        rest_db: power_to_db((db_to_power(null_db) - dropouts - clipped).max(0.0)),
+        rest_db: power_to_db((db_to_power(null_db) - dropouts - others).max(0.0)),
+        ducking,
     })
 }
 

@@ -513,6 +513,16 @@ pub fn plan(
                 ),
                 "a new export of the stem as 32-bit float (or with its bus lower)",
             ),
+            Cause::Ducking(d) => refuse(
+                &mut refusals,
+                c,
+                format!(
+                    "{} is ducked in the mix by {}'s sidechain and its export is not: a gain \
+                     per 20 ms fitted to the mix would copy the mix, not restore the stem",
+                    d.file, d.key
+                ),
+                "a new export of the stem with its sidechain key playing",
+            ),
             Cause::SumMatchesMix { .. } => {}
             // Level, format, naming and layout findings: the stems still sum to the mix (or
             // would once corrected); fix corrects the sum and changes none of these.

@@ -380,6 +380,21 @@ impl Gram {
             .sum()
     }
 
+    /// `sum r * a x` over all mix channels, for one stem's routed signal `x` at its gains `a`
+    /// in `coefs` and the residual `r` of the mix against the whole sum at `coefs`: with
+    /// [`Gram::stem_energy_at`] and the residual energy, how much the residual is that stem.
+    pub fn residual_cross_at(&self, coefs: &[f64], stem: usize) -> f64 {
+        let (k, cm) = (self.k, self.c);
+        (0..cm)
+            .map(|c| {
+                let fitted: f64 = (0..k)
+                    .map(|i| coefs[i * cm + c] * self.pp(c, i, stem))
+                    .sum();
+                coefs[stem * cm + c] * (self.pm[c * k + stem] - fitted)
+            })
+            .sum()
+    }
+
     /// Energy of the stem sum at the per-mix-channel gains `coefs`.
     pub fn sum_energy_at(&self, coefs: &[f64]) -> f64 {
         let (k, cm) = (self.k, self.c);

@@ -70,6 +70,7 @@ pub mod channels;
 mod clipped;
 pub mod drift;
 mod dropout;
+mod ducking;
 mod evidence;
 mod findings;
 pub mod gram;

@@ -209,6 +209,26 @@ impl Finish<'_> {
             causes = super::clipped::attribute_gains(causes, &names, &bias_db, active);
             causes.extend(clipped);
         }
+        // A stem ducked by another's sidechain that its export did not print: its residual is
+        // the stem scaled by the ducking, its whole-song gain the ducking's average.
+        let ducking = super::ducking::DuckingSearch {
+            model,
+            gram: &out.gram,
+            unity: &used.unity,
+            offsets,
+            active,
+            names: &names,
+            e_residual: out.e_unity,
+            e_mix,
+            span: span.clone(),
+            sample_rate: plan.sample_rate,
+            impact: breaking_impact,
+        }
+        .run(mix, stems)?;
+        if let Some(d) = ducking {
+            causes = super::ducking::attribute_gain(causes, &d, active);
+            causes.push(d);
+        }
         let mut reconciliation = reconciliation;
         // A stem whose export stopped short leaves the end of the mix unmatched, outside the
         // span every stem covers: the headline (the sum as delivered) then covers the whole mix.

@@ -449,3 +449,32 @@ pub(super) fn master_ride(c: &Cause, r: &crate::cause::MasterRide) -> Finding {
     )
     .with("residual_db", round1(r.residual_db))
 }
+
+/// A stem ducked in the mix by another stem's level that its export did not print.
+pub(super) fn ducking(c: &Cause, d: &crate::cause::Ducking) -> Finding {
+    base(
+        c,
+        format!(
+            "{} is ducked in the mix whenever {} plays (sidechain compression keyed from it: typically {:.1} dB, up to {:.1} dB, {:.1} dips a second), but its export is not: the key was muted when the stem was soloed for export, or the export left the sidechain out. The missing ducking leaves a residual at {:.1} dB under the mix.",
+            d.file,
+            d.key,
+            d.gain_reduction_typical_db,
+            d.gain_reduction_max_db,
+            d.dips_per_s,
+            -d.residual_db
+        ),
+        format!(
+            "Re-export {} with its sidechain key playing (all stems in one pass, or the key routed to the compressor with its own output muted); {} is right.",
+            d.file, d.key
+        ),
+    )
+    .with("kind", "sidechain")
+    .with("keyed_by", d.key.clone())
+    .with("key_correlation", round2(d.key_correlation))
+    .with("own_level_correlation", round2(d.own_correlation))
+    .with("gain_reduction_typical_db", round1(d.gain_reduction_typical_db))
+    .with("gain_reduction_max_db", round1(d.gain_reduction_max_db))
+    .with("dips_per_s", round2(d.dips_per_s))
+    .with("explained_share", round2(d.explained_share))
+    .with("residual_db", round1(d.residual_db))
+}

@@ -76,7 +76,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         },
         Cause::SetGain(_) | Cause::StemGain(_) | Cause::StemGains(_) => F::GainMismatch,
         Cause::SumMatchesMix { .. } => F::SumMatchesMix,
-        Cause::MissingBusProcessing(_) => F::MissingBusProcessing,
+        Cause::MissingBusProcessing(_) | Cause::Ducking(_) => F::MissingBusProcessing,
         Cause::BusEq(_) => F::BusEq,
         Cause::AddedContent(a) => match a.kind {
             AddedKind::FxReturn { .. } => F::MissingFxReturn,
@@ -168,6 +168,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         Cause::Dropout(_) => Error,
         // A clipped stem is an error of the delivery whatever the sum does (see `Clipping`).
         Cause::ClippedExport(_) => Error,
+        Cause::Ducking(d) => breaking(d.sum, Warning),
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -285,6 +286,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::CutOff { file, .. } => vec![file.clone()],
         Cause::Dropout(d) => vec![d.file.clone()],
         Cause::ClippedExport(d) => vec![d.file.clone()],
+        Cause::Ducking(d) => vec![d.file.clone(), d.key.clone()],
         Cause::ContainedStem(ContainedStem { file, contains, .. }) => {
             vec![file.clone(), contains.clone()]
         }
@@ -398,6 +400,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         Cause::ClippedExport(d) => {
             reconciliation::with_sum(reconciliation::clipped_export(c, d), &d.sum)
         }
+        Cause::Ducking(d) => reconciliation::with_sum(diagnosis::ducking(c, d), &d.sum),
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),
