@@ -15,6 +15,7 @@
 
 use std::ops::Range;
 
+use super::block_pass::{BLOCK_S, BlockPass, Blocks};
 use super::gram::{Gram, Model};
 use crate::Result;
 use crate::cause::{Cause, Ducking, SumImpact, group_stem_gains, ungroup_stem_gains};
@@ -25,10 +26,6 @@ use crate::units::power_to_db;
 /// The residual must be this much one stem (normalised correlation of the plain sum's residual
 /// with the stem, negative: the mix has less of it) for that stem to be looked at.
 const CANDIDATE_CORRELATION: f64 = -0.3;
-/// Gain blocks, seconds: short against a ducking's release (100-300 ms).
-const BLOCK_S: f64 = 0.02;
-/// Blocks read per chunk.
-const CHUNK_BLOCKS: usize = 50;
 /// A block counts where the stem plays: within this many dB of its loudest block.
 const PLAYING_DB: f64 = 40.0;
 /// A block is ducked when the stem's gain there is this far (dB) under its typical gain.
@@ -74,21 +71,6 @@ pub(super) struct DuckingSearch<'a> {
     pub impact: SumImpact,
 }
 
-/// Per 20 ms block of the span, what the second pass measures.
-struct Blocks {
-    /// `sum r x` and `sum x x` for the candidate's part of the plain sum `x`, and `sum r r`.
-    rx: Vec<f64>,
-    xx: Vec<f64>,
-    rr: Vec<f64>,
-    /// The same with the rest of the plain sum `o` (every other stem): `sum r o`, `sum o o`,
-    /// `sum x o`.
-    ro: Vec<f64>,
-    oo: Vec<f64>,
-    xo: Vec<f64>,
-    /// Per active stem, its part of the plain sum's energy.
-    level: Vec<Vec<f64>>,
-}
-
 impl DuckingSearch<'_> {
     /// The stem ducked by another, when that is what the residual is.
     ///
@@ -102,7 +84,15 @@ impl DuckingSearch<'_> {
         let Some(k) = self.candidate() else {
             return Ok(None);
         };
-        let blocks = self.measure(k, mix, stems)?;
+        let blocks = BlockPass {
+            model: self.model,
+            unity: self.unity,
+            offsets: self.offsets,
+            active: self.active,
+            span: self.span.clone(),
+            sample_rate: self.sample_rate,
+        }
+        .run(Some(k), mix, stems)?;
         Ok(self.judge(k, &blocks))
     }
 
@@ -122,75 +112,6 @@ impl DuckingSearch<'_> {
             .filter(|&(_, rho)| rho <= CANDIDATE_CORRELATION)
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
-    }
-
-    /// Reads the span once more and measures, every 20 ms, the candidate `k`'s projection of
-    /// the plain sum's residual and every active stem's level.
-    fn measure(
-        &self,
-        k: usize,
-        mix: &mut dyn FrameSource,
-        stems: &mut [Box<dyn FrameSource>],
-    ) -> Result<Blocks> {
-        let model = self.model;
-        let cm = model.mix_channels;
-        let bf = ((BLOCK_S * f64::from(self.sample_rate)) as usize).max(1);
-        let n_blocks = ((self.span.end - self.span.start) / bf as u64) as usize;
-        let n_stems = self.names.len();
-        let mut out = Blocks {
-            rx: vec![0.0; n_blocks],
-            xx: vec![0.0; n_blocks],
-            rr: vec![0.0; n_blocks],
-            ro: vec![0.0; n_blocks],
-            oo: vec![0.0; n_blocks],
-            xo: vec![0.0; n_blocks],
-            level: vec![vec![0.0; n_blocks]; n_stems],
-        };
-        let chunk = CHUNK_BLOCKS * bf;
-        let mut mbuf = vec![0.0f32; chunk * mix.channels().max(1)];
-        let mut sbuf: Vec<Vec<f32>> = stems
-            .iter()
-            .map(|s| vec![0.0f32; chunk * s.channels().max(1)])
-            .collect();
-        let mut part = vec![0.0f64; n_stems];
-        let mut b0 = 0;
-        while b0 < n_blocks {
-            let nb = CHUNK_BLOCKS.min(n_blocks - b0);
-            let f0 = self.span.start + (b0 * bf) as u64;
-            let n = nb * bf;
-            let mch = mix.channels().max(1);
-            mix.read_window(f0 as i64, &mut mbuf[..n * mch])?;
-            for (i, s) in stems.iter_mut().enumerate() {
-                if self.active[i] {
-                    let ch = s.channels().max(1);
-                    s.read_window(f0 as i64 + self.offsets[i], &mut sbuf[i][..n * ch])?;
-                }
-            }
-            for t in 0..n {
-                let b = b0 + t / bf;
-                for c in 0..cm {
-                    let mut sum = 0.0f64;
-                    for i in (0..n_stems).filter(|&i| self.active[i]) {
-                        let ch = model.stem_channels[i].max(1);
-                        let x =
-                            self.unity[i * cm + c] * f64::from(sbuf[i][t * ch + model.route(i, c)]);
-                        part[i] = x;
-                        sum += x;
-                        out.level[i][b] += x * x;
-                    }
-                    let r = f64::from(mbuf[t * mch + c % mch]) - sum;
-                    let (x, o) = (part[k], sum - part[k]);
-                    out.rx[b] += r * x;
-                    out.xx[b] += x * x;
-                    out.rr[b] += r * r;
-                    out.ro[b] += r * o;
-                    out.oo[b] += o * o;
-                    out.xo[b] += x * o;
-                }
-            }
-            b0 += nb;
-        }
-        Ok(out)
     }
 
     /// Ducking of `k` by another stem, from the blocks.

@@ -66,6 +66,7 @@
 //! [`ReconcileResult`]; `findings` turns it into findings.
 
 mod arbiter;
+mod block_pass;
 pub mod channels;
 mod clipped;
 pub mod drift;
