@@ -323,6 +323,14 @@ for song in $SONGS; do
     write_case "$d" "${Song}_Bass.wav ducked in the mix by a sidechain compressor keyed from ${Song}_Drums.wav (ffmpeg sidechaincompress 8:1, 150 ms release), the stems exported without it" missing_bus_processing "${Song}_Bass.wav"
   fi
 
+  # The keys (a stereo stem) bounced to a mono file, the mix with them in stereo.
+  if [ -f "$work/dry/${Song}_Keys.wav" ]; then
+    d="$base/mono_export"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_Keys.wav"
+    $SOX "$work/dry/${Song}_Keys.wav" "${F32[@]}" "$d/${Song}_Keys.wav" remix 1v0.5,2v0.5
+    ln -f "$work/mix_dry.wav" "$d/$mix"
+    write_case "$d" "stem ${Song}_Keys.wav (stereo) exported as a mono file (L+R)/2, the mix with it in stereo" channel_layout "${Song}_Keys.wav"
+  fi
+
   # A fade-out on the master bus over the last 20 % of the song, the stems exported without it
   # (pre-master, or the master automation bypassed).
   d=$(newcase master_fade_mix)

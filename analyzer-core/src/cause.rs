@@ -21,10 +21,10 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
     ChannelFaultKind, ClipRuns, ClippedExport, ClockDrift, ContainedStem, CutOffAudio, Dropout,
-    Ducking, DynamicsKind, Evidence, IncompleteCapture, LevelRide, LossyCodec, MasterChain,
-    MasterRide, MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain, RiddenStem,
-    SetGain, StartOffset, StemGain, StemGains, StereoWidth, SumImpact, TimecodeMismatch,
-    coherent_bands, group_start_offsets,
+    Ducking, DynamicsKind, Evidence, FoldedToMono, IncompleteCapture, LevelRide, LossyCodec,
+    MasterChain, MasterRide, MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain,
+    RiddenStem, SetGain, StartOffset, StemGain, StemGains, StereoWidth, SumImpact,
+    TimecodeMismatch, coherent_bands, group_start_offsets,
 };
 
 pub(crate) use render::{round1, round2};
@@ -354,6 +354,8 @@ pub enum Cause {
     /// A stem ducked in the mix by another stem, without the ducking in its export (see
     /// [`Ducking`]).
     Ducking(Ducking),
+    /// A stereo stem exported as a mono file (see [`FoldedToMono`]).
+    FoldedToMono(FoldedToMono),
     /// Master fader automation the stem export did not print (see [`MasterRide`]).
     MasterRide(MasterRide),
     /// The whole set enters the mix at another level than delivered.
@@ -481,6 +483,7 @@ impl Cause {
             | Self::Dropout(Dropout { sum, .. })
             | Self::ClippedExport(ClippedExport { sum, .. })
             | Self::Ducking(Ducking { sum, .. })
+            | Self::FoldedToMono(FoldedToMono { sum, .. })
             | Self::MasterRide(MasterRide { sum, .. })
             | Self::UnexplainedResidual { sum, .. } => Some(sum),
             _ => None,
@@ -528,6 +531,7 @@ impl Cause {
             | Self::StemGain(StemGain { file, .. })
             | Self::Dropout(Dropout { file, .. })
             | Self::ClippedExport(ClippedExport { file, .. })
+            | Self::FoldedToMono(FoldedToMono { file, .. })
             | Self::CutOff { file, .. } => one(file),
             Self::ContainedStem(c) => {
                 one(&mut c.file);
@@ -660,6 +664,27 @@ pub fn fold_weak_added_content_into_drift(causes: &mut Vec<Cause>) {
     if causes.iter().any(|c| matches!(c, Cause::ClockDrift(_))) {
         causes.retain(|c| !matches!(c, Cause::AddedContent(a) if !a.strong));
     }
+}
+
+/// A stem the reconciliation found folded to mono ([`Cause::FoldedToMono`]) is one cause: it
+/// leaves the delivery check's [`Cause::MixedChannelLayouts`], which says only that it is mono.
+pub fn fold_layout_into_folded_stems(causes: &mut Vec<Cause>) {
+    let folded: Vec<String> = causes
+        .iter()
+        .filter_map(|c| match c {
+            Cause::FoldedToMono(f) => Some(f.file.clone()),
+            _ => None,
+        })
+        .collect();
+    if folded.is_empty() {
+        return;
+    }
+    for c in causes.iter_mut() {
+        if let Cause::MixedChannelLayouts { files, .. } = c {
+            files.retain(|f| !folded.contains(f));
+        }
+    }
+    causes.retain(|c| !matches!(c, Cause::MixedChannelLayouts { files, .. } if files.is_empty()));
 }
 
 /// A stem whose clipping the reconciliation found in the sum ([`Cause::ClippedExport`]) is one

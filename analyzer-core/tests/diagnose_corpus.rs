@@ -80,7 +80,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 26] = [
+    let cases: [(&str, Option<FindingCode>); 27] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -116,6 +116,9 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         // and no reconciliation code is reported beside it (checked below).
         ("clipped_stem", None),
         ("sidechain_lost", Some(FindingCode::MissingBusProcessing)),
+        // A stereo stem exported as a mono file: named as such (checked below), no
+        // reconciliation code beside it.
+        ("mono_export", None),
     ];
     // The file faults those cases carry, true of them (not false errors).
     let file_fault = |case: &str, code: FindingCode| {
@@ -127,6 +130,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
                     "clipped_stem",
                     FindingCode::Clipping | FindingCode::TruePeakOver
                 )
+                | ("mono_export", FindingCode::ChannelLayout)
         )
     };
     let mut failures = Vec::new();
@@ -189,6 +193,11 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             })
         {
             failures.push(format!("{case}: the clipping is not named as the export's"));
+        }
+        if case == "mono_export"
+            && kind(FindingCode::ChannelLayout).as_deref() != Some("folded_to_mono")
+        {
+            failures.push(format!("{case}: the mono export is not named"));
         }
         if case == "sidechain_lost"
             && kind(FindingCode::MissingBusProcessing).as_deref() != Some("sidechain")

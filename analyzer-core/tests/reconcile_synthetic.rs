@@ -785,3 +785,45 @@ fn a_stem_ducked_by_another_in_the_mix_only_is_a_lost_sidechain() {
         r.findings
     );
 }
+
+#[test]
+fn a_stereo_stem_exported_as_mono_is_named_not_an_effect_return() {
+    // The pad (a stereo chord, its channels detuned apart) bounced to a mono file: the mix has
+    // it in stereo. (The keys would not do: a panned mono source loses only its pan.)
+    let song = Song::new(SR, 12.0, 6, 61);
+    let mix = song.mix();
+    let mut folded = song.clone();
+    let pad = &mut folded.stems[3];
+    pad.samples = pad
+        .samples
+        .chunks_exact(2)
+        .map(|f| 0.5 * (f[0] + f[1]))
+        .collect();
+    pad.channels = 1;
+    pad.pan = [std::f32::consts::FRAC_1_SQRT_2; 2];
+    let r = run(&folded, &mix);
+    let f: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::ChannelLayout)
+        .collect();
+    assert_eq!(f.len(), 1, "{:?}", codes(&r));
+    assert_eq!(f[0].measured["kind"], "folded_to_mono");
+    assert_eq!(f[0].files, vec![song.stems[3].name.clone()]);
+    assert_eq!(f[0].severity, Severity::Error);
+    for other in r
+        .findings
+        .iter()
+        .filter(|f| f.code != FindingCode::ChannelLayout)
+    {
+        assert!(other.severity < Severity::Warning, "{other:?}");
+    }
+    // The same mono file, mixed as it is (centred): it sums, nothing to say.
+    let r = run(&folded, &folded.mix());
+    assert_eq!(
+        codes(&r),
+        vec![FindingCode::SumMatchesMix],
+        "{:?}",
+        r.findings
+    );
+}

@@ -299,6 +299,7 @@ fn check_inputs_keeping(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>)
     }));
     let reconciled = check.reconcile_mix(mix_index, &results, speculative, &mut files, &mut causes);
     cause::fold_clipping_into_clipped_exports(&mut causes);
+    cause::fold_layout_into_folded_stems(&mut causes);
     let active_stems = reconciled.as_ref().map_or(0, |(_, active)| *active);
     let reconciliation = reconciled.map(|(r, _)| r);
     causes.extend(timecode::timecode_causes(&files));

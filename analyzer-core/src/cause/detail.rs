@@ -737,6 +737,24 @@ pub struct Ducking {
     pub sum: SumImpact,
 }
 
+/// A stereo stem exported as a mono file while the mix has it in stereo: the residual is that
+/// stem's side (the difference between its channels), which the mono file cannot carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldedToMono {
+    /// The mono stem.
+    pub file: String,
+    /// Share (0..1) of the residual that is side (the difference between its channels).
+    pub side_share: f64,
+    /// Correlation of the residual's side level with the stem's level, 20 ms blocks (dB).
+    pub envelope_correlation: f64,
+    /// The lost side against the stem's level in the sum, dB.
+    pub side_minus_stem_db: f64,
+    /// The residual, dB re mix.
+    pub residual_db: f64,
+    /// What it does to the sum as delivered.
+    pub sum: SumImpact,
+}
+
 /// A stem clipped in its export: its bus ran over 0 dBFS and the fixed-point file cut its peaks,
 /// which the mix (float, or its master lower) kept. The residual is then those peaks: found
 /// from the streaming pass's residual at the stem's full-scale samples.

@@ -121,8 +121,9 @@ pub fn diagnose(
     match export_faults(&result.causes, rec.null_depth_db) {
         Some(f) if f.rest_db <= profile.null_pass_db => diagnosis.clear_causes(),
         // A stem's missing ducking (80 % of the residual at least) is the time-varying gain the
-        // dynamics models read, and the ducked stem's own notes are no part the stems lack.
-        Some(f) if f.ducking => {
+        // dynamics models read, and the ducked stem's own notes are no part the stems lack; a
+        // stem folded to mono leaves its side, which reads as a decorrelated return or a width.
+        Some(f) if f.stem_fault => {
             diagnosis.causes.retain(|c| {
                 !matches!(
                     c,
@@ -199,22 +200,26 @@ struct ExportFaults {
     dropouts_db: f64,
     /// What is left besides all the export faults leave.
     rest_db: f64,
-    /// A stem's sidechain ducking is among them.
-    ducking: bool,
+    /// A stem's lost sidechain ducking or its fold to mono is among them.
+    stem_fault: bool,
 }
 
 /// The residual the export faults among `causes` leave against the delivered
 /// one (`null_depth_db`); `None` when there are none or no null was measured.
 fn export_faults(causes: &[cause::Cause], null_depth_db: Option<f64>) -> Option<ExportFaults> {
     use crate::units::{db_to_power, power_to_db};
-    let (mut dropouts, mut others, mut ducking) = (0.0, 0.0, false);
+    let (mut dropouts, mut others, mut stem_fault) = (0.0, 0.0, false);
     for c in causes {
         match c {
             cause::Cause::Dropout(d) => dropouts += db_to_power(d.residual_db),
             cause::Cause::ClippedExport(d) => others += db_to_power(d.residual_db),
             cause::Cause::Ducking(d) => {
                 others += d.explained_share * db_to_power(d.residual_db);
-                ducking = true;
+                stem_fault = true;
+            }
+            cause::Cause::FoldedToMono(d) => {
+                others += d.side_share * db_to_power(d.residual_db);
+                stem_fault = true;
             }
             _ => {}
         }
@@ -224,7 +229,7 @@ fn export_faults(causes: &[cause::Cause], null_depth_db: Option<f64>) -> Option<
         null_db,
         dropouts_db: power_to_db(dropouts),
         rest_db: power_to_db((db_to_power(null_db) - dropouts - others).max(0.0)),
-        ducking,
+        stem_fault,
     })
 }
 

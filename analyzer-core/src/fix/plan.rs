@@ -513,6 +513,16 @@ pub fn plan(
                 ),
                 "a new export of the stem as 32-bit float (or with its bus lower)",
             ),
+            Cause::FoldedToMono(d) => refuse(
+                &mut refusals,
+                c,
+                format!(
+                    "{} is a mono file and the mix has it in stereo: its side cannot be \
+                     recovered from the mono file",
+                    d.file
+                ),
+                "a stereo export of the stem",
+            ),
             Cause::Ducking(d) => refuse(
                 &mut refusals,
                 c,

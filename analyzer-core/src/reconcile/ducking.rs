@@ -244,7 +244,7 @@ impl DuckingSearch<'_> {
 }
 
 /// Pearson correlation of two equally long series (0 when either is constant).
-fn correlation(a: &[f64], b: &[f64]) -> f64 {
+pub(super) fn correlation(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len()) as f64;
     if n < 2.0 {
         return 0.0;

@@ -74,6 +74,7 @@ mod dropout;
 mod ducking;
 mod evidence;
 mod findings;
+mod folded;
 pub mod gram;
 mod locate;
 pub mod pan_law;

@@ -229,6 +229,35 @@ impl Finish<'_> {
             causes = super::ducking::attribute_gain(causes, &d, active);
             causes.push(d);
         }
+        // A stereo stem exported as a mono file: the residual is its side (as it is a swapped
+        // or inverted channel's, which is named already).
+        let channel_fault = causes
+            .iter()
+            .any(|c| matches!(c, crate::cause::Cause::ChannelFault(_)));
+        let folded = super::folded::FoldedSearch {
+            gram: &out.gram,
+            pass: super::block_pass::BlockPass {
+                model,
+                unity: &used.unity,
+                offsets,
+                active,
+                span: span.clone(),
+                sample_rate: plan.sample_rate,
+            },
+            names: &names,
+            e_residual: out.e_unity,
+            e_mix,
+            impact: breaking_impact,
+        };
+        let folded = if channel_fault {
+            None
+        } else {
+            folded.run(mix, stems)?
+        };
+        if let Some(f) = folded {
+            causes = super::folded::attribute_gain(causes, &f, active);
+            causes.push(f);
+        }
         let mut reconciliation = reconciliation;
         // A stem whose export stopped short leaves the end of the mix unmatched, outside the
         // span every stem covers: the headline (the sum as delivered) then covers the whole mix.

@@ -62,6 +62,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::MasterRide(_) => F::GainMismatch,
         Cause::NonFiniteSamples { .. } => F::NonFiniteSamples,
         Cause::Clipping { .. } | Cause::ClippedExport(_) => F::Clipping,
+        Cause::FoldedToMono(_) => F::ChannelLayout,
         Cause::FloatOver { .. } => F::FloatOver,
         Cause::DualMono { .. } => F::DualMono,
         Cause::TruePeakOver { .. } => F::TruePeakOver,
@@ -169,6 +170,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         // A clipped stem is an error of the delivery whatever the sum does (see `Clipping`).
         Cause::ClippedExport(_) => Error,
         Cause::Ducking(d) => breaking(d.sum, Warning),
+        Cause::FoldedToMono(d) => breaking(d.sum, Warning),
         Cause::IncompleteCapture(c) => match c.problem {
             CaptureProblem::StillRecording => Warning,
             _ => Error,
@@ -287,6 +289,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         Cause::Dropout(d) => vec![d.file.clone()],
         Cause::ClippedExport(d) => vec![d.file.clone()],
         Cause::Ducking(d) => vec![d.file.clone(), d.key.clone()],
+        Cause::FoldedToMono(d) => vec![d.file.clone()],
         Cause::ContainedStem(ContainedStem { file, contains, .. }) => {
             vec![file.clone(), contains.clone()]
         }
@@ -401,6 +404,9 @@ pub(super) fn finding(c: &Cause) -> Finding {
             reconciliation::with_sum(reconciliation::clipped_export(c, d), &d.sum)
         }
         Cause::Ducking(d) => reconciliation::with_sum(diagnosis::ducking(c, d), &d.sum),
+        Cause::FoldedToMono(d) => {
+            reconciliation::with_sum(reconciliation::folded_to_mono(c, d), &d.sum)
+        }
         Cause::SetGain(g) => reconciliation::set_gain(c, g),
         Cause::StemGain(g) => reconciliation::stem_gain(c, g),
         Cause::StemGains(g) => reconciliation::stem_gains(c, g),

@@ -3,7 +3,7 @@
 use super::common::{base, list, ms, plural, round1, round2, round4};
 use crate::cause::{
     Cause, ChannelFault, ChannelFaultKind, ClippedExport, ClockDrift, ContainedStem, Dropout,
-    SetGain, StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
+    FoldedToMono, SetGain, StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
 };
 use crate::report::{Finding, FindingCode, format_timecode};
 
@@ -567,4 +567,27 @@ pub(super) fn clipped_export(c: &Cause, d: &ClippedExport) -> Finding {
     .with("residual_db", round1(d.residual_db))
     .with("gain_bias_db", round2(d.gain_bias_db))
     .with("lower_by_db", lower_by_db)
+}
+
+/// A stereo stem exported as a mono file while the mix has it in stereo.
+pub(super) fn folded_to_mono(c: &Cause, d: &FoldedToMono) -> Finding {
+    base(
+        c,
+        format!(
+            "{} is a mono file, but the mix has it in stereo: its export folded it down, and the sum lacks its side (the difference between its channels, {:.1} dB under its level). That side is {:.0} % of the residual, {:.1} dB under the mix: not an effect return.",
+            d.file,
+            -d.side_minus_stem_db,
+            d.side_share * 100.0,
+            -d.residual_db
+        ),
+        format!(
+            "Re-export {} as a stereo file (the track's or bus's output in stereo, not a mono bounce).",
+            d.file
+        ),
+    )
+    .with("kind", "folded_to_mono")
+    .with("side_share", round2(d.side_share))
+    .with("envelope_correlation", round2(d.envelope_correlation))
+    .with("side_minus_stem_db", round1(d.side_minus_stem_db))
+    .with("residual_db", round1(d.residual_db))
 }
