@@ -971,6 +971,28 @@ pub fn mark_normalised(causes: &mut [Cause], peak_of: impl Fn(&str) -> Option<f6
 /// Splits a [`Cause::StemGains`] back into one cause per stem (to judge each on its own,
 /// e.g. as a side effect of a whole-mix cause), in place.
 pub fn ungroup_stem_gains(causes: Vec<Cause>) -> Vec<Cause> {
+    ungroup(causes)
+}
+
+/// Marks every gain cause (stem or set) for which `side_effect` holds as a side effect of the
+/// cause `by` ([`Cause::attribute_to`]), judging grouped stem gains one by one and grouping
+/// them again over `active_stems`.
+pub fn attribute_gains_to(
+    causes: Vec<Cause>,
+    active_stems: usize,
+    by: FindingCode,
+    side_effect: impl Fn(&Cause) -> bool,
+) -> Vec<Cause> {
+    let mut causes = ungroup(causes);
+    for c in &mut causes {
+        if side_effect(c) {
+            c.attribute_to(by);
+        }
+    }
+    group_stem_gains(causes, active_stems)
+}
+
+fn ungroup(causes: Vec<Cause>) -> Vec<Cause> {
     causes
         .into_iter()
         .flat_map(|c| match c {

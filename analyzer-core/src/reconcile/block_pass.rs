@@ -16,6 +16,23 @@ pub(super) const BLOCK_S: f64 = 0.02;
 /// Blocks read per chunk.
 const CHUNK_BLOCKS: usize = 50;
 
+/// A block counts where a stem plays: within this many dB of its loudest block.
+pub(super) const PLAYING_DB: f64 = 40.0;
+/// Fewer blocks where a stem plays than this are not judged.
+pub(super) const MIN_BLOCKS: usize = 100;
+
+/// The blocks where a stem with energies `level` (per block) plays (see [`PLAYING_DB`]), and
+/// its loudest block's energy; no blocks when it is silent throughout.
+pub(super) fn playing(level: &[f64]) -> (Vec<usize>, f64) {
+    let loudest = level.iter().copied().fold(0.0, f64::max);
+    if loudest <= 0.0 {
+        return (Vec::new(), loudest);
+    }
+    let floor = loudest * 10f64.powf(-PLAYING_DB / 10.0);
+    let blocks = (0..level.len()).filter(|&j| level[j] >= floor).collect();
+    (blocks, loudest)
+}
+
 /// Per 20 ms block of the span, sums over the block's frames and mix channels.
 pub(super) struct Blocks {
     /// `sum r x` and `sum x x` for the focus stem's part of the plain sum `x` (zero without a

@@ -11,7 +11,7 @@
 
 use super::gram::{Gram, Model};
 use super::stream::ClipStats;
-use crate::cause::{Cause, ClippedExport, SumImpact, group_stem_gains, ungroup_stem_gains};
+use crate::cause::{Cause, ClippedExport, SumImpact, attribute_gains_to};
 use crate::report::FindingCode;
 use crate::units::{amp_to_db, power_to_db};
 
@@ -92,7 +92,6 @@ pub(super) fn attribute_gains(
     bias_db: &[f64],
     active: &[bool],
 ) -> Vec<Cause> {
-    let mut causes = ungroup_stem_gains(causes);
     let mut active_bias: Vec<f64> = (0..names.len())
         .filter(|&i| active[i])
         .map(|i| bias_db[i])
@@ -102,20 +101,15 @@ pub(super) fn attribute_gains(
         .get(active_bias.len() / 2)
         .copied()
         .unwrap_or(0.0);
-    for c in &mut causes {
-        let biased = match c {
-            Cause::StemGain(g) => names
-                .iter()
-                .position(|n| *n == g.file)
-                .is_some_and(|i| (g.gain_db - bias_db[i]).abs() <= g.tolerance_db),
-            Cause::SetGain(g) => (g.gain_db - typical_bias_db).abs() <= g.tolerance_db,
-            _ => false,
-        };
-        if biased {
-            c.attribute_to(FindingCode::Clipping);
-        }
-    }
-    group_stem_gains(causes, active.iter().filter(|&&a| a).count())
+    let active_stems = active.iter().filter(|&&a| a).count();
+    attribute_gains_to(causes, active_stems, FindingCode::Clipping, |c| match c {
+        Cause::StemGain(g) => names
+            .iter()
+            .position(|n| *n == g.file)
+            .is_some_and(|i| (g.gain_db - bias_db[i]).abs() <= g.tolerance_db),
+        Cause::SetGain(g) => (g.gain_db - typical_bias_db).abs() <= g.tolerance_db,
+        _ => false,
+    })
 }
 
 /// Per stem, dB, its gain (see [`Model::stem_gain`]) in the full-length fit `coefs` over its

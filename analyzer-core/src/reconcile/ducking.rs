@@ -15,10 +15,10 @@
 
 use std::ops::Range;
 
-use super::block_pass::{BLOCK_S, BlockPass, Blocks};
+use super::block_pass::{BLOCK_S, BlockPass, Blocks, MIN_BLOCKS, playing};
 use super::gram::{Gram, Model};
 use crate::Result;
-use crate::cause::{Cause, Ducking, SumImpact, group_stem_gains, ungroup_stem_gains};
+use crate::cause::{Cause, Ducking, SumImpact, attribute_gains_to};
 use crate::report::FindingCode;
 use crate::source::FrameSource;
 use crate::units::power_to_db;
@@ -26,8 +26,6 @@ use crate::units::power_to_db;
 /// The residual must be this much one stem (normalised correlation of the plain sum's residual
 /// with the stem, negative: the mix has less of it) for that stem to be looked at.
 const CANDIDATE_CORRELATION: f64 = -0.3;
-/// A block counts where the stem plays: within this many dB of its loudest block.
-const PLAYING_DB: f64 = 40.0;
 /// A block is ducked when the stem's gain there is this far (dB) under its typical gain.
 const DIP_DB: f64 = 1.0;
 /// The stem's gain per block must explain at least this share of the residual.
@@ -47,8 +45,6 @@ const MAX_LONG_SHARE: f64 = 0.25;
 /// Where the stem dips, the rest of the sum may dip by at most this share of the stem's dip
 /// (dB; both fitted jointly): a compressor on the whole mix ducks everything.
 const REST_DIP_SHARE: f64 = 0.3;
-/// Fewer blocks where the stem plays than this are not judged.
-const MIN_BLOCKS: usize = 100;
 
 /// What the search needs.
 pub(super) struct DuckingSearch<'a> {
@@ -116,12 +112,7 @@ impl DuckingSearch<'_> {
 
     /// Ducking of `k` by another stem, from the blocks.
     fn judge(&self, k: usize, b: &Blocks) -> Option<Cause> {
-        let loudest = b.xx.iter().copied().fold(0.0, f64::max);
-        if loudest <= 0.0 {
-            return None;
-        }
-        let floor = loudest * 10f64.powf(-PLAYING_DB / 10.0);
-        let playing: Vec<usize> = (0..b.xx.len()).filter(|&j| b.xx[j] >= floor).collect();
+        let (playing, loudest) = playing(&b.xx);
         if playing.len() < MIN_BLOCKS {
             return None;
         }
@@ -270,12 +261,11 @@ pub(super) fn attribute_gain(causes: Vec<Cause>, ducking: &Cause, active: &[bool
     let Cause::Ducking(d) = ducking else {
         return causes;
     };
-    let mut causes = ungroup_stem_gains(causes);
-    for c in &mut causes {
-        if matches!(c, Cause::StemGain(g) if g.file == d.file && g.gain_db < 0.0 && -g.gain_db <= d.gain_reduction_max_db)
-        {
-            c.attribute_to(FindingCode::MissingBusProcessing);
-        }
-    }
-    group_stem_gains(causes, active.iter().filter(|&&a| a).count())
+    let active_stems = active.iter().filter(|&&a| a).count();
+    attribute_gains_to(
+        causes,
+        active_stems,
+        FindingCode::MissingBusProcessing,
+        |c| matches!(c, Cause::StemGain(g) if g.file == d.file && g.gain_db < 0.0 && -g.gain_db <= d.gain_reduction_max_db),
+    )
 }

@@ -8,10 +8,10 @@
 //! shows the residual's side rising and falling with the mono stem's own level, block by block:
 //! it is that stem's stereo image.
 
-use super::block_pass::{BlockPass, Blocks};
+use super::block_pass::{BlockPass, Blocks, MIN_BLOCKS, playing};
 use super::gram::{Gram, Model};
 use crate::Result;
-use crate::cause::{Cause, FoldedToMono, SumImpact, group_stem_gains, ungroup_stem_gains};
+use crate::cause::{Cause, FoldedToMono, SumImpact, attribute_gains_to};
 use crate::report::FindingCode;
 use crate::source::FrameSource;
 use crate::units::power_to_db;
@@ -23,8 +23,6 @@ const MIN_SIDE_SHARE: f64 = 0.8;
 const MIN_ENVELOPE_CORRELATION: f64 = 0.6;
 /// ...and more closely than any other stem's by this much.
 const OVER_OTHERS: f64 = 0.1;
-/// A block counts where the stem plays: within this many dB of its loudest block.
-const PLAYING_DB: f64 = 40.0;
 /// Where the stem rests, the residual's side (per block) is at most this share of what it is
 /// where the stem plays...
 const MAX_REST_SIDE_RATIO: f64 = 0.05;
@@ -33,8 +31,6 @@ const MAX_REST_SIDE_RATIO: f64 = 0.05;
 const REST_MARGIN: f64 = 4.0;
 /// The stem must rest in at least this share of the span's blocks for that test.
 const MIN_REST_SHARE: f64 = 0.1;
-/// Fewer blocks where the stem plays than this are not judged.
-const MIN_BLOCKS: usize = 100;
 
 /// What the search needs (see [`BlockPass`] for the reading).
 pub(super) struct FoldedSearch<'a> {
@@ -139,14 +135,7 @@ impl FoldedSearch<'_> {
 /// Correlation (dB with dB) of the residual's side with stem `i`'s level over the blocks where
 /// the stem plays; -1 when it plays in too few.
 fn envelope_correlation(b: &Blocks, i: usize) -> f64 {
-    let loudest = b.level[i].iter().copied().fold(0.0, f64::max);
-    if loudest <= 0.0 {
-        return -1.0;
-    }
-    let floor = loudest * 10f64.powf(-PLAYING_DB / 10.0);
-    let playing: Vec<usize> = (0..b.level[i].len())
-        .filter(|&j| b.level[i][j] >= floor)
-        .collect();
+    let (playing, loudest) = playing(&b.level[i]);
     if playing.len() < MIN_BLOCKS {
         return -1.0;
     }
@@ -168,23 +157,27 @@ pub(super) fn attribute_gain(causes: Vec<Cause>, folded: &Cause, active: &[bool]
     let Cause::FoldedToMono(f) = folded else {
         return causes;
     };
-    let mut causes = ungroup_stem_gains(causes);
-    for c in &mut causes {
-        if matches!(c, Cause::StemGain(g) if g.file == f.file) {
-            c.attribute_to(FindingCode::ChannelLayout);
-        }
-    }
-    group_stem_gains(causes, active.iter().filter(|&&a| a).count())
+    let active_stems = active.iter().filter(|&&a| a).count();
+    attribute_gains_to(
+        causes,
+        active_stems,
+        FindingCode::ChannelLayout,
+        |c| matches!(c, Cause::StemGain(g) if g.file == f.file),
+    )
 }
 
-/// The residual's side per block where stem `i` rests (more than [`PLAYING_DB`] under its
+/// The residual's side per block where stem `i` rests (more than
+/// [`PLAYING_DB`](super::block_pass::PLAYING_DB) under its
 /// loudest block) over the same where it plays; `None` when it rests in too few blocks.
 fn rest_side_ratio(b: &Blocks, i: usize) -> Option<f64> {
-    let loudest = b.level[i].iter().copied().fold(0.0, f64::max);
-    let floor = loudest * 10f64.powf(-PLAYING_DB / 10.0);
+    let mut plays = vec![false; b.side.len()];
+    playing(&b.level[i])
+        .0
+        .into_iter()
+        .for_each(|j| plays[j] = true);
     let (mut on, mut n_on, mut off, mut n_off) = (0.0, 0usize, 0.0, 0usize);
-    for (l, s) in b.level[i].iter().zip(&b.side) {
-        if *l >= floor && loudest > 0.0 {
+    for (&p, s) in plays.iter().zip(&b.side) {
+        if p {
             on += s;
             n_on += 1;
         } else {
