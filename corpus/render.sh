@@ -331,6 +331,19 @@ for song in $SONGS; do
     write_case "$d" "stem ${Song}_Keys.wav (stereo) exported as a mono file (L+R)/2, the mix with it in stereo" channel_layout "${Song}_Keys.wav"
   fi
 
+  # A DC offset on the bass's path (+0.003, -50 dBFS, sox dcshift): the mix without it (a DC
+  # filter on the mix bus the stem export bypassed), then the mix carrying it (its sum).
+  if [ -f "$work/dry/${Song}_Bass.wav" ]; then
+    d="$base/dc_stem"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_Bass.wav"
+    $SOX "$work/dry/${Song}_Bass.wav" "${F32[@]}" "$d/${Song}_Bass.wav" dcshift 0.003
+    ln -f "$work/mix_dry.wav" "$d/$mix"
+    write_case "$d" "stem ${Song}_Bass.wav with a DC offset of -50 dBFS (sox dcshift 0.003) that the mix does not carry" dc_offset "${Song}_Bass.wav"
+    d="$base/dc_carried"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_Bass.wav"
+    $SOX "$work/dry/${Song}_Bass.wav" "${F32[@]}" "$d/${Song}_Bass.wav" dcshift 0.02
+    $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" dcshift 0.02
+    write_case "$d" "stem ${Song}_Bass.wav with a DC offset of -34 dBFS (sox dcshift 0.02), the mix carrying it (the same shift)" dc_offset "${Song}_Bass.wav"
+  fi
+
   # A fade-out on the master bus over the last 20 % of the song, the stems exported without it
   # (pre-master, or the master automation bypassed).
   d=$(newcase master_fade_mix)

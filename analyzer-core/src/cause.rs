@@ -20,10 +20,10 @@ pub use master_chain::{MASTER_CEILING_SPREAD_DB, name_master_processing_on_stems
 
 pub use detail::{
     AddedContent, AddedKind, BusEq, BusProcessing, COHERENT_BAND, CaptureProblem, ChannelFault,
-    ChannelFaultKind, ClipRuns, ClippedExport, ClockDrift, ContainedStem, CutOffAudio, Dropout,
-    Ducking, DynamicsKind, Evidence, FoldedToMono, IncompleteCapture, LevelRide, LossyCodec,
-    MasterChain, MasterRide, MixCandidates, MixChoice, NamingProblem, NonFinite, OctaveGain,
-    RiddenStem, SetGain, StartOffset, StemGain, StemGains, StereoWidth, SumImpact,
+    ChannelFaultKind, ClipRuns, ClippedExport, ClockDrift, ContainedStem, CutOffAudio, DcMismatch,
+    Dropout, Ducking, DynamicsKind, Evidence, FoldedToMono, IncompleteCapture, LevelRide,
+    LossyCodec, MasterChain, MasterRide, MixCandidates, MixChoice, NamingProblem, NonFinite,
+    OctaveGain, RiddenStem, SetGain, StartOffset, StemGain, StemGains, StereoWidth, SumImpact,
     TimecodeMismatch, coherent_bands, group_start_offsets,
 };
 
@@ -317,6 +317,9 @@ pub enum Cause {
         by_file: Vec<(String, f64)>,
         /// The files are stems (else the mix).
         is_stem: bool,
+        /// Stems only: the mix with its offset (dBFS) when the stems' offsets add up to it
+        /// (the mix carries theirs, so it is part of this finding, not one of its own).
+        mix: Option<(String, f64)>,
     },
     /// Stereo stems whose two channels carry the same signal.
     DualMono {
@@ -351,6 +354,8 @@ pub enum Cause {
     Dropout(Dropout),
     /// A stem whose export cut the peaks the mix kept (see [`ClippedExport`]).
     ClippedExport(ClippedExport),
+    /// DC offsets the stems and the mix do not share (see [`DcMismatch`]).
+    DcMismatch(DcMismatch),
     /// A stem ducked in the mix by another stem, without the ducking in its export (see
     /// [`Ducking`]).
     Ducking(Ducking),
@@ -482,6 +487,7 @@ impl Cause {
             | Self::ContainedStem(ContainedStem { sum, .. })
             | Self::Dropout(Dropout { sum, .. })
             | Self::ClippedExport(ClippedExport { sum, .. })
+            | Self::DcMismatch(DcMismatch { sum, .. })
             | Self::Ducking(Ducking { sum, .. })
             | Self::FoldedToMono(FoldedToMono { sum, .. })
             | Self::MasterRide(MasterRide { sum, .. })
@@ -537,6 +543,10 @@ impl Cause {
                 one(&mut c.file);
                 one(&mut c.contains);
             }
+            Self::DcMismatch(d) => {
+                d.by_file.iter_mut().for_each(|(f, _)| one(f));
+                d.mix.iter_mut().for_each(one);
+            }
             Self::Ducking(d) => {
                 one(&mut d.file);
                 one(&mut d.key);
@@ -576,8 +586,11 @@ impl Cause {
             Self::Clipping { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
             Self::FloatOver { by_file, .. }
             | Self::TruePeakOver { by_file, .. }
-            | Self::LowHeadroom { by_file, .. }
-            | Self::DcOffset { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
+            | Self::LowHeadroom { by_file, .. } => by_file.iter_mut().for_each(|(f, _)| one(f)),
+            Self::DcOffset { by_file, mix, .. } => {
+                by_file.iter_mut().for_each(|(f, _)| one(f));
+                mix.iter_mut().for_each(|(f, _)| one(f));
+            }
             Self::StemGains(g) => g.stems.iter_mut().for_each(|s| one(&mut s.file)),
             Self::MasterProcessingOnStems(m) => {
                 m.stems.iter_mut().for_each(one);
@@ -721,6 +734,32 @@ pub fn fold_clipping_into_clipped_exports(causes: &mut Vec<Cause>) {
             d.runs = runs.iter().find(|(f, _)| *f == d.file).map(|(_, r)| *r);
         }
     }
+}
+
+/// Files whose DC offset the reconciliation found stopping the sum ([`Cause::DcMismatch`])
+/// are one cause each way: the delivery check's [`Cause::DcOffset`] for them (over the
+/// profile's limit) is part of that finding, not a second one.
+pub fn fold_dc_offsets_into_mismatch(causes: &mut Vec<Cause>) {
+    let named: Vec<String> = causes
+        .iter()
+        .filter_map(|c| match c {
+            Cause::DcMismatch(d) => Some(d.by_file.iter().map(|(f, _)| f.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if named.is_empty() {
+        return;
+    }
+    for c in causes.iter_mut() {
+        if let Cause::DcOffset { by_file, mix, .. } = c {
+            by_file.retain(|(f, _)| !named.contains(f));
+            if mix.as_ref().is_some_and(|(f, _)| named.contains(f)) {
+                *mix = None;
+            }
+        }
+    }
+    causes.retain(|c| !matches!(c, Cause::DcOffset { by_file, .. } if by_file.is_empty()));
 }
 
 /// The mix's flat-topped runs are the mix bus's doing when the diagnosis found bus processing

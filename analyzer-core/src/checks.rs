@@ -34,6 +34,9 @@ pub struct FileFacts {
     pub true_peak_dbtp: Option<f64>,
     /// Largest absolute DC offset over the channels, dBFS (`None` = none at all).
     pub dc_offset_dbfs: Option<f64>,
+    /// Signed DC offset (mean sample value) per channel, full scale 1.0 (empty: not
+    /// measured).
+    pub dc_offset_by_channel: Vec<f64>,
     /// Clipped (flat-topped) runs, as metering counts them for the file's format
     /// (`meter::ClipMode`).
     pub clipped_runs: u64,
@@ -554,14 +557,87 @@ fn levels(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
             target_dbfs: profile.stem_peak_max_dbfs,
         });
     }
-    per_role(
-        files,
-        |f| {
-            f.dc_offset_dbfs
-                .filter(|&dc| dc > profile.dc_offset_max_dbfs)
-        },
-        |by_file, is_stem| out.push(Cause::DcOffset { by_file, is_stem }),
-    );
+    dc_offsets(files, profile, out);
+}
+
+/// DC offsets over the profile's limit: one finding for the stems, one for the mix, or one
+/// for both when the stems' offsets add up to the mix's (the mix is their sum, so its offset
+/// is theirs: one cause, fixed at the source track).
+fn dc_offsets(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
+    let over = |f: &FileFacts| {
+        f.dc_offset_dbfs
+            .filter(|&dc| dc > profile.dc_offset_max_dbfs)
+    };
+    let mut stems = None;
+    let mut mix = None;
+    per_role(files, over, |by_file, is_stem| {
+        if is_stem {
+            stems = Some(by_file);
+        } else {
+            mix = Some(by_file);
+        }
+    });
+    let carried = stems.is_some()
+        && mix.as_ref().is_some_and(|m| m.len() == 1)
+        && files
+            .iter()
+            .find(|f| !f.is_stem())
+            .is_some_and(|m| stems_carry_mix_dc(files, m));
+    if let Some(by_file) = stems {
+        let mix = if carried {
+            mix.take().and_then(|m| m.into_iter().next())
+        } else {
+            None
+        };
+        out.push(Cause::DcOffset {
+            by_file,
+            is_stem: true,
+            mix,
+        });
+    }
+    if let Some(by_file) = mix {
+        out.push(Cause::DcOffset {
+            by_file,
+            is_stem: false,
+            mix: None,
+        });
+    }
+}
+
+/// How far (as a share of the mix's own offset) the stems' summed offset may stray from the
+/// mix's on every channel and still be the mix's offset: the stems' gains into the mix
+/// (within the gain tolerance) and a pan law on a mono stem move it by a few tenths of that,
+/// a mix bus of its own (another DC source, or a high-pass taking some out) by more.
+const DC_CARRIED_SHARE: f64 = 0.3;
+
+/// The stems' DC offsets, added channel by channel (a mono stem feeds every channel of the
+/// mix; each stem's mean weighted by its length against the mix's), come within
+/// [`DC_CARRIED_SHARE`] of the mix's offset on every channel of the mix.
+fn stems_carry_mix_dc(files: &[FileFacts], mix: &FileFacts) -> bool {
+    let channels = mix.dc_offset_by_channel.len();
+    if channels == 0 || mix.frames == 0 {
+        return false;
+    }
+    let mut sum = vec![0.0f64; channels];
+    for stem in files.iter().filter(|f| f.is_stem()) {
+        let dc = &stem.dc_offset_by_channel;
+        let weight = stem.frames as f64 / mix.frames as f64;
+        match dc.len() {
+            0 => continue,
+            1 => sum.iter_mut().for_each(|s| *s += dc[0] * weight),
+            n if n == channels => sum.iter_mut().zip(dc).for_each(|(s, d)| *s += d * weight),
+            _ => return false,
+        }
+    }
+    let largest = mix
+        .dc_offset_by_channel
+        .iter()
+        .fold(0.0f64, |a, d| a.max(d.abs()));
+    largest > 0.0
+        && sum
+            .iter()
+            .zip(&mix.dc_offset_by_channel)
+            .all(|(s, m)| (s - m).abs() <= DC_CARRIED_SHARE * largest)
 }
 
 /// Words that name a stem as the FX stem (`fx_stem_required`); a word ending in "fx"
@@ -685,6 +761,7 @@ mod tests {
             sample_peak_dbfs: Some(-8.0),
             true_peak_dbtp: Some(-7.5),
             dc_offset_dbfs: None,
+            dc_offset_by_channel: Vec::new(),
             content_hash: name.len() as u64 * 7919 + name.bytes().map(u64::from).sum::<u64>(),
             envelope_db: vec![-20.0; 100],
             ..Default::default()
@@ -975,6 +1052,32 @@ mod tests {
         assert_eq!(dc[0].files, vec!["Song_Drums.wav", "Song_Bass.wav"]);
         assert_eq!(dc[1].files, vec!["Song_Mix.wav"]);
         assert!(dc[1].fix.contains("mix bus"), "{}", dc[1].fix);
+    }
+
+    #[test]
+    fn a_mix_whose_offset_the_stems_add_up_to_is_part_of_their_finding() {
+        let with_dc = |by_channel: [f64; 2]| {
+            let mut files = clean();
+            files[0].dc_offset_dbfs = Some(-34.0);
+            files[0].dc_offset_by_channel = vec![0.02, 0.02];
+            files[4].dc_offset_dbfs = Some(-34.0);
+            files[4].dc_offset_by_channel = by_channel.to_vec();
+            let findings = findings_of(&files, &MASTERING);
+            findings
+                .into_iter()
+                .filter(|f| f.code == FindingCode::DcOffset)
+                .collect::<Vec<Finding>>()
+        };
+        // The mix carries the drums' offset: one cause, one finding naming both.
+        let dc = with_dc([0.02, 0.0199]);
+        assert_eq!(dc.len(), 1, "{dc:?}");
+        assert_eq!(dc[0].files, vec!["Song_Drums.wav", "Song_Mix.wav"]);
+        assert!(dc[0].message.contains("carries it"), "{}", dc[0].message);
+        assert!(dc[0].fix.contains("the stems and the mix"), "{}", dc[0].fix);
+        // An offset of the mix's own (another sign on one channel): two causes.
+        let dc = with_dc([0.02, -0.02]);
+        assert_eq!(dc.len(), 2, "{dc:?}");
+        assert_eq!(dc[1].files, vec!["Song_Mix.wav"]);
     }
 
     #[test]

@@ -80,7 +80,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 27] = [
+    let cases: [(&str, Option<FindingCode>); 29] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -119,6 +119,10 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         // A stereo stem exported as a mono file: named as such (checked below), no
         // reconciliation code beside it.
         ("mono_export", None),
+        // A stem's DC offset the mix lacks, and one the mix carries: one dc_offset finding
+        // each (checked below), no reconciliation code beside it.
+        ("dc_stem", None),
+        ("dc_carried", None),
     ];
     // The file faults those cases carry, true of them (not false errors).
     let file_fault = |case: &str, code: FindingCode| {
@@ -131,6 +135,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
                     FindingCode::Clipping | FindingCode::TruePeakOver
                 )
                 | ("mono_export", FindingCode::ChannelLayout)
+                | ("dc_stem", FindingCode::DcOffset)
         )
     };
     let mut failures = Vec::new();
@@ -198,6 +203,37 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
             && kind(FindingCode::ChannelLayout).as_deref() != Some("folded_to_mono")
         {
             failures.push(format!("{case}: the mono export is not named"));
+        }
+        if case.starts_with("dc_") {
+            let dc: Vec<&analyzer_core::Finding> = report
+                .findings
+                .iter()
+                .filter(|f| f.code == FindingCode::DcOffset)
+                .collect();
+            let names = |f: &analyzer_core::Finding| -> Vec<String> {
+                f.files
+                    .iter()
+                    .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned())
+                    .collect()
+            };
+            let want: Vec<String> = if case == "dc_stem" {
+                vec!["Song005_Bass.wav".to_owned()]
+            } else {
+                vec!["Song005_Bass.wav".to_owned(), "Song005_Mix.wav".to_owned()]
+            };
+            let severity = if case == "dc_stem" {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            if dc.len() != 1 || names(dc[0]) != want || dc[0].severity != severity {
+                failures.push(format!(
+                    "{case}: want one dc_offset {severity:?} on {want:?}, got {:?}",
+                    dc.iter()
+                        .map(|f| (f.severity, names(f)))
+                        .collect::<Vec<_>>()
+                ));
+            }
         }
         if case == "sidechain_lost"
             && kind(FindingCode::MissingBusProcessing).as_deref() != Some("sidechain")

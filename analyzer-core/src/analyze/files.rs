@@ -171,6 +171,7 @@ fn file_facts(input: &Input, m: &Metered) -> FileFacts {
         sample_peak_dbfs: x.sample_peak_dbfs,
         true_peak_dbtp: x.true_peak_dbtp,
         dc_offset_dbfs: x.dc_offset_dbfs,
+        dc_offset_by_channel: x.dc_offset.clone(),
         clipped_runs: x.clipped_runs,
         longest_clip_run_samples: x.longest_clip_run_samples,
         non_finite_samples: x.non_finite_samples,

@@ -10,6 +10,7 @@
 //! reconciliation and its diagnosis over the opened files.
 
 mod candidates;
+mod dc;
 mod files;
 mod inputs;
 mod names;
@@ -299,6 +300,7 @@ fn check_inputs_keeping(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>)
     }));
     let reconciled = check.reconcile_mix(mix_index, &results, speculative, &mut files, &mut causes);
     cause::fold_clipping_into_clipped_exports(&mut causes);
+    cause::fold_dc_offsets_into_mismatch(&mut causes);
     cause::fold_layout_into_folded_stems(&mut causes);
     let active_stems = reconciled.as_ref().map_or(0, |(_, active)| *active);
     let reconciliation = reconciled.map(|(r, _)| r);
@@ -390,6 +392,77 @@ impl Check<'_, '_> {
         let r = reconcile_and_diagnose_files(&mix, &stems, self.opts.profile, &cb).map(|(r, _)| r);
         self.tracker.reconciled();
         r
+    }
+
+    /// The reconciliation `delivered` of `plan`, or, when the files' DC offsets are why the
+    /// stems miss the profile's null, the reconciliation of the same files with every
+    /// offset taken off and a finding naming them (see [`dc`]). Only a delivery that fails
+    /// with a residual offset worth it is reconciled twice.
+    fn without_dc_mismatch(
+        &self,
+        (mi, stems): &Plan,
+        delivered: ReconcileResult,
+        results: &[Result<Metered>],
+    ) -> ReconcileResult {
+        if !crate::reconcile::delivered_fails(
+            delivered.reconciliation.null_depth_db,
+            self.opts.profile,
+        ) {
+            return delivered;
+        }
+        let file_dc = |i: usize| {
+            results[i].as_ref().ok().map(|m| dc::FileDc {
+                frames: m.info.frames,
+                means: &m.metrics.dc_offset,
+            })
+        };
+        let Some(mix_dc) = file_dc(*mi) else {
+            return delivered;
+        };
+        let stem_dc: Vec<(&str, dc::FileDc<'_>)> = stems
+            .iter()
+            .filter_map(|&i| file_dc(i).map(|d| (self.inputs[i].name.as_str(), d)))
+            .collect();
+        let only_dc: Vec<dc::FileDc<'_>> = stem_dc.iter().map(|s| s.1).collect();
+        let residual = dc::residual_dc(mix_dc, &only_dc);
+        if !dc::worth_trying(&residual) {
+            return delivered;
+        }
+        let dc_free_file = |i: usize| -> Result<WavFile> {
+            let f = self.file(i)?;
+            Ok(match file_dc(i) {
+                Some(d) => f.without_dc(d.means),
+                None => f,
+            })
+        };
+        let Ok(mix) = dc_free_file(*mi) else {
+            return delivered;
+        };
+        let stem_files: Vec<Option<WavFile>> =
+            stems.iter().map(|&i| dc_free_file(i).ok()).collect();
+        let Ok((dc_free, _)) =
+            reconcile_and_diagnose_files(&mix, &stem_files, self.opts.profile, &|_| {})
+        else {
+            return delivered;
+        };
+        let deeper = match (
+            delivered.aligned_null_depth_db,
+            dc_free.aligned_null_depth_db,
+        ) {
+            (Some(with_dc), Some(without)) => with_dc - without >= dc::DC_EXPLAINS_DB,
+            _ => false,
+        };
+        crate::reconcile::dbg_align(|| {
+            format!(
+                "dc: residual {residual:?}, aligned null {:?} -> {:?}",
+                delivered.aligned_null_depth_db, dc_free.aligned_null_depth_db
+            )
+        });
+        let files = dc::named_files(&residual, (&self.inputs[*mi].name, mix_dc), &stem_dc);
+        if !deeper || files.is_empty() {
+            return delivered;
+        }
+        dc::adopt(&delivered, dc_free, &residual, files)
     }
 
     /// Meters every file on a small pool of threads (results in input order; a file that did
@@ -520,7 +593,8 @@ impl Check<'_, '_> {
         let result = match speculative.take() {
             Some((p, r)) if p == plan => r,
             _ => self.reconcile(&plan),
-        };
+        }
+        .map(|r| self.without_dc_mismatch(&plan, r, results));
         match result {
             Ok(result) => {
                 let active = result.stems.iter().flatten().filter(|f| f.active).count();

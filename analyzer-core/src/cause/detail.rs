@@ -780,6 +780,26 @@ pub struct ClippedExport {
     pub sum: SumImpact,
 }
 
+/// DC offsets the stems and the mix do not share: the sum misses the mix by a constant on
+/// every sample, which no gain, offset or bus process explains (a DC filter or high-pass on
+/// the mix bus that the stem exports bypassed, or an offset added on a stem's own path).
+///
+/// Found by reconciling again with every file's DC taken off (`WavFile::without_dc`): the
+/// offsets are named when that deepens the null decisively. The reconciliation reported is
+/// the DC-free one (its gains and diagnosis are the music's), with the null as delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DcMismatch {
+    /// The files whose offsets the rest of the set does not carry, each with its offset
+    /// (largest channel), dBFS; the mix is among them when it carries one of its own.
+    pub by_file: Vec<(String, f64)>,
+    /// The mix's name, when it is one of `by_file`.
+    pub mix: Option<String>,
+    /// The offset of the mix minus the stems' sum (largest channel), dBFS.
+    pub residual_dc_dbfs: f64,
+    /// What it does to the sum.
+    pub sum: SumImpact,
+}
+
 /// A stem whose clock runs off the mix's: its offset grows linearly over the song.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClockDrift {

@@ -503,6 +503,21 @@ pub fn plan(
                 ),
                 "a new export of the stem without the other stem's part",
             ),
+            Cause::DcMismatch(d) => refuse(
+                &mut refusals,
+                c,
+                format!(
+                    "{} carry DC offsets the rest of the set does not (the sum misses the mix \
+                     by {:.1} dBFS of DC); fix does not yet take offsets off",
+                    d.by_file
+                        .iter()
+                        .map(|(f, _)| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    d.residual_dc_dbfs
+                ),
+                "the files exported again with a DC filter (or high-pass) on their path",
+            ),
             Cause::ClippedExport(d) => refuse(
                 &mut refusals,
                 c,

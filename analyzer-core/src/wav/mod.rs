@@ -68,6 +68,8 @@ pub struct WavFile {
     shared: Arc<Opened>,
     /// Set by whoever may cancel the reads (see [`WavFile::cancelled_by`]).
     cancel: Option<Arc<AtomicBool>>,
+    /// Per channel, taken off every sample read (see [`WavFile::without_dc`]).
+    dc: Option<Arc<[f32]>>,
 }
 
 /// What the readers of one file share.
@@ -134,6 +136,7 @@ impl WavFile {
                 backend,
             }),
             cancel: None,
+            dc: None,
         })
     }
 
@@ -144,6 +147,17 @@ impl WavFile {
     #[must_use]
     pub fn cancelled_by(mut self, flag: Option<Arc<AtomicBool>>) -> Self {
         self.cancel = flag;
+        self
+    }
+
+    /// This handle, whose readers take `means[c]` off every sample of channel `c` they read
+    /// (channels past `means` are read as they are; a window's zeros outside the file stay
+    /// zeros). How the reconciliation compares files whose DC offsets differ: an offset is
+    /// inaudible and says nothing about whether the music sums, but a constant in the
+    /// residual pulls every gain of the fit and reads as content no stem carries.
+    #[must_use]
+    pub fn without_dc(mut self, means: &[f64]) -> Self {
+        self.dc = Some(means.iter().map(|&m| m as f32).collect());
         self
     }
 
@@ -257,6 +271,20 @@ impl WavReader {
     /// ends; a decoded file (AIFF, FLAC) whose stream is corrupt or ends early is an
     /// [`Error::Decode`] naming it. [`Error::Cancelled`] once the handle's cancel flag is set.
     pub fn read_frames(&mut self, out: &mut [f32]) -> Result<usize> {
+        let got = self.read_frames_as_stored(out)?;
+        if let Some(dc) = &self.file.dc {
+            let ch = usize::from(self.info().channels).max(1);
+            for frame in out[..got * ch].chunks_exact_mut(ch) {
+                for (x, m) in frame.iter_mut().zip(dc.iter()) {
+                    *x -= m;
+                }
+            }
+        }
+        Ok(got)
+    }
+
+    /// [`read_frames`](Self::read_frames) without the handle's DC removal.
+    fn read_frames_as_stored(&mut self, out: &mut [f32]) -> Result<usize> {
         if self
             .file
             .cancel

@@ -641,27 +641,49 @@ pub(super) fn content(c: &Cause) -> Finding {
             .with("lower_by_db", excess_db)
             .with("sample_peak_dbfs_by_file", by_file_map(&peaks))
         }
-        Cause::DcOffset { by_file, is_stem } => {
+        Cause::DcOffset {
+            by_file,
+            is_stem,
+            mix,
+        } => {
             let each: Vec<String> = by_file
                 .iter()
                 .map(|(f, dc)| format!("{f} ({dc:.1} dBFS)"))
                 .collect();
             let dc = by_file.iter().map(|(_, d)| *d).fold(f64::NEG_INFINITY, f64::max);
-            base(
-                c,
-                format!(
-                    "{} {} a DC offset.",
-                    list(&each),
-                    if by_file.len() == 1 { "carries" } else { "carry" }
-                ),
-                if *is_stem {
+            let mut message = format!(
+                "{} {} a DC offset",
+                list(&each),
+                if by_file.len() == 1 { "carries" } else { "carry" }
+            );
+            let fix = match (is_stem, mix) {
+                (true, Some((name, mix_dc))) => {
+                    message.push_str(&format!(
+                        ", and the mix {name} carries {} ({mix_dc:.1} dBFS: the stems' \
+                         offsets add up to it).",
+                        if by_file.len() == 1 { "it" } else { "them" }
+                    ));
+                    "Put a high-pass (or DC filter) on the source track, then export the stems \
+                     and the mix again."
+                }
+                (true, None) => {
+                    message.push('.');
                     "Put a high-pass (or DC filter) on the source track and re-export."
-                } else {
+                }
+                (false, _) => {
+                    message.push('.');
                     "Put a high-pass (or DC filter) on the mix bus and export the mix again."
-                },
-            )
-            .with("dc_offset_dbfs", dc)
-            .with("dc_offset_dbfs_by_file", by_file_map(&by_file.to_vec()))
+                }
+            };
+            let mut all = by_file.to_vec();
+            all.extend(mix.iter().cloned());
+            let f = base(c, message, fix)
+                .with("dc_offset_dbfs", dc)
+                .with("dc_offset_dbfs_by_file", by_file_map(&all));
+            match mix {
+                Some((_, mix_dc)) => f.with("mix_dc_offset_dbfs", *mix_dc),
+                None => f,
+            }
         }
         _ => unreachable!("not a content cause: {c:?}"),
     }

@@ -67,7 +67,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::DualMono { .. } => F::DualMono,
         Cause::TruePeakOver { .. } => F::TruePeakOver,
         Cause::LowHeadroom { .. } => F::LowHeadroom,
-        Cause::DcOffset { .. } => F::DcOffset,
+        Cause::DcOffset { .. } | Cause::DcMismatch(_) => F::DcOffset,
         Cause::StartOffset(_) => F::StartOffset,
         Cause::PolarityInverted { .. } => F::PolarityInverted,
         Cause::ClockDrift(_) => F::ClockDrift,
@@ -169,6 +169,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         Cause::Dropout(_) => Error,
         // A clipped stem is an error of the delivery whatever the sum does (see `Clipping`).
         Cause::ClippedExport(_) => Error,
+        Cause::DcMismatch(d) => breaking(d.sum, Warning),
         Cause::Ducking(d) => breaking(d.sum, Warning),
         Cause::FoldedToMono(d) => breaking(d.sum, Warning),
         Cause::IncompleteCapture(c) => match c.problem {
@@ -288,6 +289,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::CutOff { file, .. } => vec![file.clone()],
         Cause::Dropout(d) => vec![d.file.clone()],
         Cause::ClippedExport(d) => vec![d.file.clone()],
+        Cause::DcMismatch(d) => names_of(&d.by_file),
         Cause::Ducking(d) => vec![d.file.clone(), d.key.clone()],
         Cause::FoldedToMono(d) => vec![d.file.clone()],
         Cause::ContainedStem(ContainedStem { file, contains, .. }) => {
@@ -323,8 +325,12 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         Cause::Clipping { by_file, .. } => names_of(by_file),
         Cause::FloatOver { by_file, .. }
         | Cause::TruePeakOver { by_file, .. }
-        | Cause::LowHeadroom { by_file, .. }
-        | Cause::DcOffset { by_file, .. } => names_of(by_file),
+        | Cause::LowHeadroom { by_file, .. } => names_of(by_file),
+        Cause::DcOffset { by_file, mix, .. } => {
+            let mut names = names_of(by_file);
+            names.extend(mix.iter().map(|(f, _)| f.clone()));
+            names
+        }
         Cause::StemGains(g) => g.stems.iter().map(|s| s.file.clone()).collect(),
         Cause::MasterProcessingOnStems(m) => m.stems.clone(),
         Cause::LevelRide(r) => r.stems.iter().map(|s| s.file.clone()).collect(),
@@ -403,6 +409,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         Cause::ClippedExport(d) => {
             reconciliation::with_sum(reconciliation::clipped_export(c, d), &d.sum)
         }
+        Cause::DcMismatch(d) => reconciliation::with_sum(reconciliation::dc_mismatch(c, d), &d.sum),
         Cause::Ducking(d) => reconciliation::with_sum(diagnosis::ducking(c, d), &d.sum),
         Cause::FoldedToMono(d) => {
             reconciliation::with_sum(reconciliation::folded_to_mono(c, d), &d.sum)

@@ -1,9 +1,9 @@
 //! The reconciliation's causes: start offsets, gains, polarity, cut-off stems and the null.
 
-use super::common::{base, list, ms, plural, round1, round2, round4};
+use super::common::{base, by_file_map, list, ms, plural, round1, round2, round4};
 use crate::cause::{
-    Cause, ChannelFault, ChannelFaultKind, ClippedExport, ClockDrift, ContainedStem, Dropout,
-    FoldedToMono, SetGain, StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
+    Cause, ChannelFault, ChannelFaultKind, ClippedExport, ClockDrift, ContainedStem, DcMismatch,
+    Dropout, FoldedToMono, SetGain, StartOffset, StemGain, StemGains, SumImpact, TimecodeMismatch,
 };
 use crate::report::{Finding, FindingCode, format_timecode};
 
@@ -342,6 +342,70 @@ pub(super) fn channel_fault(c: &Cause, f: &ChannelFault) -> Finding {
     .with("channel", channel)
     .with("residual_as_delivered_db", round2(f.residual_as_is_db))
     .with("residual_corrected_db", round2(f.residual_fixed_db))
+}
+
+/// DC offsets the stems and the mix do not share.
+pub(super) fn dc_mismatch(c: &Cause, d: &DcMismatch) -> Finding {
+    let stems: Vec<String> = d
+        .by_file
+        .iter()
+        .filter(|(f, _)| d.mix.as_ref() != Some(f))
+        .map(|(f, dc)| format!("{f} ({dc:.1} dBFS)"))
+        .collect();
+    let mix = d
+        .mix
+        .as_ref()
+        .and_then(|m| d.by_file.iter().find(|(f, _)| f == m));
+    let (message, fix) = match (stems.is_empty(), mix) {
+        (false, None) => (
+            format!(
+                "{} {} a DC offset the mix does not",
+                list(&stems),
+                if stems.len() == 1 { "carries" } else { "carry" }
+            ),
+            format!(
+                "Put a DC filter (or high-pass) on the {} of {} and export {} again; the mix is right as it is.",
+                if stems.len() == 1 { "track" } else { "tracks" },
+                list(&names(&d.by_file)),
+                if stems.len() == 1 { "it" } else { "them" }
+            ),
+        ),
+        (true, Some((m, dc))) => (
+            format!("The mix {m} carries a DC offset ({dc:.1} dBFS) the stems do not"),
+            "Put a DC filter (or high-pass) on the mix bus and export the mix again.".to_owned(),
+        ),
+        (false, Some((m, dc))) => (
+            format!(
+                "{} and the mix {m} ({dc:.1} dBFS) carry DC offsets that do not add up",
+                list(&stems)
+            ),
+            "Put a DC filter (or high-pass) on the tracks and the mix bus, and export the stems and the mix again.".to_owned(),
+        ),
+        (true, None) => unreachable!("a DC mismatch names at least one file"),
+    };
+    base(
+        c,
+        format!(
+            "{message}: the sum misses the mix by a constant {:.1} dBFS on every sample (inaudible, but no gain or offset explains it; the stems sum to the mix without it).",
+            d.residual_dc_dbfs
+        ),
+        fix,
+    )
+    .with("residual_dc_dbfs", round2(d.residual_dc_dbfs))
+    .with(
+        "dc_offset_dbfs_by_file",
+        by_file_map(
+            &d.by_file
+                .iter()
+                .map(|(f, dc)| (f.clone(), round2(*dc)))
+                .collect::<Vec<_>>(),
+        ),
+    )
+}
+
+/// The names of `(name, value)` pairs.
+fn names<T>(by_file: &[(String, T)]) -> Vec<String> {
+    by_file.iter().map(|(f, _)| f.clone()).collect()
 }
 
 /// A stem on a clock slightly off the mix's.
