@@ -280,6 +280,11 @@ for song in $SONGS; do
   d=$(newcase width_mix)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" remix 1v1.2,2v-0.2 1v-0.2,2v1.2
   write_case "$d" "mix through a stereo width control (side +2.9 dB against the mid, sox remix) on the mix only" missing_bus_processing ""
+  # The same width, then the compander of compand_mix (a mix-bus chain: imager, compressor).
+  d=$(newcase width_and_compand_mix)
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" remix 1v1.2,2v-0.2 1v-0.2,2v1.2 \
+    compand 0.005,0.15 6:-60,-60,-36,-36,0,-18 0 -90 0
+  write_case "$d" "mix through a stereo width control (as width_mix) then a compander (as compand_mix) on the mix only" missing_bus_processing ""
   d=$(newcase mono_lows_mix)
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$work/lows.wav" sinc -300
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$work/highs.wav" sinc 300

@@ -759,6 +759,50 @@ fn a_stereo_width_on_the_mix_bus_is_named_with_its_side_gain() {
 }
 
 #[test]
+fn a_width_beside_a_bus_compressor_is_named_with_it_not_an_effect_return() {
+    // Side x1.4, then the bus compressor: the compressor's misfit hid the width from the
+    // width model, and the widened side read as an effect return no stem carries.
+    let stems = song();
+    let sum = sum_of(&stems, &ALL);
+    let mix = compress(&mid_side(&sum, |s| 1.4 * s));
+    let (d, why) = run_gain_fitted(&mix, &sum, "side x1.4, then compressed");
+    let kinds: Vec<&str> = d
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::MissingBusProcessing)
+        .filter_map(|f| f.measured["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"stereo_width"), "{why}");
+    assert!(
+        kinds
+            .iter()
+            .any(|k| *k == "compression" || *k == "limiting"),
+        "{why}"
+    );
+    let width = d
+        .findings
+        .iter()
+        .find(|f| f.measured["kind"] == "stereo_width")
+        .unwrap();
+    let side = width.measured["side_minus_mid_db"].as_f64().unwrap();
+    assert!((side - 20.0 * 1.4f64.log10()).abs() < 0.3, "{side}");
+    assert!(
+        d.findings
+            .iter()
+            .all(|f| f.code == FindingCode::MissingBusProcessing || f.severity < Severity::Warning),
+        "nothing else at warning or above: {why}"
+    );
+    // The compressor alone has no width beside it.
+    let (d, why) = run_gain_fitted(&compress(&sum), &sum, "compressed");
+    assert!(
+        !d.findings
+            .iter()
+            .any(|f| f.measured["kind"] == "stereo_width"),
+        "{why}"
+    );
+}
+
+#[test]
 fn lows_made_mono_on_the_mix_bus_are_a_width_curve() {
     // The side high-passed (one pole at 150 Hz): the mix's lows narrowed, its highs as they
     // were (an imager's "mono bass").

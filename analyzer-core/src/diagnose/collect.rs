@@ -77,6 +77,10 @@ pub struct Diagnoser {
     fft_out_r: Vec<Complex<f32>>,
     /// The mix's left channel spectrum of a stereo mix (empty otherwise), kept for its side.
     fft_out_ml: Vec<Complex<f32>>,
+    /// One FFT frame's mid `|S|^2` and `conj(S) M` per band (stereo mixes), for the
+    /// frame-gained sums of [`Segment`].
+    frame_ss: Vec<f64>,
+    frame_ms: Vec<Complex<f64>>,
     scratch: Vec<Complex<f32>>,
     /// The bins of each band, as ranges ([`crate::meter::spectrum::band_bin_ranges`]).
     band_bins: Vec<std::ops::Range<usize>>,
@@ -147,6 +151,8 @@ impl Diagnoser {
             fft_out_s: vec![Complex::new(0.0, 0.0); out_len],
             fft_out_r: vec![Complex::new(0.0, 0.0); out_len],
             fft_out_ml: vec![Complex::new(0.0, 0.0); if channels == 2 { out_len } else { 0 }],
+            frame_ss: Vec::new(),
+            frame_ms: Vec::new(),
             scratch,
             band_bins: crate::meter::spectrum::band_bin_ranges(&bin_band),
             band_hz,
@@ -423,6 +429,33 @@ impl Diagnoser {
             (seg.smm[b], seg.sss[b], seg.sms[b]) = (smm, sss, sms);
             (seg.srr[b], seg.ssr[b]) = (srr, ssr);
         }
+        // This frame's own gain of the sum to the mix, read from the mid (a mid/side width
+        // leaves the mid as it is), and the mid's frame-gained sums.
+        let mut frame_gain = 1.0f64;
+        if self.channels == 2 {
+            let bands = self.band_bins.len();
+            self.frame_ss.resize(bands, 0.0);
+            self.frame_ms.resize(bands, Complex::new(0.0, 0.0));
+            for (b, bins) in self.band_bins.iter().enumerate() {
+                let (mut ss, mut ms) = (0.0f64, Complex::new(0.0f64, 0.0));
+                for k in bins.clone() {
+                    let (m, s) = (self.fft_out_m[k], self.fft_out_s[k]);
+                    ss += f64::from(s.norm_sqr());
+                    let x = s.conj() * m;
+                    ms += Complex::new(f64::from(x.re), f64::from(x.im));
+                }
+                (self.frame_ss[b], self.frame_ms[b]) = (ss, ms);
+            }
+            let ss: f64 = self.frame_ss.iter().sum();
+            let ms: f64 = self.frame_ms.iter().map(|x| x.re).sum();
+            if ss > 0.0 {
+                frame_gain = ms / ss;
+            }
+            for b in 0..bands {
+                seg.mid_gss[b] += frame_gain * frame_gain * self.frame_ss[b];
+                seg.mid_gms[b] += self.frame_ms[b] * frame_gain;
+            }
+        }
         // Per channel (mono: the downmix is the channel), mix and residual power.
         if self.channels == 1 {
             seg.smm_ch.clone_from(&seg.smm);
@@ -475,6 +508,16 @@ impl Diagnoser {
                     ms += Complex::new(f64::from(x.re), f64::from(x.im));
                 }
                 (seg.side_mm[b], seg.side_ss[b], seg.side_ms[b]) = (mm, ss, ms);
+                // The same frame's side, by the frame's gain.
+                let (mut fss, mut fms) = (0.0f64, Complex::new(0.0f64, 0.0));
+                for k in bins.clone() {
+                    let (m, s) = (self.fft_out_ml[k] - self.fft_out_m[k], self.fft_out_s[k]);
+                    fss += f64::from(s.norm_sqr());
+                    let x = s.conj() * m;
+                    fms += Complex::new(f64::from(x.re), f64::from(x.im));
+                }
+                seg.side_gss[b] += frame_gain * frame_gain * fss;
+                seg.side_gms[b] += fms * frame_gain;
             }
         }
         seg.end_frame = self.ring_start + self.fft_len as u64;

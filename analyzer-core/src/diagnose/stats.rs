@@ -61,6 +61,15 @@ pub(super) struct Segment {
     pub(super) side_mm: Vec<f64>,
     pub(super) side_ss: Vec<f64>,
     pub(super) side_ms: Vec<Complex<f64>>,
+    /// Per band, for a stereo mix (empty otherwise): the plain sum's `|S|^2` and `conj(S) M`
+    /// of the mid (`mid_g*`) and of the side (`side_g*`) with every FFT frame's sum first
+    /// brought to the mix by that frame's own gain `g` (`g^2 |S|^2`, `g conj(S) M`; `g` is the
+    /// mid's least-squares gain over all bins). What the width model under a moving gain
+    /// (a bus compressor beside an imager) fits: see `stereo::fit_under_moving_gain`.
+    pub(super) mid_gss: Vec<f64>,
+    pub(super) mid_gms: Vec<Complex<f64>>,
+    pub(super) side_gss: Vec<f64>,
+    pub(super) side_gms: Vec<Complex<f64>>,
 }
 
 impl Segment {
@@ -78,6 +87,10 @@ impl Segment {
             side_mm: vec![0.0; bands],
             side_ss: vec![0.0; bands],
             side_ms: vec![Complex::new(0.0, 0.0); bands],
+            mid_gss: vec![0.0; bands],
+            mid_gms: vec![Complex::new(0.0, 0.0); bands],
+            side_gss: vec![0.0; bands],
+            side_gms: vec![Complex::new(0.0, 0.0); bands],
         }
     }
 }

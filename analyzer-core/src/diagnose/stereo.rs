@@ -30,6 +30,10 @@ pub(crate) struct WidthFit {
     /// How much deeper they null than one filter for both (a stereo-linked EQ), dB: what the
     /// side's own curve explains.
     pub over_linked_db: f64,
+    /// The same on the side alone: how much deeper the side nulls with a curve of its own
+    /// than with the filter both channels share, dB (the mid's misfit, a compressor's
+    /// above all, left out).
+    pub side_over_linked_db: f64,
     /// The side's gain against the mid's, dB, over the bands where the sum has side energy
     /// (energy-weighted): positive = the mix is wider than the stems' sum.
     pub side_minus_mid_db: f64,
@@ -74,6 +78,30 @@ fn resid(mm: f64, ss: f64, ms: Complex<f64>, h: Complex<f64>) -> f64 {
 /// The width model on the judged segments of a stereo mix (`band_hz`: the bands' centres);
 /// `None` for another layout, too few segments, or a sum without side energy.
 pub(super) fn fit(segments: &[&Segment], band_hz: &[f64], channels: usize) -> Option<WidthFit> {
+    fit_with(segments, band_hz, channels, false)
+}
+
+/// The width model under a gain that moves with time (a bus compressor before or after the
+/// imager): every FFT frame's sum is first brought to the mix by that frame's own gain, read
+/// from the mid alone (a mid/side width leaves the mid as it is, so the mid's gain is the
+/// compressor's), then the three models are fitted as in [`fit`]. Without it the
+/// compressor's misfit dwarfs what the side's own curve explains, and the width's residual
+/// (decorrelated between the channels, following the stems' notes) reads as an effect return
+/// no stem carries.
+pub(super) fn fit_under_moving_gain(
+    segments: &[&Segment],
+    band_hz: &[f64],
+    channels: usize,
+) -> Option<WidthFit> {
+    fit_with(segments, band_hz, channels, true)
+}
+
+fn fit_with(
+    segments: &[&Segment],
+    band_hz: &[f64],
+    channels: usize,
+    moving_gain: bool,
+) -> Option<WidthFit> {
     let bands = band_hz.len();
     if channels != 2 || segments.len() < 2 {
         return None;
@@ -81,13 +109,18 @@ pub(super) fn fit(segments: &[&Segment], band_hz: &[f64], channels: usize) -> Op
     let (mut mid, mut side) = (Pair::new(bands), Pair::new(bands));
     for (j, seg) in segments.iter().enumerate() {
         let k = j % 2;
+        let (mid_ss, mid_ms, side_ss, side_ms) = if moving_gain {
+            (&seg.mid_gss, &seg.mid_gms, &seg.side_gss, &seg.side_gms)
+        } else {
+            (&seg.sss, &seg.sms, &seg.side_ss, &seg.side_ms)
+        };
         for b in 0..bands {
             mid.mm[k][b] += seg.smm[b];
-            mid.ss[k][b] += seg.sss[b];
-            mid.ms[k][b] += seg.sms[b];
+            mid.ss[k][b] += mid_ss[b];
+            mid.ms[k][b] += mid_ms[b];
             side.mm[k][b] += seg.side_mm[b];
-            side.ss[k][b] += seg.side_ss[b];
-            side.ms[k][b] += seg.side_ms[b];
+            side.ss[k][b] += side_ss[b];
+            side.ms[k][b] += side_ms[b];
         }
     }
     let e_side_sum: f64 = (0..bands).map(|b| side.all(b).1).sum();
@@ -97,6 +130,7 @@ pub(super) fn fit(segments: &[&Segment], band_hz: &[f64], channels: usize) -> Op
     }
     let gain_of = |h: Complex<f64>, ss: f64, ms: Complex<f64>| if ss > 0.0 { ms / ss } else { h };
     let (mut e_gain, mut e_linked, mut e_ms) = (0.0f64, 0.0f64, 0.0f64);
+    let (mut side_linked, mut side_own) = (0.0f64, 0.0f64);
     for k in 0..2 {
         let o = 1 - k; // fitted on fold o, scored on fold k
         let total =
@@ -117,9 +151,11 @@ pub(super) fn fit(segments: &[&Segment], band_hz: &[f64], channels: usize) -> Op
                 mid.ms[o][b] + side.ms[o][b],
             );
             e_linked += score(&mid, linked) + score(&side, linked);
+            side_linked += score(&side, linked);
             let h_mid = gain_of(g, mid.ss[o][b], mid.ms[o][b]);
             let h_side = gain_of(g, side.ss[o][b], side.ms[o][b]);
             e_ms += score(&mid, h_mid) + score(&side, h_side);
+            side_own += score(&side, h_side);
         }
     }
     let floor = 1e-30 * e_mix;
@@ -164,6 +200,7 @@ pub(super) fn fit(segments: &[&Segment], band_hz: &[f64], channels: usize) -> Op
     Some(WidthFit {
         null_gain_db: db((e_gain + floor) / (e_ms + floor)),
         over_linked_db: db((e_linked + floor) / (e_ms + floor)),
+        side_over_linked_db: db((side_linked + floor) / (side_own + floor)),
         side_minus_mid_db,
         side_minus_mid_db_by_octave: by_octave,
     })

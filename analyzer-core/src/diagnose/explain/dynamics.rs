@@ -117,3 +117,19 @@ pub(super) fn width_cause(
     });
     (cause, left_db)
 }
+
+/// The bus-processing cause of a stereo width beside bus dynamics (`fit` from
+/// `stereo::fit_under_moving_gain`), and the residual left once both are modelled (dB re
+/// mix): what the side's own curve explains over the moving gain alone comes off
+/// `dynamics_left_db`, the residual the dynamics leave.
+pub(super) fn width_cause_under_dynamics(
+    cx: &Context<'_>,
+    whole_mix: &WholeMix,
+    fit: &crate::diagnose::stereo::WidthFit,
+    dynamics_left_db: f64,
+) -> (BusProcessing, f64) {
+    let (mut cause, _) = width_cause(cx, whole_mix, fit);
+    let left_db = dynamics_left_db - fit.over_linked_db;
+    cause.explained_db = db(db_to_power(dynamics_left_db) - db_to_power(left_db));
+    (cause, left_db)
+}

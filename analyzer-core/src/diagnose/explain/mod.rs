@@ -59,6 +59,19 @@ fn explain_residual(cx: &Context<'_>) -> Vec<Cause> {
         return Vec::new();
     }
     let whole_mix = WholeMix::judge(cx.frames, s);
+    // A width beside a bus compressor: the compressor's misfit hides the side's own curve
+    // from the model above, so it is fitted again with each FFT frame's gain taken out.
+    let moving_width = if shaper.is_none() && width.is_none() && whole_mix.dynamics_win() {
+        let fit = crate::diagnose::stereo::fit_under_moving_gain(
+            cx.segments,
+            cx.stream.band_hz,
+            cx.stream.channels,
+        );
+        crate::reconcile::dbg_align(|| format!("stereo width under a moving gain {fit:?}"));
+        fit.filter(width_wins_under_moving_gain)
+    } else {
+        None
+    };
     let mut causes: Vec<Cause> = Vec::new();
     // Residual energy left after the best whole-mix model, relative to the mix.
     let mut left_db = s.gain_db;
@@ -98,6 +111,11 @@ fn explain_residual(cx: &Context<'_>) -> Vec<Cause> {
         left_db = left_db.min(left);
         causes.push(Cause::MissingBusProcessing(cause));
     }
+    if let Some(fit) = &moving_width {
+        let (cause, left) = dynamics::width_cause_under_dynamics(cx, &whole_mix, fit, left_db);
+        left_db = left_db.min(left);
+        causes.push(Cause::MissingBusProcessing(cause));
+    }
     if whole_mix.eq_wins() {
         let eq = eq::cause(cx, whole_mix.eq_masked);
         // An EQ that the stems' own gains draw is theirs (`gain_mismatch`), not the mix bus's.
@@ -110,7 +128,21 @@ fn explain_residual(cx: &Context<'_>) -> Vec<Cause> {
     let added_db = left_db.min(r.level_db);
     if added_db > QUIET_RESIDUAL_DB {
         let secondary = whole_mix.dynamics_win() || whole_mix.eq_wins();
-        causes.extend(added::cause(cx, added_db, secondary).map(Cause::AddedContent));
+        if moving_width.is_some() {
+            // The width's side is why the residual differs between the channels: that is no
+            // sign of an effect return here (a reverb still trails).
+            let residual = crate::diagnose::features::ResidualFeatures {
+                interchannel_correlation: None,
+                ..*cx.residual
+            };
+            let cx = Context {
+                residual: &residual,
+                ..*cx
+            };
+            causes.extend(added::cause(&cx, added_db, secondary).map(Cause::AddedContent));
+        } else {
+            causes.extend(added::cause(cx, added_db, secondary).map(Cause::AddedContent));
+        }
     }
     finish_causes(causes, residual_db, s)
 }
@@ -152,6 +184,24 @@ fn width_wins(
         && w.null_gain_db >= WIDTH_DECISIVE_DB
         && w.null_gain_db >= rival + DECISIVE_DB
         && widest >= WIDTH_MIN_DB
+}
+
+/// A curve of its own for the side explains the side's residual once every FFT frame's gain is
+/// taken out (a bus compressor beside the width): the side nulls at least
+/// [`WIDTH_DECISIVE_DB`] deeper with it than with the filter both channels share, and the
+/// width differs from the mid's somewhere by [`WIDTH_MIN_DB`]. The whole-mix scores are no
+/// rival here: the compressor is named beside it. Measured under a moving gain, on the side:
+/// a mid/side width (+2.9 dB) beside a compander on three corpus songs 12.8-18.0 dB; every
+/// compressor, limiter, clipper, reverb, chorus, bus EQ and codec case of the corpus 1.8 dB at
+/// most; a delay-based widener (ffmpeg stereowiden, content, not a width) 4.3-6.8 dB, under a
+/// compander 4.0-6.6 dB.
+fn width_wins_under_moving_gain(w: &crate::diagnose::stereo::WidthFit) -> bool {
+    let widest = w
+        .side_minus_mid_db_by_octave
+        .iter()
+        .map(|(_, d)| d.abs())
+        .fold(w.side_minus_mid_db.abs(), f64::max);
+    w.side_over_linked_db >= WIDTH_DECISIVE_DB && widest >= WIDTH_MIN_DB
 }
 
 /// What a side curve must explain over one EQ for both channels (dB): a mid/side width on the
