@@ -549,7 +549,8 @@ impl Cause {
             }
             Self::Ducking(d) => {
                 one(&mut d.file);
-                one(&mut d.key);
+                d.key.iter_mut().for_each(one);
+                one(&mut d.closest_other);
             }
             Self::MixCandidates(m) => {
                 one(&mut m.mix);

@@ -742,6 +742,35 @@ fn sidechain_gain(key: &[f32], ch: usize, depth: f32) -> Vec<f32> {
 }
 
 #[test]
+fn a_stem_compressed_on_its_own_bus_in_the_mix_only_is_named() {
+    // The bass through a compressor keyed from itself in the mix, exported pre-insert.
+    let song = Song::new(SR, 24.0, 6, 52);
+    let gain = sidechain_gain(&song.stems[0].samples, 1, 0.6);
+    let mut compressed = song.clone();
+    for (x, g) in compressed.stems[0].samples.iter_mut().zip(&gain) {
+        *x *= g;
+    }
+    let r = run(&song, &compressed.mix());
+    let d: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::MissingBusProcessing)
+        .collect();
+    assert_eq!(d.len(), 1, "{:?}", r.findings);
+    assert_eq!(d[0].measured["kind"], "stem_compression", "{:?}", d[0]);
+    assert_eq!(d[0].files, vec![song.stems[0].name.clone()]);
+    assert_eq!(d[0].severity, Severity::Error);
+    // Its level in the mix is the compressor's, not a fader's: no gain error beside it.
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.code != FindingCode::MissingBusProcessing)
+    {
+        assert!(f.severity < Severity::Warning, "{f:?}");
+    }
+}
+
+#[test]
 fn a_stem_ducked_by_another_in_the_mix_only_is_a_lost_sidechain() {
     // The pad (a sustained chord through the second half) ducked by the drums in the mix (a
     // drum-keyed compressor), exported unducked.
@@ -778,9 +807,10 @@ fn a_stem_ducked_by_another_in_the_mix_only_is_a_lost_sidechain() {
     }
     let r = run(&song, &bus);
     assert!(
-        !r.findings
-            .iter()
-            .any(|f| f.measured.get("kind").is_some_and(|k| k == "sidechain")),
+        !r.findings.iter().any(|f| f
+            .measured
+            .get("kind")
+            .is_some_and(|k| k == "sidechain" || k == "stem_compression")),
         "{:?}",
         r.findings
     );

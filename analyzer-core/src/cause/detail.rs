@@ -716,10 +716,14 @@ pub struct Dropout {
 pub struct Ducking {
     /// The ducked stem.
     pub file: String,
-    /// The stem whose level the ducking follows (the sidechain key).
-    pub key: String,
-    /// Correlation (-1..0) of the stem's gain in the mix (dB, per 20 ms block) with the key's
-    /// level (dB): how closely the ducking follows the key.
+    /// The stem whose level the ducking follows (the sidechain key); `None` when it follows the
+    /// stem's own level at least as closely as any other's: a compressor on the stem's own bus
+    /// (an insert the export bypassed, or a stem exported pre-insert).
+    pub key: Option<String>,
+    /// The other stem whose level the gain follows most closely (the key, when there is one).
+    pub closest_other: String,
+    /// Correlation (-1..0) of the stem's gain in the mix (dB, per 20 ms block) with
+    /// `closest_other`'s level (dB): how closely the ducking follows it.
     pub key_correlation: f64,
     /// The same with the ducked stem's own level (a compressor keyed by itself).
     pub own_correlation: f64,

@@ -538,16 +538,28 @@ pub fn plan(
                 ),
                 "a stereo export of the stem",
             ),
-            Cause::Ducking(d) => refuse(
-                &mut refusals,
-                c,
-                format!(
-                    "{} is ducked in the mix by {}'s sidechain and its export is not: a gain \
-                     per 20 ms fitted to the mix would copy the mix, not restore the stem",
-                    d.file, d.key
+            Cause::Ducking(d) => match &d.key {
+                Some(key) => refuse(
+                    &mut refusals,
+                    c,
+                    format!(
+                        "{} is ducked in the mix by {key}'s sidechain and its export is not: a \
+                         gain per 20 ms fitted to the mix would copy the mix, not restore the stem",
+                        d.file
+                    ),
+                    "a new export of the stem with its sidechain key playing",
                 ),
-                "a new export of the stem with its sidechain key playing",
-            ),
+                None => refuse(
+                    &mut refusals,
+                    c,
+                    format!(
+                        "{} is compressed in the mix and its export is not: a gain per 20 ms \
+                         fitted to the mix would copy the mix, not restore the stem",
+                        d.file
+                    ),
+                    "a new export of the stem with its bus compressor printed",
+                ),
+            },
             Cause::SumMatchesMix { .. } => {}
             // Level, format, naming and layout findings: the stems still sum to the mix (or
             // would once corrected); fix corrects the sum and changes none of these.

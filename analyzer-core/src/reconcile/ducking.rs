@@ -12,6 +12,13 @@
 //! in many short stretches, explains nearly all of the residual, and follows another stem's
 //! level more closely than the ducked stem's own (a compressor on the stem itself, or on the
 //! whole mix, follows those).
+//!
+//! The same pass names a stem compressed on its own bus in the mix and exported without it
+//! (pre-insert, or the insert bypassed): its gain dips the same way while the rest of the sum
+//! keeps its level, but follows its own level (`Ducking::key` is then `None`). Found only when
+//! the mix has less of the stem than the export (a compressor without make-up gain above the
+//! export's level) and it pumps (dips of 1 dB under its typical gain); a light or made-up
+//! compressor is not looked for.
 
 use std::ops::Range;
 
@@ -205,11 +212,19 @@ impl DuckingSearch<'_> {
         if explained_share < MIN_EXPLAINED
             || dips < MIN_DIPS
             || dips_per_s < MIN_DIPS_PER_S
-            || key_correlation > -MIN_KEY_CORRELATION
-            || key_correlation > own_correlation - KEY_OVER_OWN
             || long_share > MAX_LONG_SHARE
             || rest_dip_db > REST_DIP_SHARE * own_dip_db
         {
+            return None;
+        }
+        // Keyed from another stem when the gain follows that stem's level more closely than
+        // its own; otherwise compressed on its own bus when it follows its own level (a
+        // compressor fed by its own input is the everyday case; a stem playing the same notes
+        // as another follows both alike, and the finding says so).
+        let keyed = key_correlation <= -MIN_KEY_CORRELATION
+            && key_correlation <= own_correlation - KEY_OVER_OWN;
+        let own = !keyed && own_correlation <= -MIN_KEY_CORRELATION;
+        if !keyed && !own {
             return None;
         }
         let reductions: Vec<f64> = sorted
@@ -221,7 +236,8 @@ impl DuckingSearch<'_> {
         let gain_reduction_max_db = typical - sorted[sorted.len() / 100];
         Some(Cause::Ducking(Ducking {
             file: self.names[k].clone(),
-            key: self.names[key].clone(),
+            key: keyed.then(|| self.names[key].clone()),
+            closest_other: self.names[key].clone(),
             key_correlation,
             own_correlation,
             gain_reduction_typical_db,
@@ -255,8 +271,9 @@ pub(super) fn correlation(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Marks the ducked stem's gain as the ducking's side effect (its whole-song gain is the
-/// ducking's average, at most its largest reduction); `active` counts the stems the gains are
-/// grouped over.
+/// ducking's average, at most its largest reduction; a compressor on the stem's own bus sets
+/// its whole level, reduction and make-up gain, so any gain of that stem is the
+/// compressor's); `active` counts the stems the gains are grouped over.
 pub(super) fn attribute_gain(causes: Vec<Cause>, ducking: &Cause, active: &[bool]) -> Vec<Cause> {
     let Cause::Ducking(d) = ducking else {
         return causes;
@@ -266,6 +283,11 @@ pub(super) fn attribute_gain(causes: Vec<Cause>, ducking: &Cause, active: &[bool
         causes,
         active_stems,
         FindingCode::MissingBusProcessing,
-        |c| matches!(c, Cause::StemGain(g) if g.file == d.file && g.gain_db < 0.0 && -g.gain_db <= d.gain_reduction_max_db),
+        |c| match c {
+            Cause::StemGain(g) if g.file == d.file => {
+                d.key.is_none() || (g.gain_db < 0.0 && -g.gain_db <= d.gain_reduction_max_db)
+            }
+            _ => false,
+        },
     )
 }

@@ -450,31 +450,64 @@ pub(super) fn master_ride(c: &Cause, r: &crate::cause::MasterRide) -> Finding {
     .with("residual_db", round1(r.residual_db))
 }
 
-/// A stem ducked in the mix by another stem's level that its export did not print.
+/// A stem ducked in the mix by another stem's level, or compressed on its own bus, that its
+/// export did not print.
 pub(super) fn ducking(c: &Cause, d: &crate::cause::Ducking) -> Finding {
-    base(
-        c,
-        format!(
-            "{} is ducked in the mix whenever {} plays (sidechain compression keyed from it: typically {:.1} dB, up to {:.1} dB, {:.1} dips a second), but its export is not: the key was muted when the stem was soloed for export, or the export left the sidechain out. The missing ducking leaves a residual at {:.1} dB under the mix.",
-            d.file,
-            d.key,
-            d.gain_reduction_typical_db,
-            d.gain_reduction_max_db,
-            d.dips_per_s,
-            -d.residual_db
-        ),
-        format!(
-            "Re-export {} with its sidechain key playing (all stems in one pass, or the key routed to the compressor with its own output muted); {} is right.",
-            d.file, d.key
-        ),
-    )
-    .with("kind", "sidechain")
-    .with("keyed_by", d.key.clone())
-    .with("key_correlation", round2(d.key_correlation))
-    .with("own_level_correlation", round2(d.own_correlation))
-    .with("gain_reduction_typical_db", round1(d.gain_reduction_typical_db))
-    .with("gain_reduction_max_db", round1(d.gain_reduction_max_db))
-    .with("dips_per_s", round2(d.dips_per_s))
-    .with("explained_share", round2(d.explained_share))
-    .with("residual_db", round1(d.residual_db))
+    let f = match &d.key {
+        Some(key) => base(
+            c,
+            format!(
+                "{} is ducked in the mix whenever {key} plays (sidechain compression keyed from it: typically {:.1} dB, up to {:.1} dB, {:.1} dips a second), but its export is not: the key was muted when the stem was soloed for export, or the export left the sidechain out. The missing ducking leaves a residual at {:.1} dB under the mix.",
+                d.file,
+                d.gain_reduction_typical_db,
+                d.gain_reduction_max_db,
+                d.dips_per_s,
+                -d.residual_db
+            ),
+            format!(
+                "Re-export {} with its sidechain key playing (all stems in one pass, or the key routed to the compressor with its own output muted); {key} is right.",
+                d.file
+            ),
+        )
+        .with("kind", "sidechain")
+        .with("keyed_by", key.clone()),
+        None => base(
+            c,
+            format!(
+                "{} is compressed in the mix and its export is not: its gain in the mix falls whenever it plays loud (typically {:.1} dB, up to {:.1} dB, {:.1} dips a second, following its own level) while the rest of the stems keep theirs. A compressor on its own bus was printed into the mix but not into the stem (exported pre-insert, or with the insert bypassed). The missing compression leaves a residual at {:.1} dB under the mix.",
+                d.file,
+                d.gain_reduction_typical_db,
+                d.gain_reduction_max_db,
+                d.dips_per_s,
+                -d.residual_db
+            ),
+            format!(
+                "Re-export {} post-insert, with its bus compressor printed as in the mix.",
+                d.file
+            ),
+        )
+        .with("kind", "stem_compression"),
+    };
+    // A stem that plays with another (the same notes, the same hits) follows that one's
+    // level as closely as its own: a compressor keyed from it cannot be told apart.
+    let f = if d.key.is_none() && d.key_correlation <= d.own_correlation + 0.1 {
+        let mut f = f;
+        f.message.push_str(&format!(
+            " Its gain follows {}'s level as closely: if its compressor is keyed from {}, the key was muted for the export.",
+            d.closest_other, d.closest_other
+        ));
+        f
+    } else {
+        f
+    };
+    f.with("key_correlation", round2(d.key_correlation))
+        .with("own_level_correlation", round2(d.own_correlation))
+        .with(
+            "gain_reduction_typical_db",
+            round1(d.gain_reduction_typical_db),
+        )
+        .with("gain_reduction_max_db", round1(d.gain_reduction_max_db))
+        .with("dips_per_s", round2(d.dips_per_s))
+        .with("explained_share", round2(d.explained_share))
+        .with("residual_db", round1(d.residual_db))
 }

@@ -290,7 +290,9 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         Cause::Dropout(d) => vec![d.file.clone()],
         Cause::ClippedExport(d) => vec![d.file.clone()],
         Cause::DcMismatch(d) => names_of(&d.by_file),
-        Cause::Ducking(d) => vec![d.file.clone(), d.key.clone()],
+        Cause::Ducking(d) => std::iter::once(d.file.clone())
+            .chain(d.key.clone())
+            .collect(),
         Cause::FoldedToMono(d) => vec![d.file.clone()],
         Cause::ContainedStem(ContainedStem { file, contains, .. }) => {
             vec![file.clone(), contains.clone()]
