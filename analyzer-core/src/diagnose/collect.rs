@@ -408,6 +408,11 @@ impl Diagnoser {
                 .process_with_scratch(&mut self.fft_in, out, &mut self.scratch);
         }
         let seg = self.segments.last_mut().expect("pushed above");
+        let stereo = self.channels == 2;
+        if stereo && self.frame_ss.len() != bands {
+            self.frame_ss.resize(bands, 0.0);
+            self.frame_ms.resize(bands, Complex::new(0.0, 0.0));
+        }
         // Band by band with the running sums in registers (a loop over the bins kept them in
         // memory, a store and a reload on every bin's chain); the same additions in the same
         // order, so the same sums bit for bit.
@@ -426,26 +431,19 @@ impl Diagnoser {
                 let y = s.conj() * r;
                 ssr += Complex::new(f64::from(y.re), f64::from(y.im));
             }
+            if stereo {
+                // This frame's part of the running sums (their growth: no second pass over
+                // the bins).
+                (self.frame_ss[b], self.frame_ms[b]) = (sss - seg.sss[b], sms - seg.sms[b]);
+            }
             (seg.smm[b], seg.sss[b], seg.sms[b]) = (smm, sss, sms);
             (seg.srr[b], seg.ssr[b]) = (srr, ssr);
         }
         // This frame's own gain of the sum to the mix, read from the mid (a mid/side width
         // leaves the mid as it is), and the mid's frame-gained sums.
         let mut frame_gain = 1.0f64;
-        if self.channels == 2 {
+        if stereo {
             let bands = self.band_bins.len();
-            self.frame_ss.resize(bands, 0.0);
-            self.frame_ms.resize(bands, Complex::new(0.0, 0.0));
-            for (b, bins) in self.band_bins.iter().enumerate() {
-                let (mut ss, mut ms) = (0.0f64, Complex::new(0.0f64, 0.0));
-                for k in bins.clone() {
-                    let (m, s) = (self.fft_out_m[k], self.fft_out_s[k]);
-                    ss += f64::from(s.norm_sqr());
-                    let x = s.conj() * m;
-                    ms += Complex::new(f64::from(x.re), f64::from(x.im));
-                }
-                (self.frame_ss[b], self.frame_ms[b]) = (ss, ms);
-            }
             let ss: f64 = self.frame_ss.iter().sum();
             let ms: f64 = self.frame_ms.iter().map(|x| x.re).sum();
             if ss > 0.0 {
@@ -507,17 +505,10 @@ impl Diagnoser {
                     let x = s.conj() * m;
                     ms += Complex::new(f64::from(x.re), f64::from(x.im));
                 }
+                // The same frame's side (the sums' growth), by the frame's gain.
+                seg.side_gss[b] += frame_gain * frame_gain * (ss - seg.side_ss[b]);
+                seg.side_gms[b] += (ms - seg.side_ms[b]) * frame_gain;
                 (seg.side_mm[b], seg.side_ss[b], seg.side_ms[b]) = (mm, ss, ms);
-                // The same frame's side, by the frame's gain.
-                let (mut fss, mut fms) = (0.0f64, Complex::new(0.0f64, 0.0));
-                for k in bins.clone() {
-                    let (m, s) = (self.fft_out_ml[k] - self.fft_out_m[k], self.fft_out_s[k]);
-                    fss += f64::from(s.norm_sqr());
-                    let x = s.conj() * m;
-                    fms += Complex::new(f64::from(x.re), f64::from(x.im));
-                }
-                seg.side_gss[b] += frame_gain * frame_gain * fss;
-                seg.side_gms[b] += fms * frame_gain;
             }
         }
         seg.end_frame = self.ring_start + self.fft_len as u64;
