@@ -546,6 +546,7 @@ impl Cause {
             Self::DcMismatch(d) => {
                 d.by_file.iter_mut().for_each(|(f, _)| one(f));
                 d.mix.iter_mut().for_each(one);
+                d.offset_by_channel.iter_mut().for_each(|(f, _)| one(f));
             }
             Self::Ducking(d) => {
                 one(&mut d.file);

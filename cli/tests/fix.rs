@@ -236,6 +236,29 @@ fn a_stem_at_another_rate_is_resampled_to_the_mix_rate() {
 }
 
 #[test]
+fn a_dc_offset_the_mix_lacks_is_taken_off_the_stem() {
+    let dir = tempfile::tempdir().unwrap();
+    // Float: the demo's bass peaks near full scale, and a fixed-point file would clip it.
+    let stems = clean_delivery(dir.path(), 8.0, WavFormat::Float32);
+    let bass = stem(&stems, "Bass");
+    // -50 dBFS of DC on the bass's path; the mix (its bus DC-filtered) has none.
+    let shifted: Vec<f32> = bass.samples.iter().map(|x| x + 0.003).collect();
+    write_stem(dir.path(), bass, &shifted, SR, WavFormat::Float32);
+    let fixed = fix_and_check(dir.path(), "dc_offset", &[], -50.0);
+    let log = std::fs::read_to_string(fixed.path().join("fixed/stemcheck-fix.txt")).unwrap();
+    assert!(log.contains("DC offset removed (-50.5 dBFS)"), "{log}");
+    // Only the added offset is taken off: the bass comes back as it was, to float precision.
+    let mut r = hound::WavReader::open(fixed.path().join("fixed/Song_Bass.wav")).unwrap();
+    let back: Vec<f32> = r.samples::<f32>().map(Result::unwrap).collect();
+    assert_eq!(back.len(), bass.samples.len());
+    let worst = back
+        .iter()
+        .zip(&bass.samples)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(worst < 1e-6, "{worst}");
+}
+
+#[test]
 fn a_missing_fx_return_refuses_unless_a_residual_stem_is_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let stems = clean_delivery(dir.path(), 8.0, WavFormat::Float32);

@@ -414,6 +414,7 @@ impl Check<'_, '_> {
             results[i].as_ref().ok().map(|m| dc::FileDc {
                 frames: m.info.frames,
                 means: &m.metrics.dc_offset,
+                gains: None,
             })
         };
         let Some(mix_dc) = file_dc(*mi) else {
@@ -458,11 +459,31 @@ impl Check<'_, '_> {
                 delivered.aligned_null_depth_db, dc_free.aligned_null_depth_db
             )
         });
-        let files = dc::named_files(&residual, (&self.inputs[*mi].name, mix_dc), &stem_dc);
-        if !deeper || files.is_empty() {
+        if !deeper {
             return delivered;
         }
-        dc::adopt(&delivered, dc_free, &residual, files)
+        // Which files, and how much each must lose, through the gains the DC-free fit
+        // measured (a mono stem enters a stereo mix at its pan law, not at unity).
+        let fitted: Vec<(&str, dc::FileDc<'_>)> = stems
+            .iter()
+            .zip(&dc_free.stems)
+            .filter_map(|(&i, fit)| {
+                file_dc(i).map(|d| {
+                    let gains = fit
+                        .as_ref()
+                        .filter(|f| f.active && f.channel_gains.len() == mix_dc.means.len())
+                        .map(|f| f.channel_gains.as_slice());
+                    (self.inputs[i].name.as_str(), dc::FileDc { gains, ..d })
+                })
+            })
+            .collect();
+        let only_fitted: Vec<dc::FileDc<'_>> = fitted.iter().map(|s| s.1).collect();
+        let residual_fitted = dc::residual_dc(mix_dc, &only_fitted);
+        let files = dc::named_files(&residual_fitted, (&self.inputs[*mi].name, mix_dc), &fitted);
+        if files.is_empty() {
+            return delivered;
+        }
+        dc::adopt(&delivered, dc_free, &residual_fitted, files)
     }
 
     /// Meters every file on a small pool of threads (results in input order; a file that did

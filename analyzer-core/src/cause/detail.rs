@@ -798,6 +798,9 @@ pub struct DcMismatch {
     pub by_file: Vec<(String, f64)>,
     /// The mix's name, when it is one of `by_file`.
     pub mix: Option<String>,
+    /// Each of `by_file`'s offset per channel (mean sample value, full scale 1.0): what a
+    /// correction takes off.
+    pub offset_by_channel: Vec<(String, Vec<f64>)>,
     /// The offset of the mix minus the stems' sum (largest channel), dBFS.
     pub residual_dc_dbfs: f64,
     /// What it does to the sum.

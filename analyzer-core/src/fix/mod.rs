@@ -166,6 +166,11 @@ pub enum Change {
     },
     /// Polarity inverted.
     PolarityInverted,
+    /// A DC offset taken off.
+    DcRemoved {
+        /// The offset per channel (mean sample value, full scale 1.0).
+        offset_by_channel: Vec<f64>,
+    },
     /// A gain applied.
     GainApplied {
         /// dB.
@@ -226,6 +231,14 @@ impl Change {
             ),
             Change::PolarityInverted => "polarity inverted back".into(),
             Change::GainApplied { gain_db } => format!("gain {gain_db:+.2} dB applied"),
+            Change::DcRemoved { offset_by_channel } => format!(
+                "DC offset removed ({})",
+                offset_by_channel
+                    .iter()
+                    .map(|m| format!("{:.1} dBFS", crate::units::amp_to_db(m.abs())))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Change::Shifted {
                 offset_samples,
                 padded_start_frames,
@@ -864,7 +877,8 @@ fn apply_exact(
             // Not sample-exact: never planned onto this path (see `is_sample_exact`).
             Operation::Resample { .. }
             | Operation::CorrectDrift { .. }
-            | Operation::Gain { .. } => {}
+            | Operation::Gain { .. }
+            | Operation::RemoveDc { .. } => {}
         }
     }
     if at_most_negative > 0 {
@@ -917,6 +931,14 @@ fn apply(
             Operation::InvertPolarity => {
                 audio.invert();
                 change.changes.push(Change::PolarityInverted);
+            }
+            Operation::RemoveDc {
+                ref offset_by_channel,
+            } => {
+                audio.remove_dc(offset_by_channel);
+                change.changes.push(Change::DcRemoved {
+                    offset_by_channel: offset_by_channel.clone(),
+                });
             }
             Operation::Gain { gain_db } => {
                 audio.gain(gain_db);

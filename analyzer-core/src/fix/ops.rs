@@ -71,6 +71,17 @@ impl Audio {
         }
     }
 
+    /// Subtracts `offset_by_channel[c]` from every sample of channel `c` (channels past it
+    /// are left as they are).
+    pub fn remove_dc(&mut self, offset_by_channel: &[f64]) {
+        let ch = self.channels.max(1);
+        for frame in self.samples.chunks_exact_mut(ch) {
+            for (s, &m) in frame.iter_mut().zip(offset_by_channel) {
+                *s = (f64::from(*s) - m) as f32;
+            }
+        }
+    }
+
     /// Multiplies every sample by the gain.
     pub fn gain(&mut self, gain_db: f64) {
         let g = 10f64.powf(gain_db / 20.0);

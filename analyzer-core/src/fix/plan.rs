@@ -52,6 +52,11 @@ pub enum Operation {
     },
     /// Every channel's polarity inverted.
     InvertPolarity,
+    /// A DC offset taken off: each channel's mean subtracted from its every sample.
+    RemoveDc {
+        /// The offset per channel (mean sample value, full scale 1.0).
+        offset_by_channel: Vec<f64>,
+    },
     /// A gain applied (only with `--match-gains`).
     Gain {
         /// The gain, dB.
@@ -503,21 +508,31 @@ pub fn plan(
                 ),
                 "a new export of the stem without the other stem's part",
             ),
-            Cause::DcMismatch(d) => refuse(
-                &mut refusals,
-                c,
-                format!(
-                    "{} carry DC offsets the rest of the set does not (the sum misses the mix \
-                     by {:.1} dBFS of DC); fix does not yet take offsets off",
-                    d.by_file
-                        .iter()
-                        .map(|(f, _)| f.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    d.residual_dc_dbfs
+            Cause::DcMismatch(d) => match &d.mix {
+                // fix writes stems: it does not touch the mix.
+                Some(mix) => refuse(
+                    &mut refusals,
+                    c,
+                    format!(
+                        "the mix {mix} carries a DC offset the stems do not (the sum misses it \
+                         by {:.1} dBFS of DC); fix writes the stems and leaves the mix as it is",
+                        d.residual_dc_dbfs
+                    ),
+                    "the mix exported again with a DC filter (or high-pass) on the mix bus",
                 ),
-                "the files exported again with a DC filter (or high-pass) on their path",
-            ),
+                None => {
+                    for (file, offsets) in &d.offset_by_channel {
+                        push(
+                            &mut plans,
+                            file,
+                            Operation::RemoveDc {
+                                offset_by_channel: offsets.clone(),
+                            },
+                            FindingCode::DcOffset,
+                        );
+                    }
+                }
+            },
             Cause::ClippedExport(d) => refuse(
                 &mut refusals,
                 c,
@@ -662,7 +677,8 @@ fn gain_reason(gain_db: f64, whom: &str) -> String {
 }
 
 /// The order operations are applied in: the rate first (offsets are in the mix's samples),
-/// then the clock, the channels, the polarity and level, and the shift last.
+/// then the clock, the channels, the polarity, the DC offset (measured on the file as
+/// delivered: a resampler keeps a mean, a gain would scale it) and level, and the shift last.
 fn order(op: &Operation) -> u8 {
     match op {
         Operation::Resample { .. } => 0,
@@ -670,8 +686,9 @@ fn order(op: &Operation) -> u8 {
         Operation::SwapChannels => 2,
         Operation::InvertChannel { .. } => 3,
         Operation::InvertPolarity => 4,
-        Operation::Gain { .. } => 5,
-        Operation::Shift { .. } => 6,
+        Operation::RemoveDc { .. } => 5,
+        Operation::Gain { .. } => 6,
+        Operation::Shift { .. } => 7,
     }
 }
 
