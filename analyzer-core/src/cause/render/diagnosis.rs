@@ -453,16 +453,18 @@ pub(super) fn master_ride(c: &Cause, r: &crate::cause::MasterRide) -> Finding {
 /// A stem ducked in the mix by another stem's level, or compressed on its own bus, that its
 /// export did not print.
 pub(super) fn ducking(c: &Cause, d: &crate::cause::Ducking) -> Finding {
+    // How deep and how often, and what is left: the same words for either compressor.
+    let depth = format!(
+        "typically {:.1} dB, up to {:.1} dB, {:.1} dips a second",
+        d.gain_reduction_typical_db, d.gain_reduction_max_db, d.dips_per_s
+    );
+    let left = -d.residual_db;
     let f = match &d.key {
         Some(key) => base(
             c,
             format!(
-                "{} is ducked in the mix whenever {key} plays (sidechain compression keyed from it: typically {:.1} dB, up to {:.1} dB, {:.1} dips a second), but its export is not: the key was muted when the stem was soloed for export, or the export left the sidechain out. The missing ducking leaves a residual at {:.1} dB under the mix.",
-                d.file,
-                d.gain_reduction_typical_db,
-                d.gain_reduction_max_db,
-                d.dips_per_s,
-                -d.residual_db
+                "{} is ducked in the mix whenever {key} plays (sidechain compression keyed from it: {depth}), but its export is not: the key was muted when the stem was soloed for export, or the export left the sidechain out. The missing ducking leaves a residual at {left:.1} dB under the mix.",
+                d.file
             ),
             format!(
                 "Re-export {} with its sidechain key playing (all stems in one pass, or the key routed to the compressor with its own output muted); {key} is right.",
@@ -474,12 +476,8 @@ pub(super) fn ducking(c: &Cause, d: &crate::cause::Ducking) -> Finding {
         None => base(
             c,
             format!(
-                "{} is compressed in the mix and its export is not: its gain in the mix falls whenever it plays loud (typically {:.1} dB, up to {:.1} dB, {:.1} dips a second, following its own level) while the rest of the stems keep theirs. A compressor on its own bus was printed into the mix but not into the stem (exported pre-insert, or with the insert bypassed). The missing compression leaves a residual at {:.1} dB under the mix.",
-                d.file,
-                d.gain_reduction_typical_db,
-                d.gain_reduction_max_db,
-                d.dips_per_s,
-                -d.residual_db
+                "{} is compressed in the mix and its export is not: its gain in the mix falls whenever it plays loud ({depth}, following its own level) while the rest of the stems keep theirs. A compressor on its own bus was printed into the mix but not into the stem (exported pre-insert, or with the insert bypassed). The missing compression leaves a residual at {left:.1} dB under the mix.",
+                d.file
             ),
             format!(
                 "Re-export {} post-insert, with its bus compressor printed as in the mix.",
