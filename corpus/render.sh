@@ -349,6 +349,18 @@ for song in $SONGS; do
     write_case "$d" "stem ${Song}_Bass.wav with a DC offset of -34 dBFS (sox dcshift 0.02), the mix carrying it (the same shift)" dc_offset "${Song}_Bass.wav"
   fi
 
+  # The bass through a compressor on its own bus in the mix (sox compand, 4:1 from 12 dB under
+  # its peak, 5 ms attack, 100 ms release, no make-up), its stem exported pre-insert.
+  if [ -f "$work/dry/${Song}_Bass.wav" ]; then
+    d="$base/stem_compressed"; mkdir -p "$d"; link_stems "$work/dry" "$d"
+    t=$(awk -v p="$(peak_of "$work/dry/${Song}_Bass.wav")" 'BEGIN { printf "%.1f", 20 * log(p) / log(10) - 12 }')
+    o=$(awk -v t="$t" 'BEGIN { printf "%.1f", 0.75 * t }')
+    $SOX "$work/dry/${Song}_Bass.wav" "${F32[@]}" "$work/bass_comp.wav" compand 0.005,0.1 "6:-90,-90,$t,$t,0,$o" 0 -90 0
+    $SOX -m -v 1 "$work/mix_dry.wav" -v -1 "$work/dry/${Song}_Bass.wav" -v 1 "$work/bass_comp.wav" "${F32[@]}" "$d/$mix"
+    rm -f "$work/bass_comp.wav"
+    write_case "$d" "stem ${Song}_Bass.wav compressed on its own bus in the mix (sox compand 4:1 from ${t} dBFS), exported pre-insert" missing_bus_processing "${Song}_Bass.wav"
+  fi
+
   # A fade-out on the master bus over the last 20 % of the song, the stems exported without it
   # (pre-master, or the master automation bypassed).
   d=$(newcase master_fade_mix)

@@ -80,7 +80,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 30] = [
+    let cases: [(&str, Option<FindingCode>); 31] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -120,6 +120,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         // and no reconciliation code is reported beside it (checked below).
         ("clipped_stem", None),
         ("sidechain_lost", Some(FindingCode::MissingBusProcessing)),
+        ("stem_compressed", Some(FindingCode::MissingBusProcessing)),
         // A stereo stem exported as a mono file: named as such (checked below), no
         // reconciliation code beside it.
         ("mono_export", None),
@@ -257,6 +258,11 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
                         .collect::<Vec<_>>()
                 ));
             }
+        }
+        if case == "stem_compressed"
+            && kind(FindingCode::MissingBusProcessing).as_deref() != Some("stem_compression")
+        {
+            failures.push(format!("{case}: the stem's own compressor is not named"));
         }
         if case == "sidechain_lost"
             && kind(FindingCode::MissingBusProcessing).as_deref() != Some("sidechain")
