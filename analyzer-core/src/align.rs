@@ -27,7 +27,9 @@
 use std::sync::Arc;
 
 use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use realfft::{ComplexToReal, RealFftPlanner};
+
+use crate::fft::RealForward;
 
 use crate::Result;
 use crate::source::FrameSource;
@@ -314,7 +316,7 @@ pub struct Correlator {
     window: usize,
     range: usize,
     n: usize,
-    fwd: Arc<dyn RealToComplex<f32>>,
+    fwd: RealForward,
     inv: Arc<dyn ComplexToReal<f32>>,
     time: Vec<f32>,
     scratch: Vec<Complex<f32>>,
@@ -339,9 +341,9 @@ impl Correlator {
     /// correlation does not wrap over the searched lags) planned on `planner`.
     pub fn new(planner: &mut RealFftPlanner<f32>, window: usize, range: usize) -> Self {
         let n = fft_size(window + 2 * range);
-        let fwd = planner.plan_fft_forward(n);
+        let fwd = RealForward::new(n);
         let inv = planner.plan_fft_inverse(n);
-        let scratch = vec![Complex::default(); fwd.get_scratch_len().max(inv.get_scratch_len())];
+        let scratch = vec![Complex::default(); fwd.scratch_len().max(inv.get_scratch_len())];
         Self {
             window,
             range,

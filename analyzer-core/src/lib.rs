@@ -16,6 +16,7 @@ pub mod chart_axis;
 pub mod checks;
 pub mod diagnose;
 pub mod error;
+pub mod fft;
 pub mod fix;
 pub mod meter;
 pub mod profile;

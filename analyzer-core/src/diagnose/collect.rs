@@ -1,8 +1,8 @@
 //! The [`Diagnoser`]: collects the diagnosis's statistics from the reconciliation's aligned
 //! blocks (it is a [`BlockVisitor`]) in bounded memory, and hands them to the analysis.
 
+use crate::fft::RealForward;
 use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
 use std::sync::Arc;
 
 use super::analysis::{Diagnosis, analyse};
@@ -54,7 +54,7 @@ pub struct Diagnoser {
     clip_prev: Vec<f32>,
     clip_run: Vec<u32>,
     // Spectral analysis (mono downmix).
-    fft: Arc<dyn RealToComplex<f32>>,
+    fft: Arc<RealForward>,
     fft_len: usize,
     hop: usize,
     window: Vec<f32>,
@@ -112,7 +112,7 @@ impl Diagnoser {
         // Capped at 2^17 (85 ms at 1.536 MHz): a diagnoser is never sized by a broken header.
         let fft_len = crate::meter::spectrum::spectrum_fft_len(sample_rate);
         let hop = fft_len / 2;
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(fft_len);
+        let fft = Arc::new(RealForward::new(fft_len));
         let window: Vec<f32> = (0..fft_len)
             .map(|i| {
                 let x = std::f64::consts::PI * 2.0 * i as f64 / fft_len as f64;

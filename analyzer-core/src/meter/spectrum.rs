@@ -11,8 +11,8 @@
 
 use std::sync::Arc;
 
+use crate::fft::RealForward;
 use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
 
 use super::sanitize;
 use crate::units::power_to_db;
@@ -157,7 +157,7 @@ fn lockstep_power(acc: &mut [f64; 4], x: [&[Complex<f32>]; 4]) {
 #[derive(Clone)]
 pub struct SpectrumMeter {
     channels: usize,
-    fft: Arc<dyn RealToComplex<f32>>,
+    fft: Arc<RealForward>,
     fft_len: usize,
     window: Vec<f32>,
     /// Per channel, the samples of the frame being filled (`channels * fft_len`).
@@ -211,7 +211,7 @@ impl SpectrumMeter {
     pub fn new(channels: usize, sample_rate: u32) -> Self {
         let channels = channels.max(1);
         let fft_len = spectrum_fft_len(sample_rate);
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(fft_len);
+        let fft = Arc::new(RealForward::new(fft_len));
         let window = (0..fft_len)
             .map(|i| {
                 let x = std::f64::consts::PI * 2.0 * i as f64 / fft_len as f64;
