@@ -411,6 +411,22 @@ for song in $SONGS; do
   ln -f "$work/mix_dry.wav" "$d/$mix"
   write_case "$d" "stem ${Song}_$target.wav on a clock 100 ppm fast (sox speed 1.0001)" clock_drift "${Song}_$target.wav"
 
+  # A slow clock on a low stem: 20 ppm is 19 samples over 20 s, and the bass stays so well
+  # correlated with the mix (0.993) that it read as an offset plus a missing part.
+  d="$base/clock_drift_slow_bass"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_Bass.wav"
+  $SOX "$work/dry/${Song}_Bass.wav" "${F32[@]}" "$work/drift.wav" speed 1.00002
+  fit_len "$work/drift.wav" "$d/${Song}_Bass.wav" $frames; rm -f "$work/drift.wav"
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "stem ${Song}_Bass.wav on a clock 20 ppm fast (sox speed 1.00002)" clock_drift "${Song}_Bass.wav"
+
+  # A drifting drum stem and a bus compressor: the lag's line scatters a few samples more under
+  # the compressor, and no one offset keeps the drums in the fit.
+  d="$base/clock_drift_and_compand"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_Drums.wav"
+  $SOX "$work/dry/${Song}_Drums.wav" "${F32[@]}" "$work/drift.wav" speed 1.0001
+  fit_len "$work/drift.wav" "$d/${Song}_Drums.wav" $frames; rm -f "$work/drift.wav"
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" compand 0.005,0.15 6:-60,-60,-36,-36,0,-18 0 -90 0
+  write_case "$d" "stem ${Song}_Drums.wav on a clock 100 ppm fast, and sox compand (as compand_mix) on the mix only" clock_drift "${Song}_Drums.wav" missing_bus_processing
+
   d="$base/nan_samples"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
   cp "$work/dry/${Song}_$target.wav" "$d/${Song}_$target.wav"
   "$PY" - "$d/${Song}_$target.wav" <<'PYEOF'

@@ -211,18 +211,32 @@ pub fn reconcile_sources(
         } else {
             // 4e. The drifts measured again on the corrected stems (see `drift::refine`), and
             // the stems placed once more on the refined clocks.
-            drifts = again.drifts;
+            // A drift the corrected stems no longer show was another stem's pulling its
+            // leave-one-out target along (a drifting bass draws the keys' lag a few ppm):
+            // that stem is read as delivered again.
+            drifts = again
+                .drifts
+                .into_iter()
+                .filter(drift::Drift::holds)
+                .collect();
             for (i, inner) in delivered {
-                if let Some(d) = drifts.iter().find(|d| d.stem == i) {
-                    stems[i] = Box::new(drift::DriftCorrected::new(inner, d.start_samples, d.ppm));
-                }
+                stems[i] = match drifts.iter().find(|d| d.stem == i) {
+                    Some(d) => Box::new(drift::DriftCorrected::new(inner, d.start_samples, d.ppm)),
+                    None => inner,
+                };
             }
-            let mut planner = again.planner;
-            let coarse = located.coarse_lags(&plan, &mut planner, mix.as_mut(), &mut stems)?;
-            // Measured once more on the refined clocks: the figures reported are the closest.
-            let third = placer.run(planner, mix.as_mut(), &mut stems, coarse, &drifts)?;
-            drifts = third.drifts;
-            (third.placement, third.windows)
+            if drifts.is_empty() {
+                // Every stem as delivered: the first placement stands.
+                (first.placement, first.windows)
+            } else {
+                let mut planner = again.planner;
+                let coarse = located.coarse_lags(&plan, &mut planner, mix.as_mut(), &mut stems)?;
+                // Measured once more on the refined clocks: the figures reported are the
+                // closest.
+                let third = placer.run(planner, mix.as_mut(), &mut stems, coarse, &drifts)?;
+                drifts = third.drifts;
+                (third.placement, third.windows)
+            }
         }
     };
     // 5. Streaming pass and the result.
