@@ -427,6 +427,13 @@ for song in $SONGS; do
   $SOX "$work/mix_dry.wav" "${F32[@]}" "$d/$mix" compand 0.005,0.15 6:-60,-60,-36,-36,0,-18 0 -90 0
   write_case "$d" "stem ${Song}_Drums.wav on a clock 100 ppm fast, and sox compand (as compand_mix) on the mix only" clock_drift "${Song}_Drums.wav" missing_bus_processing
 
+  # The mix on another clock than every stem (printed through outboard into another converter):
+  # every stem drifts alike, one cause, the mix's.
+  d="$base/mix_clock_drift"; mkdir -p "$d"; link_stems "$work/dry" "$d"
+  $SOX "$work/mix_dry.wav" "${F32[@]}" "$work/drift.wav" speed 1.00005
+  fit_len "$work/drift.wav" "$d/$mix" $frames; rm -f "$work/drift.wav"
+  write_case "$d" "mix on a clock 50 ppm fast (sox speed 1.00005), the stems as exported" clock_drift "$mix"
+
   d="$base/nan_samples"; mkdir -p "$d"; link_stems "$work/dry" "$d" "${Song}_$target.wav"
   cp "$work/dry/${Song}_$target.wav" "$d/${Song}_$target.wav"
   "$PY" - "$d/${Song}_$target.wav" <<'PYEOF'

@@ -533,12 +533,15 @@ impl Cause {
             | Self::TooManyStems { mix: file, .. }
             | Self::PolarityInverted { file, .. }
             | Self::ChannelFault(ChannelFault { file, .. })
-            | Self::ClockDrift(ClockDrift { file, .. })
             | Self::StemGain(StemGain { file, .. })
             | Self::Dropout(Dropout { file, .. })
             | Self::ClippedExport(ClippedExport { file, .. })
             | Self::FoldedToMono(FoldedToMono { file, .. })
             | Self::CutOff { file, .. } => one(file),
+            Self::ClockDrift(d) => {
+                one(&mut d.file);
+                d.stems.iter_mut().for_each(one);
+            }
             Self::ContainedStem(c) => {
                 one(&mut c.file);
                 one(&mut c.contains);
@@ -1074,6 +1077,7 @@ mod tests {
     fn weak_added_content_beside_a_drift_is_the_drift_correction() {
         let drift = Cause::ClockDrift(ClockDrift {
             file: "Bass.wav".into(),
+            stems: Vec::new(),
             ppm: -100.0,
             offset_start_samples: 0.0,
             offset_end_samples: -154.0,

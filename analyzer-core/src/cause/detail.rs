@@ -807,11 +807,16 @@ pub struct DcMismatch {
     pub sum: SumImpact,
 }
 
-/// A stem whose clock runs off the mix's: its offset grows linearly over the song.
+/// A stem whose clock runs off the mix's: its offset grows linearly over the song. Or, when
+/// every stem runs off the mix's clock alike, the mix on a clock of its own (`stems` names
+/// them, `file` is the mix).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClockDrift {
-    /// The stem.
+    /// The stem; the mix when [`ClockDrift::stems`] is not empty.
     pub file: String,
+    /// Every stem, when they all keep one clock and the mix another (empty for one stem's
+    /// drift).
+    pub stems: Vec<String>,
     /// Rate error, parts per million (positive: the stem's content comes later and later).
     pub ppm: f64,
     /// The stem's offset against the mix at the mix's first frame, samples.

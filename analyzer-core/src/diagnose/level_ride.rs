@@ -55,7 +55,7 @@ pub(super) fn name_level_rides(
     }
     let judged_otherwise = |name: &str| {
         causes.iter().any(|c| match c {
-            Cause::ClockDrift(d) => d.file == name,
+            Cause::ClockDrift(d) => d.file == name || d.stems.iter().any(|s| s == name),
             Cause::ChannelFault(f) => f.file == name,
             Cause::StartOffset(s) => s.files.iter().any(|f| f == name),
             _ => false,
@@ -205,6 +205,7 @@ mod tests {
         let fits = [fit("bass", 0.0, 0.0, 0.0), fit("keys", -3.8, 8.0, -11.7)];
         let mut drift = vec![Cause::ClockDrift(crate::cause::ClockDrift {
             file: "keys".into(),
+            stems: Vec::new(),
             ppm: 100.0,
             offset_start_samples: 0.0,
             offset_end_samples: 150.0,

@@ -316,6 +316,18 @@ pub fn plan(
                 };
                 push(&mut plans, &f.file, op, c.code());
             }
+            Cause::ClockDrift(d) if !d.stems.is_empty() => {
+                // The stems keep one clock; the mix is off it, and fix never writes the mix.
+                refuse(
+                    &mut refusals,
+                    c,
+                    format!(
+                        "the mix {} runs off every stem's clock by {:.1} ppm",
+                        d.file, d.ppm
+                    ),
+                    "a drift of stems against the mix (the mix is never rewritten: print it again on the session's clock)",
+                );
+            }
             Cause::ClockDrift(d) => {
                 if d.windows < MIN_DRIFT_WINDOWS
                     || !d.ppm.is_finite()
@@ -799,6 +811,23 @@ mod tests {
             .unwrap()
             .operations
             .clone()
+    }
+
+    #[test]
+    fn a_mix_on_another_clock_is_refused_not_corrected_on_the_stems() {
+        let causes = vec![Cause::ClockDrift(crate::cause::ClockDrift {
+            file: "Mix.wav".into(),
+            stems: vec!["Bass.wav".into(), "Keys.wav".into()],
+            ppm: 50.0,
+            offset_start_samples: 0.0,
+            offset_end_samples: 72.0,
+            sample_rate: 48_000,
+            windows: 7,
+        })];
+        let refusals = plan(&causes, &files(), FixOptions::default()).unwrap_err();
+        assert_eq!(refusals.len(), 1, "{refusals:?}");
+        assert_eq!(refusals[0].code, FindingCode::ClockDrift);
+        assert!(refusals[0].reason.contains("Mix.wav"), "{refusals:?}");
     }
 
     #[test]

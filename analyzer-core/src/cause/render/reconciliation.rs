@@ -408,8 +408,31 @@ fn names<T>(by_file: &[(String, T)]) -> Vec<String> {
     by_file.iter().map(|(f, _)| f.clone()).collect()
 }
 
-/// A stem on a clock slightly off the mix's.
+/// A stem on a clock slightly off the mix's, or the mix on a clock off every stem's.
 pub(super) fn clock_drift(c: &Cause, d: &ClockDrift) -> Finding {
+    if !d.stems.is_empty() {
+        return base(
+            c,
+            format!(
+                "The mix runs {:.0} ppm {} than every stem ({}): all {} keep one clock and drift against the mix alike, from {:.0} to {:.0} samples over the song (the mix printed or resampled on another clock, not the stems).",
+                d.ppm.abs(),
+                if d.ppm > 0.0 { "faster" } else { "slower" },
+                d.stems.join(", "),
+                d.stems.len(),
+                whole(d.offset_start_samples),
+                whole(d.offset_end_samples)
+            ),
+            format!(
+                "Print the mix again on the session's clock at {} Hz, from the same session as the stems (or resample it by {:.1} ppm so that it keeps time with them).",
+                d.sample_rate, d.ppm
+            ),
+        )
+        .with("ppm", round2(d.ppm))
+        .with("offset_start_samples", round2(d.offset_start_samples))
+        .with("offset_end_samples", round2(d.offset_end_samples))
+        .with("windows", d.windows)
+        .with("stems", d.stems.clone());
+    }
     base(
         c,
         format!(
@@ -417,8 +440,8 @@ pub(super) fn clock_drift(c: &Cause, d: &ClockDrift) -> Finding {
             d.file,
             d.ppm.abs(),
             if d.ppm > 0.0 { "slower" } else { "faster" },
-            d.offset_start_samples,
-            d.offset_end_samples
+            whole(d.offset_start_samples),
+            whole(d.offset_end_samples)
         ),
         format!(
             "Re-export this stem on the session's clock at {} Hz (or resample it by {:.1} ppm so that it keeps time with the mix).",
@@ -430,6 +453,13 @@ pub(super) fn clock_drift(c: &Cause, d: &ClockDrift) -> Finding {
     .with("offset_start_samples", round2(d.offset_start_samples))
     .with("offset_end_samples", round2(d.offset_end_samples))
     .with("windows", d.windows)
+}
+
+/// `x` to the nearest whole number, without the sign of a negative value that rounds to 0
+/// (a message says "from 0", never "from -0").
+fn whole(x: f64) -> f64 {
+    let r = x.round();
+    if r == 0.0 { 0.0 } else { r }
 }
 
 /// A duration in words: seconds to the millisecond from one second up, else milliseconds.
