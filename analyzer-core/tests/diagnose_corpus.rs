@@ -80,7 +80,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 32] = [
+    let cases: [(&str, Option<FindingCode>); 33] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -114,6 +114,8 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         ("master_fade_mix", Some(FindingCode::GainMismatch)),
         // A slow clock on the bass (20 ppm): so well correlated it was never measured.
         ("clock_drift_slow_bass", Some(FindingCode::ClockDrift)),
+        // The mix on another clock than every stem: one finding, the mix's (checked below).
+        ("mix_clock_drift", Some(FindingCode::ClockDrift)),
         // A file fault that breaks the sum: judged on its own below.
         ("short_export", Some(FindingCode::LengthMismatch)),
         ("other_rate_stem", None),
@@ -258,6 +260,24 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
                     dc.iter()
                         .map(|f| (f.severity, names(f)))
                         .collect::<Vec<_>>()
+                ));
+            }
+        }
+        if case == "mix_clock_drift" {
+            let drift: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| f.code == FindingCode::ClockDrift)
+                .collect();
+            if drift.len() != 1
+                || !drift[0]
+                    .files
+                    .iter()
+                    .all(|f| f.ends_with("Song005_Mix.wav"))
+            {
+                failures.push(format!(
+                    "{case}: want one clock_drift naming the mix, got {:?}",
+                    drift.iter().map(|f| &f.files).collect::<Vec<_>>()
                 ));
             }
         }
