@@ -82,7 +82,7 @@ impl RealForward {
         self.len / 2 + 1
     }
 
-    /// Scratch [`RealForward::process`] needs.
+    /// Scratch [`RealForward::process_with_scratch`] needs.
     pub fn scratch_len(&self) -> usize {
         match &self.plan {
             Plan::Even { scratch_len, .. } => *scratch_len,

@@ -69,12 +69,7 @@ fn a_bass_20_ppm_fast_is_clock_drift() {
     let bass = &mut song.stems[0];
     bass.samples = stretch(&bass.samples, bass.channels, 20.0);
     let r = run(&song, &mix);
-    let drift: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| f.code == FindingCode::ClockDrift)
-        .collect();
-    assert_eq!(drift.len(), 1, "{:#?}", r.findings);
+    let drift = [the_one_drift(&r)];
     assert_eq!(drift[0].files, [song.stems[0].name.clone()]);
     let ppm = drift[0].measured["ppm"].as_f64().unwrap();
     assert!((ppm - 20.0).abs() < 0.5, "{:#?}", drift[0]);
@@ -96,12 +91,7 @@ fn drums_no_one_offset_keeps_are_still_measured() {
     let drums = &mut song.stems[2];
     drums.samples = stretch(&drums.samples, drums.channels, 200.0);
     let r = run(&song, &mix);
-    let drift: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| f.code == FindingCode::ClockDrift)
-        .collect();
-    assert_eq!(drift.len(), 1, "{:#?}", r.findings);
+    let drift = [the_one_drift(&r)];
     assert_eq!(drift[0].files, [song.stems[2].name.clone()]);
     let ppm = drift[0].measured["ppm"].as_f64().unwrap();
     assert!((ppm - 200.0).abs() < 0.5, "{:#?}", drift[0]);
@@ -119,12 +109,7 @@ fn every_stem_drifting_alike_is_the_mix_on_another_clock() {
         stem.samples = stretch(&stem.samples, stem.channels, 50.0);
     }
     let r = run(&song, &mix);
-    let drift: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| f.code == FindingCode::ClockDrift)
-        .collect();
-    assert_eq!(drift.len(), 1, "{:#?}", r.findings);
+    let drift = [the_one_drift(&r)];
     assert_eq!(drift[0].files.len(), 1, "{:#?}", drift[0]);
     assert!(
         !song.stems.iter().any(|s| drift[0].files[0] == s.name),
@@ -152,4 +137,15 @@ fn every_stem_drifting_alike_is_the_mix_on_another_clock() {
         corrected < -20.0 && delivered > -10.0,
         "corrected null {corrected} dB, as delivered {delivered} dB"
     );
+}
+
+/// The report's only `clock_drift` finding (fails the test when there is not exactly one).
+fn the_one_drift(r: &analyzer_core::reconcile::ReconcileResult) -> &analyzer_core::Finding {
+    let drift: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::ClockDrift)
+        .collect();
+    assert_eq!(drift.len(), 1, "{:#?}", r.findings);
+    drift[0]
 }

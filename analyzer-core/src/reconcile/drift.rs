@@ -73,10 +73,10 @@ pub struct Drift {
 }
 
 impl Drift {
-    /// Whether the drift is one (measured again on the corrected stems, see [`refine`]): a
-    /// slope of at least [`MIN_DRIFT_PPM`] that moves the lag [`MIN_TREND_SAMPLES`] or more
-    /// over the song, measured on windows (a drift only supposed by [`suppose_shared_clock`]
-    /// and never measured is none).
+    /// Whether the drift is one (measured again on the corrected stems): a slope of at least
+    /// `MIN_DRIFT_PPM` that moves the lag `MIN_TREND_SAMPLES` or more over the song, measured
+    /// on windows (a drift only supposed for a stem when others drift, and never measured, is
+    /// none).
     pub fn holds(&self) -> bool {
         self.windows >= MIN_WINDOWS
             && self.ppm.abs() >= MIN_DRIFT_PPM
@@ -96,7 +96,7 @@ impl Drift {
         })
     }
 
-    /// The cause of every stem (`stems`) drifting alike, as [`shared_clock`] found it: the
+    /// The cause of every stem (`stems`) drifting alike at this one rate: the
     /// mix (`mix`) on a clock of its own.
     pub fn mix_cause(&self, mix: &str, stems: Vec<String>, sample_rate: u32) -> Cause {
         Cause::ClockDrift(ClockDrift {
