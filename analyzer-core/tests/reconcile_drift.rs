@@ -19,13 +19,7 @@ fn a_stem_100_ppm_slow_is_clock_drift_not_an_offset() {
     let keys = &mut song.stems[1];
     keys.samples = stretch(&keys.samples, keys.channels, 100.0);
     let r = run(&song, &mix);
-    let drift: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| f.code == FindingCode::ClockDrift)
-        .collect();
-    assert_eq!(drift.len(), 1, "{:#?}", r.findings);
-    let d = drift[0];
+    let d = the_one_drift(&r);
     assert_eq!(d.severity, Severity::Error);
     assert_eq!(d.files, [song.stems[1].name.clone()]);
     let ppm = d.measured["ppm"].as_f64().unwrap();
