@@ -491,5 +491,37 @@ PYEOF
   $SOX "$work/dry/${Song}_$target.wav" "${F32[@]}" "$d/${Song}_$target.wav" rate -v 44100
   ln -f "$work/mix_dry.wav" "$d/$mix"
   write_case "$d" "stem ${Song}_$target.wav exported at 44.1 kHz (sox rate -v)" sample_rate_mismatch "${Song}_$target.wav"
+
+  # Every stem exported from the session's start, 1.5 s before the song, the mix from the
+  # song's: the stems line up with each other, 72000 samples late against the mix, and are
+  # as much longer.
+  d="$base/stems_from_session_start"; mkdir -p "$d"
+  for f in "$work"/dry/*.wav; do $SOX "$f" "${F32[@]}" "$d/$(basename "$f")" pad 1.5 0; done
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "every stem padded with 1.5 s of silence at its start (sox pad 1.5), the mix as it is" start_offset ""
+
+  # A multi-mono export (Pro Tools "Multiple Mono", Logic "Split"): every stereo stem as two
+  # mono files, <name>.L.wav and <name>.R.wav; then the same with the keys' two files named
+  # the wrong way round (the left file holds the right channel).
+  split_stereo() { # split_stereo IN DIR [swapped]
+    local b; b=$(basename "$1" .wav)
+    if [ "$(soxi -c "$1" 2>/dev/null)" != 2 ]; then ln -f "$1" "$2/"; return; fi
+    local l=1 r=2; [ "${3:-}" = swapped ] && { l=2; r=1; }
+    $SOX "$1" "${F32[@]}" "$2/$b.L.wav" remix $l
+    $SOX "$1" "${F32[@]}" "$2/$b.R.wav" remix $r
+  }
+  d="$base/split_stereo_export"; mkdir -p "$d"
+  for f in "$work"/dry/*.wav; do split_stereo "$f" "$d"; done
+  ln -f "$work/mix_dry.wav" "$d/$mix"
+  write_case "$d" "none: every stereo stem exported as two mono files (.L, .R), as a multi-mono export writes them" none ""
+  if [ -f "$work/dry/${Song}_Keys.wav" ]; then
+    d="$base/split_stereo_swapped"; mkdir -p "$d"
+    for f in "$work"/dry/*.wav; do
+      if [ "$(basename "$f")" = "${Song}_Keys.wav" ]; then split_stereo "$f" "$d" swapped
+      else split_stereo "$f" "$d"; fi
+    done
+    ln -f "$work/mix_dry.wav" "$d/$mix"
+    write_case "$d" "every stereo stem as two mono files (.L, .R), the keys' left file holding the right channel and the right file the left" channels_swapped "${Song}_Keys.L.wav"
+  fi
 done
 echo "== corpus: written to $OUT" >&2

@@ -326,6 +326,11 @@ pub enum Cause {
         /// The stems.
         files: Vec<String>,
     },
+    /// Stereo stems delivered as two mono files each, read as one stem per pair.
+    SplitStereo {
+        /// Each pair's name (`"<left> + <right>"`), which the report lists as its two files.
+        pairs: Vec<String>,
+    },
 
     // ---- reconciliation ----
     /// Stems that start later or earlier than the mix, by the same amount.
@@ -577,6 +582,7 @@ impl Cause {
             | Self::Duplicate { files, .. }
             | Self::LowBitDepth { files, .. }
             | Self::DualMono { files }
+            | Self::SplitStereo { pairs: files }
             | Self::UnfinalisedSizes { files }
             | Self::TimecodeMismatch(TimecodeMismatch { files, .. })
             | Self::Skipped { files }
@@ -646,6 +652,13 @@ pub fn fold_consequences(causes: &mut Vec<Cause>) {
     fold_weak_added_content_into_drift(causes);
 }
 
+/// Whether `stem`, as a reconciliation cause names a stem, is or holds the file `file`: a
+/// stereo stem delivered as two mono files is named `"<left> + <right>"` (see
+/// `analyze::split_stereo`), while the delivery checks name each file.
+fn stem_names_file(stem: &str, file: &str) -> bool {
+    stem == file || stem.split(" + ").any(|half| half == file)
+}
+
 /// A stem whose export range stopped short (a [`Cause::CutOff`] the mix still holds audio
 /// for) is shorter than the other files for that reason: its `length_mismatch` is that cause's
 /// finding, not a second one (which called a cut tail silent when its own last samples were).
@@ -666,7 +679,7 @@ pub fn fold_lengths_into_cut_offs(causes: &mut Vec<Cause>) {
     }
     for c in causes.iter_mut() {
         if let Cause::UnequalLengths { files, .. } = c {
-            files.retain(|f| !cut.contains(f));
+            files.retain(|f| !cut.iter().any(|c| stem_names_file(c, f)));
         }
     }
     causes.retain(|c| !matches!(c, Cause::UnequalLengths { files, .. } if files.is_empty()));
@@ -728,7 +741,7 @@ pub fn fold_clipping_into_clipped_exports(causes: &mut Vec<Cause>) {
         {
             let (moved, kept) = std::mem::take(by_file)
                 .into_iter()
-                .partition(|(f, _)| clipped.contains(f));
+                .partition(|(f, _)| clipped.iter().any(|c| stem_names_file(c, f)));
             *by_file = kept;
             runs.extend(moved);
         }
@@ -736,7 +749,10 @@ pub fn fold_clipping_into_clipped_exports(causes: &mut Vec<Cause>) {
     causes.retain(|c| !matches!(c, Cause::Clipping { by_file, .. } if by_file.is_empty()));
     for c in causes.iter_mut() {
         if let Cause::ClippedExport(d) = c {
-            d.runs = runs.iter().find(|(f, _)| *f == d.file).map(|(_, r)| *r);
+            d.runs = runs
+                .iter()
+                .find(|(f, _)| stem_names_file(&d.file, f))
+                .map(|(_, r)| *r);
         }
     }
 }
@@ -794,7 +810,9 @@ pub const LENGTH_OFFSET_SLACK_SAMPLES: u64 = 2;
 /// [`Cause::StartOffset`] naming it (within [`LENGTH_OFFSET_SLACK_SAMPLES`]), and disappears
 /// when no file is left. A [`Cause::CutOff`] of a stem at the same shift, missing no more than
 /// the shift (within the slack), is that shift's doing too (a stem exported late at the mix's
-/// length loses its last N samples): it becomes the offset's `cut_off`.
+/// length loses its last N samples): it becomes the offset's `cut_off`. When every stem is
+/// shifted alike, the file whose length differs by the shift is the mix (stems exported from
+/// the session's start, the mix from the song's): the stems' length against it is folded too.
 pub fn fold_lengths_into_offsets(causes: &mut Vec<Cause>) {
     let shifts: Vec<(usize, Vec<String>, u64)> = causes
         .iter()
@@ -804,6 +822,14 @@ pub fn fold_lengths_into_offsets(causes: &mut Vec<Cause>) {
             _ => None,
         })
         .collect();
+    // Every stem shifted alike (exported from the session start, the mix from the song's):
+    // the one file of another length is the mix, by that shift.
+    let all_stems = causes.iter().enumerate().find_map(|(i, c)| match c {
+        Cause::StartOffset(s) if s.active_stems > 1 && s.files.len() == s.active_stems => {
+            Some((i, s.offset_samples.unsigned_abs()))
+        }
+        _ => None,
+    });
     if shifts.is_empty() {
         return;
     }
@@ -825,16 +851,25 @@ pub fn fold_lengths_into_offsets(causes: &mut Vec<Cause>) {
                 return true;
             };
             let diff = frames as i64 - common as i64;
-            let by = shifts.iter().find(|(_, names, shift)| {
-                names.contains(f)
-                    && diff.unsigned_abs().abs_diff(*shift) <= LENGTH_OFFSET_SLACK_SAMPLES
-            });
-            match by {
-                Some((i, _, _)) => {
+            let by_shift =
+                |shift: u64| diff.unsigned_abs().abs_diff(shift) <= LENGTH_OFFSET_SLACK_SAMPLES;
+            let named = |names: &[String]| names.iter().any(|n| stem_names_file(n, f));
+            let by = shifts
+                .iter()
+                .find(|(_, names, shift)| named(names) && by_shift(*shift));
+            match (by, all_stems) {
+                (Some((i, _, _)), _) => {
                     folded.push((*i, diff));
                     false
                 }
-                None => true,
+                // The mix: the stems are as much longer (or shorter) than it as it is shorter.
+                (None, Some((i, shift)))
+                    if by_shift(shift) && !shifts.iter().any(|(_, names, _)| named(names)) =>
+                {
+                    folded.push((i, -diff));
+                    false
+                }
+                (None, _) => true,
             }
         });
     }
@@ -1141,6 +1176,39 @@ mod tests {
         fold_lengths_into_offsets(&mut causes);
         assert_eq!(causes.len(), 3);
         assert_eq!(causes[0].files(), vec!["c"]);
+        // Every stem 72000 samples late (exported from the session's start): the mix is the
+        // file of another length, by that shift. One start_offset.
+        let all = |shift_samples: i64| {
+            Cause::StartOffset(StartOffset {
+                files: vec!["a".into(), "b".into(), "c".into()],
+                ..shift("a", shift_samples, 0.99)
+            })
+        };
+        let stems_longer = || Cause::UnequalLengths {
+            files: vec!["mix".into()],
+            majority_frames: 120_000,
+            sample_rate: 48_000,
+            frames_by_file: ["a", "b", "c"]
+                .iter()
+                .map(|f| (f.to_string(), 120_000))
+                .chain([("mix".to_owned(), 48_000)])
+                .collect(),
+            silent_tails: true,
+        };
+        let mut causes = vec![stems_longer(), all(72_000)];
+        fold_lengths_into_offsets(&mut causes);
+        assert_eq!(causes.len(), 1, "{causes:#?}");
+        let f = causes[0].to_finding();
+        assert_eq!(f.measured["length_difference_samples"], 72_000);
+        assert!(
+            f.message.contains("they are 72000 samples longer"),
+            "{}",
+            f.message
+        );
+        // Not when the mix's length differs by another amount.
+        let mut causes = vec![stems_longer(), all(480)];
+        fold_lengths_into_offsets(&mut causes);
+        assert_eq!(causes.len(), 2, "{causes:#?}");
     }
 
     #[test]

@@ -64,11 +64,40 @@ pub struct FileFacts {
     pub content_hash: u64,
     /// RMS per 100 ms block in dB, for near-duplicate detection.
     pub envelope_db: Vec<f32>,
+    /// One of a stereo stem's two mono files (a multi-mono export), when it is.
+    pub split_stereo: Option<SplitSide>,
+}
+
+/// Which half of a stereo stem delivered as two mono files a file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitSide {
+    /// The pair's name, `"<left> + <right>"`.
+    pub pair: String,
+    /// Whether this is the left file.
+    pub left: bool,
 }
 
 impl FileFacts {
     fn is_stem(&self) -> bool {
         self.role != Some(Role::Mix)
+    }
+
+    /// The right file of a split stereo pair: counted with its left file, which stands for
+    /// the stem where stems are counted or their layouts compared.
+    fn is_split_right(&self) -> bool {
+        self.split_stereo.as_ref().is_some_and(|s| !s.left)
+    }
+
+    /// The file as one stem: a split pair's left file as the stereo stem the pair is.
+    fn as_stem(&self) -> FileFacts {
+        match &self.split_stereo {
+            Some(s) if s.left => FileFacts {
+                name: s.pair.clone(),
+                channels: 2,
+                ..self.clone()
+            },
+            _ => self.clone(),
+        }
     }
 }
 
@@ -225,7 +254,11 @@ fn lengths(files: &[FileFacts], out: &mut Vec<Cause>) {
 }
 
 fn channel_layout(files: &[FileFacts], out: &mut Vec<Cause>) {
-    let stems: Vec<FileFacts> = files.iter().filter(|f| f.is_stem()).cloned().collect();
+    let stems: Vec<FileFacts> = files
+        .iter()
+        .filter(|f| f.is_stem() && !f.is_split_right())
+        .map(FileFacts::as_stem)
+        .collect();
     let mix = files.iter().find(|f| !f.is_stem());
     let groups = group_by(&stems, |f| f.channels);
     let many = stems.iter().filter(|f| f.channels > 2).collect::<Vec<_>>();
@@ -281,7 +314,10 @@ const MULTITRACK_WORDS: &[&str] = &[
 ];
 
 fn stem_count(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
-    let stems: Vec<&FileFacts> = files.iter().filter(|f| f.is_stem()).collect();
+    let stems: Vec<&FileFacts> = files
+        .iter()
+        .filter(|f| f.is_stem() && !f.is_split_right())
+        .collect();
     let (_, max) = profile.stem_count_range;
     let single_instrument = stems
         .iter()
@@ -421,13 +457,17 @@ fn silence_and_duplicates(files: &[FileFacts], profile: &Profile, out: &mut Vec<
         if root(&mut group, r) != r {
             continue;
         }
-        let members: Vec<String> = (0..audible.len())
+        let members: Vec<&FileFacts> = (0..audible.len())
             .filter(|&k| root(&mut group, k) == r)
-            .map(|k| audible[k].name.clone())
+            .map(|k| audible[k])
             .collect();
-        if members.len() > 1 {
+        // A split pair's two identical halves are one dual-mono stem (see `dual_mono`).
+        let pair_of = |f: &FileFacts| f.split_stereo.as_ref().map(|s| s.pair.clone());
+        let one_pair =
+            matches!(&members[..], [a, b] if pair_of(a).is_some() && pair_of(a) == pair_of(b));
+        if members.len() > 1 && !one_pair {
             out.push(Cause::Duplicate {
-                files: members,
+                files: names(members),
                 identical,
             });
         }
@@ -445,18 +485,33 @@ fn dual_mono(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
         f.sample_peak_dbfs
             .is_some_and(|p| p >= profile.silence_below_dbfs)
     };
-    let dual: Vec<&FileFacts> = files
+    let mut dual: Vec<String> = files
         .iter()
         .filter(|f| f.is_stem() && f.channels == 2 && audible(f))
         .filter(|f| {
             f.channel_difference_db
                 .is_some_and(|d| d < DUAL_MONO_BELOW_DB)
         })
+        .map(|f| f.name.clone())
         .collect();
-    if !dual.is_empty() {
-        out.push(Cause::DualMono {
-            files: names(dual.iter().copied()),
+    // A split pair whose two files carry the same audio.
+    for f in files.iter().filter(|f| f.is_stem() && audible(f)) {
+        let Some(side) = f.split_stereo.as_ref().filter(|s| s.left) else {
+            continue;
+        };
+        let twin = files.iter().any(|g| {
+            g.split_stereo
+                .as_ref()
+                .is_some_and(|s| !s.left && s.pair == side.pair)
+                && g.frames == f.frames
+                && g.content_hash == f.content_hash
         });
+        if twin {
+            dual.push(side.pair.clone());
+        }
+    }
+    if !dual.is_empty() {
+        out.push(Cause::DualMono { files: dual });
     }
 }
 
@@ -611,7 +666,7 @@ fn dc_offsets(files: &[FileFacts], profile: &Profile, out: &mut Vec<Cause>) {
 const DC_CARRIED_SHARE: f64 = 0.3;
 
 /// The stems' DC offsets, added channel by channel (a mono stem feeds every channel of the
-/// mix; each stem's mean weighted by its length against the mix's), come within
+/// mix, a split pair's half its own; each stem's mean weighted by its length against the mix's), come within
 /// [`DC_CARRIED_SHARE`] of the mix's offset on every channel of the mix.
 fn stems_carry_mix_dc(files: &[FileFacts], mix: &FileFacts) -> bool {
     let channels = mix.dc_offset_by_channel.len();
@@ -622,10 +677,14 @@ fn stems_carry_mix_dc(files: &[FileFacts], mix: &FileFacts) -> bool {
     for stem in files.iter().filter(|f| f.is_stem()) {
         let dc = &stem.dc_offset_by_channel;
         let weight = stem.frames as f64 / mix.frames as f64;
-        match dc.len() {
-            0 => continue,
-            1 => sum.iter_mut().for_each(|s| *s += dc[0] * weight),
-            n if n == channels => sum.iter_mut().zip(dc).for_each(|(s, d)| *s += d * weight),
+        match (dc.len(), &stem.split_stereo) {
+            (0, _) => continue,
+            // A split pair's halves feed their own channel.
+            (1, Some(side)) if channels == 2 => sum[usize::from(!side.left)] += dc[0] * weight,
+            (1, _) => sum.iter_mut().for_each(|s| *s += dc[0] * weight),
+            (n, _) if n == channels => {
+                sum.iter_mut().zip(dc).for_each(|(s, d)| *s += d * weight);
+            }
             _ => return false,
         }
     }

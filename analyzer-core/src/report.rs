@@ -124,6 +124,9 @@ pub enum FindingCode {
     /// `dropout`: a stem falls silent for a moment where the mix has its part (audio lost in
     /// the stem's export: a real-time bounce that glitched).
     Dropout,
+    /// `split_stereo` (info): stereo stems delivered as two mono files each (a multi-mono
+    /// export: `Bass.L.wav`, `Bass.R.wav`), read as one stereo stem per pair.
+    SplitStereo,
 }
 
 impl FindingCode {
@@ -175,6 +178,7 @@ impl FindingCode {
             Self::MissingFxStem => "missing_fx_stem",
             Self::LossyCodec => "lossy_codec",
             Self::Dropout => "dropout",
+            Self::SplitStereo => "split_stereo",
         }
     }
 }
@@ -614,6 +618,7 @@ impl FindingCode {
                 | Self::SilentStem
                 | Self::LengthMismatch
                 | Self::DualMono
+                | Self::SplitStereo
                 | Self::StemCount
                 | Self::HeadSilence
                 | Self::TailSilence

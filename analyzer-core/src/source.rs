@@ -201,6 +201,89 @@ impl FrameSource for WavSource {
     }
 }
 
+/// A stereo stem delivered as two mono files (a multi-mono export: `Bass.L.wav`,
+/// `Bass.R.wav`), read as one interleaved stereo source: left, right. The longer file sets the
+/// length; the shorter reads as zeros past its end, as any source does.
+pub struct SplitStereoSource {
+    name: String,
+    left: Box<dyn FrameSource>,
+    right: Box<dyn FrameSource>,
+    /// One channel's window, reused between reads.
+    scratch: Vec<f32>,
+}
+
+impl std::fmt::Debug for SplitStereoSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SplitStereoSource")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SplitStereoSource {
+    /// The two mono sources `left` and `right` as one stereo source named `name` in findings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when either is not mono or their sample rates differ.
+    pub fn new(
+        name: String,
+        left: Box<dyn FrameSource>,
+        right: Box<dyn FrameSource>,
+    ) -> Result<Self> {
+        if left.channels() != 1 || right.channels() != 1 {
+            return Err(Error::InvalidInput(format!(
+                "{name}: a split stereo pair needs two mono files"
+            )));
+        }
+        if left.sample_rate() != right.sample_rate() {
+            return Err(Error::InvalidInput(format!(
+                "{name}: the two files of a split stereo pair differ in sample rate"
+            )));
+        }
+        Ok(Self {
+            name,
+            left,
+            right,
+            scratch: Vec::new(),
+        })
+    }
+}
+
+impl FrameSource for SplitStereoSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn channels(&self) -> usize {
+        2
+    }
+    fn sample_rate(&self) -> u32 {
+        self.left.sample_rate()
+    }
+    fn frames(&self) -> u64 {
+        self.left.frames().max(self.right.frames())
+    }
+    fn read_window(&mut self, start_frame: i64, out: &mut [f32]) -> Result<()> {
+        let n = out.len() / 2;
+        self.scratch.resize(n, 0.0);
+        self.left.read_window(start_frame, &mut self.scratch)?;
+        for (o, &s) in out.chunks_exact_mut(2).zip(&self.scratch) {
+            o[0] = s;
+        }
+        self.right.read_window(start_frame, &mut self.scratch)?;
+        for (o, &s) in out.chunks_exact_mut(2).zip(&self.scratch) {
+            o[1] = s;
+        }
+        Ok(())
+    }
+    fn reopen(&self) -> Result<Box<dyn FrameSource>> {
+        Ok(Box::new(Self::new(
+            self.name.clone(),
+            self.left.reopen()?,
+            self.right.reopen()?,
+        )?))
+    }
+}
+
 /// Sum of the channels of an interleaved buffer (a mono downmix without scaling: scaling does
 /// not move a correlation peak).
 pub fn downmix(interleaved: &[f32], channels: usize, out: &mut [f32]) {

@@ -80,7 +80,7 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
     let song = out.path().join("music005");
     // Faults of the files rather than the sum (NaN samples, another rate) are errors of their own
     // with the sum found sound: the primary is then no reconciliation code at all.
-    let cases: [(&str, Option<FindingCode>); 33] = [
+    let cases: [(&str, Option<FindingCode>); 35] = [
         ("clean_dry", None),
         ("clean_16bit", None),
         ("clean_24bit_dither", None),
@@ -116,6 +116,9 @@ fn rendered_corpus_cases_get_the_right_primary_finding() {
         ("clock_drift_slow_bass", Some(FindingCode::ClockDrift)),
         // The mix on another clock than every stem: one finding, the mix's (checked below).
         ("mix_clock_drift", Some(FindingCode::ClockDrift)),
+        // A multi-mono export: read as stereo stems, one per pair of files.
+        ("split_stereo_export", None),
+        ("split_stereo_swapped", Some(FindingCode::ChannelsSwapped)),
         // A file fault that breaks the sum: judged on its own below.
         ("short_export", Some(FindingCode::LengthMismatch)),
         ("other_rate_stem", None),

@@ -185,5 +185,7 @@ fn file_facts(input: &Input, m: &Metered) -> FileFacts {
         integrated_lufs: x.integrated_lufs,
         content_hash: x.content_hash,
         envelope_db: x.envelope_db.clone(),
+        // Marked once every file is read (`split_stereo::mark_facts`).
+        split_stereo: None,
     }
 }

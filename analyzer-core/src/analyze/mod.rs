@@ -16,6 +16,7 @@ mod inputs;
 mod names;
 mod progress;
 mod reconciliation;
+mod split_stereo;
 mod timecode;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ use crate::report::{ExcludedFile, FileReport, FindingCode, Reconciliation, Repor
 use crate::wav::{WavFile, WavInfo};
 use files::{Metered, capture_causes, file_reports};
 use reconciliation::{level_timeline, reconcile_plan};
+use split_stereo::SplitPair;
 
 pub use inputs::{
     Input, Skipped, collect_delivery, collect_inputs, is_bounce_folder, name_says_mix, sidecar_role,
@@ -159,6 +161,8 @@ struct Check<'a, 'o> {
     tracker: Tracker<'o>,
     /// What the residuals as audio need, kept from the reconciliation.
     residuals: Mutex<Option<Residuals>>,
+    /// Stereo stems delivered as two mono files (input indices).
+    pairs: Vec<SplitPair>,
 }
 
 /// Checks the files and folders in `paths` (see [`collect_inputs`]) and returns the report.
@@ -271,18 +275,30 @@ fn check_inputs_keeping(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>)
     };
     let candidates = candidates::decide(&mut inputs, &opened, given);
     let inputs = &inputs[..];
+    let pairs = split_stereo::find_pairs(
+        inputs,
+        |i| opened[i].info().map(|h| h.channels),
+        |i| opened[i].info().map(|h| h.sample_rate),
+    );
     let check = Check {
         inputs,
         opened,
         opts,
         tracker,
         residuals: Mutex::new(None),
+        pairs,
     };
     let mix_index = inputs.iter().position(|i| i.role == Role::Mix);
 
     let (results, speculative) = check.meter_all(open_errors, mix_index);
     check.tracker.begin(Stage::Diagnosing);
-    let (mut files, facts, mut causes) = file_reports(inputs, &results);
+    let (mut files, mut facts, mut causes) = file_reports(inputs, &results);
+    split_stereo::mark_facts(&mut facts, &check.pairs, inputs);
+    if !check.pairs.is_empty() {
+        causes.push(Cause::SplitStereo {
+            pairs: check.pairs.iter().map(|p| p.name.clone()).collect(),
+        });
+    }
     causes.extend(candidates);
     causes.extend(noted);
     // References (other candidates for the mix) are checked as files of their own, never in
@@ -333,12 +349,9 @@ fn check_inputs_keeping(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>)
     );
     // The master chain may have taken more gains upon itself: one finding for them all.
     let causes = cause::group_side_effect_gains(causes, active_stems);
-    let report = Report::new(
-        &opts.profile.name,
-        files,
-        reconciliation,
-        cause::findings(&causes),
-    );
+    let mut findings = cause::findings(&causes);
+    split_stereo::expand_findings(&mut findings, &check.pairs, inputs);
+    let report = Report::new(&opts.profile.name, files, reconciliation, findings);
     check.tracker.finish();
     let residuals = check
         .residuals
@@ -367,6 +380,21 @@ fn open_inputs(inputs: &[Input]) -> (Vec<Opened>, Vec<Option<Error>>) {
 }
 
 impl Check<'_, '_> {
+    /// The split pairs among `stems` (input indices), as indices into `stems`.
+    fn pairs_in(&self, stems: &[usize]) -> Vec<SplitPair> {
+        let at = |i: usize| stems.iter().position(|&s| s == i);
+        self.pairs
+            .iter()
+            .filter_map(|p| {
+                Some(SplitPair {
+                    left: at(p.left)?,
+                    right: at(p.right)?,
+                    name: p.name.clone(),
+                })
+            })
+            .collect()
+    }
+
     /// Input `i`'s opened file, its reads cancelled with the check (see [`Options::cancel`]).
     fn file(&self, i: usize) -> Result<WavFile> {
         Ok(self.opened[i]
@@ -382,14 +410,16 @@ impl Check<'_, '_> {
     }
 
     /// Reconciles and diagnoses the stems of `plan` against its mix, over the opened files.
-    fn reconcile(&self, (mi, stems): &Plan) -> Result<ReconcileResult> {
+    fn reconcile(&self, (mi, plan_stems): &Plan) -> Result<ReconcileResult> {
         let mix = self.file(*mi)?;
-        let stems: Vec<Option<WavFile>> = stems.iter().map(|&i| self.file(i).ok()).collect();
+        let stems: Vec<Option<WavFile>> = plan_stems.iter().map(|&i| self.file(i).ok()).collect();
         self.tracker.begin(Stage::Aligning);
         // The streaming pass reports the mix frames streamed so far; its first report is the
         // end of the alignment.
         let cb = |done: u64| self.tracker.streamed(done);
-        let r = reconcile_and_diagnose_files(&mix, &stems, self.opts.profile, &cb).map(|(r, _)| r);
+        let pairs = self.pairs_in(plan_stems);
+        let r = reconcile_and_diagnose_files(&mix, &stems, &pairs, self.opts.profile, &cb)
+            .map(|(r, _)| r);
         self.tracker.reconciled();
         r
     }
@@ -441,8 +471,9 @@ impl Check<'_, '_> {
         };
         let stem_files: Vec<Option<WavFile>> =
             stems.iter().map(|&i| dc_free_file(i).ok()).collect();
+        let pairs = self.pairs_in(stems);
         let Ok((dc_free, _)) =
-            reconcile_and_diagnose_files(&mix, &stem_files, self.opts.profile, &|_| {})
+            reconcile_and_diagnose_files(&mix, &stem_files, &pairs, self.opts.profile, &|_| {})
         else {
             return delivered;
         };
@@ -667,6 +698,7 @@ impl Check<'_, '_> {
             *kept = Some(Residuals {
                 mix: inputs[mi].path.clone(),
                 stems: stems.iter().map(|&i| inputs[i].path.clone()).collect(),
+                pairs: self.pairs_in(stems),
                 plan: result.residual_plan.clone(),
             });
         }

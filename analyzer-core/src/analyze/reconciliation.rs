@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::split_stereo::SplitPair;
 use crate::diagnose::{self, Diagnoser, Diagnosis};
 use crate::error::{Error, Result, SourceProblem};
 use crate::meter::Loudness;
@@ -13,7 +14,7 @@ use crate::reconcile::{
 };
 use crate::report::{LevelTimeline, LoudnessTimeline};
 use crate::resample::{ResampledSource, supported_rate};
-use crate::source::{FrameSource, WavSource};
+use crate::source::{FrameSource, SplitStereoSource, WavSource};
 use crate::units::finite;
 use crate::units::power_to_db;
 use crate::wav::WavFile;
@@ -48,7 +49,7 @@ pub fn reconcile_and_diagnose_with(
 ) -> Result<(ReconcileResult, Diagnosis)> {
     let mix = WavFile::open(mix)?;
     let stems: Vec<Option<WavFile>> = stems.iter().map(|p| WavFile::open(p).ok()).collect();
-    reconcile_and_diagnose_files(&mix, &stems, profile, progress)
+    reconcile_and_diagnose_files(&mix, &stems, &[], profile, progress)
 }
 
 /// Reconciles opened stem files against an opened mix and diagnoses the residual in the same
@@ -56,7 +57,9 @@ pub fn reconcile_and_diagnose_with(
 /// given; none is opened again.
 ///
 /// A stem at another sample rate than the mix is read resampled to the mix's rate
-/// ([`ResampledSource`]); a stem given as `None` (it could not be opened) gets no fit.
+/// ([`ResampledSource`]); a stem given as `None` (it could not be opened) gets no fit. The two
+/// files of each of `pairs` (indices into `stems`) are one stereo stem: read interleaved, one
+/// fit, which both files get (the right file's placement is the pair's, kept with the left).
 /// `progress` receives the mix frames streamed so far.
 ///
 /// # Errors
@@ -65,6 +68,7 @@ pub fn reconcile_and_diagnose_with(
 pub fn reconcile_and_diagnose_files(
     mix: &WavFile,
     stems: &[Option<WavFile>],
+    pairs: &[SplitPair],
     profile: &Profile,
     progress: &dyn Fn(u64),
 ) -> Result<(ReconcileResult, Diagnosis)> {
@@ -80,11 +84,11 @@ pub fn reconcile_and_diagnose_files(
     let mut diagnoser = Diagnoser::new(mix_src.channels(), mix_src.sample_rate());
     let mut opened: Vec<Box<dyn FrameSource>> = Vec::new();
     let mut index = Vec::new();
-    for (i, file) in stems.iter().enumerate() {
-        if let Some(src) = file
-            .as_ref()
-            .and_then(|f| stem_source(f, mix_src.sample_rate()))
-        {
+    for (i, src) in stem_sources(stems, pairs, mix_src.sample_rate())
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(src) = src {
             opened.push(src);
             index.push(i);
         }
@@ -106,6 +110,9 @@ pub fn reconcile_and_diagnose_files(
         fits[index[j]] = fit.clone();
         placements[index[j]] = r.residual_plan.stems.get(j).cloned().flatten();
     }
+    for p in pairs {
+        fits[p.right] = fits[p.left].clone();
+    }
     r.stems = fits;
     r.residual_plan.stems = placements;
     let d = diagnose::diagnose(&diagnoser, &mut r, profile);
@@ -119,6 +126,8 @@ pub fn reconcile_and_diagnose_files(
 pub struct Residuals {
     pub(super) mix: PathBuf,
     pub(super) stems: Vec<PathBuf>,
+    /// Stems delivered as two mono files (indices into `stems`), read as one.
+    pub(super) pairs: Vec<SplitPair>,
     pub(super) plan: ResidualPlan,
 }
 
@@ -157,11 +166,9 @@ impl Residuals {
     ) -> Result<()> {
         let mix = WavSource::from_file(&WavFile::open(&self.mix)?);
         let rate = mix.sample_rate();
-        let stems = self
-            .stems
-            .iter()
-            .map(|p| WavFile::open(p).ok().and_then(|f| stem_source(&f, rate)))
-            .collect();
+        let files: Vec<Option<WavFile>> =
+            self.stems.iter().map(|p| WavFile::open(p).ok()).collect();
+        let stems = stem_sources(&files, &self.pairs, rate);
         reconcile::render_residual(Box::new(mix), stems, &self.plan, kind, out)
     }
 }
@@ -225,6 +232,29 @@ impl BlockVisitor for ResidualLoudness<'_> {
             rest = tail;
         }
     }
+}
+
+/// Every stem as the reconciliation reads it ([`stem_source`]), the two files of a pair as one
+/// stereo source in the left file's place (the right file's place is `None`: it has no source
+/// of its own).
+fn stem_sources(
+    stems: &[Option<WavFile>],
+    pairs: &[SplitPair],
+    mix_rate: u32,
+) -> Vec<Option<Box<dyn FrameSource>>> {
+    let mut out: Vec<Option<Box<dyn FrameSource>>> = stems
+        .iter()
+        .map(|f| f.as_ref().and_then(|f| stem_source(f, mix_rate)))
+        .collect();
+    for p in pairs {
+        let (left, right) = (out[p.left].take(), out[p.right].take());
+        out[p.left] = left.zip(right).and_then(|(l, r)| {
+            SplitStereoSource::new(p.name.clone(), l, r)
+                .ok()
+                .map(|s| Box::new(s) as Box<dyn FrameSource>)
+        });
+    }
+    out
 }
 
 /// A stem file as the reconciliation reads it: as it is at the mix's rate, resampled to it

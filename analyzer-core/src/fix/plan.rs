@@ -159,6 +159,16 @@ pub struct Plan {
     pub left_alone: Vec<LeftAlone>,
 }
 
+/// The two files of a stereo stem delivered as two mono files, when `file` is such a pair's
+/// name (`"<left> + <right>"`, see `analyze::split_stereo`) rather than one file's.
+fn split_halves<'a>(plans: &[FilePlan], file: &'a str) -> Option<(&'a str, &'a str)> {
+    let known = |f: &str| plans.iter().any(|p| p.file == f);
+    if known(file) {
+        return None;
+    }
+    file.split_once(" + ").filter(|(l, r)| known(l) && known(r))
+}
+
 /// Decides the plan from the check's causes and files.
 ///
 /// # Errors
@@ -200,10 +210,24 @@ pub fn plan(
     // Per-stem operations, collected by kind and put in their fixed order at the end.
     let mut drift_files: Vec<String> = Vec::new();
     let push = |plans: &mut Vec<FilePlan>, file: &str, op: Operation, code: FindingCode| {
-        if let Some(p) = plans.iter_mut().find(|p| p.file == file) {
-            p.operations.push(op);
-            if !p.because.contains(&code) {
-                p.because.push(code);
+        // A stereo stem delivered as two mono files: each file takes the operation, a
+        // channel's own only the file that holds that channel.
+        let targets: Vec<(&str, Operation)> = match (split_halves(plans, file), op) {
+            (Some((left, _)), Operation::InvertChannel { channel: 0 }) => {
+                vec![(left, Operation::InvertPolarity)]
+            }
+            (Some((_, right)), Operation::InvertChannel { .. }) => {
+                vec![(right, Operation::InvertPolarity)]
+            }
+            (Some((left, right)), op) => vec![(left, op.clone()), (right, op)],
+            (None, op) => vec![(file, op)],
+        };
+        for (file, op) in targets {
+            if let Some(p) = plans.iter_mut().find(|p| p.file == file) {
+                p.operations.push(op);
+                if !p.because.contains(&code) {
+                    p.because.push(code);
+                }
             }
         }
     };
@@ -306,6 +330,20 @@ pub fn plan(
                             f.file
                         ),
                         "a channel fault whose correction clearly explains the residual",
+                    );
+                    continue;
+                }
+                if f.kind == ChannelFaultKind::Swapped && split_halves(&plans, &f.file).is_some() {
+                    refuse(
+                        &mut refusals,
+                        c,
+                        format!(
+                            "{}: the file named left holds the right channel and the file \
+                             named right the left",
+                            f.file
+                        ),
+                        "the two files' names exchanged (fix rewrites each file's samples, \
+                         never a pair's names)",
                     );
                     continue;
                 }
@@ -605,6 +643,7 @@ pub fn plan(
             | Cause::Skipped { .. }
             | Cause::UnfinalisedSizes { .. }
             | Cause::DualMono { .. }
+            | Cause::SplitStereo { .. }
             | Cause::SampleRateProfile { .. }
             | Cause::LowBitDepth { .. }
             | Cause::BitDepthMismatch { .. }
@@ -828,6 +867,50 @@ mod tests {
         assert_eq!(refusals.len(), 1, "{refusals:?}");
         assert_eq!(refusals[0].code, FindingCode::ClockDrift);
         assert!(refusals[0].reason.contains("Mix.wav"), "{refusals:?}");
+    }
+
+    #[test]
+    fn a_stereo_stem_in_two_mono_files_is_corrected_file_by_file() {
+        let mut delivery = files();
+        for side in ["Pad.L.wav", "Pad.R.wav"] {
+            let mut f = delivery[1].clone();
+            f.path = side.into();
+            delivery.push(f);
+        }
+        let pair = "Pad.L.wav + Pad.R.wav";
+        let fault = |kind| {
+            Cause::ChannelFault(ChannelFault {
+                file: pair.into(),
+                kind,
+                residual_as_is_db: -6.0,
+                residual_fixed_db: -90.0,
+            })
+        };
+        let Cause::StartOffset(mut late) = shift(12, 0.99) else {
+            unreachable!()
+        };
+        late.files = vec![pair.into()];
+        let causes = [
+            Cause::StartOffset(late),
+            fault(ChannelFaultKind::RightInverted),
+        ];
+        let p = plan(&causes, &delivery, FixOptions::default()).unwrap();
+        let shifted = Operation::Shift { offset_samples: 12 };
+        assert_eq!(ops(&p, "Pad.L.wav"), std::slice::from_ref(&shifted));
+        assert_eq!(
+            ops(&p, "Pad.R.wav"),
+            [Operation::InvertPolarity, shifted],
+            "the inverted channel's own file only"
+        );
+        // Swapped halves are two names the wrong way round: no sample of either file is wrong.
+        let refused = plan(
+            &[fault(ChannelFaultKind::Swapped)],
+            &delivery,
+            FixOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(refused[0].code, FindingCode::ChannelsSwapped);
+        assert!(refused[0].needs.contains("names"), "{refused:?}");
     }
 
     #[test]

@@ -554,6 +554,17 @@ pub(super) fn content(c: &Cause) -> Finding {
             .with("lower_by_db", excess_db)
             .with("sample_peak_dbfs_by_file", by_file_map(&peaks))
         }
+        Cause::SplitStereo { pairs } => base(
+            c,
+            format!(
+                "{} {} read as {}, left and right, as a multi-mono export writes {}.",
+                list(pairs),
+                is_are(pairs.len()),
+                if pairs.len() == 1 { "one stereo stem" } else { "stereo stems, one per pair of mono files" },
+                if pairs.len() == 1 { "it" } else { "them" },
+            ),
+            "Nothing to fix; an interleaved stereo file would carry each stem in one file.",
+        ),
         Cause::DualMono { files } => base(
             c,
             format!(

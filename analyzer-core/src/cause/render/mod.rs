@@ -65,6 +65,7 @@ pub(super) fn code(c: &Cause) -> FindingCode {
         Cause::FoldedToMono(_) => F::ChannelLayout,
         Cause::FloatOver { .. } => F::FloatOver,
         Cause::DualMono { .. } => F::DualMono,
+        Cause::SplitStereo { .. } => F::SplitStereo,
         Cause::TruePeakOver { .. } => F::TruePeakOver,
         Cause::LowHeadroom { .. } => F::LowHeadroom,
         Cause::DcOffset { .. } | Cause::DcMismatch(_) => F::DcOffset,
@@ -153,6 +154,7 @@ pub(super) fn severity(c: &Cause) -> Severity {
         | Cause::NoStemAtMixRate
         | Cause::UnfinalisedSizes { .. }
         | Cause::DualMono { .. }
+        | Cause::SplitStereo { .. }
         | Cause::MixCandidates(_)
         | Cause::SumMatchesMix { .. } => Info,
         Cause::FloatOver { .. } => Warning,
@@ -315,6 +317,7 @@ pub(super) fn files(c: &Cause) -> Vec<String> {
         | Cause::Duplicate { files, .. }
         | Cause::LowBitDepth { files, .. }
         | Cause::DualMono { files }
+        | Cause::SplitStereo { pairs: files }
         | Cause::UnfinalisedSizes { files }
         | Cause::TimecodeMismatch(TimecodeMismatch { files, .. })
         | Cause::Skipped { files }
@@ -389,6 +392,7 @@ pub(super) fn finding(c: &Cause) -> Finding {
         | Cause::Clipping { .. }
         | Cause::FloatOver { .. }
         | Cause::DualMono { .. }
+        | Cause::SplitStereo { .. }
         | Cause::TruePeakOver { .. }
         | Cause::LowHeadroom { .. }
         | Cause::DcOffset { .. } => delivery::content(c),
