@@ -149,3 +149,64 @@ fn a_pair_named_the_wrong_way_round_is_swapped_channels() {
     assert_eq!(swapped.len(), 1, "{:#?}", report.findings);
     assert_eq!(swapped[0].files, pair_files(&first));
 }
+
+/// Two mono stems whose names only look like a pair (`Gtr L.wav`, `Gtr R.wav`: two parts,
+/// each panned part-way) null far deeper read as stems of their own than as one stereo stem:
+/// the pairing is refuted and the report reads them as the mono stems they are.
+#[test]
+fn names_that_only_look_like_a_pair_are_read_as_mono_stems() {
+    let dir = tempfile::tempdir().unwrap();
+    let song = Song::new(RATE, 8.0, 5, 21);
+    write_wav(
+        &dir.path().join("Song_Mix.wav"),
+        2,
+        RATE,
+        WavFormat::Float32,
+        &song.mix(),
+    )
+    .unwrap();
+    let mut sides = ["L", "R"].iter();
+    for s in &song.stems {
+        let name = match (s.channels, s.pan[0].min(s.pan[1]) > 0.2) {
+            // Panned part-way: named as if one side of a pair.
+            (1, true) => match sides.next() {
+                Some(side) => format!("Song_Gtr {side}.wav"),
+                None => format!("Song_{}.wav", s.name),
+            },
+            _ => format!("Song_{}.wav", s.name),
+        };
+        let path = dir.path().join(name);
+        write_wav(
+            &path,
+            s.channels as u16,
+            RATE,
+            WavFormat::Float32,
+            &s.samples,
+        )
+        .unwrap();
+    }
+    assert!(
+        sides.next().is_none(),
+        "the song has two mono stems panned part-way"
+    );
+    let opts = Options {
+        threads: 1,
+        ..Options::default()
+    };
+    let report = check_paths(&[dir.path().to_path_buf()], &opts).unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.code != FindingCode::SplitStereo && f.severity < Severity::Error),
+        "{:#?}",
+        report.findings
+    );
+    let corrected = report
+        .reconciliation
+        .as_ref()
+        .unwrap()
+        .corrected_null_depth_db
+        .unwrap();
+    assert!(corrected < -60.0, "{corrected}");
+}

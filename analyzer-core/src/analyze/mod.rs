@@ -153,6 +153,10 @@ type Plan = (usize, Vec<usize>);
 /// A reconciliation run beside the metering, and the plan it ran.
 type Speculative = (Plan, Result<ReconcileResult>);
 
+/// How much deeper (dB) the stems must null with split pairs read as mono stems of their own
+/// than read as pairs for the pairs to be refuted (see [`Check::reconcile`]).
+const PAIRS_REFUTED_DB: f64 = 6.0;
+
 /// One check run: the inputs, their files as opened by the header pass, the caller's options.
 struct Check<'a, 'o> {
     inputs: &'a [Input],
@@ -163,6 +167,9 @@ struct Check<'a, 'o> {
     residuals: Mutex<Option<Residuals>>,
     /// Stereo stems delivered as two mono files (input indices).
     pairs: Vec<SplitPair>,
+    /// Set when reading the pairs' files as mono stems of their own explained the mix clearly
+    /// better than reading them as pairs (see [`Check::reconcile`]).
+    pairs_refuted: AtomicBool,
 }
 
 /// Checks the files and folders in `paths` (see [`collect_inputs`]) and returns the report.
@@ -280,17 +287,21 @@ fn check_inputs_keeping(inputs: &[Input], noted: Vec<Cause>, opts: &Options<'_>)
         |i| opened[i].info().map(|h| h.channels),
         |i| opened[i].info().map(|h| h.sample_rate),
     );
-    let check = Check {
+    let mut check = Check {
         inputs,
         opened,
         opts,
         tracker,
         residuals: Mutex::new(None),
         pairs,
+        pairs_refuted: AtomicBool::new(false),
     };
     let mix_index = inputs.iter().position(|i| i.role == Role::Mix);
 
     let (results, speculative) = check.meter_all(open_errors, mix_index);
+    if check.pairs_refuted.load(Ordering::Relaxed) {
+        check.pairs.clear();
+    }
     check.tracker.begin(Stage::Diagnosing);
     let (mut files, mut facts, mut causes) = file_reports(inputs, &results);
     split_stereo::mark_facts(&mut facts, &check.pairs, inputs);
@@ -410,6 +421,11 @@ impl Check<'_, '_> {
     }
 
     /// Reconciles and diagnoses the stems of `plan` against its mix, over the opened files.
+    ///
+    /// Split stereo pairs are read as pairs. Names alone can mislead (two mono guitars
+    /// `Gtr L.wav` and `Gtr R.wav`, each panned part-way), so when the paired reading misses
+    /// the profile's null, the files are read once more as mono stems of their own (each with
+    /// its own pan); a reading that nulls [`PAIRS_REFUTED_DB`] deeper refutes the pairs.
     fn reconcile(&self, (mi, plan_stems): &Plan) -> Result<ReconcileResult> {
         let mix = self.file(*mi)?;
         let stems: Vec<Option<WavFile>> = plan_stems.iter().map(|&i| self.file(i).ok()).collect();
@@ -417,9 +433,38 @@ impl Check<'_, '_> {
         // The streaming pass reports the mix frames streamed so far; its first report is the
         // end of the alignment.
         let cb = |done: u64| self.tracker.streamed(done);
-        let pairs = self.pairs_in(plan_stems);
+        let pairs = if self.pairs_refuted.load(Ordering::Relaxed) {
+            Vec::new()
+        } else {
+            self.pairs_in(plan_stems)
+        };
         let r = reconcile_and_diagnose_files(&mix, &stems, &pairs, self.opts.profile, &cb)
             .map(|(r, _)| r);
+        let r = match r {
+            Ok(paired)
+                if !pairs.is_empty()
+                    && crate::reconcile::delivered_fails(
+                        paired.reconciliation.null_depth_db,
+                        self.opts.profile,
+                    ) =>
+            {
+                let corrected = |r: &ReconcileResult| {
+                    r.reconciliation
+                        .corrected_null_depth_db
+                        .unwrap_or(f64::INFINITY)
+                };
+                match reconcile_and_diagnose_files(&mix, &stems, &[], self.opts.profile, &|_| {}) {
+                    Ok((alone, _))
+                        if corrected(&alone) <= corrected(&paired) - PAIRS_REFUTED_DB =>
+                    {
+                        self.pairs_refuted.store(true, Ordering::Relaxed);
+                        Ok(alone)
+                    }
+                    _ => Ok(paired),
+                }
+            }
+            r => r,
+        };
         self.tracker.reconciled();
         r
     }
