@@ -28,14 +28,7 @@ enum Fault {
 /// Writes the song's mix and its stems into `dir`, every stereo stem as `<name>.L.wav` and
 /// `<name>.R.wav`; returns the first stereo stem's name.
 fn write_split(dir: &Path, song: &Song, fault: Fault) -> String {
-    write_wav(
-        &dir.join("Song_Mix.wav"),
-        2,
-        RATE,
-        WavFormat::Float32,
-        &song.mix(),
-    )
-    .unwrap();
+    write_mix(dir, song);
     let mut first = None;
     for s in &song.stems {
         if s.channels != 2 {
@@ -70,14 +63,21 @@ fn check(fault: Fault) -> (Report, String) {
     let dir = tempfile::tempdir().unwrap();
     let song = Song::new(RATE, 8.0, 5, 21);
     let first = write_split(dir.path(), &song, fault);
+    (check_dir(dir.path()), first)
+}
+
+fn write_mix(dir: &Path, song: &Song) {
+    let mix = song.mix();
+    write_wav(&dir.join("Song_Mix.wav"), 2, RATE, WavFormat::Float32, &mix).unwrap();
+}
+
+/// `check` of the delivery folder `dir`, on one thread.
+fn check_dir(dir: &Path) -> Report {
     let opts = Options {
         threads: 1,
         ..Options::default()
     };
-    (
-        check_paths(&[dir.path().to_path_buf()], &opts).unwrap(),
-        first,
-    )
+    check_paths(&[dir.to_path_buf()], &opts).unwrap()
 }
 
 fn pair_files(name: &str) -> Vec<String> {
@@ -157,14 +157,7 @@ fn a_pair_named_the_wrong_way_round_is_swapped_channels() {
 fn names_that_only_look_like_a_pair_are_read_as_mono_stems() {
     let dir = tempfile::tempdir().unwrap();
     let song = Song::new(RATE, 8.0, 5, 21);
-    write_wav(
-        &dir.path().join("Song_Mix.wav"),
-        2,
-        RATE,
-        WavFormat::Float32,
-        &song.mix(),
-    )
-    .unwrap();
+    write_mix(dir.path(), &song);
     let mut sides = ["L", "R"].iter();
     for s in &song.stems {
         let name = match (s.channels, s.pan[0].min(s.pan[1]) > 0.2) {
@@ -189,11 +182,7 @@ fn names_that_only_look_like_a_pair_are_read_as_mono_stems() {
         sides.next().is_none(),
         "the song has two mono stems panned part-way"
     );
-    let opts = Options {
-        threads: 1,
-        ..Options::default()
-    };
-    let report = check_paths(&[dir.path().to_path_buf()], &opts).unwrap();
+    let report = check_dir(dir.path());
     assert!(
         report
             .findings
