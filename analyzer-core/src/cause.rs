@@ -656,7 +656,14 @@ pub fn fold_consequences(causes: &mut Vec<Cause>) {
 /// stereo stem delivered as two mono files is named `"<left> + <right>"` (see
 /// `analyze::split_stereo`), while the delivery checks name each file.
 fn stem_names_file(stem: &str, file: &str) -> bool {
-    stem == file || stem.split(" + ").any(|half| half == file)
+    stem == file || split_pair(stem).is_some_and(|(l, r)| l == file || r == file)
+}
+
+/// The two files of a stereo stem delivered as two mono files, when `stem` is such a pair's
+/// name (`"<left> + <right>"`, each a file name with an extension) rather than one file's.
+pub(crate) fn split_pair(stem: &str) -> Option<(&str, &str)> {
+    stem.split_once(" + ")
+        .filter(|(l, r)| l.contains('.') && r.contains('.'))
 }
 
 /// A stem whose export range stopped short (a [`Cause::CutOff`] the mix still holds audio

@@ -130,6 +130,11 @@ fn a_late_pair_is_one_offset_naming_both_files() {
     assert_eq!(offsets.len(), 1, "{:#?}", report.findings);
     assert_eq!(offsets[0].files, pair_files(&first));
     assert_eq!(offsets[0].measured["offset_samples"].as_i64(), Some(37));
+    assert!(
+        offsets[0].fix.contains("each of these files"),
+        "{}",
+        offsets[0].fix
+    );
     let errors: Vec<_> = report
         .findings
         .iter()
@@ -148,6 +153,11 @@ fn a_pair_named_the_wrong_way_round_is_swapped_channels() {
         .collect();
     assert_eq!(swapped.len(), 1, "{:#?}", report.findings);
     assert_eq!(swapped[0].files, pair_files(&first));
+    assert!(
+        swapped[0].fix.contains("two files' names"),
+        "{}",
+        swapped[0].fix
+    );
 }
 
 /// Two mono stems whose names only look like a pair (`Gtr L.wav`, `Gtr R.wav`: two parts,

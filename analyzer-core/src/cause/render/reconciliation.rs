@@ -45,7 +45,7 @@ pub(super) fn start_offset(c: &Cause, s: &StartOffset) -> Finding {
     };
     let verb = if n == 1 { "starts" } else { "start" };
     let dir = if off > 0 { "later" } else { "earlier" };
-    let which = if n == 1 {
+    let which = if n == 1 && crate::cause::split_pair(&s.files[0]).is_none() {
         "this file"
     } else {
         "each of these files"
@@ -310,7 +310,16 @@ pub(super) fn reconciliation(c: &Cause) -> Finding {
 /// A stereo stem with swapped or one inverted channel.
 pub(super) fn channel_fault(c: &Cause, f: &ChannelFault) -> Finding {
     let file = &f.file;
+    let pair = crate::cause::split_pair(file).is_some();
     let (what, fix, channel) = match f.kind {
+        // A stereo stem delivered as two mono files: its files' names are the wrong way round.
+        ChannelFaultKind::Swapped if pair => (
+            format!(
+                "{file} enters the mix with left and right swapped (the file named left holds the right channel)"
+            ),
+            "Exchange the two files' names (or re-export them with the session's channel order).",
+            None,
+        ),
         ChannelFaultKind::Swapped => (
             format!("{file} enters the mix with left and right swapped"),
             "Swap the left and right channels of this stem (or re-export it with the session's channel order).",
@@ -324,7 +333,11 @@ pub(super) fn channel_fault(c: &Cause, f: &ChannelFault) -> Finding {
             };
             (
                 format!("The {side} channel of {file} is polarity-inverted against the mix"),
-                "Flip the polarity of that one channel of this stem (or re-export it without the inversion).",
+                if pair {
+                    "Flip the polarity of the file that holds that channel (or re-export it without the inversion)."
+                } else {
+                    "Flip the polarity of that one channel of this stem (or re-export it without the inversion)."
+                },
                 Some(side),
             )
         }
