@@ -821,12 +821,16 @@ pub fn render(report: &Report, profile: &Profile) -> String {
         Some(r) => {
             let _ = write!(
                 h,
-                r#"<p id="null">Against {}: stem-sum lag {} samples, null as delivered {} (corrected as the findings say: {}), residual {} LUFS.</p><div class="charts2">"#,
+                r#"<p id="null">Against {}: stem-sum lag {} samples, null as delivered {} (corrected as the findings say: {}), residual {}.</p><div class="charts2">"#,
                 esc(r.mix.as_deref().unwrap_or("the mix")),
                 r.lag_samples,
                 null_db(r.null_depth_db),
                 null_db(r.corrected_null_depth_db),
-                r.residual_lufs.map_or("−∞".to_owned(), |x| fixed(x, 1))
+                // None: every block under BS.1770's absolute gate.
+                r.residual_lufs.map_or("under the −70 LUFS gate".to_owned(), |x| format!(
+                    "{} LUFS",
+                    fixed(x, 1)
+                ))
             );
             if let Some(t) = &r.timeline {
                 let xs: Vec<f64> = (0..t.mix_db.len()).map(|i| i as f64 * t.step_s).collect();

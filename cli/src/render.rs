@@ -439,16 +439,25 @@ fn table(report: &Report, width: usize, out: &mut String) {
     push_lines(out, &wrap(&note, width, "", ""));
 }
 
+/// The residual's integrated loudness; none is quieter than BS.1770's absolute gate (every
+/// block under -70 LUFS), which a residual that nulls deep is.
+fn residual_loudness(lufs: Option<f64>) -> String {
+    match lufs {
+        Some(x) => format!("{} LUFS", fixed(x, 1)),
+        None => "under the -70 LUFS gate".to_owned(),
+    }
+}
+
 /// The reconciliation's headline, wrapped.
 fn reconciliation(report: &Report, width: usize, out: &mut String) {
     let text = match &report.reconciliation {
         Some(r) => format!(
-            "Reconciliation against {}: stem-sum lag {} samples, null as delivered {} (corrected as the findings say: {}), residual {} LUFS{}",
+            "Reconciliation against {}: stem-sum lag {} samples, null as delivered {} (corrected as the findings say: {}), residual {}{}",
             r.mix.as_deref().unwrap_or("the mix"),
             r.lag_samples,
             null_db(r.null_depth_db),
             null_db(r.corrected_null_depth_db),
-            db(r.residual_lufs),
+            residual_loudness(r.residual_lufs),
             r.pan_law_db.map_or(String::new(), |l| format!(
                 "; mono stems judged at a {} dB pan law",
                 fixed(l, 1)
